@@ -1,0 +1,369 @@
+//! Opening hours of an office: a weekly pattern, the commune's exceptions (closures, reduced
+//! hours), Italy's national holidays and the patron saint's day.
+
+use std::fmt;
+
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::ParseError;
+
+/// An opening interval within one day, `08:30-12:30`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    pub opens: NaiveTime,
+    pub closes: NaiveTime,
+}
+
+impl TimeRange {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let bad = || ParseError::new("opening hours", format!("{s:?} is not HH:MM-HH:MM"));
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| bad());
+        let (opens, closes) = (t(a)?, t(b)?);
+        if opens >= closes {
+            return Err(ParseError::new(
+                "opening hours",
+                format!("{s:?} closes before it opens"),
+            ));
+        }
+        Ok(Self { opens, closes })
+    }
+    pub fn contains(&self, t: NaiveTime) -> bool {
+        self.opens <= t && t < self.closes
+    }
+}
+
+impl fmt::Display for TimeRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}–{}",
+            self.opens.format("%H:%M"),
+            self.closes.format("%H:%M")
+        )
+    }
+}
+
+impl Serialize for TimeRange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!(
+            "{}-{}",
+            self.opens.format("%H:%M"),
+            self.closes.format("%H:%M")
+        ))
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        TimeRange::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The weekly pattern; a day that is absent or empty is closed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyHours {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mon: Vec<TimeRange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tue: Vec<TimeRange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wed: Vec<TimeRange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thu: Vec<TimeRange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fri: Vec<TimeRange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sat: Vec<TimeRange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sun: Vec<TimeRange>,
+}
+
+impl WeeklyHours {
+    pub fn on(&self, day: Weekday) -> &[TimeRange] {
+        match day {
+            Weekday::Mon => &self.mon,
+            Weekday::Tue => &self.tue,
+            Weekday::Wed => &self.wed,
+            Weekday::Thu => &self.thu,
+            Weekday::Fri => &self.fri,
+            Weekday::Sat => &self.sat,
+            Weekday::Sun => &self.sun,
+        }
+    }
+
+    /// Checks that each day's ranges are in order and do not overlap.
+    pub fn check(&self) -> Result<(), ParseError> {
+        for day in [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ] {
+            check_ranges(self.on(day))?;
+        }
+        Ok(())
+    }
+}
+
+fn check_ranges(r: &[TimeRange]) -> Result<(), ParseError> {
+    for w in r.windows(2) {
+        if w[1].opens < w[0].closes {
+            return Err(ParseError::new(
+                "opening hours",
+                format!("{} and {} overlap or are out of order", w[0], w[1]),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An exception on one date: closed all day (`hours` absent) or open only in `hours`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    pub date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Vec<TimeRange>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Why a day differs from the weekly pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exception {
+    NationalHoliday,
+    PatronDay,
+    Closure(Option<String>),
+}
+
+/// All that decides when an office is open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpeningHours {
+    pub weekly: WeeklyHours,
+    #[serde(default)]
+    pub closures: Vec<Closure>,
+    /// (month, day) of the patron saint's day, when offices close.
+    #[serde(default)]
+    pub patron_day: Option<(u32, u32)>,
+}
+
+/// Whether an office is open at a moment, and when that changes next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpeningStatus {
+    Open { closes_at: NaiveTime },
+    Closed { reopens_at: Option<NaiveDateTime> },
+}
+
+impl OpeningHours {
+    /// The ranges the office is open on `date`, and the exception that applies, if any.
+    pub fn day(&self, date: NaiveDate) -> (Vec<TimeRange>, Option<Exception>) {
+        if let Some(c) = self.closures.iter().find(|c| c.date == date) {
+            return (
+                c.hours.clone().unwrap_or_default(),
+                Some(Exception::Closure(c.note.clone())),
+            );
+        }
+        if is_national_holiday(date) {
+            return (Vec::new(), Some(Exception::NationalHoliday));
+        }
+        if self.patron_day == Some((date.month(), date.day())) {
+            return (Vec::new(), Some(Exception::PatronDay));
+        }
+        (self.weekly.on(date.weekday()).to_vec(), None)
+    }
+
+    pub fn status_at(&self, now: NaiveDateTime) -> OpeningStatus {
+        let (today, _) = self.day(now.date());
+        if let Some(r) = today.iter().find(|r| r.contains(now.time())) {
+            return OpeningStatus::Open {
+                closes_at: r.closes,
+            };
+        }
+        if let Some(r) = today.iter().find(|r| r.opens > now.time()) {
+            return OpeningStatus::Closed {
+                reopens_at: Some(now.date().and_time(r.opens)),
+            };
+        }
+        let mut date = now.date();
+        for _ in 0..60 {
+            let Some(next) = date.checked_add_days(Days::new(1)) else {
+                break;
+            };
+            date = next;
+            if let Some(r) = self.day(date).0.first() {
+                return OpeningStatus::Closed {
+                    reopens_at: Some(date.and_time(r.opens)),
+                };
+            }
+        }
+        OpeningStatus::Closed { reopens_at: None }
+    }
+
+    pub fn check(&self) -> Result<(), ParseError> {
+        self.weekly.check()?;
+        for c in &self.closures {
+            if let Some(h) = &c.hours {
+                check_ranges(h)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Italy's national public holidays (Law 260/1949 and later), Easter Monday included; the feast of
+/// St Francis of Assisi (4 October) is a holiday again from 2026 (Law 151/2025).
+pub fn is_national_holiday(date: NaiveDate) -> bool {
+    let fixed = matches!(
+        (date.month(), date.day()),
+        (1, 1)
+            | (1, 6)
+            | (4, 25)
+            | (5, 1)
+            | (6, 2)
+            | (8, 15)
+            | (11, 1)
+            | (12, 8)
+            | (12, 25)
+            | (12, 26)
+    );
+    let st_francis = date.year() >= 2026 && date.month() == 10 && date.day() == 4;
+    let easter_monday = easter_sunday(date.year())
+        .and_then(|e| e.checked_add_days(Days::new(1)))
+        .is_some_and(|m| m == date);
+    fixed || st_francis || easter_monday
+}
+
+/// Easter Sunday in the Gregorian calendar (anonymous Gregorian algorithm).
+pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    NaiveDate::from_ymd_opt(year, month as u32, day as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+    fn at(date: NaiveDate, h: u32, m: u32) -> NaiveDateTime {
+        date.and_hms_opt(h, m, 0).unwrap()
+    }
+    fn hours() -> OpeningHours {
+        let r = |s| TimeRange::parse(s).unwrap();
+        OpeningHours {
+            weekly: WeeklyHours {
+                mon: vec![r("08:30-12:30")],
+                tue: vec![r("08:30-12:30"), r("15:00-17:00")],
+                fri: vec![r("08:30-12:30")],
+                ..Default::default()
+            },
+            closures: vec![
+                Closure {
+                    date: d(2026, 12, 1),
+                    hours: None,
+                    note: Some("Inventario".into()),
+                },
+                Closure {
+                    date: d(2026, 12, 7),
+                    hours: Some(vec![r("09:00-11:00")]),
+                    note: None,
+                },
+            ],
+            patron_day: Some((6, 17)),
+        }
+    }
+
+    #[test]
+    fn easter_dates() {
+        assert_eq!(easter_sunday(2024), Some(d(2024, 3, 31)));
+        assert_eq!(easter_sunday(2026), Some(d(2026, 4, 5)));
+        assert_eq!(easter_sunday(2027), Some(d(2027, 3, 28)));
+        assert!(is_national_holiday(d(2026, 4, 6)));
+        assert!(!is_national_holiday(d(2026, 4, 7)));
+        assert!(is_national_holiday(d(2026, 10, 4)));
+        assert!(!is_national_holiday(d(2025, 10, 4)));
+    }
+
+    #[test]
+    fn open_and_closed_at_moments() {
+        let h = hours();
+        // Tuesday 2026-11-24, afternoon opening.
+        let tue = d(2026, 11, 24);
+        assert_eq!(
+            h.status_at(at(tue, 10, 0)),
+            OpeningStatus::Open {
+                closes_at: NaiveTime::from_hms_opt(12, 30, 0).unwrap()
+            }
+        );
+        assert_eq!(
+            h.status_at(at(tue, 13, 0)),
+            OpeningStatus::Closed {
+                reopens_at: Some(at(tue, 15, 0))
+            }
+        );
+        assert_eq!(
+            h.status_at(at(tue, 12, 30)),
+            OpeningStatus::Closed {
+                reopens_at: Some(at(tue, 15, 0))
+            }
+        );
+        // Tuesday evening → Friday morning (Wed and Thu closed).
+        assert_eq!(
+            h.status_at(at(tue, 18, 0)),
+            OpeningStatus::Closed {
+                reopens_at: Some(at(d(2026, 11, 27), 8, 30))
+            }
+        );
+        // Closure on Tuesday 1 December: skip to Friday 4 December.
+        assert_eq!(
+            h.status_at(at(d(2026, 12, 1), 9, 0)),
+            OpeningStatus::Closed {
+                reopens_at: Some(at(d(2026, 12, 4), 8, 30))
+            }
+        );
+        // Reduced hours on Monday 7 December.
+        assert_eq!(
+            h.status_at(at(d(2026, 12, 7), 11, 30)),
+            OpeningStatus::Closed {
+                reopens_at: Some(at(d(2026, 12, 11), 8, 30))
+            }
+        );
+        // Easter Monday 2026 and the patron day (Wednesday 17 June 2026 is closed anyway; 2027 is a Thursday).
+        assert_eq!(h.day(d(2026, 4, 6)).1, Some(Exception::NationalHoliday));
+        assert_eq!(h.day(d(2025, 6, 17)).1, Some(Exception::PatronDay));
+        assert!(h.day(d(2025, 6, 17)).0.is_empty());
+    }
+
+    #[test]
+    fn bad_ranges_are_refused() {
+        assert!(TimeRange::parse("12:30-08:30").is_err());
+        assert!(TimeRange::parse("8-12").is_err());
+        let r = |s| TimeRange::parse(s).unwrap();
+        let w = WeeklyHours {
+            mon: vec![r("08:00-12:00"), r("11:00-13:00")],
+            ..Default::default()
+        };
+        assert!(w.check().is_err());
+    }
+}
