@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
+#[sea_orm(table_name = "offices")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub description: String,
+    pub building_id: Option<String>,
+    pub floor: String,
+    pub room: String,
+    pub directions: String,
+    pub phone: String,
+    pub email: String,
+    pub pec: Option<String>,
+    pub head_id: Option<String>,
+    /// JSON of `domain::hours::{WeeklyHours, closures}`.
+    pub hours: String,
+    pub search_text: String,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

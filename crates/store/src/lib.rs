@@ -1,0 +1,180 @@
+//! Persistence for Sportello.
+//!
+//! Two doors, and only two:
+//! - [`TenantDb`]: one commune's data. Every repository function for commune data takes it; it
+//!   cannot be built without naming the commune, and on PostgreSQL it also sets the commune for
+//!   row-level security, so a forgotten filter returns nothing instead of another commune's rows.
+//! - [`FederationDb`]: work that spans communes (the registry, onboarding, the federation
+//!   portal). Grep for it to audit cross-commune access.
+
+pub mod charter;
+pub mod entity;
+pub mod istat;
+pub mod registry;
+pub mod sync;
+pub mod tenant_file;
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, Statement, TransactionTrait,
+};
+use sportello_domain::TenantId;
+use sportello_migrations::MigratorTrait;
+
+pub use sportello_migrations::{APP_ROLE, COMMUNE_TABLES};
+
+/// What can go wrong below the request path.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    /// Input that cannot be stored: the message names what and where.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A handle on the database: a pool of connections.
+#[derive(Clone, Debug)]
+pub struct Store {
+    conn: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `sqlite://…` or `postgres://…`. SQLite files are created when missing and use
+    /// WAL journaling so readers do not wait for a writer.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(if url.starts_with("sqlite") { 8 } else { 16 });
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+        let conn = Database::connect(opts).await?;
+        Ok(Self { conn })
+    }
+
+    /// Applies pending migrations. On PostgreSQL, connect as the schema owner to do this, and
+    /// serve as [`APP_ROLE`].
+    pub async fn migrate(&self) -> Result<()> {
+        sportello_migrations::Migrator::up(&self.conn, None).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        self.conn.ping().await?;
+        Ok(())
+    }
+
+    /// Begins a transaction scoped to one commune.
+    pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx> {
+        let txn = self.conn.begin().await?;
+        set_tenant(&txn, tenant).await?;
+        Ok(TenantTx { txn, tenant })
+    }
+
+    /// Cross-commune access: the registry, onboarding, the federation portal.
+    pub fn federation(&self) -> FederationDb<'_> {
+        FederationDb { conn: &self.conn }
+    }
+
+    /// The raw connection, for the tests of this crate and the schema catalogue test.
+    #[doc(hidden)]
+    pub fn raw_connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.conn.close().await?;
+        Ok(())
+    }
+}
+
+async fn set_tenant(txn: &DatabaseTransaction, tenant: TenantId) -> Result<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('sportello.tenant_id', $1, true)",
+            [tenant.0.to_string().into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// An open transaction on one commune's data. Dropping it rolls back; [`TenantTx::commit`] keeps it.
+pub struct TenantTx {
+    txn: DatabaseTransaction,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    pub fn db(&self) -> TenantDb<'_> {
+        TenantDb {
+            conn: &self.txn,
+            tenant: self.tenant,
+        }
+    }
+    pub async fn commit(self) -> Result<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// One commune's data, inside a transaction. Repository functions for commune tables take this.
+#[derive(Clone, Copy)]
+pub struct TenantDb<'a> {
+    conn: &'a DatabaseTransaction,
+    tenant: TenantId,
+}
+
+impl<'a> TenantDb<'a> {
+    /// Switches a federation transaction to one commune (PostgreSQL: for row-level security too).
+    pub(crate) async fn enter(conn: &'a DatabaseTransaction, tenant: TenantId) -> Result<Self> {
+        set_tenant(conn, tenant).await?;
+        Ok(Self { conn, tenant })
+    }
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+    pub(crate) fn conn(&self) -> &'a DatabaseTransaction {
+        self.conn
+    }
+}
+
+/// Cross-commune access. Everything that reads or writes more than one commune goes through here.
+#[derive(Clone, Copy)]
+pub struct FederationDb<'a> {
+    conn: &'a DatabaseConnection,
+}
+
+impl<'a> FederationDb<'a> {
+    pub(crate) fn conn(&self) -> &'a DatabaseConnection {
+        self.conn
+    }
+}
+
+/// Microseconds since the Unix epoch: how times are stored.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// Lower case, accents folded, for search columns and queries.
+pub fn fold_for_search(s: &str) -> String {
+    sportello_domain::slugify(s).replace('-', " ")
+}

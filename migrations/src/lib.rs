@@ -1,0 +1,84 @@
+//! Sportello's schema. Every migration is one SQL text that both SQLite and PostgreSQL accept
+//! (BIGINT, TEXT, INTEGER, DOUBLE PRECISION, BOOLEAN, composite keys), plus PostgreSQL-only
+//! statements for row-level security and the application role.
+//!
+//! Two kinds of table:
+//! - federation tables (`communes`, `commune_hosts`, `federation_meta`): the registry of communes,
+//!   public data read across communes to route requests;
+//! - commune tables: every other table. Each carries `tenant_id` as the first column of its
+//!   primary key and of every foreign key, so the schema can be distributed by commune, and on
+//!   PostgreSQL each has row-level security enabled and forced.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+/// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
+pub const APP_ROLE: &str = "sportello_app";
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}
+
+/// The commune tables of the schema, for the PostgreSQL row-level security statements.
+pub const COMMUNE_TABLES: &[&str] = &[
+    "buildings",
+    "offices",
+    "staff",
+    "services",
+    "charter_history",
+];
+
+pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    let conn = manager.get_connection();
+    for stmt in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+        conn.execute_unprepared(stmt).await?;
+    }
+    Ok(())
+}
+
+/// Enables and forces row-level security on commune tables and grants the application role what
+/// it needs (PostgreSQL only). The commune is read from the `sportello.tenant_id` setting, which
+/// the store sets per transaction; with none set, no row is visible or writable.
+pub(crate) async fn secure_commune_tables(
+    manager: &SchemaManager<'_>,
+    tables: &[&str],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let mut sql = String::new();
+    for t in tables {
+        sql.push_str(&format!(
+            "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;\n\
+             ALTER TABLE {t} FORCE ROW LEVEL SECURITY;\n\
+             DROP POLICY IF EXISTS commune_isolation ON {t};\n\
+             CREATE POLICY commune_isolation ON {t} \
+               USING (tenant_id = NULLIF(current_setting('sportello.tenant_id', true), '')::bigint) \
+               WITH CHECK (tenant_id = NULLIF(current_setting('sportello.tenant_id', true), '')::bigint);\n\
+             GRANT SELECT, INSERT, UPDATE, DELETE ON {t} TO {APP_ROLE};\n"
+        ));
+    }
+    run_script(manager, &sql).await
+}
+
+pub(crate) async fn ensure_app_role(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    // A role is cluster-wide: production creates it (infra/postgres/roles.sql) with a password;
+    // development and tests get a login role without one (local trust authentication).
+    manager
+        .get_connection()
+        .execute_unprepared(&format!(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') \
+             THEN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+        ))
+        .await?;
+    Ok(())
+}
