@@ -1,0 +1,223 @@
+//! `sportello`: serve the portal, migrate the database, manage communes.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use sportello_domain::{CommuneStatus, Host, IstatCode};
+use sportello_server::Settings;
+use sportello_store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "sportello",
+    version,
+    about = "One digital front office for a federation of Italian communes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (commune sites, federation portal, API).
+    Serve {
+        /// Address to listen on (port 0: any free port, printed on start).
+        #[arg(long, env = "SPORTELLO_BIND")]
+        bind: Option<String>,
+        /// Migrate the database and sync the demo federation from `tenants/` first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage communes.
+    #[command(subcommand)]
+    Tenants(Tenants),
+}
+
+#[derive(Subcommand)]
+enum Tenants {
+    /// Create or update the communes described in `tenants/*.toml` (idempotent).
+    Sync {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Onboard every commune of an ISTAT CSV (idempotent), with the starter charter.
+    ImportIstat { csv: PathBuf },
+    /// One commune a line: ISTAT code, status, primary host, name.
+    List,
+    /// Stop serving a commune's portal (503) until resumed.
+    Suspend { istat_code: String },
+    /// Serve a suspended commune's portal again.
+    Resume { istat_code: String },
+}
+
+fn init_logs(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if settings.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logs(&settings);
+    match run(cli, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn connect(settings: &Settings) -> Result<Store> {
+    Store::connect(settings.database_url.expose())
+        .await
+        .context("connecting to the database")
+}
+
+fn apex(settings: &Settings) -> Result<Host> {
+    Host::parse(&settings.apex_host).context("apex_host")
+}
+
+async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
+    match cli.command {
+        Command::Serve { bind, demo } => {
+            if let Some(b) = bind {
+                settings.bind = b;
+            }
+            let store = connect(&settings).await?;
+            let embedded = settings.database_url.expose().starts_with("sqlite");
+            if embedded || demo {
+                store.migrate().await.context("migrating")?;
+            }
+            if demo {
+                sync(&store, &settings, None).await?;
+            }
+            let listener = TcpListener::bind(&settings.bind)
+                .with_context(|| format!("binding {}", settings.bind))?;
+            let running = sportello_server::start(&settings, store, listener)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let port = running.addr.port();
+            println!("sportello listening on http://{}", running.addr);
+            println!(
+                "federation portal: http://{}:{port}/   a commune: http://pisa.{}:{port}/",
+                settings.apex_host, settings.apex_host
+            );
+            running.server.await.context("server")?;
+        }
+        Command::Migrate => {
+            connect(&settings)
+                .await?
+                .migrate()
+                .await
+                .context("migrating")?;
+            println!("migrations applied");
+        }
+        Command::Tenants(t) => tenants(t, &settings).await?,
+    }
+    Ok(())
+}
+
+async fn sync(store: &Store, settings: &Settings, dir: Option<PathBuf>) -> Result<()> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from(&settings.tenants_dir));
+    let report = store
+        .federation()
+        .sync_tenants_dir(&dir, &apex(settings)?)
+        .await?;
+    for (file, o) in &report.files {
+        let what = if o.created {
+            "created".to_owned()
+        } else if o.registry_changed || !o.charter.is_empty() {
+            "updated".to_owned()
+        } else {
+            "unchanged".to_owned()
+        };
+        println!(
+            "{file}: {what} (charter: {} inserted, {} updated, {} deleted)",
+            o.charter.inserted, o.charter.updated, o.charter.deleted
+        );
+    }
+    Ok(())
+}
+
+async fn tenants(t: Tenants, settings: &Settings) -> Result<()> {
+    let store = connect(settings).await?;
+    match t {
+        Tenants::Sync { dir } => sync(&store, settings, dir).await?,
+        Tenants::ImportIstat { csv } => {
+            let text = std::fs::read_to_string(&csv)
+                .with_context(|| format!("reading {}", csv.display()))?;
+            let rows = sportello_store::istat::parse_csv(&text)
+                .map_err(|e| anyhow::anyhow!("{}: nothing imported:\n{e}", csv.display()))?;
+            let bar = indicatif::ProgressBar::new(rows.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} communes {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            let report = store
+                .federation()
+                .import_istat(&rows, &apex(settings)?, |n| bar.set_position(n as u64))
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: nothing imported:\n{e}", csv.display()))?;
+            bar.finish_and_clear();
+            println!(
+                "{} communes: {} created, {} updated, {} skipped in {:.1} s",
+                rows.len(),
+                report.created,
+                report.updated,
+                report.skipped,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Tenants::List => {
+            for c in store.federation().load_registry().await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    c.istat_code,
+                    c.status.key(),
+                    c.primary_host,
+                    c.name
+                );
+            }
+        }
+        Tenants::Suspend { istat_code } => {
+            set_status(&store, &istat_code, CommuneStatus::Suspended).await?
+        }
+        Tenants::Resume { istat_code } => {
+            set_status(&store, &istat_code, CommuneStatus::Active).await?
+        }
+    }
+    Ok(())
+}
+
+async fn set_status(store: &Store, code: &str, status: CommuneStatus) -> Result<()> {
+    let code = IstatCode::parse(code)?;
+    let id = sportello_domain::TenantId(code.as_str().parse()?);
+    if !store.federation().set_status(id, status).await? {
+        bail!("no commune with ISTAT code {code}");
+    }
+    println!("{code}: {}", status.key());
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! The one error type of the request path and its explicit HTTP mapping. Pages get the error
+//! page; `/api/` paths get a JSON body.
+
+use actix_web::http::StatusCode;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    /// The request was understood but its input is wrong; the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("this page exists only on a commune's site")]
+    NeedsCommune,
+    #[error(transparent)]
+    Store(#[from] sportello_store::StoreError),
+    #[error("template: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound | AppError::NeedsCommune => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Store(sportello_store::StoreError::Invalid(_)) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::Store(_) | AppError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound | AppError::NeedsCommune => "not_found",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Store(sportello_store::StoreError::Invalid(_)) => "invalid",
+            AppError::Store(_) | AppError::Template(_) => "internal",
+        }
+    }
+
+    /// What the user may read: internal details stay in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Store(_) | AppError::Template(_) if self.status().is_server_error() => {
+                "Something went wrong on our side. Please try again later.".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Errors become responses in the `errors` middleware (it knows the page's language and host);
+/// this fallback only runs outside it.
+impl actix_web::ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

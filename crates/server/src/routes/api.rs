@@ -1,0 +1,118 @@
+//! The JSON API under `/api/v1`: the same charter as the pages, the commune from the host.
+
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::portal::{
+    AsOfQuery, Charter, SearchQuery, as_of, load_service, office_page, search_results,
+};
+use super::{Ctx, federation};
+use crate::error::AppResult;
+use crate::views;
+
+const OPENAPI: &str = include_str!("../../openapi.json");
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/openapi.json", web::get().to(openapi))
+            .route("/services", web::get().to(services))
+            .route("/services/{id}", web::get().to(service))
+            .route("/services/{id}/jsonld", web::get().to(service_jsonld))
+            .route("/offices", web::get().to(offices))
+            .route("/offices/{id}", web::get().to(office))
+            .route("/staff", web::get().to(staff))
+            .route("/search", web::get().to(search))
+            .route("/communes", web::get().to(communes)),
+    );
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(OPENAPI)
+}
+
+async fn services(ctx: Ctx) -> HttpResponse {
+    ctx.json(list_services(&ctx).await)
+}
+
+async fn list_services(ctx: &Ctx) -> AppResult<serde_json::Value> {
+    let ch = Charter::load(ctx).await?;
+    Ok(
+        json!({"services": ch.services.iter().map(|s| views::service_summary(ctx.lang, s)).collect::<Vec<_>>()}),
+    )
+}
+
+async fn service(ctx: Ctx, id: web::Path<String>, q: web::Query<AsOfQuery>) -> HttpResponse {
+    ctx.json(one_service(&ctx, &id, &q).await)
+}
+
+async fn one_service(ctx: &Ctx, id: &str, q: &AsOfQuery) -> AppResult<serde_json::Value> {
+    let at = as_of(q)?;
+    let ch = Charter::load(ctx).await?;
+    let s = load_service(ctx, &ch, id, at.map(|a| a.1)).await?;
+    Ok(json!(views::service_view(
+        ctx.lang,
+        &ctx.state.render.strings,
+        &s,
+        &ch.related()
+    )))
+}
+
+async fn service_jsonld(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+    ctx.respond(jsonld(&ctx, &id).await.map(|v| {
+        HttpResponse::Ok()
+            .content_type("application/ld+json")
+            .body(v.to_string())
+    }))
+}
+
+async fn jsonld(ctx: &Ctx, id: &str) -> AppResult<serde_json::Value> {
+    let ch = Charter::load(ctx).await?;
+    let s = load_service(ctx, &ch, id, None).await?;
+    Ok(views::cpsv_jsonld(
+        ctx.commune()?,
+        &ctx.base_url()?,
+        &s,
+        &ch.related(),
+    ))
+}
+
+async fn offices(ctx: Ctx) -> HttpResponse {
+    ctx.json(list_offices(&ctx).await)
+}
+
+async fn list_offices(ctx: &Ctx) -> AppResult<serde_json::Value> {
+    let ch = Charter::load(ctx).await?;
+    let rel = ch.related();
+    Ok(
+        json!({"offices": ch.offices.iter().map(|o| views::office_summary(ctx.lang, o, &rel)).collect::<Vec<_>>()}),
+    )
+}
+
+async fn office(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+    ctx.json(office_page(&ctx, &id).await)
+}
+
+async fn staff(ctx: Ctx) -> HttpResponse {
+    ctx.json(list_staff(&ctx).await)
+}
+
+async fn list_staff(ctx: &Ctx) -> AppResult<serde_json::Value> {
+    let ch = Charter::load(ctx).await?;
+    Ok(
+        json!({"staff": ch.staff.iter().map(|s| views::staff_view(ctx.lang, s, &ch.offices)).collect::<Vec<_>>()}),
+    )
+}
+
+async fn search(ctx: Ctx, q: web::Query<SearchQuery>) -> HttpResponse {
+    ctx.json(search_results(&ctx, &q.q).await)
+}
+
+/// On the federation host: communes by name, province or ISTAT code.
+async fn communes(ctx: Ctx, q: web::Query<federation::CommuneQuery>) -> HttpResponse {
+    let (communes, matched) = federation::find(&ctx, &q.q);
+    ctx.json(Ok(json!({"communes": communes, "matched": matched})))
+}

@@ -1,0 +1,292 @@
+//! Routes: one module per area. Every handler is a line or two: extract, call, map.
+
+mod api;
+mod federation;
+mod ops;
+mod portal;
+
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest};
+use actix_web::http::header::{self, ContentType};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use minijinja::Value;
+use serde_json::{Map, json};
+use sportello_domain::{Language, LifeEvent};
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::middleware::{Origin, Site};
+use crate::tenancy::Commune;
+use crate::views::CommuneView;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    ops::configure(cfg);
+    api::configure(cfg);
+    portal::configure(cfg);
+    cfg.default_service(web::to(not_found));
+}
+
+async fn not_found(ctx: Ctx) -> HttpResponse {
+    ctx.respond(Err::<HttpResponse, _>(AppError::NotFound))
+}
+
+/// The page language from `?lang=` or the `lang` cookie, else `default`.
+pub(crate) fn lang_of(req: &HttpRequest, default: Language) -> Language {
+    let q = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok();
+    let ql = q.as_ref().and_then(|q| q.get("lang")).map(String::as_str);
+    let cookie = req.cookie("lang");
+    crate::i18n::choose(ql, cookie.as_ref().map(|c| c.value()), default)
+}
+
+/// What every handler starts from: the state, the site (commune or federation), the language.
+pub struct Ctx {
+    pub state: web::Data<AppState>,
+    pub site: Site,
+    pub origin: Origin,
+    pub lang: Language,
+    path: String,
+    /// `?lang=` was given: remember it in a cookie.
+    remember_lang: bool,
+    api: bool,
+}
+
+impl FromRequest for Ctx {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return ready(Err(actix_web::error::ErrorInternalServerError(
+                "application state missing",
+            )));
+        };
+        let ext = req.extensions();
+        let site = ext.get::<Site>().cloned().unwrap_or(Site::Federation);
+        let origin = ext.get::<Origin>().cloned().unwrap_or(Origin {
+            scheme: state.scheme.clone(),
+            port: None,
+        });
+        let default = match &site {
+            Site::Commune(c) => c.record.default_language,
+            Site::Federation => Language::It,
+        };
+        ready(Ok(Ctx {
+            lang: lang_of(req, default),
+            remember_lang: req.query_string().contains("lang="),
+            api: req.path().starts_with("/api/"),
+            path: req.path().to_owned(),
+            state,
+            site,
+            origin,
+        }))
+    }
+}
+
+impl Ctx {
+    pub fn commune(&self) -> AppResult<&Arc<Commune>> {
+        match &self.site {
+            Site::Commune(c) => Ok(c),
+            Site::Federation => Err(AppError::NeedsCommune),
+        }
+    }
+
+    pub fn federation_url(&self) -> String {
+        self.origin.url_for(self.state.tenancy.apex.as_str())
+    }
+
+    pub fn base_url(&self) -> AppResult<String> {
+        Ok(self.origin.url_for(&self.commune()?.record.primary_host))
+    }
+
+    /// The context every page gets (see web/templates/CONTEXT.md), plus `extra`.
+    fn page_context(&self, extra: serde_json::Value) -> Value {
+        let commune = match &self.site {
+            Site::Commune(c) => Some(c.as_ref()),
+            Site::Federation => None,
+        };
+        let mut m = base_context(
+            &self.state,
+            self.lang,
+            &self.path,
+            commune,
+            &self.federation_url(),
+        );
+        if let serde_json::Value::Object(extra) = extra {
+            m.extend(extra);
+        }
+        Value::from_serialize(&m)
+    }
+
+    /// Renders `template` with `extra`, or the error page.
+    pub fn page(&self, result: AppResult<(&'static str, serde_json::Value)>) -> HttpResponse {
+        let html = result.and_then(|(template, extra)| {
+            Ok(self
+                .state
+                .render
+                .render(template, self.page_context(extra))?)
+        });
+        self.respond(html.map(|h| HttpResponse::Ok().content_type(ContentType::html()).body(h)))
+    }
+
+    /// JSON, or a JSON error.
+    pub fn json(&self, result: AppResult<serde_json::Value>) -> HttpResponse {
+        self.respond(result.map(|v| HttpResponse::Ok().json(v)))
+    }
+
+    /// Maps an error to its page (or JSON under /api/), logging server errors.
+    pub fn respond(&self, result: AppResult<HttpResponse>) -> HttpResponse {
+        let mut res = match result {
+            Ok(r) => r,
+            Err(e) => {
+                if e.status().is_server_error() {
+                    tracing::error!(error = %e, "request failed");
+                }
+                if self.api {
+                    HttpResponse::build(e.status()).json(json!({
+                        "error": {"status": e.status().as_u16(), "code": e.code(), "message": e.public_message()}
+                    }))
+                } else {
+                    let (title_key, message_key) = match e.status().as_u16() {
+                        404 => ("not_found_title", "not_found_message"),
+                        400 | 422 => ("bad_request_title", "bad_request_message"),
+                        _ => ("server_error_title", "server_error_message"),
+                    };
+                    let commune = match &self.site {
+                        Site::Commune(c) => Some(c.as_ref()),
+                        Site::Federation => None,
+                    };
+                    let mut m = base_context(
+                        &self.state,
+                        self.lang,
+                        &self.path,
+                        commune,
+                        &self.federation_url(),
+                    );
+                    let detail = matches!(e, AppError::BadRequest(_)).then(|| e.to_string());
+                    m.insert("status".into(), json!(e.status().as_u16()));
+                    m.insert(
+                        "title".into(),
+                        json!(self.state.render.strings.get(self.lang, title_key)),
+                    );
+                    m.insert(
+                        "message".into(),
+                        json!(detail.unwrap_or_else(|| {
+                            self.state
+                                .render
+                                .strings
+                                .get(self.lang, message_key)
+                                .to_owned()
+                        })),
+                    );
+                    render_error(&self.state, e.status().as_u16(), m)
+                }
+            }
+        };
+        if self.remember_lang
+            && let Ok(c) = Cookie::build("lang", self.lang.key())
+                .path("/")
+                .same_site(SameSite::Lax)
+                .http_only(true)
+                .finish()
+                .to_string()
+                .parse::<header::HeaderValue>()
+        {
+            res.headers_mut().append(header::SET_COOKIE, c);
+        }
+        res
+    }
+}
+
+fn base_context(
+    state: &AppState,
+    lang: Language,
+    path: &str,
+    commune: Option<&Commune>,
+    federation_url: &str,
+) -> Map<String, serde_json::Value> {
+    let other = if lang == Language::En {
+        Language::It
+    } else {
+        Language::En
+    };
+    let mut m = Map::new();
+    m.insert("lang".into(), json!(lang.key()));
+    m.insert("other_lang".into(), json!(other.key()));
+    m.insert(
+        "lang_switch_url".into(),
+        json!(format!("{path}?lang={}", other.key())),
+    );
+    m.insert("path".into(), json!(path));
+    m.insert(
+        "federation".into(),
+        json!({"name": state.federation_name, "url": federation_url}),
+    );
+    if let Some(c) = commune {
+        m.insert("commune".into(), json!(CommuneView::of(c)));
+    }
+    m.insert(
+        "life_events_all".into(),
+        json!(
+            LifeEvent::ALL
+                .iter()
+                .map(|e| json!({"key": e.key(), "label": e.label(lang), "icon": e.icon()}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    m
+}
+
+fn render_error(state: &AppState, status: u16, m: Map<String, serde_json::Value>) -> HttpResponse {
+    let code = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    match state.render.render("error.html", Value::from_serialize(&m)) {
+        Ok(html) => HttpResponse::build(code)
+            .content_type(ContentType::html())
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            HttpResponse::build(code)
+                .content_type(ContentType::plaintext())
+                .body(format!("{status}"))
+        }
+    }
+}
+
+/// An error page shown before any handler runs (unknown host, suspended commune).
+pub struct ErrorPage {
+    pub status: u16,
+    pub title_key: &'static str,
+    pub message_key: &'static str,
+}
+
+pub fn error_page(
+    state: &AppState,
+    req: &ServiceRequest,
+    lang: Language,
+    commune: Option<&Commune>,
+    federation_url: &str,
+    page: ErrorPage,
+) -> HttpResponse {
+    let s = &state.render.strings;
+    if req.path().starts_with("/api/") {
+        let code = actix_web::http::StatusCode::from_u16(page.status)
+            .unwrap_or(actix_web::http::StatusCode::NOT_FOUND);
+        return HttpResponse::build(code).json(json!({"error": {"status": page.status, "code": page.title_key, "message": s.get(lang, page.message_key)}}));
+    }
+    let mut m = base_context(state, lang, req.path(), commune, federation_url);
+    m.insert("status".into(), json!(page.status));
+    m.insert("title".into(), json!(s.get(lang, page.title_key)));
+    m.insert("message".into(), json!(s.get(lang, page.message_key)));
+    render_error(state, page.status, m)
+}
+
+/// The current time on the communes' wall clocks.
+pub fn local_now() -> chrono::NaiveDateTime {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .naive_local()
+}

@@ -1,0 +1,63 @@
+//! Probes, metrics and static assets: they answer on any host.
+
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, web};
+use prometheus::Encoder;
+
+use crate::AppState;
+use crate::render::Static;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
+        .route("/static/{path:.*}", web::get().to(asset));
+}
+
+/// The process is up.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .body("ok")
+}
+
+/// The database answers.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.store.ping().await {
+        Ok(()) => HttpResponse::Ok()
+            .content_type(ContentType::plaintext())
+            .body("ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            HttpResponse::ServiceUnavailable()
+                .content_type(ContentType::plaintext())
+                .body("database unreachable")
+        }
+    }
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    state
+        .metrics
+        .communes
+        .set(state.tenancy.snapshot().len() as i64);
+    let mut buf = Vec::new();
+    match prometheus::TextEncoder::new().encode(&state.metrics.registry.gather(), &mut buf) {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4")
+            .body(buf),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
+async fn asset(path: web::Path<String>) -> HttpResponse {
+    match Static::get(&path) {
+        Some(file) => HttpResponse::Ok()
+            .content_type(file.metadata.mimetype())
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(file.data.into_owned()),
+        None => HttpResponse::NotFound()
+            .content_type(ContentType::plaintext())
+            .body("not found"),
+    }
+}
