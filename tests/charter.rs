@@ -1,0 +1,232 @@
+//! The digital service charter as citizens see it: pages, API, JSON-LD, OpenAPI, languages.
+
+use sportello_tests::{StatusCode, spawn_app};
+
+#[tokio::test]
+async fn the_service_card_answers_who_where_what_when_how_long_how_much() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .text("pisa.localhost", "/servizi/certificato-residenza")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, s) = app
+        .json("pisa.localhost", "/api/v1/services/certificato-residenza")
+        .await;
+    // Every fact of the card is on the page.
+    let office = s["office"]["name"].as_str().unwrap();
+    let responsible = s["responsible"]["name"].as_str().unwrap();
+    for fact in [
+        s["title"].as_str().unwrap(),
+        office,
+        responsible,
+        s["documents"][0].as_str().unwrap(),
+        s["online_level_label"].as_str().unwrap(),
+    ] {
+        assert!(
+            body.contains(&fact.replace('\'', "&#x27;")),
+            "the card lacks {fact:?}"
+        );
+    }
+    assert!(
+        body.contains("application/ld+json"),
+        "no JSON-LD on the card"
+    );
+    assert_eq!(s["channels"][0]["key"], "online");
+    assert!(s["max_days"].is_number());
+}
+
+#[tokio::test]
+async fn services_are_grouped_by_life_event_and_unknown_events_are_a_clear_400() {
+    let app = spawn_app().await;
+    let (_, all) = app.json("pisa.localhost", "/api/v1/services").await;
+    let all = all["services"].as_array().unwrap();
+    assert!(
+        all.len() >= 15,
+        "Pisa has at least 15 services, found {}",
+        all.len()
+    );
+    let family: Vec<&str> = all
+        .iter()
+        .filter(|s| {
+            s["life_events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["key"] == "family")
+        })
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    let (status, page) = app.text("pisa.localhost", "/servizi?evento=family").await;
+    assert_eq!(status, StatusCode::OK);
+    for t in &family {
+        assert!(
+            page.contains(&t.replace('\'', "&#x27;")),
+            "family page lacks {t}"
+        );
+    }
+    let not_family = all
+        .iter()
+        .find(|s| {
+            !s["life_events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["key"] == "family")
+        })
+        .unwrap();
+    assert!(
+        !page.contains(&format!(
+            "/servizi/{}\"",
+            not_family["id"].as_str().unwrap()
+        )),
+        "family page lists a service of another event"
+    );
+    let (status, page) = app.text("pisa.localhost", "/servizi?evento=shopping").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("shopping"),
+        "the error should name the bad value"
+    );
+}
+
+#[tokio::test]
+async fn the_office_page_shows_hours_open_now_staff_and_the_way_in() {
+    let app = spawn_app().await;
+    let (status, o) = app.json("pisa.localhost", "/api/v1/offices/anagrafe").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(o["office"]["week"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        o["office"]["week"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["today"] == true)
+            .count(),
+        1
+    );
+    assert!(o["office"]["open_now"].is_boolean());
+    assert!(!o["staff"].as_array().unwrap().is_empty());
+    let (_, page) = app.text("pisa.localhost", "/uffici/anagrafe").await;
+    let directions = o["office"]["directions"].as_str().unwrap();
+    assert!(
+        page.contains(&directions[..20].replace('\'', "&#x27;")),
+        "no wayfinding on the page"
+    );
+    assert!(
+        page.contains(
+            o["office"]["status_label"]
+                .as_str()
+                .unwrap()
+                .split(" · ")
+                .next()
+                .unwrap()
+        )
+    );
+    assert_eq!(
+        app.get("pisa.localhost", "/uffici/no-such-office")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn search_folds_case_and_accents_and_finds_services_offices_and_people() {
+    let app = spawn_app().await;
+    let (_, r) = app
+        .json("pisa.localhost", "/api/v1/search?q=IDENTITA")
+        .await;
+    let titles: Vec<&str> = r["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.iter().any(|t| t.to_lowercase().contains("identità")),
+        "{titles:?}"
+    );
+    let (_, r) = app
+        .json("pisa.localhost", "/api/v1/search?q=anagrafe")
+        .await;
+    assert!(!r["offices"].as_array().unwrap().is_empty());
+    let (_, r) = app.json("pisa.localhost", "/api/v1/search?q=%25").await;
+    assert_eq!(r["total"], 0, "a bare % must not match everything");
+    let (status, _) = app
+        .json(
+            "pisa.localhost",
+            &format!("/api/v1/search?q={}", "a".repeat(300)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn english_is_one_click_away_and_remembered() {
+    let app = spawn_app().await;
+    let r = app
+        .get("pisa.localhost", "/servizi/certificato-residenza?lang=en")
+        .await;
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("lang=en")
+    );
+    let body = r.text().await.unwrap();
+    assert!(body.contains("lang=\"en\""));
+    assert!(body.contains("Certificate of residence"));
+    let r = app
+        .get_with("pisa.localhost", "/servizi", &[("cookie", "lang=en")])
+        .await;
+    assert!(r.text().await.unwrap().contains("lang=\"en\""));
+    let (_, it) = app.text("pisa.localhost", "/servizi").await;
+    assert!(it.contains("lang=\"it\""));
+}
+
+#[tokio::test]
+async fn each_service_is_published_as_cpsv_ap_json_ld() {
+    let app = spawn_app().await;
+    let r = app
+        .get(
+            "pisa.localhost",
+            "/api/v1/services/certificato-residenza/jsonld",
+        )
+        .await;
+    assert_eq!(r.headers()["content-type"], "application/ld+json");
+    let j: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(j["@type"], "cpsv:PublicService");
+    assert_eq!(
+        j["cv:hasCompetentAuthority"]["dct:identifier"],
+        "istat:050026"
+    );
+    assert_eq!(
+        j["@id"],
+        format!(
+            "http://pisa.localhost:{}/servizi/certificato-residenza",
+            app.port()
+        )
+    );
+}
+
+#[tokio::test]
+async fn every_path_of_the_openapi_document_answers() {
+    let app = spawn_app().await;
+    let (status, doc) = app.json("pisa.localhost", "/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 8, "{paths:?}");
+    for p in paths.keys() {
+        let url = p
+            .replace("{id}", "certificato-residenza")
+            .replace("/offices/certificato-residenza", "/offices/anagrafe");
+        let host = if p.contains("communes") {
+            "localhost"
+        } else {
+            "pisa.localhost"
+        };
+        let status = app.get(host, &url).await.status();
+        assert_eq!(status, StatusCode::OK, "{p} → {url}");
+    }
+}

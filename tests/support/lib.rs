@@ -1,0 +1,221 @@
+//! The test harness: the real server on port 0 against a fresh database.
+//!
+//! `SPORTELLO_TEST_DB=sqlite` (default) gives each test its own SQLite file; `postgres` gives each
+//! test its own PostgreSQL database (`SPORTELLO_TEST_PG_ADMIN`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), migrated by the superuser and served as the
+//! `sportello_app` role, so row-level security is in force as in production.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+
+use sportello_domain::Host;
+use sportello_server::{Secret, Settings};
+use sportello_store::Store;
+
+pub use reqwest::StatusCode;
+
+/// The repository's `tenants/` folder: the demo federation.
+pub fn tenants_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tenants")
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("SPORTELLO_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+/// A fresh, migrated, empty database, and the URLs to reach it.
+pub struct TestDb {
+    /// As the application connects (on PostgreSQL: the `sportello_app` role, RLS in force).
+    pub app_url: String,
+    /// As the schema owner / superuser (on SQLite the same file).
+    pub admin_url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        if is_postgres() {
+            Self::postgres().await
+        } else {
+            Self::sqlite().await
+        }
+    }
+
+    /// A fresh PostgreSQL database whatever `SPORTELLO_TEST_DB` says (for PostgreSQL-only tests).
+    pub async fn postgres() -> TestDb {
+        {
+            let admin = std::env::var("SPORTELLO_TEST_PG_ADMIN")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("sportello_t_{}", uuid::Uuid::new_v4().simple());
+            let server = Store::connect(&admin)
+                .await
+                .expect("connect to the PostgreSQL admin database");
+            use sea_orm::ConnectionTrait;
+            server
+                .raw_connection()
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            server.close().await.ok();
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .expect("admin URL has a database");
+            let admin_url = format!("{base}/{name}");
+            let owner = Store::connect(&admin_url).await.expect("connect as owner");
+            owner.migrate().await.expect("migrate");
+            owner.close().await.ok();
+            // The same server, as the application role.
+            let host_part = base
+                .split_once('@')
+                .map(|(_, h)| h.to_owned())
+                .unwrap_or_else(|| base.trim_start_matches("postgres://").to_owned());
+            let app_url = format!(
+                "postgres://{}@{host_part}/{name}",
+                sportello_store::APP_ROLE
+            );
+            TestDb {
+                app_url,
+                admin_url,
+                _dir: None,
+            }
+        }
+    }
+
+    pub async fn sqlite() -> TestDb {
+        {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("sportello.db").display()
+            );
+            let s = Store::connect(&url).await.expect("connect sqlite");
+            s.migrate().await.expect("migrate");
+            s.close().await.ok();
+            TestDb {
+                app_url: url.clone(),
+                admin_url: url,
+                _dir: Some(dir),
+            }
+        }
+    }
+
+    pub async fn app_store(&self) -> Store {
+        Store::connect(&self.app_url).await.expect("connect as app")
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    /// The application's store (as the server connects).
+    pub store: Store,
+    pub client: reqwest::Client,
+}
+
+pub fn apex() -> Host {
+    Host::parse("localhost").expect("apex")
+}
+
+pub struct Options {
+    pub tenants: Option<PathBuf>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            tenants: Some(tenants_dir()),
+            trusted_proxies: vec![],
+        }
+    }
+}
+
+/// Starts the server with the demo federation.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    let db = TestDb::new().await;
+    let store = db.app_store().await;
+    if let Some(dir) = &opts.tenants {
+        store
+            .federation()
+            .sync_tenants_dir(dir, &apex())
+            .await
+            .expect("sync tenants");
+    }
+    let settings = Settings {
+        database_url: Secret::new(db.app_url.clone()),
+        bind: "127.0.0.1:0".into(),
+        trusted_proxies: opts.trusted_proxies,
+        registry_refresh_ms: 100,
+        workers: 1,
+        ..Settings::default()
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let running = sportello_server::start(&settings, store.clone(), listener)
+        .await
+        .expect("start server");
+    tokio::spawn(running.server);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        addr: running.addr,
+        db,
+        store,
+        client,
+    }
+}
+
+impl TestApp {
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// GET `path` with `Host: <host>:<port>`.
+    pub async fn get(&self, host: &str, path: &str) -> reqwest::Response {
+        self.get_with(host, path, &[]).await
+    }
+
+    pub async fn get_with(
+        &self,
+        host: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .get(format!("http://{}{path}", self.addr))
+            .header("host", format!("{host}:{}", self.port()));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// GET and return status and body text.
+    pub async fn text(&self, host: &str, path: &str) -> (StatusCode, String) {
+        let r = self.get(host, path).await;
+        let s = r.status();
+        (s, r.text().await.expect("body"))
+    }
+
+    pub async fn json(&self, host: &str, path: &str) -> (StatusCode, serde_json::Value) {
+        let r = self.get(host, path).await;
+        let s = r.status();
+        (s, r.json().await.expect("json body"))
+    }
+}
+
+/// Writes commune files into a fresh folder (for tests that need their own federation).
+pub fn tenants_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write tenant file");
+    }
+    dir
+}
