@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, TransactionTrait};
 use sportello_domain::{
     CadastralCode, CommuneStatus, Host, IstatCode, Language, TenantId, slugify,
 };
 
-use crate::entity::commune;
+use crate::entity::{commune, commune_host};
 use crate::sync::{CommuneSpec, apply_charter};
 use crate::tenant_file::{Branding, CharterSpec, STARTER_CHARTER};
 use crate::{FederationDb, Result, StoreError, TenantDb};
@@ -207,6 +207,7 @@ impl FederationDb<'_> {
         // Check every new commune's host and slug before writing anything.
         let mut errors = Vec::new();
         let mut plans = Vec::with_capacity(rows.len());
+        let mut planned_hosts: HashMap<String, usize> = HashMap::new();
         for (row, slug) in rows.iter().zip(slugs) {
             let id = row.tenant_id();
             let spec = match existing.get(&id.0) {
@@ -247,6 +248,13 @@ impl FederationDb<'_> {
                         ));
                         continue;
                     }
+                    if let Some(first) = planned_hosts.insert(host.to_string(), row.line) {
+                        errors.push(format!(
+                            "line {}: host {host} is also derived for line {first}",
+                            row.line
+                        ));
+                        continue;
+                    }
                     if let Some(other) = existing_slugs.get(slug.as_str()).filter(|o| **o != id.0) {
                         errors.push(format!(
                             "line {}: slug {slug} is already used by the commune with ISTAT code {other:06}",
@@ -278,20 +286,61 @@ impl FederationDb<'_> {
         if !errors.is_empty() {
             return Err(StoreError::Invalid(errors.join("\n")));
         }
+        // Write: changed names of known communes, then every new commune in batches, then each new
+        // commune's starter charter (one commune at a time: row-level security checks each row
+        // against the commune set for the transaction).
         let txn = self.conn().begin().await?;
+        let now = crate::now_micros();
         let mut report = ImportReport::default();
-        for (i, spec) in plans.iter().enumerate() {
-            let outcome = FederationDb::sync_commune(&txn, spec, None, "istat-import").await?;
-            if outcome.created {
-                let db = TenantDb::enter(&txn, spec.tenant_id()).await?;
-                apply_charter(db, &starter, "istat-import", true).await?;
-                report.created += 1;
-            } else if outcome.registry_changed {
-                report.updated += 1;
-            } else {
-                report.skipped += 1;
+        let mut fresh = Vec::new();
+        for spec in &plans {
+            match existing.get(&spec.tenant_id().0) {
+                Some(old) => {
+                    let new = spec.model(old.created_at, old.updated_at);
+                    if &new == old {
+                        report.skipped += 1;
+                    } else {
+                        commune::ActiveModel::from(commune::Model {
+                            updated_at: now,
+                            ..new
+                        })
+                        .reset_all()
+                        .update(&txn)
+                        .await?;
+                        report.updated += 1;
+                    }
+                }
+                None => fresh.push(spec),
             }
-            progress(i + 1);
+        }
+        for chunk in fresh.chunks(500) {
+            commune::Entity::insert_many(
+                chunk.iter().map(|s| s.model(now, now).into_active_model()),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            commune_host::Entity::insert_many(chunk.iter().map(|s| {
+                commune_host::Model {
+                    host: s.primary_host.to_string(),
+                    commune_id: s.tenant_id().0,
+                    is_primary: true,
+                }
+                .into_active_model()
+            }))
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        let mut done = report.updated + report.skipped;
+        progress(done);
+        for spec in &fresh {
+            let db = TenantDb::enter(&txn, spec.tenant_id()).await?;
+            apply_charter(db, &starter, "istat-import", true).await?;
+            report.created += 1;
+            done += 1;
+            progress(done);
+        }
+        if report.created + report.updated > 0 {
+            crate::sync::bump_registry_revision(&txn).await?;
         }
         txn.commit().await?;
         Ok(report)
@@ -299,49 +348,5 @@ impl FederationDb<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_embedded_list_is_complete_and_clean() {
-        let rows = parse_csv(EMBEDDED_CSV).unwrap();
-        assert_eq!(rows.len(), 7896);
-        let pisa = embedded().get("050026").unwrap();
-        assert_eq!(pisa.name_it, "Pisa");
-        assert_eq!(pisa.cadastral_code.as_str(), "G702");
-        let bz = embedded().get("021008").unwrap();
-        assert_eq!(bz.name_other.as_deref(), Some("Bozen"));
-        let s = slugs(&rows);
-        let unique: std::collections::HashSet<_> = s.iter().collect();
-        assert_eq!(unique.len(), rows.len(), "every slug is unique");
-    }
-
-    #[test]
-    fn bad_rows_are_named_by_line() {
-        let csv = "istat_code,name_it,name_other_language,region,province_code,province_name,cadastral_code\n\
-                   050026,Pisa,,Toscana,PI,Pisa,G702\n\
-                   ,Nowhere,,Toscana,PI,Pisa,G703\n\
-                   050026,Pisa again,,Toscana,PI,Pisa,G702\n\
-                   050099,Bad cadastral,,Toscana,PI,Pisa,7702\n\
-                   050098,Too,many,columns,here,x,y,z\n";
-        let e = parse_csv(csv).unwrap_err().0;
-        assert!(
-            e[0].starts_with("line 3:") && e[0].contains("missing"),
-            "{e:?}"
-        );
-        assert!(
-            e[1].starts_with("line 4:") && e[1].contains("line 2"),
-            "{e:?}"
-        );
-        assert!(
-            e[2].starts_with("line 5:") && e[2].contains("cadastral"),
-            "{e:?}"
-        );
-        assert!(
-            e[3].starts_with("line 6:") && e[3].contains("malformed"),
-            "{e:?}"
-        );
-        let e = parse_csv("code,name\n1,2\n").unwrap_err().0;
-        assert!(e[0].contains("lacks the column"), "{e:?}");
-    }
-}
+#[path = "tests/istat.rs"]
+mod tests;

@@ -7,6 +7,8 @@
 //! - [`FederationDb`]: work that spans communes (the registry, onboarding, the federation
 //!   portal). Grep for it to audit cross-commune access.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod charter;
 pub mod entity;
 pub mod istat;
@@ -48,8 +50,14 @@ pub struct Store {
 impl Store {
     /// Connects to `sqlite://…` or `postgres://…`. SQLite files are created when missing and use
     /// WAL journaling so readers do not wait for a writer.
+    ///
+    /// A PostgreSQL URL on the loopback interface without an explicit `sslmode` gets
+    /// `sslmode=disable`: TLS there protects nothing, and measured here it made every statement
+    /// wait ~40 ms (a TLS record split over two TCP segments meets delayed ACKs), which turned a
+    /// 21 s import into 12 minutes.
     pub async fn connect(url: &str) -> Result<Self> {
-        let mut opts = ConnectOptions::new(url.to_owned());
+        let url = loopback_without_tls(url);
+        let mut opts = ConnectOptions::new(url.clone());
         opts.sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(10))
             .max_connections(if url.starts_with("sqlite") { 8 } else { 16 });
@@ -102,6 +110,45 @@ impl Store {
     pub async fn close(self) -> Result<()> {
         self.conn.close().await?;
         Ok(())
+    }
+}
+
+fn loopback_without_tls(url: &str) -> String {
+    let is_pg = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let host = url.split_once('@').map_or("", |(_, rest)| rest);
+    let loopback = ["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .any(|h| host.starts_with(h));
+    if is_pg && loopback && !url.contains("sslmode=") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}sslmode=disable")
+    } else {
+        url.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_postgres_skips_tls_unless_asked() {
+        use super::loopback_without_tls as f;
+        assert_eq!(
+            f("postgres://app@127.0.0.1/db"),
+            "postgres://app@127.0.0.1/db?sslmode=disable"
+        );
+        assert_eq!(
+            f("postgres://app@localhost:5432/db?x=1"),
+            "postgres://app@localhost:5432/db?x=1&sslmode=disable"
+        );
+        assert_eq!(
+            f("postgres://app@127.0.0.1/db?sslmode=require"),
+            "postgres://app@127.0.0.1/db?sslmode=require"
+        );
+        assert_eq!(
+            f("postgres://app@db.example.org/db"),
+            "postgres://app@db.example.org/db"
+        );
+        assert_eq!(f("sqlite://x.db"), "sqlite://x.db");
     }
 }
 

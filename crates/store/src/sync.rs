@@ -58,7 +58,7 @@ impl CommuneSpec {
         self.istat.tenant_id()
     }
 
-    fn model(&self, created_at: i64, updated_at: i64) -> commune::Model {
+    pub(crate) fn model(&self, created_at: i64, updated_at: i64) -> commune::Model {
         commune::Model {
             id: self.tenant_id().0,
             istat_code: self.istat.istat_code.to_string(),
@@ -100,7 +100,8 @@ pub struct SyncOutcome {
 
 impl FederationDb<'_> {
     /// Creates or updates one commune and, when `charter` is given, makes its charter exactly
-    /// that. All in the caller's transaction.
+    /// that. All in the caller's transaction; the caller bumps the registry revision once
+    /// ([`bump_registry_revision`]) if any outcome says the registry changed.
     pub async fn sync_commune(
         txn: &DatabaseTransaction,
         spec: &CommuneSpec,
@@ -137,9 +138,6 @@ impl FederationDb<'_> {
             }
         }
         out.registry_changed |= sync_hosts(txn, spec).await?;
-        if out.registry_changed {
-            bump_registry_revision(txn).await?;
-        }
         if let Some(charter) = charter {
             let db = TenantDb::enter(txn, spec.tenant_id()).await?;
             out.charter = apply_charter(db, charter, changed_by, out.created).await?;
@@ -169,7 +167,7 @@ impl FederationDb<'_> {
     }
 }
 
-pub(crate) async fn bump_registry_revision(txn: &DatabaseTransaction) -> Result<()> {
+pub async fn bump_registry_revision(txn: &DatabaseTransaction) -> Result<()> {
     txn.execute_raw(Statement::from_string(
         txn.get_database_backend(),
         "UPDATE federation_meta SET value = value + 1 WHERE key = 'registry_revision'",
@@ -652,6 +650,9 @@ impl FederationDb<'_> {
                         other => other,
                     })?;
             report.files.push((origin.clone(), outcome));
+        }
+        if report.files.iter().any(|(_, o)| o.registry_changed) {
+            bump_registry_revision(&txn).await?;
         }
         txn.commit().await?;
         Ok(report)
