@@ -68,19 +68,5 @@ pub fn choose(query_lang: Option<&str>, cookie_lang: Option<&str>, default: Lang
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn both_languages_have_every_key() {
-        let s = Strings::load().unwrap();
-        assert_eq!(s.unbalanced_keys(), Vec::<&str>::new());
-    }
-
-    #[test]
-    fn language_choice_order() {
-        assert_eq!(choose(Some("en"), Some("it"), Language::It), Language::En);
-        assert_eq!(choose(Some("xx"), Some("en"), Language::It), Language::En);
-        assert_eq!(choose(None, None, Language::De), Language::It);
-    }
-}
+#[path = "tests/i18n.rs"]
+mod tests;
