@@ -3,6 +3,8 @@
 //! Values are parsed once at the edge (`Slug::parse`, `Host::parse`, `IstatCode::parse`, …) and
 //! carried as types afterwards, so code further in never re-validates strings.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod charter;
 pub mod commune;
 pub mod hours;

@@ -81,13 +81,5 @@ impl Settings {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_stay_out_of_debug_output() {
-        let mut s = Settings::default();
-        s.database_url = Secret::new("postgres://app:hunter2@db/sportello");
-        assert!(!format!("{s:?}").contains("hunter2"));
-    }
-}
+#[path = "tests/config.rs"]
+mod tests;

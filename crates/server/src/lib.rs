@@ -4,6 +4,8 @@
 //! Handlers are thin: they extract, call the store through a [`sportello_store::TenantDb`] or
 //! [`sportello_store::FederationDb`], and map the result to a page or JSON.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod config;
 pub mod error;
 pub mod i18n;

@@ -1,0 +1,15 @@
+use super::*;
+
+#[test]
+fn slugs_from_real_names() {
+    assert_eq!(slugify("San Giuliano Terme"), "san-giuliano-terme");
+    assert_eq!(slugify("Bolzano/Bozen"), "bolzano-bozen");
+    assert_eq!(slugify("Sant'Angelo a Cupolo"), "sant-angelo-a-cupolo");
+    assert_eq!(slugify("Forlì"), "forli");
+    assert_eq!(slugify("Cortina d'Ampezzo"), "cortina-d-ampezzo");
+    assert_eq!(slugify("Gießen"), "giessen");
+    assert_eq!(
+        slugify("Doberdò del Lago-Doberdob"),
+        "doberdo-del-lago-doberdob"
+    );
+}
