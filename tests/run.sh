@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine too: installs what it needs (idempotently), then runs
+#   1. every Rust test (unit + integration) against SQLite,
+#   2. the integration tests against PostgreSQL (a throwaway database per test),
+#   3. the browser tests (headless Chromium + axe-core) against the real server.
+# Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- system packages -------------------------------------------------------------------------
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql)
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+pg_admin=${SPORTELLO_TEST_PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | tail -n1)" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+drop_test_databases() {
+  psql "$pg_admin" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'sportello_t_%'" |
+    while read -r db; do psql "$pg_admin" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
+}
+drop_test_databases
+trap drop_test_databases EXIT
+export SPORTELLO_TEST_PG_ADMIN="$pg_admin"
+
+# --- 1. SQLite ---------------------------------------------------------------------------------
+echo "== Rust tests on SQLite"
+SPORTELLO_TEST_DB=sqlite cargo test --workspace --locked
+
+# --- 2. PostgreSQL -----------------------------------------------------------------------------
+echo "== Integration tests on PostgreSQL"
+SPORTELLO_TEST_DB=postgres cargo test -p sportello-tests --locked
+
+# --- 3. Browser --------------------------------------------------------------------------------
+echo "== Browser tests (Chromium, axe-core)"
+cargo build -p sportello-cli --locked
+(cd web && npm ci --no-audit --no-fund --loglevel=error && SPORTELLO_BIN="$target/debug/sportello" npm test)
