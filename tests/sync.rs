@@ -1,7 +1,7 @@
 //! `tenants sync`: idempotent, history-keeping, all or nothing.
 
 use sportello_tests::{
-    Options, StatusCode, TestDb, apex, spawn_app_with, tenants_dir, tenants_folder,
+    Options, StatusCode, TestDb, apex, eventually, spawn_app_with, tenants_dir, tenants_folder,
 };
 
 include!("fixtures.rs");
@@ -41,6 +41,11 @@ async fn an_edit_updates_the_commune_and_keeps_the_old_version_in_history() {
     .await;
     let fed = app.store.federation();
     let yesterday_ok = chrono::Utc::now().date_naive().to_string();
+    // Warm the server's charter cache, so the change below must invalidate it.
+    let (_, first) = app
+        .json("alfa.localhost", "/api/v1/services/servizio-alfa")
+        .await;
+    assert_eq!(first["summary"], "Sintesi alfa");
     // Let the clock move so the versions have distinct instants.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     std::fs::write(
@@ -51,6 +56,15 @@ async fn an_edit_updates_the_commune_and_keeps_the_old_version_in_history() {
     .unwrap();
     let r = fed.sync_tenants_dir(dir.path(), &apex()).await.unwrap();
     assert_eq!(r.files[0].1.charter.updated, 1, "{:?}", r.files[0].1);
+    // The running server sees the change at its next registry refresh, without a restart.
+    let updated = eventually(|| async {
+        app.json("alfa.localhost", "/api/v1/services/servizio-alfa")
+            .await
+            .1["summary"]
+            == "Sintesi nuova"
+    })
+    .await;
+    assert!(updated, "the running server still shows the old charter");
     let (_, now) = app
         .json("alfa.localhost", "/api/v1/services/servizio-alfa")
         .await;
@@ -105,12 +119,14 @@ async fn an_edit_updates_the_commune_and_keeps_the_old_version_in_history() {
     std::fs::write(dir.path().join("alfa.toml"), without).unwrap();
     let r = fed.sync_tenants_dir(dir.path(), &apex()).await.unwrap();
     assert_eq!(r.files[0].1.charter.deleted, 1);
-    assert_eq!(
+    let gone = eventually(|| async {
         app.get("alfa.localhost", "/servizi/servizio-alfa")
             .await
-            .status(),
-        StatusCode::NOT_FOUND
-    );
+            .status()
+            == StatusCode::NOT_FOUND
+    })
+    .await;
+    assert!(gone, "the deleted service is still served");
 }
 
 #[tokio::test]

@@ -219,3 +219,19 @@ pub fn tenants_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Polls `check` until it holds (at most ~5 s): for changes that reach the server with the next
+/// registry refresh. Returns whether it held.
+pub async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}

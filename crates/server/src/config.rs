@@ -50,6 +50,8 @@ pub struct Settings {
     pub tenants_dir: String,
     /// Worker threads of the HTTP server (0: one per core).
     pub workers: usize,
+    /// How many communes' charters each node keeps in memory.
+    pub charter_cache_communes: usize,
 }
 
 impl Default for Settings {
@@ -65,6 +67,7 @@ impl Default for Settings {
             log_format: "pretty".into(),
             tenants_dir: "tenants".into(),
             workers: 0,
+            charter_cache_communes: 2000,
         }
     }
 }

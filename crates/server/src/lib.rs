@@ -6,6 +6,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod charter_cache;
 pub mod config;
 pub mod error;
 pub mod i18n;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub store: Store,
     pub tenancy: Arc<tenancy::Tenancy>,
     pub render: render::Renderer,
+    pub charters: charter_cache::CharterCache,
     pub metrics: middleware::Metrics,
     pub federation_name: String,
     pub scheme: String,
@@ -59,6 +61,7 @@ pub async fn start(
         store,
         tenancy,
         render: render::Renderer::new()?,
+        charters: charter_cache::CharterCache::new(settings.charter_cache_communes),
         metrics: middleware::Metrics::new().map_err(|e| format!("metrics: {e}"))?,
         federation_name: settings.federation_name.clone(),
         scheme: settings.public_scheme.clone(),

@@ -29,6 +29,8 @@ pub struct CommuneRecord {
     pub website: Option<String>,
     /// (month, day)
     pub patron_day: Option<(u32, u32)>,
+    /// Changes whenever the commune or its charter changes: caches key on it.
+    pub version: i64,
 }
 
 pub(crate) fn parse_patron_day(s: &str) -> Option<(u32, u32)> {
@@ -47,6 +49,7 @@ impl CommuneRecord {
             default_language: Language::parse(&m.default_language).map_err(corrupt)?,
             status: CommuneStatus::parse(&m.status).map_err(corrupt)?,
             patron_day: m.patron_day.as_deref().and_then(parse_patron_day),
+            version: m.updated_at,
             istat_code: m.istat_code,
             cadastral_code: m.cadastral_code,
             name: m.name,

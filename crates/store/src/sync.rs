@@ -141,6 +141,10 @@ impl FederationDb<'_> {
         if let Some(charter) = charter {
             let db = TenantDb::enter(txn, spec.tenant_id()).await?;
             out.charter = apply_charter(db, charter, changed_by, out.created).await?;
+            if !out.charter.is_empty() && !out.created {
+                touch_commune(txn, spec.tenant_id()).await?;
+                out.registry_changed = true;
+            }
         }
         Ok(out)
     }
@@ -165,6 +169,16 @@ impl FederationDb<'_> {
         txn.commit().await?;
         Ok(res.rows_affected > 0)
     }
+}
+
+/// Marks a commune as changed (its charter changed): nodes reload it and drop cached charters.
+pub async fn touch_commune(txn: &DatabaseTransaction, tenant: TenantId) -> Result<()> {
+    commune::Entity::update_many()
+        .col_expr(commune::Column::UpdatedAt, Expr::value(now_micros()))
+        .filter(commune::Column::Id.eq(tenant.0))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 pub async fn bump_registry_revision(txn: &DatabaseTransaction) -> Result<()> {

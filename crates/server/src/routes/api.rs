@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::portal::{
-    AsOfQuery, Charter, SearchQuery, as_of, load_service, office_page, search_results,
+    AsOfQuery, SearchQuery, as_of, load_charter, load_service, office_page, search_results,
 };
 use super::{Ctx, federation};
 use crate::error::AppResult;
@@ -39,7 +39,7 @@ async fn services(ctx: Ctx) -> HttpResponse {
 }
 
 async fn list_services(ctx: &Ctx) -> AppResult<serde_json::Value> {
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     Ok(
         json!({"services": ch.services.iter().map(|s| views::service_summary(ctx.lang, s)).collect::<Vec<_>>()}),
     )
@@ -51,7 +51,7 @@ async fn service(ctx: Ctx, id: web::Path<String>, q: web::Query<AsOfQuery>) -> H
 
 async fn one_service(ctx: &Ctx, id: &str, q: &AsOfQuery) -> AppResult<serde_json::Value> {
     let at = as_of(q)?;
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     let s = load_service(ctx, &ch, id, at.map(|a| a.1)).await?;
     Ok(json!(views::service_view(
         ctx.lang,
@@ -70,7 +70,7 @@ async fn service_jsonld(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
 }
 
 async fn jsonld(ctx: &Ctx, id: &str) -> AppResult<serde_json::Value> {
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     let s = load_service(ctx, &ch, id, None).await?;
     Ok(views::cpsv_jsonld(
         ctx.commune()?,
@@ -85,7 +85,7 @@ async fn offices(ctx: Ctx) -> HttpResponse {
 }
 
 async fn list_offices(ctx: &Ctx) -> AppResult<serde_json::Value> {
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     let rel = ch.related();
     Ok(
         json!({"offices": ch.offices.iter().map(|o| views::office_summary(ctx.lang, o, &rel)).collect::<Vec<_>>()}),
@@ -101,7 +101,7 @@ async fn staff(ctx: Ctx) -> HttpResponse {
 }
 
 async fn list_staff(ctx: &Ctx) -> AppResult<serde_json::Value> {
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     Ok(
         json!({"staff": ch.staff.iter().map(|s| views::staff_view(ctx.lang, s, &ch.offices)).collect::<Vec<_>>()}),
     )

@@ -4,12 +4,13 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 use sportello_domain::LifeEvent;
-use sportello_store::charter::{Building, Office, Service, Staff};
+use sportello_store::charter::Service;
 
-use super::{Ctx, federation, local_now};
+use super::{Ctx, federation};
+use crate::charter_cache::Charter;
 use crate::error::{AppError, AppResult};
 use crate::middleware::Site;
-use crate::views::{self, Related};
+use crate::views;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
@@ -21,38 +22,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cerca", web::get().to(search));
 }
 
-/// One commune's charter, read in one transaction.
-pub(super) struct Charter {
-    pub services: Vec<Service>,
-    pub offices: Vec<Office>,
-    pub buildings: Vec<Building>,
-    pub staff: Vec<Staff>,
-    pub patron_day: Option<(u32, u32)>,
-}
-
-impl Charter {
-    pub async fn load(ctx: &Ctx) -> AppResult<Self> {
-        let c = ctx.commune()?;
-        let tx = ctx.state.store.tenant(c.id()).await?;
-        let db = tx.db();
-        Ok(Self {
-            services: db.services().await?,
-            offices: db.offices().await?,
-            buildings: db.buildings().await?,
-            staff: db.staff().await?,
-            patron_day: c.record.patron_day,
-        })
-    }
-
-    pub fn related(&self) -> Related<'_> {
-        Related {
-            offices: &self.offices,
-            buildings: &self.buildings,
-            staff: &self.staff,
-            now: local_now(),
-            patron_day: self.patron_day,
-        }
-    }
+/// The commune's charter (from the per-node cache).
+pub(super) async fn load_charter(ctx: &Ctx) -> AppResult<std::sync::Arc<Charter>> {
+    Ok(ctx
+        .state
+        .charters
+        .get(&ctx.state.store, ctx.commune()?)
+        .await?)
 }
 
 async fn home(ctx: Ctx, q: web::Query<federation::CommuneQuery>) -> HttpResponse {
@@ -63,7 +39,7 @@ async fn home(ctx: Ctx, q: web::Query<federation::CommuneQuery>) -> HttpResponse
 }
 
 async fn commune_home(ctx: &Ctx) -> AppResult<(&'static str, serde_json::Value)> {
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     let rel = ch.related();
     let featured: Vec<_> = ch
         .services
@@ -99,7 +75,7 @@ async fn services_page(
         .filter(|e| !e.is_empty())
         .map(|e| LifeEvent::parse(e).map_err(|e| AppError::BadRequest(e.to_string())))
         .transpose()?;
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     let list: Vec<_> = ch
         .services
         .iter()
@@ -171,7 +147,7 @@ async fn service_page(
     q: &AsOfQuery,
 ) -> AppResult<(&'static str, serde_json::Value)> {
     let at = as_of(q)?;
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     let s = load_service(ctx, &ch, id, at.as_ref().map(|a| a.1)).await?;
     let rel = ch.related();
     let jsonld = views::cpsv_jsonld(ctx.commune()?, &ctx.base_url()?, &s, &rel);
@@ -191,7 +167,7 @@ async fn offices(ctx: Ctx) -> HttpResponse {
 }
 
 async fn offices_page(ctx: &Ctx) -> AppResult<(&'static str, serde_json::Value)> {
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     let rel = ch.related();
     Ok((
         "offices.html",
@@ -205,7 +181,7 @@ async fn office(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
 
 /// The office with its staff and services (the page's and the API's body).
 pub(super) async fn office_page(ctx: &Ctx, id: &str) -> AppResult<serde_json::Value> {
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     let rel = ch.related();
     let o = ch
         .offices
@@ -224,7 +200,7 @@ async fn staff(ctx: Ctx) -> HttpResponse {
 }
 
 async fn staff_page(ctx: &Ctx) -> AppResult<(&'static str, serde_json::Value)> {
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     Ok((
         "staff.html",
         json!({"staff": ch.staff.iter().map(|s| views::staff_view(ctx.lang, s, &ch.offices)).collect::<Vec<_>>()}),
@@ -248,7 +224,7 @@ pub(super) async fn search_results(ctx: &Ctx, q: &str) -> AppResult<serde_json::
             "the search text is longer than 200 characters".into(),
         ));
     }
-    let ch = Charter::load(ctx).await?;
+    let ch = load_charter(ctx).await?;
     let tx = ctx.state.store.tenant(ctx.commune()?.id()).await?;
     let found = tx.db().search(q).await?;
     let rel = ch.related();
