@@ -41,7 +41,13 @@ async fn an_edit_updates_the_commune_and_keeps_the_old_version_in_history() {
     .await;
     let fed = app.store.federation();
     let yesterday_ok = chrono::Utc::now().date_naive().to_string();
-    // Warm the server's charter cache, so the change below must invalidate it.
+    // Warm the server's charter and page caches, so the changes below must invalidate them.
+    assert_eq!(
+        app.get("alfa.localhost", "/servizi/servizio-alfa")
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let (_, first) = app
         .json("alfa.localhost", "/api/v1/services/servizio-alfa")
         .await;

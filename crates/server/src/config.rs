@@ -52,6 +52,8 @@ pub struct Settings {
     pub workers: usize,
     /// How many communes' charters each node keeps in memory.
     pub charter_cache_communes: usize,
+    /// How long a rendered commune page may be served again, in seconds (0: never).
+    pub page_cache_seconds: u64,
 }
 
 impl Default for Settings {
@@ -68,6 +70,7 @@ impl Default for Settings {
             tenants_dir: "tenants".into(),
             workers: 0,
             charter_cache_communes: 2000,
+            page_cache_seconds: 30,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod i18n;
 mod middleware;
+pub mod page_cache;
 pub mod render;
 mod routes;
 pub mod tenancy;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub tenancy: Arc<tenancy::Tenancy>,
     pub render: render::Renderer,
     pub charters: charter_cache::CharterCache,
+    pub pages: page_cache::PageCache,
     pub metrics: middleware::Metrics,
     pub federation_name: String,
     pub scheme: String,
@@ -62,6 +64,7 @@ pub async fn start(
         tenancy,
         render: render::Renderer::new()?,
         charters: charter_cache::CharterCache::new(settings.charter_cache_communes),
+        pages: page_cache::PageCache::new(Duration::from_secs(settings.page_cache_seconds), 20_000),
         metrics: middleware::Metrics::new().map_err(|e| format!("metrics: {e}"))?,
         federation_name: settings.federation_name.clone(),
         scheme: settings.public_scheme.clone(),

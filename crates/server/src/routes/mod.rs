@@ -19,6 +19,7 @@ use sportello_domain::{Language, LifeEvent};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::middleware::{Origin, Site};
+use crate::page_cache::PageKey;
 use crate::tenancy::Commune;
 use crate::views::CommuneView;
 
@@ -52,6 +53,8 @@ pub struct Ctx {
     /// `?lang=` was given: remember it in a cookie.
     remember_lang: bool,
     api: bool,
+    /// Where this page's rendering is cached (commune pages other than search).
+    page_key: Option<PageKey>,
 }
 
 impl FromRequest for Ctx {
@@ -74,8 +77,25 @@ impl FromRequest for Ctx {
             Site::Commune(c) => c.record.default_language,
             Site::Federation => Language::It,
         };
+        let lang = lang_of(req, default);
+        let page_key = match &site {
+            Site::Commune(c) if !req.path().starts_with("/api/") && req.path() != "/cerca" => {
+                Some(PageKey {
+                    tenant: c.id(),
+                    version: c.record.version,
+                    lang,
+                    path_and_query: req
+                        .uri()
+                        .path_and_query()
+                        .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned()),
+                })
+            }
+            _ => None,
+        };
+        drop(ext);
         ready(Ok(Ctx {
-            lang: lang_of(req, default),
+            page_key,
+            lang,
             remember_lang: req.query_string().contains("lang="),
             api: req.path().starts_with("/api/"),
             path: req.path().to_owned(),
@@ -121,7 +141,17 @@ impl Ctx {
         Value::from_serialize(&m)
     }
 
-    /// Renders `template` with `extra`, or the error page.
+    /// This page as rendered a moment ago, if the page cache has it.
+    pub fn cached(&self) -> Option<HttpResponse> {
+        let html = self.state.pages.get(self.page_key.as_ref()?)?;
+        Some(
+            self.respond(Ok(HttpResponse::Ok()
+                .content_type(ContentType::html())
+                .body(html.to_string()))),
+        )
+    }
+
+    /// Renders `template` with `extra` (and keeps it in the page cache), or the error page.
     pub fn page(&self, result: AppResult<(&'static str, serde_json::Value)>) -> HttpResponse {
         let html = result.and_then(|(template, extra)| {
             Ok(self
@@ -129,6 +159,9 @@ impl Ctx {
                 .render
                 .render(template, self.page_context(extra))?)
         });
+        if let (Ok(h), Some(key)) = (&html, &self.page_key) {
+            self.state.pages.put(key.clone(), h.as_str().into());
+        }
         self.respond(html.map(|h| HttpResponse::Ok().content_type(ContentType::html()).body(h)))
     }
 

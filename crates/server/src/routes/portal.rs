@@ -32,6 +32,9 @@ pub(super) async fn load_charter(ctx: &Ctx) -> AppResult<std::sync::Arc<Charter>
 }
 
 async fn home(ctx: Ctx, q: web::Query<federation::CommuneQuery>) -> HttpResponse {
+    if let Some(hit) = ctx.cached() {
+        return hit;
+    }
     match ctx.site {
         Site::Federation => ctx.page(federation::home(&ctx, &q)),
         Site::Commune(_) => ctx.page(commune_home(&ctx).await),
@@ -64,6 +67,9 @@ struct ServicesQuery {
 }
 
 async fn services(ctx: Ctx, q: web::Query<ServicesQuery>) -> HttpResponse {
+    if let Some(hit) = ctx.cached() {
+        return hit;
+    }
     ctx.page(services_page(&ctx, q.evento.as_deref()).await)
 }
 
@@ -138,6 +144,9 @@ pub(super) async fn load_service(
 }
 
 async fn service(ctx: Ctx, id: web::Path<String>, q: web::Query<AsOfQuery>) -> HttpResponse {
+    if let Some(hit) = ctx.cached() {
+        return hit;
+    }
     ctx.page(service_page(&ctx, &id, &q).await)
 }
 
@@ -163,6 +172,9 @@ async fn service_page(
 }
 
 async fn offices(ctx: Ctx) -> HttpResponse {
+    if let Some(hit) = ctx.cached() {
+        return hit;
+    }
     ctx.page(offices_page(&ctx).await)
 }
 
@@ -176,6 +188,9 @@ async fn offices_page(ctx: &Ctx) -> AppResult<(&'static str, serde_json::Value)>
 }
 
 async fn office(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+    if let Some(hit) = ctx.cached() {
+        return hit;
+    }
     ctx.page(office_page(&ctx, &id).await.map(|v| ("office.html", v)))
 }
 
@@ -196,6 +211,9 @@ pub(super) async fn office_page(ctx: &Ctx, id: &str) -> AppResult<serde_json::Va
 }
 
 async fn staff(ctx: Ctx) -> HttpResponse {
+    if let Some(hit) = ctx.cached() {
+        return hit;
+    }
     ctx.page(staff_page(&ctx).await)
 }
 

@@ -1,0 +1,35 @@
+use super::*;
+
+fn key(path: &str, version: i64) -> PageKey {
+    PageKey {
+        tenant: TenantId(1),
+        version,
+        lang: Language::It,
+        path_and_query: path.into(),
+    }
+}
+
+#[test]
+fn entries_expire_and_a_new_charter_version_misses() {
+    let cache = PageCache::new(Duration::from_millis(50), 10);
+    cache.put(key("/servizi", 1), "a".into());
+    assert_eq!(cache.get(&key("/servizi", 1)).as_deref(), Some("a"));
+    assert!(cache.get(&key("/servizi", 2)).is_none());
+    std::thread::sleep(Duration::from_millis(60));
+    assert!(
+        cache.get(&key("/servizi", 1)).is_none(),
+        "an expired page must be rendered again"
+    );
+}
+
+#[test]
+fn memory_stays_bounded_and_zero_seconds_turns_it_off() {
+    let cache = PageCache::new(Duration::from_secs(30), 3);
+    for i in 0..10 {
+        cache.put(key(&format!("/p{i}"), 1), "x".into());
+        assert!(cache.len() <= 3);
+    }
+    let off = PageCache::new(Duration::ZERO, 3);
+    off.put(key("/", 1), "x".into());
+    assert!(off.get(&key("/", 1)).is_none());
+}
