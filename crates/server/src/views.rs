@@ -97,6 +97,16 @@ pub struct ServiceSummary<'a> {
     pub life_events: Vec<KeyLabel>,
 }
 
+fn event_labels(lang: Language, events: &[LifeEvent]) -> Vec<KeyLabel> {
+    events
+        .iter()
+        .map(|e| KeyLabel {
+            key: e.key(),
+            label: e.label(lang),
+        })
+        .collect()
+}
+
 pub fn service_summary<'a>(lang: Language, s: &'a Service) -> ServiceSummary<'a> {
     ServiceSummary {
         id: &s.id,
@@ -105,14 +115,7 @@ pub fn service_summary<'a>(lang: Language, s: &'a Service) -> ServiceSummary<'a>
         audience: s.audience.key(),
         audience_label: s.audience.label(lang),
         online: s.channels.contains(&Channel::Online),
-        life_events: s
-            .life_events
-            .iter()
-            .map(|e| KeyLabel {
-                key: e.key(),
-                label: e.label(lang),
-            })
-            .collect(),
+        life_events: event_labels(lang, &s.life_events),
     }
 }
 
@@ -232,14 +235,7 @@ pub fn service_view<'a>(
         description: &s.description,
         audience: s.audience.key(),
         audience_label: s.audience.label(lang),
-        life_events: s
-            .life_events
-            .iter()
-            .map(|e| KeyLabel {
-                key: e.key(),
-                label: e.label(lang),
-            })
-            .collect(),
+        life_events: event_labels(lang, &s.life_events),
         office: office.map(|o| rel.office_ref(lang, o)),
         responsible: rel.person(&s.responsible_id),
         documents: &s.documents,

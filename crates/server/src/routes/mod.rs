@@ -122,19 +122,24 @@ impl Ctx {
         Ok(self.origin.url_for(&self.commune()?.record.primary_host))
     }
 
-    /// The context every page gets (see web/templates/CONTEXT.md), plus `extra`.
-    fn page_context(&self, extra: serde_json::Value) -> Value {
+    /// The context every page gets (see web/templates/CONTEXT.md).
+    fn base_context(&self) -> Map<String, serde_json::Value> {
         let commune = match &self.site {
             Site::Commune(c) => Some(c.as_ref()),
             Site::Federation => None,
         };
-        let mut m = base_context(
+        base_context(
             &self.state,
             self.lang,
             &self.path,
             commune,
             &self.federation_url(),
-        );
+        )
+    }
+
+    /// The context every page gets, plus `extra`.
+    fn page_context(&self, extra: serde_json::Value) -> Value {
+        let mut m = self.base_context();
         if let serde_json::Value::Object(extra) = extra {
             m.extend(extra);
         }
@@ -188,17 +193,7 @@ impl Ctx {
                         400 | 422 => ("bad_request_title", "bad_request_message"),
                         _ => ("server_error_title", "server_error_message"),
                     };
-                    let commune = match &self.site {
-                        Site::Commune(c) => Some(c.as_ref()),
-                        Site::Federation => None,
-                    };
-                    let mut m = base_context(
-                        &self.state,
-                        self.lang,
-                        &self.path,
-                        commune,
-                        &self.federation_url(),
-                    );
+                    let mut m = self.base_context();
                     let detail = matches!(e, AppError::BadRequest(_)).then(|| e.to_string());
                     m.insert("status".into(), json!(e.status().as_u16()));
                     m.insert(
