@@ -64,7 +64,7 @@ impl LifeEvent {
             LifeEvent::Study => "it-pencil",
             LifeEvent::Transport => "it-car",
             LifeEvent::Health => "it-help-circle",
-            LifeEvent::Business => "it-briefcase",
+            LifeEvent::Business => "it-chart-line",
             LifeEvent::Property => "it-pa",
         }
     }

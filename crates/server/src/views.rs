@@ -601,3 +601,7 @@ pub fn cpsv_jsonld(
     }
     v
 }
+
+#[cfg(test)]
+#[path = "tests/views.rs"]
+mod tests;
