@@ -72,12 +72,14 @@ pub(crate) async fn ensure_app_role(manager: &SchemaManager<'_>) -> Result<(), D
         return Ok(());
     }
     // A role is cluster-wide: production creates it (infra/postgres/roles.sql) with a password;
-    // development and tests get a login role without one (local trust authentication).
+    // development and tests get a login role without one (local trust authentication). Two
+    // migrations racing to create it (parallel tests on a fresh cluster) both succeed.
     manager
         .get_connection()
         .execute_unprepared(&format!(
             "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') \
-             THEN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+             THEN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
         ))
         .await?;
     Ok(())
