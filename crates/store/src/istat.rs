@@ -155,6 +155,26 @@ pub fn embedded() -> &'static HashMap<String, IstatRow> {
     })
 }
 
+/// The commune of the embedded ISTAT list with this cadastral code (e.g. the birthplace of a
+/// fiscal code); `None` for foreign countries (`Z…`) and for communes that no longer exist.
+pub fn by_cadastral_code(code: &str) -> Option<&'static IstatRow> {
+    static BY_CODE: OnceLock<HashMap<String, String>> = OnceLock::new();
+    let index = BY_CODE.get_or_init(|| {
+        embedded()
+            .values()
+            .map(|r| {
+                (
+                    r.cadastral_code.as_str().to_owned(),
+                    r.istat_code.to_string(),
+                )
+            })
+            .collect()
+    });
+    index
+        .get(&code.to_ascii_uppercase())
+        .and_then(|istat| embedded().get(istat))
+}
+
 /// Slugs for every row: the name, plus the province code where two communes share a name
 /// (Castro in Bergamo and in Lecce become `castro-bg` and `castro-le`).
 pub fn slugs(rows: &[IstatRow]) -> Vec<String> {

@@ -42,3 +42,15 @@ fn bad_rows_are_named_by_line() {
     let e = parse_csv("code,name\n1,2\n").unwrap_err().0;
     assert!(e[0].contains("lacks the column"), "{e:?}");
 }
+
+#[test]
+fn a_fiscal_code_birthplace_is_found_by_cadastral_code() {
+    let cf = sportello_domain::FiscalCode::parse("RSSMRA85T10A562S").unwrap();
+    let place = by_cadastral_code(&cf.birthplace()).unwrap();
+    assert_eq!(place.name_it, "San Giuliano Terme");
+    assert_eq!(by_cadastral_code("g702").unwrap().name_it, "Pisa");
+    assert!(
+        by_cadastral_code("Z404").is_none(),
+        "a foreign country is not a commune"
+    );
+}
