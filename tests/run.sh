@@ -28,6 +28,15 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | tail -n1)" main start
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
+# A freshly installed Debian cluster asks for passwords on TCP: let this machine's tests in.
+if ! psql "$pg_admin" -Atqc 'SELECT 1' >/dev/null 2>&1; then
+  hba=$(ls /etc/postgresql/*/main/pg_hba.conf | tail -n1)
+  if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+    as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  fi
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | tail -n1)" main reload
+  sleep 1
+fi
 drop_test_databases() {
   psql "$pg_admin" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'sportello_t_%'" |
     while read -r db; do psql "$pg_admin" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
