@@ -182,7 +182,6 @@ pub async fn resolve_tenant(
         scheme: state.scheme.clone(),
         port,
     };
-    let lang = crate::routes::lang_of(req.request(), sportello_domain::Language::It);
     let reg = state.tenancy.snapshot();
     let resolution = match Host::parse(raw) {
         Ok(h) => reg.resolve(&h, &state.tenancy.apex),
@@ -210,6 +209,7 @@ pub async fn resolve_tenant(
                 title_key: "unknown_host_title",
                 message_key: "unknown_host_message",
             };
+            let lang = crate::routes::lang_of(req.request(), sportello_domain::Language::It);
             let res = error_page(&state, &req, lang, None, &federation_url, page);
             return Ok(req.into_response(res).map_into_right_body());
         }
@@ -220,6 +220,7 @@ pub async fn resolve_tenant(
                 title_key: "suspended_title",
                 message_key: "suspended_message",
             };
+            let lang = crate::routes::lang_of(req.request(), c.record.default_language);
             let res = error_page(&state, &req, lang, Some(&c), &federation_url, page);
             return Ok(req.into_response(res).map_into_right_body());
         }

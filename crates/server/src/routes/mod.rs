@@ -67,12 +67,16 @@ impl FromRequest for Ctx {
                 "application state missing",
             )));
         };
-        let ext = req.extensions();
-        let site = ext.get::<Site>().cloned().unwrap_or(Site::Federation);
-        let origin = ext.get::<Origin>().cloned().unwrap_or(Origin {
-            scheme: state.scheme.clone(),
-            port: None,
-        });
+        // Release the borrow of the extensions before reading cookies (they cache themselves there).
+        let (site, origin) = {
+            let ext = req.extensions();
+            let site = ext.get::<Site>().cloned().unwrap_or(Site::Federation);
+            let origin = ext.get::<Origin>().cloned().unwrap_or(Origin {
+                scheme: state.scheme.clone(),
+                port: None,
+            });
+            (site, origin)
+        };
         let default = match &site {
             Site::Commune(c) => c.record.default_language,
             Site::Federation => Language::It,
@@ -92,7 +96,6 @@ impl FromRequest for Ctx {
             }
             _ => None,
         };
-        drop(ext);
         ready(Ok(Ctx {
             page_key,
             lang,
