@@ -12,6 +12,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m0001_foundation;
+mod m0002_identity;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -21,17 +22,23 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration)]
+        vec![
+            Box::new(m0001_foundation::Migration),
+            Box::new(m0002_identity::Migration),
+        ]
     }
 }
 
-/// The commune tables of the schema, for the PostgreSQL row-level security statements.
+/// The commune tables of the schema (row-level security on PostgreSQL), all migrations together.
 pub const COMMUNE_TABLES: &[&str] = &[
     "buildings",
     "offices",
     "staff",
     "services",
     "charter_history",
+    "citizens",
+    "staff_accounts",
+    "staff_tokens",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

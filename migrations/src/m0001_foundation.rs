@@ -1,6 +1,9 @@
 use sea_orm_migration::prelude::*;
 
-use crate::{APP_ROLE, COMMUNE_TABLES, ensure_app_role, run_script, secure_commune_tables};
+use crate::{APP_ROLE, ensure_app_role, run_script, secure_commune_tables};
+
+/// The commune tables this migration creates.
+const TABLES: &[&str] = &["buildings", "offices", "staff", "services", "charter_history"];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -128,7 +131,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         ensure_app_role(manager).await?;
         run_script(manager, SCHEMA).await?;
-        secure_commune_tables(manager, COMMUNE_TABLES).await?;
+        secure_commune_tables(manager, TABLES).await?;
         if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
             run_script(
                 manager,

@@ -5,6 +5,9 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), migrated by the superuser and served as the
 //! `sportello_app` role, so row-level security is in force as in production.
 
+pub mod browser;
+pub mod counterparts;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
@@ -111,6 +114,7 @@ pub struct TestApp {
     /// The application's store (as the server connects).
     pub store: Store,
     pub client: reqwest::Client,
+    _outbox: tempfile::TempDir,
 }
 
 pub fn apex() -> Host {
@@ -120,6 +124,10 @@ pub fn apex() -> Host {
 pub struct Options {
     pub tenants: Option<PathBuf>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Changes to the settings (identity providers, mail).
+    pub settings: Box<dyn FnOnce(&mut Settings)>,
+    /// Bind this listener instead of a fresh one (tests that must know the port first).
+    pub listener: Option<TcpListener>,
 }
 
 impl Default for Options {
@@ -127,6 +135,8 @@ impl Default for Options {
         Self {
             tenants: Some(tenants_dir()),
             trusted_proxies: vec![],
+            settings: Box::new(|_| {}),
+            listener: None,
         }
     }
 }
@@ -137,6 +147,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
+    if std::env::var("SPORTELLO_TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info,sqlx=warn")
+            .with_test_writer()
+            .try_init();
+    }
     let db = TestDb::new().await;
     let store = db.app_store().await;
     if let Some(dir) = &opts.tenants {
@@ -146,15 +162,21 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             .await
             .expect("sync tenants");
     }
-    let settings = Settings {
+    let outbox = tempfile::tempdir().expect("outbox");
+    let mut settings = Settings {
         database_url: Secret::new(db.app_url.clone()),
         bind: "127.0.0.1:0".into(),
         trusted_proxies: opts.trusted_proxies,
         registry_refresh_ms: 100,
         workers: 1,
+        mail_outbox: outbox.path().display().to_string(),
+        login_attempts_per_minute: 1000,
         ..Settings::default()
     };
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    (opts.settings)(&mut settings);
+    let listener = opts
+        .listener
+        .unwrap_or_else(|| TcpListener::bind("127.0.0.1:0").expect("bind port 0"));
     let running = sportello_server::start(&settings, store.clone(), listener)
         .await
         .expect("start server");
@@ -168,6 +190,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         db,
         store,
         client,
+        _outbox: outbox,
     }
 }
 

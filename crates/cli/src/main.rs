@@ -37,6 +37,25 @@ enum Command {
     /// Manage communes.
     #[command(subcommand)]
     Tenants(Tenants),
+    /// Manage a commune's staff accounts.
+    #[command(subcommand)]
+    Staff(Staff),
+}
+
+#[derive(Subcommand)]
+enum Staff {
+    /// Create a staff account and print its invitation link (password + TOTP on first use).
+    Invite {
+        /// The commune's ISTAT code.
+        istat_code: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, office_head, clerk, front_desk, call_centre.
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -135,6 +154,10 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             println!("migrations applied");
         }
         Command::Tenants(t) => tenants(t, &settings).await?,
+        Command::Staff(cmd) => {
+            let store = connect(&settings).await?;
+            staff(&settings, &store, cmd).await?
+        }
     }
     Ok(())
 }
@@ -207,6 +230,43 @@ async fn tenants(t: Tenants, settings: &Settings) -> Result<()> {
         }
         Tenants::Resume { istat_code } => {
             set_status(&store, &istat_code, CommuneStatus::Active).await?
+        }
+    }
+    Ok(())
+}
+
+async fn staff(settings: &Settings, store: &Store, cmd: Staff) -> Result<()> {
+    match cmd {
+        Staff::Invite {
+            istat_code,
+            email,
+            name,
+            role,
+        } => {
+            let code = IstatCode::parse(&istat_code)?;
+            let id = sportello_domain::TenantId(code.as_str().parse()?);
+            let commune = store
+                .federation()
+                .load_registry()
+                .await?
+                .into_iter()
+                .find(|c| c.id == id)
+                .ok_or_else(|| anyhow::anyhow!("no commune with ISTAT code {code}"))?;
+            let (_, token) =
+                sportello_server::auth::staff::invite(store, id, &email, &name, &role)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let port = settings
+                .bind
+                .rsplit_once(':')
+                .map(|(_, p)| p)
+                .filter(|p| *p != "80" && *p != "443")
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
+            println!(
+                "{}://{}{port}/console/invito?token={token}",
+                settings.public_scheme, commune.primary_host
+            );
         }
     }
     Ok(())

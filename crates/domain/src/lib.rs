@@ -9,12 +9,14 @@ pub mod charter;
 pub mod commune;
 pub mod fiscal_code;
 pub mod hours;
+pub mod identity;
 pub mod ids;
 pub mod money;
 
 pub use charter::{AssuranceLevel, Audience, Channel, LifeEvent};
 pub use commune::{CommuneStatus, Language, slugify};
 pub use fiscal_code::{FiscalCode, Sex};
+pub use identity::{Email, MobileNumber};
 pub use hours::{OpeningHours, OpeningStatus, TimeRange};
 pub use ids::{CadastralCode, Host, IstatCode, Slug, TenantId};
 pub use money::Money;

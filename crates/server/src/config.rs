@@ -54,6 +54,48 @@ pub struct Settings {
     pub charter_cache_communes: usize,
     /// How long a rendered commune page may be served again, in seconds (0: never).
     pub page_cache_seconds: u64,
+    /// The shared sign-in host (SAML service provider, OIDC relying party, password sign-in).
+    /// Empty: `login.<apex_host>`.
+    pub login_host: String,
+    /// 32 bytes, base64: encrypts secrets at rest (TOTP seeds, commune IdP client secrets).
+    /// Required when `public_scheme` is `https`; plain-http development uses a fixed dev key.
+    pub secret_key: Secret,
+    /// `smtp://host:port` (or `smtps://user:pass@host`); empty: write mails to `mail_outbox`.
+    pub smtp_url: Secret,
+    pub mail_from: String,
+    pub mail_outbox: String,
+    /// A citizen session ends after this many minutes without a request…
+    pub session_idle_minutes: i64,
+    /// …and in any case this many hours after sign-in.
+    pub session_absolute_hours: i64,
+    /// Staff sessions end sooner when idle.
+    pub staff_idle_minutes: i64,
+    /// Password sign-in attempts allowed per client address per minute (then 429).
+    pub login_attempts_per_minute: u32,
+    /// SAML identity providers: metadata files or URLs, comma-separated
+    /// (`SPORTELLO_SAML_IDPS`). Metadata without a signing certificate is refused at start-up.
+    pub saml_idps: String,
+    /// PEM files of the service provider's signing key and certificate. Empty: a key pair is
+    /// generated at start-up (development and tests only: IdPs must then re-read the metadata).
+    pub saml_sp_key: String,
+    pub saml_sp_cert: String,
+    /// The federation's IPA code (SPID metadata `ContactPerson/Extensions/IPACode`).
+    pub ipa_code: String,
+    /// OpenID Connect providers offered on the sign-in page.
+    pub oidc_providers: Vec<OidcProvider>,
+}
+
+/// An OpenID Connect provider the federation trusts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OidcProvider {
+    /// A short id used in URLs (`/oidc/login?provider=<id>`).
+    pub id: String,
+    /// The name on the sign-in button.
+    pub name: String,
+    /// The issuer URL (discovery at `<issuer>/.well-known/openid-configuration`).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
 }
 
 impl Default for Settings {
@@ -71,11 +113,46 @@ impl Default for Settings {
             workers: 0,
             charter_cache_communes: 2000,
             page_cache_seconds: 30,
+            login_host: String::new(),
+            secret_key: Secret::new(""),
+            smtp_url: Secret::new(""),
+            mail_from: "Sportello <noreply@sportello.localhost>".into(),
+            mail_outbox: "mail-outbox".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 8,
+            staff_idle_minutes: 15,
+            login_attempts_per_minute: 10,
+            saml_idps: String::new(),
+            saml_sp_key: String::new(),
+            saml_sp_cert: String::new(),
+            ipa_code: "sportello".into(),
+            oidc_providers: vec![],
         }
     }
 }
 
+/// The key plain-http development uses when `secret_key` is not set (never valid over https).
+const DEV_SECRET_KEY: &str = "c3BvcnRlbGxvLWRldmVsb3BtZW50LWtleS0wMDAwMDA=";
+
 impl Settings {
+    /// The sign-in host.
+    pub fn login_host(&self) -> String {
+        if self.login_host.is_empty() {
+            format!("login.{}", self.apex_host)
+        } else {
+            self.login_host.clone()
+        }
+    }
+
+    /// The secret key, or the development key over plain http; an error over https without one.
+    pub fn secret_key(&self) -> Result<&str, String> {
+        match (self.secret_key.expose(), self.public_scheme.as_str()) {
+            ("", "http") => Ok(DEV_SECRET_KEY),
+            ("", _) => Err("secret_key must be set when public_scheme is https".into()),
+            (k, _) => Ok(k),
+        }
+    }
+
     pub fn load() -> Result<Self, String> {
         let file = std::env::var("SPORTELLO_CONFIG").unwrap_or_else(|_| "sportello.toml".into());
         Figment::from(Serialized::defaults(Settings::default()))

@@ -13,6 +13,16 @@ pub enum AppError {
     BadRequest(String),
     #[error("this page exists only on a commune's site")]
     NeedsCommune,
+    /// The request is refused (a failed form check, a rejected sign-in); the message says why in
+    /// words the user can act on.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts from this address: wait a minute.
+    #[error("too many attempts: please wait a minute and try again")]
+    TooManyRequests,
+    /// Something outside us failed (an identity provider, the mail server).
+    #[error("{0}")]
+    Upstream(String),
     #[error(transparent)]
     Store(#[from] sportello_store::StoreError),
     #[error("template: {0}")]
@@ -24,6 +34,9 @@ impl AppError {
         match self {
             AppError::NotFound | AppError::NeedsCommune => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Store(sportello_store::StoreError::Invalid(_)) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -35,6 +48,9 @@ impl AppError {
         match self {
             AppError::NotFound | AppError::NeedsCommune => "not_found",
             AppError::BadRequest(_) => "bad_request",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::TooManyRequests => "too_many_requests",
+            AppError::Upstream(_) => "upstream",
             AppError::Store(sportello_store::StoreError::Invalid(_)) => "invalid",
             AppError::Store(_) | AppError::Template(_) => "internal",
         }

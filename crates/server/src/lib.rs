@@ -6,10 +6,12 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod auth;
 pub mod charter_cache;
 pub mod config;
 pub mod error;
 pub mod i18n;
+pub mod idp;
 mod middleware;
 pub mod page_cache;
 pub mod render;
@@ -37,6 +39,14 @@ pub struct AppState {
     pub metrics: middleware::Metrics,
     pub federation_name: String,
     pub scheme: String,
+    /// The shared sign-in host.
+    pub login_host: Host,
+    pub sessions: auth::session::Sessions,
+    pub mailer: auth::mail::Mailer,
+    pub secrets: auth::secretbox::SecretBox,
+    pub password_limiter: auth::ratelimit::RateLimiter,
+    pub settings: Settings,
+    pub oidc: idp::oidc::Oidc,
 }
 
 /// A server bound and ready to run.
@@ -59,6 +69,24 @@ pub async fn start(
         store.clone(),
         Duration::from_millis(settings.registry_refresh_ms.max(50)),
     );
+    let login_host =
+        Host::parse(&settings.login_host()).map_err(|e| format!("login_host: {e}"))?;
+    let secure_cookies = settings.public_scheme == "https";
+    let sessions = auth::session::Sessions::new(
+        auth::session::Lifetimes {
+            idle: settings.session_idle_minutes * 60,
+            absolute: settings.session_absolute_hours * 3600,
+            staff_idle: settings.staff_idle_minutes * 60,
+        },
+        secure_cookies,
+    );
+    let mailer = auth::mail::Mailer::new(
+        Some(settings.smtp_url.expose()),
+        &settings.mail_outbox,
+        &settings.mail_from,
+    )?;
+    let secrets = auth::secretbox::SecretBox::from_base64(settings.secret_key()?)?;
+    spawn_purger(store.clone());
     let state = web::Data::new(AppState {
         store,
         tenancy,
@@ -68,6 +96,13 @@ pub async fn start(
         metrics: middleware::Metrics::new().map_err(|e| format!("metrics: {e}"))?,
         federation_name: settings.federation_name.clone(),
         scheme: settings.public_scheme.clone(),
+        login_host,
+        sessions,
+        mailer,
+        secrets,
+        password_limiter: auth::ratelimit::RateLimiter::new(settings.login_attempts_per_minute),
+        settings: settings.clone(),
+        oidc: idp::oidc::Oidc::new(&settings.oidc_providers)?,
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut server = HttpServer::new(move || {
@@ -76,7 +111,11 @@ pub async fn start(
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 error::AppError::BadRequest(format!("query string: {e}")).into()
             }))
+            .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(|e, _| {
+                error::AppError::BadRequest(format!("form: {e}")).into()
+            }))
             .configure(routes::configure)
+            .wrap(actix_web::middleware::from_fn(middleware::load_session))
             .wrap(actix_web::middleware::from_fn(middleware::resolve_tenant))
             .wrap(actix_web::middleware::from_fn(middleware::observe))
             .wrap(actix_web::middleware::Compress::default())
@@ -91,4 +130,21 @@ pub async fn start(
         server: server.run(),
         addr,
     })
+}
+
+/// Deletes expired sessions, codes and pending sign-ins every few minutes.
+fn spawn_purger(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store
+                .identity()
+                .purge_expired(sportello_store::now_micros())
+                .await
+            {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
 }

@@ -22,7 +22,13 @@ use crate::tenancy::{Commune, Resolution};
 pub enum Site {
     Commune(Arc<Commune>),
     Federation,
+    /// The shared sign-in host.
+    Login,
 }
+
+/// The signed-in session of the request, put in the extensions by [`load_session`].
+#[derive(Clone)]
+pub struct SignedIn(pub Arc<crate::auth::session::Current>);
 
 /// The scheme, host and port the client used, for links and redirects.
 #[derive(Clone)]
@@ -183,13 +189,17 @@ pub async fn resolve_tenant(
         port,
     };
     let reg = state.tenancy.snapshot();
-    let resolution = match Host::parse(raw) {
-        Ok(h) => reg.resolve(&h, &state.tenancy.apex),
+    let parsed = Host::parse(raw);
+    let resolution = match &parsed {
+        Ok(h) if *h == state.login_host => Resolution::Federation,
+        Ok(h) => reg.resolve(h, &state.tenancy.apex),
         Err(_) => Resolution::Unknown,
     };
+    let is_login = matches!(&parsed, Ok(h) if *h == state.login_host);
     let federation_url = origin.url_for(state.tenancy.apex.as_str());
     let site = match resolution {
         Resolution::Commune(c) => Site::Commune(c),
+        Resolution::Federation if is_login => Site::Login,
         Resolution::Federation => Site::Federation,
         Resolution::Redirect(primary) => {
             let pq = req
@@ -232,4 +242,40 @@ pub async fn resolve_tenant(
     req.extensions_mut().insert(site);
     req.extensions_mut().insert(origin);
     Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// Finds the signed-in session for the request's site: the SSO session on the sign-in host, a
+/// citizen session on a commune's pages, a staff session under `/console`. No cookie, no query.
+pub async fn load_session(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    use crate::auth::session::Kind;
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await;
+    };
+    let site = req.extensions().get::<Site>().cloned();
+    let (kind, commune) = match site {
+        Some(Site::Commune(c)) if req.path().starts_with("/console") => (Kind::Staff, Some(c.id())),
+        Some(Site::Commune(c)) => (Kind::Citizen, Some(c.id())),
+        Some(Site::Login) => (Kind::Sso, None),
+        _ => return next.call(req).await,
+    };
+    let token = req
+        .cookie(state.sessions.cookie_name(kind))
+        .map(|c| c.value().to_owned());
+    if let Some(token) = token {
+        match state
+            .sessions
+            .lookup(&state.store, &token, kind, commune)
+            .await
+        {
+            Ok(Some(current)) => {
+                req.extensions_mut().insert(SignedIn(current));
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "session lookup failed"),
+        }
+    }
+    next.call(req).await
 }

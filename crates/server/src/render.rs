@@ -41,19 +41,7 @@ impl Renderer {
                 && !value.is_none()
                 && !value.is_undefined()
             {
-                let text = value.to_string();
-                let mut esc = String::with_capacity(text.len());
-                for ch in text.chars() {
-                    match ch {
-                        '&' => esc.push_str("&amp;"),
-                        '<' => esc.push_str("&lt;"),
-                        '>' => esc.push_str("&gt;"),
-                        '"' => esc.push_str("&quot;"),
-                        '\'' => esc.push_str("&#x27;"),
-                        c => esc.push(c),
-                    }
-                }
-                out.write_str(&esc).map_err(|_| {
+                out.write_str(&escape(&value.to_string())).map_err(|_| {
                     minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed")
                 })
             } else {
@@ -82,4 +70,20 @@ impl Renderer {
     pub fn render(&self, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
         self.env.get_template(name)?.render(ctx)
     }
+}
+
+/// HTML-escapes text for the few places that write HTML outside a template.
+pub fn escape(text: &str) -> String {
+    let mut esc = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => esc.push_str("&amp;"),
+            '<' => esc.push_str("&lt;"),
+            '>' => esc.push_str("&gt;"),
+            '"' => esc.push_str("&quot;"),
+            '\'' => esc.push_str("&#x27;"),
+            c => esc.push(c),
+        }
+    }
+    esc
 }

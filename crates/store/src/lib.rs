@@ -11,8 +11,10 @@
 
 pub mod charter;
 pub mod entity;
+pub mod identity;
 pub mod istat;
 pub mod registry;
+pub mod staff;
 pub mod sync;
 pub mod tenant_file;
 
@@ -94,6 +96,11 @@ impl Store {
         let txn = self.conn.begin().await?;
         set_tenant(&txn, tenant).await?;
         Ok(TenantTx { txn, tenant })
+    }
+
+    /// Federation-wide identity: people, password accounts, sessions, sign-ins in progress.
+    pub fn identity(&self) -> identity::IdentityDb<'_> {
+        identity::IdentityDb { conn: &self.conn }
     }
 
     /// Cross-commune access: the registry, onboarding, the federation portal.

@@ -1,9 +1,13 @@
 //! Routes: one module per area. Every handler is a line or two: extract, call, map.
 
+mod account;
 mod api;
+mod console;
 mod federation;
+mod oidc;
 mod ops;
 mod portal;
+mod signin;
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -26,6 +30,10 @@ use crate::views::CommuneView;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     api::configure(cfg);
+    signin::configure(cfg);
+    oidc::configure(cfg);
+    account::configure(cfg);
+    console::configure(cfg);
     portal::configure(cfg);
     cfg.default_service(web::to(not_found));
 }
@@ -55,6 +63,24 @@ pub struct Ctx {
     api: bool,
     /// Where this page's rendering is cached (commune pages other than search).
     page_key: Option<PageKey>,
+    /// The signed-in session, if any.
+    pub user: Option<Arc<crate::auth::session::Current>>,
+    /// The client's address (rate limits, audit).
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+    /// The CSRF token from the cookie, or one made for this response (then the cookie is set).
+    csrf: std::cell::RefCell<(Option<String>, bool)>,
+    /// Cookies this response sets (sessions, flows).
+    cookies: std::cell::RefCell<Vec<Cookie<'static>>>,
+}
+
+/// Commune pages whose rendering may be cached: the public charter pages.
+fn cacheable(path: &str) -> bool {
+    (path == "/"
+        || path.starts_with("/servizi")
+        || path.starts_with("/uffici")
+        || path.starts_with("/personale"))
+        && !path.ends_with("/avvia")
 }
 
 impl FromRequest for Ctx {
@@ -68,22 +94,26 @@ impl FromRequest for Ctx {
             )));
         };
         // Release the borrow of the extensions before reading cookies (they cache themselves there).
-        let (site, origin) = {
+        let (site, origin, user) = {
             let ext = req.extensions();
             let site = ext.get::<Site>().cloned().unwrap_or(Site::Federation);
             let origin = ext.get::<Origin>().cloned().unwrap_or(Origin {
                 scheme: state.scheme.clone(),
                 port: None,
             });
-            (site, origin)
+            let user = ext
+                .get::<crate::middleware::SignedIn>()
+                .map(|s| s.0.clone());
+            (site, origin, user)
         };
         let default = match &site {
             Site::Commune(c) => c.record.default_language,
-            Site::Federation => Language::It,
+            Site::Federation | Site::Login => Language::It,
         };
         let lang = lang_of(req, default);
+        let csrf = crate::auth::csrf::existing(req, state.sessions.secure_cookies);
         let page_key = match &site {
-            Site::Commune(c) if !req.path().starts_with("/api/") && req.path() != "/cerca" => {
+            Site::Commune(c) if cacheable(req.path()) => {
                 Some(PageKey {
                     tenant: c.id(),
                     version: c.record.version,
@@ -98,6 +128,15 @@ impl FromRequest for Ctx {
         };
         ready(Ok(Ctx {
             page_key,
+            user,
+            ip: req.peer_addr().map(|a| a.ip()),
+            user_agent: req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            csrf: std::cell::RefCell::new((csrf, false)),
+            cookies: std::cell::RefCell::new(Vec::new()),
             lang,
             remember_lang: req.query_string().contains("lang="),
             api: req.path().starts_with("/api/"),
@@ -113,8 +152,55 @@ impl Ctx {
     pub fn commune(&self) -> AppResult<&Arc<Commune>> {
         match &self.site {
             Site::Commune(c) => Ok(c),
-            Site::Federation => Err(AppError::NeedsCommune),
+            Site::Federation | Site::Login => Err(AppError::NeedsCommune),
         }
+    }
+
+    /// Succeeds only on the sign-in host.
+    pub fn on_login_host(&self) -> AppResult<()> {
+        match self.site {
+            Site::Login => Ok(()),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// `scheme://<sign-in host>[:port]` + `path`.
+    pub fn login_url(&self, path: &str) -> String {
+        format!(
+            "{}{path}",
+            self.origin.url_for(self.state.login_host.as_str())
+        )
+    }
+
+    /// The CSRF token for this page's forms (sets the cookie if the browser had none).
+    pub fn csrf_token(&self) -> String {
+        let mut c = self.csrf.borrow_mut();
+        if let Some(t) = &c.0 {
+            return t.clone();
+        }
+        let t = crate::auth::tokens::new_token();
+        *c = (Some(t.clone()), true);
+        t
+    }
+
+    /// Sets a cookie on this response.
+    pub fn set_cookie(&self, c: Cookie<'static>) {
+        self.cookies.borrow_mut().push(c);
+    }
+
+    /// A 303 to `location` (after a form, or a step of a sign-in).
+    pub fn see_other(&self, location: &str) -> HttpResponse {
+        self.respond(Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish()))
+    }
+
+    /// A citizen signed in on this commune, or `None`.
+    pub fn citizen(&self) -> Option<&Arc<crate::auth::session::Current>> {
+        self.user
+            .as_ref()
+            .filter(|u| u.kind == crate::auth::session::Kind::Citizen)
     }
 
     pub fn federation_url(&self) -> String {
@@ -129,7 +215,7 @@ impl Ctx {
     fn base_context(&self) -> Map<String, serde_json::Value> {
         let commune = match &self.site {
             Site::Commune(c) => Some(c.as_ref()),
-            Site::Federation => None,
+            Site::Federation | Site::Login => None,
         };
         base_context(
             &self.state,
@@ -155,7 +241,7 @@ impl Ctx {
         Some(
             self.respond(Ok(HttpResponse::Ok()
                 .content_type(ContentType::html())
-                .body(html.to_string()))),
+                .body(self.personalise(&html)))),
         )
     }
 
@@ -170,7 +256,34 @@ impl Ctx {
         if let (Ok(h), Some(key)) = (&html, &self.page_key) {
             self.state.pages.put(key.clone(), h.as_str().into());
         }
-        self.respond(html.map(|h| HttpResponse::Ok().content_type(ContentType::html()).body(h)))
+        self.respond(html.map(|h| {
+            HttpResponse::Ok()
+                .content_type(ContentType::html())
+                .body(self.personalise(&h))
+        }))
+    }
+
+    /// Pages are rendered (and cached) for anonymous visitors; for a signed-in citizen the
+    /// header's sign-in link is swapped for their name and personal area.
+    fn personalise(&self, html: &str) -> String {
+        const OPEN: &str = "<!--sp:user-->";
+        const CLOSE: &str = "<!--/sp:user-->";
+        let (Some(user), Some(a)) = (self.citizen(), html.find(OPEN)) else {
+            return html.to_owned();
+        };
+        let Some(b) = html[a..].find(CLOSE).map(|b| a + b) else {
+            return html.to_owned();
+        };
+        let label = self.state.render.strings.get(self.lang, "personal_area");
+        let mut out = String::with_capacity(html.len() + 200);
+        out.push_str(&html[..a + OPEN.len()]);
+        out.push_str("<a class=\"sp-user-link\" href=\"/area-personale\"><span class=\"visually-hidden\">");
+        out.push_str(&crate::render::escape(label));
+        out.push_str(": </span>");
+        out.push_str(&crate::render::escape(&user.display_name()));
+        out.push_str("</a>");
+        out.push_str(&html[b..]);
+        out
     }
 
     /// JSON, or a JSON error.
@@ -194,10 +307,17 @@ impl Ctx {
                     let (title_key, message_key) = match e.status().as_u16() {
                         404 => ("not_found_title", "not_found_message"),
                         400 | 422 => ("bad_request_title", "bad_request_message"),
+                        403 => ("forbidden_title", "forbidden_message"),
+                        429 => ("too_many_title", "too_many_message"),
+                        502 => ("upstream_title", "upstream_message"),
                         _ => ("server_error_title", "server_error_message"),
                     };
                     let mut m = self.base_context();
-                    let detail = matches!(e, AppError::BadRequest(_)).then(|| e.to_string());
+                    let detail = matches!(
+                        e,
+                        AppError::BadRequest(_) | AppError::Forbidden(_) | AppError::Upstream(_)
+                    )
+                    .then(|| e.to_string());
                     m.insert("status".into(), json!(e.status().as_u16()));
                     m.insert(
                         "title".into(),
@@ -217,6 +337,24 @@ impl Ctx {
                 }
             }
         };
+        for c in self.cookies.borrow().iter() {
+            if let Ok(v) = c.to_string().parse::<header::HeaderValue>() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        if let (Some(t), true) = &*self.csrf.borrow()
+            && let Ok(v) = crate::auth::csrf::cookie(t.clone(), self.state.sessions.secure_cookies)
+                .to_string()
+                .parse::<header::HeaderValue>()
+        {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+        if self.user.is_some() || !self.cookies.borrow().is_empty() {
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+        }
         if self.remember_lang
             && let Ok(c) = Cookie::build("lang", self.lang.key())
                 .path("/")

@@ -31,11 +31,16 @@ pub(super) async fn load_charter(ctx: &Ctx) -> AppResult<std::sync::Arc<Charter>
         .await?)
 }
 
-async fn home(ctx: Ctx, q: web::Query<federation::CommuneQuery>) -> HttpResponse {
+async fn home(
+    ctx: Ctx,
+    req: actix_web::HttpRequest,
+    q: web::Query<federation::CommuneQuery>,
+) -> HttpResponse {
     if let Some(hit) = ctx.cached() {
         return hit;
     }
     match ctx.site {
+        Site::Login => super::signin::page(&ctx, &req).await,
         Site::Federation => ctx.page(federation::home(&ctx, &q)),
         Site::Commune(_) => ctx.page(commune_home(&ctx).await),
     }

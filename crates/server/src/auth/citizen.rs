@@ -1,0 +1,524 @@
+//! The citizen side of identity: password accounts, the single sign-on session on the sign-in
+//! host, and its hand-off to commune hosts by one-time codes.
+
+use sportello_domain::identity::check_new_password;
+use sportello_domain::{AssuranceLevel, Email, TenantId};
+use sportello_store::identity::{AuditEvent, LoginFlow, VerifiedIdentity};
+use sportello_store::now_micros;
+
+use super::session::{Current, Kind, NewSession};
+use super::{password, tokens};
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+
+const MICROS: i64 = 1_000_000;
+/// A hand-off code lives this long (seconds).
+pub const HANDOFF_SECONDS: i64 = 60;
+/// A sign-in in progress (the flow cookie) lives this long.
+pub const FLOW_SECONDS: i64 = 15 * 60;
+/// Five wrong passwords in a row lock an account for fifteen minutes.
+pub const LOCK_AFTER: i32 = 5;
+pub const LOCK_SECONDS: i64 = 15 * 60;
+
+/// What a sign-in request came with, for the audit log.
+#[derive(Clone, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub async fn audit(state: &AppState, e: AuditEvent) {
+    if let Err(err) = state.store.identity().audit(&e).await {
+        tracing::error!(error = %err, event = %e.event, "audit log write failed");
+    }
+}
+
+/// A `next` path that stays on the host: starts with one `/`, no scheme, no control characters.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && n.len() <= 512
+                && !n.chars().any(|c| c.is_control()) =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// Starts a sign-in on the sign-in host: returns the flow token for the cookie.
+pub async fn start_flow(
+    state: &AppState,
+    target_host: Option<String>,
+    next: String,
+    level: AssuranceLevel,
+) -> AppResult<String> {
+    let token = tokens::new_token();
+    let now = now_micros();
+    state
+        .store
+        .identity()
+        .create_flow(
+            &LoginFlow {
+                flow_hash: tokens::hash(&token),
+                target_host,
+                next_path: next,
+                level: level.key().into(),
+                expires_at: now + FLOW_SECONDS * MICROS,
+            },
+            now,
+        )
+        .await?;
+    Ok(token)
+}
+
+pub async fn flow(state: &AppState, token: Option<&str>) -> AppResult<Option<LoginFlow>> {
+    match token {
+        Some(t) if !t.is_empty() && t.len() < 100 => Ok(state
+            .store
+            .identity()
+            .flow(&tokens::hash(t), now_micros())
+            .await?),
+        _ => Ok(None),
+    }
+}
+
+/// Opens a new single sign-on session (always a new id: sign-in and level change rotate it) and
+/// ends the previous one of this browser with every commune session it handed out.
+pub async fn open_sso(
+    state: &AppState,
+    person_id: &str,
+    level: AssuranceLevel,
+    idp: &str,
+    previous: Option<&Current>,
+    client: &Client,
+) -> AppResult<String> {
+    if let Some(prev) = previous {
+        state
+            .sessions
+            .end_sso(&state.store, &prev.token_hash)
+            .await?;
+    }
+    let token = state
+        .sessions
+        .create(
+            &state.store,
+            NewSession {
+                kind: Kind::Sso,
+                sso_hash: None,
+                commune: None,
+                person_id: Some(person_id),
+                staff_id: None,
+                level,
+                idp,
+                mfa: false,
+                user_agent: client.user_agent.clone(),
+                not_after: None,
+            },
+        )
+        .await?;
+    audit(
+        state,
+        AuditEvent {
+            at: now_micros(),
+            event: "sign_in".into(),
+            person_id: Some(person_id.into()),
+            idp: Some(idp.into()),
+            level: Some(level.key().into()),
+            ip: client.ip.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    Ok(token)
+}
+
+/// Where a fiscal code says its holder was born: a commune of the ISTAT list (by cadastral
+/// code), abroad (`Z…` codes), or a code the current list does not have (a commune merged or
+/// renamed since: the person is real, so this is recorded, not refused).
+pub fn birthplace(cf: &sportello_domain::FiscalCode) -> (String, bool) {
+    let code = cf.birthplace();
+    if code.starts_with('Z') {
+        return (format!("estero ({code})"), true);
+    }
+    match sportello_store::istat::by_cadastral_code(&code) {
+        Some(r) => (format!("{} ({})", r.name_it, r.province_code), true),
+        None => (code, false),
+    }
+}
+
+/// The person an identity provider vouched for, created or refreshed. The fiscal code was
+/// parsed (check character, omocodia folded) by the caller; its birthplace is looked up here.
+pub async fn person_from_idp(state: &AppState, who: &VerifiedIdentity) -> AppResult<String> {
+    let cf = sportello_domain::FiscalCode::parse(&who.fiscal_code)
+        .map_err(|e| AppError::Forbidden(format!("fiscal code: {e}")))?;
+    let (place, known) = birthplace(&cf);
+    let mut who = who.clone();
+    who.place_of_birth = Some(place.clone());
+    let person = state
+        .store
+        .identity()
+        .person_from_idp(&who, now_micros())
+        .await?;
+    if !known {
+        tracing::warn!(birthplace = %place, "fiscal code's birthplace is not in the ISTAT list");
+        audit(
+            state,
+            AuditEvent {
+                at: now_micros(),
+                event: "birthplace_unknown".into(),
+                person_id: Some(person.id.clone()),
+                detail: Some(place),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    Ok(person.id)
+}
+
+/// A one-time code that signs the SSO session's person in on `target_host`.
+pub async fn issue_handoff(
+    state: &AppState,
+    sso_hash: &str,
+    target_host: &str,
+    next: &str,
+) -> AppResult<String> {
+    let code = tokens::new_token();
+    state
+        .store
+        .identity()
+        .create_handoff(
+            &tokens::hash(&code),
+            sso_hash,
+            target_host,
+            next,
+            now_micros() + HANDOFF_SECONDS * MICROS,
+        )
+        .await?;
+    Ok(code)
+}
+
+/// Uses a hand-off code on a commune host: a new citizen session (token) and where to go.
+pub async fn redeem_handoff(
+    state: &AppState,
+    code: &str,
+    host: &str,
+    commune: TenantId,
+    previous: Option<&Current>,
+    client: &Client,
+) -> AppResult<(String, String)> {
+    let refused = || {
+        AppError::Forbidden(
+            "This sign-in link has expired or was already used. Please sign in again.".into(),
+        )
+    };
+    if code.is_empty() || code.len() > 100 {
+        return Err(refused());
+    }
+    let now = now_micros();
+    let Some((sso_hash, next)) = state
+        .store
+        .identity()
+        .take_handoff(&tokens::hash(code), host, now)
+        .await?
+    else {
+        return Err(refused());
+    };
+    let Some(sso) = state.store.identity().session(&sso_hash).await? else {
+        return Err(refused());
+    };
+    if sso.kind != "sso" || sso.expires_at <= now {
+        return Err(refused());
+    }
+    let level = AssuranceLevel::parse(&sso.level)
+        .map_err(|e| AppError::Upstream(format!("stored level: {e}")))?;
+    let person_id = sso.person_id.clone().ok_or_else(refused)?;
+    if let Some(prev) = previous {
+        state.sessions.end(&state.store, &prev.token_hash).await?;
+    }
+    let token = state
+        .sessions
+        .create(
+            &state.store,
+            NewSession {
+                kind: Kind::Citizen,
+                sso_hash: Some(sso_hash),
+                commune: Some(commune),
+                person_id: Some(&person_id),
+                staff_id: None,
+                level,
+                idp: &sso.idp,
+                mfa: false,
+                user_agent: client.user_agent.clone(),
+                not_after: Some(sso.expires_at),
+            },
+        )
+        .await?;
+    let tx = state.store.tenant(commune).await?;
+    tx.db().touch_citizen(&person_id, now).await?;
+    tx.commit().await?;
+    audit(
+        state,
+        AuditEvent {
+            at: now,
+            event: "handoff".into(),
+            person_id: Some(person_id),
+            commune_id: Some(commune.0),
+            idp: Some(sso.idp),
+            level: Some(level.key().into()),
+            ip: client.ip.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    Ok((token, next))
+}
+
+/// Checks an e-mail and password; the person on success. Counts failures and locks the account
+/// after [`LOCK_AFTER`] in a row; a wrong e-mail costs the same time as a wrong password.
+pub async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: &Client,
+) -> AppResult<String> {
+    let wrong = || AppError::Forbidden("The e-mail address or the password is not right.".into());
+    let Ok(email) = Email::parse(email) else {
+        return Err(wrong());
+    };
+    let now = now_micros();
+    let account = state
+        .store
+        .identity()
+        .local_account_by_email(email.as_str())
+        .await?;
+    let Some(account) = account else {
+        password::verify(password.to_owned(), password::dummy_hash().to_owned()).await;
+        return Err(wrong());
+    };
+    if account.locked_until.is_some_and(|t| t > now) {
+        audit(
+            state,
+            AuditEvent {
+                at: now,
+                event: "sign_in_locked".into(),
+                person_id: Some(account.person_id.clone()),
+                idp: Some("password".into()),
+                ip: client.ip.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
+        return Err(AppError::Forbidden(
+            "Too many wrong passwords: this account is locked for 15 minutes. You can reset the \
+             password by e-mail."
+                .into(),
+        ));
+    }
+    if !password::verify(password.to_owned(), account.password_hash.clone()).await {
+        state
+            .store
+            .identity()
+            .record_password_failure(&account.person_id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
+            .await?;
+        audit(
+            state,
+            AuditEvent {
+                at: now,
+                event: "sign_in_failed".into(),
+                person_id: Some(account.person_id.clone()),
+                idp: Some("password".into()),
+                ip: client.ip.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
+        return Err(wrong());
+    }
+    if !account.email_verified {
+        return Err(AppError::Forbidden(
+            "Please confirm your e-mail address first: open the link we sent you.".into(),
+        ));
+    }
+    state
+        .store
+        .identity()
+        .reset_password_failures(&account.person_id)
+        .await?;
+    Ok(account.person_id)
+}
+
+/// Registers a password account and mails the confirmation link. If the address is taken, the
+/// owner gets a mail saying so instead (the page says the same either way).
+pub async fn register(
+    state: &AppState,
+    given_name: &str,
+    family_name: &str,
+    email: &str,
+    password_text: &str,
+    verify_url: impl Fn(&str) -> String,
+) -> AppResult<()> {
+    let email = Email::parse(email).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let given = given_name.trim();
+    let family = family_name.trim();
+    if given.is_empty() || family.is_empty() || given.len() > 100 || family.len() > 100 {
+        return Err(AppError::BadRequest(
+            "name: give your first and last name (up to 100 characters each)".into(),
+        ));
+    }
+    check_new_password(password_text, email.as_str())
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let hash = password::hash(password_text.to_owned())
+        .await
+        .map_err(AppError::Upstream)?;
+    let now = now_micros();
+    let created = state
+        .store
+        .identity()
+        .create_local_account(email.as_str(), &hash, given, family, now)
+        .await?;
+    let mail = match created {
+        Some(person_id) => {
+            let token = tokens::new_token();
+            state
+                .store
+                .identity()
+                .create_account_token(&tokens::hash(&token), &person_id, "verify", now + 24 * 3600 * MICROS)
+                .await?;
+            super::mail::Mail {
+                to: email.as_str().into(),
+                subject: format!("{}: conferma il tuo indirizzo e-mail", state.federation_name),
+                body: format!(
+                    "Buongiorno {given},\n\nper attivare il tuo account apri questo collegamento \
+                     entro 24 ore:\n\n{}\n\nSe non hai chiesto tu la registrazione, ignora questo \
+                     messaggio.\n\n--\nTo activate your account open the link above within 24 \
+                     hours.\n",
+                    verify_url(&token)
+                ),
+            }
+        }
+        None => super::mail::Mail {
+            to: email.as_str().into(),
+            subject: format!("{}: hai già un account", state.federation_name),
+            body: "Qualcuno (forse tu) ha provato a registrarsi con questo indirizzo, che ha già \
+                   un account. Se hai dimenticato la password, usa «Password dimenticata» nella \
+                   pagina di accesso.\n\n--\nSomeone tried to register with this address, which \
+                   already has an account. If you forgot your password, use “Forgot password”.\n"
+                .into(),
+        },
+    };
+    state.mailer.send(mail).await.map_err(|e| {
+        tracing::error!(error = %e, "sending mail failed");
+        AppError::Upstream("We could not send the e-mail right now. Please try again later.".into())
+    })
+}
+
+pub async fn confirm_email(state: &AppState, token: &str) -> AppResult<()> {
+    let now = now_micros();
+    let person = state
+        .store
+        .identity()
+        .take_account_token(&tokens::hash(token), "verify", now)
+        .await?
+        .ok_or_else(|| {
+            AppError::Forbidden("This confirmation link has expired or was already used.".into())
+        })?;
+    state
+        .store
+        .identity()
+        .mark_email_verified(&person, now)
+        .await?;
+    Ok(())
+}
+
+/// Mails a reset link if the address has an account (the page says the same either way).
+pub async fn request_reset(
+    state: &AppState,
+    email: &str,
+    reset_url: impl Fn(&str) -> String,
+) -> AppResult<()> {
+    let Ok(email) = Email::parse(email) else {
+        return Err(AppError::BadRequest("e-mail address: it is not valid".into()));
+    };
+    let Some(account) = state
+        .store
+        .identity()
+        .local_account_by_email(email.as_str())
+        .await?
+    else {
+        return Ok(());
+    };
+    let token = tokens::new_token();
+    state
+        .store
+        .identity()
+        .create_account_token(&tokens::hash(&token), &account.person_id, "reset", now_micros() + 3600 * MICROS)
+        .await?;
+    state
+        .mailer
+        .send(super::mail::Mail {
+            to: email.as_str().into(),
+            subject: format!("{}: reimposta la password", state.federation_name),
+            body: format!(
+                "Per scegliere una nuova password apri questo collegamento entro un'ora:\n\n{}\n\n\
+                 Se non l'hai chiesto tu, ignora questo messaggio: la password resta quella di \
+                 prima.\n\n--\nTo choose a new password open the link above within one hour.\n",
+                reset_url(&token)
+            ),
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "sending mail failed");
+            AppError::Upstream("We could not send the e-mail right now. Please try again later.".into())
+        })
+}
+
+/// Sets a new password from a reset link; ends every session of that person. Also confirms the
+/// e-mail address (the link proved it).
+pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -> AppResult<()> {
+    let now = now_micros();
+    let person = state
+        .store
+        .identity()
+        .take_account_token(&tokens::hash(token), "reset", now)
+        .await?
+        .ok_or_else(|| {
+            AppError::Forbidden("This reset link has expired or was already used.".into())
+        })?;
+    let account = state
+        .store
+        .identity()
+        .local_account_of(&person)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Err(e) = check_new_password(new_password, &account.email) {
+        // Give the token back: the person can correct the password and submit again.
+        state
+            .store
+            .identity()
+            .create_account_token(&tokens::hash(token), &person, "reset", now + 3600 * MICROS)
+            .await?;
+        return Err(AppError::BadRequest(e.to_string()));
+    }
+    let hash = password::hash(new_password.to_owned())
+        .await
+        .map_err(AppError::Upstream)?;
+    state.store.identity().set_password(&person, &hash).await?;
+    state
+        .store
+        .identity()
+        .mark_email_verified(&person, now)
+        .await?;
+    for s in state.store.identity().sessions_of_person(&person, now).await? {
+        if s.kind == "sso" {
+            state.sessions.end_sso(&state.store, &s.token_hash).await?;
+        } else {
+            state.sessions.end(&state.store, &s.token_hash).await?;
+        }
+    }
+    Ok(())
+}

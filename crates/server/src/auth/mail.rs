@@ -1,0 +1,61 @@
+//! Outgoing e-mail (lettre): SMTP when `smtp_url` is set, otherwise `.eml` files in
+//! `mail_outbox` (development: nothing leaves the machine, and the link is in the file).
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    File(AsyncFileTransport<Tokio1Executor>),
+}
+
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+}
+
+/// One message to send.
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Mailer {
+    pub fn new(smtp_url: Option<&str>, outbox: &str, from: &str) -> Result<Self, String> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| format!("mail_from {from:?}: {e}"))?;
+        let transport = match smtp_url.filter(|u| !u.is_empty()) {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| format!("smtp_url: {e}"))?
+                    .build(),
+            ),
+            None => {
+                std::fs::create_dir_all(outbox)
+                    .map_err(|e| format!("mail_outbox {outbox}: {e}"))?;
+                Transport::File(AsyncFileTransport::<Tokio1Executor>::new(outbox))
+            }
+        };
+        Ok(Self { transport, from })
+    }
+
+    pub async fn send(&self, mail: Mail) -> Result<(), String> {
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| format!("recipient: {e}"))?;
+        let msg = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body)
+            .map_err(|e| format!("message: {e}"))?;
+        match &self.transport {
+            Transport::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+            Transport::File(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Staff sign-in (operators, clerks, administrators) on a commune's host: e-mail and password,
+//! then a TOTP code. A session is for one commune; it counts as signed in only once the second
+//! factor is given. Invitations set the password and enrol TOTP.
+
+use sportello_domain::{AssuranceLevel, Email, TenantId};
+use sportello_store::identity::AuditEvent;
+use sportello_store::now_micros;
+use sportello_store::staff::StaffAccount;
+
+use super::citizen::{Client, LOCK_AFTER, LOCK_SECONDS, audit};
+use super::session::{Kind, NewSession};
+use super::{password, tokens, totp};
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+
+const MICROS: i64 = 1_000_000;
+pub const INVITE_DAYS: i64 = 7;
+
+fn staff_event(event: &str, commune: TenantId, staff: &str, client: &Client) -> AuditEvent {
+    AuditEvent {
+        at: now_micros(),
+        event: event.into(),
+        commune_id: Some(commune.0),
+        staff_id: Some(staff.into()),
+        idp: Some("password+totp".into()),
+        ip: client.ip.clone(),
+        ..Default::default()
+    }
+}
+
+/// Creates a staff account and its invitation; returns the invitation token.
+pub async fn invite(
+    store: &sportello_store::Store,
+    commune: TenantId,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> AppResult<(String, String)> {
+    let email = Email::parse(email).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let now = now_micros();
+    let tx = store.tenant(commune).await?;
+    let db = tx.db();
+    let id = match db.create_staff_account(email.as_str(), name.trim(), role, now).await? {
+        Some(id) => id,
+        None => {
+            return Err(AppError::BadRequest(format!(
+                "e-mail address: {} already has an account in this commune",
+                email.as_str()
+            )));
+        }
+    };
+    let token = tokens::new_token();
+    db.create_staff_token(&tokens::hash(&token), &id, "invite", now + INVITE_DAYS * 86_400 * MICROS)
+        .await?;
+    tx.commit().await?;
+    Ok((id, token))
+}
+
+/// The account an invitation is for.
+pub async fn invited(state: &AppState, commune: TenantId, token: &str) -> AppResult<StaffAccount> {
+    let expired = || AppError::Forbidden("This invitation has expired or was already used.".into());
+    let tx = state.store.tenant(commune).await?;
+    let db = tx.db();
+    let id = db
+        .staff_token(&tokens::hash(token), "invite", now_micros())
+        .await?
+        .ok_or_else(expired)?;
+    let acc = db.staff_by_id(&id).await?.ok_or_else(expired)?;
+    tx.commit().await?;
+    Ok(acc)
+}
+
+/// Step 1 of an invitation: the password, and a new TOTP secret to enrol (returned in clear for
+/// the enrolment page, stored encrypted).
+pub async fn accept_password(
+    state: &AppState,
+    commune: TenantId,
+    token: &str,
+    new_password: &str,
+) -> AppResult<(StaffAccount, Vec<u8>)> {
+    let acc = invited(state, commune, token).await?;
+    sportello_domain::identity::check_new_password(new_password, &acc.email)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let hash = password::hash(new_password.to_owned())
+        .await
+        .map_err(AppError::Upstream)?;
+    let secret = totp::new_secret();
+    let sealed = state.secrets.seal(&secret).map_err(AppError::Upstream)?;
+    let tx = state.store.tenant(commune).await?;
+    tx.db().set_staff_password(&acc.id, &hash).await?;
+    tx.db().set_staff_totp(&acc.id, &sealed).await?;
+    tx.commit().await?;
+    Ok((acc, secret))
+}
+
+/// The clear TOTP secret of an account.
+pub fn secret_of(state: &AppState, acc: &StaffAccount) -> AppResult<Vec<u8>> {
+    let sealed = acc
+        .totp_secret
+        .as_deref()
+        .ok_or_else(|| AppError::Forbidden("No authenticator is set up for this account.".into()))?;
+    state.secrets.open(sealed).map_err(AppError::Upstream)
+}
+
+/// Checks a TOTP code for an account (each time step accepted once).
+pub async fn check_code(
+    state: &AppState,
+    commune: TenantId,
+    acc: &StaffAccount,
+    code: &str,
+) -> AppResult<bool> {
+    let secret = secret_of(state, acc)?;
+    let now = now_micros();
+    let Some(step) = totp::matching_step(&secret, code, now / MICROS) else {
+        return Ok(false);
+    };
+    let tx = state.store.tenant(commune).await?;
+    let ok = tx.db().use_totp_step(&acc.id, step, now).await?;
+    tx.commit().await?;
+    Ok(ok)
+}
+
+/// Step 2 of an invitation: the first code confirms the authenticator; the invitation is used up
+/// and the staff member is signed in (with the second factor). Returns the session token.
+pub async fn accept_totp(
+    state: &AppState,
+    commune: TenantId,
+    token: &str,
+    code: &str,
+    client: &Client,
+) -> AppResult<String> {
+    let acc = invited(state, commune, token).await?;
+    if acc.password_hash.is_none() {
+        return Err(AppError::BadRequest("Choose a password first.".into()));
+    }
+    if !check_code(state, commune, &acc, code).await? {
+        return Err(AppError::Forbidden(
+            "That code is not right. Check the time on your phone and try the next code.".into(),
+        ));
+    }
+    let tx = state.store.tenant(commune).await?;
+    tx.db().delete_staff_token(&tokens::hash(token)).await?;
+    tx.commit().await?;
+    audit(state, staff_event("staff_enrolled", commune, &acc.id, client)).await;
+    open(state, commune, &acc, true, client).await
+}
+
+async fn open(
+    state: &AppState,
+    commune: TenantId,
+    acc: &StaffAccount,
+    mfa: bool,
+    client: &Client,
+) -> AppResult<String> {
+    Ok(state
+        .sessions
+        .create(
+            &state.store,
+            NewSession {
+                kind: Kind::Staff,
+                sso_hash: None,
+                commune: Some(commune),
+                person_id: None,
+                staff_id: Some(&acc.id),
+                level: AssuranceLevel::Low,
+                idp: if mfa { "password+totp" } else { "password" },
+                mfa,
+                user_agent: client.user_agent.clone(),
+                not_after: None,
+            },
+        )
+        .await?)
+}
+
+/// Password step of a staff sign-in: a session without the second factor yet.
+pub async fn sign_in_password(
+    state: &AppState,
+    commune: TenantId,
+    email: &str,
+    password_text: &str,
+    client: &Client,
+) -> AppResult<String> {
+    let wrong = || AppError::Forbidden("The e-mail address or the password is not right.".into());
+    let Ok(email) = Email::parse(email) else {
+        return Err(wrong());
+    };
+    let now = now_micros();
+    let tx = state.store.tenant(commune).await?;
+    let acc = tx.db().staff_by_email(email.as_str()).await?;
+    tx.commit().await?;
+    let Some(acc) = acc.filter(|a| a.password_hash.is_some() && a.totp_confirmed) else {
+        password::verify(password_text.to_owned(), password::dummy_hash().to_owned()).await;
+        return Err(wrong());
+    };
+    if acc.locked_until.is_some_and(|t| t > now) {
+        audit(state, staff_event("staff_sign_in_locked", commune, &acc.id, client)).await;
+        return Err(AppError::Forbidden(
+            "Too many failed attempts: this account is locked for 15 minutes.".into(),
+        ));
+    }
+    let ok = password::verify(
+        password_text.to_owned(),
+        acc.password_hash.clone().unwrap_or_default(),
+    )
+    .await;
+    if !ok {
+        let tx = state.store.tenant(commune).await?;
+        tx.db()
+            .record_staff_failure(&acc.id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
+            .await?;
+        tx.commit().await?;
+        audit(state, staff_event("staff_sign_in_failed", commune, &acc.id, client)).await;
+        return Err(wrong());
+    }
+    open(state, commune, &acc, false, client).await
+}
+
+/// Second-factor step: the password-only session is replaced by a new one with the factor.
+pub async fn sign_in_totp(
+    state: &AppState,
+    commune: TenantId,
+    pending: &super::session::Current,
+    code: &str,
+    client: &Client,
+) -> AppResult<String> {
+    let staff = pending.staff.as_ref().ok_or(AppError::NotFound)?;
+    let tx = state.store.tenant(commune).await?;
+    let acc = tx.db().staff_by_id(&staff.id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    if acc.locked_until.is_some_and(|t| t > now_micros()) {
+        return Err(AppError::Forbidden(
+            "Too many failed attempts: this account is locked for 15 minutes.".into(),
+        ));
+    }
+    if !check_code(state, commune, &acc, code).await? {
+        let tx = state.store.tenant(commune).await?;
+        tx.db()
+            .record_staff_failure(&acc.id, LOCK_AFTER, now_micros(), LOCK_SECONDS * MICROS)
+            .await?;
+        tx.commit().await?;
+        audit(state, staff_event("staff_totp_failed", commune, &acc.id, client)).await;
+        return Err(AppError::Forbidden("That code is not right.".into()));
+    }
+    let tx = state.store.tenant(commune).await?;
+    tx.db().reset_staff_failures(&acc.id).await?;
+    tx.commit().await?;
+    state.sessions.end(&state.store, &pending.token_hash).await?;
+    audit(state, staff_event("staff_sign_in", commune, &acc.id, client)).await;
+    open(state, commune, &acc, true, client).await
+}

@@ -1,0 +1,228 @@
+//! The commune console's door: staff sign-in with password and TOTP, invitations, sign-out.
+//! (What the console manages arrives with the authorization issue.)
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Ctx;
+use super::signin::client;
+use crate::auth::session::Kind;
+use crate::auth::{csrf, staff, totp};
+use crate::error::{AppError, AppResult};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console", web::get().to(home))
+        .route("/console/accedi", web::get().to(sign_in_form))
+        .route("/console/accedi", web::post().to(sign_in))
+        .route("/console/codice", web::get().to(code_form))
+        .route("/console/codice", web::post().to(code))
+        .route("/console/invito", web::get().to(invite_form))
+        .route("/console/invito", web::post().to(invite_password))
+        .route("/console/invito/codice", web::post().to(invite_code))
+        .route("/console/esci", web::post().to(sign_out));
+}
+
+fn staff_session(ctx: &Ctx) -> Option<&std::sync::Arc<crate::auth::session::Current>> {
+    ctx.user.as_ref().filter(|u| u.kind == Kind::Staff)
+}
+
+async fn home(ctx: Ctx) -> HttpResponse {
+    match staff_session(&ctx) {
+        Some(u) if u.mfa => {
+            let s = u.staff.clone();
+            let r = ctx.commune().map(|_| {
+                (
+                    "console_home.html",
+                    json!({"staff": s.map(|s| json!({"name": s.display_name, "email": s.email, "role": s.role})), "csrf": ctx.csrf_token()}),
+                )
+            });
+            ctx.page(r)
+        }
+        Some(_) => ctx.see_other("/console/codice"),
+        None => ctx.see_other("/console/accedi"),
+    }
+}
+
+fn form_page(ctx: &Ctx, template: &'static str, extra: serde_json::Value, status: u16) -> HttpResponse {
+    let mut m = json!({"csrf": ctx.csrf_token()});
+    if let (Some(m), serde_json::Value::Object(e)) = (m.as_object_mut(), extra) {
+        m.extend(e);
+    }
+    let mut res = ctx.page(ctx.commune().map(|_| (template, m)));
+    if let Ok(s) = actix_web::http::StatusCode::from_u16(status)
+        && res.status().is_success()
+    {
+        *res.status_mut() = s;
+    }
+    res
+}
+
+async fn sign_in_form(ctx: Ctx) -> HttpResponse {
+    form_page(&ctx, "console_signin.html", json!({"error": null, "email": ""}), 200)
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+async fn sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<SignInForm>) -> HttpResponse {
+    let r: AppResult<String> = async {
+        let c = ctx.commune()?.id();
+        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
+        if !ctx.state.password_limiter.allow(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
+        if let Some(old) = staff_session(&ctx) {
+            ctx.state.sessions.end(&ctx.state.store, &old.token_hash).await?;
+        }
+        staff::sign_in_password(&ctx.state, c, &form.email, &form.password, &client(&ctx)).await
+    }
+    .await;
+    match r {
+        Ok(token) => {
+            ctx.set_cookie(ctx.state.sessions.cookie(ctx.state.sessions.cookie_name(Kind::Staff), token));
+            ctx.see_other("/console/codice")
+        }
+        Err(AppError::Forbidden(msg)) => form_page(
+            &ctx,
+            "console_signin.html",
+            json!({"error": msg, "email": form.email}),
+            403,
+        ),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+async fn code_form(ctx: Ctx) -> HttpResponse {
+    match staff_session(&ctx) {
+        Some(u) if !u.mfa => form_page(&ctx, "console_code.html", json!({"error": null}), 200),
+        Some(_) => ctx.see_other("/console"),
+        None => ctx.see_other("/console/accedi"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    code: String,
+    csrf: String,
+}
+
+async fn code(ctx: Ctx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResponse {
+    let r: AppResult<String> = async {
+        let c = ctx.commune()?.id();
+        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
+        let pending = staff_session(&ctx)
+            .filter(|u| !u.mfa)
+            .ok_or_else(|| AppError::Forbidden("Sign in with your password first.".into()))?;
+        staff::sign_in_totp(&ctx.state, c, pending, &form.code, &client(&ctx)).await
+    }
+    .await;
+    match r {
+        Ok(token) => {
+            ctx.set_cookie(ctx.state.sessions.cookie(ctx.state.sessions.cookie_name(Kind::Staff), token));
+            ctx.see_other("/console")
+        }
+        Err(AppError::Forbidden(msg)) if staff_session(&ctx).is_some() => {
+            form_page(&ctx, "console_code.html", json!({"error": msg}), 403)
+        }
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: String,
+}
+
+async fn invite_form(ctx: Ctx, q: web::Query<TokenQuery>) -> HttpResponse {
+    let r = async {
+        let c = ctx.commune()?.id();
+        let acc = staff::invited(&ctx.state, c, &q.token).await?;
+        Ok(json!({"token": q.token, "name": acc.display_name, "email": acc.email, "error": null}))
+    }
+    .await;
+    match r {
+        Ok(extra) => form_page(&ctx, "console_invite.html", extra, 200),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InvitePasswordForm {
+    token: String,
+    password: String,
+    password_again: String,
+    csrf: String,
+}
+
+async fn invite_password(ctx: Ctx, req: HttpRequest, form: web::Form<InvitePasswordForm>) -> HttpResponse {
+    let r = async {
+        let c = ctx.commune()?;
+        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
+        if form.password != form.password_again {
+            return Err(AppError::BadRequest("password: the two passwords differ".into()));
+        }
+        let (acc, secret) = staff::accept_password(&ctx.state, c.id(), &form.token, &form.password).await?;
+        let issuer = format!("{} – {}", ctx.state.federation_name, c.record.name);
+        Ok(json!({
+            "token": form.token,
+            "secret": totp::base32(&secret),
+            "uri": totp::otpauth_uri(&secret, &issuer, &acc.email),
+            "error": null,
+        }))
+    }
+    .await;
+    match r {
+        Ok(extra) => form_page(&ctx, "console_enrol.html", extra, 200),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InviteCodeForm {
+    token: String,
+    code: String,
+    csrf: String,
+}
+
+async fn invite_code(ctx: Ctx, req: HttpRequest, form: web::Form<InviteCodeForm>) -> HttpResponse {
+    let r = async {
+        let c = ctx.commune()?.id();
+        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
+        staff::accept_totp(&ctx.state, c, &form.token, &form.code, &client(&ctx)).await
+    }
+    .await;
+    match r {
+        Ok(token) => {
+            ctx.set_cookie(ctx.state.sessions.cookie(ctx.state.sessions.cookie_name(Kind::Staff), token));
+            ctx.see_other("/console")
+        }
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> HttpResponse {
+    let r = async {
+        ctx.commune()?;
+        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
+        if let Some(u) = staff_session(&ctx) {
+            ctx.state.sessions.end(&ctx.state.store, &u.token_hash).await?;
+        }
+        ctx.set_cookie(ctx.state.sessions.removal(ctx.state.sessions.cookie_name(Kind::Staff)));
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => ctx.see_other("/console/accedi"),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}

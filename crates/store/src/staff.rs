@@ -1,0 +1,245 @@
+//! What a commune keeps about people: the citizens who used its portal and its staff accounts
+//! (operators, clerks, administrators; password + TOTP). Commune tables, so only through
+//! [`TenantDb`].
+
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+
+use crate::identity::{get, stmt};
+use crate::{Result, TenantDb};
+
+/// A staff account of one commune.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffAccount {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    /// Encrypted TOTP secret.
+    pub totp_secret: Option<String>,
+    pub totp_confirmed: bool,
+    /// The last TOTP time step accepted (a code is accepted once).
+    pub totp_last_step: Option<i64>,
+    pub failed_attempts: i32,
+    pub locked_until: Option<i64>,
+}
+
+const COLS: &str = "id, email, display_name, role, password_hash, totp_secret, totp_confirmed_at, \
+     totp_last_step, failed_attempts, locked_until";
+
+fn staff_of(r: &QueryResult) -> Result<StaffAccount> {
+    Ok(StaffAccount {
+        id: get(r, "id")?,
+        email: get(r, "email")?,
+        display_name: get(r, "display_name")?,
+        role: get(r, "role")?,
+        password_hash: get(r, "password_hash")?,
+        totp_secret: get(r, "totp_secret")?,
+        totp_confirmed: get::<Option<i64>>(r, "totp_confirmed_at")?.is_some(),
+        totp_last_step: get(r, "totp_last_step")?,
+        failed_attempts: get(r, "failed_attempts")?,
+        locked_until: get(r, "locked_until")?,
+    })
+}
+
+impl TenantDb<'_> {
+    async fn exec(&self, sql: &str, mut values: Vec<Value>) -> Result<u64> {
+        values.insert(0, self.tenant().0.into());
+        Ok(self
+            .conn()
+            .execute_raw(stmt(self.conn().get_database_backend(), sql, values))
+            .await?
+            .rows_affected())
+    }
+
+    async fn one(&self, sql: &str, mut values: Vec<Value>) -> Result<Option<QueryResult>> {
+        values.insert(0, self.tenant().0.into());
+        Ok(self
+            .conn()
+            .query_one_raw(stmt(self.conn().get_database_backend(), sql, values))
+            .await?)
+    }
+
+    /// Records that a person used this commune's portal (first and last time).
+    pub async fn touch_citizen(&self, person_id: &str, now: i64) -> Result<()> {
+        self.exec(
+            "INSERT INTO citizens (tenant_id, person_id, first_seen_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, person_id) \
+             DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            vec![person_id.into(), now.into(), now.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// When the person first used this commune's portal.
+    pub async fn citizen_since(&self, person_id: &str) -> Result<Option<i64>> {
+        self.one(
+            "SELECT first_seen_at FROM citizens WHERE tenant_id = $1 AND person_id = $2",
+            vec![person_id.into()],
+        )
+        .await?
+        .map(|r| get(&r, "first_seen_at"))
+        .transpose()
+    }
+
+    /// A new staff account (no password yet: it is set from the invitation). `None` if the
+    /// e-mail address already has an account in this commune.
+    pub async fn create_staff_account(
+        &self,
+        email: &str,
+        display_name: &str,
+        role: &str,
+        now: i64,
+    ) -> Result<Option<String>> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let n = self
+            .exec(
+                "INSERT INTO staff_accounts (tenant_id, id, email, display_name, role, \
+                 password_hash, totp_secret, totp_confirmed_at, totp_last_step, failed_attempts, \
+                 locked_until, created_at) VALUES ($1, $2, $3, $4, $5, NULL, NULL, NULL, NULL, 0, \
+                 NULL, $6) ON CONFLICT (tenant_id, email) DO NOTHING",
+                vec![
+                    id.clone().into(),
+                    email.into(),
+                    display_name.into(),
+                    role.into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        Ok((n == 1).then_some(id))
+    }
+
+    pub async fn staff_by_email(&self, email: &str) -> Result<Option<StaffAccount>> {
+        let sql = format!("SELECT {COLS} FROM staff_accounts WHERE tenant_id = $1 AND email = $2");
+        self.one(&sql, vec![email.into()])
+            .await?
+            .map(|r| staff_of(&r))
+            .transpose()
+    }
+
+    pub async fn staff_by_id(&self, id: &str) -> Result<Option<StaffAccount>> {
+        let sql = format!("SELECT {COLS} FROM staff_accounts WHERE tenant_id = $1 AND id = $2");
+        self.one(&sql, vec![id.into()])
+            .await?
+            .map(|r| staff_of(&r))
+            .transpose()
+    }
+
+    pub async fn set_staff_password(&self, id: &str, hash: &str) -> Result<()> {
+        self.exec(
+            "UPDATE staff_accounts SET password_hash = $2, failed_attempts = 0, locked_until = NULL \
+             WHERE tenant_id = $1 AND id = $3",
+            vec![hash.into(), id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a new (unconfirmed) TOTP secret, replacing any previous one.
+    pub async fn set_staff_totp(&self, id: &str, secret_enc: &str) -> Result<()> {
+        self.exec(
+            "UPDATE staff_accounts SET totp_secret = $2, totp_confirmed_at = NULL, \
+             totp_last_step = NULL WHERE tenant_id = $1 AND id = $3",
+            vec![secret_enc.into(), id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Accepts TOTP time step `step` for this account unless it (or a later one) was used
+    /// already; confirms the secret on first use. Returns whether it was accepted.
+    pub async fn use_totp_step(&self, id: &str, step: i64, now: i64) -> Result<bool> {
+        let n = self
+            .exec(
+                "UPDATE staff_accounts SET totp_last_step = $2, \
+                 totp_confirmed_at = COALESCE(totp_confirmed_at, $3) WHERE tenant_id = $1 \
+                 AND id = $4 AND (totp_last_step IS NULL OR totp_last_step < $5)",
+                vec![step.into(), now.into(), id.into(), step.into()],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    pub async fn record_staff_failure(
+        &self,
+        id: &str,
+        lock_after: i32,
+        now: i64,
+        lock_micros: i64,
+    ) -> Result<()> {
+        self.exec(
+            "UPDATE staff_accounts SET failed_attempts = failed_attempts + 1, \
+             locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE tenant_id = $1 AND id = $4",
+            vec![lock_after.into(), (now + lock_micros).into(), id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn reset_staff_failures(&self, id: &str) -> Result<()> {
+        self.exec(
+            "UPDATE staff_accounts SET failed_attempts = 0, locked_until = NULL \
+             WHERE tenant_id = $1 AND id = $2",
+            vec![id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a one-time staff token (`invite`), replacing older ones of that purpose.
+    pub async fn create_staff_token(
+        &self,
+        token_hash: &str,
+        staff_id: &str,
+        purpose: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.exec(
+            "DELETE FROM staff_tokens WHERE tenant_id = $1 AND staff_id = $2 AND purpose = $3",
+            vec![staff_id.into(), purpose.into()],
+        )
+        .await?;
+        self.exec(
+            "INSERT INTO staff_tokens (tenant_id, token_hash, staff_id, purpose, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                token_hash.into(),
+                staff_id.into(),
+                purpose.into(),
+                expires_at.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The staff account a token is for, if it has this purpose and is not expired. The token
+    /// stays until [`TenantDb::delete_staff_token`] (an invitation is used over two steps).
+    pub async fn staff_token(
+        &self,
+        token_hash: &str,
+        purpose: &str,
+        now: i64,
+    ) -> Result<Option<String>> {
+        self.one(
+            "SELECT staff_id FROM staff_tokens WHERE tenant_id = $1 AND token_hash = $2 \
+             AND purpose = $3 AND expires_at > $4",
+            vec![token_hash.into(), purpose.into(), now.into()],
+        )
+        .await?
+        .map(|r| get(&r, "staff_id"))
+        .transpose()
+    }
+
+    pub async fn delete_staff_token(&self, token_hash: &str) -> Result<()> {
+        self.exec(
+            "DELETE FROM staff_tokens WHERE tenant_id = $1 AND token_hash = $2",
+            vec![token_hash.into()],
+        )
+        .await?;
+        Ok(())
+    }
+}

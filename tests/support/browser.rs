@@ -1,0 +1,188 @@
+//! A minimal browser for the sign-in tests: a cookie jar per host, manual redirects across the
+//! app's hosts (commune hosts, the sign-in host: all served by the app on one port) and real
+//! outside addresses (the identity providers).
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+
+pub struct Browser {
+    pub app: std::net::SocketAddr,
+    jar: HashMap<String, HashMap<String, String>>,
+    http: reqwest::Client,
+    /// Every URL visited by the last `get`/`post` (after redirects).
+    pub trail: Vec<String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub url: String,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Page {
+    /// The value of the hidden input `name` in the page's forms (first match).
+    pub fn input(&self, name: &str) -> Option<String> {
+        let pat = format!("name=\"{name}\" value=\"");
+        let i = self.body.find(&pat)? + pat.len();
+        let j = self.body[i..].find('"')? + i;
+        Some(html_unescape(&self.body[i..j]))
+    }
+
+    /// The `action` of the first form.
+    pub fn form_action(&self) -> Option<String> {
+        let i = self.body.find("action=\"")? + 8;
+        let j = self.body[i..].find('"')? + i;
+        Some(html_unescape(&self.body[i..j]))
+    }
+}
+
+pub fn html_unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x2F;", "/")
+        .replace("&amp;", "&")
+}
+
+impl Browser {
+    pub fn new(app: std::net::SocketAddr) -> Browser {
+        Browser {
+            app,
+            jar: HashMap::new(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            trail: vec![],
+        }
+    }
+
+    /// `http://<host>:<app port><path>`.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.app.port())
+    }
+
+    pub fn cookie(&self, host: &str, name: &str) -> Option<String> {
+        self.jar.get(host)?.get(name).cloned()
+    }
+
+    pub fn set_cookie(&mut self, host: &str, name: &str, value: &str) {
+        self.jar
+            .entry(host.to_owned())
+            .or_default()
+            .insert(name.into(), value.into());
+    }
+
+    pub fn clear_cookies(&mut self, host: &str) {
+        self.jar.remove(host);
+    }
+
+    fn split(url: &str) -> (String, u16, String) {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let (hostport, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), p.parse().unwrap_or(80)),
+            None => (hostport.to_owned(), 80),
+        };
+        (host, port, path.to_owned())
+    }
+
+    async fn send(&mut self, method: reqwest::Method, url: &str, form: Option<&[(&str, &str)]>, origin: Option<&str>) -> Page {
+        let (host, port, path) = Self::split(url);
+        let ours = port == self.app.port() && (host.ends_with("localhost") || host == "127.0.0.1");
+        let target = if ours {
+            format!("http://{}{path}", self.app)
+        } else {
+            url.to_owned()
+        };
+        let mut req = self.http.request(method, target);
+        if ours {
+            req = req.header("host", format!("{host}:{port}"));
+        }
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        if let Some(c) = self.jar.get(&host).filter(|c| !c.is_empty()) {
+            let v: Vec<String> = c.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req = req.header("cookie", v.join("; "));
+        }
+        if let Some(f) = form {
+            req = req.form(f);
+        }
+        let res = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        for sc in res.headers().get_all("set-cookie") {
+            let sc = sc.to_str().unwrap_or("");
+            let first = sc.split(';').next().unwrap_or("");
+            if let Some((k, v)) = first.split_once('=') {
+                let removal = sc.to_ascii_lowercase().contains("max-age=0") || v.is_empty();
+                let jar = self.jar.entry(host.clone()).or_default();
+                if removal {
+                    jar.remove(k.trim());
+                } else {
+                    jar.insert(k.trim().to_owned(), v.trim().to_owned());
+                }
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap_or_default();
+        Page { status, url: url.to_owned(), body, headers }
+    }
+
+    /// GET, following redirects (at most 20) across hosts.
+    pub async fn get(&mut self, url: &str) -> Page {
+        self.trail.clear();
+        self.follow(reqwest::Method::GET, url, None, None).await
+    }
+
+    /// POST a form (with the page's `Origin`), following redirects.
+    pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+        self.trail.clear();
+        let (host, port, _) = Self::split(url);
+        let origin = format!("http://{host}:{port}");
+        self.follow(reqwest::Method::POST, url, Some(form), Some(&origin)).await
+    }
+
+    /// POST from another site (an IdP's auto-submitted form): no `Origin` of ours.
+    pub async fn post_cross_site(&mut self, url: &str, form: &[(&str, &str)], origin: &str) -> Page {
+        self.trail.clear();
+        self.follow(reqwest::Method::POST, url, Some(form), Some(origin)).await
+    }
+
+    async fn follow(&mut self, method: reqwest::Method, url: &str, form: Option<&[(&str, &str)]>, origin: Option<&str>) -> Page {
+        let mut page = self.send(method, url, form, origin).await;
+        self.trail.push(url.to_owned());
+        for _ in 0..20 {
+            if !page.status.is_redirection() {
+                return page;
+            }
+            let loc = page
+                .headers
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let next = if loc.starts_with("http") {
+                loc
+            } else {
+                let (host, port, _) = Self::split(&page.url);
+                format!("http://{host}:{port}{loc}")
+            };
+            self.trail.push(next.clone());
+            page = self.send(reqwest::Method::GET, &next, None, None).await;
+        }
+        panic!("too many redirects: {:?}", self.trail);
+    }
+
+    /// GET without following redirects.
+    pub async fn get_once(&mut self, url: &str) -> Page {
+        self.send(reqwest::Method::GET, url, None, None).await
+    }
+}

@@ -1,0 +1,215 @@
+//! Real counterparts started by the tests: the OIDC provider (npm `oidc-provider`), the SAML IdP
+//! (pysaml2) and the SMTP server (aiosmtpd), from `tests/counterparts/` (installed by its
+//! `setup.sh`, which `tests/run.sh` runs). Each prints one JSON line when ready and exits when
+//! its stdin closes, so a test that ends (or panics) leaves nothing running.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+pub fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("counterparts")
+}
+
+pub fn python() -> PathBuf {
+    dir().join(".venv/bin/python")
+}
+
+/// A running counterpart; killed when dropped.
+pub struct Process {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    pub ready: serde_json::Value,
+    _log: tempfile::NamedTempFile,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Process {
+    pub fn start(program: &Path, args: &[&str]) -> Process {
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().expect("log"))
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "start {} {args:?}: {e} (run `bash tests/counterparts/setup.sh`)",
+                    program.display()
+                )
+            });
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        let ready: serde_json::Value = serde_json::from_str(line.trim()).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!(
+                "{} did not start: {line:?}\n{}",
+                program.display(),
+                std::fs::read_to_string(log.path()).unwrap_or_default()
+            )
+        });
+        Process {
+            child,
+            _stdin: stdin,
+            ready,
+            _log: log,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._log.path()).unwrap_or_default()
+    }
+}
+
+/// The npm OIDC provider.
+pub struct OidcProvider {
+    pub process: Process,
+    pub issuer: String,
+    http: reqwest::Client,
+}
+
+impl OidcProvider {
+    pub fn start() -> OidcProvider {
+        let p = Process::start(
+            Path::new("node"),
+            &[dir().join("oidc/provider.mjs").to_str().expect("path")],
+        );
+        let issuer = p.ready["issuer"].as_str().expect("issuer").to_owned();
+        OidcProvider {
+            process: p,
+            issuer,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn admin(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let r = self
+            .http
+            .post(format!("{}/__admin/{path}", self.issuer))
+            .json(&body)
+            .send()
+            .await
+            .expect("admin call");
+        assert!(r.status().is_success(), "admin {path}: {}", r.status());
+        r.json().await.expect("admin json")
+    }
+}
+
+/// The aiosmtpd mail sink: every message lands as a file in `dir`.
+pub struct MailSink {
+    pub process: Process,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl MailSink {
+    pub fn start() -> MailSink {
+        let dir = tempfile::tempdir().expect("mail dir");
+        let p = Process::start(
+            &python(),
+            &[
+                dir_str(&super::counterparts::dir().join("smtp/sink.py")),
+                "--dir",
+                dir.path().to_str().expect("path"),
+            ],
+        );
+        let port = p.ready["port"].as_u64().expect("port") as u16;
+        MailSink {
+            process: p,
+            port,
+            dir,
+        }
+    }
+
+    /// The messages received so far (raw), oldest first.
+    pub fn messages(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        files.sort();
+        files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect()
+    }
+
+    /// Waits for the `n`-th message (1-based) and returns it, unfolded (quoted-printable soft
+    /// breaks removed).
+    pub async fn wait_for(&self, n: usize) -> String {
+        for _ in 0..100 {
+            let m = self.messages();
+            if m.len() >= n {
+                return m[n - 1].replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("mail {n} never arrived; log:\n{}", self.process.log());
+    }
+}
+
+fn dir_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// The pysaml2 IdP.
+pub struct SamlIdp {
+    pub process: Process,
+    pub metadata_url: String,
+    pub entity_id: String,
+    http: reqwest::Client,
+}
+
+impl SamlIdp {
+    pub fn start() -> SamlIdp {
+        let p = Process::start(&python(), &[dir_str(&dir().join("saml/idp.py"))]);
+        SamlIdp {
+            metadata_url: p.ready["metadata_url"].as_str().expect("metadata_url").into(),
+            entity_id: p.ready["entity_id"].as_str().expect("entity_id").into(),
+            process: p,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn base(&self) -> String {
+        self.metadata_url.trim_end_matches("/metadata").to_owned()
+    }
+
+    pub async fn register_sp(&self, metadata_xml: String) {
+        let r = self
+            .http
+            .post(format!("{}/__admin/sp", self.base()))
+            .body(metadata_xml)
+            .send()
+            .await
+            .expect("register sp");
+        assert!(r.status().is_success(), "register sp: {}", r.status());
+    }
+
+    /// The identity, level and one-shot mutation of the next answers.
+    pub async fn next(&self, user: serde_json::Value, level: Option<&str>, mutation: Option<&str>) {
+        let r = self
+            .http
+            .post(format!("{}/__admin/next", self.base()))
+            .json(&serde_json::json!({"user": user, "level": level, "mutation": mutation}))
+            .send()
+            .await
+            .expect("idp next");
+        assert!(r.status().is_success(), "idp next: {}", r.status());
+    }
+}
