@@ -21,7 +21,9 @@ async fn app_with_mail() -> (TestApp, MailSink) {
 }
 
 fn link_in(mail: &str, path: &str) -> String {
-    let i = mail.find(path).unwrap_or_else(|| panic!("no {path} link in:\n{mail}"));
+    let i = mail
+        .find(path)
+        .unwrap_or_else(|| panic!("no {path} link in:\n{mail}"));
     let start = mail[..i].rfind("http").expect("link start");
     let end = mail[i..]
         .find(|c: char| c.is_whitespace())
@@ -65,7 +67,13 @@ async fn registered(app: &TestApp, mail: &MailSink, email: &str) -> Browser {
 }
 
 /// From a commune's sign-in link through the password form, back to the commune.
-async fn sign_in_with_password(b: &mut Browser, host: &str, next: &str, email: &str, pw: &str) -> Page {
+async fn sign_in_with_password(
+    b: &mut Browser,
+    host: &str,
+    next: &str,
+    email: &str,
+    pw: &str,
+) -> Page {
     let page = b.get(&b.url(host, &format!("/accedi?next={next}"))).await;
     assert!(page.url.contains("login.localhost"), "{:?}", b.trail);
     assert_eq!(page.status, StatusCode::OK);
@@ -82,11 +90,26 @@ async fn password_account_signs_in_once_for_every_commune_and_signs_out_everywhe
     let (app, mail) = app_with_mail().await;
     let mut b = registered(&app, &mail, "anna@example.org").await;
 
-    let home = sign_in_with_password(&mut b, "pisa.localhost", "/area-personale", "anna@example.org", PASSWORD).await;
+    let home = sign_in_with_password(
+        &mut b,
+        "pisa.localhost",
+        "/area-personale",
+        "anna@example.org",
+        PASSWORD,
+    )
+    .await;
     assert_eq!(home.status, StatusCode::OK, "{:?}", b.trail);
-    assert!(home.url.starts_with(&b.url("pisa.localhost", "/area-personale")), "{}", home.url);
+    assert!(
+        home.url
+            .starts_with(&b.url("pisa.localhost", "/area-personale")),
+        "{}",
+        home.url
+    );
     assert!(home.body.contains("Anna Bianchi"));
-    assert!(home.body.contains("id=\"session-level\">1<"), "password sign-in is level 1");
+    assert!(
+        home.body.contains("id=\"session-level\">1<"),
+        "password sign-in is level 1"
+    );
     // The cookie is technical and scoped: HttpOnly, SameSite=Lax, host-only, path /.
     assert!(b.cookie("pisa.localhost", "sportello_sid").is_some());
 
@@ -95,26 +118,48 @@ async fn password_account_signs_in_once_for_every_commune_and_signs_out_everywhe
     assert_eq!(calci.status, StatusCode::OK, "{:?}", b.trail);
     assert!(calci.url.contains("calci.localhost"));
     assert!(calci.body.contains("Anna Bianchi"));
-    assert!(b.trail.iter().any(|u| u.contains("/accedi/ritorno?code=")), "{:?}", b.trail);
-    assert!(!b.trail.iter().any(|u| u.ends_with("login.localhost:{}/")), "no sign-in page");
+    assert!(
+        b.trail.iter().any(|u| u.contains("/accedi/ritorno?code=")),
+        "{:?}",
+        b.trail
+    );
+    assert!(
+        !b.trail.iter().any(|u| u.ends_with("login.localhost:{}/")),
+        "no sign-in page"
+    );
     // Both communes' sessions are listed in the personal area.
-    assert!(calci.body.contains("Comune di Pisa") && calci.body.contains("Comune di Calci"), "{}", calci.body);
+    assert!(
+        calci.body.contains("Comune di Pisa") && calci.body.contains("Comune di Calci"),
+        "{}",
+        calci.body
+    );
     // The header shows the person on cached public pages too.
     let (_, anon) = app.text("pisa.localhost", "/servizi").await;
     assert!(anon.contains("/accedi?next="));
     let mine = b.get(&b.url("pisa.localhost", "/servizi")).await;
-    assert!(mine.body.contains("sp-user-link\" href=\"/area-personale\""), "personalised header");
+    assert!(
+        mine.body
+            .contains("sp-user-link\" href=\"/area-personale\""),
+        "personalised header"
+    );
 
     // Sign out on Calci: every session of this sign-in ends, Pisa included.
     let csrf = calci.input("csrf").expect("csrf");
-    let out = b.post(&b.url("calci.localhost", "/esci"), &[("csrf", &csrf)]).await;
+    let out = b
+        .post(&b.url("calci.localhost", "/esci"), &[("csrf", &csrf)])
+        .await;
     assert_eq!(out.status, StatusCode::OK);
     assert_eq!(session_count(&app).await, 0);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // the per-node cache
-    let pisa = b.get_once(&b.url("pisa.localhost", "/area-personale")).await;
+    let pisa = b
+        .get_once(&b.url("pisa.localhost", "/area-personale"))
+        .await;
     assert_eq!(pisa.status, StatusCode::SEE_OTHER, "signed out of Pisa too");
     let again = b.get(&b.url("login.localhost", "/")).await;
-    assert!(again.body.contains("name=\"password\""), "sign-in host asks again");
+    assert!(
+        again.body.contains("name=\"password\""),
+        "sign-in host asks again"
+    );
 }
 
 #[tokio::test]
@@ -122,15 +167,34 @@ async fn wrong_passwords_lock_the_account_and_unverified_accounts_cannot_sign_in
     let (app, mail) = app_with_mail().await;
     let mut b = registered(&app, &mail, "anna@example.org").await;
     for _ in 0..5 {
-        let p = sign_in_with_password(&mut b, "pisa.localhost", "/", "anna@example.org", "wrong password 123").await;
+        let p = sign_in_with_password(
+            &mut b,
+            "pisa.localhost",
+            "/",
+            "anna@example.org",
+            "wrong password 123",
+        )
+        .await;
         assert_eq!(p.status, StatusCode::FORBIDDEN);
         assert!(p.body.contains("not right"));
     }
-    let p = sign_in_with_password(&mut b, "pisa.localhost", "/", "anna@example.org", PASSWORD).await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN, "locked even with the right password");
+    let p =
+        sign_in_with_password(&mut b, "pisa.localhost", "/", "anna@example.org", PASSWORD).await;
+    assert_eq!(
+        p.status,
+        StatusCode::FORBIDDEN,
+        "locked even with the right password"
+    );
     assert!(p.body.contains("locked"));
     // An unknown address gets the same answer as a wrong password.
-    let p = sign_in_with_password(&mut b, "pisa.localhost", "/", "nobody@example.org", PASSWORD).await;
+    let p = sign_in_with_password(
+        &mut b,
+        "pisa.localhost",
+        "/",
+        "nobody@example.org",
+        PASSWORD,
+    )
+    .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(p.body.contains("not right"));
     assert_eq!(session_count(&app).await, 0);
@@ -139,7 +203,19 @@ async fn wrong_passwords_lock_the_account_and_unverified_accounts_cannot_sign_in
     let mut c = Browser::new(app.addr);
     let form = c.get(&c.url("login.localhost", "/registrati")).await;
     let csrf = form.input("csrf").expect("csrf");
-    c.post(&c.url("login.localhost", "/registrati"), &[("given_name", "Bo"), ("family_name", "Ro"), ("email", "bo@example.org"), ("password", PASSWORD), ("password_again", PASSWORD), ("privacy", "yes"), ("csrf", &csrf)]).await;
+    c.post(
+        &c.url("login.localhost", "/registrati"),
+        &[
+            ("given_name", "Bo"),
+            ("family_name", "Ro"),
+            ("email", "bo@example.org"),
+            ("password", PASSWORD),
+            ("password_again", PASSWORD),
+            ("privacy", "yes"),
+            ("csrf", &csrf),
+        ],
+    )
+    .await;
     let p = sign_in_with_password(&mut c, "pisa.localhost", "/", "bo@example.org", PASSWORD).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(p.body.contains("confirm your e-mail"));
@@ -150,28 +226,74 @@ async fn wrong_passwords_lock_the_account_and_unverified_accounts_cannot_sign_in
 async fn password_reset_by_mail_ends_old_sessions() {
     let (app, mail) = app_with_mail().await;
     let mut b = registered(&app, &mail, "anna@example.org").await;
-    let p = sign_in_with_password(&mut b, "pisa.localhost", "/area-personale", "anna@example.org", PASSWORD).await;
+    let p = sign_in_with_password(
+        &mut b,
+        "pisa.localhost",
+        "/area-personale",
+        "anna@example.org",
+        PASSWORD,
+    )
+    .await;
     assert_eq!(p.status, StatusCode::OK);
     assert_eq!(session_count(&app).await, 2);
 
     let mut other = Browser::new(app.addr);
     let form = other.get(&other.url("login.localhost", "/recupero")).await;
     let csrf = form.input("csrf").expect("csrf");
-    let sent = other.post(&other.url("login.localhost", "/recupero"), &[("email", "anna@example.org"), ("csrf", &csrf)]).await;
+    let sent = other
+        .post(
+            &other.url("login.localhost", "/recupero"),
+            &[("email", "anna@example.org"), ("csrf", &csrf)],
+        )
+        .await;
     assert_eq!(sent.status, StatusCode::OK);
     let link = link_in(&mail.wait_for(2).await, "/reimposta?token=");
     let form = other.get(&link).await;
     let token = form.input("token").expect("token");
     let csrf = form.input("csrf").expect("csrf");
-    let weak = other.post(&other.url("login.localhost", "/reimposta"), &[("token", &token), ("password", "short"), ("password_again", "short"), ("csrf", &csrf)]).await;
+    let weak = other
+        .post(
+            &other.url("login.localhost", "/reimposta"),
+            &[
+                ("token", &token),
+                ("password", "short"),
+                ("password_again", "short"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert_eq!(weak.status, StatusCode::BAD_REQUEST);
     let new_pw = "un'altra password lunga";
-    let done = other.post(&other.url("login.localhost", "/reimposta"), &[("token", &token), ("password", new_pw), ("password_again", new_pw), ("csrf", &csrf)]).await;
+    let done = other
+        .post(
+            &other.url("login.localhost", "/reimposta"),
+            &[
+                ("token", &token),
+                ("password", new_pw),
+                ("password_again", new_pw),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(session_count(&app).await, 0, "old sessions ended");
-    let p = sign_in_with_password(&mut other, "pisa.localhost", "/area-personale", "anna@example.org", PASSWORD).await;
+    let p = sign_in_with_password(
+        &mut other,
+        "pisa.localhost",
+        "/area-personale",
+        "anna@example.org",
+        PASSWORD,
+    )
+    .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "old password refused");
-    let p = sign_in_with_password(&mut other, "pisa.localhost", "/area-personale", "anna@example.org", new_pw).await;
+    let p = sign_in_with_password(
+        &mut other,
+        "pisa.localhost",
+        "/area-personale",
+        "anna@example.org",
+        new_pw,
+    )
+    .await;
     assert_eq!(p.status, StatusCode::OK);
 }
 
@@ -182,16 +304,46 @@ async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
     let page = b.get(&b.url("pisa.localhost", "/accedi")).await;
     let csrf = page.input("csrf").expect("csrf");
     let login = b.url("login.localhost", "/password");
-    let no_token = b.post(&login, &[("email", "anna@example.org"), ("password", PASSWORD), ("csrf", "")]).await;
+    let no_token = b
+        .post(
+            &login,
+            &[
+                ("email", "anna@example.org"),
+                ("password", PASSWORD),
+                ("csrf", ""),
+            ],
+        )
+        .await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN);
     let cross = b
-        .post_cross_site(&login, &[("email", "anna@example.org"), ("password", PASSWORD), ("csrf", &csrf)], "http://evil.example")
+        .post_cross_site(
+            &login,
+            &[
+                ("email", "anna@example.org"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ],
+            "http://evil.example",
+        )
         .await;
     assert_eq!(cross.status, StatusCode::FORBIDDEN);
     let other_browser = Browser::new(app.addr);
     let mut other_browser = other_browser;
-    let stolen = other_browser.post(&login, &[("email", "anna@example.org"), ("password", PASSWORD), ("csrf", &csrf)]).await;
-    assert_eq!(stolen.status, StatusCode::FORBIDDEN, "a token without its cookie");
+    let stolen = other_browser
+        .post(
+            &login,
+            &[
+                ("email", "anna@example.org"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        stolen.status,
+        StatusCode::FORBIDDEN,
+        "a token without its cookie"
+    );
     assert_eq!(session_count(&app).await, 0);
 }
 
@@ -201,35 +353,71 @@ async fn handoff_codes_are_single_use_bound_to_their_host_and_short_lived() {
     let mut b = registered(&app, &mail, "anna@example.org").await;
     sign_in_with_password(&mut b, "pisa.localhost", "/", "anna@example.org", PASSWORD).await;
     // Ask the sign-in host for a code for Calci, but do not follow it.
-    let r = b.get_once(&b.url("login.localhost", "/autorizza?host=calci.localhost&next=/area-personale")).await;
+    let r = b
+        .get_once(&b.url(
+            "login.localhost",
+            "/autorizza?host=calci.localhost&next=/area-personale",
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let loc = r.headers["location"].to_str().unwrap().to_owned();
-    assert!(loc.starts_with(&b.url("calci.localhost", "/accedi/ritorno?code=")), "{loc}");
+    assert!(
+        loc.starts_with(&b.url("calci.localhost", "/accedi/ritorno?code=")),
+        "{loc}"
+    );
     let code = loc.split("code=").nth(1).unwrap().to_owned();
     // Used on another host: refused (and used up).
     let mut thief = Browser::new(app.addr);
-    let wrong_host = thief.get(&thief.url("vecchiano.localhost", &format!("/accedi/ritorno?code={code}"))).await;
+    let wrong_host = thief
+        .get(&thief.url(
+            "vecchiano.localhost",
+            &format!("/accedi/ritorno?code={code}"),
+        ))
+        .await;
     assert_eq!(wrong_host.status, StatusCode::FORBIDDEN);
     let after = thief.get(&loc).await;
-    assert_eq!(after.status, StatusCode::FORBIDDEN, "a code dies at first use");
+    assert_eq!(
+        after.status,
+        StatusCode::FORBIDDEN,
+        "a code dies at first use"
+    );
     // A fresh one works once.
-    let r = b.get_once(&b.url("login.localhost", "/autorizza?host=calci.localhost&next=/area-personale")).await;
+    let r = b
+        .get_once(&b.url(
+            "login.localhost",
+            "/autorizza?host=calci.localhost&next=/area-personale",
+        ))
+        .await;
     let loc = r.headers["location"].to_str().unwrap().to_owned();
     assert_eq!(b.get(&loc).await.status, StatusCode::OK);
     assert_eq!(thief.get(&loc).await.status, StatusCode::FORBIDDEN);
     // Expired codes are refused.
-    let sso = sportello_server::auth::tokens::hash(&b.cookie("login.localhost", "sportello_sso").unwrap());
+    let sso = sportello_server::auth::tokens::hash(
+        &b.cookie("login.localhost", "sportello_sso").unwrap(),
+    );
     app.store
         .identity()
-        .create_handoff(&sportello_server::auth::tokens::hash("old-code"), &sso, "calci.localhost", "/", sportello_store::now_micros() - 1)
+        .create_handoff(
+            &sportello_server::auth::tokens::hash("old-code"),
+            &sso,
+            "calci.localhost",
+            "/",
+            sportello_store::now_micros() - 1,
+        )
         .await
         .unwrap();
-    let expired = thief.get(&thief.url("calci.localhost", "/accedi/ritorno?code=old-code")).await;
+    let expired = thief
+        .get(&thief.url("calci.localhost", "/accedi/ritorno?code=old-code"))
+        .await;
     assert_eq!(expired.status, StatusCode::FORBIDDEN);
     // The sign-in host only hands over to communes of the federation (no open redirect).
-    let evil = b.get_once(&b.url("login.localhost", "/autorizza?host=evil.example&next=/")).await;
+    let evil = b
+        .get_once(&b.url("login.localhost", "/autorizza?host=evil.example&next=/"))
+        .await;
     assert_eq!(evil.status, StatusCode::BAD_REQUEST);
-    let evil_next = thief.get_once(&thief.url("pisa.localhost", "/accedi?next=//evil.example/")).await;
+    let evil_next = thief
+        .get_once(&thief.url("pisa.localhost", "/accedi?next=//evil.example/"))
+        .await;
     let loc = evil_next.headers["location"].to_str().unwrap();
     assert!(loc.contains("next=%2F&"), "{loc}");
 }
@@ -240,19 +428,36 @@ async fn a_service_needing_spid_level_2_asks_to_step_up_and_never_lets_level_1_i
     let mut b = registered(&app, &mail, "anna@example.org").await;
     sign_in_with_password(&mut b, "pisa.localhost", "/", "anna@example.org", PASSWORD).await;
     // A level-1 service: in.
-    let low = b.get(&b.url("pisa.localhost", "/servizi/lampade-votive/avvia")).await;
+    let low = b
+        .get(&b.url("pisa.localhost", "/servizi/lampade-votive/avvia"))
+        .await;
     assert_eq!(low.status, StatusCode::OK, "{:?}", b.trail);
     assert!(low.body.contains("Anna Bianchi"));
     // A level-2 service: sent to the sign-in host, told why, no password form.
-    let high = b.get(&b.url("pisa.localhost", "/servizi/certificato-residenza/avvia")).await;
+    let high = b
+        .get(&b.url("pisa.localhost", "/servizi/certificato-residenza/avvia"))
+        .await;
     assert!(high.url.contains("login.localhost"), "{:?}", b.trail);
     assert!(high.body.contains("SPID livello 2"), "{}", high.body);
     assert!(!high.body.contains("name=\"password\""));
     // Posting the password anyway does not get level 2.
-    let csrf = b.cookie("login.localhost", "sportello_csrf").expect("csrf cookie");
-    let forced = b.post(&b.url("login.localhost", "/password"), &[("email", "anna@example.org"), ("password", PASSWORD), ("csrf", &csrf)]).await;
+    let csrf = b
+        .cookie("login.localhost", "sportello_csrf")
+        .expect("csrf cookie");
+    let forced = b
+        .post(
+            &b.url("login.localhost", "/password"),
+            &[
+                ("email", "anna@example.org"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert_eq!(forced.status, StatusCode::FORBIDDEN);
-    let direct = b.get_once(&b.url("pisa.localhost", "/servizi/certificato-residenza/avvia")).await;
+    let direct = b
+        .get_once(&b.url("pisa.localhost", "/servizi/certificato-residenza/avvia"))
+        .await;
     assert_eq!(direct.status, StatusCode::SEE_OTHER);
 }
 
@@ -260,26 +465,65 @@ async fn a_service_needing_spid_level_2_asks_to_step_up_and_never_lets_level_1_i
 async fn idle_sessions_expire_and_cookies_are_technical() {
     let (app, mail) = app_with_mail().await;
     let mut b = registered(&app, &mail, "anna@example.org").await;
-    let page = b.get(&b.url("pisa.localhost", "/accedi?next=/area-personale")).await;
+    let page = b
+        .get(&b.url("pisa.localhost", "/accedi?next=/area-personale"))
+        .await;
     let csrf = page.input("csrf").unwrap();
     // Look at the Set-Cookie of the password step itself.
-    let r = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
         .post(format!("http://{}/password", app.addr))
         .header("host", format!("login.localhost:{}", app.port()))
-        .header("cookie", format!("sportello_csrf={csrf}; sportello_flow={}", b.cookie("login.localhost", "sportello_flow").unwrap()))
-        .form(&[("email", "anna@example.org"), ("password", PASSWORD), ("csrf", &csrf)])
-        .send().await.unwrap();
+        .header(
+            "cookie",
+            format!(
+                "sportello_csrf={csrf}; sportello_flow={}",
+                b.cookie("login.localhost", "sportello_flow").unwrap()
+            ),
+        )
+        .form(&[
+            ("email", "anna@example.org"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.starts_with("sportello_sso=")).expect("sso cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("sportello_sso="))
+        .expect("sso cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Domain="), "host-only: {cookie}");
     // Signed in at Pisa, then idle for 31 minutes: signed out.
-    let p = sign_in_with_password(&mut b, "pisa.localhost", "/area-personale", "anna@example.org", PASSWORD).await;
+    let p = sign_in_with_password(
+        &mut b,
+        "pisa.localhost",
+        "/area-personale",
+        "anna@example.org",
+        PASSWORD,
+    )
+    .await;
     assert_eq!(p.status, StatusCode::OK);
     use sea_orm::ConnectionTrait;
     let past = sportello_store::now_micros() - 31 * 60 * 1_000_000;
-    app.store.raw_connection().execute_unprepared(&format!("UPDATE sessions SET last_seen_at = {past}")).await.unwrap();
+    app.store
+        .raw_connection()
+        .execute_unprepared(&format!("UPDATE sessions SET last_seen_at = {past}"))
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let p = b.get_once(&b.url("pisa.localhost", "/area-personale")).await;
+    let p = b
+        .get_once(&b.url("pisa.localhost", "/area-personale"))
+        .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "idle timeout");
 }

@@ -22,7 +22,8 @@ async fn setup() -> (TestApp, OidcProvider) {
                "redirect_uris": [format!("http://login.localhost:{port}/oidc/callback")]}),
     )
     .await;
-    op.admin("account", account("RSSMRA80A01G702C", SPID_L2)).await;
+    op.admin("account", account("RSSMRA80A01G702C", SPID_L2))
+        .await;
     let app = spawn_app_with(Options {
         listener: Some(listener),
         settings: Box::new(move |s| {
@@ -49,8 +50,13 @@ fn account(cf: &str, acr: &str) -> serde_json::Value {
 /// Starts at a commune page, clicks the provider on the sign-in page, follows to the end.
 async fn sign_in(b: &mut Browser, host: &str, next: &str) -> Page {
     let page = b.get(&b.url(host, &format!("/accedi?next={next}"))).await;
-    assert!(page.body.contains("/oidc/login?provider=test-op"), "{}", page.body);
-    b.get(&b.url("login.localhost", "/oidc/login?provider=test-op")).await
+    assert!(
+        page.body.contains("/oidc/login?provider=test-op"),
+        "{}",
+        page.body
+    );
+    b.get(&b.url("login.localhost", "/oidc/login?provider=test-op"))
+        .await
 }
 
 async fn sessions(app: &TestApp) -> i64 {
@@ -64,52 +70,112 @@ async fn sign_in_through_the_provider_then_a_second_commune_without_prompt_then_
     let p = sign_in(&mut b, "pisa.localhost", "/area-personale").await;
     assert_eq!(p.status, StatusCode::OK, "{:?}", b.trail);
     assert!(p.url.contains("pisa.localhost"));
-    assert!(p.body.contains("RSSMRA80A01G702C"), "fiscal code from the provider");
-    assert!(p.body.contains("id=\"place-of-birth\">Pisa (PI)"), "birthplace from the cadastral code G702");
-    assert!(p.body.contains("id=\"session-level\">2<"), "SpidL2 → level 2");
+    assert!(
+        p.body.contains("RSSMRA80A01G702C"),
+        "fiscal code from the provider"
+    );
+    assert!(
+        p.body.contains("id=\"place-of-birth\">Pisa (PI)"),
+        "birthplace from the cadastral code G702"
+    );
+    assert!(
+        p.body.contains("id=\"session-level\">2<"),
+        "SpidL2 → level 2"
+    );
     assert!(p.body.contains("oidc:test-op"));
     // PKCE was sent and the state/nonce were random per request.
-    let auth = b.trail.iter().find(|u| u.contains("/auth?")).expect("authorization request").clone();
-    assert!(auth.contains("code_challenge=") && auth.contains("code_challenge_method=S256"), "{auth}");
+    let auth = b
+        .trail
+        .iter()
+        .find(|u| u.contains("/auth?"))
+        .expect("authorization request")
+        .clone();
+    assert!(
+        auth.contains("code_challenge=") && auth.contains("code_challenge_method=S256"),
+        "{auth}"
+    );
     assert!(auth.contains("nonce=") && auth.contains("state="));
-    assert!(auth.contains("acr_values=https%3A%2F%2Fwww.spid.gov.it%2FSpidL1"), "{auth}");
+    assert!(
+        auth.contains("acr_values=https%3A%2F%2Fwww.spid.gov.it%2FSpidL1"),
+        "{auth}"
+    );
 
-    let person = app.store.identity().person_by_fiscal_code("RSSMRA80A01G702C").await.unwrap().expect("one identity");
+    let person = app
+        .store
+        .identity()
+        .person_by_fiscal_code("RSSMRA80A01G702C")
+        .await
+        .unwrap()
+        .expect("one identity");
     let calci = b.get(&b.url("calci.localhost", "/area-personale")).await;
     assert_eq!(calci.status, StatusCode::OK);
     assert!(calci.body.contains("RSSMRA80A01G702C"));
-    assert!(!b.trail.iter().any(|u| u.contains("/auth?")), "no second trip to the provider: {:?}", b.trail);
-    assert_eq!(app.store.identity().people_count().await.unwrap(), 1, "one person for both communes");
+    assert!(
+        !b.trail.iter().any(|u| u.contains("/auth?")),
+        "no second trip to the provider: {:?}",
+        b.trail
+    );
+    assert_eq!(
+        app.store.identity().people_count().await.unwrap(),
+        1,
+        "one person for both communes"
+    );
     // The audit log has the sign-in with its level and provider, and both hand-offs.
-    let log = app.store.identity().audit_log(Some(&person.id), 10).await.unwrap();
-    assert!(log.iter().any(|e| e.event == "sign_in" && e.level.as_deref() == Some("substantial") && e.idp.as_deref() == Some("oidc:test-op")));
+    let log = app
+        .store
+        .identity()
+        .audit_log(Some(&person.id), 10)
+        .await
+        .unwrap();
+    assert!(log.iter().any(|e| e.event == "sign_in"
+        && e.level.as_deref() == Some("substantial")
+        && e.idp.as_deref() == Some("oidc:test-op")));
     assert_eq!(log.iter().filter(|e| e.event == "handoff").count(), 2);
     // Each commune keeps its own record of the person.
     for c in [50026, 50003] {
-        let tx = app.store.tenant(sportello_domain::TenantId(c)).await.unwrap();
-        assert!(tx.db().citizen_since(&person.id).await.unwrap().is_some(), "commune {c}");
+        let tx = app
+            .store
+            .tenant(sportello_domain::TenantId(c))
+            .await
+            .unwrap();
+        assert!(
+            tx.db().citizen_since(&person.id).await.unwrap().is_some(),
+            "commune {c}"
+        );
     }
 
     let csrf = calci.input("csrf").unwrap();
-    b.post(&b.url("calci.localhost", "/esci"), &[("csrf", &csrf)]).await;
+    b.post(&b.url("calci.localhost", "/esci"), &[("csrf", &csrf)])
+        .await;
     assert_eq!(sessions(&app).await, 0);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(b.get_once(&b.url("pisa.localhost", "/area-personale")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.get_once(&b.url("pisa.localhost", "/area-personale"))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
 async fn the_same_person_through_an_omocodia_variant_is_one_identity_and_a_step_up_works() {
     let (app, op) = setup().await;
-    op.admin("account", account("RSSMRA80A01G702C", SPID_L1)).await;
+    op.admin("account", account("RSSMRA80A01G702C", SPID_L1))
+        .await;
     let mut b = Browser::new(app.addr);
     let p = sign_in(&mut b, "pisa.localhost", "/area-personale").await;
     assert!(p.body.contains("id=\"session-level\">1<"));
     // Level 2 needed: the sign-in page asks to step up; the provider now vouches at L2.
-    let page = b.get(&b.url("pisa.localhost", "/servizi/certificato-residenza/avvia")).await;
+    let page = b
+        .get(&b.url("pisa.localhost", "/servizi/certificato-residenza/avvia"))
+        .await;
     assert!(page.url.contains("login.localhost"));
-    op.admin("account", account("RSSMRA80A01G70NR", SPID_L2)).await;
+    op.admin("account", account("RSSMRA80A01G70NR", SPID_L2))
+        .await;
     // (G70N is the omocodia form of G702: the fiscal code is normalised to one identity.)
-    let done = b.get(&b.url("login.localhost", "/oidc/login?provider=test-op")).await;
+    let done = b
+        .get(&b.url("login.localhost", "/oidc/login?provider=test-op"))
+        .await;
     assert_eq!(done.status, StatusCode::OK, "{:?}", b.trail);
     assert!(done.body.contains("id=\"access-level\""), "{:?}", b.trail);
     assert_eq!(app.store.identity().people_count().await.unwrap(), 1);
@@ -119,34 +185,69 @@ async fn the_same_person_through_an_omocodia_variant_is_one_identity_and_a_step_
 async fn a_rotated_signing_key_is_fetched_and_accepted() {
     let (app, op) = setup().await;
     let mut b = Browser::new(app.addr);
-    assert_eq!(sign_in(&mut b, "pisa.localhost", "/area-personale").await.status, StatusCode::OK);
+    assert_eq!(
+        sign_in(&mut b, "pisa.localhost", "/area-personale")
+            .await
+            .status,
+        StatusCode::OK
+    );
     let rotated = op.admin("rotate", json!({})).await;
     assert!(rotated["kid"].is_string());
     let mut c = Browser::new(app.addr);
     let p = sign_in(&mut c, "calci.localhost", "/area-personale").await;
-    assert_eq!(p.status, StatusCode::OK, "new key fetched on unknown kid: {}", p.body);
+    assert_eq!(
+        p.status,
+        StatusCode::OK,
+        "new key fetched on unknown kid: {}",
+        p.body
+    );
 }
 
 #[tokio::test]
 async fn hostile_tokens_are_refused_and_create_no_session() {
     let (app, op) = setup().await;
-    for mode in ["none", "wrong_iss", "wrong_aud", "expired", "iat_future", "nonce", "foreign_key", "unknown_kid_foreign", "hs256", "azp", "userinfo_sub"] {
+    for mode in [
+        "none",
+        "wrong_iss",
+        "wrong_aud",
+        "expired",
+        "iat_future",
+        "nonce",
+        "foreign_key",
+        "unknown_kid_foreign",
+        "hs256",
+        "azp",
+        "userinfo_sub",
+    ] {
         op.admin("tamper", json!({"mode": mode})).await;
         let before = sessions(&app).await;
         let mut b = Browser::new(app.addr);
         let p = sign_in(&mut b, "pisa.localhost", "/area-personale").await;
-        assert!(p.status.is_client_error(), "{mode}: {} {}", p.status, p.body);
+        assert!(
+            p.status.is_client_error(),
+            "{mode}: {} {}",
+            p.status,
+            p.body
+        );
         assert!(p.body.contains("Sign-in refused"), "{mode}: {}", p.body);
         assert_eq!(sessions(&app).await, before, "{mode}: no session");
-        assert!(b.cookie("login.localhost", "sportello_sso").is_none(), "{mode}");
+        assert!(
+            b.cookie("login.localhost", "sportello_sso").is_none(),
+            "{mode}"
+        );
         op.admin("tamper", json!({"mode": "clear"})).await;
     }
     // A level lower than the one asked for is refused.
-    op.admin("account", account("RSSMRA80A01G702C", SPID_L1)).await;
+    op.admin("account", account("RSSMRA80A01G702C", SPID_L1))
+        .await;
     let mut b = Browser::new(app.addr);
-    let page = b.get(&b.url("pisa.localhost", "/servizi/certificato-residenza/avvia")).await;
+    let page = b
+        .get(&b.url("pisa.localhost", "/servizi/certificato-residenza/avvia"))
+        .await;
     assert!(page.url.contains("login.localhost"));
-    let p = b.get(&b.url("login.localhost", "/oidc/login?provider=test-op")).await;
+    let p = b
+        .get(&b.url("login.localhost", "/oidc/login?provider=test-op"))
+        .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
     assert!(p.body.contains("level 2 is needed"));
     assert_eq!(sessions(&app).await, 0);
@@ -157,15 +258,26 @@ async fn state_is_bound_to_the_browser_and_used_once() {
     let (app, _op) = setup().await;
     let mut b = Browser::new(app.addr);
     b.get(&b.url("pisa.localhost", "/accedi")).await;
-    let start = b.get_once(&b.url("login.localhost", "/oidc/login?provider=test-op")).await;
+    let start = b
+        .get_once(&b.url("login.localhost", "/oidc/login?provider=test-op"))
+        .await;
     let auth = start.headers["location"].to_str().unwrap().to_owned();
     // Walk the provider by hand up to the callback, without calling it.
     let mut url = auth;
     let callback = loop {
         let r = b.get_once(&url).await;
         let loc = r.headers["location"].to_str().unwrap().to_owned();
-        let next = if loc.starts_with("http") { loc } else { format!("{}{loc}", url.split('/').take(3).collect::<Vec<_>>().join("/")) };
-        if next.contains("/oidc/callback") { break next; }
+        let next = if loc.starts_with("http") {
+            loc
+        } else {
+            format!(
+                "{}{loc}",
+                url.split('/').take(3).collect::<Vec<_>>().join("/")
+            )
+        };
+        if next.contains("/oidc/callback") {
+            break next;
+        }
         url = next;
     };
     // Another browser (no flow cookie) cannot use the callback.
@@ -177,5 +289,77 @@ async fn state_is_bound_to_the_browser_and_used_once() {
     assert_eq!(late.status, StatusCode::FORBIDDEN);
     assert_eq!(sessions(&app).await, 0);
     // A callback with no state at all.
-    assert_eq!(b.get(&b.url("login.localhost", "/oidc/callback?code=x")).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        b.get(&b.url("login.localhost", "/oidc/callback?code=x"))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn a_commune_can_add_its_own_provider_with_the_secret_encrypted_at_rest() {
+    let (app, op) = setup().await;
+    let pisa = sportello_domain::TenantId(50026);
+    let key = sportello_server::Settings::default()
+        .secret_key()
+        .unwrap()
+        .to_owned();
+    let secrets = sportello_server::auth::secretbox::SecretBox::from_base64(&key).unwrap();
+    // A second client at the same provider, registered for Pisa only.
+    let port = app.port();
+    op.admin(
+        "clients",
+        json!({"client_id": "pisa-only", "client_secret": "pisa-secret-123",
+        "redirect_uris": [format!("http://login.localhost:{port}/oidc/callback")]}),
+    )
+    .await;
+    sportello_server::idp::put_commune_oidc(
+        &app.store,
+        &secrets,
+        pisa,
+        "toscana",
+        "Regione Toscana",
+        &op.issuer,
+        "pisa-only",
+        "pisa-secret-123",
+    )
+    .await
+    .unwrap();
+    // Stored encrypted.
+    let tx = app.store.tenant(pisa).await.unwrap();
+    let stored = tx.db().commune_idps().await.unwrap();
+    drop(tx);
+    assert_eq!(stored.len(), 1);
+    assert!(
+        stored[0].client_secret.starts_with("v1.")
+            && !stored[0].client_secret.contains("pisa-secret-123")
+    );
+    // Offered when signing in for Pisa, not for Calci.
+    let mut b = Browser::new(app.addr);
+    let pisa_page = b.get(&b.url("pisa.localhost", "/accedi")).await;
+    assert!(pisa_page.body.contains("Regione Toscana"));
+    let mut c = Browser::new(app.addr);
+    let calci_page = c.get(&c.url("calci.localhost", "/accedi")).await;
+    assert!(!calci_page.body.contains("Regione Toscana"));
+    // And it signs in.
+    let p = b
+        .get(&b.url(
+            "login.localhost",
+            "/oidc/login?provider=commune-50026-toscana",
+        ))
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{:?}", b.trail);
+    assert!(p.url.contains("pisa.localhost"));
+    assert!(b.trail.iter().any(|u| u.contains("client_id=pisa-only")));
+    // Another commune's id that does not exist: 404.
+    let mut d = Browser::new(app.addr);
+    d.get(&d.url("calci.localhost", "/accedi")).await;
+    let none = d
+        .get(&d.url(
+            "login.localhost",
+            "/oidc/login?provider=commune-50003-toscana",
+        ))
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
 }

@@ -16,6 +16,13 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+# SAML (samael): bindgen needs libclang, and it links libxmlsec1/libxml2/OpenSSL.
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists xmlsec1 2>/dev/null || missing+=(libxmlsec1-dev libxml2-dev)
+pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+# The SAML test IdP (pysaml2) signs with the xmlsec1 command.
+command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   as_root apt-get update -qq
@@ -44,6 +51,9 @@ drop_test_databases() {
 drop_test_databases
 trap drop_test_databases EXIT
 export SPORTELLO_TEST_PG_ADMIN="$pg_admin"
+
+# --- Test counterparts: OIDC provider (npm), SAML IdP + SMTP + SPID conformance tool (PyPI) ---
+bash tests/counterparts/setup.sh
 
 # --- 1. SQLite ---------------------------------------------------------------------------------
 echo "== Rust tests on SQLite"

@@ -39,6 +39,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "citizens",
     "staff_accounts",
     "staff_tokens",
+    "commune_idps",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

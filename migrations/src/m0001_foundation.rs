@@ -3,7 +3,13 @@ use sea_orm_migration::prelude::*;
 use crate::{APP_ROLE, ensure_app_role, run_script, secure_commune_tables};
 
 /// The commune tables this migration creates.
-const TABLES: &[&str] = &["buildings", "offices", "staff", "services", "charter_history"];
+const TABLES: &[&str] = &[
+    "buildings",
+    "offices",
+    "staff",
+    "services",
+    "charter_history",
+];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

@@ -6,7 +6,7 @@ use crate::{APP_ROLE, run_script, secure_commune_tables};
 pub struct Migration;
 
 /// The commune tables this migration creates.
-const TABLES: &[&str] = &["citizens", "staff_accounts", "staff_tokens"];
+const TABLES: &[&str] = &["citizens", "staff_accounts", "staff_tokens", "commune_idps"];
 
 /// Identity: one person across the federation (keyed on the fiscal code once an identity provider
 /// has vouched for it), local password accounts, server-side sessions, the single sign-on
@@ -144,6 +144,17 @@ CREATE TABLE staff_tokens (
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, token_hash),
     FOREIGN KEY (tenant_id, staff_id) REFERENCES staff_accounts (tenant_id, id)
+);
+CREATE TABLE commune_idps (
+    tenant_id BIGINT NOT NULL REFERENCES communes (id),
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_secret TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
 );
 "#;
 

@@ -94,7 +94,13 @@ impl Browser {
         (host, port, path.to_owned())
     }
 
-    async fn send(&mut self, method: reqwest::Method, url: &str, form: Option<&[(&str, &str)]>, origin: Option<&str>) -> Page {
+    async fn send(
+        &mut self,
+        method: reqwest::Method,
+        url: &str,
+        form: Option<&[(&str, &str)]>,
+        origin: Option<&str>,
+    ) -> Page {
         let (host, port, path) = Self::split(url);
         let ours = port == self.app.port() && (host.ends_with("localhost") || host == "127.0.0.1");
         let target = if ours {
@@ -133,7 +139,12 @@ impl Browser {
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.text().await.unwrap_or_default();
-        Page { status, url: url.to_owned(), body, headers }
+        Page {
+            status,
+            url: url.to_owned(),
+            body,
+            headers,
+        }
     }
 
     /// GET, following redirects (at most 20) across hosts.
@@ -147,16 +158,29 @@ impl Browser {
         self.trail.clear();
         let (host, port, _) = Self::split(url);
         let origin = format!("http://{host}:{port}");
-        self.follow(reqwest::Method::POST, url, Some(form), Some(&origin)).await
+        self.follow(reqwest::Method::POST, url, Some(form), Some(&origin))
+            .await
     }
 
     /// POST from another site (an IdP's auto-submitted form): no `Origin` of ours.
-    pub async fn post_cross_site(&mut self, url: &str, form: &[(&str, &str)], origin: &str) -> Page {
+    pub async fn post_cross_site(
+        &mut self,
+        url: &str,
+        form: &[(&str, &str)],
+        origin: &str,
+    ) -> Page {
         self.trail.clear();
-        self.follow(reqwest::Method::POST, url, Some(form), Some(origin)).await
+        self.follow(reqwest::Method::POST, url, Some(form), Some(origin))
+            .await
     }
 
-    async fn follow(&mut self, method: reqwest::Method, url: &str, form: Option<&[(&str, &str)]>, origin: Option<&str>) -> Page {
+    async fn follow(
+        &mut self,
+        method: reqwest::Method,
+        url: &str,
+        form: Option<&[(&str, &str)]>,
+        origin: Option<&str>,
+    ) -> Page {
         let mut page = self.send(method, url, form, origin).await;
         self.trail.push(url.to_owned());
         for _ in 0..20 {

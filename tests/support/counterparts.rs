@@ -155,7 +155,10 @@ impl MailSink {
         for _ in 0..100 {
             let m = self.messages();
             if m.len() >= n {
-                return m[n - 1].replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+                return m[n - 1]
+                    .replace("=\r\n", "")
+                    .replace("=\n", "")
+                    .replace("=3D", "=");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -179,7 +182,10 @@ impl SamlIdp {
     pub fn start() -> SamlIdp {
         let p = Process::start(&python(), &[dir_str(&dir().join("saml/idp.py"))]);
         SamlIdp {
-            metadata_url: p.ready["metadata_url"].as_str().expect("metadata_url").into(),
+            metadata_url: p.ready["metadata_url"]
+                .as_str()
+                .expect("metadata_url")
+                .into(),
             entity_id: p.ready["entity_id"].as_str().expect("entity_id").into(),
             process: p,
             http: reqwest::Client::new(),

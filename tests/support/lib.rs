@@ -17,6 +17,9 @@ use sportello_store::Store;
 
 pub use reqwest::StatusCode;
 
+/// The apex host of tests.
+pub const APEX: &str = "localhost";
+
 /// The repository's `tenants/` folder: the demo federation.
 pub fn tenants_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tenants")

@@ -40,6 +40,27 @@ enum Command {
     /// Manage a commune's staff accounts.
     #[command(subcommand)]
     Staff(Staff),
+    /// Manage a commune's own identity providers.
+    #[command(subcommand)]
+    Idp(Idp),
+}
+
+#[derive(Subcommand)]
+enum Idp {
+    /// Add or replace a commune's OpenID Connect provider. The client secret is read from
+    /// SPORTELLO_IDP_CLIENT_SECRET (never from the command line) and stored encrypted.
+    AddOidc {
+        /// The commune's ISTAT code.
+        istat_code: String,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        client_id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -154,6 +175,28 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             println!("migrations applied");
         }
         Command::Tenants(t) => tenants(t, &settings).await?,
+        Command::Idp(Idp::AddOidc {
+            istat_code,
+            id,
+            name,
+            issuer,
+            client_id,
+        }) => {
+            let store = connect(&settings).await?;
+            let code = IstatCode::parse(&istat_code)?;
+            let tenant = sportello_domain::TenantId(code.as_str().parse()?);
+            let secret = std::env::var("SPORTELLO_IDP_CLIENT_SECRET")
+                .context("set SPORTELLO_IDP_CLIENT_SECRET to the client secret")?;
+            let key = settings.secret_key().map_err(anyhow::Error::msg)?;
+            let boxed = sportello_server::auth::secretbox::SecretBox::from_base64(key)
+                .map_err(anyhow::Error::msg)?;
+            sportello_server::idp::put_commune_oidc(
+                &store, &boxed, tenant, &id, &name, &issuer, &client_id, &secret,
+            )
+            .await
+            .map_err(anyhow::Error::msg)?;
+            println!("{code}: identity provider {id} saved");
+        }
         Command::Staff(cmd) => {
             let store = connect(&settings).await?;
             staff(&settings, &store, cmd).await?
@@ -252,10 +295,9 @@ async fn staff(settings: &Settings, store: &Store, cmd: Staff) -> Result<()> {
                 .into_iter()
                 .find(|c| c.id == id)
                 .ok_or_else(|| anyhow::anyhow!("no commune with ISTAT code {code}"))?;
-            let (_, token) =
-                sportello_server::auth::staff::invite(store, id, &email, &name, &role)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (_, token) = sportello_server::auth::staff::invite(store, id, &email, &name, &role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let port = settings
                 .bind
                 .rsplit_once(':')

@@ -138,7 +138,9 @@ pub fn check_new_password(password: &str, email: &str) -> Result<(), ParseError>
     }
     let lower = password.to_lowercase();
     let local = email.split('@').next().unwrap_or("").to_lowercase();
-    if !email.is_empty() && (lower == email.to_lowercase() || (local.len() >= 4 && lower.contains(&local))) {
+    if !email.is_empty()
+        && (lower == email.to_lowercase() || (local.len() >= 4 && lower.contains(&local)))
+    {
         return Err(err("do not use your e-mail address in it"));
     }
     const WEAK: &[&str] = &[

@@ -16,8 +16,8 @@ pub mod money;
 pub use charter::{AssuranceLevel, Audience, Channel, LifeEvent};
 pub use commune::{CommuneStatus, Language, slugify};
 pub use fiscal_code::{FiscalCode, Sex};
-pub use identity::{Email, MobileNumber};
 pub use hours::{OpeningHours, OpeningStatus, TimeRange};
+pub use identity::{Email, MobileNumber};
 pub use ids::{CadastralCode, Host, IstatCode, Slug, TenantId};
 pub use money::Money;
 

@@ -81,6 +81,12 @@ pub struct Settings {
     pub saml_sp_cert: String,
     /// The federation's IPA code (SPID metadata `ContactPerson/Extensions/IPACode`).
     pub ipa_code: String,
+    /// The port the public reaches the portal on, for absolute URLs that must not depend on the
+    /// request (the SAML entity ID and endpoints). 0: the listening port (80 and 443 are
+    /// left out of URLs).
+    pub public_port: u16,
+    /// The contact address in the SAML metadata.
+    pub contact_email: String,
     /// OpenID Connect providers offered on the sign-in page.
     pub oidc_providers: Vec<OidcProvider>,
 }
@@ -126,6 +132,8 @@ impl Default for Settings {
             saml_sp_key: String::new(),
             saml_sp_cert: String::new(),
             ipa_code: "sportello".into(),
+            public_port: 0,
+            contact_email: "info@example.org".into(),
             oidc_providers: vec![],
         }
     }

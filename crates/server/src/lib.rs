@@ -47,6 +47,8 @@ pub struct AppState {
     pub password_limiter: auth::ratelimit::RateLimiter,
     pub settings: Settings,
     pub oidc: idp::oidc::Oidc,
+    /// The SAML service provider, when identity providers are configured.
+    pub saml: Option<Arc<idp::saml::Saml>>,
 }
 
 /// A server bound and ready to run.
@@ -69,8 +71,7 @@ pub async fn start(
         store.clone(),
         Duration::from_millis(settings.registry_refresh_ms.max(50)),
     );
-    let login_host =
-        Host::parse(&settings.login_host()).map_err(|e| format!("login_host: {e}"))?;
+    let login_host = Host::parse(&settings.login_host()).map_err(|e| format!("login_host: {e}"))?;
     let secure_cookies = settings.public_scheme == "https";
     let sessions = auth::session::Sessions::new(
         auth::session::Lifetimes {
@@ -87,6 +88,8 @@ pub async fn start(
     )?;
     let secrets = auth::secretbox::SecretBox::from_base64(settings.secret_key()?)?;
     spawn_purger(store.clone());
+    let addr_port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let saml = load_saml(settings, &login_host, addr_port).await?;
     let state = web::Data::new(AppState {
         store,
         tenancy,
@@ -103,6 +106,7 @@ pub async fn start(
         password_limiter: auth::ratelimit::RateLimiter::new(settings.login_attempts_per_minute),
         settings: settings.clone(),
         oidc: idp::oidc::Oidc::new(&settings.oidc_providers)?,
+        saml,
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut server = HttpServer::new(move || {
@@ -111,9 +115,11 @@ pub async fn start(
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 error::AppError::BadRequest(format!("query string: {e}")).into()
             }))
-            .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(|e, _| {
-                error::AppError::BadRequest(format!("form: {e}")).into()
-            }))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(|e, _| error::AppError::BadRequest(format!("form: {e}")).into()),
+            )
             .configure(routes::configure)
             .wrap(actix_web::middleware::from_fn(middleware::load_session))
             .wrap(actix_web::middleware::from_fn(middleware::resolve_tenant))
@@ -147,4 +153,62 @@ fn spawn_purger(store: Store) {
             }
         }
     });
+}
+
+/// The SAML service provider: its key pair (configured PEM files, or generated for development),
+/// its URLs on the sign-in host, and the identity providers' metadata (refused without a signing
+/// certificate). `None` when no SAML identity provider is configured.
+async fn load_saml(
+    settings: &Settings,
+    login_host: &Host,
+    listening_port: u16,
+) -> Result<Option<Arc<idp::saml::Saml>>, String> {
+    if settings.saml_idps.trim().is_empty() {
+        return Ok(None);
+    }
+    let port = match settings.public_port {
+        0 => listening_port,
+        p => p,
+    };
+    let base = match port {
+        80 | 443 => format!("{}://{}", settings.public_scheme, login_host.as_str()),
+        p => format!("{}://{}:{p}", settings.public_scheme, login_host.as_str()),
+    };
+    let entity_id = format!("{base}/saml/metadata");
+    let (key_pem, cert_pem) = if settings.saml_sp_key.is_empty() {
+        tracing::warn!("no saml_sp_key configured: using a key pair generated for this run");
+        idp::saml::Saml::generate_sp_keypair(
+            &entity_id,
+            &settings.federation_name,
+            &settings.ipa_code,
+        )?
+    } else {
+        (
+            std::fs::read_to_string(&settings.saml_sp_key)
+                .map_err(|e| format!("saml_sp_key {}: {e}", settings.saml_sp_key))?,
+            std::fs::read_to_string(&settings.saml_sp_cert)
+                .map_err(|e| format!("saml_sp_cert {}: {e}", settings.saml_sp_cert))?,
+        )
+    };
+    let apex_port = match port {
+        80 | 443 => String::new(),
+        p => format!(":{p}"),
+    };
+    let sp = idp::saml::SpConfig {
+        entity_id,
+        acs_url: format!("{base}/saml/acs"),
+        slo_url: format!("{base}/saml/slo"),
+        org_name: settings.federation_name.clone(),
+        org_url: format!(
+            "{}://{}{apex_port}",
+            settings.public_scheme, settings.apex_host
+        ),
+        ipa_code: settings.ipa_code.clone(),
+        contact_email: settings.contact_email.clone(),
+        key_pem,
+        cert_pem,
+    };
+    Ok(Some(Arc::new(
+        idp::saml::Saml::load(&settings.saml_idps, sp).await?,
+    )))
 }

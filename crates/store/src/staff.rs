@@ -42,7 +42,66 @@ fn staff_of(r: &QueryResult) -> Result<StaffAccount> {
     })
 }
 
+/// An identity provider a commune offers on top of the federation's (OpenID Connect).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommuneIdp {
+    pub id: String,
+    pub name: String,
+    pub protocol: String,
+    pub issuer: String,
+    pub client_id: String,
+    /// Encrypted with the server's secret key.
+    pub client_secret: String,
+}
+
 impl TenantDb<'_> {
+    /// The commune's own identity providers.
+    pub async fn commune_idps(&self) -> Result<Vec<CommuneIdp>> {
+        let rows = self
+            .conn()
+            .query_all_raw(stmt(
+                self.conn().get_database_backend(),
+                "SELECT id, name, protocol, issuer, client_id, client_secret FROM commune_idps \
+                 WHERE tenant_id = $1 ORDER BY name",
+                vec![self.tenant().0.into()],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CommuneIdp {
+                    id: get(r, "id")?,
+                    name: get(r, "name")?,
+                    protocol: get(r, "protocol")?,
+                    issuer: get(r, "issuer")?,
+                    client_id: get(r, "client_id")?,
+                    client_secret: get(r, "client_secret")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds or replaces one of the commune's identity providers.
+    pub async fn put_commune_idp(&self, idp: &CommuneIdp, now: i64) -> Result<()> {
+        self.exec(
+            "INSERT INTO commune_idps (tenant_id, id, name, protocol, issuer, client_id, \
+             client_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, \
+             protocol = excluded.protocol, issuer = excluded.issuer, \
+             client_id = excluded.client_id, client_secret = excluded.client_secret",
+            vec![
+                idp.id.clone().into(),
+                idp.name.clone().into(),
+                idp.protocol.clone().into(),
+                idp.issuer.clone().into(),
+                idp.client_id.clone().into(),
+                idp.client_secret.clone().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn exec(&self, sql: &str, mut values: Vec<Value>) -> Result<u64> {
         values.insert(0, self.tenant().0.into());
         Ok(self

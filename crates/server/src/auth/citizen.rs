@@ -387,11 +387,19 @@ pub async fn register(
             state
                 .store
                 .identity()
-                .create_account_token(&tokens::hash(&token), &person_id, "verify", now + 24 * 3600 * MICROS)
+                .create_account_token(
+                    &tokens::hash(&token),
+                    &person_id,
+                    "verify",
+                    now + 24 * 3600 * MICROS,
+                )
                 .await?;
             super::mail::Mail {
                 to: email.as_str().into(),
-                subject: format!("{}: conferma il tuo indirizzo e-mail", state.federation_name),
+                subject: format!(
+                    "{}: conferma il tuo indirizzo e-mail",
+                    state.federation_name
+                ),
                 body: format!(
                     "Buongiorno {given},\n\nper attivare il tuo account apri questo collegamento \
                      entro 24 ore:\n\n{}\n\nSe non hai chiesto tu la registrazione, ignora questo \
@@ -442,7 +450,9 @@ pub async fn request_reset(
     reset_url: impl Fn(&str) -> String,
 ) -> AppResult<()> {
     let Ok(email) = Email::parse(email) else {
-        return Err(AppError::BadRequest("e-mail address: it is not valid".into()));
+        return Err(AppError::BadRequest(
+            "e-mail address: it is not valid".into(),
+        ));
     };
     let Some(account) = state
         .store
@@ -456,7 +466,12 @@ pub async fn request_reset(
     state
         .store
         .identity()
-        .create_account_token(&tokens::hash(&token), &account.person_id, "reset", now_micros() + 3600 * MICROS)
+        .create_account_token(
+            &tokens::hash(&token),
+            &account.person_id,
+            "reset",
+            now_micros() + 3600 * MICROS,
+        )
         .await?;
     state
         .mailer
@@ -473,7 +488,9 @@ pub async fn request_reset(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "sending mail failed");
-            AppError::Upstream("We could not send the e-mail right now. Please try again later.".into())
+            AppError::Upstream(
+                "We could not send the e-mail right now. Please try again later.".into(),
+            )
         })
 }
 
@@ -513,7 +530,12 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -
         .identity()
         .mark_email_verified(&person, now)
         .await?;
-    for s in state.store.identity().sessions_of_person(&person, now).await? {
+    for s in state
+        .store
+        .identity()
+        .sessions_of_person(&person, now)
+        .await?
+    {
         if s.kind == "sso" {
             state.sessions.end_sso(&state.store, &s.token_hash).await?;
         } else {

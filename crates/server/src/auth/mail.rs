@@ -42,10 +42,7 @@ impl Mailer {
     }
 
     pub async fn send(&self, mail: Mail) -> Result<(), String> {
-        let to: Mailbox = mail
-            .to
-            .parse()
-            .map_err(|e| format!("recipient: {e}"))?;
+        let to: Mailbox = mail.to.parse().map_err(|e| format!("recipient: {e}"))?;
         let msg = Message::builder()
             .from(self.from.clone())
             .to(to)

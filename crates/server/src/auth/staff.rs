@@ -40,7 +40,10 @@ pub async fn invite(
     let now = now_micros();
     let tx = store.tenant(commune).await?;
     let db = tx.db();
-    let id = match db.create_staff_account(email.as_str(), name.trim(), role, now).await? {
+    let id = match db
+        .create_staff_account(email.as_str(), name.trim(), role, now)
+        .await?
+    {
         Some(id) => id,
         None => {
             return Err(AppError::BadRequest(format!(
@@ -50,8 +53,13 @@ pub async fn invite(
         }
     };
     let token = tokens::new_token();
-    db.create_staff_token(&tokens::hash(&token), &id, "invite", now + INVITE_DAYS * 86_400 * MICROS)
-        .await?;
+    db.create_staff_token(
+        &tokens::hash(&token),
+        &id,
+        "invite",
+        now + INVITE_DAYS * 86_400 * MICROS,
+    )
+    .await?;
     tx.commit().await?;
     Ok((id, token))
 }
@@ -95,10 +103,9 @@ pub async fn accept_password(
 
 /// The clear TOTP secret of an account.
 pub fn secret_of(state: &AppState, acc: &StaffAccount) -> AppResult<Vec<u8>> {
-    let sealed = acc
-        .totp_secret
-        .as_deref()
-        .ok_or_else(|| AppError::Forbidden("No authenticator is set up for this account.".into()))?;
+    let sealed = acc.totp_secret.as_deref().ok_or_else(|| {
+        AppError::Forbidden("No authenticator is set up for this account.".into())
+    })?;
     state.secrets.open(sealed).map_err(AppError::Upstream)
 }
 
@@ -141,7 +148,11 @@ pub async fn accept_totp(
     let tx = state.store.tenant(commune).await?;
     tx.db().delete_staff_token(&tokens::hash(token)).await?;
     tx.commit().await?;
-    audit(state, staff_event("staff_enrolled", commune, &acc.id, client)).await;
+    audit(
+        state,
+        staff_event("staff_enrolled", commune, &acc.id, client),
+    )
+    .await;
     open(state, commune, &acc, true, client).await
 }
 
@@ -193,7 +204,11 @@ pub async fn sign_in_password(
         return Err(wrong());
     };
     if acc.locked_until.is_some_and(|t| t > now) {
-        audit(state, staff_event("staff_sign_in_locked", commune, &acc.id, client)).await;
+        audit(
+            state,
+            staff_event("staff_sign_in_locked", commune, &acc.id, client),
+        )
+        .await;
         return Err(AppError::Forbidden(
             "Too many failed attempts: this account is locked for 15 minutes.".into(),
         ));
@@ -209,7 +224,11 @@ pub async fn sign_in_password(
             .record_staff_failure(&acc.id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
             .await?;
         tx.commit().await?;
-        audit(state, staff_event("staff_sign_in_failed", commune, &acc.id, client)).await;
+        audit(
+            state,
+            staff_event("staff_sign_in_failed", commune, &acc.id, client),
+        )
+        .await;
         return Err(wrong());
     }
     open(state, commune, &acc, false, client).await
@@ -225,7 +244,11 @@ pub async fn sign_in_totp(
 ) -> AppResult<String> {
     let staff = pending.staff.as_ref().ok_or(AppError::NotFound)?;
     let tx = state.store.tenant(commune).await?;
-    let acc = tx.db().staff_by_id(&staff.id).await?.ok_or(AppError::NotFound)?;
+    let acc = tx
+        .db()
+        .staff_by_id(&staff.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     if acc.locked_until.is_some_and(|t| t > now_micros()) {
         return Err(AppError::Forbidden(
@@ -238,13 +261,24 @@ pub async fn sign_in_totp(
             .record_staff_failure(&acc.id, LOCK_AFTER, now_micros(), LOCK_SECONDS * MICROS)
             .await?;
         tx.commit().await?;
-        audit(state, staff_event("staff_totp_failed", commune, &acc.id, client)).await;
+        audit(
+            state,
+            staff_event("staff_totp_failed", commune, &acc.id, client),
+        )
+        .await;
         return Err(AppError::Forbidden("That code is not right.".into()));
     }
     let tx = state.store.tenant(commune).await?;
     tx.db().reset_staff_failures(&acc.id).await?;
     tx.commit().await?;
-    state.sessions.end(&state.store, &pending.token_hash).await?;
-    audit(state, staff_event("staff_sign_in", commune, &acc.id, client)).await;
+    state
+        .sessions
+        .end(&state.store, &pending.token_hash)
+        .await?;
+    audit(
+        state,
+        staff_event("staff_sign_in", commune, &acc.id, client),
+    )
+    .await;
     open(state, commune, &acc, true, client).await
 }

@@ -59,9 +59,9 @@ pub fn matching_step(secret: &[u8], code: &str, unix_seconds: i64) -> Option<i64
     }
     let want: u32 = code.parse().ok()?;
     let now = step_of(unix_seconds);
-    [now - 1, now, now + 1]
-        .into_iter()
-        .find(|s| super::tokens::constant_time_eq(&code_at(secret, *s).to_be_bytes(), &want.to_be_bytes()))
+    [now - 1, now, now + 1].into_iter().find(|s| {
+        super::tokens::constant_time_eq(&code_at(secret, *s).to_be_bytes(), &want.to_be_bytes())
+    })
 }
 
 #[cfg(test)]

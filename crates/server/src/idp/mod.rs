@@ -1,21 +1,132 @@
-//! The identity providers the federation trusts: SAML 2.0 (SPID/CIE style) and OpenID Connect.
+//! The identity providers the federation trusts: SAML 2.0 (SPID/CIE style) and OpenID Connect,
+//! federation-wide, plus the OpenID Connect providers a commune adds for itself (their client
+//! secrets stored encrypted).
 
 pub mod oidc;
+pub mod saml;
+
+use std::sync::Arc;
 
 use serde_json::{Value, json};
+use sportello_domain::TenantId;
 
 use crate::AppState;
+use crate::config::{OidcProvider, Secret};
+use crate::error::{AppError, AppResult};
 
-/// The sign-in page's buttons, one per provider.
-pub fn buttons(state: &AppState) -> Vec<Value> {
+/// The id of a commune's own provider: `commune-<ISTAT number>-<id>`.
+pub fn commune_provider_id(tenant: TenantId, id: &str) -> String {
+    format!("commune-{}-{id}", tenant.0)
+}
+
+fn parse_commune_provider_id(id: &str) -> Option<(TenantId, &str)> {
+    let rest = id.strip_prefix("commune-")?;
+    let (t, local) = rest.split_once('-')?;
+    Some((TenantId(t.parse().ok()?), local))
+}
+
+/// A commune's own OIDC providers, decrypted (a secret that no longer decrypts is skipped and
+/// logged: the commune's sign-in falls back to the federation's providers).
+async fn commune_providers(
+    state: &AppState,
+    tenant: TenantId,
+) -> AppResult<Vec<Arc<oidc::Provider>>> {
+    let tx = state.store.tenant(tenant).await?;
+    let idps = tx.db().commune_idps().await?;
+    tx.commit().await?;
+    let mut out = Vec::new();
+    for i in idps.into_iter().filter(|i| i.protocol == "oidc") {
+        let secret = match state.secrets.open(&i.client_secret) {
+            Ok(s) => String::from_utf8_lossy(&s).into_owned(),
+            Err(e) => {
+                tracing::error!(commune = tenant.0, idp = %i.id, error = %e, "commune IdP secret unreadable");
+                continue;
+            }
+        };
+        out.push(state.oidc.commune_provider(OidcProvider {
+            id: commune_provider_id(tenant, &i.id),
+            name: i.name,
+            issuer: i.issuer,
+            client_id: i.client_id,
+            client_secret: Secret::new(secret),
+        }));
+    }
+    Ok(out)
+}
+
+/// An OIDC provider by id: the federation's, or a commune's own.
+pub async fn oidc_provider(state: &AppState, id: &str) -> AppResult<Arc<oidc::Provider>> {
+    if let Some(p) = state.oidc.provider(id) {
+        return Ok(p.clone());
+    }
+    let (tenant, _) = parse_commune_provider_id(id).ok_or(AppError::NotFound)?;
+    commune_providers(state, tenant)
+        .await?
+        .into_iter()
+        .find(|p| p.config.id == id)
+        .ok_or(AppError::NotFound)
+}
+
+/// The sign-in page's buttons: the federation's providers, plus the commune's own when the
+/// sign-in is for a commune.
+pub async fn buttons(state: &AppState, commune: Option<TenantId>) -> AppResult<Vec<Value>> {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let mut out = Vec::new();
-    for p in &state.oidc.providers {
+    let mut oidc_list: Vec<Arc<oidc::Provider>> = state.oidc.providers.clone();
+    if let Some(t) = commune {
+        oidc_list.extend(commune_providers(state, t).await?);
+    }
+    if let Some(saml) = &state.saml {
+        for i in &saml.idps {
+            out.push(json!({
+                "name": i.name,
+                "protocol": "SAML 2.0",
+                "url": format!("/saml/login?idp={}", enc(&i.entity_id)),
+            }));
+        }
+    }
+    for p in oidc_list {
         out.push(json!({
             "name": p.config.name,
             "protocol": "OpenID Connect",
             "url": format!("/oidc/login?provider={}", enc(&p.config.id)),
         }));
     }
-    out
+    Ok(out)
+}
+
+/// Adds or replaces a commune's own OpenID Connect provider; the client secret is stored
+/// encrypted with the server's secret key.
+pub async fn put_commune_oidc(
+    store: &sportello_store::Store,
+    secrets: &crate::auth::secretbox::SecretBox,
+    tenant: TenantId,
+    id: &str,
+    name: &str,
+    issuer: &str,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<(), String> {
+    let slug = sportello_domain::Slug::parse(id).map_err(|e| format!("id: {e}"))?;
+    url::Url::parse(issuer).map_err(|e| format!("issuer: {e}"))?;
+    if client_id.trim().is_empty() || client_secret.is_empty() {
+        return Err("client id and secret are required".into());
+    }
+    let sealed = secrets.seal(client_secret.as_bytes())?;
+    let tx = store.tenant(tenant).await.map_err(|e| e.to_string())?;
+    tx.db()
+        .put_commune_idp(
+            &sportello_store::staff::CommuneIdp {
+                id: slug.as_str().to_owned(),
+                name: name.trim().to_owned(),
+                protocol: "oidc".into(),
+                issuer: issuer.trim_end_matches('/').to_owned(),
+                client_id: client_id.trim().to_owned(),
+                client_secret: sealed,
+            },
+            sportello_store::now_micros(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())
 }

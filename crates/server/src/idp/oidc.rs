@@ -17,8 +17,9 @@ use openidconnect::core::{
 use openidconnect::{
     AccessToken, AdditionalClaims, AuthenticationContextClass, AuthorizationCode, ClientId,
     ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    StandardErrorResponse, StandardTokenResponse, SubjectIdentifier, TokenResponse,
+    IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, StandardErrorResponse, StandardTokenResponse, SubjectIdentifier,
+    TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use sportello_domain::AssuranceLevel;
@@ -97,7 +98,11 @@ pub struct Started {
 }
 
 pub struct Oidc {
+    /// The federation's providers.
     pub providers: Vec<Arc<Provider>>,
+    /// Communes' own providers met so far (id `commune-<ISTAT number>-<id>`), with their cached
+    /// metadata; replaced when their configuration changes.
+    communes: std::sync::Mutex<std::collections::HashMap<String, Arc<Provider>>>,
     http: openidconnect::reqwest::Client,
 }
 
@@ -125,8 +130,31 @@ impl Oidc {
                     })
                 })
                 .collect(),
+            communes: std::sync::Mutex::new(std::collections::HashMap::new()),
             http: http_client()?,
         })
+    }
+
+    /// A commune's provider, from its stored configuration (metadata cache kept while the
+    /// configuration is unchanged).
+    pub fn commune_provider(&self, config: OidcProvider) -> Arc<Provider> {
+        let Ok(mut map) = self.communes.lock() else {
+            return Arc::new(Provider {
+                config,
+                metadata: RwLock::new(None),
+            });
+        };
+        if let Some(p) = map.get(&config.id)
+            && p.config == config
+        {
+            return p.clone();
+        }
+        let p = Arc::new(Provider {
+            config: config.clone(),
+            metadata: RwLock::new(None),
+        });
+        map.insert(config.id, p.clone());
+        p
     }
 
     pub fn provider(&self, id: &str) -> Option<&Arc<Provider>> {
@@ -159,7 +187,9 @@ impl Oidc {
         Ok(SpidClient::from_provider_metadata(
             m,
             ClientId::new(p.config.client_id.clone()),
-            Some(ClientSecret::new(p.config.client_secret.expose().to_owned())),
+            Some(ClientSecret::new(
+                p.config.client_secret.expose().to_owned(),
+            )),
         )
         .set_redirect_uri(RedirectUrl::new(redirect.to_owned()).map_err(|e| e.to_string())?))
     }

@@ -124,7 +124,11 @@ async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> Http
             )
             .await;
         }
-        ctx.set_cookie(ctx.state.sessions.removal(ctx.state.sessions.cookie_name(kind)));
+        ctx.set_cookie(
+            ctx.state
+                .sessions
+                .removal(ctx.state.sessions.cookie_name(kind)),
+        );
         let s = &ctx.state.render.strings;
         Ok((
             "message.html",
@@ -243,10 +247,9 @@ pub struct ContactsForm {
 async fn save_contacts(ctx: Ctx, req: HttpRequest, form: web::Form<ContactsForm>) -> HttpResponse {
     let r = async {
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
-        let user = ctx
-            .citizen()
-            .cloned()
-            .ok_or_else(|| AppError::Forbidden("Your session has ended: please sign in again.".into()))?;
+        let user = ctx.citizen().cloned().ok_or_else(|| {
+            AppError::Forbidden("Your session has ended: please sign in again.".into())
+        })?;
         let person = user.person.as_ref().ok_or(AppError::NotFound)?;
         let email = match form.email.trim() {
             "" => None,
@@ -259,10 +262,14 @@ async fn save_contacts(ctx: Ctx, req: HttpRequest, form: web::Form<ContactsForm>
         let email_consent = form.email_consent.is_some();
         let sms_consent = form.sms_consent.is_some();
         if email_consent && email.is_none() {
-            return Err(AppError::BadRequest("e-mail: give an address to receive e-mails".into()));
+            return Err(AppError::BadRequest(
+                "e-mail: give an address to receive e-mails".into(),
+            ));
         }
         if sms_consent && mobile.is_none() {
-            return Err(AppError::BadRequest("mobile: give a number to receive text messages".into()));
+            return Err(AppError::BadRequest(
+                "mobile: give a number to receive text messages".into(),
+            ));
         }
         ctx.state
             .store

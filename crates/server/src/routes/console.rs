@@ -44,7 +44,12 @@ async fn home(ctx: Ctx) -> HttpResponse {
     }
 }
 
-fn form_page(ctx: &Ctx, template: &'static str, extra: serde_json::Value, status: u16) -> HttpResponse {
+fn form_page(
+    ctx: &Ctx,
+    template: &'static str,
+    extra: serde_json::Value,
+    status: u16,
+) -> HttpResponse {
     let mut m = json!({"csrf": ctx.csrf_token()});
     if let (Some(m), serde_json::Value::Object(e)) = (m.as_object_mut(), extra) {
         m.extend(e);
@@ -59,7 +64,12 @@ fn form_page(ctx: &Ctx, template: &'static str, extra: serde_json::Value, status
 }
 
 async fn sign_in_form(ctx: Ctx) -> HttpResponse {
-    form_page(&ctx, "console_signin.html", json!({"error": null, "email": ""}), 200)
+    form_page(
+        &ctx,
+        "console_signin.html",
+        json!({"error": null, "email": ""}),
+        200,
+    )
 }
 
 #[derive(Deserialize)]
@@ -77,14 +87,21 @@ async fn sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<SignInForm>) -> Htt
             return Err(AppError::TooManyRequests);
         }
         if let Some(old) = staff_session(&ctx) {
-            ctx.state.sessions.end(&ctx.state.store, &old.token_hash).await?;
+            ctx.state
+                .sessions
+                .end(&ctx.state.store, &old.token_hash)
+                .await?;
         }
         staff::sign_in_password(&ctx.state, c, &form.email, &form.password, &client(&ctx)).await
     }
     .await;
     match r {
         Ok(token) => {
-            ctx.set_cookie(ctx.state.sessions.cookie(ctx.state.sessions.cookie_name(Kind::Staff), token));
+            ctx.set_cookie(
+                ctx.state
+                    .sessions
+                    .cookie(ctx.state.sessions.cookie_name(Kind::Staff), token),
+            );
             ctx.see_other("/console/codice")
         }
         Err(AppError::Forbidden(msg)) => form_page(
@@ -123,7 +140,11 @@ async fn code(ctx: Ctx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResp
     .await;
     match r {
         Ok(token) => {
-            ctx.set_cookie(ctx.state.sessions.cookie(ctx.state.sessions.cookie_name(Kind::Staff), token));
+            ctx.set_cookie(
+                ctx.state
+                    .sessions
+                    .cookie(ctx.state.sessions.cookie_name(Kind::Staff), token),
+            );
             ctx.see_other("/console")
         }
         Err(AppError::Forbidden(msg)) if staff_session(&ctx).is_some() => {
@@ -159,14 +180,21 @@ pub struct InvitePasswordForm {
     csrf: String,
 }
 
-async fn invite_password(ctx: Ctx, req: HttpRequest, form: web::Form<InvitePasswordForm>) -> HttpResponse {
+async fn invite_password(
+    ctx: Ctx,
+    req: HttpRequest,
+    form: web::Form<InvitePasswordForm>,
+) -> HttpResponse {
     let r = async {
         let c = ctx.commune()?;
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if form.password != form.password_again {
-            return Err(AppError::BadRequest("password: the two passwords differ".into()));
+            return Err(AppError::BadRequest(
+                "password: the two passwords differ".into(),
+            ));
         }
-        let (acc, secret) = staff::accept_password(&ctx.state, c.id(), &form.token, &form.password).await?;
+        let (acc, secret) =
+            staff::accept_password(&ctx.state, c.id(), &form.token, &form.password).await?;
         let issuer = format!("{} – {}", ctx.state.federation_name, c.record.name);
         Ok(json!({
             "token": form.token,
@@ -198,7 +226,11 @@ async fn invite_code(ctx: Ctx, req: HttpRequest, form: web::Form<InviteCodeForm>
     .await;
     match r {
         Ok(token) => {
-            ctx.set_cookie(ctx.state.sessions.cookie(ctx.state.sessions.cookie_name(Kind::Staff), token));
+            ctx.set_cookie(
+                ctx.state
+                    .sessions
+                    .cookie(ctx.state.sessions.cookie_name(Kind::Staff), token),
+            );
             ctx.see_other("/console")
         }
         Err(e) => ctx.respond(Err(e)),
@@ -215,9 +247,16 @@ async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> Http
         ctx.commune()?;
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if let Some(u) = staff_session(&ctx) {
-            ctx.state.sessions.end(&ctx.state.store, &u.token_hash).await?;
+            ctx.state
+                .sessions
+                .end(&ctx.state.store, &u.token_hash)
+                .await?;
         }
-        ctx.set_cookie(ctx.state.sessions.removal(ctx.state.sessions.cookie_name(Kind::Staff)));
+        ctx.set_cookie(
+            ctx.state
+                .sessions
+                .removal(ctx.state.sessions.cookie_name(Kind::Staff)),
+        );
         Ok(())
     }
     .await;

@@ -7,6 +7,7 @@ mod federation;
 mod oidc;
 mod ops;
 mod portal;
+mod saml;
 mod signin;
 
 use std::future::{Ready, ready};
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
     signin::configure(cfg);
     oidc::configure(cfg);
+    saml::configure(cfg);
     account::configure(cfg);
     console::configure(cfg);
     portal::configure(cfg);
@@ -113,17 +115,15 @@ impl FromRequest for Ctx {
         let lang = lang_of(req, default);
         let csrf = crate::auth::csrf::existing(req, state.sessions.secure_cookies);
         let page_key = match &site {
-            Site::Commune(c) if cacheable(req.path()) => {
-                Some(PageKey {
-                    tenant: c.id(),
-                    version: c.record.version,
-                    lang,
-                    path_and_query: req
-                        .uri()
-                        .path_and_query()
-                        .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned()),
-                })
-            }
+            Site::Commune(c) if cacheable(req.path()) => Some(PageKey {
+                tenant: c.id(),
+                version: c.record.version,
+                lang,
+                path_and_query: req
+                    .uri()
+                    .path_and_query()
+                    .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned()),
+            }),
             _ => None,
         };
         ready(Ok(Ctx {
@@ -277,7 +277,9 @@ impl Ctx {
         let label = self.state.render.strings.get(self.lang, "personal_area");
         let mut out = String::with_capacity(html.len() + 200);
         out.push_str(&html[..a + OPEN.len()]);
-        out.push_str("<a class=\"sp-user-link\" href=\"/area-personale\"><span class=\"visually-hidden\">");
+        out.push_str(
+            "<a class=\"sp-user-link\" href=\"/area-personale\"><span class=\"visually-hidden\">",
+        );
         out.push_str(&crate::render::escape(label));
         out.push_str(": </span>");
         out.push_str(&crate::render::escape(&user.display_name()));

@@ -30,8 +30,13 @@ fn redirect_uri(ctx: &Ctx) -> String {
 }
 
 /// The browser's sign-in flow (from its cookie), or a new one with no commune waiting.
-pub(super) async fn flow_token(ctx: &Ctx, req: &HttpRequest) -> AppResult<(String, AssuranceLevel)> {
-    let existing = req.cookie(flow_cookie_name(ctx)).map(|c| c.value().to_owned());
+pub(super) async fn flow_token(
+    ctx: &Ctx,
+    req: &HttpRequest,
+) -> AppResult<(String, AssuranceLevel)> {
+    let existing = req
+        .cookie(flow_cookie_name(ctx))
+        .map(|c| c.value().to_owned());
     if let Some(f) = citizen::flow(&ctx.state, existing.as_deref()).await?
         && let Some(t) = existing
     {
@@ -46,19 +51,16 @@ pub(super) async fn flow_token(ctx: &Ctx, req: &HttpRequest) -> AppResult<(Strin
 async fn login(ctx: Ctx, req: HttpRequest, q: web::Query<LoginQuery>) -> HttpResponse {
     let r = async {
         ctx.on_login_host()?;
-        let p = ctx
-            .state
-            .oidc
-            .provider(&q.provider)
-            .ok_or(AppError::NotFound)?
-            .clone();
+        let p = crate::idp::oidc_provider(&ctx.state, &q.provider).await?;
         let (flow, level) = flow_token(&ctx, &req).await?;
         let started = ctx
             .state
             .oidc
             .start(&p, &redirect_uri(&ctx), level)
             .await
-            .map_err(|e| AppError::Upstream(format!("The identity provider is not reachable: {e}")))?;
+            .map_err(|e| {
+                AppError::Upstream(format!("The identity provider is not reachable: {e}"))
+            })?;
         let now = now_micros();
         ctx.state
             .store
@@ -133,10 +135,14 @@ async fn callback_inner(ctx: &Ctx, req: &HttpRequest, q: &CallbackQuery) -> AppR
         .await?
         .filter(|p| p.protocol == "oidc")
         .ok_or_else(|| {
-            AppError::Forbidden("This sign-in has expired or was already completed. Please start again.".into())
+            AppError::Forbidden(
+                "This sign-in has expired or was already completed. Please start again.".into(),
+            )
         })?;
     // The answer must come back to the browser that asked.
-    let flow_cookie = req.cookie(flow_cookie_name(ctx)).map(|c| c.value().to_owned());
+    let flow_cookie = req
+        .cookie(flow_cookie_name(ctx))
+        .map(|c| c.value().to_owned());
     let flow = citizen::flow(&ctx.state, flow_cookie.as_deref()).await?;
     match &flow {
         Some(f) if f.flow_hash == pending.flow_hash => {}
@@ -157,12 +163,7 @@ async fn callback_inner(ctx: &Ctx, req: &HttpRequest, q: &CallbackQuery) -> AppR
         .code
         .as_deref()
         .ok_or_else(|| AppError::BadRequest("code: missing".into()))?;
-    let p = ctx
-        .state
-        .oidc
-        .provider(&pending.idp)
-        .ok_or(AppError::NotFound)?
-        .clone();
+    let p = crate::idp::oidc_provider(&ctx.state, &pending.idp).await?;
     let requested = AssuranceLevel::parse(&pending.level).unwrap_or(AssuranceLevel::Low);
     let (who, level) = ctx
         .state

@@ -125,11 +125,16 @@ pub(crate) async fn complete(
     let Some(flow) = flow else {
         return Ok("/".into());
     };
-    ctx.state.store.identity().delete_flow(&flow.flow_hash).await?;
+    ctx.state
+        .store
+        .identity()
+        .delete_flow(&flow.flow_hash)
+        .await?;
     ctx.set_cookie(ctx.state.sessions.removal(flow_cookie_name(ctx)));
     match flow.target_host {
         Some(host) => {
-            let code = citizen::issue_handoff(&ctx.state, &sso_hash, &host, &flow.next_path).await?;
+            let code =
+                citizen::issue_handoff(&ctx.state, &sso_hash, &host, &flow.next_path).await?;
             Ok(handoff_url(ctx, &host, &code))
         }
         None => Ok("/".into()),
@@ -153,12 +158,13 @@ pub(crate) async fn page(ctx: &Ctx, req: &HttpRequest) -> HttpResponse {
             && s.level >= needed
             && let Some(host) = &f.target_host
         {
-            let code = citizen::issue_handoff(&ctx.state, &s.token_hash, host, &f.next_path).await?;
+            let code =
+                citizen::issue_handoff(&ctx.state, &s.token_hash, host, &f.next_path).await?;
             ctx.state.store.identity().delete_flow(&f.flow_hash).await?;
             ctx.set_cookie(ctx.state.sessions.removal(flow_cookie_name(ctx)));
             return Ok(see_other_raw(&handoff_url(ctx, host, &code)));
         }
-        Ok(signin_page(ctx, flow.as_ref(), None, "", 200))
+        Ok(signin_page(ctx, flow.as_ref(), None, "", 200).await)
     }
     .await;
     ctx.respond(r)
@@ -172,7 +178,7 @@ fn see_other_raw(location: &str) -> HttpResponse {
 }
 
 /// Renders the sign-in page (with an error and the e-mail typed, after a failed attempt).
-fn signin_page(
+async fn signin_page(
     ctx: &Ctx,
     flow: Option<&LoginFlow>,
     error: Option<String>,
@@ -187,12 +193,16 @@ fn signin_page(
         Host::parse(h)
             .ok()
             .and_then(|h| match reg.resolve(&h, &ctx.state.tenancy.apex) {
-                Resolution::Commune(c) => Some(c.record.name.clone()),
+                Resolution::Commune(c) => Some((c.record.name.clone(), c.id())),
                 _ => None,
             })
     });
     let sso = ctx.user.as_ref().filter(|u| u.kind == Kind::Sso);
-    let providers = crate::idp::buttons(&ctx.state);
+    let providers = match crate::idp::buttons(&ctx.state, target.as_ref().map(|t| t.1)).await {
+        Ok(p) => p,
+        Err(e) => return ctx.respond(Err(e)),
+    };
+    let target = target.map(|t| t.0);
     let extra = json!({
         "target": target,
         "needed_level": needed.number(),
@@ -219,7 +229,11 @@ pub struct PasswordForm {
     csrf: String,
 }
 
-async fn password_sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<PasswordForm>) -> HttpResponse {
+async fn password_sign_in(
+    ctx: Ctx,
+    req: HttpRequest,
+    form: web::Form<PasswordForm>,
+) -> HttpResponse {
     let flow_token = req
         .cookie(flow_cookie_name(&ctx))
         .map(|c| c.value().to_owned());
@@ -241,7 +255,8 @@ async fn password_sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<PasswordFo
                 Some(format!("{}: SPID / CIE", needed.label(ctx.lang))),
                 &form.email,
                 403,
-            ));
+            )
+            .await);
         }
         match citizen::check_password(&ctx.state, &form.email, &form.password, &client(&ctx)).await
         {
@@ -249,7 +264,9 @@ async fn password_sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<PasswordFo
                 let to = complete(&ctx, flow, &person, AssuranceLevel::Low, "password").await?;
                 Ok(see_other_raw(&to))
             }
-            Err(AppError::Forbidden(msg)) => Ok(signin_page(&ctx, flow.as_ref(), Some(msg), &form.email, 403)),
+            Err(AppError::Forbidden(msg)) => {
+                Ok(signin_page(&ctx, flow.as_ref(), Some(msg), &form.email, 403).await)
+            }
             Err(e) => Err(e),
         }
     }
@@ -350,7 +367,12 @@ async fn verify(ctx: Ctx, q: web::Query<TokenQuery>) -> HttpResponse {
     let r = async {
         ctx.on_login_host()?;
         citizen::confirm_email(&ctx.state, &q.token).await?;
-        message(&ctx, "verified_title", "verified_text", Some(("/", "sign_in")))
+        message(
+            &ctx,
+            "verified_title",
+            "verified_text",
+            Some(("/", "sign_in")),
+        )
     }
     .await;
     ctx.page(r)
@@ -407,10 +429,17 @@ async fn reset(ctx: Ctx, req: HttpRequest, form: web::Form<ResetForm>) -> HttpRe
         ctx.on_login_host()?;
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if form.password != form.password_again {
-            return Err(AppError::BadRequest("password: the two passwords differ".into()));
+            return Err(AppError::BadRequest(
+                "password: the two passwords differ".into(),
+            ));
         }
         citizen::reset_password(&ctx.state, &form.token, &form.password).await?;
-        message(&ctx, "reset_done_title", "reset_done_text", Some(("/", "sign_in")))
+        message(
+            &ctx,
+            "reset_done_title",
+            "reset_done_text",
+            Some(("/", "sign_in")),
+        )
     }
     .await;
     ctx.page(r)
