@@ -318,11 +318,13 @@ async fn a_commune_can_add_its_own_provider_with_the_secret_encrypted_at_rest() 
         &app.store,
         &secrets,
         pisa,
-        "toscana",
-        "Regione Toscana",
-        &op.issuer,
-        "pisa-only",
-        "pisa-secret-123",
+        sportello_server::idp::NewCommuneOidc {
+            id: "toscana",
+            name: "Regione Toscana",
+            issuer: &op.issuer,
+            client_id: "pisa-only",
+            client_secret: "pisa-secret-123",
+        },
     )
     .await
     .unwrap();

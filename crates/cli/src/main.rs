@@ -191,7 +191,16 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             let boxed = sportello_server::auth::secretbox::SecretBox::from_base64(key)
                 .map_err(anyhow::Error::msg)?;
             sportello_server::idp::put_commune_oidc(
-                &store, &boxed, tenant, &id, &name, &issuer, &client_id, &secret,
+                &store,
+                &boxed,
+                tenant,
+                sportello_server::idp::NewCommuneOidc {
+                    id: &id,
+                    name: &name,
+                    issuer: &issuer,
+                    client_id: &client_id,
+                    client_secret: &secret,
+                },
             )
             .await
             .map_err(anyhow::Error::msg)?;

@@ -154,7 +154,8 @@ pub fn check_new_password(password: &str, email: &str) -> Result<(), ParseError>
         "iloveyou1234",
         "passw0rd1234",
     ];
-    if WEAK.contains(&lower.as_str()) || lower.chars().all(|c| Some(c) == lower.chars().next()) {
+    let first = lower.chars().next();
+    if WEAK.contains(&lower.as_str()) || lower.chars().all(|c| Some(c) == first) {
         return Err(err("this password is too easy to guess"));
     }
     Ok(())

@@ -479,9 +479,9 @@ impl<'a> IdentityDb<'a> {
         let Some(row) = row else { return Ok(None) };
         let p: String = get(&row, "purpose")?;
         let exp: i64 = get(&row, "expires_at")?;
-        Ok((p == purpose && exp > now)
+        (p == purpose && exp > now)
             .then(|| get(&row, "person_id"))
-            .transpose()?)
+            .transpose()
     }
 
     // --- sessions -------------------------------------------------------------------------------

@@ -95,18 +95,30 @@ pub async fn buttons(state: &AppState, commune: Option<TenantId>) -> AppResult<V
     Ok(out)
 }
 
+/// A commune's own OpenID Connect provider, as given by its administrator.
+pub struct NewCommuneOidc<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+}
+
 /// Adds or replaces a commune's own OpenID Connect provider; the client secret is stored
 /// encrypted with the server's secret key.
 pub async fn put_commune_oidc(
     store: &sportello_store::Store,
     secrets: &crate::auth::secretbox::SecretBox,
     tenant: TenantId,
-    id: &str,
-    name: &str,
-    issuer: &str,
-    client_id: &str,
-    client_secret: &str,
+    idp: NewCommuneOidc<'_>,
 ) -> Result<(), String> {
+    let NewCommuneOidc {
+        id,
+        name,
+        issuer,
+        client_id,
+        client_secret,
+    } = idp;
     let slug = sportello_domain::Slug::parse(id).map_err(|e| format!("id: {e}"))?;
     url::Url::parse(issuer).map_err(|e| format!("issuer: {e}"))?;
     if client_id.trim().is_empty() || client_secret.is_empty() {
