@@ -3,7 +3,9 @@
 
 use sportello_tests::browser::{Browser, Page};
 use sportello_tests::counterparts::MailSink;
-use sportello_tests::{Options, StatusCode, TestApp, spawn_app_with};
+use sportello_tests::{Options, StatusCode, TestApp, spawn_app_with, tenants_folder};
+
+include!("fixtures.rs");
 
 const PASSWORD: &str = "la torre pende 1173";
 
@@ -526,4 +528,134 @@ async fn idle_sessions_expire_and_cookies_are_technical() {
         .get_once(&b.url("pisa.localhost", "/area-personale"))
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "idle timeout");
+}
+
+#[tokio::test]
+async fn a_commune_on_its_own_domain_gets_the_single_sign_on_too() {
+    let mail = MailSink::start();
+    let port = mail.port;
+    let dir = tenants_folder(&[
+        (
+            "pisa.toml",
+            &commune_file("050026", "pisa.localhost", "alfa"),
+        ),
+        (
+            "calci.toml",
+            &commune_file("050003", "www.comune-calci.example", "beta"),
+        ),
+    ]);
+    let app = spawn_app_with(Options {
+        tenants: Some(dir.path().to_owned()),
+        settings: Box::new(move |s| {
+            s.smtp_url = sportello_server::Secret::new(format!("smtp://127.0.0.1:{port}"));
+        }),
+        ..Options::default()
+    })
+    .await;
+    let mut b = registered(&app, &mail, "anna@example.org").await;
+    let p = sign_in_with_password(
+        &mut b,
+        "pisa.localhost",
+        "/area-personale",
+        "anna@example.org",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK);
+    let other = b
+        .get(&b.url("www.comune-calci.example", "/area-personale"))
+        .await;
+    assert_eq!(other.status, StatusCode::OK, "{:?}", b.trail);
+    assert!(other.url.contains("www.comune-calci.example"));
+    assert!(other.body.contains("Anna Bianchi"));
+    // The session cookie lives on that domain only.
+    assert!(
+        b.cookie("www.comune-calci.example", "sportello_sid")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn notification_contacts_are_validated_and_kept_with_consent() {
+    let (app, mail) = app_with_mail().await;
+    let mut b = registered(&app, &mail, "anna@example.org").await;
+    let p = sign_in_with_password(
+        &mut b,
+        "pisa.localhost",
+        "/area-personale",
+        "anna@example.org",
+        PASSWORD,
+    )
+    .await;
+    let csrf = p.input("csrf").unwrap();
+    let url = b.url("pisa.localhost", "/area-personale/contatti");
+    let bad = b
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("email", "anna@example.org"),
+                ("mobile", "12ab"),
+                ("sms_consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("mobile number"), "{}", bad.body);
+    let no_number = b
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("email", ""),
+                ("mobile", ""),
+                ("sms_consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        no_number.status,
+        StatusCode::BAD_REQUEST,
+        "consent without a number"
+    );
+    let person = app
+        .store
+        .identity()
+        .local_account_by_email("anna@example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .person_id;
+    let before = app.store.identity().person(&person).await.unwrap().unwrap();
+    assert_eq!(
+        before.contact_mobile, None,
+        "nothing saved by a refused form"
+    );
+    let ok = b
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("email", "Anna.B@Example.org"),
+                ("mobile", "333 123 4567"),
+                ("sms_consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", b.trail);
+    assert!(ok.url.ends_with("/area-personale?salvato=1"));
+    assert!(ok.body.contains("id=\"notice\""));
+    assert!(
+        ok.body.contains("value=\"+393331234567\""),
+        "normalised number shown"
+    );
+    let after = app.store.identity().person(&person).await.unwrap().unwrap();
+    assert_eq!(after.contact_email.as_deref(), Some("anna.b@example.org"));
+    assert!(after.sms_consent && !after.email_consent);
+    // Without a session the form is refused.
+    let mut anon = Browser::new(app.addr);
+    let p = anon.get(&anon.url("pisa.localhost", "/")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let c = anon.cookie("pisa.localhost", "sportello_csrf");
+    assert!(c.is_none(), "no cookie set on a public page");
 }

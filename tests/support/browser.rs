@@ -102,7 +102,8 @@ impl Browser {
         origin: Option<&str>,
     ) -> Page {
         let (host, port, path) = Self::split(url);
-        let ours = port == self.app.port() && (host.ends_with("localhost") || host == "127.0.0.1");
+        // Every host on the app's port is the app (communes on their own domains included).
+        let ours = port == self.app.port();
         let target = if ours {
             format!("http://{}{path}", self.app)
         } else {

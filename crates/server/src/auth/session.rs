@@ -311,3 +311,7 @@ impl Sessions {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/session.rs"]
+mod tests;

@@ -143,14 +143,26 @@ async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> Http
     ctx.page(r)
 }
 
-async fn personal_area(ctx: Ctx) -> HttpResponse {
+#[derive(Deserialize)]
+pub struct PersonalQuery {
+    salvato: Option<String>,
+}
+
+async fn personal_area(ctx: Ctx, q: web::Query<PersonalQuery>) -> HttpResponse {
     let Some(user) = ctx.citizen().cloned() else {
         return match sign_in_url(&ctx, "/area-personale", AssuranceLevel::Low) {
             Ok(to) => ctx.see_other(&to),
             Err(e) => ctx.respond(Err(e)),
         };
     };
-    let r = personal_context(&ctx, &user, None).await;
+    let notice = q.salvato.is_some().then(|| {
+        ctx.state
+            .render
+            .strings
+            .get(ctx.lang, "contacts_saved")
+            .to_owned()
+    });
+    let r = personal_context(&ctx, &user, notice).await;
     ctx.page(r)
 }
 
