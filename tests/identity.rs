@@ -10,11 +10,18 @@ include!("fixtures.rs");
 const PASSWORD: &str = "la torre pende 1173";
 
 async fn app_with_mail() -> (TestApp, MailSink) {
+    app_with_mail_and(|_| {}).await
+}
+
+async fn app_with_mail_and(
+    more: impl FnOnce(&mut sportello_server::Settings) + 'static,
+) -> (TestApp, MailSink) {
     let mail = MailSink::start();
     let port = mail.port;
     let app = spawn_app_with(Options {
         settings: Box::new(move |s| {
             s.smtp_url = sportello_server::Secret::new(format!("smtp://127.0.0.1:{port}"));
+            more(s);
         }),
         ..Options::default()
     })
@@ -37,26 +44,30 @@ async fn session_count(app: &TestApp) -> i64 {
     app.store.identity().session_count().await.expect("count")
 }
 
-/// Registers, confirms the address through the mailed link, and returns the browser.
-async fn registered(app: &TestApp, mail: &MailSink, email: &str) -> Browser {
-    let mut b = Browser::new(app.addr);
+/// Fills in the registration form (without confirming the address).
+async fn register(b: &mut Browser, email: &str) -> Page {
     let form = b.get(&b.url("login.localhost", "/registrati")).await;
     assert_eq!(form.status, StatusCode::OK);
     let csrf = form.input("csrf").expect("csrf field");
-    let done = b
-        .post(
-            &b.url("login.localhost", "/registrati"),
-            &[
-                ("given_name", "Anna"),
-                ("family_name", "Bianchi"),
-                ("email", email),
-                ("password", PASSWORD),
-                ("password_again", PASSWORD),
-                ("privacy", "yes"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
+    b.post(
+        &b.url("login.localhost", "/registrati"),
+        &[
+            ("given_name", "Anna"),
+            ("family_name", "Bianchi"),
+            ("email", email),
+            ("password", PASSWORD),
+            ("password_again", PASSWORD),
+            ("privacy", "yes"),
+            ("csrf", &csrf),
+        ],
+    )
+    .await
+}
+
+/// Registers, confirms the address through the mailed link, and returns the browser.
+async fn registered(app: &TestApp, mail: &MailSink, email: &str) -> Browser {
+    let mut b = Browser::new(app.addr);
+    let done = register(&mut b, email).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let m = mail.wait_for(1).await;
     assert!(m.contains(&format!("To: {email}")), "{m}");
@@ -203,21 +214,7 @@ async fn wrong_passwords_lock_the_account_and_unverified_accounts_cannot_sign_in
 
     // Registering without confirming the address: no sign-in.
     let mut c = Browser::new(app.addr);
-    let form = c.get(&c.url("login.localhost", "/registrati")).await;
-    let csrf = form.input("csrf").expect("csrf");
-    c.post(
-        &c.url("login.localhost", "/registrati"),
-        &[
-            ("given_name", "Bo"),
-            ("family_name", "Ro"),
-            ("email", "bo@example.org"),
-            ("password", PASSWORD),
-            ("password_again", PASSWORD),
-            ("privacy", "yes"),
-            ("csrf", &csrf),
-        ],
-    )
-    .await;
+    register(&mut c, "bo@example.org").await;
     let p = sign_in_with_password(&mut c, "pisa.localhost", "/", "bo@example.org", PASSWORD).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(p.body.contains("confirm your e-mail"));
@@ -465,7 +462,8 @@ async fn a_service_needing_spid_level_2_asks_to_step_up_and_never_lets_level_1_i
 
 #[tokio::test]
 async fn idle_sessions_expire_and_cookies_are_technical() {
-    let (app, mail) = app_with_mail().await;
+    // Sessions re-read from the database every second (the default is 30 s).
+    let (app, mail) = app_with_mail_and(|s| s.session_cache_seconds = 1).await;
     let mut b = registered(&app, &mail, "anna@example.org").await;
     let page = b
         .get(&b.url("pisa.localhost", "/accedi?next=/area-personale"))
@@ -658,4 +656,52 @@ async fn notification_contacts_are_validated_and_kept_with_consent() {
     assert_eq!(p.status, StatusCode::OK);
     let c = anon.cookie("pisa.localhost", "sportello_csrf");
     assert!(c.is_none(), "no cookie set on a public page");
+}
+
+#[tokio::test]
+async fn a_sign_out_on_one_node_ends_the_sessions_on_every_node() {
+    let (app, mail) = app_with_mail().await;
+    let node_b = app.another_node().await;
+    let mut a = registered(&app, &mail, "anna@example.org").await;
+    let p = sign_in_with_password(
+        &mut a,
+        "pisa.localhost",
+        "/area-personale",
+        "anna@example.org",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK);
+    // The same browser, served by the other node: signed in there too (it has cached the session).
+    let mut b = a.on_node(node_b);
+    assert_eq!(
+        b.get_once(&b.url("pisa.localhost", "/area-personale"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Signing out on node A…
+    let csrf = p.input("csrf").unwrap();
+    a.post(&a.url("pisa.localhost", "/esci"), &[("csrf", &csrf)])
+        .await;
+    // …reaches node B's cache within a refresh, long before its 30 s cache time (the browser
+    // on node B still sends the old cookie, as a stolen copy would).
+    assert!(b.cookie("pisa.localhost", "sportello_sid").is_some());
+    let gone = sportello_tests::eventually(|| {
+        let mut b = b.on_node(node_b);
+        async move {
+            b.get_once(&b.url("pisa.localhost", "/area-personale"))
+                .await
+                .status
+                == StatusCode::SEE_OTHER
+        }
+    })
+    .await;
+    assert!(gone, "node B still honours a session ended on node A");
+    assert_eq!(
+        b.get_once(&b.url("pisa.localhost", "/area-personale"))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
 }

@@ -2,7 +2,7 @@
 
 use sportello_server::auth::totp;
 use sportello_tests::browser::Browser;
-use sportello_tests::{StatusCode, spawn_app};
+use sportello_tests::{StatusCode, TestApp, spawn_app};
 
 const PASSWORD: &str = "ufficio anagrafe 2026";
 
@@ -14,25 +14,23 @@ fn code_for(secret_b32: &str, offset_steps: i64) -> String {
     format!("{:06}", totp::code_at(&secret, step))
 }
 
-#[tokio::test]
-async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors() {
-    let app = spawn_app().await;
+/// Invites a staff member of Pisa, opens the invitation and chooses the password: returns the
+/// browser, the invitation token, the CSRF token and the TOTP secret shown for enrolment.
+async fn choose_password(
+    app: &TestApp,
+    email: &str,
+    name: &str,
+) -> (Browser, String, String, String) {
     let pisa = sportello_domain::TenantId(50026);
-    let (_, token) = sportello_server::auth::staff::invite(
-        &app.store,
-        pisa,
-        "anna@comune.pisa.it",
-        "Anna Neri",
-        "clerk",
-    )
-    .await
-    .unwrap();
+    let (_, token) = sportello_server::auth::staff::invite(&app.store, pisa, email, name, "clerk")
+        .await
+        .unwrap();
     let mut b = Browser::new(app.addr);
     let form = b
         .get(&b.url("pisa.localhost", &format!("/console/invito?token={token}")))
         .await;
     assert_eq!(form.status, StatusCode::OK);
-    assert!(form.body.contains("Anna Neri"));
+    assert!(form.body.contains(name));
     let csrf = form.input("csrf").unwrap();
     let enrol = b
         .post(
@@ -46,6 +44,7 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
         )
         .await;
     assert_eq!(enrol.status, StatusCode::OK, "{}", enrol.body);
+    assert!(enrol.body.contains("otpauth://totp/"));
     let secret = enrol
         .body
         .split("id=\"totp-secret\">")
@@ -55,7 +54,15 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
         .next()
         .unwrap()
         .to_owned();
-    assert!(enrol.body.contains("otpauth://totp/"));
+    (b, token, csrf, secret)
+}
+
+#[tokio::test]
+async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors() {
+    let app = spawn_app().await;
+    let pisa = sportello_domain::TenantId(50026);
+    let (mut b, token, csrf, secret) =
+        choose_password(&app, "anna@comune.pisa.it", "Anna Neri").await;
     // The seed is stored encrypted.
     let tx = app.store.tenant(pisa).await.unwrap();
     let acc = tx
@@ -156,36 +163,7 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
 #[tokio::test]
 async fn wrong_staff_passwords_lock_the_account() {
     let app = spawn_app().await;
-    let pisa = sportello_domain::TenantId(50026);
-    let (_, token) =
-        sportello_server::auth::staff::invite(&app.store, pisa, "b@comune.pisa.it", "B", "clerk")
-            .await
-            .unwrap();
-    let mut b = Browser::new(app.addr);
-    let form = b
-        .get(&b.url("pisa.localhost", &format!("/console/invito?token={token}")))
-        .await;
-    let csrf = form.input("csrf").unwrap();
-    let enrol = b
-        .post(
-            &b.url("pisa.localhost", "/console/invito"),
-            &[
-                ("token", &token),
-                ("password", PASSWORD),
-                ("password_again", PASSWORD),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-    let secret = enrol
-        .body
-        .split("id=\"totp-secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (mut b, token, csrf, secret) = choose_password(&app, "b@comune.pisa.it", "Bruno").await;
     b.post(
         &b.url("pisa.localhost", "/console/invito/codice"),
         &[

@@ -62,6 +62,11 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_sso ON sessions (sso_hash);
 CREATE INDEX sessions_person ON sessions (person_id);
+CREATE TABLE session_revocations (
+    token_hash TEXT NOT NULL PRIMARY KEY,
+    revoked_at BIGINT NOT NULL
+);
+CREATE INDEX session_revocations_at ON session_revocations (revoked_at);
 CREATE TABLE handoff_codes (
     code_hash TEXT NOT NULL PRIMARY KEY,
     sso_hash TEXT NOT NULL,
@@ -168,7 +173,7 @@ impl MigrationTrait for Migration {
                 manager,
                 &format!(
                     "GRANT SELECT, INSERT, UPDATE, DELETE ON people, local_accounts, account_tokens, \
-                     sessions, handoff_codes, login_flows, auth_requests, auth_results, \
+                     sessions, session_revocations, handoff_codes, login_flows, auth_requests, auth_results, \
                      saml_seen_assertions, auth_audit TO {APP_ROLE};\n"
                 ),
             )

@@ -61,6 +61,16 @@ impl Browser {
         }
     }
 
+    /// The same browser (its cookies) talking to another node of the deployment.
+    pub fn on_node(&self, app: std::net::SocketAddr) -> Browser {
+        Browser {
+            app,
+            jar: self.jar.clone(),
+            http: self.http.clone(),
+            trail: vec![],
+        }
+    }
+
     /// `http://<host>:<app port><path>`.
     pub fn url(&self, host: &str, path: &str) -> String {
         format!("http://{host}:{}{path}", self.app.port())

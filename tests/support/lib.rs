@@ -202,6 +202,24 @@ impl TestApp {
         self.addr.port()
     }
 
+    /// Another node of the same deployment: a second server on the same database.
+    pub async fn another_node(&self) -> SocketAddr {
+        let settings = Settings {
+            database_url: Secret::new(self.db.app_url.clone()),
+            registry_refresh_ms: 100,
+            workers: 1,
+            mail_outbox: self._outbox.path().display().to_string(),
+            ..Settings::default()
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let store = self.db.app_store().await;
+        let running = sportello_server::start(&settings, store, listener)
+            .await
+            .expect("start second node");
+        tokio::spawn(running.server);
+        running.addr
+    }
+
     /// GET `path` with `Host: <host>:<port>`.
     pub async fn get(&self, host: &str, path: &str) -> reqwest::Response {
         self.get_with(host, path, &[]).await

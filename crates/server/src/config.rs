@@ -70,6 +70,9 @@ pub struct Settings {
     pub session_absolute_hours: i64,
     /// Staff sessions end sooner when idle.
     pub staff_idle_minutes: i64,
+    /// How long a node keeps a session in memory before reading it again (a logout anywhere
+    /// reaches every node within a registry refresh regardless).
+    pub session_cache_seconds: u64,
     /// Password sign-in attempts allowed per client address per minute (then 429).
     pub login_attempts_per_minute: u32,
     /// SAML identity providers: metadata files or URLs, comma-separated
@@ -127,6 +130,7 @@ impl Default for Settings {
             session_idle_minutes: 30,
             session_absolute_hours: 8,
             staff_idle_minutes: 15,
+            session_cache_seconds: 30,
             login_attempts_per_minute: 10,
             saml_idps: String::new(),
             saml_sp_key: String::new(),

@@ -41,7 +41,7 @@ pub struct AppState {
     pub scheme: String,
     /// The shared sign-in host.
     pub login_host: Host,
-    pub sessions: auth::session::Sessions,
+    pub sessions: Arc<auth::session::Sessions>,
     pub mailer: auth::mail::Mailer,
     pub secrets: auth::secretbox::SecretBox,
     pub password_limiter: auth::ratelimit::RateLimiter,
@@ -73,13 +73,18 @@ pub async fn start(
     );
     let login_host = Host::parse(&settings.login_host()).map_err(|e| format!("login_host: {e}"))?;
     let secure_cookies = settings.public_scheme == "https";
-    let sessions = auth::session::Sessions::new(
+    let sessions = Arc::new(auth::session::Sessions::with_cache(
         auth::session::Lifetimes {
             idle: settings.session_idle_minutes * 60,
             absolute: settings.session_absolute_hours * 3600,
             staff_idle: settings.staff_idle_minutes * 60,
         },
         secure_cookies,
+        Duration::from_secs(settings.session_cache_seconds),
+    ));
+    sessions.spawn_revocation_poller(
+        store.clone(),
+        Duration::from_millis(settings.registry_refresh_ms.max(50)),
     );
     let mailer = auth::mail::Mailer::new(
         Some(settings.smtp_url.expose()),

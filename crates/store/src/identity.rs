@@ -538,6 +538,31 @@ impl<'a> IdentityDb<'a> {
         .await
     }
 
+    /// Records that sessions ended, for the other nodes' caches (see [`Self::revocations_since`]).
+    pub async fn revoke(&self, token_hashes: &[String], now: i64) -> Result<()> {
+        for h in token_hashes {
+            self.exec(
+                "INSERT INTO session_revocations (token_hash, revoked_at) VALUES ($1, $2) \
+                 ON CONFLICT (token_hash) DO UPDATE SET revoked_at = excluded.revoked_at",
+                vec![h.clone().into(), now.into()],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Sessions ended at or after `since` (microseconds): `(token hash, when)`.
+    pub async fn revocations_since(&self, since: i64) -> Result<Vec<(String, i64)>> {
+        self.all(
+            "SELECT token_hash, revoked_at FROM session_revocations WHERE revoked_at >= $1",
+            vec![since.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((get(r, "token_hash")?, get(r, "revoked_at")?)))
+        .collect()
+    }
+
     /// Ends a single sign-on session and every commune session handed out from it. Returns the
     /// hashes of the sessions ended (for the per-node cache).
     pub async fn end_sso(&self, sso_hash: &str) -> Result<Vec<String>> {
@@ -787,9 +812,15 @@ impl<'a> IdentityDb<'a> {
         Ok(n == 1)
     }
 
-    /// Deletes everything expired (sessions, codes, flows, requests, tickets, replay entries).
+    /// Deletes everything expired (sessions, codes, flows, requests, tickets, replay entries,
+    /// revocations older than an hour: no cache keeps a session that long).
     pub async fn purge_expired(&self, now: i64) -> Result<u64> {
-        let mut n = 0;
+        let mut n = self
+            .exec(
+                "DELETE FROM session_revocations WHERE revoked_at < $1",
+                vec![(now - 3_600_000_000).into()],
+            )
+            .await?;
         for table in [
             "sessions",
             "handoff_codes",

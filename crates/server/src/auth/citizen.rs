@@ -300,19 +300,16 @@ pub async fn check_password(
         password::verify(password.to_owned(), password::dummy_hash().to_owned()).await;
         return Err(wrong());
     };
+    let password_event = |event: &str| AuditEvent {
+        at: now,
+        event: event.into(),
+        person_id: Some(account.person_id.clone()),
+        idp: Some("password".into()),
+        ip: client.ip.clone(),
+        ..Default::default()
+    };
     if account.locked_until.is_some_and(|t| t > now) {
-        audit(
-            state,
-            AuditEvent {
-                at: now,
-                event: "sign_in_locked".into(),
-                person_id: Some(account.person_id.clone()),
-                idp: Some("password".into()),
-                ip: client.ip.clone(),
-                ..Default::default()
-            },
-        )
-        .await;
+        audit(state, password_event("sign_in_locked")).await;
         return Err(AppError::Forbidden(
             "Too many wrong passwords: this account is locked for 15 minutes. You can reset the \
              password by e-mail."
@@ -325,18 +322,7 @@ pub async fn check_password(
             .identity()
             .record_password_failure(&account.person_id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
             .await?;
-        audit(
-            state,
-            AuditEvent {
-                at: now,
-                event: "sign_in_failed".into(),
-                person_id: Some(account.person_id.clone()),
-                idp: Some("password".into()),
-                ip: client.ip.clone(),
-                ..Default::default()
-            },
-        )
-        .await;
+        audit(state, password_event("sign_in_failed")).await;
         return Err(wrong());
     }
     if !account.email_verified {
@@ -350,6 +336,14 @@ pub async fn check_password(
         .reset_password_failures(&account.person_id)
         .await?;
     Ok(account.person_id)
+}
+
+/// Sends a mail; a failure is logged and the user told to try again later.
+async fn send(state: &AppState, mail: super::mail::Mail) -> AppResult<()> {
+    state.mailer.send(mail).await.map_err(|e| {
+        tracing::error!(error = %e, "sending mail failed");
+        AppError::Upstream("We could not send the e-mail right now. Please try again later.".into())
+    })
 }
 
 /// Registers a password account and mails the confirmation link. If the address is taken, the
@@ -419,10 +413,7 @@ pub async fn register(
                 .into(),
         },
     };
-    state.mailer.send(mail).await.map_err(|e| {
-        tracing::error!(error = %e, "sending mail failed");
-        AppError::Upstream("We could not send the e-mail right now. Please try again later.".into())
-    })
+    send(state, mail).await
 }
 
 pub async fn confirm_email(state: &AppState, token: &str) -> AppResult<()> {
@@ -473,9 +464,9 @@ pub async fn request_reset(
             now_micros() + 3600 * MICROS,
         )
         .await?;
-    state
-        .mailer
-        .send(super::mail::Mail {
+    send(
+        state,
+        super::mail::Mail {
             to: email.as_str().into(),
             subject: format!("{}: reimposta la password", state.federation_name),
             body: format!(
@@ -484,14 +475,9 @@ pub async fn request_reset(
                  prima.\n\n--\nTo choose a new password open the link above within one hour.\n",
                 reset_url(&token)
             ),
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "sending mail failed");
-            AppError::Upstream(
-                "We could not send the e-mail right now. Please try again later.".into(),
-            )
-        })
+        },
+    )
+    .await
 }
 
 /// Sets a new password from a reset link; ends every session of that person. Also confirms the

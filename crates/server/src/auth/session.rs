@@ -1,7 +1,8 @@
 //! Server-side sessions: stored in the database (any node can serve them, logout is real),
-//! looked up by the SHA-256 of the cookie, kept in a per-node cache for at most one second so a
-//! page costs no query most of the time while a logout on another node still takes effect within
-//! that second.
+//! looked up by the SHA-256 of the cookie and kept in a per-node cache (30 s by default) so a
+//! page costs no query most of the time. Ending a session deletes it and records a revocation;
+//! every node polls the revocations (each second, with the registry) and drops those sessions
+//! from its cache, so a logout on one node takes effect on all within about a second.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -117,9 +118,13 @@ const MICROS: i64 = 1_000_000;
 
 impl Sessions {
     pub fn new(lifetimes: Lifetimes, secure_cookies: bool) -> Self {
+        Self::with_cache(lifetimes, secure_cookies, Duration::from_secs(30))
+    }
+
+    pub fn with_cache(lifetimes: Lifetimes, secure_cookies: bool, cache_for: Duration) -> Self {
         Self {
             cache: Mutex::new(HashMap::new()),
-            cache_for: Duration::from_secs(1),
+            cache_for,
             lifetimes,
             secure_cookies,
         }
@@ -232,9 +237,14 @@ impl Sessions {
             store.identity().delete_session(&h).await?;
             return Ok(None);
         }
-        // Keep the idle clock moving without a write per request.
+        // Keep the idle clock moving without a write per request. Activity on a commune counts
+        // for the single sign-on session it came from, so the next commune needs no new sign-in.
         if now - current.last_seen_at > 60 * MICROS {
             store.identity().touch_session(&h, now).await?;
+            if let Some(sso) = &current.sso_hash {
+                store.identity().touch_session(sso, now).await?;
+                self.forget(sso);
+            }
             self.forget(&h);
         }
         Ok(Some(current))
@@ -297,7 +307,11 @@ impl Sessions {
 
     /// Ends a single sign-on session and every commune session handed out from it.
     pub async fn end_sso(&self, store: &Store, sso_hash: &str) -> Result<usize, StoreError> {
-        let ended = store.identity().end_sso(sso_hash).await?;
+        let mut ended = store.identity().end_sso(sso_hash).await?;
+        if !ended.iter().any(|h| h == sso_hash) {
+            ended.push(sso_hash.to_owned());
+        }
+        store.identity().revoke(&ended, now_micros()).await?;
         for h in &ended {
             self.forget(h);
         }
@@ -307,8 +321,40 @@ impl Sessions {
     /// Ends one session.
     pub async fn end(&self, store: &Store, token_hash: &str) -> Result<(), StoreError> {
         store.identity().delete_session(token_hash).await?;
+        store
+            .identity()
+            .revoke(&[token_hash.to_owned()], now_micros())
+            .await?;
         self.forget(token_hash);
         Ok(())
+    }
+
+    /// Drops from this node's cache the sessions other nodes ended; returns the new cursor.
+    pub async fn apply_revocations(&self, store: &Store, since: i64) -> Result<i64, StoreError> {
+        let revoked = store.identity().revocations_since(since).await?;
+        let mut cursor = since;
+        for (h, at) in revoked {
+            self.forget(&h);
+            cursor = cursor.max(at);
+        }
+        Ok(cursor)
+    }
+
+    /// Polls the revocations every `every` (from a few seconds back, so a revocation committed
+    /// late is not missed).
+    pub fn spawn_revocation_poller(self: &std::sync::Arc<Self>, store: Store, every: Duration) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut cursor = now_micros();
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match me.apply_revocations(&store, cursor - 5 * MICROS).await {
+                    Ok(c) => cursor = cursor.max(c),
+                    Err(e) => tracing::warn!(error = %e, "reading session revocations failed"),
+                }
+            }
+        });
     }
 }
 

@@ -7,8 +7,8 @@ use serde_json::json;
 use sportello_domain::{AssuranceLevel, Email, MobileNumber};
 use sportello_store::now_micros;
 
-use super::Ctx;
 use super::signin::client;
+use super::{CsrfForm, Ctx};
 use crate::auth::citizen;
 use crate::auth::csrf;
 use crate::auth::session::Kind;
@@ -90,11 +90,6 @@ async fn handoff_return(ctx: Ctx, q: web::Query<CodeQuery>) -> HttpResponse {
         Ok(next) => ctx.see_other(&next),
         Err(e) => ctx.respond(Err(e)),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 /// Signing out ends the single sign-on session and every commune session handed out from it.

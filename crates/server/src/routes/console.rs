@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Ctx;
 use super::signin::client;
+use super::{CsrfForm, Ctx};
 use crate::auth::session::Kind;
 use crate::auth::{csrf, staff, totp};
 use crate::error::{AppError, AppResult};
@@ -96,14 +96,7 @@ async fn sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<SignInForm>) -> Htt
     }
     .await;
     match r {
-        Ok(token) => {
-            ctx.set_cookie(
-                ctx.state
-                    .sessions
-                    .cookie(ctx.state.sessions.cookie_name(Kind::Staff), token),
-            );
-            ctx.see_other("/console/codice")
-        }
+        Ok(token) => ctx.start_session(Kind::Staff, token, "/console/codice"),
         Err(AppError::Forbidden(msg)) => form_page(
             &ctx,
             "console_signin.html",
@@ -139,14 +132,7 @@ async fn code(ctx: Ctx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResp
     }
     .await;
     match r {
-        Ok(token) => {
-            ctx.set_cookie(
-                ctx.state
-                    .sessions
-                    .cookie(ctx.state.sessions.cookie_name(Kind::Staff), token),
-            );
-            ctx.see_other("/console")
-        }
+        Ok(token) => ctx.start_session(Kind::Staff, token, "/console"),
         Err(AppError::Forbidden(msg)) if staff_session(&ctx).is_some() => {
             form_page(&ctx, "console_code.html", json!({"error": msg}), 403)
         }
@@ -225,21 +211,9 @@ async fn invite_code(ctx: Ctx, req: HttpRequest, form: web::Form<InviteCodeForm>
     }
     .await;
     match r {
-        Ok(token) => {
-            ctx.set_cookie(
-                ctx.state
-                    .sessions
-                    .cookie(ctx.state.sessions.cookie_name(Kind::Staff), token),
-            );
-            ctx.see_other("/console")
-        }
+        Ok(token) => ctx.start_session(Kind::Staff, token, "/console"),
         Err(e) => ctx.respond(Err(e)),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> HttpResponse {

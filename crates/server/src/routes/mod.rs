@@ -76,6 +76,12 @@ pub struct Ctx {
     cookies: std::cell::RefCell<Vec<Cookie<'static>>>,
 }
 
+/// A form whose only field is the CSRF token (sign-out buttons).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
 /// Commune pages whose rendering may be cached: the public charter pages.
 fn cacheable(path: &str) -> bool {
     (path == "/"
@@ -194,6 +200,18 @@ impl Ctx {
             .insert_header((header::LOCATION, location))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish()))
+    }
+
+    /// Sets the cookie of a new session of `kind` and sends the browser on to `to`.
+    pub fn start_session(
+        &self,
+        kind: crate::auth::session::Kind,
+        token: String,
+        to: &str,
+    ) -> HttpResponse {
+        let sessions = &self.state.sessions;
+        self.set_cookie(sessions.cookie(sessions.cookie_name(kind), token));
+        self.see_other(to)
     }
 
     /// A citizen signed in on this commune, or `None`.
