@@ -50,7 +50,7 @@ NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol", "saml": "urn:oasis:names:
 SP_ID = "https://sportello.test/saml/metadata"
 ACS = "https://sportello.test/saml/acs"
 RELAY = "/dopo?x=1&y=è"
-CF = "TINIT-RSSMRA80A01G702Q"
+CF = "TINIT-RSSMRA80A01G702C"
 CF_OTHER = "TINIT-VRDGPP80A01H501U"
 EVIL = "https://evil.example.org"
 FORM = re.compile(r'<form method="post" action="([^"]*)"><input type="hidden" name="SAMLResponse" value="([^"]*)">'

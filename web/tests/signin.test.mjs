@@ -324,8 +324,21 @@ test('a citizen signs in with SAML at Pisa, enters Calci with no prompt, and sig
   await assertAccessible(page, 'the sign-in page (login.localhost/)');
 
   // 2. Through the IdP (HTTP-Redirect binding, then its auto-submitting POST to the ACS) and back.
+  t.diagnostic(`IdP link: ${JSON.stringify(linkText)} → ${href}`);
   requests = [];
-  await Promise.all([page.waitForURL(pisa('/area-personale'), { timeout: 20_000 }), link.click()]);
+  try {
+    await Promise.all([page.waitForURL(pisa('/area-personale'), { timeout: 30_000 }), link.click()]);
+  } catch (e) {
+    const text = await page
+      .locator('body')
+      .innerText()
+      .catch(() => '');
+    throw new Error(
+      `${e.message}\nthe browser stopped at ${page.url()}:\n${text.slice(0, 1000)}\n` +
+        `requests:\n${requests.map((r) => `  ${r.method} ${r.url}`).join('\n')}\n` +
+        `server log (end):\n${serverLog.slice(-3000)}\nIdP log (end):\n${idpLog.slice(-2000)}`,
+    );
+  }
   assert.ok(seen('GET', login('/saml/login?')), 'no request to /saml/login');
   assert.ok(
     seen('GET', idpInfo.sso_redirect_url),

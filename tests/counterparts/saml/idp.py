@@ -96,7 +96,7 @@ REDIRECT_SIGALGS = {
 }
 
 DEFAULT_USER = {
-    "fiscalNumber": "TINIT-RSSMRA80A01G702Q",
+    "fiscalNumber": "TINIT-RSSMRA80A01G702C",
     "name": "Mario",
     "familyName": "Rossi",
     "email": "mario@example.org",
