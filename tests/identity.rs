@@ -79,6 +79,20 @@ async fn registered(app: &TestApp, mail: &MailSink, email: &str) -> Browser {
     b
 }
 
+/// Anna registers, confirms, and signs in with her password at Pisa's personal area.
+async fn anna_at_pisa(app: &TestApp, mail: &MailSink) -> (Browser, Page) {
+    let mut b = registered(app, mail, "anna@example.org").await;
+    let p = sign_in_with_password(
+        &mut b,
+        "pisa.localhost",
+        "/area-personale",
+        "anna@example.org",
+        PASSWORD,
+    )
+    .await;
+    (b, p)
+}
+
 /// From a commune's sign-in link through the password form, back to the commune.
 async fn sign_in_with_password(
     b: &mut Browser,
@@ -101,16 +115,7 @@ async fn sign_in_with_password(
 #[tokio::test]
 async fn password_account_signs_in_once_for_every_commune_and_signs_out_everywhere() {
     let (app, mail) = app_with_mail().await;
-    let mut b = registered(&app, &mail, "anna@example.org").await;
-
-    let home = sign_in_with_password(
-        &mut b,
-        "pisa.localhost",
-        "/area-personale",
-        "anna@example.org",
-        PASSWORD,
-    )
-    .await;
+    let (mut b, home) = anna_at_pisa(&app, &mail).await;
     assert_eq!(home.status, StatusCode::OK, "{:?}", b.trail);
     assert!(
         home.url
@@ -224,15 +229,7 @@ async fn wrong_passwords_lock_the_account_and_unverified_accounts_cannot_sign_in
 #[tokio::test]
 async fn password_reset_by_mail_ends_old_sessions() {
     let (app, mail) = app_with_mail().await;
-    let mut b = registered(&app, &mail, "anna@example.org").await;
-    let p = sign_in_with_password(
-        &mut b,
-        "pisa.localhost",
-        "/area-personale",
-        "anna@example.org",
-        PASSWORD,
-    )
-    .await;
+    let (_b, p) = anna_at_pisa(&app, &mail).await;
     assert_eq!(p.status, StatusCode::OK);
     assert_eq!(session_count(&app).await, 2);
 
@@ -550,15 +547,7 @@ async fn a_commune_on_its_own_domain_gets_the_single_sign_on_too() {
         ..Options::default()
     })
     .await;
-    let mut b = registered(&app, &mail, "anna@example.org").await;
-    let p = sign_in_with_password(
-        &mut b,
-        "pisa.localhost",
-        "/area-personale",
-        "anna@example.org",
-        PASSWORD,
-    )
-    .await;
+    let (mut b, p) = anna_at_pisa(&app, &mail).await;
     assert_eq!(p.status, StatusCode::OK);
     let other = b
         .get(&b.url("www.comune-calci.example", "/area-personale"))
@@ -576,15 +565,7 @@ async fn a_commune_on_its_own_domain_gets_the_single_sign_on_too() {
 #[tokio::test]
 async fn notification_contacts_are_validated_and_kept_with_consent() {
     let (app, mail) = app_with_mail().await;
-    let mut b = registered(&app, &mail, "anna@example.org").await;
-    let p = sign_in_with_password(
-        &mut b,
-        "pisa.localhost",
-        "/area-personale",
-        "anna@example.org",
-        PASSWORD,
-    )
-    .await;
+    let (mut b, p) = anna_at_pisa(&app, &mail).await;
     let csrf = p.input("csrf").unwrap();
     let url = b.url("pisa.localhost", "/area-personale/contatti");
     let bad = b

@@ -70,6 +70,20 @@ async fn to_idp(b: &mut Browser, host: &str, start: &str, idp: &SamlIdp) -> Page
         .await
 }
 
+/// A new browser signs in at Pisa through the IdP: the IdP's form page and the final page.
+async fn attempt(app: &TestApp, idp: &SamlIdp) -> (Browser, Page, Page) {
+    let mut b = Browser::new(app.addr);
+    let form = to_idp(
+        &mut b,
+        "pisa.localhost",
+        "/accedi?next=/area-personale",
+        idp,
+    )
+    .await;
+    let done = post_idp_form(&mut b, &form, idp).await;
+    (b, form, done)
+}
+
 async fn sessions(app: &TestApp) -> i64 {
     app.store.identity().session_count().await.unwrap()
 }
@@ -184,15 +198,7 @@ async fn every_hostile_response_is_refused_with_a_4xx_and_no_session() {
     let (app, idp) = setup().await;
     for m in HOSTILE {
         idp.next(user(CF), None, Some(m)).await;
-        let mut b = Browser::new(app.addr);
-        let form = to_idp(
-            &mut b,
-            "pisa.localhost",
-            "/accedi?next=/area-personale",
-            &idp,
-        )
-        .await;
-        let p = post_idp_form(&mut b, &form, &idp).await;
+        let (b, _form, p) = attempt(&app, &idp).await;
         assert!(
             p.status.is_client_error(),
             "{m}: {} {:?}",
@@ -231,15 +237,7 @@ async fn every_hostile_response_is_refused_with_a_4xx_and_no_session() {
         ("attribute_fiscal_number_other", "VRDGPP80A01H501U"),
     ] {
         idp.next(user(CF), None, Some(m)).await;
-        let mut b = Browser::new(app.addr);
-        let form = to_idp(
-            &mut b,
-            "pisa.localhost",
-            "/accedi?next=/area-personale",
-            &idp,
-        )
-        .await;
-        let p = post_idp_form(&mut b, &form, &idp).await;
+        let (_b, _form, p) = attempt(&app, &idp).await;
         assert_eq!(p.status, StatusCode::OK, "{m}: {}", p.body);
         assert!(p.body.contains(cf), "{m}");
     }
@@ -248,15 +246,7 @@ async fn every_hostile_response_is_refused_with_a_4xx_and_no_session() {
 #[tokio::test]
 async fn a_replayed_or_foreign_response_is_refused() {
     let (app, idp) = setup().await;
-    let mut b = Browser::new(app.addr);
-    let form = to_idp(
-        &mut b,
-        "pisa.localhost",
-        "/accedi?next=/area-personale",
-        &idp,
-    )
-    .await;
-    let ok = post_idp_form(&mut b, &form, &idp).await;
+    let (mut b, form, ok) = attempt(&app, &idp).await;
     assert_eq!(ok.status, StatusCode::OK);
     let n = sessions(&app).await;
     // The same answer again, from another browser or the same one.
