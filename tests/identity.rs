@@ -194,7 +194,7 @@ async fn wrong_passwords_lock_the_account_and_unverified_accounts_cannot_sign_in
         )
         .await;
         assert_eq!(p.status, StatusCode::FORBIDDEN);
-        assert!(p.body.contains("not right"));
+        assert!(p.body.contains("non sono corretti"));
     }
     let p =
         sign_in_with_password(&mut b, "pisa.localhost", "/", "anna@example.org", PASSWORD).await;
@@ -203,7 +203,7 @@ async fn wrong_passwords_lock_the_account_and_unverified_accounts_cannot_sign_in
         StatusCode::FORBIDDEN,
         "locked even with the right password"
     );
-    assert!(p.body.contains("locked"));
+    assert!(p.body.contains("bloccato"));
     // An unknown address gets the same answer as a wrong password.
     let p = sign_in_with_password(
         &mut b,
@@ -214,7 +214,7 @@ async fn wrong_passwords_lock_the_account_and_unverified_accounts_cannot_sign_in
     )
     .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    assert!(p.body.contains("not right"));
+    assert!(p.body.contains("non sono corretti"));
     assert_eq!(session_count(&app).await, 0);
 
     // Registering without confirming the address: no sign-in.
@@ -222,7 +222,7 @@ async fn wrong_passwords_lock_the_account_and_unverified_accounts_cannot_sign_in
     register(&mut c, "bo@example.org").await;
     let p = sign_in_with_password(&mut c, "pisa.localhost", "/", "bo@example.org", PASSWORD).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    assert!(p.body.contains("confirm your e-mail"));
+    assert!(p.body.contains("Conferma prima il tuo indirizzo"));
     assert_eq!(session_count(&app).await, 0);
 }
 

@@ -229,7 +229,7 @@ async fn hostile_tokens_are_refused_and_create_no_session() {
             p.status,
             p.body
         );
-        assert!(p.body.contains("Sign-in refused"), "{mode}: {}", p.body);
+        assert!(p.body.contains("Accesso rifiutato"), "{mode}: {}", p.body);
         assert_eq!(sessions(&app).await, before, "{mode}: no session");
         assert!(
             b.cookie("login.localhost", "sportello_sso").is_none(),

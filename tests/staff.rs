@@ -200,5 +200,5 @@ async fn wrong_staff_passwords_lock_the_account() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(r.body.contains("locked"));
+    assert!(r.body.contains("bloccato"));
 }

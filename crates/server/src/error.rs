@@ -17,6 +17,16 @@ pub enum AppError {
     /// words the user can act on.
     #[error("{0}")]
     Forbidden(String),
+    /// A refusal the user can act on: the key of its text in `web/i18n/ui.toml`.
+    #[error("refused: {0}")]
+    Refused(&'static str),
+    /// A sign-in answer that was not accepted; the detail is technical (shown after a
+    /// translated lead, and logged).
+    #[error("sign-in refused: {0}")]
+    SignInRefused(String),
+    /// The identity provider said it did not authenticate the person; its words follow.
+    #[error("the identity provider did not sign you in: {0}")]
+    IdpSaidNo(String),
     /// Too many attempts from this address: wait a minute.
     #[error("too many attempts: please wait a minute and try again")]
     TooManyRequests,
@@ -34,7 +44,10 @@ impl AppError {
         match self {
             AppError::NotFound | AppError::NeedsCommune => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_)
+            | AppError::Refused(_)
+            | AppError::SignInRefused(_)
+            | AppError::IdpSaidNo(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Store(sportello_store::StoreError::Invalid(_)) => {
@@ -48,7 +61,10 @@ impl AppError {
         match self {
             AppError::NotFound | AppError::NeedsCommune => "not_found",
             AppError::BadRequest(_) => "bad_request",
-            AppError::Forbidden(_) => "forbidden",
+            AppError::Forbidden(_)
+            | AppError::Refused(_)
+            | AppError::SignInRefused(_)
+            | AppError::IdpSaidNo(_) => "forbidden",
             AppError::TooManyRequests => "too_many_requests",
             AppError::Upstream(_) => "upstream",
             AppError::Store(sportello_store::StoreError::Invalid(_)) => "invalid",

@@ -154,7 +154,7 @@ pub fn birthplace(cf: &sportello_domain::FiscalCode) -> (String, bool) {
 /// parsed (check character, omocodia folded) by the caller; its birthplace is looked up here.
 pub async fn person_from_idp(state: &AppState, who: &VerifiedIdentity) -> AppResult<String> {
     let cf = sportello_domain::FiscalCode::parse(&who.fiscal_code)
-        .map_err(|e| AppError::Forbidden(format!("fiscal code: {e}")))?;
+        .map_err(|e| AppError::SignInRefused(format!("fiscal code: {e}")))?;
     let (place, known) = birthplace(&cf);
     let mut who = who.clone();
     who.place_of_birth = Some(place.clone());
@@ -211,11 +211,7 @@ pub async fn redeem_handoff(
     previous: Option<&Current>,
     client: &Client,
 ) -> AppResult<(String, String)> {
-    let refused = || {
-        AppError::Forbidden(
-            "This sign-in link has expired or was already used. Please sign in again.".into(),
-        )
-    };
+    let refused = || AppError::Refused("handoff_expired");
     if code.is_empty() || code.len() > 100 {
         return Err(refused());
     }
@@ -286,7 +282,7 @@ pub async fn check_password(
     password: &str,
     client: &Client,
 ) -> AppResult<String> {
-    let wrong = || AppError::Forbidden("The e-mail address or the password is not right.".into());
+    let wrong = || AppError::Refused("wrong_credentials");
     let Ok(email) = Email::parse(email) else {
         return Err(wrong());
     };
@@ -310,11 +306,7 @@ pub async fn check_password(
     };
     if account.locked_until.is_some_and(|t| t > now) {
         audit(state, password_event("sign_in_locked")).await;
-        return Err(AppError::Forbidden(
-            "Too many wrong passwords: this account is locked for 15 minutes. You can reset the \
-             password by e-mail."
-                .into(),
-        ));
+        return Err(AppError::Refused("account_locked"));
     }
     if !password::verify(password.to_owned(), account.password_hash.clone()).await {
         state
@@ -326,9 +318,7 @@ pub async fn check_password(
         return Err(wrong());
     }
     if !account.email_verified {
-        return Err(AppError::Forbidden(
-            "Please confirm your e-mail address first: open the link we sent you.".into(),
-        ));
+        return Err(AppError::Refused("email_not_confirmed"));
     }
     state
         .store
@@ -423,9 +413,7 @@ pub async fn confirm_email(state: &AppState, token: &str) -> AppResult<()> {
         .identity()
         .take_account_token(&tokens::hash(token), "verify", now)
         .await?
-        .ok_or_else(|| {
-            AppError::Forbidden("This confirmation link has expired or was already used.".into())
-        })?;
+        .ok_or(AppError::Refused("confirm_link_expired"))?;
     state
         .store
         .identity()
@@ -489,9 +477,7 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -
         .identity()
         .take_account_token(&tokens::hash(token), "reset", now)
         .await?
-        .ok_or_else(|| {
-            AppError::Forbidden("This reset link has expired or was already used.".into())
-        })?;
+        .ok_or(AppError::Refused("reset_link_expired"))?;
     let account = state
         .store
         .identity()

@@ -38,13 +38,7 @@ pub fn cookie(token: String, secure: bool) -> Cookie<'static> {
 
 /// Checks a submitted form's token against the cookie and the `Origin` against the host.
 pub fn check(req: &HttpRequest, secure: bool, submitted: &str) -> Result<(), AppError> {
-    let refused = || {
-        AppError::Forbidden(
-            "This form has expired or did not come from this site. Go back, reload the page and \
-             try again."
-                .into(),
-        )
-    };
+    let refused = || AppError::Refused("form_expired");
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         let host = req

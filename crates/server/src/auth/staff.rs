@@ -66,7 +66,7 @@ pub async fn invite(
 
 /// The account an invitation is for.
 pub async fn invited(state: &AppState, commune: TenantId, token: &str) -> AppResult<StaffAccount> {
-    let expired = || AppError::Forbidden("This invitation has expired or was already used.".into());
+    let expired = || AppError::Refused("invitation_expired");
     let tx = state.store.tenant(commune).await?;
     let db = tx.db();
     let id = db
@@ -103,9 +103,10 @@ pub async fn accept_password(
 
 /// The clear TOTP secret of an account.
 pub fn secret_of(state: &AppState, acc: &StaffAccount) -> AppResult<Vec<u8>> {
-    let sealed = acc.totp_secret.as_deref().ok_or_else(|| {
-        AppError::Forbidden("No authenticator is set up for this account.".into())
-    })?;
+    let sealed = acc
+        .totp_secret
+        .as_deref()
+        .ok_or(AppError::Refused("no_authenticator"))?;
     state.secrets.open(sealed).map_err(AppError::Upstream)
 }
 
@@ -141,9 +142,7 @@ pub async fn accept_totp(
         return Err(AppError::BadRequest("Choose a password first.".into()));
     }
     if !check_code(state, commune, &acc, code).await? {
-        return Err(AppError::Forbidden(
-            "That code is not right. Check the time on your phone and try the next code.".into(),
-        ));
+        return Err(AppError::Refused("code_wrong"));
     }
     let tx = state.store.tenant(commune).await?;
     tx.db().delete_staff_token(&tokens::hash(token)).await?;
@@ -191,7 +190,7 @@ pub async fn sign_in_password(
     password_text: &str,
     client: &Client,
 ) -> AppResult<String> {
-    let wrong = || AppError::Forbidden("The e-mail address or the password is not right.".into());
+    let wrong = || AppError::Refused("wrong_credentials");
     let Ok(email) = Email::parse(email) else {
         return Err(wrong());
     };
@@ -209,9 +208,7 @@ pub async fn sign_in_password(
             staff_event("staff_sign_in_locked", commune, &acc.id, client),
         )
         .await;
-        return Err(AppError::Forbidden(
-            "Too many failed attempts: this account is locked for 15 minutes.".into(),
-        ));
+        return Err(AppError::Refused("staff_locked"));
     }
     let ok = password::verify(
         password_text.to_owned(),
@@ -251,9 +248,7 @@ pub async fn sign_in_totp(
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     if acc.locked_until.is_some_and(|t| t > now_micros()) {
-        return Err(AppError::Forbidden(
-            "Too many failed attempts: this account is locked for 15 minutes.".into(),
-        ));
+        return Err(AppError::Refused("staff_locked"));
     }
     if !check_code(state, commune, &acc, code).await? {
         let tx = state.store.tenant(commune).await?;
@@ -266,7 +261,7 @@ pub async fn sign_in_totp(
             staff_event("staff_totp_failed", commune, &acc.id, client),
         )
         .await;
-        return Err(AppError::Forbidden("That code is not right.".into()));
+        return Err(AppError::Refused("code_wrong"));
     }
     let tx = state.store.tenant(commune).await?;
     tx.db().reset_staff_failures(&acc.id).await?;

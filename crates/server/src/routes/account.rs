@@ -254,9 +254,10 @@ pub struct ContactsForm {
 async fn save_contacts(ctx: Ctx, req: HttpRequest, form: web::Form<ContactsForm>) -> HttpResponse {
     let r = async {
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
-        let user = ctx.citizen().cloned().ok_or_else(|| {
-            AppError::Forbidden("Your session has ended: please sign in again.".into())
-        })?;
+        let user = ctx
+            .citizen()
+            .cloned()
+            .ok_or(AppError::Refused("session_ended"))?;
         let person = user.person.as_ref().ok_or(AppError::NotFound)?;
         let email = match form.email.trim() {
             "" => None,

@@ -97,10 +97,10 @@ async fn sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<SignInForm>) -> Htt
     .await;
     match r {
         Ok(token) => ctx.start_session(Kind::Staff, token, "/console/codice"),
-        Err(AppError::Forbidden(msg)) => form_page(
+        Err(e @ AppError::Refused(_)) => form_page(
             &ctx,
             "console_signin.html",
-            json!({"error": msg, "email": form.email}),
+            json!({"error": ctx.message_of(&e), "email": form.email}),
             403,
         ),
         Err(e) => ctx.respond(Err(e)),
@@ -127,15 +127,18 @@ async fn code(ctx: Ctx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResp
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         let pending = staff_session(&ctx)
             .filter(|u| !u.mfa)
-            .ok_or_else(|| AppError::Forbidden("Sign in with your password first.".into()))?;
+            .ok_or(AppError::Refused("sign_in_password_first"))?;
         staff::sign_in_totp(&ctx.state, c, pending, &form.code, &client(&ctx)).await
     }
     .await;
     match r {
         Ok(token) => ctx.start_session(Kind::Staff, token, "/console"),
-        Err(AppError::Forbidden(msg)) if staff_session(&ctx).is_some() => {
-            form_page(&ctx, "console_code.html", json!({"error": msg}), 403)
-        }
+        Err(e @ AppError::Refused(_)) if staff_session(&ctx).is_some() => form_page(
+            &ctx,
+            "console_code.html",
+            json!({"error": ctx.message_of(&e)}),
+            403,
+        ),
         Err(e) => ctx.respond(Err(e)),
     }
 }

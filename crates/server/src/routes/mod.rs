@@ -202,6 +202,25 @@ impl Ctx {
             .finish()))
     }
 
+    /// What the user reads about an error, in the page's language (`None`: the generic text of
+    /// its status).
+    pub fn message_of(&self, e: &AppError) -> Option<String> {
+        let s = &self.state.render.strings;
+        match e {
+            AppError::Refused(key) => Some(s.get(self.lang, key).to_owned()),
+            AppError::SignInRefused(why) => {
+                Some(format!("{}: {why}", s.get(self.lang, "sign_in_refused")))
+            }
+            AppError::IdpSaidNo(words) => {
+                Some(format!("{}: {words}", s.get(self.lang, "idp_said_no")))
+            }
+            AppError::BadRequest(_) | AppError::Forbidden(_) | AppError::Upstream(_) => {
+                Some(e.to_string())
+            }
+            _ => None,
+        }
+    }
+
     /// Sets the cookie of a new session of `kind` and sends the browser on to `to`.
     pub fn start_session(
         &self,
@@ -320,8 +339,9 @@ impl Ctx {
                     tracing::error!(error = %e, "request failed");
                 }
                 if self.api {
+                    let message = self.message_of(&e).unwrap_or_else(|| e.public_message());
                     HttpResponse::build(e.status()).json(json!({
-                        "error": {"status": e.status().as_u16(), "code": e.code(), "message": e.public_message()}
+                        "error": {"status": e.status().as_u16(), "code": e.code(), "message": message}
                     }))
                 } else {
                     let (title_key, message_key) = match e.status().as_u16() {
@@ -333,11 +353,7 @@ impl Ctx {
                         _ => ("server_error_title", "server_error_message"),
                     };
                     let mut m = self.base_context();
-                    let detail = matches!(
-                        e,
-                        AppError::BadRequest(_) | AppError::Forbidden(_) | AppError::Upstream(_)
-                    )
-                    .then(|| e.to_string());
+                    let detail = self.message_of(&e);
                     m.insert("status".into(), json!(e.status().as_u16()));
                     m.insert(
                         "title".into(),

@@ -97,7 +97,7 @@ pub struct CallbackQuery {
 async fn callback(ctx: Ctx, req: HttpRequest, q: web::Query<CallbackQuery>) -> HttpResponse {
     let r = callback_inner(&ctx, &req, &q).await;
     if let Err(e) = &r
-        && matches!(e, AppError::Forbidden(_))
+        && e.status() == actix_web::http::StatusCode::FORBIDDEN
     {
         audit(
             &ctx.state,
@@ -134,11 +134,7 @@ async fn callback_inner(ctx: &Ctx, req: &HttpRequest, q: &CallbackQuery) -> AppR
         .take_auth_request(&tokens::hash(state), now)
         .await?
         .filter(|p| p.protocol == "oidc")
-        .ok_or_else(|| {
-            AppError::Forbidden(
-                "This sign-in has expired or was already completed. Please start again.".into(),
-            )
-        })?;
+        .ok_or(AppError::Refused("sign_in_expired"))?;
     // The answer must come back to the browser that asked.
     let flow_cookie = req
         .cookie(flow_cookie_name(ctx))
@@ -147,17 +143,12 @@ async fn callback_inner(ctx: &Ctx, req: &HttpRequest, q: &CallbackQuery) -> AppR
     match &flow {
         Some(f) if f.flow_hash == pending.flow_hash => {}
         _ => {
-            return Err(AppError::Forbidden(
-                "This sign-in was started in another browser or has expired. Please start again."
-                    .into(),
-            ));
+            return Err(AppError::Refused("sign_in_other_browser"));
         }
     }
     if let Some(err) = &q.error {
         let what = q.error_description.clone().unwrap_or_else(|| err.clone());
-        return Err(AppError::Forbidden(format!(
-            "The identity provider did not sign you in: {what}"
-        )));
+        return Err(AppError::IdpSaidNo(what));
     }
     let code = q
         .code
@@ -177,7 +168,7 @@ async fn callback_inner(ctx: &Ctx, req: &HttpRequest, q: &CallbackQuery) -> AppR
             requested,
         )
         .await
-        .map_err(|e| AppError::Forbidden(format!("Sign-in refused: {e}")))?;
+        .map_err(AppError::SignInRefused)?;
     let person = citizen::person_from_idp(&ctx.state, &who).await?;
     complete(ctx, flow, &person, level, &format!("oidc:{}", p.config.id)).await
 }

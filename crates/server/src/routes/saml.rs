@@ -146,7 +146,7 @@ async fn acs_inner(ctx: &Ctx, form: AcsForm) -> AppResult<String> {
     if form.saml_response.len() > 256 * 1024 {
         return Err(AppError::BadRequest("SAMLResponse: too large".into()));
     }
-    let refused = |why: String| AppError::Forbidden(format!("Sign-in refused: {why}"));
+    let refused = AppError::SignInRefused;
     let in_response_to = crate::idp::saml::Saml::peek_in_response_to(&form.saml_response)
         .ok_or_else(|| refused("the answer does not refer to a sign-in started here".into()))?;
     let now = now_micros();
@@ -185,9 +185,7 @@ async fn acs_inner(ctx: &Ctx, form: AcsForm) -> AppResult<String> {
     let asserted = match verdict {
         Ok(a) => a,
         Err(Rejected::IdpStatus { message }) => {
-            return Err(AppError::Forbidden(format!(
-                "The identity provider did not sign you in: {message}"
-            )));
+            return Err(AppError::IdpSaidNo(message));
         }
         Err(Rejected::Invalid { reason }) => {
             tracing::warn!(idp = %pending.idp, %reason, "SAML response rejected");
@@ -253,12 +251,7 @@ pub struct TicketQuery {
 async fn complete_sign_in(ctx: Ctx, req: HttpRequest, q: web::Query<TicketQuery>) -> HttpResponse {
     let r: AppResult<String> = async {
         saml(&ctx)?;
-        let expired = || {
-            AppError::Forbidden(
-                "This sign-in has expired or was started in another browser. Please start again."
-                    .into(),
-            )
-        };
+        let expired = || AppError::Refused("sign_in_other_browser");
         let (flow_hash, json) = ctx
             .state
             .store

@@ -264,8 +264,9 @@ async fn password_sign_in(
                 let to = complete(&ctx, flow, &person, AssuranceLevel::Low, "password").await?;
                 Ok(see_other_raw(&to))
             }
-            Err(AppError::Forbidden(msg)) => {
-                Ok(signin_page(&ctx, flow.as_ref(), Some(msg), &form.email, 403).await)
+            Err(e @ AppError::Refused(_)) => {
+                let msg = ctx.message_of(&e);
+                Ok(signin_page(&ctx, flow.as_ref(), msg, &form.email, 403).await)
             }
             Err(e) => Err(e),
         }

@@ -32,6 +32,32 @@ fn every_key_in_use_exists() {
             }
         }
     }
+    // Keys the Rust code names: refusals (`Refused("key")`) and direct lookups
+    // (`get(<lang>, "key")`, the message pages' `"…_title"`/`"…_text"` pairs).
+    fn scan(dir: &std::path::Path, used: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                scan(&path, used);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("tests/i18n.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for pat in ["Refused(\"", "lang, \"", "message(&ctx, \""] {
+                for (at, _) in text.match_indices(pat) {
+                    if let Some(key) = text[at + pat.len()..].split('"').next() {
+                        used.push(key.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    scan(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut used,
+    );
     // Keys the Rust code asks for (routes/mod.rs, middleware.rs, views.rs).
     used.extend(
         [
