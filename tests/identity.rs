@@ -311,6 +311,26 @@ async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
         )
         .await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert!(
+        no_token.body.contains("Il modulo è scaduto"),
+        "refusals in the page's language"
+    );
+    let english = b
+        .post(
+            &format!("{login}?lang=en"),
+            &[
+                ("email", "anna@example.org"),
+                ("password", PASSWORD),
+                ("csrf", ""),
+            ],
+        )
+        .await;
+    assert_eq!(english.status, StatusCode::FORBIDDEN);
+    assert!(
+        english.body.contains("This form has expired"),
+        "{}",
+        english.body
+    );
     let cross = b
         .post_cross_site(
             &login,
@@ -684,5 +704,66 @@ async fn a_sign_out_on_one_node_ends_the_sessions_on_every_node() {
             .await
             .status,
         StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn sign_in_events_are_counted_in_the_metrics_and_expired_rows_are_purged() {
+    let (app, mail) = app_with_mail().await;
+    let (_b, p) = anna_at_pisa(&app, &mail).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let mut other = Browser::new(app.addr);
+    sign_in_with_password(
+        &mut other,
+        "pisa.localhost",
+        "/",
+        "nobody@example.org",
+        PASSWORD,
+    )
+    .await;
+    let (_, metrics) = app.text("localhost", "/metrics").await;
+    assert!(
+        metrics.contains(r#"sportello_auth_events_total{event="sign_in",idp="password"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"sportello_auth_events_total{event="handoff",idp="password"} 1"#));
+    // Expired sessions, codes and revocations are deleted by the purge; live ones stay.
+    let id = app.store.identity();
+    let now = sportello_store::now_micros();
+    id.create_handoff("h-old", "sso", "pisa.localhost", "/", now - 1)
+        .await
+        .unwrap();
+    id.create_handoff("h-new", "sso", "pisa.localhost", "/", now + 60_000_000)
+        .await
+        .unwrap();
+    id.revoke(&["r-old".into()], now - 2 * 3_600_000_000)
+        .await
+        .unwrap();
+    let sessions_before = session_count(&app).await;
+    let purged = id.purge_expired(now).await.unwrap();
+    assert_eq!(purged, 2, "the old code and the old revocation");
+    assert!(
+        id.take_handoff("h-new", "pisa.localhost", now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        id.take_handoff("h-old", "pisa.localhost", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        id.revocations_since(0)
+            .await
+            .unwrap()
+            .iter()
+            .all(|(h, _)| h != "r-old")
+    );
+    assert_eq!(
+        session_count(&app).await,
+        sessions_before,
+        "live sessions kept"
     );
 }

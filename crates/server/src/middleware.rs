@@ -51,6 +51,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pub communes: IntGauge,
+    /// Sign-in events by kind and identity provider (from the audit log's writes).
+    pub auth_events: IntCounterVec,
 }
 
 impl Metrics {
@@ -77,11 +79,20 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(communes.clone()))?;
+        let auth_events = IntCounterVec::new(
+            Opts::new(
+                "sportello_auth_events_total",
+                "Sign-in events (sign_in, handoff, sign_out, failures, rejections) by provider",
+            ),
+            &["event", "idp"],
+        )?;
+        registry.register(Box::new(auth_events.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             communes,
+            auth_events,
         })
     }
 }

@@ -28,6 +28,14 @@ pub struct Client {
 }
 
 pub async fn audit(state: &AppState, e: AuditEvent) {
+    let idp = e.idp.as_deref().unwrap_or("");
+    // Bounded label values: the kind of provider, not its id.
+    let idp_kind = idp.split(':').next().unwrap_or("");
+    state
+        .metrics
+        .auth_events
+        .with_label_values(&[e.event.as_str(), idp_kind])
+        .inc();
     if let Err(err) = state.store.identity().audit(&e).await {
         tracing::error!(error = %err, event = %e.event, "audit log write failed");
     }
