@@ -46,13 +46,17 @@ async fn session_count(app: &TestApp) -> i64 {
 
 /// Fills in the registration form (without confirming the address).
 async fn register(b: &mut Browser, email: &str) -> Page {
+    register_named(b, email, "Anna").await
+}
+
+async fn register_named(b: &mut Browser, email: &str, given_name: &str) -> Page {
     let form = b.get(&b.url("login.localhost", "/registrati")).await;
     assert_eq!(form.status, StatusCode::OK);
     let csrf = form.input("csrf").expect("csrf field");
     b.post(
         &b.url("login.localhost", "/registrati"),
         &[
-            ("given_name", "Anna"),
+            ("given_name", given_name),
             ("family_name", "Bianchi"),
             ("email", email),
             ("password", PASSWORD),
@@ -66,10 +70,21 @@ async fn register(b: &mut Browser, email: &str) -> Page {
 
 /// Registers, confirms the address through the mailed link, and returns the browser.
 async fn registered(app: &TestApp, mail: &MailSink, email: &str) -> Browser {
+    registered_as(app, mail, 1, email, "Anna").await
+}
+
+/// The same for the `nth` mail of the test and another first name.
+async fn registered_as(
+    app: &TestApp,
+    mail: &MailSink,
+    nth: usize,
+    email: &str,
+    given_name: &str,
+) -> Browser {
     let mut b = Browser::new(app.addr);
-    let done = register(&mut b, email).await;
+    let done = register_named(&mut b, email, given_name).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    let m = mail.wait_for(1).await;
+    let m = mail.wait_for(nth).await;
     assert!(m.contains(&format!("To: {email}")), "{m}");
     let link = link_in(&m, "/verifica?token=");
     let confirmed = b.get(&link).await;
@@ -363,27 +378,32 @@ async fn forms_without_the_csrf_token_or_from_another_origin_are_refused() {
     assert_eq!(session_count(&app).await, 0);
 }
 
+/// What a commune's `/accedi` gives this browser: its hand-off state (also set as the cookie).
+const STATE: &str = "state-of-this-browser-0123456789";
+
 #[tokio::test]
-async fn handoff_codes_are_single_use_bound_to_their_host_and_short_lived() {
+async fn handoff_codes_are_single_use_bound_to_their_host_and_browser_and_short_lived() {
     let (app, mail) = app_with_mail().await;
     let mut b = registered(&app, &mail, "anna@example.org").await;
     sign_in_with_password(&mut b, "pisa.localhost", "/", "anna@example.org", PASSWORD).await;
-    // Ask the sign-in host for a code for Calci, but do not follow it.
-    let r = b
-        .get_once(&b.url(
-            "login.localhost",
-            "/autorizza?host=calci.localhost&next=/area-personale",
-        ))
-        .await;
+    // Ask the sign-in host for a code for Calci (as Calci's /accedi would), without following.
+    let ask = format!("/autorizza?host=calci.localhost&next=/area-personale&state={STATE}");
+    b.set_cookie("calci.localhost", "sportello_handoff", STATE);
+    let r = b.get_once(&b.url("login.localhost", &ask)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let loc = r.headers["location"].to_str().unwrap().to_owned();
     assert!(
         loc.starts_with(&b.url("calci.localhost", "/accedi/ritorno?code=")),
         "{loc}"
     );
+    assert!(
+        !loc.contains(STATE),
+        "the state never travels back in the URL"
+    );
     let code = loc.split("code=").nth(1).unwrap().to_owned();
-    // Used on another host: refused (and used up).
+    // Used on another host, even with the right cookie there: refused (and used up).
     let mut thief = Browser::new(app.addr);
+    thief.set_cookie("vecchiano.localhost", "sportello_handoff", STATE);
     let wrong_host = thief
         .get(&thief.url(
             "vecchiano.localhost",
@@ -391,22 +411,30 @@ async fn handoff_codes_are_single_use_bound_to_their_host_and_short_lived() {
         ))
         .await;
     assert_eq!(wrong_host.status, StatusCode::FORBIDDEN);
-    let after = thief.get(&loc).await;
     assert_eq!(
-        after.status,
+        b.get(&loc).await.status,
         StatusCode::FORBIDDEN,
         "a code dies at first use"
     );
-    // A fresh one works once.
-    let r = b
-        .get_once(&b.url(
-            "login.localhost",
-            "/autorizza?host=calci.localhost&next=/area-personale",
-        ))
-        .await;
+    // A fresh one works once, and only in the browser holding the state.
+    b.set_cookie("calci.localhost", "sportello_handoff", STATE);
+    let r = b.get_once(&b.url("login.localhost", &ask)).await;
+    let loc = r.headers["location"].to_str().unwrap().to_owned();
+    let mut other = Browser::new(app.addr);
+    assert_eq!(
+        other.get(&loc).await.status,
+        StatusCode::FORBIDDEN,
+        "no state cookie"
+    );
+    let r = b.get_once(&b.url("login.localhost", &ask)).await;
     let loc = r.headers["location"].to_str().unwrap().to_owned();
     assert_eq!(b.get(&loc).await.status, StatusCode::OK);
-    assert_eq!(thief.get(&loc).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(b.get(&loc).await.status, StatusCode::FORBIDDEN);
+    // Without a state the sign-in host refuses to hand over.
+    let no_state = b
+        .get_once(&b.url("login.localhost", "/autorizza?host=calci.localhost&next=/"))
+        .await;
+    assert_eq!(no_state.status, StatusCode::BAD_REQUEST);
     // Expired codes are refused.
     let sso = sportello_server::auth::tokens::hash(
         &b.cookie("login.localhost", "sportello_sso").unwrap(),
@@ -418,17 +446,22 @@ async fn handoff_codes_are_single_use_bound_to_their_host_and_short_lived() {
             &sso,
             "calci.localhost",
             "/",
+            &sportello_server::auth::tokens::hash(STATE),
             sportello_store::now_micros() - 1,
         )
         .await
         .unwrap();
+    thief.set_cookie("calci.localhost", "sportello_handoff", STATE);
     let expired = thief
         .get(&thief.url("calci.localhost", "/accedi/ritorno?code=old-code"))
         .await;
     assert_eq!(expired.status, StatusCode::FORBIDDEN);
     // The sign-in host only hands over to communes of the federation (no open redirect).
     let evil = b
-        .get_once(&b.url("login.localhost", "/autorizza?host=evil.example&next=/"))
+        .get_once(&b.url(
+            "login.localhost",
+            &format!("/autorizza?host=evil.example&next=/&state={STATE}"),
+        ))
         .await;
     assert_eq!(evil.status, StatusCode::BAD_REQUEST);
     let evil_next = thief
@@ -436,6 +469,50 @@ async fn handoff_codes_are_single_use_bound_to_their_host_and_short_lived() {
         .await;
     let loc = evil_next.headers["location"].to_str().unwrap();
     assert!(loc.contains("next=%2F&"), "{loc}");
+}
+
+#[tokio::test]
+async fn nobody_can_push_their_own_sign_in_into_another_browser() {
+    let (app, mail) = app_with_mail().await;
+    // The victim is signed in at Pisa.
+    let (mut victim, p) = anna_at_pisa(&app, &mail).await;
+    assert!(p.body.contains("Anna Bianchi"));
+    // The attacker, signed in with an account of their own, asks for a code for Pisa with a
+    // state of their own, and makes the victim's browser open it.
+    let mut attacker = registered_as(&app, &mail, 2, "mallory@example.org", "Mallory").await;
+    sign_in_with_password(
+        &mut attacker,
+        "calci.localhost",
+        "/",
+        "mallory@example.org",
+        PASSWORD,
+    )
+    .await;
+    attacker.set_cookie("pisa.localhost", "sportello_handoff", STATE);
+    let r = attacker
+        .get_once(&attacker.url(
+            "login.localhost",
+            &format!("/autorizza?host=pisa.localhost&next=/area-personale&state={STATE}"),
+        ))
+        .await;
+    let planted = r.headers["location"].to_str().unwrap().to_owned();
+    // Even while the victim has a sign-in of their own under way (their own state cookie).
+    victim.set_cookie(
+        "pisa.localhost",
+        "sportello_handoff",
+        "victims-own-state-0123456789",
+    );
+    let p = victim.get(&planted).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    // The victim is still themselves at Pisa.
+    let me = victim
+        .get(&victim.url("pisa.localhost", "/area-personale"))
+        .await;
+    assert!(
+        me.body.contains("Anna Bianchi") && !me.body.contains("Mallory"),
+        "{}",
+        me.body
+    );
 }
 
 #[tokio::test]
@@ -730,12 +807,19 @@ async fn sign_in_events_are_counted_in_the_metrics_and_expired_rows_are_purged()
     // Expired sessions, codes and revocations are deleted by the purge; live ones stay.
     let id = app.store.identity();
     let now = sportello_store::now_micros();
-    id.create_handoff("h-old", "sso", "pisa.localhost", "/", now - 1)
+    id.create_handoff("h-old", "sso", "pisa.localhost", "/", "st", now - 1)
         .await
         .unwrap();
-    id.create_handoff("h-new", "sso", "pisa.localhost", "/", now + 60_000_000)
-        .await
-        .unwrap();
+    id.create_handoff(
+        "h-new",
+        "sso",
+        "pisa.localhost",
+        "/",
+        "st",
+        now + 60_000_000,
+    )
+    .await
+    .unwrap();
     id.revoke(&["r-old".into()], now - 2 * 3_600_000_000)
         .await
         .unwrap();
@@ -743,13 +827,13 @@ async fn sign_in_events_are_counted_in_the_metrics_and_expired_rows_are_purged()
     let purged = id.purge_expired(now).await.unwrap();
     assert_eq!(purged, 2, "the old code and the old revocation");
     assert!(
-        id.take_handoff("h-new", "pisa.localhost", now)
+        id.take_handoff("h-new", "pisa.localhost", "st", now)
             .await
             .unwrap()
             .is_some()
     );
     assert!(
-        id.take_handoff("h-old", "pisa.localhost", now)
+        id.take_handoff("h-old", "pisa.localhost", "st", now)
             .await
             .unwrap()
             .is_none()

@@ -59,6 +59,12 @@ async fn sign_in(b: &mut Browser, host: &str, next: &str) -> Page {
         .await
 }
 
+async fn given_name(app: &TestApp) -> String {
+    let id = app.store.identity();
+    let p = id.person_by_fiscal_code("RSSMRA80A01G702C").await.unwrap();
+    p.unwrap().given_name
+}
+
 async fn sessions(app: &TestApp) -> i64 {
     app.store.identity().session_count().await.unwrap()
 }
@@ -364,4 +370,43 @@ async fn a_commune_can_add_its_own_provider_with_the_secret_encrypted_at_rest() 
         ))
         .await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
+    // Pisa's provider cannot be used for a sign-in at Calci…
+    let stolen = c
+        .get(&c.url(
+            "login.localhost",
+            "/oidc/login?provider=commune-50026-toscana",
+        ))
+        .await;
+    assert_eq!(stolen.status, StatusCode::FORBIDDEN, "{:?}", c.trail);
+    assert_eq!(sessions(&app).await, 2, "only the Pisa sign-in's sessions");
+    // …and a sign-in through it is not handed to Calci: Calci asks for a sign-in.
+    let calci = b.get(&b.url("calci.localhost", "/area-personale")).await;
+    assert!(calci.url.contains("login.localhost"), "{:?}", b.trail);
+    assert!(calci.body.contains("/oidc/login?provider=test-op"));
+    assert!(!calci.body.contains("Regione Toscana"));
+    // Nor may it rewrite the person's federation-wide profile.
+    let mut impostor = account("RSSMRA80A01G702C", SPID_L2);
+    impostor["given_name"] = json!("Impostore");
+    op.admin("account", impostor).await;
+    let mut e = Browser::new(app.addr);
+    e.get(&e.url("pisa.localhost", "/accedi")).await;
+    let p = e
+        .get(&e.url(
+            "login.localhost",
+            "/oidc/login?provider=commune-50026-toscana",
+        ))
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(
+        given_name(&app).await,
+        "Mario",
+        "a commune's provider does not rewrite people"
+    );
+    // The federation's provider does refresh the profile.
+    let mut f = Browser::new(app.addr);
+    assert_eq!(
+        sign_in(&mut f, "calci.localhost", "/").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(given_name(&app).await, "Impostore");
 }

@@ -72,12 +72,14 @@ CREATE TABLE handoff_codes (
     sso_hash TEXT NOT NULL,
     target_host TEXT NOT NULL,
     next_path TEXT NOT NULL,
+    state_hash TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
 CREATE TABLE login_flows (
     flow_hash TEXT NOT NULL PRIMARY KEY,
     target_host TEXT,
     next_path TEXT NOT NULL,
+    state_hash TEXT,
     level TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL

@@ -18,6 +18,9 @@ use sportello_server::auth::session::{Kind, Lifetimes, NewSession, Sessions};
 use sportello_store::Store;
 use sportello_store::identity::VerifiedIdentity;
 
+/// The hand-off state a commune's `/accedi` would have set in the browser.
+const STATE: &str = "bench-state-0123456789abcdef";
+
 fn pct(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[((v.len() as f64 - 1.0) * p).round() as usize]
@@ -105,7 +108,7 @@ async fn main() {
                 let t = Instant::now();
                 let r = http
                     .get(format!(
-                        "http://127.0.0.1:{port}/autorizza?host=calci.localhost&next=/"
+                        "http://127.0.0.1:{port}/autorizza?host=calci.localhost&next=/&state={STATE}"
                     ))
                     .header("host", format!("login.localhost:{port}"))
                     .header("cookie", format!("sportello_sso={sso}"))
@@ -118,6 +121,7 @@ async fn main() {
                 let r = http
                     .get(format!("http://127.0.0.1:{port}{path}"))
                     .header("host", format!("calci.localhost:{port}"))
+                    .header("cookie", format!("sportello_handoff={STATE}"))
                     .send()
                     .await
                     .unwrap();

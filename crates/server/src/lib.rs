@@ -41,8 +41,10 @@ pub struct AppState {
     pub scheme: String,
     /// The shared sign-in host.
     pub login_host: Host,
+    /// `scheme://login-host[:public port]`: for links in mails (never from the request).
+    pub login_base: String,
     pub sessions: Arc<auth::session::Sessions>,
-    pub mailer: auth::mail::Mailer,
+    pub mailer: Arc<auth::mail::Mailer>,
     pub secrets: auth::secretbox::SecretBox,
     pub password_limiter: auth::ratelimit::RateLimiter,
     pub settings: Settings,
@@ -86,15 +88,16 @@ pub async fn start(
         store.clone(),
         Duration::from_millis(settings.registry_refresh_ms.max(50)),
     );
-    let mailer = auth::mail::Mailer::new(
+    let mailer = Arc::new(auth::mail::Mailer::new(
         Some(settings.smtp_url.expose()),
         &settings.mail_outbox,
         &settings.mail_from,
-    )?;
+    )?);
     let secrets = auth::secretbox::SecretBox::from_base64(settings.secret_key()?)?;
     spawn_purger(store.clone());
     let addr_port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let saml = load_saml(settings, &login_host, addr_port).await?;
+    let login_base = public_base(settings, login_host.as_str(), addr_port);
     let state = web::Data::new(AppState {
         store,
         tenancy,
@@ -105,6 +108,7 @@ pub async fn start(
         federation_name: settings.federation_name.clone(),
         scheme: settings.public_scheme.clone(),
         login_host,
+        login_base,
         sessions,
         mailer,
         secrets,
@@ -175,10 +179,7 @@ async fn load_saml(
         0 => listening_port,
         p => p,
     };
-    let base = match port {
-        80 | 443 => format!("{}://{}", settings.public_scheme, login_host.as_str()),
-        p => format!("{}://{}:{p}", settings.public_scheme, login_host.as_str()),
-    };
+    let base = public_base(settings, login_host.as_str(), listening_port);
     let entity_id = format!("{base}/saml/metadata");
     let (key_pem, cert_pem) = if settings.saml_sp_key.is_empty() {
         tracing::warn!("no saml_sp_key configured: using a key pair generated for this run");
@@ -216,4 +217,17 @@ async fn load_saml(
     Ok(Some(Arc::new(
         idp::saml::Saml::load(&settings.saml_idps, sp).await?,
     )))
+}
+
+/// `scheme://host[:port]` as the public reaches it: the configured public port, else the
+/// listening one; 80 and 443 are left out.
+fn public_base(settings: &Settings, host: &str, listening_port: u16) -> String {
+    let port = match settings.public_port {
+        0 => listening_port,
+        p => p,
+    };
+    match port {
+        80 | 443 => format!("{}://{host}", settings.public_scheme),
+        p => format!("{}://{host}:{p}", settings.public_scheme),
+    }
 }

@@ -152,6 +152,24 @@ impl Tenancy {
     }
 
     /// The host a request is for: `X-Forwarded-Host` from a trusted proxy, else `Host`.
+    /// The client's address: the peer, or — when the peer is a trusted proxy — the right-most
+    /// address of `X-Forwarded-For` that is not itself a trusted proxy.
+    pub fn client_ip(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
+        let peer = peer?;
+        if !self.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        let chain = forwarded_for.unwrap_or("");
+        for hop in chain.rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) if self.trusted_proxies.contains(&ip) => continue,
+                Ok(ip) => return Some(ip),
+                Err(_) => break,
+            }
+        }
+        Some(peer)
+    }
+
     pub fn request_host<'a>(
         &self,
         peer: Option<IpAddr>,

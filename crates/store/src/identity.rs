@@ -99,6 +99,9 @@ pub struct LoginFlow {
     pub flow_hash: String,
     pub target_host: Option<String>,
     pub next_path: String,
+    /// The hash of the commune's hand-off state (its cookie): the code issued at the end of this
+    /// sign-in is redeemed only by the browser that asked for it.
+    pub state_hash: Option<String>,
     pub level: String,
     pub expires_at: i64,
 }
@@ -237,6 +240,33 @@ impl<'a> IdentityDb<'a> {
             .await?
             .ok_or_else(|| StoreError::Corrupt("upsert returned no row".into()))?;
         person_of(&row)
+    }
+
+    /// The person with this fiscal code, created on first sight but never updated: for identity
+    /// providers trusted by one commune only, which must not rewrite a federation-wide profile.
+    pub async fn person_from_local_idp(&self, who: &VerifiedIdentity, now: i64) -> Result<Person> {
+        self.exec(
+            "INSERT INTO people (id, fiscal_code, given_name, family_name, date_of_birth, \
+             place_of_birth, idp_email, idp_mobile, email_consent, sms_consent, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, FALSE, $9, $10) \
+             ON CONFLICT (fiscal_code) DO NOTHING",
+            vec![
+                uuid::Uuid::new_v4().to_string().into(),
+                who.fiscal_code.clone().into(),
+                who.given_name.clone().into(),
+                who.family_name.clone().into(),
+                opt(&who.date_of_birth),
+                opt(&who.place_of_birth),
+                opt(&who.email),
+                opt(&who.mobile),
+                now.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        self.person_by_fiscal_code(&who.fiscal_code)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("person vanished".into()))
     }
 
     pub async fn person(&self, id: &str) -> Result<Option<Person>> {
@@ -384,7 +414,8 @@ impl<'a> IdentityDb<'a> {
     }
 
     /// Counts a failed password; from the `lock_after`-th in a row the account is locked until
-    /// `now + lock_micros`. Returns the new count.
+    /// `now + lock_micros`. Once a lock has run out the count starts again, so a wrong guess
+    /// now and then cannot keep an account locked. Returns the new count.
     pub async fn record_password_failure(
         &self,
         person_id: &str,
@@ -394,13 +425,17 @@ impl<'a> IdentityDb<'a> {
     ) -> Result<i32> {
         let row = self
             .one(
-                "UPDATE local_accounts SET failed_attempts = failed_attempts + 1, \
-                 locked_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END \
+                "UPDATE local_accounts SET \
+                 failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $4 \
+                   THEN 1 ELSE failed_attempts + 1 END, \
+                 locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $4 THEN NULL \
+                   WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END \
                  WHERE person_id = $3 RETURNING failed_attempts",
                 vec![
                     lock_after.into(),
                     (now + lock_micros).into(),
                     person_id.into(),
+                    now.into(),
                 ],
             )
             .await?;
@@ -460,6 +495,23 @@ impl<'a> IdentityDb<'a> {
         )
         .await?;
         Ok(())
+    }
+
+    /// The person a token is for, without using it up (to check a form before spending it).
+    pub async fn account_token(
+        &self,
+        token_hash: &str,
+        purpose: &str,
+        now: i64,
+    ) -> Result<Option<String>> {
+        self.one(
+            "SELECT person_id FROM account_tokens WHERE token_hash = $1 AND purpose = $2 \
+             AND expires_at > $3",
+            vec![token_hash.into(), purpose.into(), now.into()],
+        )
+        .await?
+        .map(|r| get(&r, "person_id"))
+        .transpose()
     }
 
     /// Uses up a token: the person it was for, if it exists, has this purpose and is not expired.
@@ -621,16 +673,18 @@ impl<'a> IdentityDb<'a> {
         sso_hash: &str,
         target_host: &str,
         next_path: &str,
+        state_hash: &str,
         expires_at: i64,
     ) -> Result<()> {
         self.exec(
-            "INSERT INTO handoff_codes (code_hash, sso_hash, target_host, next_path, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO handoff_codes (code_hash, sso_hash, target_host, next_path, state_hash, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
             vec![
                 code_hash.into(),
                 sso_hash.into(),
                 target_host.into(),
                 next_path.into(),
+                state_hash.into(),
                 expires_at.into(),
             ],
         )
@@ -640,23 +694,28 @@ impl<'a> IdentityDb<'a> {
 
     /// Uses up a hand-off code: `(sso session hash, next path)` if it was issued for this host and
     /// has not expired. A code is deleted by its first use, whatever the outcome.
+    /// Uses up a hand-off code: `(sso session hash, next path)` if it was issued for this host,
+    /// for this browser's state (`state_hash`, from its cookie) and has not expired. A code is
+    /// deleted by its first use, whatever the outcome.
     pub async fn take_handoff(
         &self,
         code_hash: &str,
         target_host: &str,
+        state_hash: &str,
         now: i64,
     ) -> Result<Option<(String, String)>> {
         let row = self
             .one(
                 "DELETE FROM handoff_codes WHERE code_hash = $1 RETURNING sso_hash, target_host, \
-                 next_path, expires_at",
+                 next_path, state_hash, expires_at",
                 vec![code_hash.into()],
             )
             .await?;
         let Some(row) = row else { return Ok(None) };
         let host: String = get(&row, "target_host")?;
+        let state: String = get(&row, "state_hash")?;
         let exp: i64 = get(&row, "expires_at")?;
-        if host != target_host || exp <= now {
+        if host != target_host || state != state_hash || exp <= now {
             return Ok(None);
         }
         Ok(Some((get(&row, "sso_hash")?, get(&row, "next_path")?)))
@@ -666,12 +725,13 @@ impl<'a> IdentityDb<'a> {
 
     pub async fn create_flow(&self, f: &LoginFlow, now: i64) -> Result<()> {
         self.exec(
-            "INSERT INTO login_flows (flow_hash, target_host, next_path, level, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO login_flows (flow_hash, target_host, next_path, state_hash, level, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             vec![
                 f.flow_hash.clone().into(),
                 opt(&f.target_host),
                 f.next_path.clone().into(),
+                opt(&f.state_hash),
                 f.level.clone().into(),
                 now.into(),
                 f.expires_at.into(),
@@ -683,7 +743,7 @@ impl<'a> IdentityDb<'a> {
 
     pub async fn flow(&self, flow_hash: &str, now: i64) -> Result<Option<LoginFlow>> {
         self.one(
-            "SELECT flow_hash, target_host, next_path, level, expires_at FROM login_flows \
+            "SELECT flow_hash, target_host, next_path, state_hash, level, expires_at FROM login_flows \
              WHERE flow_hash = $1 AND expires_at > $2",
             vec![flow_hash.into(), now.into()],
         )
@@ -693,6 +753,7 @@ impl<'a> IdentityDb<'a> {
                 flow_hash: get(&r, "flow_hash")?,
                 target_host: get(&r, "target_host")?,
                 next_path: get(&r, "next_path")?,
+                state_hash: get(&r, "state_hash")?,
                 level: get(&r, "level")?,
                 expires_at: get(&r, "expires_at")?,
             })

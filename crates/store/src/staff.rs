@@ -229,10 +229,18 @@ impl TenantDb<'_> {
         lock_micros: i64,
     ) -> Result<()> {
         self.exec(
-            "UPDATE staff_accounts SET failed_attempts = failed_attempts + 1, \
-             locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+            "UPDATE staff_accounts SET \
+             failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $5 \
+               THEN 1 ELSE failed_attempts + 1 END, \
+             locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $5 THEN NULL \
+               WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
              WHERE tenant_id = $1 AND id = $4",
-            vec![lock_after.into(), (now + lock_micros).into(), id.into()],
+            vec![
+                lock_after.into(),
+                (now + lock_micros).into(),
+                id.into(),
+                now.into(),
+            ],
         )
         .await?;
         Ok(())

@@ -63,6 +63,7 @@ pub async fn start_flow(
     target_host: Option<String>,
     next: String,
     level: AssuranceLevel,
+    state_hash: Option<String>,
 ) -> AppResult<String> {
     let token = tokens::new_token();
     let now = now_micros();
@@ -74,6 +75,7 @@ pub async fn start_flow(
                 flow_hash: tokens::hash(&token),
                 target_host,
                 next_path: next,
+                state_hash,
                 level: level.key().into(),
                 expires_at: now + FLOW_SECONDS * MICROS,
             },
@@ -103,6 +105,7 @@ pub async fn open_sso(
     idp: &str,
     previous: Option<&Current>,
     client: &Client,
+    scope: Option<TenantId>,
 ) -> AppResult<String> {
     if let Some(prev) = previous {
         state
@@ -117,7 +120,8 @@ pub async fn open_sso(
             NewSession {
                 kind: Kind::Sso,
                 sso_hash: None,
-                commune: None,
+                // A sign-in through a commune's own provider counts for that commune only.
+                commune: scope,
                 person_id: Some(person_id),
                 staff_id: None,
                 level,
@@ -160,17 +164,32 @@ pub fn birthplace(cf: &sportello_domain::FiscalCode) -> (String, bool) {
 
 /// The person an identity provider vouched for, created or refreshed. The fiscal code was
 /// parsed (check character, omocodia folded) by the caller; its birthplace is looked up here.
-pub async fn person_from_idp(state: &AppState, who: &VerifiedIdentity) -> AppResult<String> {
+///
+/// `federation_wide`: the provider is one the whole federation trusts, so it may refresh the
+/// person's profile; a commune's own provider only creates people it has not seen.
+pub async fn person_from_idp(
+    state: &AppState,
+    who: &VerifiedIdentity,
+    federation_wide: bool,
+) -> AppResult<String> {
     let cf = sportello_domain::FiscalCode::parse(&who.fiscal_code)
         .map_err(|e| AppError::SignInRefused(format!("fiscal code: {e}")))?;
     let (place, known) = birthplace(&cf);
     let mut who = who.clone();
     who.place_of_birth = Some(place.clone());
-    let person = state
-        .store
-        .identity()
-        .person_from_idp(&who, now_micros())
-        .await?;
+    let person = if federation_wide {
+        state
+            .store
+            .identity()
+            .person_from_idp(&who, now_micros())
+            .await?
+    } else {
+        state
+            .store
+            .identity()
+            .person_from_local_idp(&who, now_micros())
+            .await?
+    };
     if !known {
         tracing::warn!(birthplace = %place, "fiscal code's birthplace is not in the ISTAT list");
         audit(
@@ -194,6 +213,7 @@ pub async fn issue_handoff(
     sso_hash: &str,
     target_host: &str,
     next: &str,
+    state_hash: &str,
 ) -> AppResult<String> {
     let code = tokens::new_token();
     state
@@ -204,13 +224,16 @@ pub async fn issue_handoff(
             sso_hash,
             target_host,
             next,
+            state_hash,
             now_micros() + HANDOFF_SECONDS * MICROS,
         )
         .await?;
     Ok(code)
 }
 
-/// Uses a hand-off code on a commune host: a new citizen session (token) and where to go.
+/// Uses a hand-off code on a commune host: a new citizen session (token) and where to go. The
+/// code must come back to the browser that asked for it (`browser_state`: its hand-off cookie),
+/// so nobody can push their own sign-in into someone else's browser.
 pub async fn redeem_handoff(
     state: &AppState,
     code: &str,
@@ -218,16 +241,22 @@ pub async fn redeem_handoff(
     commune: TenantId,
     previous: Option<&Current>,
     client: &Client,
+    browser_state: Option<&str>,
 ) -> AppResult<(String, String)> {
     let refused = || AppError::Refused("handoff_expired");
     if code.is_empty() || code.len() > 100 {
         return Err(refused());
     }
+    let state_hash = tokens::hash(
+        browser_state
+            .filter(|s| !s.is_empty())
+            .ok_or_else(refused)?,
+    );
     let now = now_micros();
     let Some((sso_hash, next)) = state
         .store
         .identity()
-        .take_handoff(&tokens::hash(code), host, now)
+        .take_handoff(&tokens::hash(code), host, &state_hash, now)
         .await?
     else {
         return Err(refused());
@@ -312,11 +341,17 @@ pub async fn check_password(
         ip: client.ip.clone(),
         ..Default::default()
     };
+    let right = password::verify(password.to_owned(), account.password_hash.clone()).await;
     if account.locked_until.is_some_and(|t| t > now) {
         audit(state, password_event("sign_in_locked")).await;
-        return Err(AppError::Refused("account_locked"));
+        // Only someone who knows the password learns that the account exists and is locked.
+        return Err(if right {
+            AppError::Refused("account_locked")
+        } else {
+            wrong()
+        });
     }
-    if !password::verify(password.to_owned(), account.password_hash.clone()).await {
+    if !right {
         state
             .store
             .identity()
@@ -460,46 +495,57 @@ pub async fn request_reset(
             now_micros() + 3600 * MICROS,
         )
         .await?;
-    send(
-        state,
-        super::mail::Mail {
-            to: email.as_str().into(),
-            subject: format!("{}: reimposta la password", state.federation_name),
-            body: format!(
-                "Per scegliere una nuova password apri questo collegamento entro un'ora:\n\n{}\n\n\
+    let mail = super::mail::Mail {
+        to: email.as_str().into(),
+        subject: format!("{}: reimposta la password", state.federation_name),
+        body: format!(
+            "Per scegliere una nuova password apri questo collegamento entro un'ora:\n\n{}\n\n\
                  Se non l'hai chiesto tu, ignora questo messaggio: la password resta quella di \
                  prima.\n\n--\nTo choose a new password open the link above within one hour.\n",
-                reset_url(&token)
-            ),
-        },
-    )
-    .await
+            reset_url(&token)
+        ),
+    };
+    // Sent in the background: an address with an account answers as fast as one without.
+    let mailer = state.mailer.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mailer.send(mail).await {
+            tracing::error!(error = %e, "sending the reset mail failed");
+        }
+    });
+    Ok(())
 }
 
 /// Sets a new password from a reset link; ends every session of that person. Also confirms the
 /// e-mail address (the link proved it).
 pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -> AppResult<()> {
     let now = now_micros();
+    let expired = || AppError::Refused("reset_link_expired");
+    let token_hash = tokens::hash(token);
+    // Check the new password before spending the link (a refused password keeps the link, which
+    // still expires when it was going to).
     let person = state
         .store
         .identity()
-        .take_account_token(&tokens::hash(token), "reset", now)
+        .account_token(&token_hash, "reset", now)
         .await?
-        .ok_or(AppError::Refused("reset_link_expired"))?;
+        .ok_or_else(expired)?;
     let account = state
         .store
         .identity()
         .local_account_of(&person)
         .await?
         .ok_or(AppError::NotFound)?;
-    if let Err(e) = check_new_password(new_password, &account.email) {
-        // Give the token back: the person can correct the password and submit again.
-        state
-            .store
-            .identity()
-            .create_account_token(&tokens::hash(token), &person, "reset", now + 3600 * MICROS)
-            .await?;
-        return Err(AppError::BadRequest(e.to_string()));
+    check_new_password(new_password, &account.email)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if state
+        .store
+        .identity()
+        .take_account_token(&token_hash, "reset", now)
+        .await?
+        .as_deref()
+        != Some(person.as_str())
+    {
+        return Err(expired());
     }
     let hash = password::hash(new_password.to_owned())
         .await

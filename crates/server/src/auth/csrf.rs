@@ -41,11 +41,23 @@ pub fn check(req: &HttpRequest, secure: bool, submitted: &str) -> Result<(), App
     let refused = || AppError::Refused("form_expired");
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
+        // The host the browser used (behind a trusted proxy: its X-Forwarded-Host).
+        let header_str = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|h: &header::HeaderValue| h.to_str().ok())
+        };
+        let host = match req.app_data::<actix_web::web::Data<crate::AppState>>() {
+            Some(state) => state
+                .tenancy
+                .request_host(
+                    req.peer_addr().map(|a| a.ip()),
+                    header_str(header::HOST.as_str()),
+                    header_str("x-forwarded-host"),
+                )
+                .unwrap_or(""),
+            None => header_str(header::HOST.as_str()).unwrap_or(""),
+        };
         let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
         if origin == "null" || !origin_host.eq_ignore_ascii_case(host) {
             return Err(refused());

@@ -25,13 +25,27 @@ pub fn verify_blocking(password: &str, phc: &str) -> bool {
     argon().is_ok_and(|a| a.verify_password(password.as_bytes(), phc).is_ok())
 }
 
+/// At most this many hashes at once (each takes 19 MiB and a core for ~20 ms): a flood of
+/// sign-ins or registrations queues instead of exhausting memory.
+fn permits() -> &'static tokio::sync::Semaphore {
+    static SEM: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SEM.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 pub async fn hash(password: String) -> Result<String, String> {
+    let _permit = permits().acquire().await.map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
         .map_err(|e| e.to_string())?
 }
 
 pub async fn verify(password: String, phc: String) -> bool {
+    let Ok(_permit) = permits().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || verify_blocking(&password, &phc))
         .await
         .unwrap_or(false)

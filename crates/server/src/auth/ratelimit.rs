@@ -23,6 +23,15 @@ impl RateLimiter {
     /// Counts an attempt; `false` if this address is over its limit for the current minute.
     pub fn allow(&self, ip: Option<IpAddr>) -> bool {
         let Some(ip) = ip else { return true };
+        // An IPv6 client usually holds a whole /64: count it as one.
+        let ip = match ip {
+            IpAddr::V6(v6) => {
+                let mut o = v6.octets();
+                o[8..].fill(0);
+                IpAddr::V6(std::net::Ipv6Addr::from(o))
+            }
+            v4 => v4,
+        };
         let Ok(mut w) = self.windows.lock() else {
             return true;
         };

@@ -224,7 +224,9 @@ impl Sessions {
                 None => return Ok(None),
             },
         };
-        if current.kind != kind || current.commune != commune {
+        // Commune sessions belong to their commune; an SSO session may carry the commune it is
+        // limited to (signed in through that commune's own provider): callers check that scope.
+        if current.kind != kind || (kind != Kind::Sso && current.commune != commune) {
             return Ok(None);
         }
         let idle = if kind == Kind::Staff {

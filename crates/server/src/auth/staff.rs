@@ -202,19 +202,24 @@ pub async fn sign_in_password(
         password::verify(password_text.to_owned(), password::dummy_hash().to_owned()).await;
         return Err(wrong());
     };
+    let ok = password::verify(
+        password_text.to_owned(),
+        acc.password_hash.clone().unwrap_or_default(),
+    )
+    .await;
     if acc.locked_until.is_some_and(|t| t > now) {
         audit(
             state,
             staff_event("staff_sign_in_locked", commune, &acc.id, client),
         )
         .await;
-        return Err(AppError::Refused("staff_locked"));
+        // Only someone who knows the password learns that the account is locked.
+        return Err(if ok {
+            AppError::Refused("staff_locked")
+        } else {
+            wrong()
+        });
     }
-    let ok = password::verify(
-        password_text.to_owned(),
-        acc.password_hash.clone().unwrap_or_default(),
-    )
-    .await;
     if !ok {
         let tx = state.store.tenant(commune).await?;
         tx.db()

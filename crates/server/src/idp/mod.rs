@@ -19,6 +19,11 @@ pub fn commune_provider_id(tenant: TenantId, id: &str) -> String {
     format!("commune-{}-{id}", tenant.0)
 }
 
+/// The commune a provider belongs to, for a commune's own provider (`None`: the federation's).
+pub fn provider_commune(id: &str) -> Option<TenantId> {
+    parse_commune_provider_id(id).map(|(t, _)| t)
+}
+
 fn parse_commune_provider_id(id: &str) -> Option<(TenantId, &str)> {
     let rest = id.strip_prefix("commune-")?;
     let (t, local) = rest.split_once('-')?;

@@ -30,12 +30,30 @@ pub struct SignInQuery {
     livello: Option<String>,
 }
 
-/// The URL that signs the visitor in on this commune (through the sign-in host).
+/// The hand-off cookie: a random state this browser sends to the sign-in host and must show
+/// again with the code that comes back (login CSRF: no one can push their own sign-in into
+/// another browser).
+fn handoff_cookie_name(ctx: &Ctx) -> &'static str {
+    if ctx.state.sessions.secure_cookies {
+        "__Host-sportello_handoff"
+    } else {
+        "sportello_handoff"
+    }
+}
+
+/// The URL that signs the visitor in on this commune (through the sign-in host); sets the
+/// browser's hand-off state.
 fn sign_in_url(ctx: &Ctx, next: &str, level: AssuranceLevel) -> AppResult<String> {
     let host = &ctx.commune()?.record.primary_host;
+    let state = crate::auth::tokens::new_token();
+    ctx.set_cookie(
+        ctx.state
+            .sessions
+            .cookie(handoff_cookie_name(ctx), state.clone()),
+    );
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     Ok(ctx.login_url(&format!(
-        "/autorizza?host={}&next={}&level={}",
+        "/autorizza?host={}&next={}&level={}&state={state}",
         enc(host),
         enc(next),
         level.key()
@@ -66,7 +84,10 @@ pub struct CodeQuery {
     code: String,
 }
 
-async fn handoff_return(ctx: Ctx, q: web::Query<CodeQuery>) -> HttpResponse {
+async fn handoff_return(ctx: Ctx, req: HttpRequest, q: web::Query<CodeQuery>) -> HttpResponse {
+    let browser_state = req
+        .cookie(handoff_cookie_name(&ctx))
+        .map(|c| c.value().to_owned());
     let r = async {
         let c = ctx.commune()?;
         let (token, next) = citizen::redeem_handoff(
@@ -76,8 +97,10 @@ async fn handoff_return(ctx: Ctx, q: web::Query<CodeQuery>) -> HttpResponse {
             c.id(),
             ctx.citizen().map(|u| u.as_ref()),
             &client(&ctx),
+            browser_state.as_deref(),
         )
         .await?;
+        ctx.set_cookie(ctx.state.sessions.removal(handoff_cookie_name(&ctx)));
         ctx.set_cookie(
             ctx.state
                 .sessions

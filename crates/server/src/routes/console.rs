@@ -125,6 +125,9 @@ async fn code(ctx: Ctx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResp
     let r: AppResult<String> = async {
         let c = ctx.commune()?.id();
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
+        if !ctx.state.password_limiter.allow(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
         let pending = staff_session(&ctx)
             .filter(|u| !u.mfa)
             .ok_or(AppError::Refused("sign_in_password_first"))?;

@@ -72,6 +72,8 @@ pub struct Ctx {
     pub user_agent: Option<String>,
     /// The CSRF token from the cookie, or one made for this response (then the cookie is set).
     csrf: std::cell::RefCell<(Option<String>, bool)>,
+    /// A form was rendered: the response must not be stored by caches (it carries a token).
+    csrf_used: std::cell::Cell<bool>,
     /// Cookies this response sets (sessions, flows).
     cookies: std::cell::RefCell<Vec<Cookie<'static>>>,
 }
@@ -135,13 +137,19 @@ impl FromRequest for Ctx {
         ready(Ok(Ctx {
             page_key,
             user,
-            ip: req.peer_addr().map(|a| a.ip()),
+            ip: state.tenancy.client_ip(
+                req.peer_addr().map(|a| a.ip()),
+                req.headers()
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok()),
+            ),
             user_agent: req
                 .headers()
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
             csrf: std::cell::RefCell::new((csrf, false)),
+            csrf_used: std::cell::Cell::new(false),
             cookies: std::cell::RefCell::new(Vec::new()),
             lang,
             remember_lang: req.query_string().contains("lang="),
@@ -180,6 +188,7 @@ impl Ctx {
 
     /// The CSRF token for this page's forms (sets the cookie if the browser had none).
     pub fn csrf_token(&self) -> String {
+        self.csrf_used.set(true);
         let mut c = self.csrf.borrow_mut();
         if let Some(t) = &c.0 {
             return t.clone();
@@ -385,7 +394,7 @@ impl Ctx {
         {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
-        if self.user.is_some() || !self.cookies.borrow().is_empty() {
+        if self.user.is_some() || !self.cookies.borrow().is_empty() || self.csrf_used.get() {
             res.headers_mut().insert(
                 header::CACHE_CONTROL,
                 header::HeaderValue::from_static("no-store"),

@@ -33,7 +33,7 @@ fn redirect_uri(ctx: &Ctx) -> String {
 pub(super) async fn flow_token(
     ctx: &Ctx,
     req: &HttpRequest,
-) -> AppResult<(String, AssuranceLevel)> {
+) -> AppResult<(String, AssuranceLevel, Option<sportello_domain::TenantId>)> {
     let existing = req
         .cookie(flow_cookie_name(ctx))
         .map(|c| c.value().to_owned());
@@ -41,18 +41,24 @@ pub(super) async fn flow_token(
         && let Some(t) = existing
     {
         let level = AssuranceLevel::parse(&f.level).unwrap_or(AssuranceLevel::Low);
-        return Ok((t, level));
+        return Ok((t, level, super::signin::flow_commune(ctx, &f)));
     }
-    let t = citizen::start_flow(&ctx.state, None, "/".into(), AssuranceLevel::Low).await?;
+    let t = citizen::start_flow(&ctx.state, None, "/".into(), AssuranceLevel::Low, None).await?;
     ctx.set_cookie(ctx.state.sessions.cookie(flow_cookie_name(ctx), t.clone()));
-    Ok((t, AssuranceLevel::Low))
+    Ok((t, AssuranceLevel::Low, None))
 }
 
 async fn login(ctx: Ctx, req: HttpRequest, q: web::Query<LoginQuery>) -> HttpResponse {
     let r = async {
         ctx.on_login_host()?;
         let p = crate::idp::oidc_provider(&ctx.state, &q.provider).await?;
-        let (flow, level) = flow_token(&ctx, &req).await?;
+        let (flow, level, commune) = flow_token(&ctx, &req).await?;
+        // A commune's own provider signs people in for that commune only.
+        if let Some(scope) = crate::idp::provider_commune(&p.config.id)
+            && commune != Some(scope)
+        {
+            return Err(AppError::Refused("idp_not_for_this_commune"));
+        }
         let started = ctx
             .state
             .oidc
@@ -169,6 +175,23 @@ async fn callback_inner(ctx: &Ctx, req: &HttpRequest, q: &CallbackQuery) -> AppR
         )
         .await
         .map_err(AppError::SignInRefused)?;
-    let person = citizen::person_from_idp(&ctx.state, &who).await?;
-    complete(ctx, flow, &person, level, &format!("oidc:{}", p.config.id)).await
+    let scope = crate::idp::provider_commune(&p.config.id);
+    if let Some(scope) = scope
+        && flow
+            .as_ref()
+            .and_then(|f| super::signin::flow_commune(ctx, f))
+            != Some(scope)
+    {
+        return Err(AppError::Refused("idp_not_for_this_commune"));
+    }
+    let person = citizen::person_from_idp(&ctx.state, &who, scope.is_none()).await?;
+    complete(
+        ctx,
+        flow,
+        &person,
+        level,
+        &format!("oidc:{}", p.config.id),
+        scope,
+    )
+    .await
 }

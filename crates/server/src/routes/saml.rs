@@ -62,7 +62,7 @@ async fn login(ctx: Ctx, req: HttpRequest, q: web::Query<LoginQuery>) -> HttpRes
     let r: AppResult<HttpResponse> = async {
         let s = saml(&ctx)?;
         let idp = s.idp(&q.idp).ok_or(AppError::NotFound)?;
-        let (flow, level) = super::oidc::flow_token(&ctx, &req).await?;
+        let (flow, level, _) = super::oidc::flow_token(&ctx, &req).await?;
         let relay = tokens::new_token();
         let post = q.binding.as_deref() == Some("post");
         let (id, issued, out) = if post {
@@ -268,8 +268,9 @@ async fn complete_sign_in(ctx: Ctx, req: HttpRequest, q: web::Query<TicketQuery>
         }
         let parked: Parked =
             serde_json::from_str(&json).map_err(|e| AppError::Upstream(e.to_string()))?;
-        let person = citizen::person_from_idp(&ctx.state, &parked.who).await?;
-        complete(&ctx, flow, &person, parked.level, &parked.idp).await
+        // SAML identity providers are the federation's: federation-wide sign-in.
+        let person = citizen::person_from_idp(&ctx.state, &parked.who, true).await?;
+        complete(&ctx, flow, &person, parked.level, &parked.idp, None).await
     }
     .await;
     match r {

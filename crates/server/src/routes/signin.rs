@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use sportello_domain::{AssuranceLevel, Host};
+use sportello_domain::{AssuranceLevel, Host, TenantId};
 use sportello_store::identity::LoginFlow;
 
 use super::Ctx;
@@ -46,6 +46,9 @@ pub struct AuthorizeQuery {
     host: String,
     next: Option<String>,
     level: Option<String>,
+    /// The commune's hand-off state (also in a cookie on the commune's host): the code comes back
+    /// only to that browser.
+    state: String,
 }
 
 /// `/autorizza?host=<commune host>&next=<path>&level=<level>`: hands an existing sign-in over to
@@ -60,7 +63,11 @@ async fn authorize(ctx: Ctx, q: web::Query<AuthorizeQuery>) -> HttpResponse {
 
 async fn authorize_inner(ctx: &Ctx, q: &AuthorizeQuery) -> AppResult<String> {
     ctx.on_login_host()?;
-    let host = commune_host(ctx, &q.host)?;
+    let (host, tenant) = commune_host(ctx, &q.host)?;
+    if q.state.len() < 20 || q.state.len() > 100 {
+        return Err(AppError::BadRequest("state: missing or malformed".into()));
+    }
+    let state_hash = crate::auth::tokens::hash(&q.state);
     let level = match q.level.as_deref() {
         None | Some("") => AssuranceLevel::Low,
         Some(l) => AssuranceLevel::parse(l).map_err(|e| AppError::BadRequest(e.to_string()))?,
@@ -69,17 +76,31 @@ async fn authorize_inner(ctx: &Ctx, q: &AuthorizeQuery) -> AppResult<String> {
     let next = citizen::safe_next(q.next.as_deref());
     if let Some(sso) = ctx.user.as_ref().filter(|u| u.kind == Kind::Sso)
         && sso.level >= level
+        && serves(sso, tenant)
     {
-        let code = citizen::issue_handoff(&ctx.state, &sso.token_hash, &host, &next).await?;
+        let code =
+            citizen::issue_handoff(&ctx.state, &sso.token_hash, &host, &next, &state_hash).await?;
         return Ok(handoff_url(ctx, &host, &code));
     }
-    let token = citizen::start_flow(&ctx.state, Some(host), next, level).await?;
+    let token = citizen::start_flow(&ctx.state, Some(host), next, level, Some(state_hash)).await?;
     ctx.set_cookie(ctx.state.sessions.cookie(flow_cookie_name(ctx), token));
     Ok("/".into())
 }
 
+/// Whether a single sign-on session may be handed to this commune: any commune, unless it came
+/// from a commune's own identity provider (then that commune only).
+pub(crate) fn serves(sso: &crate::auth::session::Current, commune: TenantId) -> bool {
+    sso.commune.is_none_or(|c| c == commune)
+}
+
+/// The commune a flow is for, from the registry.
+pub(crate) fn flow_commune(ctx: &Ctx, flow: &LoginFlow) -> Option<TenantId> {
+    let host = flow.target_host.as_deref()?;
+    commune_host(ctx, host).ok().map(|(_, t)| t)
+}
+
 /// A commune's primary host from the registry: the only places a hand-off may go.
-fn commune_host(ctx: &Ctx, raw: &str) -> AppResult<String> {
+fn commune_host(ctx: &Ctx, raw: &str) -> AppResult<(String, TenantId)> {
     let bad = || AppError::BadRequest("host: not a commune of this federation".into());
     let h = Host::parse(raw).map_err(|_| bad())?;
     match ctx
@@ -88,7 +109,7 @@ fn commune_host(ctx: &Ctx, raw: &str) -> AppResult<String> {
         .snapshot()
         .resolve(&h, &ctx.state.tenancy.apex)
     {
-        Resolution::Commune(c) => Ok(c.record.primary_host.clone()),
+        Resolution::Commune(c) => Ok((c.record.primary_host.clone(), c.id())),
         _ => Err(bad()),
     }
 }
@@ -105,6 +126,7 @@ pub(crate) async fn complete(
     person_id: &str,
     level: AssuranceLevel,
     idp: &str,
+    scope: Option<TenantId>,
 ) -> AppResult<String> {
     let previous = ctx.user.as_ref().filter(|u| u.kind == Kind::Sso);
     let token = citizen::open_sso(
@@ -114,6 +136,7 @@ pub(crate) async fn complete(
         idp,
         previous.map(|p| p.as_ref()),
         &client(ctx),
+        scope,
     )
     .await?;
     let sso_hash = crate::auth::tokens::hash(&token);
@@ -131,13 +154,14 @@ pub(crate) async fn complete(
         .delete_flow(&flow.flow_hash)
         .await?;
     ctx.set_cookie(ctx.state.sessions.removal(flow_cookie_name(ctx)));
-    match flow.target_host {
-        Some(host) => {
+    match (flow.target_host, flow.state_hash) {
+        (Some(host), Some(state_hash)) => {
             let code =
-                citizen::issue_handoff(&ctx.state, &sso_hash, &host, &flow.next_path).await?;
+                citizen::issue_handoff(&ctx.state, &sso_hash, &host, &flow.next_path, &state_hash)
+                    .await?;
             Ok(handoff_url(ctx, &host, &code))
         }
-        None => Ok("/".into()),
+        _ => Ok("/".into()),
     }
 }
 
@@ -156,10 +180,12 @@ pub(crate) async fn page(ctx: &Ctx, req: &HttpRequest) -> HttpResponse {
         // Signed in well enough already and a commune waiting: hand over.
         if let (Some(s), Some(f)) = (sso, &flow)
             && s.level >= needed
-            && let Some(host) = &f.target_host
+            && let (Some(host), Some(state_hash)) = (&f.target_host, &f.state_hash)
+            && flow_commune(ctx, f).is_some_and(|t| serves(s, t))
         {
             let code =
-                citizen::issue_handoff(&ctx.state, &s.token_hash, host, &f.next_path).await?;
+                citizen::issue_handoff(&ctx.state, &s.token_hash, host, &f.next_path, state_hash)
+                    .await?;
             ctx.state.store.identity().delete_flow(&f.flow_hash).await?;
             ctx.set_cookie(ctx.state.sessions.removal(flow_cookie_name(ctx)));
             return Ok(see_other_raw(&handoff_url(ctx, host, &code)));
@@ -197,7 +223,15 @@ async fn signin_page(
                 _ => None,
             })
     });
-    let sso = ctx.user.as_ref().filter(|u| u.kind == Kind::Sso);
+    // A sign-in through another commune's own provider does not count here.
+    let sso = ctx
+        .user
+        .as_ref()
+        .filter(|u| u.kind == Kind::Sso)
+        .filter(|s| {
+            flow.and_then(|f| flow_commune(ctx, f))
+                .is_none_or(|t| serves(s, t))
+        });
     let providers = match crate::idp::buttons(&ctx.state, target.as_ref().map(|t| t.1)).await {
         Ok(p) => p,
         Err(e) => return ctx.respond(Err(e)),
@@ -261,7 +295,8 @@ async fn password_sign_in(
         match citizen::check_password(&ctx.state, &form.email, &form.password, &client(&ctx)).await
         {
             Ok(person) => {
-                let to = complete(&ctx, flow, &person, AssuranceLevel::Low, "password").await?;
+                let to =
+                    complete(&ctx, flow, &person, AssuranceLevel::Low, "password", None).await?;
                 Ok(see_other_raw(&to))
             }
             Err(e @ AppError::Refused(_)) => {
@@ -319,6 +354,9 @@ async fn register(ctx: Ctx, req: HttpRequest, form: web::Form<RegisterForm>) -> 
     let r: AppResult<(&'static str, serde_json::Value)> = async {
         ctx.on_login_host()?;
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
+        if !ctx.state.password_limiter.allow(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
         let problem = if form.password != form.password_again {
             Some("password: the two passwords differ".to_owned())
         } else if form.privacy.is_none() {
@@ -329,7 +367,7 @@ async fn register(ctx: Ctx, req: HttpRequest, form: web::Form<RegisterForm>) -> 
         let result = match problem {
             Some(p) => Err(AppError::BadRequest(p)),
             None => {
-                let base = ctx.login_url("/verifica?token=");
+                let base = format!("{}/verifica?token=", ctx.state.login_base);
                 citizen::register(
                     &ctx.state,
                     &form.given_name,
@@ -399,7 +437,7 @@ async fn recover(ctx: Ctx, req: HttpRequest, form: web::Form<RecoverForm>) -> Ht
         if !ctx.state.password_limiter.allow(ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
-        let base = ctx.login_url("/reimposta?token=");
+        let base = format!("{}/reimposta?token=", ctx.state.login_base);
         citizen::request_reset(&ctx.state, &form.email, |t| format!("{base}{t}")).await?;
         message(&ctx, "recover_sent_title", "recover_sent_text", None)
     }
