@@ -115,6 +115,8 @@ pub struct NewSession<'a> {
 }
 
 const MICROS: i64 = 1_000_000;
+/// How often a session's last activity is written (seconds).
+const TOUCH_EVERY: i64 = 120;
 
 impl Sessions {
     pub fn new(lifetimes: Lifetimes, secure_cookies: bool) -> Self {
@@ -239,15 +241,22 @@ impl Sessions {
             store.identity().delete_session(&h).await?;
             return Ok(None);
         }
-        // Keep the idle clock moving without a write per request. Activity on a commune counts
-        // for the single sign-on session it came from, so the next commune needs no new sign-in.
-        if now - current.last_seen_at > 60 * MICROS {
+        // Keep the idle clock moving without a write per request (at most one per session every
+        // few minutes; the idle timeout is half an hour). Activity on a commune counts for the
+        // single sign-on session it came from, so the next commune needs no new sign-in.
+        if now - current.last_seen_at > TOUCH_EVERY * MICROS {
             store.identity().touch_session(&h, now).await?;
             if let Some(sso) = &current.sso_hash {
                 store.identity().touch_session(sso, now).await?;
                 self.forget(sso);
             }
-            self.forget(&h);
+            let mut fresh = (*current).clone();
+            fresh.last_seen_at = now;
+            let fresh = Arc::new(fresh);
+            if let Ok(mut cache) = self.cache.lock() {
+                cache.insert(h, (fresh.clone(), Instant::now()));
+            }
+            return Ok(Some(fresh));
         }
         Ok(Some(current))
     }
