@@ -33,6 +33,11 @@ fi
 
 # --- Python venv -----------------------------------------------------------------------------
 python=${PYTHON:-python3}
+if ! command -v "$python" >/dev/null 2>&1 || ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  # Debian's own python3 keeps venv/ensurepip in a separate package.
+  quiet as_root apt-get update -qq
+  quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv
+fi
 venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
   rm -rf "$venv"
