@@ -379,6 +379,75 @@ async fn spid_sp_test_conformance_suite_passes() {
         responses, 111,
         "all response test cases ran (the tool skips them silently if the login URL is wrong)"
     );
-    assert!(total >= 260, "{total} checks");
+    assert!(total >= 250, "{total} checks");
     assert!(run.status.success(), "exit status {:?}", run.status);
+}
+
+#[tokio::test]
+async fn signing_out_also_signs_out_at_the_identity_provider() {
+    let (app, idp) = setup().await;
+    let (mut b, _, p) = attempt(&app, &idp).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let csrf = p.input("csrf").unwrap();
+    let out = b
+        .post(&b.url("pisa.localhost", "/esci"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(out.status, StatusCode::OK, "{:?} {}", b.trail, out.body);
+    // Pisa → the IdP's SingleLogoutService with our signed LogoutRequest → back to ours.
+    assert!(
+        b.trail
+            .iter()
+            .any(|u| u.contains("/slo/redirect?SAMLRequest=") && u.contains("Signature=")),
+        "{:?}",
+        b.trail
+    );
+    assert!(out.url.contains("/saml/slo?SAMLResponse="), "{}", out.url);
+    assert!(out.body.contains("Sei uscito"));
+    assert_eq!(sessions(&app).await, 0);
+    let state = idp.state().await;
+    assert_eq!(
+        state["logouts"].as_array().map(Vec::len),
+        Some(1),
+        "{state}"
+    );
+    // The IdP's answer works once.
+    let again = b.get(&out.url).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_identity_provider_can_end_the_sessions_it_opened() {
+    let (app, idp) = setup().await;
+    let (mut b, _, p) = attempt(&app, &idp).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let calci = b.get(&b.url("calci.localhost", "/area-personale")).await;
+    assert_eq!(calci.status, StatusCode::OK);
+    assert_eq!(sessions(&app).await, 3);
+    let sp = format!("http://login.localhost:{}/saml/metadata", app.port());
+    // Forged requests are refused and end nothing.
+    for m in ["unsigned", "other_key"] {
+        let url = idp.logout(&sp, Some(m)).await;
+        let r = b.get(&url).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{m}");
+        assert_eq!(sessions(&app).await, 3, "{m}");
+    }
+    // The real one ends every session of that sign-in, then answers the IdP (signed).
+    let url = idp.logout(&sp, None).await;
+    let r = b.get(&url).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", b.trail);
+    assert_eq!(sessions(&app).await, 0);
+    let state = idp.state().await;
+    let answers = state["logout_responses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(answers.len(), 1, "{state}");
+    assert_eq!(answers[0]["signature_ok"], true, "{state}");
+    assert!(
+        answers[0]["status"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(":Success"),
+        "{state}"
+    );
 }

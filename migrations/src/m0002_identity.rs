@@ -106,6 +106,14 @@ CREATE TABLE saml_seen_assertions (
     idp TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
+CREATE TABLE saml_sessions (
+    sso_hash TEXT NOT NULL PRIMARY KEY,
+    idp TEXT NOT NULL,
+    name_id_hash TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX saml_sessions_subject ON saml_sessions (idp, name_id_hash);
 CREATE TABLE auth_audit (
     id TEXT NOT NULL PRIMARY KEY,
     at BIGINT NOT NULL,
@@ -176,7 +184,7 @@ impl MigrationTrait for Migration {
                 &format!(
                     "GRANT SELECT, INSERT, UPDATE, DELETE ON people, local_accounts, account_tokens, \
                      sessions, session_revocations, handoff_codes, login_flows, auth_requests, auth_results, \
-                     saml_seen_assertions, auth_audit TO {APP_ROLE};\n"
+                     saml_seen_assertions, saml_sessions, auth_audit TO {APP_ROLE};\n"
                 ),
             )
             .await?;

@@ -7,12 +7,14 @@ Starts saml/idp.py and smtp/sink.py as the Rust tests do, plays a throwaway SP (
 Saml2Client with a fresh key, metadata written to a temporary directory), logs in once per
 mutation and checks every response: each ds:Signature with `xmlsec1 --verify` against the IdP
 certificate from its metadata, the key fields, and (for the positive cases) that pysaml2's own
-SP code accepts it. Then a few hostile requests the IdP must refuse (400), and one mail through
+SP code accepts it. Then a few hostile requests the IdP must refuse (400), Single Logout over
+HTTP-Redirect both ways (signatures checked on the raw query octets), and one mail through
 the SMTP sink. Prints a table; exits 1 when anything is off. Takes ~10 s.
 """
 
 import base64
 import datetime as dt
+import zlib
 import html
 import json
 import logging
@@ -33,6 +35,8 @@ warnings.filterwarnings("ignore")
 logging.disable(logging.CRITICAL)  # pysaml2 logs every rejection it is shown on purpose
 
 from cryptography import x509  # noqa: E402
+from cryptography.exceptions import InvalidSignature  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import padding  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
@@ -40,7 +44,7 @@ from lxml import etree  # noqa: E402
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT  # noqa: E402
 from saml2.client import Saml2Client  # noqa: E402
 from saml2.config import SPConfig  # noqa: E402
-from saml2.saml import NAMEID_FORMAT_TRANSIENT, AuthnContextClassRef  # noqa: E402
+from saml2.saml import NAMEID_FORMAT_TRANSIENT, AuthnContextClassRef, NameID  # noqa: E402
 from saml2.samlp import RequestedAuthnContext  # noqa: E402
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256  # noqa: E402
 
@@ -49,6 +53,7 @@ NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol", "saml": "urn:oasis:names:
       "ds": "http://www.w3.org/2000/09/xmldsig#"}
 SP_ID = "https://sportello.test/saml/metadata"
 ACS = "https://sportello.test/saml/acs"
+SLO = "https://sportello.test/saml/slo"
 RELAY = "/dopo?x=1&y=è"
 CF = "TINIT-RSSMRA80A01G702C"
 CF_OTHER = "TINIT-VRDGPP80A01H501U"
@@ -111,6 +116,7 @@ def sp_metadata(cert_b64):
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{SP_ID}">
  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" AuthnRequestsSigned="true" WantAssertionsSigned="true">
   <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+  <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{SLO}"/>
   <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient</md:NameIDFormat>
   <md:AssertionConsumerService index="0" isDefault="true" Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{ACS}"/>
   <md:AssertionConsumerService index="1" Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{ACS}/alt"/>
@@ -142,8 +148,208 @@ def xmlsec_verify(path, k, cert=None):
     return subprocess.run(cmd + [path], capture_output=True).returncode == 0
 
 
+def redirect_parts(url):
+    """(location, raw query pieces {name: raw value}, decoded params, inflated XML) of an HTTP-Redirect URL."""
+    loc, _, query = url.partition("?")
+    raw = dict(piece.split("=", 1) for piece in query.split("&"))
+    q = {k: urllib.parse.unquote_plus(v) for k, v in raw.items()}
+    param = "SAMLRequest" if "SAMLRequest" in q else "SAMLResponse"
+    xml = zlib.decompress(base64.b64decode(q[param]), -15)
+    return loc, raw, q, xml
+
+
+def redirect_signature_ok(url, cert_path):
+    """The HTTP-Redirect binding signature of url, checked on its raw query octets with cert_path."""
+    _, raw, q, _ = redirect_parts(url)
+    if "Signature" not in raw or q.get("SigAlg") != SIG_RSA_SHA256:
+        return False
+    param = "SAMLRequest" if "SAMLRequest" in raw else "SAMLResponse"
+    signed = f"{param}={raw[param]}" + (f"&RelayState={raw['RelayState']}" if "RelayState" in raw else "")
+    signed += f"&SigAlg={raw['SigAlg']}"
+    with open(cert_path, "rb") as f:
+        pk = x509.load_pem_x509_certificate(f.read()).public_key()
+    try:
+        pk.verify(base64.b64decode(q["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return True
+    except InvalidSignature:
+        return False
+
+
 def parse_time(s):
     return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+
+
+def no_redirect_get(url):
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+    try:
+        with urllib.request.build_opener(NoRedirect).open(url, timeout=20) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def slo_checks(client, base, ready, idp_crt, work, login, failures):
+    """Single Logout over HTTP-Redirect, both directions, with the throwaway pysaml2 SP."""
+    print("\nsingle logout (HTTP-Redirect):")
+    slo_url = ready["slo_redirect_url"]
+
+    def check(label, ok, detail=""):
+        print(f"  {'ok ' if ok else 'BAD'} {label:52} {detail}"[:160])
+        if not ok:
+            failures.append(f"SLO {label}: {detail}")
+
+    def state():
+        return json.loads(http("GET", base + "/__admin/state")[1])
+
+    def fresh_login():
+        http("POST", base + "/__admin/next", json.dumps({"mutation": None}).encode(), "application/json")
+        _, st, body = login(admin=False)
+        xml = base64.b64decode(html.unescape(FORM.search(body.decode()).group(2)))
+        root = etree.fromstring(xml)
+        nid = root.find("saml:Assertion/saml:Subject/saml:NameID", NS)
+        si = root.find("saml:Assertion/saml:AuthnStatement", NS).get("SessionIndex")
+        return nid, si
+
+    def sp_logout_request(nid_value, si, sign=True, relay="slo-relay"):
+        req_id, req = client.create_logout_request(
+            slo_url, ready["entity_id"], name_id=NameID(text=nid_value, format=NAMEID_FORMAT_TRANSIENT,
+                                                        name_qualifier=ready["entity_id"]),
+            session_indexes=[si], sign=False)
+        info = client.apply_binding(BINDING_HTTP_REDIRECT, str(req), slo_url, relay, sign=sign, sigalg=SIG_RSA_SHA256)
+        return req_id, dict(info["headers"])["Location"]
+
+    nid, si = fresh_login()
+    sessions = state()["sessions"].get(SP_ID, [])
+    last = sessions[-1] if sessions else {}
+    check("login recorded as a session", last.get("name_id") == nid.text and last.get("session_index") == si
+          and last.get("format") == NAMEID_FORMAT_TRANSIENT and last.get("name_qualifier") == ready["entity_id"],
+          f"{len(sessions)} session(s), SessionIndex {si}")
+
+    # SP-initiated: signed LogoutRequest -> 302 to the SP's SLO with a signed LogoutResponse
+    for label, want_status in (("SP-initiated, known subject", "Success"), ("SP-initiated, same subject again", "Responder")):
+        req_id, loc = sp_logout_request(nid.text, si)
+        st, headers, body = no_redirect_get(loc)
+        if st != 302:
+            check(label, False, f"HTTP {st} {body[:120]!r}")
+            continue
+        target = headers["Location"]
+        dest, raw, q, xml = redirect_parts(target)
+        root = etree.fromstring(xml)
+        got = {"to": dest, "tag": etree.QName(root).localname, "irt": root.get("InResponseTo"),
+               "destination": root.get("Destination"), "version": root.get("Version"),
+               "issuer": root.findtext("saml:Issuer", namespaces=NS),
+               "issuer_format": root.find("saml:Issuer", NS).get("Format"),
+               "status": root.find("samlp:Status/samlp:StatusCode", NS).get("Value").rsplit(":", 1)[1],
+               "relay": q.get("RelayState"), "sigalg": q.get("SigAlg")}
+        want = {"to": SLO, "tag": "LogoutResponse", "irt": req_id, "destination": SLO, "version": "2.0",
+                "issuer": ready["entity_id"], "issuer_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:entity",
+                "status": want_status, "relay": "slo-relay", "sigalg": SIG_RSA_SHA256}
+        bad = {k: got[k] for k in want if got[k] != want[k]}
+        sig_ok = redirect_signature_ok(target, idp_crt)
+        entry = state()["logouts"][-1]
+        entry_ok = (entry["id"] == req_id and entry["name_id"] == nid.text and entry["session_index"] == si
+                    and entry["sp"] == SP_ID and entry["known"] == (want_status == "Success"))
+        check(label, not bad and sig_ok and entry_ok,
+              f"302 LogoutResponse {got['status']}, signature {'OK' if sig_ok else 'BAD'}, state {'ok' if entry_ok else entry}"
+              + (f" wrong: {bad}" if bad else ""))
+    check("session forgotten after SP-initiated logout",
+          all(x["name_id"] != nid.text for x in state()["sessions"].get(SP_ID, [])))
+
+    nid, si = fresh_login()
+    n_logouts = len(state()["logouts"])
+
+    def with_query(loc, fn):
+        u = urllib.parse.urlsplit(loc)
+        return urllib.parse.urlunsplit(u._replace(query=urllib.parse.urlencode(fn(urllib.parse.parse_qsl(u.query)))))
+
+    refused = [
+        ("SP-initiated unsigned", sp_logout_request(nid.text, si, sign=False)[1]),
+        ("SP-initiated signature bit flipped", with_query(sp_logout_request(nid.text, si)[1], lambda q: [
+            (k, base64.b64encode(bytes([base64.b64decode(v)[0] ^ 1]) + base64.b64decode(v)[1:]).decode())
+            if k == "Signature" else (k, v) for k, v in q])),
+        ("SP-initiated RelayState altered", sp_logout_request(nid.text, si)[1].replace("RelayState=", "RelayState=X")),
+    ]
+    conf3 = SPConfig()
+    conf3.load({"entityid": "https://unknown.test/md", "key_file": client.config.key_file,
+                "cert_file": client.config.cert_file, "metadata": {"local": [f"{work}/idp-md.xml"]},
+                "service": {"sp": {"endpoints": {"single_logout_service": [(SLO, BINDING_HTTP_REDIRECT)]}}}})
+    stranger = Saml2Client(conf3)
+    _, req = stranger.create_logout_request(slo_url, ready["entity_id"], name_id=NameID(text=nid.text), sign=False)
+    info = stranger.apply_binding(BINDING_HTTP_REDIRECT, str(req), slo_url, "r", sign=True, sigalg=SIG_RSA_SHA256)
+    refused.append(("SP-initiated from an unknown SP", dict(info["headers"])["Location"]))
+    for label, url in refused:
+        st, _, body = no_redirect_get(url)
+        check(label + " refused", st == 400, f"HTTP {st} {body.decode(errors='replace').strip()[:70]}")
+    check("refused requests leave no trace", len(state()["logouts"]) == n_logouts
+          and state()["sessions"].get(SP_ID, [{}])[-1].get("name_id") == nid.text)
+
+    # IdP-initiated: /__admin/logout builds the LogoutRequest URL for the SP's last session
+    def admin_logout(sp=SP_ID, mutation=None):
+        st, body = http("POST", base + "/__admin/logout", json.dumps({"sp": sp, "mutation": mutation}).encode(),
+                        "application/json")
+        return st, (json.loads(body) if st == 200 else body)
+
+    results = {}
+    for mutation in (None, "unsigned", "other_key", "unknown_subject"):
+        st, out = admin_logout(mutation=mutation)
+        if st != 200:
+            check(f"IdP-initiated {mutation or 'normal'}", False, f"HTTP {st} {out!r}")
+            continue
+        loc, raw, q, xml = redirect_parts(out["url"])
+        root = etree.fromstring(xml)
+        n = root.find("saml:NameID", NS)
+        got = {"to": loc, "tag": etree.QName(root).localname, "id": root.get("ID"), "destination": root.get("Destination"),
+               "issuer": root.findtext("saml:Issuer", namespaces=NS), "name_id": n.text,
+               "format": n.get("Format"), "qualifier": n.get("NameQualifier"),
+               "session_index": root.findtext("samlp:SessionIndex", namespaces=NS), "relay": bool(q.get("RelayState")),
+               "signed": "Signature" in raw and "SigAlg" in raw, "sig_ok": redirect_signature_ok(out["url"], idp_crt)}
+        want = {"to": SLO, "tag": "LogoutRequest", "id": out["id"], "destination": SLO, "issuer": ready["entity_id"],
+                "name_id": nid.text, "format": NAMEID_FORMAT_TRANSIENT, "qualifier": ready["entity_id"],
+                "session_index": si, "relay": True, "signed": True, "sig_ok": True}
+        if mutation == "unsigned":
+            want.update(signed=False, sig_ok=False)
+        elif mutation == "other_key":
+            want.update(sig_ok=False)
+        elif mutation == "unknown_subject":
+            want["name_id"] = got["name_id"] if got["name_id"] != nid.text else "(another NameID)"
+        bad = {k: got[k] for k in want if got[k] != want[k]}
+        results[mutation] = (out, q)
+        check(f"IdP-initiated {mutation or 'normal'}", not bad,
+              f"signed={got['signed']} verifies-with-IdP-cert={got['sig_ok']}" + (f" wrong: {bad}" if bad else ""))
+    st, _ = admin_logout(sp="https://nobody.test/md")
+    check("IdP-initiated for an SP without session -> 404", st == 404, f"HTTP {st}")
+    st, _ = admin_logout(mutation="nope")
+    check("IdP-initiated unknown mutation -> 400", st == 400, f"HTTP {st}")
+
+    # the SP answers the normal IdP-initiated request with a signed LogoutResponse
+    if None in results:
+        out, q = results[None]
+
+        def sp_logout_response(in_response_to, sign=True, status="urn:oasis:names:tc:SAML:2.0:status:Success"):
+            now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            xml = (f'<samlp:LogoutResponse xmlns:samlp="{NS["samlp"]}" xmlns:saml="{NS["saml"]}" ID="_r{os.urandom(8).hex()}"'
+                   f' Version="2.0" IssueInstant="{now}" Destination="{slo_url}" InResponseTo="{in_response_to}">'
+                   f'<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">{SP_ID}</saml:Issuer>'
+                   f'<samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status></samlp:LogoutResponse>')
+            info = client.apply_binding(BINDING_HTTP_REDIRECT, xml, slo_url, q["RelayState"], response=True,
+                                        sign=sign, sigalg=SIG_RSA_SHA256)
+            return dict(info["headers"])["Location"]
+
+        st, _, body = no_redirect_get(sp_logout_response(out["id"], sign=False))
+        e = state()["logout_responses"][-1]
+        check("SP LogoutResponse unsigned -> 400, recorded", st == 400 and e["signature_ok"] is False
+              and e["in_response_to"] == out["id"], f"HTTP {st} signature_ok={e['signature_ok']}")
+        st, _, body = no_redirect_get(sp_logout_response(out["id"]))
+        e = state()["logout_responses"][-1]
+        check("SP LogoutResponse signed -> 200 Logged out", st == 200 and b"Logged out" in body and e["signature_ok"]
+              and e["in_response_to"] == out["id"] and e["status"].endswith(":Success") and e["error"] is None,
+              f"HTTP {st} {json.dumps({k: e[k] for k in ('in_response_to', 'status', 'signature_ok', 'error')})[:100]}")
+        check("session forgotten after IdP-initiated logout",
+              all(x["name_id"] != nid.text for x in state()["sessions"].get(SP_ID, [])))
+        st, _, body = no_redirect_get(sp_logout_response("_never_sent"))
+        check("SP LogoutResponse to an unknown request -> 400", st == 400, f"HTTP {st} {body.decode().strip()[:70]}")
 
 
 def main() -> int:
@@ -182,7 +388,8 @@ def main() -> int:
     conf.load({
         "entityid": SP_ID, "key_file": f"{work}/sp.key", "cert_file": f"{work}/sp.crt",
         "metadata": {"local": [f"{work}/idp-md.xml"]}, "accepted_time_diff": 60, "allow_unknown_attributes": True,
-        "service": {"sp": {"endpoints": {"assertion_consumer_service": [(ACS, BINDING_HTTP_POST)]},
+        "service": {"sp": {"endpoints": {"assertion_consumer_service": [(ACS, BINDING_HTTP_POST)],
+                                         "single_logout_service": [(SLO, BINDING_HTTP_REDIRECT)]},
                            "want_response_signed": False, "want_assertions_signed": True,
                            "authn_requests_signed": True, "name_id_format": NAMEID_FORMAT_TRANSIENT}},
     })
@@ -424,6 +631,8 @@ def main() -> int:
     st, _ = http("POST", base + "/__admin/next", b'{"mutation":"nope"}')
     if st != 400:
         failures.append("unknown mutation accepted")
+
+    slo_checks(client, base, ready, idp_crt, work, login, failures)
 
     t1 = time.time()
     idp.stdin.close()

@@ -207,6 +207,32 @@ impl SamlIdp {
         assert!(r.status().is_success(), "register sp: {}", r.status());
     }
 
+    /// An IdP-initiated logout of the SP's last session: the URL to send the browser to.
+    pub async fn logout(&self, sp: &str, mutation: Option<&str>) -> String {
+        let r = self
+            .http
+            .post(format!("{}/__admin/logout", self.base()))
+            .json(&serde_json::json!({"sp": sp, "mutation": mutation}))
+            .send()
+            .await
+            .expect("idp logout");
+        assert!(r.status().is_success(), "idp logout: {}", r.status());
+        let v: serde_json::Value = r.json().await.expect("json");
+        v["url"].as_str().expect("url").to_owned()
+    }
+
+    /// What the IdP has seen (logouts, logout responses).
+    pub async fn state(&self) -> serde_json::Value {
+        self.http
+            .get(format!("{}/__admin/state", self.base()))
+            .send()
+            .await
+            .expect("idp state")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// The identity, level and one-shot mutation of the next answers.
     pub async fn next(&self, user: serde_json::Value, level: Option<&str>, mutation: Option<&str>) {
         let r = self

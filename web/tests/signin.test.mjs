@@ -368,9 +368,19 @@ test('a citizen signs in with SAML at Pisa, enters Calci with no prompt, and sig
   assert.equal(await page.locator('#fiscal-code').innerText(), FISCAL_CODE);
   assert.ok((await page.locator('body').innerText()).includes('Mario Rossi'));
 
-  // 4. Sign out of every commune, from Calci.
+  // 4. Sign out of every commune, from Calci: Sportello ends its sessions, then sends the
+  //    browser to the IdP's SingleLogoutService with a signed LogoutRequest, and the IdP's
+  //    signed LogoutResponse comes back to the sign-in host.
+  requests = [];
   const signOut = page.getByRole('button', { name: 'Esci da tutti i Comuni' });
-  await Promise.all([page.waitForURL(calci('/esci')), signOut.click()]);
+  await Promise.all([
+    page.waitForURL((u) => u.host === `login.localhost:${port}` && u.pathname === '/saml/slo'),
+    signOut.click(),
+  ]);
+  assert.ok(
+    toIdp().some((r) => new URL(r.url).pathname === '/slo/redirect'),
+    'signing out should log out at the IdP too',
+  );
   assert.match(await page.locator('h1').innerText(), /Sei uscito/);
   await assertAccessible(page, 'the signed-out page');
 

@@ -861,6 +861,55 @@ impl<'a> IdentityDb<'a> {
         Ok(Some((get(&r, "flow_hash")?, get(&r, "identity")?)))
     }
 
+    /// Links an SSO session to the SAML subject that opened it (for Single Logout).
+    pub async fn put_saml_session(
+        &self,
+        sso_hash: &str,
+        idp: &str,
+        name_id_hash: &str,
+        subject_json: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO saml_sessions (sso_hash, idp, name_id_hash, subject, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                sso_hash.into(),
+                idp.into(),
+                name_id_hash.into(),
+                subject_json.into(),
+                expires_at.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The SAML subject of an SSO session and its IdP: `(idp, subject JSON)`; the link is
+    /// removed (a logout uses it once).
+    pub async fn take_saml_session(&self, sso_hash: &str) -> Result<Option<(String, String)>> {
+        let row = self
+            .one(
+                "DELETE FROM saml_sessions WHERE sso_hash = $1 RETURNING idp, subject",
+                vec![sso_hash.into()],
+            )
+            .await?;
+        row.map(|r| Ok((get(&r, "idp")?, get(&r, "subject")?)))
+            .transpose()
+    }
+
+    /// The SSO sessions an IdP opened for a subject (its LogoutRequest names it).
+    pub async fn saml_sessions_of(&self, idp: &str, name_id_hash: &str) -> Result<Vec<String>> {
+        self.all(
+            "DELETE FROM saml_sessions WHERE idp = $1 AND name_id_hash = $2 RETURNING sso_hash",
+            vec![idp.into(), name_id_hash.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| get(r, "sso_hash"))
+        .collect()
+    }
+
     /// Remembers a SAML assertion id until it expires: `false` if it was seen before (a replay).
     pub async fn remember_assertion(&self, id: &str, idp: &str, expires_at: i64) -> Result<bool> {
         let n = self
@@ -889,6 +938,7 @@ impl<'a> IdentityDb<'a> {
             "auth_requests",
             "auth_results",
             "saml_seen_assertions",
+            "saml_sessions",
             "account_tokens",
         ] {
             n += self

@@ -7,10 +7,11 @@ Listens on 127.0.0.1:PORT (0 = a free port); entityID http://127.0.0.1:PORT/meta
 RSA-2048 key and self-signed certificate are made at start (in a temporary directory, removed
 at exit). When ready it prints exactly one JSON line to stdout:
 
-    {"ready":true,"entity_id":...,"metadata_url":...,"sso_redirect_url":...,"sso_post_url":...}
+    {"ready":true,"entity_id":...,"metadata_url":...,"sso_redirect_url":...,"sso_post_url":...,"slo_redirect_url":...}
 
 and it exits when its stdin reaches EOF (the test process holds the pipe) or on SIGTERM/SIGINT.
-See README.md beside this file for the HTTP contract and the list of mutations.
+See README.md beside this file for the HTTP contract and the list of mutations. Single Logout
+(HTTP-Redirect, both SP- and IdP-initiated) is at /slo/redirect and /__admin/logout.
 
 pysaml2 parses the AuthnRequests (and checks the enveloped signature of the HTTP-POST binding
 against the SP's registered certificate) and writes the IdP metadata; the responses are built
@@ -117,10 +118,19 @@ MUTATIONS = [
     "status_authn_failed", "attribute_fiscal_number_other",
 ]
 
+# Responses after which the IdP records a session with the SP (the ones it should accept).
+SESSION_MUTATIONS = (None, "unsigned_response", "attribute_fiscal_number_other")
+LOGOUT_MUTATIONS = ["unsigned", "other_key", "unknown_subject"]
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+
 SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 class BadRequest(Exception):
+    pass
+
+
+class NotFound(Exception):
     pass
 
 
@@ -238,6 +248,9 @@ class SP:
             self.acs.append((idx, a.get("Binding"), a.get("Location"), a.get("isDefault") == "true"))
         if not self.acs:
             raise BadRequest("no md:AssertionConsumerService")
+        self.slo = []  # (binding, location, response_location)
+        for s in spsso.findall(MD + "SingleLogoutService"):
+            self.slo.append((s.get("Binding"), s.get("Location"), s.get("ResponseLocation") or s.get("Location")))
         self.attr_services = {}  # index -> [names]
         self.default_attr_service = None
         for i, s in enumerate(spsso.findall(MD + "AttributeConsumingService")):
@@ -263,6 +276,13 @@ class SP:
                 return a[2]
         return sorted(post, key=lambda a: a[0])[0][2]
 
+    def slo_redirect(self, response: bool = False):
+        """The SP's HTTP-Redirect SingleLogoutService Location (ResponseLocation for responses)."""
+        for binding, location, response_location in self.slo:
+            if binding == BINDING_HTTP_REDIRECT and location:
+                return response_location if response else location
+        raise BadRequest(f"SP {self.entity_id!r} has no HTTP-Redirect md:SingleLogoutService in its metadata")
+
     def attribute_names(self, index, user):
         names = None
         if index is not None and int(index) in self.attr_services:
@@ -284,6 +304,7 @@ class IdP:
         self.metadata_url = self.base + "/metadata"
         self.sso_redirect_url = self.base + "/sso/redirect"
         self.sso_post_url = self.base + "/sso/post"
+        self.slo_redirect_url = self.base + "/slo/redirect"
         self.tmpdir = tmpdir
         self.xmlsec = xmlsec
         self.key, self.cert, self.cert_b64 = make_key_cert(tmpdir, "idp", f"127.0.0.1:{port}")
@@ -295,6 +316,10 @@ class IdP:
         self.mutation = None
         self.last_response = None
         self.last_request = None
+        self.sessions = {}           # SP entityID -> [session dicts], oldest first
+        self.logouts = []            # SP-initiated LogoutRequests received
+        self.logout_requests = {}    # ID -> IdP-initiated LogoutRequest sent (via /__admin/logout)
+        self.logout_responses = []   # LogoutResponses received (answers to IdP-initiated logouts)
 
         conf = IdPConfig()
         conf.load({
@@ -307,10 +332,13 @@ class IdP:
             "valid_for": 24,
             "service": {"idp": {
                 "name": "Sportello test IdP",
-                "endpoints": {"single_sign_on_service": [
-                    (self.sso_redirect_url, BINDING_HTTP_REDIRECT),
-                    (self.sso_post_url, BINDING_HTTP_POST),
-                ]},
+                "endpoints": {
+                    "single_sign_on_service": [
+                        (self.sso_redirect_url, BINDING_HTTP_REDIRECT),
+                        (self.sso_post_url, BINDING_HTTP_POST),
+                    ],
+                    "single_logout_service": [(self.slo_redirect_url, BINDING_HTTP_REDIRECT)],
+                },
                 "name_id_format": [NAMEID_FORMAT_TRANSIENT],
                 "want_authn_requests_signed": True,
             }},
@@ -444,20 +472,23 @@ class IdP:
             raise BadRequest(f"AuthnRequest rejected: {type(e).__name__}: {e}")
         return sp, req.message
 
-    def verify_redirect_signature(self, sp: SP, raw_query: str):
+    def verify_redirect_signature(self, sp: SP, raw_query: str, param: str = "SAMLRequest",
+                                  what: str = "AuthnRequest"):
+        """Checks the HTTP-Redirect signature over `param=…[&RelayState=…]&SigAlg=…` exactly as the
+        octets were received, with the SP's registered certificate(s). Raises BadRequest."""
         parts = {}
         for piece in (raw_query or "").split("&"):
             if "=" in piece:
                 k, v = piece.split("=", 1)
                 parts.setdefault(k, v)
-        for k in ("SAMLRequest", "SigAlg", "Signature"):
+        for k in (param, "SigAlg", "Signature"):
             if k not in parts:
-                raise BadRequest(f"HTTP-Redirect AuthnRequest without {k}: requests must be signed")
+                raise BadRequest(f"HTTP-Redirect {what} without {k}: it must be signed")
         sigalg = urllib.parse.unquote_plus(parts["SigAlg"])
         if sigalg not in REDIRECT_SIGALGS:
             raise BadRequest(f"unsupported SigAlg {sigalg}")
         kind, hash_cls = REDIRECT_SIGALGS[sigalg]
-        signed = "SAMLRequest=" + parts["SAMLRequest"]
+        signed = param + "=" + parts[param]
         if "RelayState" in parts:
             signed += "&RelayState=" + parts["RelayState"]
         signed += "&SigAlg=" + parts["SigAlg"]
@@ -480,6 +511,180 @@ class IdP:
             except InvalidSignature:
                 continue
         raise BadRequest("bad HTTP-Redirect signature (checked with the SP's registered certificate)")
+
+    # -- single logout (HTTP-Redirect binding) --
+
+    @staticmethod
+    def _decode_redirect(value: str, what: str):
+        try:
+            xml = zlib.decompress(base64.b64decode(value, validate=False), -15)
+        except Exception as e:
+            raise BadRequest(f"cannot decode {what}: {e}")
+        try:
+            root = etree.fromstring(xml, SAFE_PARSER)
+        except etree.XMLSyntaxError as e:
+            raise BadRequest(f"{what} is not XML: {e}")
+        if root.getroottree().docinfo.doctype:
+            raise BadRequest("DOCTYPE not allowed")
+        return xml, root
+
+    @staticmethod
+    def _text(el):
+        return None if el is None else (el.xpath("string()") or "").strip()
+
+    def redirect_url(self, location: str, param: str, xml: bytes, relay_state, key_path) -> str:
+        """location?param=…[&RelayState=…][&SigAlg=…&Signature=…] (SAML bindings §3.4.4.1): DEFLATE,
+        base64, URL-encoding; signed with RSA-SHA256 over the encoded query unless key_path is None."""
+        co = zlib.compressobj(9, zlib.DEFLATED, -15)
+        pairs = [(param, base64.b64encode(co.compress(xml) + co.flush()).decode())]
+        if relay_state is not None:
+            pairs.append(("RelayState", relay_state))
+        query = urllib.parse.urlencode(pairs)
+        if key_path is not None:
+            query += "&" + urllib.parse.urlencode([("SigAlg", RSA_SHA256)])
+            with open(key_path, "rb") as f:
+                key = serialization.load_pem_private_key(f.read(), None)
+            sig = key.sign(query.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+            query += "&" + urllib.parse.urlencode([("Signature", base64.b64encode(sig).decode())])
+        return location + ("&" if "?" in location else "?") + query
+
+    def _check_destination(self, root, what):
+        dest = root.get("Destination")
+        if dest not in (self.slo_redirect_url, self.entity_id):
+            raise BadRequest(f"{what} Destination {dest!r} is neither {self.slo_redirect_url} nor the entityID")
+
+    def sp_logout(self, saml_request: str, relay_state, raw_query: str) -> str:
+        """SP-initiated LogoutRequest → the URL of the signed LogoutResponse (302 target)."""
+        xml, root = self._decode_redirect(saml_request, "SAMLRequest")
+        if root.tag != SAMLP + "LogoutRequest":
+            raise BadRequest("not a samlp:LogoutRequest")
+        issuer = self._text(root.find(SAML + "Issuer"))
+        if not issuer:
+            raise BadRequest("LogoutRequest without Issuer")
+        with self.lock:
+            sp = self.sps.get(issuer)
+        if sp is None:
+            raise BadRequest(f"unknown SP {issuer!r}: POST its metadata to /__admin/sp first")
+        self.verify_redirect_signature(sp, raw_query, "SAMLRequest", "LogoutRequest")
+        req_id = root.get("ID")
+        if not req_id:
+            raise BadRequest("LogoutRequest without ID")
+        if root.get("Version") != "2.0":
+            raise BadRequest(f"LogoutRequest Version {root.get('Version')!r}")
+        if not root.get("IssueInstant"):
+            raise BadRequest("LogoutRequest without IssueInstant")
+        self._check_destination(root, "LogoutRequest")
+        nid = root.find(SAML + "NameID")
+        name_id = self._text(nid)
+        if not name_id:
+            raise BadRequest("LogoutRequest without saml:NameID")
+        session_indexes = [self._text(e) for e in root.findall(SAMLP + "SessionIndex")]
+        destination = sp.slo_redirect(response=True)
+
+        with self.lock:
+            sessions = self.sessions.get(sp.entity_id, [])
+            matched = [x for x in sessions if x["name_id"] == name_id]
+            self.sessions[sp.entity_id] = [x for x in sessions if x["name_id"] != name_id]
+            status = STATUS_SUCCESS if matched else STATUS_RESPONDER
+            resp_id = new_id()
+            self.logouts.append({
+                "sp": sp.entity_id, "id": req_id, "name_id": name_id,
+                "name_id_format": nid.get("Format"), "name_qualifier": nid.get("NameQualifier"),
+                "session_index": session_indexes[0] if session_indexes else None,
+                "session_indexes": session_indexes,
+                "session_index_known": any(x["session_index"] in session_indexes for x in matched),
+                "known": bool(matched), "destination": root.get("Destination"), "relay_state": relay_state,
+                "status": status, "response_id": resp_id, "at": instant(dt.datetime.now(dt.timezone.utc)),
+                "xml": xml.decode("utf-8", "replace"),
+            })
+
+        resp = etree.Element(SAMLP + "LogoutResponse", nsmap={"samlp": NS["samlp"], "saml": NS["saml"]})
+        resp.set("ID", resp_id)
+        resp.set("Version", "2.0")
+        resp.set("IssueInstant", instant(dt.datetime.now(dt.timezone.utc)))
+        resp.set("Destination", destination)
+        resp.set("InResponseTo", req_id)
+        sub(resp, SAML + "Issuer", self.entity_id, Format=NAMEID_ENTITY)
+        sub(sub(resp, SAMLP + "Status"), SAMLP + "StatusCode", Value=status)
+        xml = serialize(resp)
+        return self.redirect_url(destination, "SAMLResponse", xml, relay_state, self.key)
+
+    def idp_logout(self, sp_id, mutation):
+        """IdP-initiated LogoutRequest for the SP's last recorded session → {"url", "id", ...}."""
+        if mutation is not None and mutation not in LOGOUT_MUTATIONS:
+            raise BadRequest(f"unknown logout mutation {mutation!r}; known: {', '.join(LOGOUT_MUTATIONS)}")
+        with self.lock:
+            sp = self.sps.get(sp_id)
+            sessions = list(self.sessions.get(sp_id, []))
+        if sp is None or not sessions:
+            raise NotFound(f"no session recorded for SP {sp_id!r}")
+        location = sp.slo_redirect()
+        s = sessions[-1]
+        name_id = new_id() if mutation == "unknown_subject" else s["name_id"]
+        req = etree.Element(SAMLP + "LogoutRequest", nsmap={"samlp": NS["samlp"], "saml": NS["saml"]})
+        req_id = new_id()
+        req.set("ID", req_id)
+        req.set("Version", "2.0")
+        req.set("IssueInstant", instant(dt.datetime.now(dt.timezone.utc)))
+        req.set("Destination", location)
+        sub(req, SAML + "Issuer", self.entity_id, Format=NAMEID_ENTITY)
+        sub(req, SAML + "NameID", name_id, Format=s["format"], NameQualifier=s["name_qualifier"])
+        sub(req, SAMLP + "SessionIndex", s["session_index"])
+        xml = serialize(req)
+        key = None if mutation == "unsigned" else self.other_key()[0] if mutation == "other_key" else self.key
+        relay = secrets.token_urlsafe(9)
+        url = self.redirect_url(location, "SAMLRequest", xml, relay, key)
+        sent = {"id": req_id, "sp": sp_id, "name_id": name_id, "session_index": s["session_index"],
+                "mutation": mutation, "relay_state": relay, "url": url, "xml": xml.decode(),
+                "at": instant(dt.datetime.now(dt.timezone.utc))}
+        with self.lock:
+            self.logout_requests[req_id] = sent
+        return {"url": url, "id": req_id, "relay_state": relay, "name_id": name_id,
+                "session_index": s["session_index"]}
+
+    def sp_logout_response(self, saml_response: str, relay_state, raw_query: str):
+        """The SP's LogoutResponse to an IdP-initiated logout: recorded always; BadRequest unless it is
+        well-formed, from a registered SP, validly signed, to this endpoint and answers a sent request."""
+        xml, root = self._decode_redirect(saml_response, "SAMLResponse")
+        if root.tag != SAMLP + "LogoutResponse":
+            raise BadRequest("not a samlp:LogoutResponse")
+        code = root.find(f"{SAMLP}Status/{SAMLP}StatusCode")
+        sub_code = code.find(SAMLP + "StatusCode") if code is not None else None
+        irt = root.get("InResponseTo")
+        issuer = self._text(root.find(SAML + "Issuer"))
+        with self.lock:
+            sp = self.sps.get(issuer) if issuer else None
+            pending = self.logout_requests.get(irt) if irt else None
+        entry = {
+            "in_response_to": irt, "status": code.get("Value") if code is not None else None,
+            "sub_status": sub_code.get("Value") if sub_code is not None else None,
+            "issuer": issuer, "id": root.get("ID"), "destination": root.get("Destination"),
+            "relay_state": relay_state, "known_request": pending is not None, "signature_ok": False,
+            "error": None, "at": instant(dt.datetime.now(dt.timezone.utc)), "xml": xml.decode("utf-8", "replace"),
+        }
+        try:
+            if sp is None:
+                raise BadRequest(f"LogoutResponse Issuer {issuer!r} is not a registered SP")
+            self.verify_redirect_signature(sp, raw_query, "SAMLResponse", "LogoutResponse")
+            entry["signature_ok"] = True
+            if root.get("Version") != "2.0":
+                raise BadRequest(f"LogoutResponse Version {root.get('Version')!r}")
+            self._check_destination(root, "LogoutResponse")
+            if pending is None or pending["sp"] != sp.entity_id:
+                raise BadRequest(f"LogoutResponse InResponseTo {irt!r} answers no LogoutRequest sent to this SP")
+            if entry["status"] is None:
+                raise BadRequest("LogoutResponse without Status/StatusCode")
+        except BadRequest as e:
+            entry["error"] = str(e)
+            raise
+        finally:
+            with self.lock:
+                self.logout_responses.append(entry)
+        if entry["status"] == STATUS_SUCCESS and pending["mutation"] is None:
+            with self.lock:
+                self.sessions[sp.entity_id] = [x for x in self.sessions.get(sp.entity_id, [])
+                                               if x["name_id"] != pending["name_id"]]
+        return entry
 
     # -- responses --
 
@@ -505,6 +710,10 @@ class IdP:
         xml = self.build(ctx, mutation)
         with self.lock:
             self.last_response = xml
+            if mutation in SESSION_MUTATIONS:
+                # A response the SP should accept: the IdP now has a session with that SP.
+                self.sessions.setdefault(sp.entity_id, []).append(
+                    {**ctx["subject"], "at": instant(dt.datetime.now(dt.timezone.utc))})
         return acs, xml
 
     def _assertion(self, p, user, fiscal_number=None):
@@ -521,7 +730,7 @@ class IdP:
         c = sub(a, SAML + "Conditions", NotBefore=p["not_before"], NotOnOrAfter=p["not_on_or_after"])
         ar = sub(c, SAML + "AudienceRestriction")
         sub(ar, SAML + "Audience", p["audience"])
-        st = sub(a, SAML + "AuthnStatement", AuthnInstant=p["authn_instant"], SessionIndex=new_id())
+        st = sub(a, SAML + "AuthnStatement", AuthnInstant=p["authn_instant"], SessionIndex=p["session_index"])
         ac = sub(st, SAML + "AuthnContext")
         sub(ac, SAML + "AuthnContextClassRef", p["level"])
         attrs = sub(a, SAML + "AttributeStatement")
@@ -550,6 +759,7 @@ class IdP:
             "response_issuer": self.entity_id,
             "assertion_issuer": self.entity_id,
             "nameid": new_id(),
+            "session_index": new_id(),
             "nameid_format": NAMEID_FORMAT_TRANSIENT,
             "recipient": ctx["acs"],
             "not_before": instant(now),
@@ -611,6 +821,8 @@ class IdP:
             p["level"] = SPID_L1
         elif m == "attribute_fiscal_number_other":
             fiscal_number = OTHER_FISCAL_NUMBER
+        ctx["subject"] = {"name_id": p["nameid"], "format": p["nameid_format"], "name_qualifier": self.entity_id,
+                          "session_index": p["session_index"]}
 
         resp = etree.Element(SAMLP + "Response", nsmap={"samlp": NS["samlp"], "saml": NS["saml"]})
         resp_id = new_id()
@@ -703,6 +915,12 @@ def autopost_form(acs: str, response_xml: bytes, relay_state: str) -> bytes:
     return body.encode("utf-8")
 
 
+def logged_out_page(entry) -> bytes:
+    status = (entry.get("status") or "").rsplit(":", 1)[-1]
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Logged out</title></head>'
+            f'<body><h1>Logged out</h1><p>{html.escape(status)}</p></body></html>\n').encode("utf-8")
+
+
 def make_handler(idp: IdP, verbose: bool):
     class Handler(BaseHTTPRequestHandler):
         server_version = "SportelloTestIdP/1.0"
@@ -746,6 +964,21 @@ def make_handler(idp: IdP, verbose: bool):
                     sp, msg = idp.parse_request(BINDING_HTTP_REDIRECT, q["SAMLRequest"][0], query)
                     acs, xml = idp.answer(sp, msg, relay)
                     self.send(200, autopost_form(acs, xml, relay), "text/html; charset=utf-8")
+                elif path == "/slo/redirect":
+                    q = urllib.parse.parse_qs(query, keep_blank_values=True)
+                    relay = q.get("RelayState", [None])[0]
+                    if "SAMLRequest" in q:
+                        url = idp.sp_logout(q["SAMLRequest"][0], relay, query)
+                        self.send_response(302)
+                        self.send_header("Location", url)
+                        self.send_header("Content-Length", "0")
+                        self.send_header("Cache-Control", "no-store")
+                        self.end_headers()
+                    elif "SAMLResponse" in q:
+                        entry = idp.sp_logout_response(q["SAMLResponse"][0], relay, query)
+                        self.send(200, logged_out_page(entry), "text/html; charset=utf-8")
+                    else:
+                        self.text(400, "missing SAMLRequest or SAMLResponse")
                 elif path == "/__admin/last":
                     if idp.last_response is None:
                         return self.text(404, "no response sent yet")
@@ -757,8 +990,14 @@ def make_handler(idp: IdP, verbose: bool):
                 elif path == "/__admin/state":
                     with idp.lock:
                         state = {"user": idp.user, "level": idp.level, "mutation": idp.mutation,
-                                 "sps": sorted(idp.sps), "mutations": MUTATIONS}
-                    self.json(200, state)
+                                 "sps": sorted(idp.sps), "mutations": MUTATIONS,
+                                 "sessions": {k: v for k, v in idp.sessions.items() if v},
+                                 "logouts": idp.logouts,
+                                 "logout_requests": list(idp.logout_requests.values()),
+                                 "logout_responses": idp.logout_responses,
+                                 "logout_mutations": LOGOUT_MUTATIONS}
+                        body = json.dumps(state).encode()
+                    self.send(200, body, "application/json")
                 else:
                     self.text(404, "not found")
             except BadRequest as e:
@@ -800,10 +1039,20 @@ def make_handler(idp: IdP, verbose: bool):
                             idp.level = cfg["level"]
                         idp.mutation = mutation
                     self.json(200, {"ok": True})
+                elif path == "/__admin/logout":
+                    try:
+                        cfg = json.loads(data or b"{}")
+                    except ValueError as e:
+                        return self.text(400, f"bad JSON: {e}")
+                    if not isinstance(cfg, dict) or not isinstance(cfg.get("sp"), str):
+                        return self.text(400, 'expected {"sp": "<SP entityID>", "mutation": null | "<name>"}')
+                    self.json(200, idp.idp_logout(cfg["sp"], cfg.get("mutation")))
                 else:
                     self.text(404, "not found")
             except BadRequest as e:
                 self.text(400, str(e))
+            except NotFound as e:
+                self.text(404, str(e))
             except Exception as e:
                 self.text(500, f"{type(e).__name__}: {e}")
 
@@ -851,6 +1100,7 @@ def main() -> int:
             "metadata_url": idp.metadata_url,
             "sso_redirect_url": idp.sso_redirect_url,
             "sso_post_url": idp.sso_post_url,
+            "slo_redirect_url": idp.slo_redirect_url,
         }
         sys.stdout.write(json.dumps(ready, separators=(",", ":")) + "\n")
         sys.stdout.flush()

@@ -141,6 +141,8 @@ pub struct IdpInfo {
     pub sso_redirect: Option<String>,
     /// SingleSignOnService location for the HTTP-POST binding.
     pub sso_post: Option<String>,
+    /// SingleLogoutService location for the HTTP-Redirect binding.
+    pub slo_redirect: Option<String>,
     /// The signing certificates of the IDPSSODescriptor, DER. Never empty.
     pub signing_certs: Vec<Vec<u8>>,
     /// Where the metadata came from (file path or URL), for messages.
@@ -192,6 +194,8 @@ pub struct Asserted {
     /// Until when the Assertion could be accepted (latest NotOnOrAfter plus the clock skew):
     /// keep its ID in the replay cache until then.
     pub not_on_or_after: DateTime<Utc>,
+    /// Who the IdP says signed in (NameID and SessionIndex), for Single Logout.
+    pub subject: SamlSubject,
     /// SPID attributes by name (fiscalNumber, name, familyName, email, mobilePhone,
     /// dateOfBirth, placeOfBirth, ...), first value of each, trimmed.
     pub attributes: HashMap<String, String>,
@@ -704,7 +708,16 @@ impl Saml {
             }
         }
 
+        let session_index = trusted
+            .authn_statements
+            .as_deref()
+            .and_then(|a| a.first())
+            .and_then(|a| a.session_index.clone());
         Ok(Asserted {
+            subject: SamlSubject {
+                name_id: t_nid.value.trim().to_owned(),
+                session_index,
+            },
             assertion_id: trusted.id.clone(),
             idp_entity_id: idp.entity_id.clone(),
             level,
@@ -764,7 +777,6 @@ impl Saml {
     <md:KeyDescriptor use="signing">
       <ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>
     </md:KeyDescriptor>
-    <md:SingleLogoutService Binding="{post}" Location="{slo}"/>
     <md:SingleLogoutService Binding="{redirect}" Location="{slo}"/>
     <md:NameIDFormat>{transient}</md:NameIDFormat>
     <md:AssertionConsumerService index="0" isDefault="true" Binding="{post}" Location="{acs}"/>
@@ -1158,6 +1170,11 @@ fn idp_info(ed: &EntityDescriptor, source: &str) -> Result<IdpInfo, String> {
     };
     let sso_redirect = sso(HTTP_REDIRECT);
     let sso_post = sso(HTTP_POST);
+    let slo_redirect = descriptors
+        .iter()
+        .flat_map(|d| &d.single_logout_services)
+        .find(|s| s.binding == HTTP_REDIRECT)
+        .map(|s| s.location.clone());
     if sso_redirect.is_none() && sso_post.is_none() {
         return Err(format!(
             "IdP metadata {source} ({entity_id}): no HTTP-Redirect or HTTP-POST SingleSignOnService"
@@ -1181,6 +1198,7 @@ fn idp_info(ed: &EntityDescriptor, source: &str) -> Result<IdpInfo, String> {
         name,
         sso_redirect,
         sso_post,
+        slo_redirect,
         signing_certs,
         source: source.to_owned(),
     })
@@ -1550,3 +1568,7 @@ mod xml {
 #[cfg(test)]
 #[path = "../tests/saml.rs"]
 mod tests;
+
+#[path = "saml_slo.rs"]
+mod slo;
+pub use slo::{LogoutMessage, SamlSubject};

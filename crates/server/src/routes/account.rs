@@ -124,8 +124,11 @@ async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> Http
             Site::Login => Kind::Sso,
             Site::Federation => return Err(AppError::NotFound),
         };
+        let mut at_idp = None;
         if let Some(u) = ctx.user.as_ref().filter(|u| u.kind == kind) {
             let sso = u.sso_hash.clone().unwrap_or_else(|| u.token_hash.clone());
+            // Signed in through a SAML IdP: log out there too (Single Logout).
+            at_idp = super::saml::logout_at_idp(&ctx, &sso).await?;
             let n = ctx.state.sessions.end_sso(&ctx.state.store, &sso).await?;
             citizen::audit(
                 &ctx.state,
@@ -149,16 +152,23 @@ async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> Http
         );
         let s = &ctx.state.render.strings;
         Ok((
-            "message.html",
-            json!({
-                "title": s.get(ctx.lang, "signed_out_title"),
-                "text": s.get(ctx.lang, "signed_out_text"),
-                "link": {"href": "/", "label": s.get(ctx.lang, "home")},
-            }),
+            at_idp,
+            (
+                "message.html",
+                json!({
+                    "title": s.get(ctx.lang, "signed_out_title"),
+                    "text": s.get(ctx.lang, "signed_out_text"),
+                    "link": {"href": "/", "label": s.get(ctx.lang, "home")},
+                }),
+            ),
         ))
     }
     .await;
-    ctx.page(r)
+    match r {
+        Ok((Some(idp_url), _)) => ctx.see_other(&idp_url),
+        Ok((None, page)) => ctx.page(Ok(page)),
+        Err(e) => ctx.respond(Err(e)),
+    }
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@ mod federation;
 mod oidc;
 mod ops;
 mod portal;
-mod saml;
+pub(crate) mod saml;
 mod signin;
 
 use std::future::{Ready, ready};

@@ -17,17 +17,18 @@ use sportello_store::identity::{AuditEvent, AuthRequest, VerifiedIdentity};
 use sportello_store::now_micros;
 
 use super::Ctx;
-use super::signin::{complete, flow_cookie_name};
+use super::signin::{complete_with, flow_cookie_name};
 use crate::auth::citizen::{self, audit};
 use crate::auth::tokens;
 use crate::error::{AppError, AppResult};
-use crate::idp::saml::{Expected, Rejected};
+use crate::idp::saml::{Expected, LogoutMessage, Rejected, SamlSubject};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/saml/metadata", web::get().to(metadata))
         .route("/saml/login", web::get().to(login))
         .route("/saml/acs", web::post().to(acs))
-        .route("/saml/completa", web::get().to(complete_sign_in));
+        .route("/saml/completa", web::get().to(complete_sign_in))
+        .route("/saml/slo", web::get().to(single_logout));
 }
 
 const MICROS: i64 = 1_000_000;
@@ -117,6 +118,8 @@ struct Parked {
     who: VerifiedIdentity,
     level: AssuranceLevel,
     idp: String,
+    idp_entity_id: String,
+    subject: SamlSubject,
 }
 
 async fn acs(ctx: Ctx, form: web::Form<AcsForm>) -> HttpResponse {
@@ -227,6 +230,8 @@ async fn acs_inner(ctx: &Ctx, form: AcsForm) -> AppResult<String> {
         },
         level: asserted.level,
         idp: format!("saml:{}", asserted.idp_entity_id),
+        idp_entity_id: asserted.idp_entity_id.clone(),
+        subject: asserted.subject.clone(),
     };
     let ticket = tokens::new_token();
     let json = serde_json::to_string(&parked).map_err(|e| AppError::Upstream(e.to_string()))?;
@@ -270,11 +275,152 @@ async fn complete_sign_in(ctx: Ctx, req: HttpRequest, q: web::Query<TicketQuery>
             serde_json::from_str(&json).map_err(|e| AppError::Upstream(e.to_string()))?;
         // SAML identity providers are the federation's: federation-wide sign-in.
         let person = citizen::person_from_idp(&ctx.state, &parked.who, true).await?;
-        complete(&ctx, flow, &person, parked.level, &parked.idp, None).await
+        let (to, sso_hash) =
+            complete_with(&ctx, flow, &person, parked.level, &parked.idp, None).await?;
+        // Remember who the IdP signed in, for Single Logout.
+        let subject = serde_json::to_string(&parked.subject)
+            .map_err(|e| AppError::Upstream(e.to_string()))?;
+        ctx.state
+            .store
+            .identity()
+            .put_saml_session(
+                &sso_hash,
+                &parked.idp_entity_id,
+                &tokens::hash(&parked.subject.name_id),
+                &subject,
+                now_micros() + ctx.state.sessions.lifetimes.absolute * MICROS,
+            )
+            .await?;
+        Ok(to)
     }
     .await;
     match r {
         Ok(to) => ctx.see_other(&to),
         Err(e) => ctx.respond(Err(e)),
     }
+}
+
+/// After a local sign-out: if the SSO session came from a SAML IdP with a SingleLogoutService,
+/// the signed LogoutRequest to send the browser to (the IdP answers at `/saml/slo`).
+pub(crate) async fn logout_at_idp(ctx: &Ctx, sso_hash: &str) -> AppResult<Option<String>> {
+    let Some(s) = ctx.state.saml.clone() else {
+        return Ok(None);
+    };
+    let Some((idp_id, subject)) = ctx
+        .state
+        .store
+        .identity()
+        .take_saml_session(sso_hash)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(idp) = s.idp(&idp_id) else {
+        return Ok(None);
+    };
+    let subject: SamlSubject =
+        serde_json::from_str(&subject).map_err(|e| AppError::Upstream(e.to_string()))?;
+    let Some((id, url)) = s
+        .logout_request(idp, &subject, &tokens::new_token())
+        .map_err(AppError::Upstream)?
+    else {
+        return Ok(None);
+    };
+    let now = now_micros();
+    ctx.state
+        .store
+        .identity()
+        .create_auth_request(&AuthRequest {
+            request_id: id,
+            flow_hash: String::new(),
+            protocol: "saml-logout".into(),
+            idp: idp.entity_id.clone(),
+            level: AssuranceLevel::Low.key().into(),
+            nonce: None,
+            pkce_verifier: None,
+            created_at: now,
+            expires_at: now + REQUEST_SECONDS * MICROS,
+        })
+        .await?;
+    Ok(Some(url))
+}
+
+/// The SingleLogoutService (HTTP-Redirect): the IdP's answer to our LogoutRequest, or the IdP
+/// ending a session itself (then every session it opened for that person ends here too, and
+/// we answer with a signed LogoutResponse).
+async fn single_logout(ctx: Ctx, req: HttpRequest) -> HttpResponse {
+    let r: AppResult<HttpResponse> = async {
+        let s = saml(&ctx)?;
+        let msg = s
+            .verify_logout(req.query_string())
+            .map_err(AppError::SignInRefused)?;
+        match msg {
+            LogoutMessage::Response {
+                in_response_to,
+                success,
+                ..
+            } => {
+                ctx.state
+                    .store
+                    .identity()
+                    .take_auth_request(&in_response_to, now_micros())
+                    .await?
+                    .filter(|p| p.protocol == "saml-logout")
+                    .ok_or(AppError::Refused("sign_in_expired"))?;
+                if !success {
+                    tracing::warn!("the identity provider did not confirm the logout");
+                }
+                signed_out_page(&ctx)
+            }
+            LogoutMessage::Request {
+                idp_entity_id,
+                request_id,
+                name_id,
+                relay_state,
+            } => {
+                let ended = ctx
+                    .state
+                    .store
+                    .identity()
+                    .saml_sessions_of(&idp_entity_id, &tokens::hash(&name_id))
+                    .await?;
+                for sso in &ended {
+                    ctx.state.sessions.end_sso(&ctx.state.store, sso).await?;
+                }
+                audit(
+                    &ctx.state,
+                    AuditEvent {
+                        at: now_micros(),
+                        event: "idp_logout".into(),
+                        idp: Some(format!("saml:{idp_entity_id}")),
+                        detail: Some(format!("{} sign-ins ended", ended.len())),
+                        ..Default::default()
+                    },
+                )
+                .await;
+                let idp = s.idp(&idp_entity_id).ok_or(AppError::NotFound)?;
+                let url = s
+                    .logout_response(idp, &request_id, true, relay_state.as_deref().unwrap_or(""))
+                    .map_err(AppError::Upstream)?
+                    .ok_or(AppError::NotFound)?;
+                Ok(HttpResponse::Found()
+                    .insert_header((header::LOCATION, url))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .finish())
+            }
+        }
+    }
+    .await;
+    ctx.respond(r)
+}
+
+fn signed_out_page(ctx: &Ctx) -> AppResult<HttpResponse> {
+    let s = &ctx.state.render.strings;
+    Ok(ctx.page(Ok((
+        "message.html",
+        serde_json::json!({
+            "title": s.get(ctx.lang, "signed_out_title"),
+            "text": s.get(ctx.lang, "signed_out_text"),
+        }),
+    ))))
 }

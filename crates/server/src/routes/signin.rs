@@ -128,6 +128,20 @@ pub(crate) async fn complete(
     idp: &str,
     scope: Option<TenantId>,
 ) -> AppResult<String> {
+    Ok(complete_with(ctx, flow, person_id, level, idp, scope)
+        .await?
+        .0)
+}
+
+/// [`complete`], also giving the new SSO session's hash.
+pub(crate) async fn complete_with(
+    ctx: &Ctx,
+    flow: Option<LoginFlow>,
+    person_id: &str,
+    level: AssuranceLevel,
+    idp: &str,
+    scope: Option<TenantId>,
+) -> AppResult<(String, String)> {
     let previous = ctx.user.as_ref().filter(|u| u.kind == Kind::Sso);
     let token = citizen::open_sso(
         &ctx.state,
@@ -146,7 +160,7 @@ pub(crate) async fn complete(
             .cookie(ctx.state.sessions.cookie_name(Kind::Sso), token),
     );
     let Some(flow) = flow else {
-        return Ok("/".into());
+        return Ok(("/".into(), sso_hash));
     };
     ctx.state
         .store
@@ -159,9 +173,9 @@ pub(crate) async fn complete(
             let code =
                 citizen::issue_handoff(&ctx.state, &sso_hash, &host, &flow.next_path, &state_hash)
                     .await?;
-            Ok(handoff_url(ctx, &host, &code))
+            Ok((handoff_url(ctx, &host, &code), sso_hash))
         }
-        _ => Ok("/".into()),
+        _ => Ok(("/".into(), sso_hash)),
     }
 }
 
