@@ -851,3 +851,49 @@ async fn sign_in_events_are_counted_in_the_metrics_and_expired_rows_are_purged()
         "live sessions kept"
     );
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_get_past_the_lockout() {
+    let (app, mail) = app_with_mail().await;
+    let _ = registered(&app, &mail, "anna@example.org").await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let addr = app.addr;
+        tasks.push(tokio::spawn(async move {
+            let mut b = Browser::new(addr);
+            let page = b.get(&b.url("login.localhost", "/")).await;
+            let csrf = page.input("csrf").expect("csrf");
+            let guess = format!("wrong guess number {i}");
+            b.post(
+                &b.url("login.localhost", "/password"),
+                &[
+                    ("email", "anna@example.org"),
+                    ("password", &guess),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await
+            .status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::FORBIDDEN);
+    }
+    let person = app
+        .store
+        .identity()
+        .local_account_by_email("anna@example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .person_id;
+    let log = app
+        .store
+        .identity()
+        .audit_log(Some(&person), 100)
+        .await
+        .unwrap();
+    let failed = log.iter().filter(|e| e.event == "sign_in_failed").count();
+    let locked = log.iter().filter(|e| e.event == "sign_in_locked").count();
+    assert_eq!((failed, locked), (5, 7), "only five guesses were checked");
+}

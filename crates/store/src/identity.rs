@@ -413,33 +413,36 @@ impl<'a> IdentityDb<'a> {
         self.local_account_by_email(&email).await
     }
 
-    /// Counts a failed password; from the `lock_after`-th in a row the account is locked until
-    /// `now + lock_micros`. Once a lock has run out the count starts again, so a wrong guess
-    /// now and then cannot keep an account locked. Returns the new count.
-    pub async fn record_password_failure(
+    /// Claims one password attempt before the password is checked: `None` if the account is
+    /// locked now. Otherwise the attempt is counted (a lock that ran out starts a new count) and
+    /// the account locked until `now + lock_micros` from the `lock_after`-th attempt without a
+    /// success ([`Self::reset_password_failures`] clears it). One atomic statement, so parallel
+    /// guesses cannot get past the limit.
+    pub async fn claim_password_attempt(
         &self,
         person_id: &str,
         lock_after: i32,
         now: i64,
         lock_micros: i64,
-    ) -> Result<i32> {
-        let row = self
-            .one(
-                "UPDATE local_accounts SET \
-                 failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $4 \
-                   THEN 1 ELSE failed_attempts + 1 END, \
-                 locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $4 THEN NULL \
-                   WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END \
-                 WHERE person_id = $3 RETURNING failed_attempts",
-                vec![
-                    lock_after.into(),
-                    (now + lock_micros).into(),
-                    person_id.into(),
-                    now.into(),
-                ],
-            )
-            .await?;
-        row.map_or(Ok(0), |r| get(&r, "failed_attempts"))
+    ) -> Result<Option<i32>> {
+        self.one(
+            "UPDATE local_accounts SET \
+             failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $4 \
+               THEN 1 ELSE failed_attempts + 1 END, \
+             locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $4 THEN NULL \
+               WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END \
+             WHERE person_id = $3 AND (locked_until IS NULL OR locked_until <= $4) \
+             RETURNING failed_attempts",
+            vec![
+                lock_after.into(),
+                (now + lock_micros).into(),
+                person_id.into(),
+                now.into(),
+            ],
+        )
+        .await?
+        .map(|r| get(&r, "failed_attempts"))
+        .transpose()
     }
 
     pub async fn reset_password_failures(&self, person_id: &str) -> Result<()> {

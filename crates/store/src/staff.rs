@@ -221,29 +221,33 @@ impl TenantDb<'_> {
         Ok(n == 1)
     }
 
-    pub async fn record_staff_failure(
+    /// Claims one sign-in attempt (password or code) before it is checked: `false` if the
+    /// account is locked now; otherwise counted, locking the account from the `lock_after`-th
+    /// attempt without a success (see [`crate::identity::IdentityDb::claim_password_attempt`]).
+    pub async fn claim_staff_attempt(
         &self,
         id: &str,
         lock_after: i32,
         now: i64,
         lock_micros: i64,
-    ) -> Result<()> {
-        self.exec(
-            "UPDATE staff_accounts SET \
-             failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $5 \
-               THEN 1 ELSE failed_attempts + 1 END, \
-             locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $5 THEN NULL \
-               WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
-             WHERE tenant_id = $1 AND id = $4",
-            vec![
-                lock_after.into(),
-                (now + lock_micros).into(),
-                id.into(),
-                now.into(),
-            ],
-        )
-        .await?;
-        Ok(())
+    ) -> Result<bool> {
+        let n = self
+            .exec(
+                "UPDATE staff_accounts SET \
+                 failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $5 \
+                   THEN 1 ELSE failed_attempts + 1 END, \
+                 locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $5 THEN NULL \
+                   WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+                 WHERE tenant_id = $1 AND id = $4 AND (locked_until IS NULL OR locked_until <= $5)",
+                vec![
+                    lock_after.into(),
+                    (now + lock_micros).into(),
+                    id.into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        Ok(n == 1)
     }
 
     pub async fn reset_staff_failures(&self, id: &str) -> Result<()> {

@@ -341,8 +341,14 @@ pub async fn check_password(
         ip: client.ip.clone(),
         ..Default::default()
     };
+    // Count the attempt before checking it: parallel guesses cannot get past the limit.
+    let claimed = state
+        .store
+        .identity()
+        .claim_password_attempt(&account.person_id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
+        .await?;
     let right = password::verify(password.to_owned(), account.password_hash.clone()).await;
-    if account.locked_until.is_some_and(|t| t > now) {
+    if claimed.is_none() {
         audit(state, password_event("sign_in_locked")).await;
         // Only someone who knows the password learns that the account exists and is locked.
         return Err(if right {
@@ -352,22 +358,17 @@ pub async fn check_password(
         });
     }
     if !right {
-        state
-            .store
-            .identity()
-            .record_password_failure(&account.person_id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
-            .await?;
         audit(state, password_event("sign_in_failed")).await;
         return Err(wrong());
-    }
-    if !account.email_verified {
-        return Err(AppError::Refused("email_not_confirmed"));
     }
     state
         .store
         .identity()
         .reset_password_failures(&account.person_id)
         .await?;
+    if !account.email_verified {
+        return Err(AppError::Refused("email_not_confirmed"));
+    }
     Ok(account.person_id)
 }
 

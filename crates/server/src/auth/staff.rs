@@ -202,12 +202,19 @@ pub async fn sign_in_password(
         password::verify(password_text.to_owned(), password::dummy_hash().to_owned()).await;
         return Err(wrong());
     };
+    // Count the attempt before checking it (reset only after the second factor).
+    let tx = state.store.tenant(commune).await?;
+    let claimed = tx
+        .db()
+        .claim_staff_attempt(&acc.id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
+        .await?;
+    tx.commit().await?;
     let ok = password::verify(
         password_text.to_owned(),
         acc.password_hash.clone().unwrap_or_default(),
     )
     .await;
-    if acc.locked_until.is_some_and(|t| t > now) {
+    if !claimed {
         audit(
             state,
             staff_event("staff_sign_in_locked", commune, &acc.id, client),
@@ -221,11 +228,6 @@ pub async fn sign_in_password(
         });
     }
     if !ok {
-        let tx = state.store.tenant(commune).await?;
-        tx.db()
-            .record_staff_failure(&acc.id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
-            .await?;
-        tx.commit().await?;
         audit(
             state,
             staff_event("staff_sign_in_failed", commune, &acc.id, client),
@@ -252,15 +254,16 @@ pub async fn sign_in_totp(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    if acc.locked_until.is_some_and(|t| t > now_micros()) {
+    let tx = state.store.tenant(commune).await?;
+    let claimed = tx
+        .db()
+        .claim_staff_attempt(&acc.id, LOCK_AFTER, now_micros(), LOCK_SECONDS * MICROS)
+        .await?;
+    tx.commit().await?;
+    if !claimed {
         return Err(AppError::Refused("staff_locked"));
     }
     if !check_code(state, commune, &acc, code).await? {
-        let tx = state.store.tenant(commune).await?;
-        tx.db()
-            .record_staff_failure(&acc.id, LOCK_AFTER, now_micros(), LOCK_SECONDS * MICROS)
-            .await?;
-        tx.commit().await?;
         audit(
             state,
             staff_event("staff_totp_failed", commune, &acc.id, client),
