@@ -410,3 +410,66 @@ async fn a_commune_can_add_its_own_provider_with_the_secret_encrypted_at_rest() 
     );
     assert_eq!(given_name(&app).await, "Impostore");
 }
+
+#[tokio::test]
+async fn staff_can_enter_the_console_through_an_identity_provider_at_level_2() {
+    let (app, op) = setup().await;
+    let pisa = sportello_domain::TenantId(50026);
+    let (staff_id, _) = sportello_server::auth::staff::invite(
+        &app.store,
+        pisa,
+        "mario@comune.pisa.it",
+        "Mario Rossi (anagrafe)",
+        "clerk",
+    )
+    .await
+    .unwrap();
+    sportello_server::auth::staff::link_fiscal_code(
+        &app.store,
+        pisa,
+        &staff_id,
+        "RSSMRA80A01G702C",
+    )
+    .await
+    .unwrap();
+    // From the console's sign-in page, through the provider at level 2, into the console.
+    let mut b = Browser::new(app.addr);
+    let form = b.get(&b.url("pisa.localhost", "/console/accedi")).await;
+    assert!(form.body.contains("href=\"/accedi/operatore\""));
+    let page = b.get(&b.url("pisa.localhost", "/accedi/operatore")).await;
+    assert!(page.url.contains("login.localhost"), "{:?}", b.trail);
+    assert!(
+        !page.body.contains("name=\"password\""),
+        "level 2: no password form"
+    );
+    let console = b
+        .get(&b.url("login.localhost", "/oidc/login?provider=test-op"))
+        .await;
+    assert_eq!(console.status, StatusCode::OK, "{:?}", b.trail);
+    assert!(console.url.ends_with("/console"), "{}", console.url);
+    assert!(console.body.contains("Mario Rossi (anagrafe)"));
+    // The same staff session opens nothing at Calci.
+    let calci = b.get(&b.url("calci.localhost", "/console")).await;
+    assert!(calci.url.ends_with("/console/accedi"));
+    // A person with no staff account of the commune is refused.
+    op.admin("account", account("VRDGPP80A01H501U", SPID_L2))
+        .await;
+    let mut c = Browser::new(app.addr);
+    c.get(&c.url("pisa.localhost", "/accedi/operatore")).await;
+    let refused = c
+        .get(&c.url("login.localhost", "/oidc/login?provider=test-op"))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", c.trail);
+    // Level 1 never opens the console: it is sent to step up.
+    op.admin("account", account("RSSMRA80A01G702C", SPID_L1))
+        .await;
+    let mut d = Browser::new(app.addr);
+    d.get(&d.url("pisa.localhost", "/accedi")).await;
+    let l1 = d
+        .get(&d.url("login.localhost", "/oidc/login?provider=test-op"))
+        .await;
+    assert_eq!(l1.status, StatusCode::OK);
+    let again = d.get(&d.url("pisa.localhost", "/accedi/operatore")).await;
+    assert!(again.url.contains("login.localhost"), "{:?}", d.trail);
+    assert!(!again.body.contains("Mario Rossi (anagrafe)"));
+}

@@ -141,6 +141,7 @@ CREATE TABLE staff_accounts (
     email TEXT NOT NULL,
     display_name TEXT NOT NULL,
     role TEXT NOT NULL,
+    fiscal_code TEXT,
     password_hash TEXT,
     totp_secret TEXT,
     totp_confirmed_at BIGINT,
@@ -149,7 +150,8 @@ CREATE TABLE staff_accounts (
     locked_until BIGINT,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    UNIQUE (tenant_id, email)
+    UNIQUE (tenant_id, email),
+    UNIQUE (tenant_id, fiscal_code)
 );
 CREATE TABLE staff_tokens (
     tenant_id BIGINT NOT NULL,

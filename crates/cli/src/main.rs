@@ -76,6 +76,9 @@ enum Staff {
         /// admin, office_head, clerk, front_desk, call_centre.
         #[arg(long, default_value = "admin")]
         role: String,
+        /// The holder's fiscal code: SPID/CIE at level 2+ then opens the console too.
+        #[arg(long)]
+        fiscal_code: Option<String>,
     },
 }
 
@@ -294,6 +297,7 @@ async fn staff(settings: &Settings, store: &Store, cmd: Staff) -> Result<()> {
             email,
             name,
             role,
+            fiscal_code,
         } => {
             let code = IstatCode::parse(&istat_code)?;
             let id = sportello_domain::TenantId(code.as_str().parse()?);
@@ -304,9 +308,15 @@ async fn staff(settings: &Settings, store: &Store, cmd: Staff) -> Result<()> {
                 .into_iter()
                 .find(|c| c.id == id)
                 .ok_or_else(|| anyhow::anyhow!("no commune with ISTAT code {code}"))?;
-            let (_, token) = sportello_server::auth::staff::invite(store, id, &email, &name, &role)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (staff_id, token) =
+                sportello_server::auth::staff::invite(store, id, &email, &name, &role)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(cf) = fiscal_code {
+                sportello_server::auth::staff::link_fiscal_code(store, id, &staff_id, &cf)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             let port = settings
                 .bind
                 .rsplit_once(':')

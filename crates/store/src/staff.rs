@@ -14,6 +14,9 @@ pub struct StaffAccount {
     pub email: String,
     pub display_name: String,
     pub role: String,
+    /// The fiscal code of the person, when linked: signing in through an identity provider at
+    /// level 2 or more then opens the console too.
+    pub fiscal_code: Option<String>,
     pub password_hash: Option<String>,
     /// Encrypted TOTP secret.
     pub totp_secret: Option<String>,
@@ -24,7 +27,8 @@ pub struct StaffAccount {
     pub locked_until: Option<i64>,
 }
 
-const COLS: &str = "id, email, display_name, role, password_hash, totp_secret, totp_confirmed_at, \
+const COLS: &str = "id, email, display_name, role, fiscal_code, password_hash, totp_secret, \
+     totp_confirmed_at, \
      totp_last_step, failed_attempts, locked_until";
 
 fn staff_of(r: &QueryResult) -> Result<StaffAccount> {
@@ -33,6 +37,7 @@ fn staff_of(r: &QueryResult) -> Result<StaffAccount> {
         email: get(r, "email")?,
         display_name: get(r, "display_name")?,
         role: get(r, "role")?,
+        fiscal_code: get(r, "fiscal_code")?,
         password_hash: get(r, "password_hash")?,
         totp_secret: get(r, "totp_secret")?,
         totp_confirmed: get::<Option<i64>>(r, "totp_confirmed_at")?.is_some(),
@@ -184,6 +189,30 @@ impl TenantDb<'_> {
             .await?
             .map(|r| staff_of(&r))
             .transpose()
+    }
+
+    /// The staff account linked to this fiscal code.
+    pub async fn staff_by_fiscal_code(&self, cf: &str) -> Result<Option<StaffAccount>> {
+        let sql =
+            format!("SELECT {COLS} FROM staff_accounts WHERE tenant_id = $1 AND fiscal_code = $2");
+        self.one(&sql, vec![cf.into()])
+            .await?
+            .map(|r| staff_of(&r))
+            .transpose()
+    }
+
+    /// Links a staff account to a person's fiscal code; `false` if another account of this
+    /// commune has it.
+    pub async fn set_staff_fiscal_code(&self, id: &str, cf: &str) -> Result<bool> {
+        let n = self
+            .exec(
+                "UPDATE staff_accounts SET fiscal_code = $2 WHERE tenant_id = $1 AND id = $3 \
+                 AND NOT EXISTS (SELECT 1 FROM staff_accounts o WHERE o.tenant_id = $1 \
+                 AND o.fiscal_code = $2 AND o.id <> $3)",
+                vec![cf.into(), id.into()],
+            )
+            .await?;
+        Ok(n == 1)
     }
 
     pub async fn set_staff_password(&self, id: &str, hash: &str) -> Result<()> {

@@ -285,3 +285,70 @@ pub async fn sign_in_totp(
     .await;
     open(state, commune, &acc, true, client).await
 }
+
+/// Links a staff account to the fiscal code of its holder (then an identity provider at level 2
+/// or more opens the console too).
+pub async fn link_fiscal_code(
+    store: &sportello_store::Store,
+    commune: TenantId,
+    staff_id: &str,
+    fiscal_code: &str,
+) -> AppResult<()> {
+    let cf = sportello_domain::FiscalCode::parse(fiscal_code)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?
+        .normalised();
+    let tx = store.tenant(commune).await?;
+    if !tx.db().set_staff_fiscal_code(staff_id, cf.as_str()).await? {
+        return Err(AppError::BadRequest(format!(
+            "fiscal code: {} is linked to another staff account of this commune",
+            cf.as_str()
+        )));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Staff sign-in through an identity provider: a citizen of this commune signed in at level 2 or
+/// more (SPID L2/L3, CIE: already two factors) whose fiscal code is linked to a staff account
+/// gets a staff session with the second factor counted. Returns the session token.
+pub async fn sign_in_with_idp(
+    state: &AppState,
+    commune: TenantId,
+    citizen: &super::session::Current,
+    client: &Client,
+) -> AppResult<String> {
+    if citizen.level < AssuranceLevel::Substantial {
+        return Err(AppError::Refused("staff_idp_level"));
+    }
+    let cf = citizen
+        .person
+        .as_ref()
+        .and_then(|p| p.fiscal_code.clone())
+        .ok_or(AppError::Refused("staff_not_found_for_identity"))?;
+    let tx = state.store.tenant(commune).await?;
+    let acc = tx.db().staff_by_fiscal_code(&cf).await?;
+    tx.commit().await?;
+    let acc = acc.ok_or(AppError::Refused("staff_not_found_for_identity"))?;
+    let mut event = staff_event("staff_sign_in", commune, &acc.id, client);
+    event.idp = Some(citizen.idp.clone());
+    event.level = Some(citizen.level.key().into());
+    audit(state, event).await;
+    Ok(state
+        .sessions
+        .create(
+            &state.store,
+            NewSession {
+                kind: Kind::Staff,
+                sso_hash: None,
+                commune: Some(commune),
+                person_id: None,
+                staff_id: Some(&acc.id),
+                level: citizen.level,
+                idp: &citizen.idp,
+                mfa: true,
+                user_agent: client.user_agent.clone(),
+                not_after: Some(citizen.expires_at),
+            },
+        )
+        .await?)
+}

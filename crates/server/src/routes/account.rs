@@ -21,7 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/esci", web::post().to(sign_out))
         .route("/area-personale", web::get().to(personal_area))
         .route("/area-personale/contatti", web::post().to(save_contacts))
-        .route("/servizi/{id}/avvia", web::get().to(start_service));
+        .route("/servizi/{id}/avvia", web::get().to(start_service))
+        .route("/accedi/operatore", web::get().to(staff_through_idp));
 }
 
 #[derive(Deserialize)]
@@ -370,6 +371,33 @@ async fn start_service(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
     match r {
         Ok(Ok(to)) => ctx.see_other(&to),
         Ok(Err(page)) => ctx.page(Ok(page)),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// Staff sign-in through an identity provider: sign in as a citizen at level 2 or more (or step
+/// up), then, if the fiscal code is linked to a staff account of this commune, into the console.
+async fn staff_through_idp(ctx: Ctx) -> HttpResponse {
+    let r = async {
+        let commune = ctx.commune()?.id();
+        match ctx.citizen() {
+            Some(u) if u.level >= AssuranceLevel::Substantial => {
+                let token =
+                    crate::auth::staff::sign_in_with_idp(&ctx.state, commune, u, &client(&ctx))
+                        .await?;
+                Ok(Ok(token))
+            }
+            _ => Ok(Err(sign_in_url(
+                &ctx,
+                "/accedi/operatore",
+                AssuranceLevel::Substantial,
+            )?)),
+        }
+    }
+    .await;
+    match r {
+        Ok(Ok(token)) => ctx.start_session(Kind::Staff, token, "/console"),
+        Ok(Err(to)) => ctx.see_other(&to),
         Err(e) => ctx.respond(Err(e)),
     }
 }
