@@ -451,3 +451,42 @@ async fn the_identity_provider_can_end_the_sessions_it_opened() {
         "{state}"
     );
 }
+
+#[tokio::test]
+async fn a_configured_sp_key_serves_signed_metadata_before_any_identity_provider_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = sportello_server::idp::saml::Saml::generate_sp_keypair(
+        "http://login.localhost/saml/metadata",
+        "Sportello",
+        "c_g702",
+    )
+    .unwrap();
+    let (key_path, cert_path) = (dir.path().join("sp.key"), dir.path().join("sp.crt"));
+    std::fs::write(&key_path, &key).unwrap();
+    std::fs::write(&cert_path, &cert).unwrap();
+    let (k, c) = (
+        key_path.display().to_string(),
+        cert_path.display().to_string(),
+    );
+    let app = spawn_app_with(Options {
+        settings: Box::new(move |s| {
+            s.saml_sp_key = k;
+            s.saml_sp_cert = c;
+        }),
+        ..Options::default()
+    })
+    .await;
+    let mut b = Browser::new(app.addr);
+    let md = b.get(&b.url("login.localhost", "/saml/metadata")).await;
+    assert_eq!(md.status, StatusCode::OK);
+    assert!(md.body.contains("SPSSODescriptor") && md.body.contains("SignatureValue"));
+    // The configured certificate is the one published.
+    let der_b64: String = cert.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert!(
+        md.body.contains(&der_b64[..60]),
+        "published certificate is the configured one"
+    );
+    // No IdP yet: the sign-in page offers none.
+    let page = b.get(&b.url("pisa.localhost", "/accedi")).await;
+    assert!(!page.body.contains("/saml/login"));
+}

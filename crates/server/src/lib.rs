@@ -166,13 +166,15 @@ fn spawn_purger(store: Store) {
 
 /// The SAML service provider: its key pair (configured PEM files, or generated for development),
 /// its URLs on the sign-in host, and the identity providers' metadata (refused without a signing
-/// certificate). `None` when no SAML identity provider is configured.
+/// certificate). `None` when neither an identity provider nor the SP's own key is configured (a
+/// deployment with its key serves its metadata before any IdP is added: SPID registers the SP
+/// first).
 async fn load_saml(
     settings: &Settings,
     login_host: &Host,
     listening_port: u16,
 ) -> Result<Option<Arc<idp::saml::Saml>>, String> {
-    if settings.saml_idps.trim().is_empty() {
+    if settings.saml_idps.trim().is_empty() && settings.saml_sp_key.is_empty() {
         return Ok(None);
     }
     let port = match settings.public_port {
