@@ -8,8 +8,7 @@
 //!   host's redirect with a one-time code, then the code's redemption on Calci) over loopback,
 //!   printing p50 and p99 in milliseconds.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+use std::error::Error;
 use std::time::Instant;
 
 use sportello_domain::{AssuranceLevel, TenantId};
@@ -21,33 +20,44 @@ use sportello_store::identity::VerifiedIdentity;
 /// The hand-off state a commune's `/accedi` would have set in the browser.
 const STATE: &str = "bench-state-0123456789abcdef";
 
+type Res<T> = Result<T, Box<dyn Error>>;
+
 fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v.sort_by(f64::total_cmp);
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// The `i`-th command-line argument, or a usage error.
+fn arg(args: &[String], i: usize) -> Res<&str> {
+    args.get(i).map(String::as_str).ok_or_else(|| USAGE.into())
+}
+
+const USAGE: &str = "usage: identity_bench argon2 N | prepare DB N FILE | handoff PORT SSO N";
+
 #[tokio::main]
-async fn main() {
+async fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("argon2") => {
-            let n: usize = args[2].parse().unwrap();
+            let n: usize = arg(&args, 2)?.parse()?;
             let t = Instant::now();
             let mut h = String::new();
             for _ in 0..n {
-                h = password::hash_blocking("la torre pende 1173").unwrap();
+                h = password::hash_blocking("la torre pende 1173")?;
             }
             let hash_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
             let t = Instant::now();
             for _ in 0..n {
-                assert!(password::verify_blocking("la torre pende 1173", &h));
+                if !password::verify_blocking("la torre pende 1173", &h) {
+                    return Err("verification failed".into());
+                }
             }
             let verify_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
             println!("{hash_ms:.1} {verify_ms:.1}");
         }
         Some("prepare") => {
-            let store = Store::connect(&args[2]).await.unwrap();
-            let n: usize = args[3].parse().unwrap();
+            let store = Store::connect(arg(&args, 2)?).await?;
+            let n: usize = arg(&args, 3)?.parse()?;
             let person = store
                 .identity()
                 .person_from_idp(
@@ -62,8 +72,7 @@ async fn main() {
                     },
                     sportello_store::now_micros(),
                 )
-                .await
-                .unwrap();
+                .await?;
             let sessions = Sessions::new(
                 Lifetimes {
                     idle: 3600,
@@ -84,25 +93,24 @@ async fn main() {
                 user_agent: None,
                 not_after: None,
             };
-            let sso = sessions.create(&store, new(Kind::Sso, None)).await.unwrap();
+            let sso = sessions.create(&store, new(Kind::Sso, None)).await?;
             let mut cookies = String::new();
             for _ in 0..n {
                 let mut s = new(Kind::Citizen, Some(TenantId(50026)));
                 s.sso_hash = Some(sportello_server::auth::tokens::hash(&sso));
-                cookies.push_str(&sessions.create(&store, s).await.unwrap());
+                cookies.push_str(&sessions.create(&store, s).await?);
                 cookies.push('\n');
             }
-            std::fs::write(&args[4], cookies).unwrap();
+            std::fs::write(arg(&args, 4)?, cookies)?;
             println!("{sso}");
         }
         Some("handoff") => {
-            let port: u16 = args[2].parse().unwrap();
-            let sso = &args[3];
-            let n: usize = args[4].parse().unwrap();
+            let port: u16 = arg(&args, 2)?.parse()?;
+            let sso = arg(&args, 3)?;
+            let n: usize = arg(&args, 4)?.parse()?;
             let http = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap();
+                .build()?;
             let mut times = Vec::with_capacity(n);
             for i in 0..n + 20 {
                 let t = Instant::now();
@@ -113,25 +121,33 @@ async fn main() {
                     .header("host", format!("login.localhost:{port}"))
                     .header("cookie", format!("sportello_sso={sso}"))
                     .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 303);
-                let loc = r.headers()["location"].to_str().unwrap().to_owned();
-                let path = &loc[loc.find("/accedi").unwrap()..];
+                    .await?;
+                if r.status() != 303 {
+                    return Err(format!("/autorizza answered {}", r.status()).into());
+                }
+                let loc = r
+                    .headers()
+                    .get("location")
+                    .ok_or("no Location")?
+                    .to_str()?
+                    .to_owned();
+                let path = &loc[loc.find("/accedi").ok_or("no hand-off in Location")?..];
                 let r = http
                     .get(format!("http://127.0.0.1:{port}{path}"))
                     .header("host", format!("calci.localhost:{port}"))
                     .header("cookie", format!("sportello_handoff={STATE}"))
                     .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+                    .await?;
+                if r.status() != 303 {
+                    return Err(format!("hand-off answered {}", r.status()).into());
+                }
                 if i >= 20 {
                     times.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
             }
             println!("{:.2} {:.2}", pct(&mut times, 0.5), pct(&mut times, 0.99));
         }
-        _ => eprintln!("usage: identity_bench argon2 N | prepare DB N FILE | handoff PORT SSO N"),
+        _ => return Err(USAGE.into()),
     }
+    Ok(())
 }
