@@ -7,12 +7,11 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startServer } from './server.mjs';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,7 +23,7 @@ const axePath = path.join(webDir, 'node_modules', 'axe-core', 'axe.min.js');
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 let server;
-let serverLog = '';
+const serverOut = { log: '' };
 let tmp;
 let browser;
 let port;
@@ -32,47 +31,12 @@ let port;
 const commune = (p = '/') => `http://pisa.localhost:${port}${p}`;
 const apex = (p = '/') => `http://localhost:${port}${p}`;
 
-/** Starts the server and resolves with the port it printed on stdout. */
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(serverBin, ['serve', '--demo', '--bind', '127.0.0.1:0'], {
-      env: {
-        ...process.env,
-        SPORTELLO_DATABASE_URL: `sqlite://${path.join(tmp, 'db.sqlite')}?mode=rwc`,
-        SPORTELLO_TENANTS_DIR: tenantsDir,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start within 30 s:\n${serverLog}`)),
-      30_000,
-    );
-    server.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${serverBin}: ${e.message}`));
-    });
-    server.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited early (${code ?? signal}):\n${serverLog}`));
-    });
-    server.stderr.on('data', (d) => {
-      serverLog += d;
-    });
-    createInterface({ input: server.stdout }).on('line', (line) => {
-      serverLog += `${line}\n`;
-      const m = /^sportello listening on http:\/\/127\.0\.0\.1:(\d+)\s*$/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-}
 
 before(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'sportello-web-'));
-  [port, browser] = await Promise.all([
-    startServer(),
+  let started;
+  [started, browser] = await Promise.all([
+    startServer(serverBin, { tmp, tenantsDir }, serverOut),
     chromium.launch({
       executablePath: chromiumPath,
       headless: true,
@@ -87,6 +51,7 @@ before(async () => {
       ],
     }),
   ]);
+  ({ proc: server, port } = started);
 });
 
 after(async () => {

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startServer } from './server.mjs';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -45,7 +46,7 @@ const USER = {
 const FISCAL_CODE = 'RSSMRA80A01G702C';
 
 let server;
-let serverLog = '';
+const serverOut = { log: '' };
 let idp;
 let idpLog = '';
 /** The IdP's ready line: entity_id, metadata_url, sso_redirect_url, sso_post_url. */
@@ -115,45 +116,6 @@ function startIdp() {
   });
 }
 
-/** Starts the server and resolves with the port it printed on stdout. */
-function startServer(extraEnv) {
-  return new Promise((resolve, reject) => {
-    server = spawn(serverBin, ['serve', '--demo', '--bind', '127.0.0.1:0'], {
-      env: {
-        ...process.env,
-        SPORTELLO_DATABASE_URL: `sqlite://${path.join(tmp, 'db.sqlite')}?mode=rwc`,
-        SPORTELLO_TENANTS_DIR: tenantsDir,
-        SPORTELLO_MAIL_OUTBOX: path.join(tmp, 'mail-outbox'),
-        ...extraEnv,
-      },
-      cwd: tmp,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start within 30 s:\n${serverLog}`)),
-      30_000,
-    );
-    server.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${serverBin}: ${e.message}`));
-    });
-    server.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited early (${code ?? signal}):\n${serverLog}`));
-    });
-    server.stderr.on('data', (d) => {
-      serverLog += d;
-    });
-    createInterface({ input: server.stdout }).on('line', (line) => {
-      serverLog += `${line}\n`;
-      const m = /^sportello listening on http:\/\/127\.0\.0\.1:(\d+)\s*$/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-}
 
 /** A GET to the server with an explicit Host header (fetch would not let us set it). */
 function getFromServer(hostHeader, p) {
@@ -211,7 +173,11 @@ before(async () => {
   launching.catch(() => {}); // awaited below; don't let an early failure go unhandled
   idpInfo = await startIdp();
   idpHost = new URL(idpInfo.metadata_url).host;
-  port = await startServer({ SPORTELLO_SAML_IDPS: idpInfo.metadata_url });
+  ({ proc: server, port } = await startServer(
+    serverBin,
+    { tmp, tenantsDir, env: { SPORTELLO_SAML_IDPS: idpInfo.metadata_url } },
+    serverOut,
+  ));
   browser = await launching;
 
   // The name the sign-in page shows: the IdP metadata's OrganizationDisplayName, else its entityID.
@@ -225,7 +191,7 @@ before(async () => {
     sp.status,
     200,
     `GET login.localhost/saml/metadata answered ${sp.status} (is the server built with SAML, ` +
-      `and did it load ${idpInfo.metadata_url}?):\n${sp.body.slice(0, 300)}\n${serverLog}`,
+      `and did it load ${idpInfo.metadata_url}?):\n${sp.body.slice(0, 300)}\n${serverOut.log}`,
   );
   await idpAdmin('/__admin/sp', sp.body, 'application/samlmetadata+xml');
   await idpAdmin(
@@ -336,7 +302,7 @@ test('a citizen signs in with SAML at Pisa, enters Calci with no prompt, and sig
     throw new Error(
       `${e.message}\nthe browser stopped at ${page.url()}:\n${text.slice(0, 1000)}\n` +
         `requests:\n${requests.map((r) => `  ${r.method} ${r.url}`).join('\n')}\n` +
-        `server log (end):\n${serverLog.slice(-3000)}\nIdP log (end):\n${idpLog.slice(-2000)}`,
+        `server log (end):\n${serverOut.log.slice(-3000)}\nIdP log (end):\n${idpLog.slice(-2000)}`,
     );
   }
   assert.ok(seen('GET', login('/saml/login?')), 'no request to /saml/login');

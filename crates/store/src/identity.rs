@@ -71,8 +71,6 @@ pub struct LocalAccount {
     pub email: String,
     pub password_hash: String,
     pub email_verified: bool,
-    pub failed_attempts: i32,
-    pub locked_until: Option<i64>,
 }
 
 /// A stored session: `sso` on the sign-in host, `citizen` or `staff` on a commune's host.
@@ -381,8 +379,8 @@ impl<'a> IdentityDb<'a> {
 
     pub async fn local_account_by_email(&self, email: &str) -> Result<Option<LocalAccount>> {
         self.one(
-            "SELECT person_id, email, password_hash, email_verified_at, failed_attempts, \
-             locked_until FROM local_accounts WHERE email = $1",
+            "SELECT person_id, email, password_hash, email_verified_at FROM local_accounts \
+             WHERE email = $1",
             vec![email.into()],
         )
         .await?
@@ -392,8 +390,6 @@ impl<'a> IdentityDb<'a> {
                 email: get(&r, "email")?,
                 password_hash: get(&r, "password_hash")?,
                 email_verified: get::<Option<i64>>(&r, "email_verified_at")?.is_some(),
-                failed_attempts: get(&r, "failed_attempts")?,
-                locked_until: get(&r, "locked_until")?,
             })
         })
         .transpose()
@@ -654,18 +650,6 @@ impl<'a> IdentityDb<'a> {
             .await?
             .ok_or_else(|| StoreError::Corrupt("count".into()))?;
         get(&row, "n")
-    }
-
-    /// Ends every session of one staff account in one commune (role revoked, password reset).
-    pub async fn end_staff_sessions(&self, commune_id: i64, staff_id: &str) -> Result<Vec<String>> {
-        let rows = self
-            .all(
-                "DELETE FROM sessions WHERE kind = 'staff' AND commune_id = $1 AND staff_id = $2 \
-                 RETURNING token_hash",
-                vec![commune_id.into(), staff_id.into()],
-            )
-            .await?;
-        rows.iter().map(|r| get(r, "token_hash")).collect()
     }
 
     // --- single sign-on hand-off ----------------------------------------------------------------

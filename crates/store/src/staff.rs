@@ -23,13 +23,10 @@ pub struct StaffAccount {
     pub totp_confirmed: bool,
     /// The last TOTP time step accepted (a code is accepted once).
     pub totp_last_step: Option<i64>,
-    pub failed_attempts: i32,
-    pub locked_until: Option<i64>,
 }
 
 const COLS: &str = "id, email, display_name, role, fiscal_code, password_hash, totp_secret, \
-     totp_confirmed_at, \
-     totp_last_step, failed_attempts, locked_until";
+     totp_confirmed_at, totp_last_step";
 
 fn staff_of(r: &QueryResult) -> Result<StaffAccount> {
     Ok(StaffAccount {
@@ -42,8 +39,6 @@ fn staff_of(r: &QueryResult) -> Result<StaffAccount> {
         totp_secret: get(r, "totp_secret")?,
         totp_confirmed: get::<Option<i64>>(r, "totp_confirmed_at")?.is_some(),
         totp_last_step: get(r, "totp_last_step")?,
-        failed_attempts: get(r, "failed_attempts")?,
-        locked_until: get(r, "locked_until")?,
     })
 }
 
