@@ -12,7 +12,7 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists xmlsec1 2>/dev/null || missing+=(libxmlsec1-dev libxml2-dev)
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
-ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || missing+=(libclang-dev)
 # The SAML test IdP (pysaml2) signs with the xmlsec1 command.
 command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
 if [ ${#missing[@]} -gt 0 ]; then
