@@ -3,7 +3,8 @@
 //! statements for row-level security and the application role.
 //!
 //! Two kinds of table:
-//! - federation tables (`communes`, `commune_hosts`, `federation_meta`): the registry of communes,
+//! - federation tables (`communes`, `commune_hosts`, `federation_meta`, the identity tables,
+//!   `federation_staff*`, `policy_changes`, `federation_audit`): the registry of communes,
 //!   public data read across communes to route requests;
 //! - commune tables: every other table. Each carries `tenant_id` as the first column of its
 //!   primary key and of every foreign key, so the schema can be distributed by commune, and on
@@ -13,6 +14,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_foundation;
 mod m0002_identity;
+mod m0003_authz;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -25,6 +27,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_identity::Migration),
+            Box::new(m0003_authz::Migration),
         ]
     }
 }
@@ -40,6 +43,11 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "staff_accounts",
     "staff_tokens",
     "commune_idps",
+    "commune_policies",
+    "role_assignments",
+    "audit_log",
+    "support_grants",
+    "commune_settings",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -262,3 +262,138 @@ pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
 #[cfg(test)]
 #[path = "tests/hours.rs"]
 mod tests;
+
+const DAYS: [(Weekday, &str, &str); 7] = [
+    (Weekday::Mon, "lun", "mon"),
+    (Weekday::Tue, "mar", "tue"),
+    (Weekday::Wed, "mer", "wed"),
+    (Weekday::Thu, "gio", "thu"),
+    (Weekday::Fri, "ven", "fri"),
+    (Weekday::Sat, "sab", "sat"),
+    (Weekday::Sun, "dom", "sun"),
+];
+
+fn ranges(words: &[&str]) -> Result<Vec<TimeRange>, ParseError> {
+    words
+        .iter()
+        .flat_map(|w| w.split(','))
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(TimeRange::parse)
+        .collect()
+}
+
+impl WeeklyHours {
+    fn day_mut(&mut self, day: Weekday) -> &mut Vec<TimeRange> {
+        match day {
+            Weekday::Mon => &mut self.mon,
+            Weekday::Tue => &mut self.tue,
+            Weekday::Wed => &mut self.wed,
+            Weekday::Thu => &mut self.thu,
+            Weekday::Fri => &mut self.fri,
+            Weekday::Sat => &mut self.sat,
+            Weekday::Sun => &mut self.sun,
+        }
+    }
+
+    /// Reads one line per open day, as a clerk writes it: `lun 08:30-12:30 15:00-17:00` (Italian
+    /// or English day names, first three letters or more). A day not written is closed.
+    pub fn parse_lines(text: &str) -> Result<WeeklyHours, ParseError> {
+        let mut h = WeeklyHours::default();
+        for (n, line) in text.lines().enumerate() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let Some((first, rest)) = words.split_first() else {
+                continue;
+            };
+            let key = first.to_lowercase();
+            let key: String = key.chars().take(3).collect();
+            let day = DAYS
+                .iter()
+                .find(|(_, it, en)| *it == key || *en == key)
+                .map(|d| d.0)
+                .ok_or_else(|| {
+                    ParseError::new(
+                        "opening hours",
+                        format!("line {}: {first:?} is not a day of the week", n + 1),
+                    )
+                })?;
+            let r = ranges(rest)?;
+            h.day_mut(day).extend(r);
+        }
+        h.check()?;
+        Ok(h)
+    }
+
+    /// The lines [`WeeklyHours::parse_lines`] reads back (Italian day names).
+    pub fn to_lines(&self) -> String {
+        let mut out = String::new();
+        for (day, it, _) in DAYS {
+            let r = self.on(day);
+            if !r.is_empty() {
+                let list: Vec<String> = r
+                    .iter()
+                    .map(|t| format!("{}-{}", t.opens.format("%H:%M"), t.closes.format("%H:%M")))
+                    .collect();
+                out.push_str(&format!("{it} {}\n", list.join(" ")));
+            }
+        }
+        out
+    }
+}
+
+impl Closure {
+    /// Reads one exception per line: `2026-12-24 Vigilia di Natale` (closed all day) or
+    /// `2026-12-31 09:00-12:00 Ultimo dell'anno` (open only then).
+    pub fn parse_lines(text: &str) -> Result<Vec<Closure>, ParseError> {
+        let mut out = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let Some((first, rest)) = words.split_first() else {
+                continue;
+            };
+            let date = NaiveDate::parse_from_str(first, "%Y-%m-%d").map_err(|_| {
+                ParseError::new(
+                    "closures",
+                    format!("line {}: {first:?} is not a date (YYYY-MM-DD)", n + 1),
+                )
+            })?;
+            let times: Vec<&str> = rest
+                .iter()
+                .copied()
+                .take_while(|w| w.contains(':') && w.contains('-'))
+                .collect();
+            let note: Vec<&str> = rest[times.len()..].to_vec();
+            out.push(Closure {
+                date,
+                hours: if times.is_empty() {
+                    None
+                } else {
+                    Some(ranges(&times)?)
+                },
+                note: (!note.is_empty()).then(|| note.join(" ")),
+            });
+        }
+        out.sort_by_key(|c| c.date);
+        Ok(out)
+    }
+
+    pub fn to_lines(list: &[Closure]) -> String {
+        let mut out = String::new();
+        for c in list {
+            out.push_str(&c.date.to_string());
+            for r in c.hours.iter().flatten() {
+                out.push_str(&format!(
+                    " {}-{}",
+                    r.opens.format("%H:%M"),
+                    r.closes.format("%H:%M")
+                ));
+            }
+            if let Some(n) = &c.note {
+                out.push(' ');
+                out.push_str(n);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}

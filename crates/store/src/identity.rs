@@ -581,6 +581,19 @@ impl<'a> IdentityDb<'a> {
         Ok(())
     }
 
+    /// The sessions a commune's staff account holds.
+    pub async fn staff_session_hashes(&self, commune: i64, staff_id: &str) -> Result<Vec<String>> {
+        self.all(
+            "SELECT token_hash FROM sessions WHERE kind = 'staff' AND commune_id = $1 \
+             AND staff_id = $2",
+            vec![commune.into(), staff_id.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| get(r, "token_hash"))
+        .collect()
+    }
+
     pub async fn delete_session(&self, token_hash: &str) -> Result<u64> {
         self.exec(
             "DELETE FROM sessions WHERE token_hash = $1",

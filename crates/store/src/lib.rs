@@ -9,6 +9,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod authz;
 pub mod charter;
 pub mod entity;
 pub mod identity;
@@ -96,6 +97,16 @@ impl Store {
         let txn = self.conn.begin().await?;
         set_tenant(&txn, tenant).await?;
         Ok(TenantTx { txn, tenant })
+    }
+
+    /// A transaction on the staff accounts of a commune (scoped like [`Store::tenant`]) or of the
+    /// federation.
+    pub async fn staff(&self, realm: staff::Realm) -> Result<staff::StaffTx> {
+        let txn = self.conn.begin().await?;
+        if let staff::Realm::Commune(t) = realm {
+            set_tenant(&txn, t).await?;
+        }
+        Ok(staff::StaffTx { txn, realm })
     }
 
     /// Federation-wide identity: people, password accounts, sessions, sign-ins in progress.

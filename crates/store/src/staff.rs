@@ -2,7 +2,8 @@
 //! (operators, clerks, administrators; password + TOTP). Commune tables, so only through
 //! [`TenantDb`].
 
-use sea_orm::{ConnectionTrait, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, Value};
+use sportello_domain::TenantId;
 
 use crate::identity::{get, stmt};
 use crate::{Result, TenantDb};
@@ -54,7 +55,7 @@ pub struct CommuneIdp {
     pub client_secret: String,
 }
 
-impl TenantDb<'_> {
+impl<'a> TenantDb<'a> {
     /// The commune's own identity providers.
     pub async fn commune_idps(&self) -> Result<Vec<CommuneIdp>> {
         let rows = self
@@ -140,6 +141,152 @@ impl TenantDb<'_> {
         .await?
         .map(|r| get(&r, "first_seen_at"))
         .transpose()
+    }
+
+    /// The staff accounts of this commune (for the console).
+    pub fn staff_db(&self) -> StaffDb<'a> {
+        StaffDb {
+            conn: self.conn(),
+            tenant: self.tenant().0,
+            accounts: "staff_accounts",
+            tokens: "staff_tokens",
+        }
+    }
+}
+
+/// Whose staff: a commune's (on its host) or the federation's (on the apex host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Realm {
+    Commune(TenantId),
+    Federation,
+}
+
+impl Realm {
+    pub fn commune(self) -> Option<TenantId> {
+        match self {
+            Realm::Commune(c) => Some(c),
+            Realm::Federation => None,
+        }
+    }
+}
+
+/// A transaction on one realm's staff accounts (see [`crate::Store::staff`]).
+pub struct StaffTx {
+    pub(crate) txn: DatabaseTransaction,
+    pub(crate) realm: Realm,
+}
+
+impl StaffTx {
+    /// The commune's other tables in the same transaction (`None` for the federation realm).
+    pub fn tenant_db(&self) -> Option<crate::TenantDb<'_>> {
+        match self.realm {
+            Realm::Commune(t) => Some(crate::TenantDb {
+                conn: &self.txn,
+                tenant: t,
+            }),
+            Realm::Federation => None,
+        }
+    }
+
+    pub fn db(&self) -> StaffDb<'_> {
+        match self.realm {
+            Realm::Commune(t) => StaffDb {
+                conn: &self.txn,
+                tenant: t.0,
+                accounts: "staff_accounts",
+                tokens: "staff_tokens",
+            },
+            Realm::Federation => StaffDb {
+                conn: &self.txn,
+                tenant: 0,
+                accounts: "federation_staff",
+                tokens: "federation_staff_tokens",
+            },
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// Staff accounts of one realm. A commune's live in `staff_accounts` (row-level security); the
+/// federation's in `federation_staff`, the same shape with `tenant_id` 0, so one set of queries
+/// serves both (the table names are swapped in).
+#[derive(Clone, Copy)]
+pub struct StaffDb<'a> {
+    conn: &'a DatabaseTransaction,
+    tenant: i64,
+    accounts: &'static str,
+    tokens: &'static str,
+}
+
+impl StaffDb<'_> {
+    fn sql(&self, sql: &str) -> String {
+        sql.replace("staff_tokens", self.tokens)
+            .replace("staff_accounts", self.accounts)
+    }
+
+    async fn exec(&self, sql: &str, mut values: Vec<Value>) -> Result<u64> {
+        values.insert(0, self.tenant.into());
+        Ok(self
+            .conn
+            .execute_raw(stmt(
+                self.conn.get_database_backend(),
+                &self.sql(sql),
+                values,
+            ))
+            .await?
+            .rows_affected())
+    }
+
+    async fn one(&self, sql: &str, mut values: Vec<Value>) -> Result<Option<QueryResult>> {
+        values.insert(0, self.tenant.into());
+        Ok(self
+            .conn
+            .query_one_raw(stmt(
+                self.conn.get_database_backend(),
+                &self.sql(sql),
+                values,
+            ))
+            .await?)
+    }
+
+    async fn all(&self, sql: &str, mut values: Vec<Value>) -> Result<Vec<QueryResult>> {
+        values.insert(0, self.tenant.into());
+        Ok(self
+            .conn
+            .query_all_raw(stmt(
+                self.conn.get_database_backend(),
+                &self.sql(sql),
+                values,
+            ))
+            .await?)
+    }
+
+    /// Every account, by name.
+    pub async fn list(&self) -> Result<Vec<StaffAccount>> {
+        let sql = format!(
+            "SELECT {COLS} FROM staff_accounts WHERE tenant_id = $1 ORDER BY display_name, email"
+        );
+        self.all(&sql, vec![]).await?.iter().map(staff_of).collect()
+    }
+
+    /// Removes an account and its tokens (its sessions are ended by the caller).
+    pub async fn delete(&self, id: &str) -> Result<bool> {
+        self.exec(
+            "DELETE FROM staff_tokens WHERE tenant_id = $1 AND staff_id = $2",
+            vec![id.into()],
+        )
+        .await?;
+        Ok(self
+            .exec(
+                "DELETE FROM staff_accounts WHERE tenant_id = $1 AND id = $2",
+                vec![id.into()],
+            )
+            .await?
+            == 1)
     }
 
     /// A new staff account (no password yet: it is set from the invitation). `None` if the

@@ -103,3 +103,27 @@ fn bad_ranges_are_refused() {
     };
     assert!(w.check().is_err());
 }
+
+#[test]
+fn hours_as_a_clerk_writes_them() {
+    let h = WeeklyHours::parse_lines(
+        "lun 08:30-12:30 15:00-17:00\nMercoledì 09:00-12:00\nfri 09:00-13:00\n\n",
+    )
+    .unwrap();
+    assert_eq!(h.mon.len(), 2);
+    assert_eq!(h.wed.len(), 1);
+    assert_eq!(h.fri.len(), 1);
+    assert!(h.tue.is_empty());
+    assert_eq!(WeeklyHours::parse_lines(&h.to_lines()).unwrap(), h);
+    assert!(WeeklyHours::parse_lines("lunedi 8-12").is_err());
+    assert!(WeeklyHours::parse_lines("xyz 08:00-12:00").is_err());
+    assert!(WeeklyHours::parse_lines("lun 08:00-12:00 11:00-13:00").is_err());
+    let c = Closure::parse_lines("2026-12-31 09:00-12:00 Ultimo dell'anno\n2026-12-24 Vigilia")
+        .unwrap();
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[0].hours, None);
+    assert_eq!(c[0].note.as_deref(), Some("Vigilia"));
+    assert_eq!(c[1].hours.as_ref().map(Vec::len), Some(1));
+    assert_eq!(Closure::parse_lines(&Closure::to_lines(&c)).unwrap(), c);
+    assert!(Closure::parse_lines("24/12/2026 chiuso").is_err());
+}

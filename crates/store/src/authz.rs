@@ -1,0 +1,663 @@
+//! What authorization keeps: each commune's policy (template version or its own rules), staff
+//! roles, support grants, the audit log, commune settings; and, federation-wide, the numbered
+//! log of policy changes that tells every node which commune to reload.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait, Value};
+use serde::Serialize;
+
+use crate::identity::{get, stmt};
+use crate::{FederationDb, Result, TenantDb};
+
+/// A role given to a staff account, for the whole commune (`office_id` `None`) or one office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleAssignment {
+    pub staff_id: String,
+    pub role: String,
+    pub office_id: Option<String>,
+    pub granted_by: String,
+    pub granted_at: i64,
+}
+
+/// A commune's policy as stored: the template version, and its own rules (JSON) if it has some.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPolicy {
+    pub template_version: i32,
+    pub custom_rules: Option<String>,
+}
+
+/// Support access a commune gave the federation's staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SupportGrant {
+    pub commune_id: i64,
+    pub id: String,
+    pub reason: String,
+    pub granted_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoked_by: Option<String>,
+}
+
+/// One entry of a commune's audit log: who, for whom and why, did what.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: i64,
+    /// `staff:<id>`, `federation:<id>` or `cli`.
+    pub actor: String,
+    pub actor_name: String,
+    pub on_behalf_of: Option<String>,
+    pub purpose: Option<String>,
+    pub action: String,
+    pub object: String,
+    /// JSON: what changed.
+    pub detail: String,
+}
+
+/// A commune's own settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommuneSettings {
+    /// Languages offered on the portal, e.g. `["it", "en"]`.
+    pub languages: Vec<String>,
+    /// The name mails are sent under (the address is the federation's sender).
+    pub mail_from_name: Option<String>,
+    pub mail_reply_to: Option<String>,
+}
+
+fn grant_of(r: &QueryResult) -> Result<SupportGrant> {
+    Ok(SupportGrant {
+        commune_id: get(r, "tenant_id")?,
+        id: get(r, "id")?,
+        reason: get(r, "reason")?,
+        granted_by: get(r, "granted_by")?,
+        created_at: get(r, "created_at")?,
+        expires_at: get(r, "expires_at")?,
+        revoked_at: get(r, "revoked_at")?,
+        revoked_by: get(r, "revoked_by")?,
+    })
+}
+
+const GRANT_COLS: &str =
+    "tenant_id, id, reason, granted_by, created_at, expires_at, revoked_at, revoked_by";
+
+impl TenantDb<'_> {
+    async fn run(&self, sql: &str, mut values: Vec<Value>) -> Result<u64> {
+        values.insert(0, self.tenant().0.into());
+        Ok(self
+            .conn()
+            .execute_raw(stmt(self.conn().get_database_backend(), sql, values))
+            .await?
+            .rows_affected())
+    }
+
+    async fn rows(&self, sql: &str, mut values: Vec<Value>) -> Result<Vec<QueryResult>> {
+        values.insert(0, self.tenant().0.into());
+        Ok(self
+            .conn()
+            .query_all_raw(stmt(self.conn().get_database_backend(), sql, values))
+            .await?)
+    }
+
+    /// The commune's policy (`None`: never changed since onboarding, the current template).
+    pub async fn policy(&self) -> Result<Option<StoredPolicy>> {
+        let rows = self
+            .rows(
+                "SELECT template_version, custom_rules FROM commune_policies WHERE tenant_id = $1",
+                vec![],
+            )
+            .await?;
+        rows.first()
+            .map(|r| {
+                Ok(StoredPolicy {
+                    template_version: get(r, "template_version")?,
+                    custom_rules: get(r, "custom_rules")?,
+                })
+            })
+            .transpose()
+    }
+
+    pub async fn set_policy(&self, p: &StoredPolicy, by: &str, now: i64) -> Result<()> {
+        self.run(
+            "INSERT INTO commune_policies (tenant_id, template_version, custom_rules, updated_at, \
+             updated_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO UPDATE SET \
+             template_version = excluded.template_version, custom_rules = excluded.custom_rules, \
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            vec![
+                p.template_version.into(),
+                p.custom_rules.clone().into(),
+                now.into(),
+                by.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Every role given in this commune.
+    pub async fn role_assignments(&self) -> Result<Vec<RoleAssignment>> {
+        let rows = self
+            .rows(
+                "SELECT staff_id, role, office_id, granted_by, granted_at FROM role_assignments \
+                 WHERE tenant_id = $1 ORDER BY staff_id, role, office_id",
+                vec![],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let office: String = get(r, "office_id")?;
+                Ok(RoleAssignment {
+                    staff_id: get(r, "staff_id")?,
+                    role: get(r, "role")?,
+                    office_id: (!office.is_empty()).then_some(office),
+                    granted_by: get(r, "granted_by")?,
+                    granted_at: get(r, "granted_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Gives a role; `false` if the account had it already (for that office).
+    pub async fn assign_role(
+        &self,
+        staff_id: &str,
+        role: &str,
+        office_id: Option<&str>,
+        by: &str,
+        now: i64,
+    ) -> Result<bool> {
+        Ok(self
+            .run(
+                "INSERT INTO role_assignments (tenant_id, staff_id, role, office_id, granted_by, \
+                 granted_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (tenant_id, staff_id, role, office_id) DO NOTHING",
+                vec![
+                    staff_id.into(),
+                    role.into(),
+                    office_id.unwrap_or("").into(),
+                    by.into(),
+                    now.into(),
+                ],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Takes a role back; `false` if the account did not have it.
+    pub async fn unassign_role(
+        &self,
+        staff_id: &str,
+        role: &str,
+        office_id: Option<&str>,
+    ) -> Result<bool> {
+        Ok(self
+            .run(
+                "DELETE FROM role_assignments WHERE tenant_id = $1 AND staff_id = $2 AND role = $3 \
+                 AND office_id = $4",
+                vec![staff_id.into(), role.into(), office_id.unwrap_or("").into()],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Takes every role of an account back.
+    pub async fn unassign_all(&self, staff_id: &str) -> Result<u64> {
+        self.run(
+            "DELETE FROM role_assignments WHERE tenant_id = $1 AND staff_id = $2",
+            vec![staff_id.into()],
+        )
+        .await
+    }
+
+    /// Support grants, newest first.
+    pub async fn support_grants(&self) -> Result<Vec<SupportGrant>> {
+        let sql = format!(
+            "SELECT {GRANT_COLS} FROM support_grants WHERE tenant_id = $1 ORDER BY created_at DESC"
+        );
+        self.rows(&sql, vec![])
+            .await?
+            .iter()
+            .map(grant_of)
+            .collect()
+    }
+
+    /// Until when support may enter now (the latest grant neither expired nor revoked).
+    pub async fn support_until(&self, now: i64) -> Result<Option<i64>> {
+        let rows = self
+            .rows(
+                "SELECT MAX(expires_at) AS until FROM support_grants WHERE tenant_id = $1 \
+                 AND revoked_at IS NULL AND expires_at > $2",
+                vec![now.into()],
+            )
+            .await?;
+        Ok(match rows.first() {
+            Some(r) => get::<Option<i64>>(r, "until")?,
+            None => None,
+        })
+    }
+
+    pub async fn grant_support(
+        &self,
+        reason: &str,
+        by: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<String> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        self.run(
+            "INSERT INTO support_grants (tenant_id, id, reason, granted_by, created_at, expires_at, \
+             revoked_at, revoked_by) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL)",
+            vec![
+                id.clone().into(),
+                reason.into(),
+                by.into(),
+                now.into(),
+                expires_at.into(),
+            ],
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Ends a grant early; `false` if it was not active.
+    pub async fn revoke_support(&self, id: &str, by: &str, now: i64) -> Result<bool> {
+        Ok(self
+            .run(
+                "UPDATE support_grants SET revoked_at = $2, revoked_by = $3 WHERE tenant_id = $1 \
+                 AND id = $4 AND revoked_at IS NULL AND expires_at > $2",
+                vec![now.into(), by.into(), id.into()],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Appends to the commune's audit log.
+    pub async fn audit(&self, e: &AuditEntry) -> Result<()> {
+        let id = if e.id.is_empty() {
+            uuid::Uuid::new_v4().simple().to_string()
+        } else {
+            e.id.clone()
+        };
+        self.run(
+            "INSERT INTO audit_log (tenant_id, id, at, actor, actor_name, on_behalf_of, purpose, \
+             action, object, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            vec![
+                id.into(),
+                e.at.into(),
+                e.actor.clone().into(),
+                e.actor_name.clone().into(),
+                e.on_behalf_of.clone().into(),
+                e.purpose.clone().into(),
+                e.action.clone().into(),
+                e.object.clone().into(),
+                e.detail.clone().into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The latest `limit` entries of the audit log, newest first.
+    pub async fn audit_log(&self, limit: u64) -> Result<Vec<AuditEntry>> {
+        let rows = self
+            .rows(
+                "SELECT id, at, actor, actor_name, on_behalf_of, purpose, action, object, detail \
+                 FROM audit_log WHERE tenant_id = $1 ORDER BY at DESC, id LIMIT $2",
+                vec![(limit as i64).into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: get(r, "id")?,
+                    at: get(r, "at")?,
+                    actor: get(r, "actor")?,
+                    actor_name: get(r, "actor_name")?,
+                    on_behalf_of: get(r, "on_behalf_of")?,
+                    purpose: get(r, "purpose")?,
+                    action: get(r, "action")?,
+                    object: get(r, "object")?,
+                    detail: get(r, "detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The commune's settings (defaults when never set).
+    pub async fn settings(&self, default_language: &str) -> Result<CommuneSettings> {
+        let rows = self
+            .rows(
+                "SELECT languages, mail_from_name, mail_reply_to FROM commune_settings \
+                 WHERE tenant_id = $1",
+                vec![],
+            )
+            .await?;
+        match rows.first() {
+            Some(r) => Ok(CommuneSettings {
+                languages: serde_json::from_str(&get::<String>(r, "languages")?)
+                    .map_err(|e| crate::StoreError::Corrupt(format!("languages: {e}")))?,
+                mail_from_name: get(r, "mail_from_name")?,
+                mail_reply_to: get(r, "mail_reply_to")?,
+            }),
+            None => Ok(CommuneSettings {
+                languages: vec![default_language.to_owned()],
+                mail_from_name: None,
+                mail_reply_to: None,
+            }),
+        }
+    }
+
+    pub async fn set_settings(&self, s: &CommuneSettings, now: i64) -> Result<()> {
+        let languages = serde_json::to_string(&s.languages)
+            .map_err(|e| crate::StoreError::Invalid(e.to_string()))?;
+        self.run(
+            "INSERT INTO commune_settings (tenant_id, languages, mail_from_name, mail_reply_to, \
+             updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO UPDATE SET \
+             languages = excluded.languages, mail_from_name = excluded.mail_from_name, \
+             mail_reply_to = excluded.mail_reply_to, updated_at = excluded.updated_at",
+            vec![
+                languages.into(),
+                s.mail_from_name.clone().into(),
+                s.mail_reply_to.clone().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The commune's public branding and default language (its row of the registry; every node
+    /// picks the change up with the registry revision).
+    pub async fn set_branding(
+        &self,
+        color: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+        website: Option<&str>,
+        default_language: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.conn()
+            .execute_raw(stmt(
+                self.conn().get_database_backend(),
+                "UPDATE communes SET color = $1, email = $2, phone = $3, website = $4, \
+                 default_language = $5, updated_at = $6 WHERE id = $7",
+                vec![
+                    color.into(),
+                    email.into(),
+                    phone.into(),
+                    website.into(),
+                    default_language.into(),
+                    now.into(),
+                    self.tenant().0.into(),
+                ],
+            ))
+            .await?;
+        crate::sync::bump_registry_revision(self.conn()).await
+    }
+
+    /// Numbers a change of this commune's policy, roles or support grants, so that every node
+    /// reloads it. Serialised by the row lock on the counter: revisions commit in order.
+    pub async fn note_policy_change(&self, now: i64) -> Result<i64> {
+        note_change(self.conn(), Some(self.tenant().0), now).await
+    }
+}
+
+async fn note_change<C: ConnectionTrait>(conn: &C, tenant: Option<i64>, now: i64) -> Result<i64> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(stmt(
+            backend,
+            "UPDATE federation_meta SET value = value + 1 WHERE key = 'policy_revision' \
+             RETURNING value",
+            vec![],
+        ))
+        .await?
+        .ok_or_else(|| crate::StoreError::Corrupt("policy_revision missing".into()))?;
+    let rev: i64 = get(&row, "value")?;
+    conn.execute_raw(stmt(
+        backend,
+        "INSERT INTO policy_changes (revision, tenant_id, at) VALUES ($1, $2, $3)",
+        vec![rev.into(), tenant.into(), now.into()],
+    ))
+    .await?;
+    Ok(rev)
+}
+
+/// Every commune's policy rows, read once at start-up.
+#[derive(Debug, Default)]
+pub struct PolicySnapshot {
+    pub revision: i64,
+    pub communes: Vec<i64>,
+    pub policies: Vec<(i64, StoredPolicy)>,
+    /// (commune, staff id, role)
+    pub assignments: Vec<(i64, String, String)>,
+    /// (commune, until)
+    pub support: Vec<(i64, i64)>,
+    pub federation_staff: Vec<String>,
+}
+
+/// One row of the federation's own audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FederationAuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub actor_name: String,
+    pub commune_id: Option<i64>,
+    pub action: String,
+    pub detail: String,
+}
+
+async fn all_rows(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>> {
+    Ok(conn
+        .query_all_raw(stmt(conn.get_database_backend(), sql, values))
+        .await?)
+}
+
+impl FederationDb<'_> {
+    /// Every commune's policy, roles and support grants, across communes: the start-up load of
+    /// the enforcer. On PostgreSQL this transaction sets `sportello.scope = 'policies'`, which
+    /// the row-level security of these three tables lets read (and nothing else).
+    pub async fn policy_snapshot(&self, now: i64) -> Result<PolicySnapshot> {
+        let conn: &DatabaseConnection = self.conn();
+        let txn = conn.begin().await?;
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            txn.execute_unprepared("SELECT set_config('sportello.scope', 'policies', true)")
+                .await?;
+        }
+        let mut s = PolicySnapshot::default();
+        // The revision first: a change committed while we read is reloaded again afterwards.
+        if let Some(r) = all_rows(
+            &txn,
+            "SELECT value FROM federation_meta WHERE key = 'policy_revision'",
+            vec![],
+        )
+        .await?
+        .first()
+        {
+            s.revision = get(r, "value")?;
+        }
+        for r in all_rows(&txn, "SELECT id FROM communes ORDER BY id", vec![]).await? {
+            s.communes.push(get(&r, "id")?);
+        }
+        for r in all_rows(
+            &txn,
+            "SELECT tenant_id, template_version, custom_rules FROM commune_policies",
+            vec![],
+        )
+        .await?
+        {
+            s.policies.push((
+                get(&r, "tenant_id")?,
+                StoredPolicy {
+                    template_version: get(&r, "template_version")?,
+                    custom_rules: get(&r, "custom_rules")?,
+                },
+            ));
+        }
+        for r in all_rows(
+            &txn,
+            "SELECT tenant_id, staff_id, role FROM role_assignments",
+            vec![],
+        )
+        .await?
+        {
+            s.assignments.push((
+                get(&r, "tenant_id")?,
+                get(&r, "staff_id")?,
+                get(&r, "role")?,
+            ));
+        }
+        for r in all_rows(
+            &txn,
+            "SELECT tenant_id, MAX(expires_at) AS until FROM support_grants \
+             WHERE revoked_at IS NULL AND expires_at > $1 GROUP BY tenant_id",
+            vec![now.into()],
+        )
+        .await?
+        {
+            s.support.push((get(&r, "tenant_id")?, get(&r, "until")?));
+        }
+        s.federation_staff = self.federation_staff_ids_in(&txn).await?;
+        txn.commit().await?;
+        Ok(s)
+    }
+
+    async fn federation_staff_ids_in(&self, conn: &impl ConnectionTrait) -> Result<Vec<String>> {
+        all_rows(
+            conn,
+            "SELECT id FROM federation_staff WHERE role = 'federation' ORDER BY id",
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect()
+    }
+
+    /// The federation staff who hold the platform role.
+    pub async fn federation_staff_ids(&self) -> Result<Vec<String>> {
+        self.federation_staff_ids_in(self.conn()).await
+    }
+
+    pub async fn policy_revision(&self) -> Result<i64> {
+        let rows = all_rows(
+            self.conn(),
+            "SELECT value FROM federation_meta WHERE key = 'policy_revision'",
+            vec![],
+        )
+        .await?;
+        rows.first().map(|r| get(r, "value")).unwrap_or(Ok(0))
+    }
+
+    /// The changes numbered after `revision`: (revision, commune or `None` for the federation).
+    pub async fn policy_changes_since(&self, revision: i64) -> Result<Vec<(i64, Option<i64>)>> {
+        all_rows(
+            self.conn(),
+            "SELECT revision, tenant_id FROM policy_changes WHERE revision > $1 ORDER BY revision",
+            vec![revision.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((get(r, "revision")?, get(r, "tenant_id")?)))
+        .collect()
+    }
+
+    /// Numbers a federation-level change (its staff).
+    pub async fn note_federation_change(&self, now: i64) -> Result<i64> {
+        let txn = self.conn().begin().await?;
+        let rev = note_change(&txn, None, now).await?;
+        txn.commit().await?;
+        Ok(rev)
+    }
+
+    pub async fn federation_audit(&self, e: &FederationAuditEntry) -> Result<()> {
+        self.conn()
+            .execute_raw(stmt(
+                self.conn().get_database_backend(),
+                "INSERT INTO federation_audit (id, at, actor, actor_name, commune_id, action, \
+                 detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vec![
+                    uuid::Uuid::new_v4().simple().to_string().into(),
+                    e.at.into(),
+                    e.actor.clone().into(),
+                    e.actor_name.clone().into(),
+                    e.commune_id.into(),
+                    e.action.clone().into(),
+                    e.detail.clone().into(),
+                ],
+            ))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn federation_audit_log(&self, limit: u64) -> Result<Vec<FederationAuditEntry>> {
+        all_rows(
+            self.conn(),
+            "SELECT at, actor, actor_name, commune_id, action, detail FROM federation_audit \
+             ORDER BY at DESC LIMIT $1",
+            vec![(limit as i64).into()],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(FederationAuditEntry {
+                at: get(r, "at")?,
+                actor: get(r, "actor")?,
+                actor_name: get(r, "actor_name")?,
+                commune_id: get(r, "commune_id")?,
+                action: get(r, "action")?,
+                detail: get(r, "detail")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Sign-ins per commune since `since` (from the federation's sign-in log).
+    pub async fn sign_ins_since(&self, communes: &[i64], since: i64) -> Result<Vec<(i64, i64)>> {
+        if communes.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = communes
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        all_rows(
+            self.conn(),
+            &format!(
+                "SELECT commune_id, COUNT(*) AS n FROM auth_audit WHERE commune_id IN ({list}) \
+                 AND at >= $1 AND event IN ('handoff', 'staff_sign_in') GROUP BY commune_id"
+            ),
+            vec![since.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((get(r, "commune_id")?, get(r, "n")?)))
+        .collect()
+    }
+
+    /// Every active support grant of every commune (the federation console), via the same
+    /// read-only scope as [`FederationDb::policy_snapshot`].
+    pub async fn active_support_grants(&self, now: i64) -> Result<Vec<SupportGrant>> {
+        let txn = self.conn().begin().await?;
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            txn.execute_unprepared("SELECT set_config('sportello.scope', 'policies', true)")
+                .await?;
+        }
+        let rows = all_rows(
+            &txn,
+            &format!(
+                "SELECT {GRANT_COLS} FROM support_grants WHERE revoked_at IS NULL \
+                 AND expires_at > $1 ORDER BY expires_at"
+            ),
+            vec![now.into()],
+        )
+        .await?;
+        txn.commit().await?;
+        rows.iter().map(grant_of).collect()
+    }
+}
