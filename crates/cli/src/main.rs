@@ -80,6 +80,14 @@ enum Staff {
         #[arg(long)]
         fiscal_code: Option<String>,
     },
+    /// Create a federation staff account (the federation console on the apex host: onboarding,
+    /// suspension, support) and print its invitation link.
+    InviteFederation {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -292,6 +300,28 @@ async fn tenants(t: Tenants, settings: &Settings) -> Result<()> {
 
 async fn staff(settings: &Settings, store: &Store, cmd: Staff) -> Result<()> {
     match cmd {
+        Staff::InviteFederation { email, name } => {
+            let (_, token) = sportello_server::auth::staff::invite(
+                store,
+                sportello_store::staff::Realm::Federation,
+                &email,
+                &name,
+                "federation",
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let port = settings
+                .bind
+                .rsplit_once(':')
+                .map(|(_, p)| p)
+                .filter(|p| *p != "80" && *p != "443")
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
+            println!(
+                "{}://{}{port}/console/invito?token={token}",
+                settings.public_scheme, settings.apex_host
+            );
+        }
         Staff::Invite {
             istat_code,
             email,
@@ -308,14 +338,24 @@ async fn staff(settings: &Settings, store: &Store, cmd: Staff) -> Result<()> {
                 .into_iter()
                 .find(|c| c.id == id)
                 .ok_or_else(|| anyhow::anyhow!("no commune with ISTAT code {code}"))?;
-            let (staff_id, token) =
-                sportello_server::auth::staff::invite(store, id, &email, &name, &role)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (staff_id, token) = sportello_server::auth::staff::invite(
+                store,
+                sportello_store::staff::Realm::Commune(id),
+                &email,
+                &name,
+                &role,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             if let Some(cf) = fiscal_code {
-                sportello_server::auth::staff::link_fiscal_code(store, id, &staff_id, &cf)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                sportello_server::auth::staff::link_fiscal_code(
+                    store,
+                    sportello_store::staff::Realm::Commune(id),
+                    &staff_id,
+                    &cf,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
             let port = settings
                 .bind

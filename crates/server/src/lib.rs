@@ -7,8 +7,10 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
+pub mod authz;
 pub mod charter_cache;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod i18n;
 pub mod idp;
@@ -51,6 +53,9 @@ pub struct AppState {
     pub oidc: idp::oidc::Oidc,
     /// The SAML service provider, when identity providers are configured.
     pub saml: Option<Arc<idp::saml::Saml>>,
+    /// Who may do what: the node's enforcer, and the policy revision it reflects.
+    pub policies: Arc<sportello_authz::Policies>,
+    pub policy_sync: Arc<authz::PolicySync>,
 }
 
 /// A server bound and ready to run.
@@ -98,6 +103,24 @@ pub async fn start(
     let addr_port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let saml = load_saml(settings, &login_host, addr_port).await?;
     let login_base = public_base(settings, login_host.as_str(), addr_port);
+    let started = std::time::Instant::now();
+    let (policies, revision) = authz::load(&store).await?;
+    let (rules, links) = policies.size().await;
+    tracing::info!(
+        rules,
+        links,
+        ms = started.elapsed().as_millis() as u64,
+        "policies loaded"
+    );
+    let policies = Arc::new(policies);
+    let policy_sync = Arc::new(authz::PolicySync {
+        revision: std::sync::atomic::AtomicI64::new(revision),
+    });
+    policy_sync.spawn(
+        store.clone(),
+        policies.clone(),
+        Duration::from_millis(settings.registry_refresh_ms.max(50)),
+    );
     let state = web::Data::new(AppState {
         store,
         tenancy,
@@ -116,6 +139,8 @@ pub async fn start(
         settings: settings.clone(),
         oidc: idp::oidc::Oidc::new(&settings.oidc_providers)?,
         saml,
+        policies,
+        policy_sync,
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut server = HttpServer::new(move || {
@@ -130,6 +155,7 @@ pub async fn start(
                     .error_handler(|e, _| error::AppError::BadRequest(format!("form: {e}")).into()),
             )
             .configure(routes::configure)
+            .wrap(actix_web::middleware::from_fn(authz::authorize))
             .wrap(actix_web::middleware::from_fn(middleware::load_session))
             .wrap(actix_web::middleware::from_fn(middleware::resolve_tenant))
             .wrap(actix_web::middleware::from_fn(middleware::observe))

@@ -53,6 +53,8 @@ pub struct Metrics {
     pub communes: IntGauge,
     /// Sign-in events by kind and identity provider (from the audit log's writes).
     pub auth_events: IntCounterVec,
+    /// Requests the authorization guard refused.
+    pub authz_denied: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -87,7 +89,13 @@ impl Metrics {
             &["event", "idp"],
         )?;
         registry.register(Box::new(auth_events.clone()))?;
+        let authz_denied = prometheus::IntCounter::new(
+            "sportello_authz_denied_total",
+            "Console and API requests refused by the authorization guard",
+        )?;
+        registry.register(Box::new(authz_denied.clone()))?;
         Ok(Self {
+            authz_denied,
             registry,
             requests,
             latency,
@@ -270,6 +278,8 @@ pub async fn load_session(
         Some(Site::Commune(c)) if req.path().starts_with("/console") => (Kind::Staff, Some(c.id())),
         Some(Site::Commune(c)) => (Kind::Citizen, Some(c.id())),
         Some(Site::Login) => (Kind::Sso, None),
+        // Federation staff, on the apex host's console.
+        Some(Site::Federation) if req.path().starts_with("/console") => (Kind::Staff, None),
         _ => return next.call(req).await,
     };
     let token = req

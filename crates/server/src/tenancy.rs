@@ -91,6 +91,11 @@ impl Registry {
         self.communes.len()
     }
 
+    /// Every commune, in registry order.
+    pub fn communes(&self) -> &[Arc<Commune>] {
+        &self.communes
+    }
+
     pub fn is_empty(&self) -> bool {
         self.communes.is_empty()
     }
@@ -121,6 +126,16 @@ impl Tenancy {
 
     pub fn snapshot(&self) -> arc_swap::Guard<Arc<Registry>> {
         self.current.load()
+    }
+
+    /// A commune by id, whatever its status.
+    pub fn by_id(&self, id: sportello_domain::TenantId) -> Option<Arc<Commune>> {
+        self.current
+            .load()
+            .communes
+            .iter()
+            .find(|c| c.id() == id)
+            .cloned()
     }
 
     /// Reloads when the stored revision moved. Returns whether it did.

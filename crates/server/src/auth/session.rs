@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use actix_web::cookie::{Cookie, SameSite};
 use sportello_domain::{AssuranceLevel, TenantId};
 use sportello_store::identity::{Person, SessionRow};
+use sportello_store::staff::Realm;
 use sportello_store::{Store, StoreError, now_micros};
 
 use super::tokens;
@@ -275,14 +276,25 @@ impl Sessions {
             None => None,
         };
         let commune = row.commune_id.map(TenantId);
-        let staff = match (&row.staff_id, commune) {
-            (Some(id), Some(t)) => {
-                let tx = store.tenant(t).await?;
-                let s = tx.db().staff_by_id(id).await?;
+        let staff = match &row.staff_id {
+            Some(id) => {
+                // A commune's staff, the federation's (on the apex), or the federation's inside a
+                // commune through a support grant (`f:<id>`).
+                let (realm, account) = match (commune, id.strip_prefix("f:")) {
+                    (Some(t), None) => (Realm::Commune(t), id.as_str()),
+                    (_, Some(f)) => (Realm::Federation, f),
+                    (None, None) => (Realm::Federation, id.as_str()),
+                };
+                let tx = store.staff(realm).await?;
+                let s = tx.db().staff_by_id(account).await?;
                 tx.commit().await?;
                 match s {
                     Some(s) => Some(StaffMember {
-                        id: s.id,
+                        id: if commune.is_some() && id.starts_with("f:") {
+                            id.clone()
+                        } else {
+                            s.id
+                        },
                         email: s.email,
                         display_name: s.display_name,
                         role: s.role,
@@ -338,6 +350,23 @@ impl Sessions {
             .await?;
         self.forget(token_hash);
         Ok(())
+    }
+
+    /// Ends every session of a commune's staff account (removed, or its access taken back).
+    pub async fn end_staff(
+        &self,
+        store: &Store,
+        commune: TenantId,
+        staff_id: &str,
+    ) -> Result<usize, StoreError> {
+        let hashes = store
+            .identity()
+            .staff_session_hashes(commune.0, staff_id)
+            .await?;
+        for h in &hashes {
+            self.end(store, h).await?;
+        }
+        Ok(hashes.len())
     }
 
     /// Drops from this node's cache the sessions other nodes ended; returns the new cursor.

@@ -2,9 +2,10 @@
 //! then a TOTP code. A session is for one commune; it counts as signed in only once the second
 //! factor is given. Invitations set the password and enrol TOTP.
 
-use sportello_domain::{AssuranceLevel, Email, TenantId};
+use sportello_domain::{AssuranceLevel, Email};
 use sportello_store::identity::AuditEvent;
 use sportello_store::now_micros;
+use sportello_store::staff::Realm;
 use sportello_store::staff::StaffAccount;
 
 use super::citizen::{Client, LOCK_AFTER, LOCK_SECONDS, audit};
@@ -16,11 +17,11 @@ use crate::error::{AppError, AppResult};
 const MICROS: i64 = 1_000_000;
 pub const INVITE_DAYS: i64 = 7;
 
-fn staff_event(event: &str, commune: TenantId, staff: &str, client: &Client) -> AuditEvent {
+fn staff_event(event: &str, realm: Realm, staff: &str, client: &Client) -> AuditEvent {
     AuditEvent {
         at: now_micros(),
         event: event.into(),
-        commune_id: Some(commune.0),
+        commune_id: realm.commune().map(|c| c.0),
         staff_id: Some(staff.into()),
         idp: Some("password+totp".into()),
         ip: client.ip.clone(),
@@ -31,14 +32,14 @@ fn staff_event(event: &str, commune: TenantId, staff: &str, client: &Client) -> 
 /// Creates a staff account and its invitation; returns the invitation token.
 pub async fn invite(
     store: &sportello_store::Store,
-    commune: TenantId,
+    realm: Realm,
     email: &str,
     name: &str,
     role: &str,
 ) -> AppResult<(String, String)> {
     let email = Email::parse(email).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let now = now_micros();
-    let tx = store.tenant(commune).await?;
+    let tx = store.staff(realm).await?;
     let db = tx.db();
     let id = match db
         .create_staff_account(email.as_str(), name.trim(), role, now)
@@ -60,14 +61,31 @@ pub async fn invite(
         now + INVITE_DAYS * 86_400 * MICROS,
     )
     .await?;
+    // The role it is invited for (a commune's staff role, or the federation's platform role).
+    let role_ok = sportello_authz::Role::parse(role).is_some_and(|r| match realm {
+        Realm::Commune(_) => sportello_authz::Role::STAFF.contains(&r),
+        Realm::Federation => r == sportello_authz::Role::Federation,
+    });
+    if !role_ok {
+        return Err(AppError::BadRequest(format!(
+            "role: {role} is not a role here"
+        )));
+    }
+    if let Some(tdb) = tx.tenant_db() {
+        tdb.assign_role(&id, role, None, "invitation", now).await?;
+        tdb.note_policy_change(now).await?;
+    }
     tx.commit().await?;
+    if realm == Realm::Federation {
+        store.federation().note_federation_change(now).await?;
+    }
     Ok((id, token))
 }
 
 /// The account an invitation is for.
-pub async fn invited(state: &AppState, commune: TenantId, token: &str) -> AppResult<StaffAccount> {
+pub async fn invited(state: &AppState, realm: Realm, token: &str) -> AppResult<StaffAccount> {
     let expired = || AppError::Refused("invitation_expired");
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     let db = tx.db();
     let id = db
         .staff_token(&tokens::hash(token), "invite", now_micros())
@@ -82,11 +100,11 @@ pub async fn invited(state: &AppState, commune: TenantId, token: &str) -> AppRes
 /// the enrolment page, stored encrypted).
 pub async fn accept_password(
     state: &AppState,
-    commune: TenantId,
+    realm: Realm,
     token: &str,
     new_password: &str,
 ) -> AppResult<(StaffAccount, Vec<u8>)> {
-    let acc = invited(state, commune, token).await?;
+    let acc = invited(state, realm, token).await?;
     sportello_domain::identity::check_new_password(new_password, &acc.email)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let hash = password::hash(new_password.to_owned())
@@ -94,7 +112,7 @@ pub async fn accept_password(
         .map_err(AppError::Upstream)?;
     let secret = totp::new_secret();
     let sealed = state.secrets.seal(&secret).map_err(AppError::Upstream)?;
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     tx.db().set_staff_password(&acc.id, &hash).await?;
     tx.db().set_staff_totp(&acc.id, &sealed).await?;
     tx.commit().await?;
@@ -113,7 +131,7 @@ pub fn secret_of(state: &AppState, acc: &StaffAccount) -> AppResult<Vec<u8>> {
 /// Checks a TOTP code for an account (each time step accepted once).
 pub async fn check_code(
     state: &AppState,
-    commune: TenantId,
+    realm: Realm,
     acc: &StaffAccount,
     code: &str,
 ) -> AppResult<bool> {
@@ -122,7 +140,7 @@ pub async fn check_code(
     let Some(step) = totp::matching_step(&secret, code, now / MICROS) else {
         return Ok(false);
     };
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     let ok = tx.db().use_totp_step(&acc.id, step, now).await?;
     tx.commit().await?;
     Ok(ok)
@@ -132,32 +150,28 @@ pub async fn check_code(
 /// and the staff member is signed in (with the second factor). Returns the session token.
 pub async fn accept_totp(
     state: &AppState,
-    commune: TenantId,
+    realm: Realm,
     token: &str,
     code: &str,
     client: &Client,
 ) -> AppResult<String> {
-    let acc = invited(state, commune, token).await?;
+    let acc = invited(state, realm, token).await?;
     if acc.password_hash.is_none() {
         return Err(AppError::BadRequest("Choose a password first.".into()));
     }
-    if !check_code(state, commune, &acc, code).await? {
+    if !check_code(state, realm, &acc, code).await? {
         return Err(AppError::Refused("code_wrong"));
     }
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     tx.db().delete_staff_token(&tokens::hash(token)).await?;
     tx.commit().await?;
-    audit(
-        state,
-        staff_event("staff_enrolled", commune, &acc.id, client),
-    )
-    .await;
-    open(state, commune, &acc, true, client).await
+    audit(state, staff_event("staff_enrolled", realm, &acc.id, client)).await;
+    open(state, realm, &acc, true, client).await
 }
 
 async fn open(
     state: &AppState,
-    commune: TenantId,
+    realm: Realm,
     acc: &StaffAccount,
     mfa: bool,
     client: &Client,
@@ -169,7 +183,7 @@ async fn open(
             NewSession {
                 kind: Kind::Staff,
                 sso_hash: None,
-                commune: Some(commune),
+                commune: realm.commune(),
                 person_id: None,
                 staff_id: Some(&acc.id),
                 level: AssuranceLevel::Low,
@@ -185,7 +199,7 @@ async fn open(
 /// Password step of a staff sign-in: a session without the second factor yet.
 pub async fn sign_in_password(
     state: &AppState,
-    commune: TenantId,
+    realm: Realm,
     email: &str,
     password_text: &str,
     client: &Client,
@@ -195,7 +209,7 @@ pub async fn sign_in_password(
         return Err(wrong());
     };
     let now = now_micros();
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     let acc = tx.db().staff_by_email(email.as_str()).await?;
     tx.commit().await?;
     let Some(acc) = acc.filter(|a| a.password_hash.is_some() && a.totp_confirmed) else {
@@ -203,7 +217,7 @@ pub async fn sign_in_password(
         return Err(wrong());
     };
     // Count the attempt before checking it (reset only after the second factor).
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     let claimed = tx
         .db()
         .claim_staff_attempt(&acc.id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
@@ -217,7 +231,7 @@ pub async fn sign_in_password(
     if !claimed {
         audit(
             state,
-            staff_event("staff_sign_in_locked", commune, &acc.id, client),
+            staff_event("staff_sign_in_locked", realm, &acc.id, client),
         )
         .await;
         // Only someone who knows the password learns that the account is locked.
@@ -230,31 +244,31 @@ pub async fn sign_in_password(
     if !ok {
         audit(
             state,
-            staff_event("staff_sign_in_failed", commune, &acc.id, client),
+            staff_event("staff_sign_in_failed", realm, &acc.id, client),
         )
         .await;
         return Err(wrong());
     }
-    open(state, commune, &acc, false, client).await
+    open(state, realm, &acc, false, client).await
 }
 
 /// Second-factor step: the password-only session is replaced by a new one with the factor.
 pub async fn sign_in_totp(
     state: &AppState,
-    commune: TenantId,
+    realm: Realm,
     pending: &super::session::Current,
     code: &str,
     client: &Client,
 ) -> AppResult<String> {
     let staff = pending.staff.as_ref().ok_or(AppError::NotFound)?;
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     let acc = tx
         .db()
         .staff_by_id(&staff.id)
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     let claimed = tx
         .db()
         .claim_staff_attempt(&acc.id, LOCK_AFTER, now_micros(), LOCK_SECONDS * MICROS)
@@ -263,41 +277,37 @@ pub async fn sign_in_totp(
     if !claimed {
         return Err(AppError::Refused("staff_locked"));
     }
-    if !check_code(state, commune, &acc, code).await? {
+    if !check_code(state, realm, &acc, code).await? {
         audit(
             state,
-            staff_event("staff_totp_failed", commune, &acc.id, client),
+            staff_event("staff_totp_failed", realm, &acc.id, client),
         )
         .await;
         return Err(AppError::Refused("code_wrong"));
     }
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     tx.db().reset_staff_failures(&acc.id).await?;
     tx.commit().await?;
     state
         .sessions
         .end(&state.store, &pending.token_hash)
         .await?;
-    audit(
-        state,
-        staff_event("staff_sign_in", commune, &acc.id, client),
-    )
-    .await;
-    open(state, commune, &acc, true, client).await
+    audit(state, staff_event("staff_sign_in", realm, &acc.id, client)).await;
+    open(state, realm, &acc, true, client).await
 }
 
 /// Links a staff account to the fiscal code of its holder (then an identity provider at level 2
 /// or more opens the console too).
 pub async fn link_fiscal_code(
     store: &sportello_store::Store,
-    commune: TenantId,
+    realm: Realm,
     staff_id: &str,
     fiscal_code: &str,
 ) -> AppResult<()> {
     let cf = sportello_domain::FiscalCode::parse(fiscal_code)
         .map_err(|e| AppError::BadRequest(e.to_string()))?
         .normalised();
-    let tx = store.tenant(commune).await?;
+    let tx = store.staff(realm).await?;
     if !tx.db().set_staff_fiscal_code(staff_id, cf.as_str()).await? {
         return Err(AppError::BadRequest(format!(
             "fiscal code: {} is linked to another staff account of this commune",
@@ -313,7 +323,7 @@ pub async fn link_fiscal_code(
 /// gets a staff session with the second factor counted. Returns the session token.
 pub async fn sign_in_with_idp(
     state: &AppState,
-    commune: TenantId,
+    realm: Realm,
     citizen: &super::session::Current,
     client: &Client,
 ) -> AppResult<String> {
@@ -325,11 +335,11 @@ pub async fn sign_in_with_idp(
         .as_ref()
         .and_then(|p| p.fiscal_code.clone())
         .ok_or(AppError::Refused("staff_not_found_for_identity"))?;
-    let tx = state.store.tenant(commune).await?;
+    let tx = state.store.staff(realm).await?;
     let acc = tx.db().staff_by_fiscal_code(&cf).await?;
     tx.commit().await?;
     let acc = acc.ok_or(AppError::Refused("staff_not_found_for_identity"))?;
-    let mut event = staff_event("staff_sign_in", commune, &acc.id, client);
+    let mut event = staff_event("staff_sign_in", realm, &acc.id, client);
     event.idp = Some(citizen.idp.clone());
     event.level = Some(citizen.level.key().into());
     audit(state, event).await;
@@ -340,7 +350,7 @@ pub async fn sign_in_with_idp(
             NewSession {
                 kind: Kind::Staff,
                 sso_hash: None,
-                commune: Some(commune),
+                commune: realm.commune(),
                 person_id: None,
                 staff_id: Some(&acc.id),
                 level: citizen.level,

@@ -382,9 +382,13 @@ async fn staff_through_idp(ctx: Ctx) -> HttpResponse {
         let commune = ctx.commune()?.id();
         match ctx.citizen() {
             Some(u) if u.level >= AssuranceLevel::Substantial => {
-                let token =
-                    crate::auth::staff::sign_in_with_idp(&ctx.state, commune, u, &client(&ctx))
-                        .await?;
+                let token = crate::auth::staff::sign_in_with_idp(
+                    &ctx.state,
+                    sportello_store::staff::Realm::Commune(commune),
+                    u,
+                    &client(&ctx),
+                )
+                .await?;
                 Ok(Ok(token))
             }
             _ => Ok(Err(sign_in_url(

@@ -10,6 +10,7 @@ use super::{CsrfForm, Ctx};
 use crate::auth::session::Kind;
 use crate::auth::{csrf, staff, totp};
 use crate::error::{AppError, AppResult};
+use sportello_store::staff::Realm;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(home))
@@ -21,26 +22,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/invito", web::post().to(invite_password))
         .route("/console/invito/codice", web::post().to(invite_code))
         .route("/console/esci", web::post().to(sign_out));
+    super::console_commune::configure(cfg);
+    super::console_federation::configure(cfg);
 }
 
 fn staff_session(ctx: &Ctx) -> Option<&std::sync::Arc<crate::auth::session::Current>> {
     ctx.user.as_ref().filter(|u| u.kind == Kind::Staff)
 }
 
-async fn home(ctx: Ctx) -> HttpResponse {
-    match staff_session(&ctx) {
-        Some(u) if u.mfa => {
-            let s = u.staff.clone();
-            let r = ctx.commune().map(|_| {
-                (
-                    "console_home.html",
-                    json!({"staff": s.map(|s| json!({"name": s.display_name, "email": s.email, "role": s.role})), "csrf": ctx.csrf_token()}),
-                )
-            });
-            ctx.page(r)
-        }
-        Some(_) => ctx.see_other("/console/codice"),
-        None => ctx.see_other("/console/accedi"),
+async fn home(
+    ctx: Ctx,
+    actor: crate::authz::Actor,
+    q: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
+    match actor.realm {
+        Realm::Commune(_) => super::console_commune::home(ctx, actor).await,
+        Realm::Federation => super::console_federation::home(ctx, actor, q.into_inner()).await,
     }
 }
 
@@ -54,7 +51,7 @@ fn form_page(
     if let (Some(m), serde_json::Value::Object(e)) = (m.as_object_mut(), extra) {
         m.extend(e);
     }
-    let mut res = ctx.page(ctx.commune().map(|_| (template, m)));
+    let mut res = ctx.page(ctx.realm().map(|_| (template, m)));
     if let Ok(s) = actix_web::http::StatusCode::from_u16(status)
         && res.status().is_success()
     {
@@ -81,7 +78,7 @@ pub struct SignInForm {
 
 async fn sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<SignInForm>) -> HttpResponse {
     let r: AppResult<String> = async {
-        let c = ctx.commune()?.id();
+        let c = ctx.realm()?;
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if !ctx.state.password_limiter.allow(ctx.ip) {
             return Err(AppError::TooManyRequests);
@@ -123,7 +120,7 @@ pub struct CodeForm {
 
 async fn code(ctx: Ctx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResponse {
     let r: AppResult<String> = async {
-        let c = ctx.commune()?.id();
+        let c = ctx.realm()?;
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if !ctx.state.password_limiter.allow(ctx.ip) {
             return Err(AppError::TooManyRequests);
@@ -153,7 +150,7 @@ pub struct TokenQuery {
 
 async fn invite_form(ctx: Ctx, q: web::Query<TokenQuery>) -> HttpResponse {
     let r = async {
-        let c = ctx.commune()?.id();
+        let c = ctx.realm()?;
         let acc = staff::invited(&ctx.state, c, &q.token).await?;
         Ok(json!({"token": q.token, "name": acc.display_name, "email": acc.email, "error": null}))
     }
@@ -178,7 +175,7 @@ async fn invite_password(
     form: web::Form<InvitePasswordForm>,
 ) -> HttpResponse {
     let r = async {
-        let c = ctx.commune()?;
+        let c = ctx.realm()?;
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if form.password != form.password_again {
             return Err(AppError::BadRequest(
@@ -186,8 +183,11 @@ async fn invite_password(
             ));
         }
         let (acc, secret) =
-            staff::accept_password(&ctx.state, c.id(), &form.token, &form.password).await?;
-        let issuer = format!("{} – {}", ctx.state.federation_name, c.record.name);
+            staff::accept_password(&ctx.state, c, &form.token, &form.password).await?;
+        let issuer = match ctx.commune() {
+            Ok(commune) => format!("{} – {}", ctx.state.federation_name, commune.record.name),
+            Err(_) => ctx.state.federation_name.clone(),
+        };
         Ok(json!({
             "token": form.token,
             "secret": totp::base32(&secret),
@@ -211,7 +211,7 @@ pub struct InviteCodeForm {
 
 async fn invite_code(ctx: Ctx, req: HttpRequest, form: web::Form<InviteCodeForm>) -> HttpResponse {
     let r = async {
-        let c = ctx.commune()?.id();
+        let c = ctx.realm()?;
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         staff::accept_totp(&ctx.state, c, &form.token, &form.code, &client(&ctx)).await
     }
@@ -224,7 +224,7 @@ async fn invite_code(ctx: Ctx, req: HttpRequest, form: web::Form<InviteCodeForm>
 
 async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> HttpResponse {
     let r = async {
-        ctx.commune()?;
+        ctx.realm()?;
         csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if let Some(u) = staff_session(&ctx) {
             ctx.state

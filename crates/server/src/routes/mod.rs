@@ -3,6 +3,9 @@
 mod account;
 mod api;
 mod console;
+mod console_commune;
+mod console_federation;
+mod console_page;
 mod federation;
 mod oidc;
 mod ops;
@@ -167,6 +170,15 @@ impl Ctx {
         match &self.site {
             Site::Commune(c) => Ok(c),
             Site::Federation | Site::Login => Err(AppError::NeedsCommune),
+        }
+    }
+
+    /// Whose staff this host's console is for: the commune's, or the federation's on the apex.
+    pub fn realm(&self) -> AppResult<sportello_store::staff::Realm> {
+        match &self.site {
+            Site::Commune(c) => Ok(sportello_store::staff::Realm::Commune(c.id())),
+            Site::Federation => Ok(sportello_store::staff::Realm::Federation),
+            Site::Login => Err(AppError::NotFound),
         }
     }
 

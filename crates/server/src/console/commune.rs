@@ -1,0 +1,243 @@
+//! A commune's own settings: branding and languages (public, in the registry), the mail
+//! sender's name, its identity providers, and the support access it grants the federation.
+
+use serde::Deserialize;
+use serde_json::json;
+use sportello_domain::{Email, Language};
+use sportello_store::authz::CommuneSettings;
+use sportello_store::staff::CommuneIdp;
+
+use super::{apply_policy_changes, apply_registry_changes, audit, commune_of, optional, required};
+use crate::AppState;
+use crate::authz::Actor;
+use crate::error::{AppError, AppResult};
+
+/// The settings form; language checkboxes arrive as repeated keys.
+#[derive(Debug, Default)]
+pub struct SettingsForm {
+    pub color: String,
+    pub email: String,
+    pub phone: String,
+    pub website: String,
+    pub default_language: String,
+    pub languages: Vec<String>,
+    pub mail_from_name: String,
+    pub mail_reply_to: String,
+}
+
+impl SettingsForm {
+    pub fn from_pairs(pairs: &[(String, String)]) -> SettingsForm {
+        let mut f = SettingsForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "color" => f.color = v.clone(),
+                "email" => f.email = v.clone(),
+                "phone" => f.phone = v.clone(),
+                "website" => f.website = v.clone(),
+                "default_language" => f.default_language = v.clone(),
+                "mail_from_name" => f.mail_from_name = v.clone(),
+                "mail_reply_to" => f.mail_reply_to = v.clone(),
+                k if k.starts_with("lang:") => f.languages.push(k[5..].to_owned()),
+                _ => {}
+            }
+        }
+        f
+    }
+}
+
+fn colour(s: &str) -> AppResult<String> {
+    let s = s.trim().to_ascii_lowercase();
+    let ok = s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(s)
+    } else {
+        Err(AppError::BadRequest(format!(
+            "colour: {s:?} is not #rrggbb"
+        )))
+    }
+}
+
+fn email(name: &str, s: &str) -> AppResult<Option<String>> {
+    optional(s)
+        .map(|e| Email::parse(&e).map(|e| e.as_str().to_owned()))
+        .transpose()
+        .map_err(|e| AppError::BadRequest(format!("{name}: {e}")))
+}
+
+pub async fn save_settings(state: &AppState, actor: &Actor, f: &SettingsForm) -> AppResult<()> {
+    let c = commune_of(actor)?;
+    let color = colour(&f.color)?;
+    let default =
+        Language::parse(&f.default_language).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let mut languages = Vec::new();
+    for l in &f.languages {
+        let l = Language::parse(l).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        languages.push(l.key().to_owned());
+    }
+    if !languages.iter().any(|l| l == default.key()) {
+        languages.insert(0, default.key().to_owned());
+    }
+    let contact = email("e-mail", &f.email)?;
+    let reply_to = email("reply-to address", &f.mail_reply_to)?;
+    let website = optional(&f.website);
+    if let Some(w) = &website
+        && !(w.starts_with("https://") || w.starts_with("http://"))
+    {
+        return Err(AppError::BadRequest(
+            "website: an address starting with https://".into(),
+        ));
+    }
+    let now = sportello_store::now_micros();
+    let tx = state.store.tenant(c).await?;
+    let db = tx.db();
+    db.set_branding(
+        &color,
+        contact.as_deref(),
+        optional(&f.phone).as_deref(),
+        website.as_deref(),
+        default.key(),
+        now,
+    )
+    .await?;
+    db.set_settings(
+        &CommuneSettings {
+            languages: languages.clone(),
+            mail_from_name: optional(&f.mail_from_name),
+            mail_reply_to: reply_to,
+        },
+        now,
+    )
+    .await?;
+    audit(
+        &db,
+        actor,
+        "settings_changed",
+        "settings",
+        json!({"color": color, "languages": languages}),
+    )
+    .await?;
+    tx.commit().await?;
+    apply_registry_changes(state).await;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewIdp {
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub csrf: String,
+}
+
+/// Adds one of the commune's own OpenID Connect providers (its secret sealed at rest).
+pub async fn add_idp(state: &AppState, actor: &Actor, f: &NewIdp) -> AppResult<()> {
+    let c = commune_of(actor)?;
+    let id = sportello_domain::Slug::parse(f.id.trim())
+        .map_err(|e| AppError::BadRequest(format!("identifier: {e}")))?
+        .to_string();
+    let issuer = required("issuer", &f.issuer)?;
+    if !issuer.starts_with("https://") && !issuer.starts_with("http://") {
+        return Err(AppError::BadRequest("issuer: an https:// address".into()));
+    }
+    let sealed = state
+        .secrets
+        .seal(required("client secret", &f.client_secret)?.as_bytes())
+        .map_err(AppError::Upstream)?;
+    let tx = state.store.tenant(c).await?;
+    let db = tx.db();
+    db.put_commune_idp(
+        &CommuneIdp {
+            id: id.clone(),
+            name: required("name", &f.name)?,
+            protocol: "oidc".into(),
+            issuer: issuer.clone(),
+            client_id: required("client id", &f.client_id)?,
+            client_secret: sealed,
+        },
+        sportello_store::now_micros(),
+    )
+    .await?;
+    audit(
+        &db,
+        actor,
+        "idp_added",
+        &format!("idp:{id}"),
+        json!({"issuer": issuer}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewGrant {
+    pub reason: String,
+    pub hours: String,
+    pub csrf: String,
+}
+
+/// Lets the federation's support staff into this commune's console for a few hours.
+pub async fn grant_support(state: &AppState, actor: &Actor, f: &NewGrant) -> AppResult<String> {
+    let c = commune_of(actor)?;
+    let reason = required("reason", &f.reason)?;
+    let hours: i64 = f
+        .hours
+        .trim()
+        .parse()
+        .ok()
+        .filter(|h| (1..=72).contains(h))
+        .ok_or_else(|| AppError::BadRequest("duration: between 1 and 72 hours".into()))?;
+    let now = sportello_store::now_micros();
+    let tx = state.store.tenant(c).await?;
+    let db = tx.db();
+    let id = db
+        .grant_support(
+            &reason,
+            &actor.audit_name(),
+            now,
+            now + hours * 3_600_000_000,
+        )
+        .await?;
+    audit(
+        &db,
+        actor,
+        "support_granted",
+        &format!("support:{id}"),
+        json!({"hours": hours, "reason": reason}),
+    )
+    .await?;
+    db.note_policy_change(now).await?;
+    tx.commit().await?;
+    apply_policy_changes(state).await?;
+    Ok(id)
+}
+
+/// Ends a grant now (the commune's administrators, or federation staff giving it back).
+pub async fn revoke_support(
+    state: &AppState,
+    actor: &Actor,
+    commune: sportello_domain::TenantId,
+    id: &str,
+) -> AppResult<()> {
+    let now = sportello_store::now_micros();
+    let tx = state.store.tenant(commune).await?;
+    let db = tx.db();
+    if !db.revoke_support(id, &actor.audit_name(), now).await? {
+        return Err(AppError::BadRequest(
+            "support access: not active (already revoked, or expired)".into(),
+        ));
+    }
+    audit(
+        &db,
+        actor,
+        "support_revoked",
+        &format!("support:{id}"),
+        json!({}),
+    )
+    .await?;
+    db.note_policy_change(now).await?;
+    tx.commit().await?;
+    apply_policy_changes(state).await
+}

@@ -1,0 +1,233 @@
+//! Staff accounts of a commune: invitations (by e-mail; TOTP is set up on first sign-in), roles
+//! (for the whole commune or one office), removal. A role taken back ends access at once: the
+//! enforcer is updated before the response, and other nodes within a poll tick.
+
+use serde::Deserialize;
+use serde_json::json;
+use sportello_authz::Role;
+use sportello_store::staff::Realm;
+
+use super::{apply_policy_changes, audit, commune_of, optional, required};
+use crate::AppState;
+use crate::auth::mail::Mail;
+use crate::authz::Actor;
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Deserialize)]
+pub struct Invite {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub office: String,
+    pub csrf: String,
+}
+
+fn staff_role(s: &str) -> AppResult<Role> {
+    Role::parse(s)
+        .filter(|r| Role::STAFF.contains(r))
+        .ok_or_else(|| AppError::BadRequest(format!("role: {s:?} is not a staff role")))
+}
+
+/// Invites a staff member: the account, its first role, and a mail with the link (valid 7 days).
+pub async fn invite(
+    state: &AppState,
+    actor: &Actor,
+    f: &Invite,
+    base_url: &str,
+) -> AppResult<String> {
+    let c = commune_of(actor)?;
+    let role = staff_role(&f.role)?;
+    let name = required("name", &f.name)?;
+    let office = optional(&f.office);
+    if let Some(o) = &office {
+        let tx = state.store.tenant(c).await?;
+        let exists = tx.db().office_row(o).await?.is_some();
+        tx.commit().await?;
+        if !exists {
+            return Err(AppError::BadRequest(format!("office: {o} does not exist")));
+        }
+    }
+    let (id, token) =
+        crate::auth::staff::invite(&state.store, Realm::Commune(c), &f.email, &name, role.key())
+            .await?;
+    let tx = state.store.tenant(c).await?;
+    let db = tx.db();
+    if let Some(o) = &office {
+        // The invitation gave the role commune-wide: narrow it to the office.
+        db.unassign_role(&id, role.key(), None).await?;
+        db.assign_role(
+            &id,
+            role.key(),
+            Some(o),
+            &actor.audit_name(),
+            sportello_store::now_micros(),
+        )
+        .await?;
+        db.note_policy_change(sportello_store::now_micros()).await?;
+    }
+    audit(
+        &db,
+        actor,
+        "staff_invited",
+        &format!("staff:{id}"),
+        json!({"email": f.email.trim(), "role": role.key(), "office": office}),
+    )
+    .await?;
+    tx.commit().await?;
+    apply_policy_changes(state).await?;
+    let link = format!("{base_url}/console/invito?token={token}");
+    state
+        .mailer
+        .send(Mail {
+            to: f.email.trim().to_owned(),
+            subject: format!("{}: invito alla console", state.federation_name),
+            body: format!(
+                "Buongiorno {name},\n\nè stato creato un account per lei nella console del comune.\n\
+                 Apra questo collegamento entro 7 giorni per scegliere la password e configurare \
+                 l'app di autenticazione (TOTP):\n\n{link}\n"
+            ),
+        })
+        .await
+        .map_err(AppError::Upstream)?;
+    Ok(id)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RoleChange {
+    pub role: String,
+    #[serde(default)]
+    pub office: String,
+    /// `add` or `remove`.
+    pub op: String,
+    pub csrf: String,
+}
+
+/// Gives or takes back a role.
+pub async fn change_role(
+    state: &AppState,
+    actor: &Actor,
+    staff_id: &str,
+    f: &RoleChange,
+) -> AppResult<bool> {
+    let c = commune_of(actor)?;
+    let role = staff_role(&f.role)?;
+    let office = optional(&f.office);
+    let now = sportello_store::now_micros();
+    let tx = state.store.tenant(c).await?;
+    let db = tx.db();
+    if db.staff_db().staff_by_id(staff_id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    if let Some(o) = &office
+        && db.office_row(o).await?.is_none()
+    {
+        return Err(AppError::BadRequest(format!("office: {o} does not exist")));
+    }
+    let changed = match f.op.as_str() {
+        "add" => {
+            db.assign_role(
+                staff_id,
+                role.key(),
+                office.as_deref(),
+                &actor.audit_name(),
+                now,
+            )
+            .await?
+        }
+        "remove" => {
+            // Nobody may leave the commune without an administrator.
+            if role == Role::Admin {
+                let admins = db
+                    .role_assignments()
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.role == Role::Admin.key() && r.staff_id != staff_id)
+                    .count();
+                if admins == 0 {
+                    return Err(AppError::BadRequest(
+                        "role: this is the commune's last administrator".into(),
+                    ));
+                }
+            }
+            db.unassign_role(staff_id, role.key(), office.as_deref())
+                .await?
+        }
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "op: {other:?} is not add or remove"
+            )));
+        }
+    };
+    if changed {
+        audit(
+            &db,
+            actor,
+            if f.op == "add" {
+                "role_given"
+            } else {
+                "role_taken"
+            },
+            &format!("staff:{staff_id}"),
+            json!({"role": role.key(), "office": office}),
+        )
+        .await?;
+        db.note_policy_change(now).await?;
+    }
+    tx.commit().await?;
+    apply_policy_changes(state).await?;
+    Ok(changed)
+}
+
+/// Removes a staff account: its roles, its sessions, the account.
+pub async fn remove(state: &AppState, actor: &Actor, staff_id: &str) -> AppResult<()> {
+    let c = commune_of(actor)?;
+    if staff_id == actor.staff_id && !actor.federation {
+        return Err(AppError::BadRequest(
+            "you cannot remove your own account".into(),
+        ));
+    }
+    let now = sportello_store::now_micros();
+    let tx = state.store.tenant(c).await?;
+    let db = tx.db();
+    let acc = db
+        .staff_db()
+        .staff_by_id(staff_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let other_admins = db
+        .role_assignments()
+        .await?
+        .into_iter()
+        .filter(|r| r.role == Role::Admin.key() && r.staff_id != staff_id)
+        .count();
+    let is_admin = db
+        .role_assignments()
+        .await?
+        .iter()
+        .any(|r| r.role == Role::Admin.key() && r.staff_id == staff_id);
+    if is_admin && other_admins == 0 {
+        return Err(AppError::BadRequest(
+            "this is the commune's last administrator".into(),
+        ));
+    }
+    db.unassign_all(staff_id).await?;
+    db.staff_db().delete(staff_id).await?;
+    audit(
+        &db,
+        actor,
+        "staff_removed",
+        &format!("staff:{staff_id}"),
+        json!({"email": acc.email}),
+    )
+    .await?;
+    db.note_policy_change(now).await?;
+    tx.commit().await?;
+    apply_policy_changes(state).await?;
+    state
+        .sessions
+        .end_staff(&state.store, c, staff_id)
+        .await
+        .map_err(AppError::Store)?;
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! The consoles' pages are one template (`console_page.html`) fed with sections: tables and
+//! forms described as data. This builds them.
+
+use actix_web::HttpResponse;
+use serde_json::{Value, json};
+use sportello_authz::{Action, Object};
+use sportello_store::staff::Realm;
+
+use super::Ctx;
+use crate::authz::Actor;
+use crate::error::AppResult;
+
+pub fn text(t: impl ToString) -> Value {
+    json!({"text": t.to_string()})
+}
+pub fn link(t: impl ToString, href: impl ToString) -> Value {
+    json!({"text": t.to_string(), "href": href.to_string()})
+}
+pub fn button(t: &str, post: impl ToString, hidden: &[(&str, &str)]) -> Value {
+    let hidden: Vec<Value> = hidden
+        .iter()
+        .map(|(n, v)| json!({"name": n, "value": v}))
+        .collect();
+    json!({"text": t, "post": post.to_string(), "hidden": hidden})
+}
+pub fn checkbox(name: &str, checked: bool, label: &str) -> Value {
+    json!({"checkbox": name, "checked": checked, "label": label})
+}
+
+pub fn field(kind: &str, name: &str, label: &str, value: impl ToString) -> Value {
+    json!({"kind": kind, "name": name, "label": label, "value": value.to_string()})
+}
+pub fn field_help(kind: &str, name: &str, label: &str, value: impl ToString, help: &str) -> Value {
+    json!({"kind": kind, "name": name, "label": label, "value": value.to_string(), "help": help})
+}
+pub fn check(name: &str, label: &str, checked: bool) -> Value {
+    json!({"kind": "checkbox", "name": name, "label": label, "value": checked})
+}
+pub fn select(name: &str, label: &str, options: &[(String, String)], selected: &str) -> Value {
+    let options: Vec<Value> = options
+        .iter()
+        .map(|(v, l)| json!({"value": v, "label": l, "selected": v == selected}))
+        .collect();
+    json!({"kind": "select", "name": name, "label": label, "options": options})
+}
+
+pub fn table(heading: &str, headers: &[&str], rows: Vec<Vec<Value>>) -> Value {
+    json!({"heading": heading, "table": {"headers": headers, "rows": rows}})
+}
+pub fn form(heading: &str, action: &str, submit: &str, fields: Vec<Value>) -> Value {
+    json!({"heading": heading, "form": {"action": action, "submit": submit, "fields": fields}})
+}
+
+/// The tabs an actor's permissions open (links only: the guard decides, not the menu).
+async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
+    let items: &[(&str, &str, Object)] = match actor.realm {
+        Realm::Commune(_) => &[
+            ("/console/uffici", "Uffici e orari", Object::Offices),
+            ("/console/servizi", "Servizi", Object::Services),
+            ("/console/personale", "Personale e ruoli", Object::Staff),
+            ("/console/permessi", "Permessi", Object::Policies),
+            ("/console/impostazioni", "Impostazioni", Object::Settings),
+            ("/console/identita", "Identità digitali", Object::Idps),
+            (
+                "/console/registro",
+                "Registro delle attività",
+                Object::Audit,
+            ),
+            ("/console/supporto", "Supporto", Object::Support),
+        ],
+        Realm::Federation => &[
+            ("/console/comuni", "Attiva un comune", Object::Communes),
+            ("/console/assistenza", "Assistenza", Object::Support),
+        ],
+    };
+    let mut out =
+        vec![json!({"href": "/console", "label": "Console", "current": current == "/console"})];
+    for (href, label, obj) in items {
+        if actor.may(&ctx.state, *obj, Action::Read).await {
+            out.push(json!({"href": href, "label": label, "current": current == *href}));
+        }
+    }
+    out
+}
+
+/// Renders a console page.
+pub async fn render(
+    ctx: &Ctx,
+    actor: &Actor,
+    current: &str,
+    title: &str,
+    intro: &str,
+    notice: Option<(&str, String)>,
+    sections: Vec<Value>,
+) -> HttpResponse {
+    let page = json!({
+        "title": title,
+        "intro": intro,
+        "nav": nav(ctx, actor, current).await,
+        "notice": notice.map(|(k, t)| json!({"kind": k, "text": t})),
+        "sections": sections,
+    });
+    ctx.page(Ok((
+        "console_page.html",
+        json!({"page": page, "csrf": ctx.csrf_token()}),
+    )))
+}
+
+/// The outcome of a form post: back to `to` with a notice, or the error.
+pub fn after_post(ctx: &Ctx, r: AppResult<String>) -> HttpResponse {
+    match r {
+        Ok(to) => ctx.see_other(&to),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// The notice a page shows after a redirect (`?esito=`).
+pub fn notice_of(q: &std::collections::HashMap<String, String>) -> Option<(&'static str, String)> {
+    q.get("esito").map(|e| {
+        let t = match e.as_str() {
+            "salvato" => "Modifiche salvate.",
+            "invariato" => "Nessuna modifica.",
+            "invitato" => "Invito inviato per e-mail.",
+            "creato" => "Creato.",
+            "eliminato" => "Eliminato.",
+            _ => "Fatto.",
+        };
+        ("success", t.to_owned())
+    })
+}
