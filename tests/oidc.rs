@@ -417,7 +417,7 @@ async fn staff_can_enter_the_console_through_an_identity_provider_at_level_2() {
     let pisa = sportello_domain::TenantId(50026);
     let (staff_id, _) = sportello_server::auth::staff::invite(
         &app.store,
-        pisa,
+        sportello_store::staff::Realm::Commune(pisa),
         "mario@comune.pisa.it",
         "Mario Rossi (anagrafe)",
         "clerk",
@@ -426,7 +426,7 @@ async fn staff_can_enter_the_console_through_an_identity_provider_at_level_2() {
     .unwrap();
     sportello_server::auth::staff::link_fiscal_code(
         &app.store,
-        pisa,
+        sportello_store::staff::Realm::Commune(pisa),
         &staff_id,
         "RSSMRA80A01G702C",
     )

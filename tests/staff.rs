@@ -22,9 +22,15 @@ async fn choose_password(
     name: &str,
 ) -> (Browser, String, String, String) {
     let pisa = sportello_domain::TenantId(50026);
-    let (_, token) = sportello_server::auth::staff::invite(&app.store, pisa, email, name, "clerk")
-        .await
-        .unwrap();
+    let (_, token) = sportello_server::auth::staff::invite(
+        &app.store,
+        sportello_store::staff::Realm::Commune(pisa),
+        email,
+        name,
+        "clerk",
+    )
+    .await
+    .unwrap();
     let mut b = Browser::new(app.addr);
     let form = b
         .get(&b.url("pisa.localhost", &format!("/console/invito?token={token}")))
@@ -67,6 +73,7 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
     let tx = app.store.tenant(pisa).await.unwrap();
     let acc = tx
         .db()
+        .staff_db()
         .staff_by_email("anna@comune.pisa.it")
         .await
         .unwrap()
@@ -93,7 +100,7 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
         )
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{:?}", b.trail);
-    assert!(ok.body.contains("id=\"staff-who\">Anna Neri"));
+    assert!(ok.body.contains("id=\"console-intro\">Anna Neri"));
     // The invitation is used up.
     assert_eq!(
         b.get(&b.url("pisa.localhost", &format!("/console/invito?token={token}")))

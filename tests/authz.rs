@@ -1,0 +1,644 @@
+//! Who may do what: the permission matrix of every console and API route × every role × own
+//! commune / foreign commune / anonymous, written out as a table; policy changes and role
+//! revocations taking effect on the next request.
+
+use sportello_server::auth::totp;
+use sportello_store::staff::Realm;
+use sportello_tests::browser::Browser;
+use sportello_tests::{StatusCode, TestApp, spawn_app};
+
+const PASSWORD: &str = "ufficio anagrafe 2026";
+const PISA: sportello_domain::TenantId = sportello_domain::TenantId(50026);
+const CALCI: sportello_domain::TenantId = sportello_domain::TenantId(50003);
+
+fn code_for(secret_b32: &str) -> String {
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret_b32.as_bytes())
+        .unwrap();
+    let step = totp::step_of(chrono::Utc::now().timestamp());
+    format!("{:06}", totp::code_at(&secret, step))
+}
+
+/// Invites an account (commune staff with `role`, or federation staff) and goes through the
+/// invitation in a browser: password, TOTP enrolment, first code. Returns the signed-in browser.
+async fn signed_in(app: &TestApp, realm: Realm, host: &str, email: &str, role: &str) -> Browser {
+    let (_, token) = sportello_server::auth::staff::invite(&app.store, realm, email, email, role)
+        .await
+        .unwrap();
+    let mut b = Browser::new(app.addr);
+    let form = b
+        .get(&b.url(host, &format!("/console/invito?token={token}")))
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let csrf = form.input("csrf").unwrap();
+    let enrol = b
+        .post(
+            &b.url(host, "/console/invito"),
+            &[
+                ("token", &token),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    let secret = enrol
+        .body
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let ok = b
+        .post(
+            &b.url(host, "/console/invito/codice"),
+            &[
+                ("token", &token),
+                ("code", &code_for(&secret)),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", b.trail);
+    // The role was given outside this server (as the CLI does): it arrives with the next poll.
+    let probe = match role {
+        "admin" => "/console/permessi",
+        "office_head" => "/console/personale",
+        "clerk" | "front_desk" | "call_centre" => "/console/uffici",
+        "intermediary" => "/console/servizi",
+        "federation" => "/console/comuni",
+        _ => {
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            return b;
+        }
+    };
+    for _ in 0..50 {
+        if allowed(&b.get(&b.url(host, probe)).await) {
+            return b;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{email}: the console never opened");
+}
+
+/// Whether the response let the request through (denied: 403, or sent to the sign-in door).
+fn allowed(p: &sportello_tests::browser::Page) -> bool {
+    assert!(!p.status.is_server_error(), "{} {}", p.url, p.body);
+    // 404: the route does not exist on this host (a federation page on a commune's, say).
+    p.status != StatusCode::FORBIDDEN
+        && p.status != StatusCode::NOT_FOUND
+        && !p.url.contains("/console/accedi")
+}
+
+/// [`allowed`], for a request to `path` (the sign-in door itself is allowed when it answers).
+fn allowed_at(path: &str, p: &sportello_tests::browser::Page) -> bool {
+    if path == "/console/accedi" {
+        return p.status == StatusCode::OK;
+    }
+    allowed(p)
+}
+
+const ALL_STAFF: &[&str] = &[
+    "admin",
+    "office_head",
+    "clerk",
+    "front_desk",
+    "call_centre",
+    "intermediary",
+    "verifier",
+];
+const READ_OFFICES: &[&str] = &["admin", "office_head", "clerk", "front_desk", "call_centre"];
+const READ_SERVICES: &[&str] = &[
+    "admin",
+    "office_head",
+    "clerk",
+    "front_desk",
+    "call_centre",
+    "intermediary",
+];
+const ADMIN: &[&str] = &["admin"];
+const ADMIN_HEAD: &[&str] = &["admin", "office_head"];
+const NOBODY: &[&str] = &[];
+const EVERYONE: &[&str] = &[
+    "admin",
+    "office_head",
+    "clerk",
+    "front_desk",
+    "call_centre",
+    "intermediary",
+    "verifier",
+    "anonymous",
+    "foreign",
+];
+
+/// The commune console's routes: method, path, who may (besides, for `EVERYONE`, anonymous
+/// visitors and another commune's staff). The office head is head of `anagrafe`; `{o}` is that
+/// office, `{s}` a service of it.
+const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
+    ("GET", "/console", ALL_STAFF),
+    ("GET", "/console/accedi", EVERYONE),
+    ("GET", "/console/uffici", READ_OFFICES),
+    ("POST", "/console/uffici", ADMIN),
+    ("GET", "/console/uffici/anagrafe", READ_OFFICES),
+    ("POST", "/console/uffici/anagrafe", ADMIN_HEAD),
+    ("POST", "/console/uffici/anagrafe/elimina", ADMIN),
+    ("GET", "/console/servizi", READ_SERVICES),
+    ("POST", "/console/servizi", ADMIN_HEAD),
+    (
+        "GET",
+        "/console/servizi/certificato-residenza",
+        READ_SERVICES,
+    ),
+    ("POST", "/console/servizi/certificato-residenza", ADMIN_HEAD),
+    ("GET", "/console/personale", ADMIN_HEAD),
+    ("POST", "/console/personale", ADMIN),
+    ("POST", "/console/personale/{me}/ruoli", ADMIN),
+    ("POST", "/console/personale/{me}/elimina", ADMIN),
+    ("GET", "/console/permessi", ADMIN),
+    ("POST", "/console/permessi", ADMIN),
+    ("POST", "/console/permessi/modello", ADMIN),
+    ("GET", "/console/impostazioni", ADMIN),
+    ("POST", "/console/impostazioni", ADMIN),
+    ("GET", "/console/identita", ADMIN),
+    ("POST", "/console/identita", ADMIN),
+    ("GET", "/console/registro", ADMIN),
+    ("GET", "/console/supporto", ADMIN),
+    ("POST", "/console/supporto", ADMIN),
+    ("POST", "/console/supporto/nothing/revoca", ADMIN),
+    // Federation routes do not exist on a commune's host.
+    ("GET", "/console/comuni", NOBODY),
+    ("POST", "/console/comuni", NOBODY),
+    ("GET", "/console/assistenza", NOBODY),
+    // The public API.
+    ("GET", "/api/v1/services", EVERYONE),
+    ("GET", "/api/v1/offices/anagrafe", EVERYONE),
+];
+
+/// The federation console (apex host): federation staff only.
+const FEDERATION_MATRIX: &[(&str, &str, bool)] = &[
+    ("GET", "/console", true),
+    ("GET", "/console/comuni?q=calci", true),
+    ("GET", "/console/comuni/nuovo?istat=050001", true),
+    ("POST", "/console/comuni", true),
+    ("POST", "/console/comuni/050003/stato", true),
+    ("GET", "/console/assistenza", true),
+    // Passes the guard, then is refused (403) because Pisa granted no support access.
+    ("POST", "/console/assistenza/050026/entra", false),
+    ("POST", "/console/assistenza/050026/nothing/revoca", true),
+    // A commune's pages do not exist on the apex.
+    ("GET", "/console/uffici", false),
+    ("GET", "/console/permessi", false),
+];
+
+async fn request(
+    b: &mut Browser,
+    host: &str,
+    method: &str,
+    path: &str,
+) -> sportello_tests::browser::Page {
+    if method == "GET" {
+        return b.get(&b.url(host, path)).await;
+    }
+    // A POST carries this browser's CSRF token and no other field: an allowed request then
+    // fails on its input (400) or does something harmless; a denied one is refused first.
+    let door = b.get(&b.url(host, "/console/accedi")).await;
+    let csrf = door.input("csrf").unwrap_or_default();
+    b.post(&b.url(host, path), &[("csrf", &csrf)]).await
+}
+
+#[tokio::test]
+async fn permission_matrix_of_every_route_role_and_commune() {
+    let app = spawn_app().await;
+    // Pisa's staff, one per role; the office head only for the registry office.
+    let mut pisa = Vec::new();
+    for role in ALL_STAFF {
+        let b = signed_in(
+            &app,
+            Realm::Commune(PISA),
+            "pisa.localhost",
+            &format!("{role}@comune.pisa.it"),
+            role,
+        )
+        .await;
+        pisa.push((role.to_string(), b));
+    }
+    // Narrow the office head to `anagrafe` (the invitation gave the role commune-wide).
+    {
+        let tx = app.store.tenant(PISA).await.unwrap();
+        let db = tx.db();
+        let head = db
+            .staff_db()
+            .staff_by_email("office_head@comune.pisa.it")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            db.unassign_role(&head.id, "office_head", None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.assign_role(&head.id, "office_head", Some("anagrafe"), "test", 0)
+                .await
+                .unwrap()
+        );
+        db.note_policy_change(0).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    // Calci's administrator, whose session cookie is then replayed on Pisa's host.
+    let calci = signed_in(
+        &app,
+        Realm::Commune(CALCI),
+        "calci.localhost",
+        "admin@comune.calci.pi.it",
+        "admin",
+    )
+    .await;
+    let calci_cookie = calci.cookie("calci.localhost", "sportello_staff").unwrap();
+    let mut foreign = Browser::new(app.addr);
+    foreign.set_cookie("pisa.localhost", "sportello_staff", &calci_cookie);
+    let mut anonymous = Browser::new(app.addr);
+    // Let every node-local change settle (the test runs one node: catch-up is immediate).
+    let mut checked = 0;
+    for (method, path, who) in COMMUNE_MATRIX {
+        for (role, b) in pisa.iter_mut() {
+            // `{me}`: the requester's own account (removing oneself is refused: 400 when allowed).
+            let me = {
+                let tx = app.store.tenant(PISA).await.unwrap();
+                let acc = tx
+                    .db()
+                    .staff_db()
+                    .staff_by_email(&format!("{role}@comune.pisa.it"))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                acc.id
+            };
+            let path = &path.replace("{me}", &me);
+            let p = request(b, "pisa.localhost", method, path).await;
+            let expect = who.contains(&role.as_str());
+            assert_eq!(
+                allowed_at(path, &p),
+                expect,
+                "{role} {method} {path}: {} {}",
+                p.status,
+                p.url
+            );
+            checked += 1;
+        }
+        for (name, b) in [("anonymous", &mut anonymous), ("foreign", &mut foreign)] {
+            let path = &path.replace("{me}", "someone");
+            let p = request(b, "pisa.localhost", method, path).await;
+            assert_eq!(
+                allowed_at(path, &p),
+                who.contains(&name),
+                "{name} {method} {path}: {} {}",
+                p.status,
+                p.url
+            );
+            checked += 1;
+        }
+    }
+    // The federation console: federation staff yes; anonymous, and Pisa's admin's cookie
+    // replayed on the apex, no.
+    let mut fed = signed_in(
+        &app,
+        Realm::Federation,
+        "localhost",
+        "ops@federazione.example",
+        "federation",
+    )
+    .await;
+    let pisa_cookie = pisa[0]
+        .1
+        .cookie("pisa.localhost", "sportello_staff")
+        .unwrap();
+    let mut pisa_on_apex = Browser::new(app.addr);
+    pisa_on_apex.set_cookie("localhost", "sportello_staff", &pisa_cookie);
+    let mut anonymous = Browser::new(app.addr);
+    for (method, path, fed_may) in FEDERATION_MATRIX {
+        let p = request(&mut fed, "localhost", method, path).await;
+        assert_eq!(
+            allowed(&p),
+            *fed_may,
+            "federation {method} {path}: {} {}",
+            p.status,
+            p.url
+        );
+        for (name, b) in [
+            ("anonymous", &mut anonymous),
+            ("pisa admin", &mut pisa_on_apex),
+        ] {
+            let p = request(b, "localhost", method, path).await;
+            assert!(!allowed(&p), "{name} {method} {path}: {}", p.status);
+            checked += 2;
+        }
+    }
+    // Federation staff never enter a commune without its grant.
+    let entry = request(
+        &mut fed,
+        "localhost",
+        "POST",
+        "/console/assistenza/050026/entra",
+    )
+    .await;
+    assert_eq!(entry.status, StatusCode::FORBIDDEN, "{}", entry.body);
+    assert!(checked > 250, "{checked}");
+}
+
+#[tokio::test]
+async fn a_policy_change_and_a_revoked_role_take_effect_on_the_next_request() {
+    let app = spawn_app().await;
+    let mut admin = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "admin@comune.pisa.it",
+        "admin",
+    )
+    .await;
+    let mut clerk = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "clerk@comune.pisa.it",
+        "clerk",
+    )
+    .await;
+    assert!(!allowed(
+        &clerk
+            .get(&clerk.url("pisa.localhost", "/console/registro"))
+            .await
+    ));
+    // The administrator ticks "clerk may read the audit log" on top of the current rules.
+    let page = admin
+        .get(&admin.url("pisa.localhost", "/console/permessi"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.input("csrf").unwrap();
+    let mut fields: Vec<(String, String)> = page
+        .body
+        .split("name=\"p:")
+        .skip(1)
+        .filter(|chunk| chunk.split('>').next().unwrap_or("").contains("checked"))
+        .map(|chunk| {
+            (
+                format!("p:{}", chunk.split('"').next().unwrap()),
+                "on".to_owned(),
+            )
+        })
+        .collect();
+    assert!(fields.len() > 40, "{}", fields.len());
+    fields.push(("p:clerk:audit:read".into(), "on".into()));
+    fields.push(("csrf".into(), csrf.clone()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = admin
+        .post(&admin.url("pisa.localhost", "/console/permessi"), &pairs)
+        .await;
+    assert!(
+        saved.url.contains("esito=salvato"),
+        "{} {}",
+        saved.status,
+        saved.body
+    );
+    assert!(allowed(
+        &clerk
+            .get(&clerk.url("pisa.localhost", "/console/registro"))
+            .await
+    ));
+    // The change is in the audit log.
+    let log = admin
+        .get(&admin.url("pisa.localhost", "/console/registro"))
+        .await;
+    assert!(log.body.contains("policy_changed"));
+    // Taking the clerk's role back ends the access at once.
+    let tx = app.store.tenant(PISA).await.unwrap();
+    let clerk_id = tx
+        .db()
+        .staff_db()
+        .staff_by_email("clerk@comune.pisa.it")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    drop(tx);
+    let staff_page = admin
+        .get(&admin.url("pisa.localhost", "/console/personale"))
+        .await;
+    let csrf = staff_page.input("csrf").unwrap();
+    let taken = admin
+        .post(
+            &admin.url(
+                "pisa.localhost",
+                &format!("/console/personale/{clerk_id}/ruoli"),
+            ),
+            &[
+                ("role", "clerk"),
+                ("office", ""),
+                ("op", "remove"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert!(taken.url.contains("esito=salvato"), "{}", taken.body);
+    assert!(!allowed(
+        &clerk
+            .get(&clerk.url("pisa.localhost", "/console/registro"))
+            .await
+    ));
+    assert!(!allowed(
+        &clerk
+            .get(&clerk.url("pisa.localhost", "/console/uffici"))
+            .await
+    ));
+    // The last administrator cannot be removed.
+    let admin_id = {
+        let tx = app.store.tenant(PISA).await.unwrap();
+        tx.db()
+            .staff_db()
+            .staff_by_email("admin@comune.pisa.it")
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let last = admin
+        .post(
+            &admin.url(
+                "pisa.localhost",
+                &format!("/console/personale/{admin_id}/ruoli"),
+            ),
+            &[
+                ("role", "admin"),
+                ("office", ""),
+                ("op", "remove"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(last.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn another_node_sees_a_role_change_within_a_poll() {
+    let app = spawn_app().await;
+    let other = app.another_node().await;
+    let mut clerk = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "clerk@comune.pisa.it",
+        "clerk",
+    )
+    .await;
+    let mut on_other = clerk.on_node(other);
+    // The other node learns of the clerk's role by its own poll, too.
+    let mut admitted = false;
+    for _ in 0..50 {
+        if allowed(
+            &on_other
+                .get(&on_other.url("pisa.localhost", "/console/uffici"))
+                .await,
+        ) {
+            admitted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        admitted,
+        "the other node never applied the invitation's role"
+    );
+    let tx = app.store.tenant(PISA).await.unwrap();
+    let db = tx.db();
+    let id = db
+        .staff_db()
+        .staff_by_email("clerk@comune.pisa.it")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    db.unassign_role(&id, "clerk", None).await.unwrap();
+    db.note_policy_change(0).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut denied = false;
+    for _ in 0..50 {
+        if !allowed(
+            &on_other
+                .get(&on_other.url("pisa.localhost", "/console/uffici"))
+                .await,
+        ) {
+            denied = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(denied, "the other node never applied the change");
+    let _ = &mut clerk;
+}
+
+#[tokio::test]
+async fn an_administrator_edits_the_charter_and_citizens_see_it() {
+    let app = spawn_app().await;
+    let mut admin = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "admin@comune.pisa.it",
+        "admin",
+    )
+    .await;
+    let page = admin
+        .get(&admin.url("pisa.localhost", "/console/uffici"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = page.input("csrf").unwrap();
+    let created = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/uffici"),
+            &[
+                ("id", "ufficio-cultura"),
+                ("name", "Ufficio Cultura"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert!(
+        created.url.contains("/console/uffici/ufficio-cultura"),
+        "{}",
+        created.body
+    );
+    let saved = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/uffici/ufficio-cultura"),
+            &[
+                ("name", "Ufficio Cultura"),
+                ("hours", "lun 09:00-12:00\ngio 15:00-17:00"),
+                ("closures", "2026-12-24 Vigilia"),
+                ("email", "cultura@comune.pisa.it"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert!(saved.url.contains("esito=salvato"), "{}", saved.body);
+    // Bad input: a clear error, nothing written.
+    let bad = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/uffici/ufficio-cultura"),
+            &[
+                ("name", "X"),
+                ("hours", "lunedi tutto il giorno"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let created = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/servizi"),
+            &[
+                ("id", "contributi-cultura"),
+                ("title", "Contributi per la cultura"),
+                ("office", "ufficio-cultura"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert!(
+        created.url.contains("/console/servizi/contributi-cultura"),
+        "{}",
+        created.body
+    );
+    let mut citizen = Browser::new(app.addr);
+    let office = citizen
+        .get(&citizen.url("pisa.localhost", "/uffici/ufficio-cultura"))
+        .await;
+    assert_eq!(office.status, StatusCode::OK);
+    assert!(office.body.contains("Ufficio Cultura"));
+    assert!(!office.body.contains("X</h1>"));
+    let service = citizen
+        .get(&citizen.url("pisa.localhost", "/servizi/contributi-cultura"))
+        .await;
+    assert_eq!(service.status, StatusCode::OK);
+    assert!(service.body.contains("Contributi per la cultura"));
+    // With history, and nothing of it on Calci.
+    let tx = app.store.tenant(PISA).await.unwrap();
+    assert_eq!(
+        tx.db()
+            .history("office", "ufficio-cultura")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    drop(tx);
+    let calci = citizen
+        .get(&citizen.url("calci.localhost", "/uffici/ufficio-cultura"))
+        .await;
+    assert_eq!(calci.status, StatusCode::NOT_FOUND);
+}
