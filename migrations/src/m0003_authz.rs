@@ -98,7 +98,7 @@ CREATE TABLE federation_staff_tokens (
 );
 CREATE TABLE policy_changes (
     revision BIGINT NOT NULL PRIMARY KEY,
-    tenant_id BIGINT,
+    commune_id BIGINT,
     at BIGINT NOT NULL
 );
 CREATE TABLE federation_audit (
@@ -131,6 +131,18 @@ impl MigrationTrait for Migration {
                 ),
             )
             .await?;
+            // Federation staff share the staff queries (`tenant_id` is always 0 there): row-level
+            // security keeps those tables to that realm, like every table with a `tenant_id`.
+            let mut realm = String::new();
+            for t in ["federation_staff", "federation_staff_tokens"] {
+                realm.push_str(&format!(
+                    "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;\n\
+                     ALTER TABLE {t} FORCE ROW LEVEL SECURITY;\n\
+                     CREATE POLICY federation_realm ON {t} USING (tenant_id = 0) \
+                     WITH CHECK (tenant_id = 0);\n"
+                ));
+            }
+            run_script(manager, &realm).await?;
             // The enforcer's start-up load reads these three tables across communes, read-only,
             // in a transaction that declares it (`FederationDb::policy_snapshot`).
             let mut sql = String::new();

@@ -400,12 +400,12 @@ pub async fn authorize(
         .get::<SignedIn>()
         .map(|s| s.0.clone())
         .filter(|u| u.kind == Kind::Staff);
-    let Some(user) = user.filter(|u| u.mfa) else {
-        // Not signed in (or the second factor is missing): to the door.
-        let to = if req.method() == actix_web::http::Method::GET {
-            "/console/accedi"
-        } else {
-            ""
+    let Some(user) = user.clone().filter(|u| u.mfa) else {
+        // Not signed in: to the door; the second factor missing: to the code page.
+        let to = match (req.method() == actix_web::http::Method::GET, user.is_some()) {
+            (true, false) => "/console/accedi",
+            (true, true) => "/console/codice",
+            (false, _) => "",
         };
         let res = if to.is_empty() {
             AppError::Forbidden("sign in to the console first".into()).error_response()

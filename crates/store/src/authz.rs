@@ -416,7 +416,7 @@ async fn note_change<C: ConnectionTrait>(conn: &C, tenant: Option<i64>, now: i64
     let rev: i64 = get(&row, "value")?;
     conn.execute_raw(stmt(
         backend,
-        "INSERT INTO policy_changes (revision, tenant_id, at) VALUES ($1, $2, $3)",
+        "INSERT INTO policy_changes (revision, commune_id, at) VALUES ($1, $2, $3)",
         vec![rev.into(), tenant.into(), now.into()],
     ))
     .await?;
@@ -557,12 +557,12 @@ impl FederationDb<'_> {
     pub async fn policy_changes_since(&self, revision: i64) -> Result<Vec<(i64, Option<i64>)>> {
         all_rows(
             self.conn(),
-            "SELECT revision, tenant_id FROM policy_changes WHERE revision > $1 ORDER BY revision",
+            "SELECT revision, commune_id FROM policy_changes WHERE revision > $1 ORDER BY revision",
             vec![revision.into()],
         )
         .await?
         .iter()
-        .map(|r| Ok((get(r, "revision")?, get(r, "tenant_id")?)))
+        .map(|r| Ok((get(r, "revision")?, get(r, "commune_id")?)))
         .collect()
     }
 
