@@ -1,12 +1,13 @@
-//! One casbin enforcer per node for every commune.
+//! The node's casbin enforcers: one per rule set, shared by every commune using it.
 //!
 //! Model (RBAC with domains; measured in ARCHITECTURE.md):
 //! `r = sub, dom, obj, act; p = sub, obj, act; g = _, _, _;`
 //! `m = r.obj == p.obj && actIn(r.act, p.act) && g(r.sub, p.sub, r.dom)`.
 //!
 //! - A policy rule's subject is a role *of a rule set*: `t1/admin` (template version 1, shared by
-//!   every commune on it) or `c5026/admin` (the rules Pisa's administrators wrote). Actions are
-//!   packed (`|read|update|`), so a role has one rule per object.
+//!   every commune on it) or `c5026/admin` (the rules Pisa's administrators wrote). Each rule set
+//!   is its own enforcer, so a check scans only the ~50 rules of its commune's set however many
+//!   communes wrote their own. Actions are packed (`|read|update|`): one rule per role and object.
 //! - Staff get roles per commune: `g(s:<staff id>, t1/clerk, 50026)`. A role given in Pisa opens
 //!   nothing in Calci: the domain is part of the link.
 //! - A citizen is checked as the role itself (`t1/citizen`): casbin links a name to itself.
@@ -78,7 +79,9 @@ pub struct CommunePolicy {
 }
 
 struct Inner {
-    enforcer: Enforcer,
+    /// One enforcer per rule set: `t1` (shared by every commune on template 1), `c<istat>` (a
+    /// commune with rules of its own), `fed` (the platform). A check scans only its set's rules.
+    enforcers: HashMap<String, Enforcer>,
     /// The rule set each commune uses (absent: the current template).
     sets: HashMap<TenantId, String>,
     support_until: HashMap<TenantId, i64>,
@@ -104,7 +107,7 @@ fn role_name(set: &str, role: Role) -> String {
 }
 
 fn p_rules(set: &str, rules: &[Rule]) -> Vec<Vec<String>> {
-    rules
+    let mut v: Vec<Vec<String>> = rules
         .iter()
         .map(|r| {
             vec![
@@ -113,7 +116,10 @@ fn p_rules(set: &str, rules: &[Rule]) -> Vec<Vec<String>> {
                 r.packed_actions(),
             ]
         })
-        .collect()
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 fn g_rules(set: &str, p: &CommunePolicy) -> Vec<Vec<String>> {
@@ -129,7 +135,7 @@ fn g_rules(set: &str, p: &CommunePolicy) -> Vec<Vec<String>> {
     v
 }
 
-async fn new_enforcer() -> Result<Enforcer, PolicyError> {
+async fn new_enforcer(rules: Vec<Vec<String>>) -> Result<Enforcer, PolicyError> {
     let model = DefaultModel::from_str(MODEL).await?;
     let mut e = Enforcer::new(model, MemoryAdapter::default()).await?;
     // The adapter would keep a second copy of every rule: the database is the store.
@@ -142,64 +148,78 @@ async fn new_enforcer() -> Result<Enforcer, PolicyError> {
             packed.contains(&format!("|{act}|")).into()
         }),
     );
+    if !rules.is_empty() {
+        e.add_policies(rules).await?;
+    }
     Ok(e)
 }
 
 impl Policies {
-    /// Builds the enforcer from every commune's policy and the federation staff's roles.
+    /// Builds the enforcers from every commune's policy and the federation staff's roles.
     pub async fn load(
         communes: Vec<CommunePolicy>,
         federation_staff: &[String],
     ) -> Result<Policies, PolicyError> {
-        let mut e = new_enforcer().await?;
-        let mut p: Vec<Vec<String>> = Vec::new();
+        let mut enforcers: HashMap<String, Enforcer> = HashMap::new();
         for v in template::VERSIONS {
+            let set = format!("t{v}");
             let rules = template::rules(*v).unwrap_or_default();
-            p.extend(p_rules(&format!("t{v}"), &rules));
+            enforcers.insert(set.clone(), new_enforcer(p_rules(&set, &rules)).await?);
         }
-        p.extend(p_rules(FEDERATION_SET, &template::federation_rules()));
-        let mut g: Vec<Vec<String>> = Vec::new();
-        let mut inner_sets = HashMap::new();
+        let mut fed = new_enforcer(p_rules(FEDERATION_SET, &template::federation_rules())).await?;
+        let mut fed_links: Vec<Vec<String>> = federation_staff
+            .iter()
+            .map(|id| {
+                vec![
+                    format!("f:{id}"),
+                    role_name(FEDERATION_SET, Role::Federation),
+                    FEDERATION_DOMAIN.to_owned(),
+                ]
+            })
+            .collect();
+        fed_links.sort();
+        fed_links.dedup();
+        if !fed_links.is_empty() {
+            fed.add_grouping_policies(fed_links).await?;
+        }
+        enforcers.insert(FEDERATION_SET.to_owned(), fed);
+        let mut g_by_set: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+        let mut sets = HashMap::new();
         let mut support_until = HashMap::new();
         let mut links = HashMap::new();
         for c in &communes {
             let set = set_key_of(c);
             match &c.custom {
-                Some(rules) => p.extend(p_rules(&set, rules)),
-                None if template::rules(c.template).is_none() => {
+                Some(rules) => {
+                    enforcers.insert(set.clone(), new_enforcer(p_rules(&set, rules)).await?);
+                }
+                None if !enforcers.contains_key(&set) => {
                     return Err(PolicyError::UnknownTemplate(c.commune, c.template));
                 }
                 None => {}
             }
             let cg = g_rules(&set, c);
-            g.extend(cg.iter().cloned());
+            g_by_set
+                .entry(set.clone())
+                .or_default()
+                .extend(cg.iter().cloned());
             links.insert(c.commune, cg);
-            inner_sets.insert(c.commune, set);
+            sets.insert(c.commune, set);
             if let Some(until) = c.support_until {
                 support_until.insert(c.commune, until);
             }
         }
-        for id in federation_staff {
-            g.push(vec![
-                format!("f:{id}"),
-                role_name(FEDERATION_SET, Role::Federation),
-                FEDERATION_DOMAIN.to_owned(),
-            ]);
-        }
-        p.sort();
-        p.dedup();
-        g.sort();
-        g.dedup();
-        if !p.is_empty() {
-            e.add_policies(p).await?;
-        }
-        if !g.is_empty() {
-            e.add_grouping_policies(g).await?;
+        for (set, g) in g_by_set {
+            if let Some(e) = enforcers.get_mut(&set)
+                && !g.is_empty()
+            {
+                e.add_grouping_policies(g).await?;
+            }
         }
         Ok(Policies {
             inner: RwLock::new(Inner {
-                enforcer: e,
-                sets: inner_sets,
+                enforcers,
+                sets,
                 support_until,
                 links,
             }),
@@ -217,15 +237,19 @@ impl Policies {
         now: i64,
     ) -> bool {
         let inner = self.inner.read().await;
-        let (name, dom) = match (sub, commune) {
-            (Subject::FederationStaff(id), None) => {
-                (format!("f:{id}"), FEDERATION_DOMAIN.to_owned())
-            }
+        let (set, name, dom) = match (sub, commune) {
+            (Subject::FederationStaff(id), None) => (
+                FEDERATION_SET.to_owned(),
+                format!("f:{id}"),
+                FEDERATION_DOMAIN.to_owned(),
+            ),
             (_, None) => return false,
             (Subject::Citizen, Some(c)) => {
-                (role_name(&inner.set_of(c), Role::Citizen), c.0.to_string())
+                let set = inner.set_of(c);
+                let name = role_name(&set, Role::Citizen);
+                (set, name, c.0.to_string())
             }
-            (Subject::Staff(id), Some(c)) => (format!("s:{id}"), c.0.to_string()),
+            (Subject::Staff(id), Some(c)) => (inner.set_of(c), format!("s:{id}"), c.0.to_string()),
             (Subject::FederationStaff(_), Some(c)) => {
                 if inner
                     .support_until
@@ -234,53 +258,45 @@ impl Policies {
                 {
                     return false;
                 }
-                (role_name(&inner.set_of(c), Role::Support), c.0.to_string())
+                let set = inner.set_of(c);
+                let name = role_name(&set, Role::Support);
+                (set, name, c.0.to_string())
             }
         };
-        inner
-            .enforcer
-            .enforce((name.as_str(), dom.as_str(), obj.key(), act.key()))
+        let Some(e) = inner.enforcers.get(&set) else {
+            return false;
+        };
+        e.enforce((name.as_str(), dom.as_str(), obj.key(), act.key()))
             .unwrap_or(false)
     }
 
-    /// Replaces what the enforcer knows of one commune (after a change here or on another node).
+    /// Replaces what the enforcers know of one commune (after a change here or on another node).
     pub async fn replace_commune(&self, p: CommunePolicy) -> Result<(), PolicyError> {
-        if p.custom.is_none() && template::rules(p.template).is_none() {
+        let new_set = set_key_of(&p);
+        let mut inner = self.inner.write().await;
+        if p.custom.is_none() && !inner.enforcers.contains_key(&new_set) {
             return Err(PolicyError::UnknownTemplate(p.commune, p.template));
         }
-        let mut inner = self.inner.write().await;
         let old_set = inner.set_of(p.commune);
-        let new_set = set_key_of(&p);
         if let Some(old) = inner.links.remove(&p.commune)
             && !old.is_empty()
+            && let Some(e) = inner.enforcers.get_mut(&old_set)
         {
-            inner.enforcer.remove_grouping_policies(old).await?;
+            e.remove_grouping_policies(old).await?;
         }
+        // A commune's own rule set is rebuilt whole (it holds only its rules and its staff).
         if old_set.starts_with('c') {
-            let old_rules: Vec<Vec<String>> = inner
-                .enforcer
-                .get_policy()
-                .into_iter()
-                .filter(|r| {
-                    r.first()
-                        .is_some_and(|s| s.starts_with(&format!("{old_set}/")))
-                })
-                .collect();
-            if !old_rules.is_empty() {
-                inner.enforcer.remove_policies(old_rules).await?;
-            }
+            inner.enforcers.remove(&old_set);
         }
         if let Some(rules) = &p.custom {
-            let mut rows = p_rules(&new_set, rules);
-            rows.sort();
-            rows.dedup();
-            if !rows.is_empty() {
-                inner.enforcer.add_policies(rows).await?;
-            }
+            let e = new_enforcer(p_rules(&new_set, rules)).await?;
+            inner.enforcers.insert(new_set.clone(), e);
         }
         let g = g_rules(&new_set, &p);
-        if !g.is_empty() {
-            inner.enforcer.add_grouping_policies(g.clone()).await?;
+        if !g.is_empty()
+            && let Some(e) = inner.enforcers.get_mut(&new_set)
+        {
+            e.add_grouping_policies(g.clone()).await?;
         }
         inner.links.insert(p.commune, g);
         inner.sets.insert(p.commune, new_set);
@@ -295,11 +311,12 @@ impl Policies {
     pub async fn replace_federation_staff(&self, ids: &[String]) -> Result<(), PolicyError> {
         let mut inner = self.inner.write().await;
         let role = role_name(FEDERATION_SET, Role::Federation);
-        let old: Vec<Vec<String>> = inner
-            .enforcer
-            .get_filtered_grouping_policy(2, vec![FEDERATION_DOMAIN.to_owned()]);
+        let Some(e) = inner.enforcers.get_mut(FEDERATION_SET) else {
+            return Ok(());
+        };
+        let old: Vec<Vec<String>> = e.get_grouping_policy();
         if !old.is_empty() {
-            inner.enforcer.remove_grouping_policies(old).await?;
+            e.remove_grouping_policies(old).await?;
         }
         let mut new: Vec<Vec<String>> = ids
             .iter()
@@ -314,7 +331,7 @@ impl Policies {
         new.sort();
         new.dedup();
         if !new.is_empty() {
-            inner.enforcer.add_grouping_policies(new).await?;
+            e.add_grouping_policies(new).await?;
         }
         Ok(())
     }
@@ -325,7 +342,10 @@ impl Policies {
         let set = inner.set_of(commune);
         let prefix = format!("{set}/");
         let mut out = BTreeMap::new();
-        for r in inner.enforcer.get_policy() {
+        let Some(e) = inner.enforcers.get(&set) else {
+            return out;
+        };
+        for r in e.get_policy() {
             let (Some(sub), Some(obj), Some(acts)) = (r.first(), r.get(1), r.get(2)) else {
                 continue;
             };
@@ -341,13 +361,16 @@ impl Policies {
         out
     }
 
-    /// How many policy and grouping rules the enforcer holds.
-    pub async fn size(&self) -> (usize, usize) {
+    /// How many rule sets (enforcers), policy rules and grouping rules the node holds.
+    pub async fn size(&self) -> (usize, usize, usize) {
         let inner = self.inner.read().await;
-        (
-            inner.enforcer.get_policy().len(),
-            inner.enforcer.get_grouping_policy().len(),
-        )
+        let mut p = 0;
+        let mut g = 0;
+        for e in inner.enforcers.values() {
+            p += e.get_policy().len();
+            g += e.get_grouping_policy().len();
+        }
+        (inner.enforcers.len(), p, g)
     }
 }
 
