@@ -112,6 +112,8 @@ CREATE TABLE federation_audit (
 );
 CREATE INDEX federation_audit_at ON federation_audit (at);
 INSERT INTO federation_meta (key, value) VALUES ('policy_revision', 0);
+INSERT INTO commune_policies (tenant_id, template_version, custom_rules, updated_at, updated_by)
+    SELECT id, 1, NULL, 0, 'migration' FROM communes;
 INSERT INTO role_assignments (tenant_id, staff_id, role, office_id, granted_by, granted_at)
     SELECT tenant_id, id, role, '', 'migration', created_at FROM staff_accounts
     WHERE role IN ('front_desk', 'call_centre', 'clerk', 'office_head', 'admin', 'intermediary', 'verifier')

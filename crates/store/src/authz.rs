@@ -80,7 +80,24 @@ fn grant_of(r: &QueryResult) -> Result<SupportGrant> {
 const GRANT_COLS: &str =
     "tenant_id, id, reason, granted_by, created_at, expires_at, revoked_at, revoked_by";
 
+/// The policy template version onboarding gives a new commune (the authorization crate's
+/// current template; a test in the server keeps the two equal).
+pub const ONBOARDING_POLICY_TEMPLATE: i32 = 1;
+
 impl TenantDb<'_> {
+    /// Records that a new commune follows the template onboarding applies.
+    pub async fn apply_onboarding_policy(&self, by: &str) -> Result<()> {
+        self.set_policy(
+            &StoredPolicy {
+                template_version: ONBOARDING_POLICY_TEMPLATE,
+                custom_rules: None,
+            },
+            by,
+            crate::now_micros(),
+        )
+        .await
+    }
+
     async fn run(&self, sql: &str, mut values: Vec<Value>) -> Result<u64> {
         values.insert(0, self.tenant().0.into());
         Ok(self

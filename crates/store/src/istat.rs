@@ -355,6 +355,7 @@ impl FederationDb<'_> {
         for spec in &fresh {
             let db = TenantDb::enter(&txn, spec.tenant_id()).await?;
             apply_charter(db, &starter, "istat-import", true).await?;
+            db.apply_onboarding_policy("istat-import").await?;
             report.created += 1;
             done += 1;
             progress(done);

@@ -81,6 +81,17 @@ impl<'a> TenantDb<'a> {
             .collect()
     }
 
+    /// Removes one of the commune's identity providers; `false` if it had none by that id.
+    pub async fn delete_commune_idp(&self, id: &str) -> Result<bool> {
+        Ok(self
+            .exec(
+                "DELETE FROM commune_idps WHERE tenant_id = $1 AND id = $2",
+                vec![id.into()],
+            )
+            .await?
+            == 1)
+    }
+
     /// Adds or replaces one of the commune's identity providers.
     pub async fn put_commune_idp(&self, idp: &CommuneIdp, now: i64) -> Result<()> {
         self.exec(

@@ -138,6 +138,12 @@ impl FederationDb<'_> {
             }
         }
         out.registry_changed |= sync_hosts(txn, spec).await?;
+        if out.created {
+            TenantDb::enter(txn, spec.tenant_id())
+                .await?
+                .apply_onboarding_policy(changed_by)
+                .await?;
+        }
         if let Some(charter) = charter {
             let db = TenantDb::enter(txn, spec.tenant_id()).await?;
             out.charter = apply_charter(db, charter, changed_by, out.created).await?;
