@@ -83,21 +83,12 @@ async fn signed_in(app: &TestApp, realm: Realm, host: &str, email: &str, role: &
     panic!("{email}: the console never opened");
 }
 
-/// Whether the response let the request through (denied: 403, or sent to the sign-in door).
+/// Whether the authorization guard let the request through: its refusals (404 for a route not
+/// declared on this host, 303 to the sign-in door, 403) carry `X-Sportello-Denied`; what a
+/// handler answers afterwards (a form error, a redirect) is not the guard's.
 fn allowed(p: &sportello_tests::browser::Page) -> bool {
     assert!(!p.status.is_server_error(), "{} {}", p.url, p.body);
-    // 404: the route does not exist on this host (a federation page on a commune's, say).
-    p.status != StatusCode::FORBIDDEN
-        && p.status != StatusCode::NOT_FOUND
-        && !p.url.contains("/console/accedi")
-}
-
-/// [`allowed`], for a request to `path` (the sign-in door itself is allowed when it answers).
-fn allowed_at(path: &str, p: &sportello_tests::browser::Page) -> bool {
-    if path == "/console/accedi" {
-        return p.status == StatusCode::OK;
-    }
-    allowed(p)
+    !p.headers.contains_key("x-sportello-denied")
 }
 
 const ALL_STAFF: &[&str] = &[
@@ -134,11 +125,20 @@ const EVERYONE: &[&str] = &[
 ];
 
 /// The commune console's routes: method, path, who may (besides, for `EVERYONE`, anonymous
-/// visitors and another commune's staff). The office head is head of `anagrafe`; `{o}` is that
-/// office, `{s}` a service of it.
+/// visitors and another commune's staff). The office head is head of `anagrafe` only (what that
+/// limits is checked after the guard: see below); `{me}` is the requester's own account.
+#[rustfmt::skip]
 const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/console", ALL_STAFF),
+    // The door: open to everyone.
     ("GET", "/console/accedi", EVERYONE),
+    ("POST", "/console/accedi", EVERYONE),
+    ("GET", "/console/codice", EVERYONE),
+    ("POST", "/console/codice", EVERYONE),
+    ("GET", "/console/invito", EVERYONE),
+    ("POST", "/console/invito", EVERYONE),
+    ("POST", "/console/invito/codice", EVERYONE),
+    ("GET", "/console/supporto/ingresso", EVERYONE),
     ("GET", "/console/uffici", READ_OFFICES),
     ("POST", "/console/uffici", ADMIN),
     ("GET", "/console/uffici/anagrafe", READ_OFFICES),
@@ -146,11 +146,7 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/console/uffici/anagrafe/elimina", ADMIN),
     ("GET", "/console/servizi", READ_SERVICES),
     ("POST", "/console/servizi", ADMIN_HEAD),
-    (
-        "GET",
-        "/console/servizi/certificato-residenza",
-        READ_SERVICES,
-    ),
+    ("GET", "/console/servizi/certificato-residenza", READ_SERVICES),
     ("POST", "/console/servizi/certificato-residenza", ADMIN_HEAD),
     ("GET", "/console/personale", ADMIN_HEAD),
     ("POST", "/console/personale", ADMIN),
@@ -163,6 +159,7 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/console/impostazioni", ADMIN),
     ("GET", "/console/identita", ADMIN),
     ("POST", "/console/identita", ADMIN),
+    ("POST", "/console/identita/nothing/elimina", ADMIN),
     ("GET", "/console/registro", ADMIN),
     ("GET", "/console/supporto", ADMIN),
     ("POST", "/console/supporto", ADMIN),
@@ -172,24 +169,39 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/console/comuni", NOBODY),
     ("GET", "/console/assistenza", NOBODY),
     // The public API.
+    ("GET", "/api/v1/openapi.json", EVERYONE),
     ("GET", "/api/v1/services", EVERYONE),
+    ("GET", "/api/v1/services/certificato-residenza", EVERYONE),
+    ("GET", "/api/v1/services/certificato-residenza/jsonld", EVERYONE),
+    ("GET", "/api/v1/offices", EVERYONE),
     ("GET", "/api/v1/offices/anagrafe", EVERYONE),
+    ("GET", "/api/v1/staff", EVERYONE),
+    ("GET", "/api/v1/search?q=anagrafe", EVERYONE),
+    ("GET", "/api/v1/communes", EVERYONE),
+    // Signing out last (it ends the session).
+    ("POST", "/console/esci", EVERYONE),
 ];
 
-/// The federation console (apex host): federation staff only.
-const FEDERATION_MATRIX: &[(&str, &str, bool)] = &[
-    ("GET", "/console", true),
-    ("GET", "/console/comuni?q=calci", true),
-    ("GET", "/console/comuni/nuovo?istat=050001", true),
-    ("POST", "/console/comuni", true),
-    ("POST", "/console/comuni/050003/stato", true),
-    ("GET", "/console/assistenza", true),
-    // Passes the guard, then is refused (403) because Pisa granted no support access.
-    ("POST", "/console/assistenza/050026/entra", false),
-    ("POST", "/console/assistenza/050026/nothing/revoca", true),
+/// The federation console (apex host): federation staff; everyone else only at the door and the
+/// public API ("commune": a Pisa administrator's session cookie replayed on the apex).
+const FED: &[&str] = &["federation"];
+const ALL_ON_APEX: &[&str] = &["federation", "anonymous", "commune"];
+#[rustfmt::skip]
+const FEDERATION_MATRIX: &[(&str, &str, &[&str])] = &[
+    ("GET", "/console", FED),
+    ("GET", "/console/accedi", ALL_ON_APEX),
+    ("GET", "/api/v1/communes", ALL_ON_APEX),
+    ("GET", "/console/comuni?q=calci", FED),
+    ("GET", "/console/comuni/nuovo?istat=050001", FED),
+    ("POST", "/console/comuni", FED),
+    ("POST", "/console/comuni/050003/stato", FED),
+    ("GET", "/console/assistenza", FED),
+    // Passes the guard (then the entry is refused: Pisa granted no support access).
+    ("POST", "/console/assistenza/050026/entra", FED),
+    ("POST", "/console/assistenza/050026/nothing/revoca", FED),
     // A commune's pages do not exist on the apex.
-    ("GET", "/console/uffici", false),
-    ("GET", "/console/permessi", false),
+    ("GET", "/console/uffici", &[]),
+    ("GET", "/console/permessi", &[]),
 ];
 
 async fn request(
@@ -199,13 +211,49 @@ async fn request(
     path: &str,
 ) -> sportello_tests::browser::Page {
     if method == "GET" {
-        return b.get(&b.url(host, path)).await;
+        // Not following redirects: the guard's redirect to the door is the answer.
+        return b.get_once(&b.url(host, path)).await;
     }
     // A POST carries this browser's CSRF token and no other field: an allowed request then
     // fails on its input (400) or does something harmless; a denied one is refused first.
     let door = b.get(&b.url(host, "/console/accedi")).await;
     let csrf = door.input("csrf").unwrap_or_default();
     b.post(&b.url(host, path), &[("csrf", &csrf)]).await
+}
+
+fn matches(pattern: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    let (a, b): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+    a.len() == b.len() && a.iter().zip(&b).all(|(p, s)| p.starts_with('{') || p == s)
+}
+
+/// The tables cover every declared route of each host: a route added to the server without a
+/// row here fails.
+#[test]
+fn the_matrix_covers_every_declared_route() {
+    use sportello_server::authz::{On, ROUTES};
+    for r in ROUTES {
+        if r.on != On::Federation {
+            assert!(
+                COMMUNE_MATRIX
+                    .iter()
+                    .any(|(m, p, _)| *m == r.method && matches(r.path, p)),
+                "commune host: {} {} has no row in COMMUNE_MATRIX",
+                r.method,
+                r.path
+            );
+        }
+        if r.on == On::Federation {
+            assert!(
+                FEDERATION_MATRIX
+                    .iter()
+                    .any(|(m, p, _)| *m == r.method && matches(r.path, p)),
+                "apex: {} {} has no row in FEDERATION_MATRIX",
+                r.method,
+                r.path
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -260,7 +308,39 @@ async fn permission_matrix_of_every_route_role_and_commune() {
     let mut foreign = Browser::new(app.addr);
     foreign.set_cookie("pisa.localhost", "sportello_staff", &calci_cookie);
     let mut anonymous = Browser::new(app.addr);
-    // Let every node-local change settle (the test runs one node: catch-up is immediate).
+    // The office head works on their office only: a valid edit of another office is refused.
+    let head = &mut pisa.iter_mut().find(|(r, _)| r == "office_head").unwrap().1;
+    let csrf = head
+        .get(&head.url("pisa.localhost", "/console/uffici"))
+        .await
+        .input("csrf")
+        .unwrap();
+    let form = [
+        ("name", "Ufficio Relazioni con il Pubblico"),
+        ("hours", "lun 09:00-12:00"),
+        ("csrf", csrf.as_str()),
+    ];
+    let other = head
+        .post(&head.url("pisa.localhost", "/console/uffici/urp"), &form)
+        .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN, "{}", other.body);
+    let form = [
+        ("name", "Anagrafe"),
+        ("hours", "lun 08:30-12:30"),
+        ("csrf", csrf.as_str()),
+    ];
+    let own = head
+        .post(
+            &head.url("pisa.localhost", "/console/uffici/anagrafe"),
+            &form,
+        )
+        .await;
+    assert!(own.url.contains("esito="), "{} {}", own.status, own.body);
+    // Pisa's administrator's cookie, for replaying on the apex (before the matrix signs out).
+    let pisa_cookie = pisa[0]
+        .1
+        .cookie("pisa.localhost", "sportello_staff")
+        .unwrap();
     let mut checked = 0;
     for (method, path, who) in COMMUNE_MATRIX {
         for (role, b) in pisa.iter_mut() {
@@ -280,7 +360,7 @@ async fn permission_matrix_of_every_route_role_and_commune() {
             let p = request(b, "pisa.localhost", method, path).await;
             let expect = who.contains(&role.as_str());
             assert_eq!(
-                allowed_at(path, &p),
+                allowed(&p),
                 expect,
                 "{role} {method} {path}: {} {}",
                 p.status,
@@ -292,7 +372,7 @@ async fn permission_matrix_of_every_route_role_and_commune() {
             let path = &path.replace("{me}", "someone");
             let p = request(b, "pisa.localhost", method, path).await;
             assert_eq!(
-                allowed_at(path, &p),
+                allowed(&p),
                 who.contains(&name),
                 "{name} {method} {path}: {} {}",
                 p.status,
@@ -311,29 +391,24 @@ async fn permission_matrix_of_every_route_role_and_commune() {
         "federation",
     )
     .await;
-    let pisa_cookie = pisa[0]
-        .1
-        .cookie("pisa.localhost", "sportello_staff")
-        .unwrap();
     let mut pisa_on_apex = Browser::new(app.addr);
     pisa_on_apex.set_cookie("localhost", "sportello_staff", &pisa_cookie);
     let mut anonymous = Browser::new(app.addr);
-    for (method, path, fed_may) in FEDERATION_MATRIX {
-        let p = request(&mut fed, "localhost", method, path).await;
-        assert_eq!(
-            allowed(&p),
-            *fed_may,
-            "federation {method} {path}: {} {}",
-            p.status,
-            p.url
-        );
+    for (method, path, who) in FEDERATION_MATRIX {
         for (name, b) in [
+            ("federation", &mut fed),
             ("anonymous", &mut anonymous),
-            ("pisa admin", &mut pisa_on_apex),
+            ("commune", &mut pisa_on_apex),
         ] {
             let p = request(b, "localhost", method, path).await;
-            assert!(!allowed(&p), "{name} {method} {path}: {}", p.status);
-            checked += 2;
+            assert_eq!(
+                allowed(&p),
+                who.contains(&name),
+                "{name} {method} {path}: {} {}",
+                p.status,
+                p.url
+            );
+            checked += 1;
         }
     }
     // Federation staff never enter a commune without its grant.
@@ -641,4 +716,138 @@ async fn an_administrator_edits_the_charter_and_citizens_see_it() {
         .get(&citizen.url("calci.localhost", "/uffici/ufficio-cultura"))
         .await;
     assert_eq!(calci.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn federation_support_enters_only_while_the_commune_grants_it() {
+    let app = spawn_app().await;
+    let mut admin = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "admin@comune.pisa.it",
+        "admin",
+    )
+    .await;
+    let mut fed = signed_in(
+        &app,
+        Realm::Federation,
+        "localhost",
+        "ops@federazione.example",
+        "federation",
+    )
+    .await;
+    // No grant: the federation console refuses the entry.
+    let door = fed.get(&fed.url("localhost", "/console/assistenza")).await;
+    assert_eq!(door.status, StatusCode::OK);
+    let csrf = door.input("csrf").unwrap();
+    let refused = fed
+        .post(
+            &fed.url("localhost", "/console/assistenza/050026/entra"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Pisa's administrator grants two hours.
+    let page = admin
+        .get(&admin.url("pisa.localhost", "/console/supporto"))
+        .await;
+    let a_csrf = page.input("csrf").unwrap();
+    let granted = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/supporto"),
+            &[("reason", "ticket 4711"), ("hours", "2"), ("csrf", &a_csrf)],
+        )
+        .await;
+    assert!(granted.url.contains("esito=salvato"), "{}", granted.body);
+    // Out-of-range durations are refused.
+    let long = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/supporto"),
+            &[("reason", "x"), ("hours", "500"), ("csrf", &a_csrf)],
+        )
+        .await;
+    assert_eq!(long.status, StatusCode::BAD_REQUEST);
+    // The federation console lists it; entering opens Pisa's console as support.
+    let list = fed.get(&fed.url("localhost", "/console/assistenza")).await;
+    assert!(list.body.contains("ticket 4711"));
+    let entered = fed
+        .post(
+            &fed.url("localhost", "/console/assistenza/050026/entra"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert!(
+        entered
+            .url
+            .starts_with(&fed.url("pisa.localhost", "/console")),
+        "{:?}",
+        fed.trail
+    );
+    assert_eq!(entered.status, StatusCode::OK, "{}", entered.body);
+    // What the support role may: read and fix the charter; not staff changes, not policies.
+    assert!(allowed(
+        &fed.get(&fed.url("pisa.localhost", "/console/uffici")).await
+    ));
+    assert!(allowed(
+        &fed.get(&fed.url("pisa.localhost", "/console/permessi"))
+            .await
+    ));
+    let s_csrf = fed
+        .get(&fed.url("pisa.localhost", "/console/uffici"))
+        .await
+        .input("csrf")
+        .unwrap();
+    let invite = fed
+        .post(
+            &fed.url("pisa.localhost", "/console/personale"),
+            &[
+                ("email", "x@example.it"),
+                ("name", "X"),
+                ("role", "admin"),
+                ("csrf", &s_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(invite.status, StatusCode::FORBIDDEN);
+    // Not Calci: its code is refused, and no grant exists there.
+    let calci = fed
+        .post(
+            &fed.url("localhost", "/console/assistenza/050003/entra"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(calci.status, StatusCode::FORBIDDEN);
+    // Pisa's audit log shows the support session.
+    let log = admin
+        .get(&admin.url("pisa.localhost", "/console/registro"))
+        .await;
+    assert!(log.body.contains("support_session_opened"));
+    assert!(log.body.contains("support_granted"));
+    // Revoked: the next request is refused.
+    let grants = admin
+        .get(&admin.url("pisa.localhost", "/console/supporto"))
+        .await;
+    let revoke = grants
+        .body
+        .split("action=\"/console/supporto/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let done = admin
+        .post(
+            &admin.url("pisa.localhost", &format!("/console/supporto/{revoke}")),
+            &[("csrf", &a_csrf)],
+        )
+        .await;
+    assert!(done.url.contains("esito=salvato"), "{}", done.body);
+    assert!(!allowed(
+        &fed.get(&fed.url("pisa.localhost", "/console/uffici")).await
+    ));
+    assert!(!allowed(
+        &fed.get(&fed.url("pisa.localhost", "/console")).await
+    ));
 }

@@ -171,6 +171,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         bind: "127.0.0.1:0".into(),
         trusted_proxies: opts.trusted_proxies,
         registry_refresh_ms: 100,
+        policy_refresh_ms: 100,
         workers: 1,
         mail_outbox: outbox.path().display().to_string(),
         login_attempts_per_minute: 1000,
@@ -207,6 +208,7 @@ impl TestApp {
         let settings = Settings {
             database_url: Secret::new(self.db.app_url.clone()),
             registry_refresh_ms: 100,
+            policy_refresh_ms: 100,
             workers: 1,
             mail_outbox: self._outbox.path().display().to_string(),
             ..Settings::default()

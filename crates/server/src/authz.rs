@@ -73,6 +73,7 @@ use Need::{Allow, Public, Staff};
 use On::{Both, Commune, Federation};
 
 /// Every console and API route and what it needs.
+#[rustfmt::skip]
 pub const ROUTES: &[Declared] = &[
     // The console's door (both hosts: commune staff and federation staff).
     d(Both, "GET", "/console", Staff),
@@ -85,194 +86,40 @@ pub const ROUTES: &[Declared] = &[
     d(Both, "POST", "/console/invito/codice", Public),
     d(Both, "POST", "/console/esci", Public),
     // Commune console.
-    d(
-        Commune,
-        "GET",
-        "/console/uffici",
-        Allow(Object::Offices, Read),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/uffici",
-        Allow(Object::Offices, Create),
-    ),
-    d(
-        Commune,
-        "GET",
-        "/console/uffici/{id}",
-        Allow(Object::Offices, Read),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/uffici/{id}",
-        Allow(Object::Offices, Update),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/uffici/{id}/elimina",
-        Allow(Object::Offices, Delete),
-    ),
-    d(
-        Commune,
-        "GET",
-        "/console/servizi",
-        Allow(Object::Services, Read),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/servizi",
-        Allow(Object::Services, Create),
-    ),
-    d(
-        Commune,
-        "GET",
-        "/console/servizi/{id}",
-        Allow(Object::Services, Read),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/servizi/{id}",
-        Allow(Object::Services, Update),
-    ),
-    d(
-        Commune,
-        "GET",
-        "/console/personale",
-        Allow(Object::Staff, Read),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/personale",
-        Allow(Object::Staff, Create),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/personale/{id}/ruoli",
-        Allow(Object::Staff, Update),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/personale/{id}/elimina",
-        Allow(Object::Staff, Delete),
-    ),
-    d(
-        Commune,
-        "GET",
-        "/console/permessi",
-        Allow(Object::Policies, Read),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/permessi",
-        Allow(Object::Policies, Update),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/permessi/modello",
-        Allow(Object::Policies, Update),
-    ),
-    d(
-        Commune,
-        "GET",
-        "/console/impostazioni",
-        Allow(Object::Settings, Read),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/impostazioni",
-        Allow(Object::Settings, Update),
-    ),
-    d(
-        Commune,
-        "GET",
-        "/console/identita",
-        Allow(Object::Idps, Read),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/identita",
-        Allow(Object::Idps, Create),
-    ),
-    d(
-        Commune,
-        "GET",
-        "/console/registro",
-        Allow(Object::Audit, Read),
-    ),
-    d(
-        Commune,
-        "GET",
-        "/console/supporto",
-        Allow(Object::Support, Read),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/supporto",
-        Allow(Object::Support, Create),
-    ),
-    d(
-        Commune,
-        "POST",
-        "/console/supporto/{id}/revoca",
-        Allow(Object::Support, Delete),
-    ),
+    d(Commune, "GET", "/console/uffici", Allow(Object::Offices, Read)),
+    d(Commune, "POST", "/console/uffici", Allow(Object::Offices, Create)),
+    d(Commune, "GET", "/console/uffici/{id}", Allow(Object::Offices, Read)),
+    d(Commune, "POST", "/console/uffici/{id}", Allow(Object::Offices, Update)),
+    d(Commune, "POST", "/console/uffici/{id}/elimina", Allow(Object::Offices, Delete)),
+    d(Commune, "GET", "/console/servizi", Allow(Object::Services, Read)),
+    d(Commune, "POST", "/console/servizi", Allow(Object::Services, Create)),
+    d(Commune, "GET", "/console/servizi/{id}", Allow(Object::Services, Read)),
+    d(Commune, "POST", "/console/servizi/{id}", Allow(Object::Services, Update)),
+    d(Commune, "GET", "/console/personale", Allow(Object::Staff, Read)),
+    d(Commune, "POST", "/console/personale", Allow(Object::Staff, Create)),
+    d(Commune, "POST", "/console/personale/{id}/ruoli", Allow(Object::Staff, Update)),
+    d(Commune, "POST", "/console/personale/{id}/elimina", Allow(Object::Staff, Delete)),
+    d(Commune, "GET", "/console/permessi", Allow(Object::Policies, Read)),
+    d(Commune, "POST", "/console/permessi", Allow(Object::Policies, Update)),
+    d(Commune, "POST", "/console/permessi/modello", Allow(Object::Policies, Update)),
+    d(Commune, "GET", "/console/impostazioni", Allow(Object::Settings, Read)),
+    d(Commune, "POST", "/console/impostazioni", Allow(Object::Settings, Update)),
+    d(Commune, "GET", "/console/identita", Allow(Object::Idps, Read)),
+    d(Commune, "POST", "/console/identita", Allow(Object::Idps, Create)),
+    d(Commune, "POST", "/console/identita/{id}/elimina", Allow(Object::Idps, Delete)),
+    d(Commune, "GET", "/console/registro", Allow(Object::Audit, Read)),
+    d(Commune, "GET", "/console/supporto", Allow(Object::Support, Read)),
+    d(Commune, "POST", "/console/supporto", Allow(Object::Support, Create)),
+    d(Commune, "POST", "/console/supporto/{id}/revoca", Allow(Object::Support, Delete)),
     d(Commune, "GET", "/console/supporto/ingresso", Public),
     // Federation console (apex host).
-    d(
-        Federation,
-        "GET",
-        "/console/comuni",
-        Allow(Object::Communes, Read),
-    ),
-    d(
-        Federation,
-        "GET",
-        "/console/comuni/nuovo",
-        Allow(Object::Communes, Create),
-    ),
-    d(
-        Federation,
-        "POST",
-        "/console/comuni",
-        Allow(Object::Communes, Create),
-    ),
-    d(
-        Federation,
-        "POST",
-        "/console/comuni/{istat}/stato",
-        Allow(Object::Communes, Update),
-    ),
-    d(
-        Federation,
-        "GET",
-        "/console/assistenza",
-        Allow(Object::Support, Read),
-    ),
-    d(
-        Federation,
-        "POST",
-        "/console/assistenza/{istat}/entra",
-        Allow(Object::Support, Read),
-    ),
-    d(
-        Federation,
-        "POST",
-        "/console/assistenza/{istat}/{id}/revoca",
-        Allow(Object::Support, Delete),
-    ),
+    d(Federation, "GET", "/console/comuni", Allow(Object::Communes, Read)),
+    d(Federation, "GET", "/console/comuni/nuovo", Allow(Object::Communes, Create)),
+    d(Federation, "POST", "/console/comuni", Allow(Object::Communes, Create)),
+    d(Federation, "POST", "/console/comuni/{istat}/stato", Allow(Object::Communes, Update)),
+    d(Federation, "GET", "/console/assistenza", Allow(Object::Support, Read)),
+    d(Federation, "POST", "/console/assistenza/{istat}/entra", Allow(Object::Support, Read)),
+    d(Federation, "POST", "/console/assistenza/{istat}/{id}/revoca", Allow(Object::Support, Delete)),
     // Public API.
     d(Both, "GET", "/api/v1/openapi.json", Public),
     d(Both, "GET", "/api/v1/services", Public),
@@ -390,7 +237,7 @@ pub async fn authorize(
                 "route without a declared permission: refused"
             );
         }
-        return Ok(req.into_response(AppError::NotFound.error_response()));
+        return Ok(req.into_response(refusal("undeclared", AppError::NotFound.error_response())));
     };
     if decl.need == Need::Public {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -414,12 +261,11 @@ pub async fn authorize(
                 .insert_header((actix_web::http::header::LOCATION, to))
                 .finish()
         };
-        return Ok(req.into_response(res));
+        return Ok(req.into_response(refusal("not-signed-in", res)));
     };
     let Some(staff) = user.staff.clone() else {
-        return Ok(
-            req.into_response(AppError::Forbidden("no staff account".into()).error_response())
-        );
+        let res = AppError::Forbidden("no staff account".into()).error_response();
+        return Ok(req.into_response(refusal("no-staff-account", res)));
     };
     let realm = match &site {
         Some(Site::Commune(c)) => Realm::Commune(c.id()),
@@ -453,12 +299,21 @@ pub async fn authorize(
     };
     if !ok {
         state.metrics.authz_denied.inc();
-        return Ok(req.into_response(
-            AppError::Forbidden("your role does not allow this here".into()).error_response(),
-        ));
+        let res = AppError::Forbidden("your role does not allow this here".into()).error_response();
+        return Ok(req.into_response(refusal("not-permitted", res)));
     }
     req.extensions_mut().insert(actor);
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Marks a refusal as the guard's (`X-Sportello-Denied`), so that logs, proxies and tests can
+/// tell it from a handler's own answer.
+fn refusal(why: &'static str, mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("x-sportello-denied"),
+        actix_web::http::header::HeaderValue::from_static(why),
+    );
+    res
 }
 
 // --- loading and keeping current ---------------------------------------------------------------

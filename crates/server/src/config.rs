@@ -44,6 +44,9 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// How often the in-memory commune registry checks for changes, in milliseconds.
     pub registry_refresh_ms: u64,
+    /// How often each node applies policy changes made elsewhere (milliseconds): the longest a
+    /// role taken back on one node still works on another.
+    pub policy_refresh_ms: u64,
     /// `pretty` or `json` logs.
     pub log_format: String,
     /// Where `tenants sync` and `serve --demo` read commune files.
@@ -117,6 +120,7 @@ impl Default for Settings {
             public_scheme: "http".into(),
             trusted_proxies: vec![],
             registry_refresh_ms: 1000,
+            policy_refresh_ms: 250,
             log_format: "pretty".into(),
             tenants_dir: "tenants".into(),
             workers: 0,

@@ -105,8 +105,9 @@ pub async fn start(
     let login_base = public_base(settings, login_host.as_str(), addr_port);
     let started = std::time::Instant::now();
     let (policies, revision) = authz::load(&store).await?;
-    let (rules, links) = policies.size().await;
+    let (rule_sets, rules, links) = policies.size().await;
     tracing::info!(
+        rule_sets,
         rules,
         links,
         ms = started.elapsed().as_millis() as u64,
@@ -119,7 +120,7 @@ pub async fn start(
     policy_sync.spawn(
         store.clone(),
         policies.clone(),
-        Duration::from_millis(settings.registry_refresh_ms.max(50)),
+        Duration::from_millis(settings.policy_refresh_ms.max(20)),
     );
     let state = web::Data::new(AppState {
         store,

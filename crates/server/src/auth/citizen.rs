@@ -435,6 +435,7 @@ pub async fn register(
                      hours.\n",
                     verify_url(&token)
                 ),
+                ..Default::default()
             }
         }
         None => super::mail::Mail {
@@ -445,6 +446,7 @@ pub async fn register(
                    pagina di accesso.\n\n--\nSomeone tried to register with this address, which \
                    already has an account. If you forgot your password, use “Forgot password”.\n"
                 .into(),
+            ..Default::default()
         },
     };
     send(state, mail).await
@@ -505,6 +507,7 @@ pub async fn request_reset(
                  prima.\n\n--\nTo choose a new password open the link above within one hour.\n",
             reset_url(&token)
         ),
+        ..Default::default()
     };
     // Sent in the background: an address with an account answers as fast as one without.
     let mailer = state.mailer.clone();

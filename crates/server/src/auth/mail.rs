@@ -15,10 +15,15 @@ pub struct Mailer {
 }
 
 /// One message to send.
+#[derive(Debug, Clone, Default)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// The name the message is sent under (a commune's chosen sender name); the address stays
+    /// the federation's, which is the one the mail system may send for.
+    pub from_name: Option<String>,
+    pub reply_to: Option<String>,
 }
 
 impl Mailer {
@@ -43,9 +48,15 @@ impl Mailer {
 
     pub async fn send(&self, mail: Mail) -> Result<(), String> {
         let to: Mailbox = mail.to.parse().map_err(|e| format!("recipient: {e}"))?;
-        let msg = Message::builder()
-            .from(self.from.clone())
-            .to(to)
+        let from = match mail.from_name {
+            Some(name) => Mailbox::new(Some(name), self.from.email.clone()),
+            None => self.from.clone(),
+        };
+        let mut builder = Message::builder().from(from).to(to);
+        if let Some(r) = mail.reply_to {
+            builder = builder.reply_to(r.parse().map_err(|e| format!("reply-to: {e}"))?);
+        }
+        let msg = builder
             .subject(mail.subject)
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body)

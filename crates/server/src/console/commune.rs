@@ -171,6 +171,21 @@ pub async fn add_idp(state: &AppState, actor: &Actor, f: &NewIdp) -> AppResult<(
     Ok(())
 }
 
+/// Removes one of the commune's own identity providers (sign-ins through it stop at once).
+pub async fn remove_idp(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+    let c = commune_of(actor)?;
+    let tx = state.store.tenant(c).await?;
+    let db = tx.db();
+    if !db.delete_commune_idp(id).await? {
+        return Err(AppError::BadRequest(format!(
+            "identity provider: none with the identifier {id:?}"
+        )));
+    }
+    audit(&db, actor, "idp_removed", &format!("idp:{id}"), json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[derive(Debug, Deserialize)]
 pub struct NewGrant {
     pub reason: String,

@@ -203,6 +203,7 @@ pub async fn onboard(
                 state.scheme,
                 host.as_str()
             ),
+            ..Default::default()
         })
         .await
         .map_err(AppError::Upstream)?;

@@ -66,6 +66,12 @@ pub async fn invite(
         .await?;
         db.note_policy_change(sportello_store::now_micros()).await?;
     }
+    let default_language = state
+        .tenancy
+        .by_id(c)
+        .map(|x| x.record.default_language.key())
+        .unwrap_or("it");
+    let sender = db.settings(default_language).await?;
     audit(
         &db,
         actor,
@@ -87,6 +93,8 @@ pub async fn invite(
                  Apra questo collegamento entro 7 giorni per scegliere la password e configurare \
                  l'app di autenticazione (TOTP):\n\n{link}\n"
             ),
+            from_name: sender.mail_from_name,
+            reply_to: sender.mail_reply_to,
         })
         .await
         .map_err(AppError::Upstream)?;

@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/impostazioni", web::post().to(settings_save))
         .route("/console/identita", web::get().to(idps))
         .route("/console/identita", web::post().to(idp_add))
+        .route("/console/identita/{id}/elimina", web::post().to(idp_remove))
         .route("/console/registro", web::get().to(audit_log))
         .route("/console/supporto", web::get().to(support))
         .route("/console/supporto", web::post().to(support_grant))
@@ -910,7 +911,7 @@ async fn idps(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
             .collect();
         let mut out = vec![table(
             "Fornitori di identità del comune",
-            &["Nome", "Identificativo", "Emittente", "Client ID"],
+            &["Nome", "Identificativo", "Emittente", "Client ID", ""],
             rows,
         )];
         if actor.may(&ctx.state, Object::Idps, Action::Create).await {
@@ -946,6 +947,22 @@ async fn idp_add(
         csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         commune::add_idp(&ctx.state, &actor, &f).await?;
         Ok("/console/identita?esito=salvato".to_owned())
+    }
+    .await;
+    after_post(&ctx, r)
+}
+
+async fn idp_remove(
+    ctx: Ctx,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<String>,
+    f: web::Form<super::CsrfForm>,
+) -> HttpResponse {
+    let r = async {
+        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
+        commune::remove_idp(&ctx.state, &actor, &id).await?;
+        Ok("/console/identita?esito=eliminato".to_owned())
     }
     .await;
     after_post(&ctx, r)

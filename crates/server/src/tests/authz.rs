@@ -61,3 +61,11 @@ fn declarations_are_unique_and_scoped() {
     assert!(declared(false, "GET", "/console/uffici").is_none());
     assert!(declared(true, "GET", "/console/nowhere").is_none());
 }
+
+#[test]
+fn onboarding_applies_the_current_template() {
+    assert_eq!(
+        sportello_store::authz::ONBOARDING_POLICY_TEMPLATE,
+        sportello_authz::template::CURRENT
+    );
+}
