@@ -716,6 +716,37 @@ async fn an_administrator_edits_the_charter_and_citizens_see_it() {
         .get(&citizen.url("calci.localhost", "/uffici/ufficio-cultura"))
         .await;
     assert_eq!(calci.status, StatusCode::NOT_FOUND);
+    // Branding and languages: Pisa offers Italian only, in green.
+    let before = citizen.get(&citizen.url("pisa.localhost", "/?lang=en")).await;
+    assert!(before.body.contains("<html lang=\"en\""));
+    let saved = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/impostazioni"),
+            &[
+                ("color", "#00aa55"),
+                ("default_language", "it"),
+                ("lang:it", "on"),
+                ("mail_from_name", "Comune di Pisa – Sportello"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert!(saved.url.contains("esito=salvato"), "{}", saved.body);
+    let mut fresh = Browser::new(app.addr);
+    let home = fresh.get(&fresh.url("pisa.localhost", "/?lang=en")).await;
+    assert!(home.body.contains("<html lang=\"it\""), "English is no longer offered");
+    assert!(!home.body.contains("hreflang=\"en\""));
+    assert!(home.body.contains("--commune-color: #00aa55"));
+    // A colour that is not one is refused, and nothing changes.
+    let bad = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/impostazioni"),
+            &[("color", "green"), ("default_language", "it"), ("lang:en", "on"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let home = fresh.get(&fresh.url("pisa.localhost", "/?lang=en")).await;
+    assert!(home.body.contains("<html lang=\"it\""));
 }
 
 #[tokio::test]

@@ -64,7 +64,6 @@ CREATE TABLE support_grants (
 );
 CREATE TABLE commune_settings (
     tenant_id BIGINT NOT NULL PRIMARY KEY REFERENCES communes (id),
-    languages TEXT NOT NULL,
     mail_from_name TEXT,
     mail_reply_to TEXT,
     updated_at BIGINT NOT NULL
@@ -111,6 +110,7 @@ CREATE TABLE federation_audit (
     detail TEXT NOT NULL
 );
 CREATE INDEX federation_audit_at ON federation_audit (at);
+ALTER TABLE communes ADD COLUMN languages TEXT NOT NULL DEFAULT 'it,en';
 INSERT INTO federation_meta (key, value) VALUES ('policy_revision', 0);
 INSERT INTO commune_policies (tenant_id, template_version, custom_rules, updated_at, updated_by)
     SELECT id, 1, NULL, 0, 'migration' FROM communes;

@@ -54,11 +54,9 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// A commune's own settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A commune's own mail settings (its languages and branding are in the registry).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CommuneSettings {
-    /// Languages offered on the portal, e.g. `["it", "en"]`.
-    pub languages: Vec<String>,
     /// The name mails are sent under (the address is the federation's sender).
     pub mail_from_name: Option<String>,
     pub mail_reply_to: Option<String>,
@@ -339,40 +337,30 @@ impl TenantDb<'_> {
             .collect()
     }
 
-    /// The commune's settings (defaults when never set).
-    pub async fn settings(&self, default_language: &str) -> Result<CommuneSettings> {
+    /// The commune's mail settings (defaults when never set).
+    pub async fn settings(&self) -> Result<CommuneSettings> {
         let rows = self
             .rows(
-                "SELECT languages, mail_from_name, mail_reply_to FROM commune_settings \
-                 WHERE tenant_id = $1",
+                "SELECT mail_from_name, mail_reply_to FROM commune_settings WHERE tenant_id = $1",
                 vec![],
             )
             .await?;
         match rows.first() {
             Some(r) => Ok(CommuneSettings {
-                languages: serde_json::from_str(&get::<String>(r, "languages")?)
-                    .map_err(|e| crate::StoreError::Corrupt(format!("languages: {e}")))?,
                 mail_from_name: get(r, "mail_from_name")?,
                 mail_reply_to: get(r, "mail_reply_to")?,
             }),
-            None => Ok(CommuneSettings {
-                languages: vec![default_language.to_owned()],
-                mail_from_name: None,
-                mail_reply_to: None,
-            }),
+            None => Ok(CommuneSettings::default()),
         }
     }
 
     pub async fn set_settings(&self, s: &CommuneSettings, now: i64) -> Result<()> {
-        let languages = serde_json::to_string(&s.languages)
-            .map_err(|e| crate::StoreError::Invalid(e.to_string()))?;
         self.run(
-            "INSERT INTO commune_settings (tenant_id, languages, mail_from_name, mail_reply_to, \
-             updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO UPDATE SET \
-             languages = excluded.languages, mail_from_name = excluded.mail_from_name, \
+            "INSERT INTO commune_settings (tenant_id, mail_from_name, mail_reply_to, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET \
+             mail_from_name = excluded.mail_from_name, \
              mail_reply_to = excluded.mail_reply_to, updated_at = excluded.updated_at",
             vec![
-                languages.into(),
                 s.mail_from_name.clone().into(),
                 s.mail_reply_to.clone().into(),
                 now.into(),
@@ -382,8 +370,10 @@ impl TenantDb<'_> {
         Ok(())
     }
 
-    /// The commune's public branding and default language (its row of the registry; every node
-    /// picks the change up with the registry revision).
+    /// The commune's public branding, default language and the languages its portal offers
+    /// (comma-separated keys; its row of the registry: every node picks the change up with the
+    /// registry revision).
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_branding(
         &self,
         color: &str,
@@ -391,19 +381,21 @@ impl TenantDb<'_> {
         phone: Option<&str>,
         website: Option<&str>,
         default_language: &str,
+        languages: &str,
         now: i64,
     ) -> Result<()> {
         self.conn()
             .execute_raw(stmt(
                 self.conn().get_database_backend(),
                 "UPDATE communes SET color = $1, email = $2, phone = $3, website = $4, \
-                 default_language = $5, updated_at = $6 WHERE id = $7",
+                 default_language = $5, languages = $6, updated_at = $7 WHERE id = $8",
                 vec![
                     color.into(),
                     email.into(),
                     phone.into(),
                     website.into(),
                     default_language.into(),
+                    languages.into(),
                     now.into(),
                     self.tenant().0.into(),
                 ],

@@ -21,6 +21,8 @@ pub struct CommuneRecord {
     pub primary_host: String,
     pub aliases: Vec<String>,
     pub default_language: Language,
+    /// The languages the portal offers (the default among them).
+    pub languages: Vec<Language>,
     pub status: CommuneStatus,
     pub color: String,
     pub email: Option<String>,
@@ -47,6 +49,7 @@ impl CommuneRecord {
         Ok(Self {
             id: TenantId(m.id),
             default_language: Language::parse(&m.default_language).map_err(corrupt)?,
+            languages: vec![],
             status: CommuneStatus::parse(&m.status).map_err(corrupt)?,
             patron_day: m.patron_day.as_deref().and_then(parse_patron_day),
             version: m.updated_at,
@@ -84,11 +87,37 @@ impl FederationDb<'_> {
         for h in hosts {
             aliases.entry(h.commune_id).or_default().push(h.host);
         }
+        let languages: std::collections::HashMap<i64, String> = {
+            use sea_orm::{ConnectionTrait, Statement};
+            self.conn()
+                .query_all_raw(Statement::from_string(
+                    self.conn().get_database_backend(),
+                    "SELECT id, languages FROM communes",
+                ))
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        crate::identity::get(r, "id")?,
+                        crate::identity::get(r, "languages")?,
+                    ))
+                })
+                .collect::<Result<_>>()?
+        };
         communes
             .into_iter()
             .map(|c| {
                 let a = aliases.remove(&c.id).unwrap_or_default();
-                CommuneRecord::from_model(c, a)
+                let offered = languages.get(&c.id).cloned().unwrap_or_default();
+                let mut r = CommuneRecord::from_model(c, a)?;
+                r.languages = offered
+                    .split(',')
+                    .filter_map(|l| Language::parse(l.trim()).ok())
+                    .collect();
+                if !r.languages.contains(&r.default_language) {
+                    r.languages.insert(0, r.default_language);
+                }
+                Ok(r)
             })
             .collect()
     }

@@ -96,12 +96,12 @@ pub async fn save_settings(state: &AppState, actor: &Actor, f: &SettingsForm) ->
         optional(&f.phone).as_deref(),
         website.as_deref(),
         default.key(),
+        &languages.join(","),
         now,
     )
     .await?;
     db.set_settings(
         &CommuneSettings {
-            languages: languages.clone(),
             mail_from_name: optional(&f.mail_from_name),
             mail_reply_to: reply_to,
         },

@@ -66,12 +66,7 @@ pub async fn invite(
         .await?;
         db.note_policy_change(sportello_store::now_micros()).await?;
     }
-    let default_language = state
-        .tenancy
-        .by_id(c)
-        .map(|x| x.record.default_language.key())
-        .unwrap_or("it");
-    let sender = db.settings(default_language).await?;
+    let sender = db.settings().await?;
     audit(
         &db,
         actor,

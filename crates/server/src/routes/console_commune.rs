@@ -788,7 +788,7 @@ async fn settings(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
     let r: AppResult<Vec<serde_json::Value>> = async {
         let c = ctx.commune()?.clone();
         let tx = ctx.state.store.tenant(c.id()).await?;
-        let s = tx.db().settings(c.record.default_language.key()).await?;
+        let s = tx.db().settings().await?;
         tx.commit().await?;
         let langs: Vec<(String, String)> = [Language::It, Language::En]
             .iter()
@@ -830,7 +830,7 @@ async fn settings(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
             fields.push(check(
                 &format!("lang:{}", l.key()),
                 &format!("Portale anche in {}", l.key().to_uppercase()),
-                s.languages.iter().any(|x| x == l.key()),
+                c.record.languages.contains(&l),
             ));
         }
         fields.push(field_help(

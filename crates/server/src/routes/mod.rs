@@ -123,7 +123,13 @@ impl FromRequest for Ctx {
             Site::Commune(c) => c.record.default_language,
             Site::Federation | Site::Login => Language::It,
         };
-        let lang = lang_of(req, default);
+        let mut lang = lang_of(req, default);
+        // A commune offers only the languages it chose.
+        if let Site::Commune(c) = &site
+            && !c.record.languages.contains(&lang)
+        {
+            lang = default;
+        }
         let csrf = crate::auth::csrf::existing(req, state.sessions.secure_cookies);
         let page_key = match &site {
             Site::Commune(c) if cacheable(req.path()) => Some(PageKey {
@@ -442,10 +448,13 @@ fn base_context(
     let mut m = Map::new();
     m.insert("lang".into(), json!(lang.key()));
     m.insert("other_lang".into(), json!(other.key()));
-    m.insert(
-        "lang_switch_url".into(),
-        json!(format!("{path}?lang={}", other.key())),
-    );
+    // No switch where the commune offers one language only.
+    if commune.is_none_or(|c| c.record.languages.contains(&other)) {
+        m.insert(
+            "lang_switch_url".into(),
+            json!(format!("{path}?lang={}", other.key())),
+        );
+    }
     m.insert("path".into(), json!(path));
     m.insert(
         "federation".into(),
