@@ -717,7 +717,9 @@ async fn an_administrator_edits_the_charter_and_citizens_see_it() {
         .await;
     assert_eq!(calci.status, StatusCode::NOT_FOUND);
     // Branding and languages: Pisa offers Italian only, in green.
-    let before = citizen.get(&citizen.url("pisa.localhost", "/?lang=en")).await;
+    let before = citizen
+        .get(&citizen.url("pisa.localhost", "/?lang=en"))
+        .await;
     assert!(before.body.contains("<html lang=\"en\""));
     let saved = admin
         .post(
@@ -734,14 +736,22 @@ async fn an_administrator_edits_the_charter_and_citizens_see_it() {
     assert!(saved.url.contains("esito=salvato"), "{}", saved.body);
     let mut fresh = Browser::new(app.addr);
     let home = fresh.get(&fresh.url("pisa.localhost", "/?lang=en")).await;
-    assert!(home.body.contains("<html lang=\"it\""), "English is no longer offered");
+    assert!(
+        home.body.contains("<html lang=\"it\""),
+        "English is no longer offered"
+    );
     assert!(!home.body.contains("hreflang=\"en\""));
     assert!(home.body.contains("--commune-color: #00aa55"));
     // A colour that is not one is refused, and nothing changes.
     let bad = admin
         .post(
             &admin.url("pisa.localhost", "/console/impostazioni"),
-            &[("color", "green"), ("default_language", "it"), ("lang:en", "on"), ("csrf", &csrf)],
+            &[
+                ("color", "green"),
+                ("default_language", "it"),
+                ("lang:en", "on"),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);

@@ -150,6 +150,45 @@ fn apex(settings: &Settings) -> Result<Host> {
     Host::parse(&settings.apex_host).context("apex_host")
 }
 
+/// In the demo, one administrator for Pisa's console and one federation account, invited on the
+/// first run (the links are printed; the password and the authenticator are set on first use).
+async fn demo_consoles(store: &Store, settings: &Settings, port: u16) {
+    use sportello_server::auth::staff::invite;
+    use sportello_store::staff::Realm;
+    let apex = &settings.apex_host;
+    let accounts = [
+        (
+            Realm::Commune(sportello_domain::TenantId(50026)),
+            "demo.admin@comune.pisa.it",
+            "Amministratore demo",
+            "admin",
+            format!("pisa.{apex}"),
+            "Pisa's console",
+        ),
+        (
+            Realm::Federation,
+            "demo@federazione.example",
+            "Federazione demo",
+            "federation",
+            apex.clone(),
+            "the federation console",
+        ),
+    ];
+    for (realm, email, name, role, host, what) in accounts {
+        match invite(store, realm, email, name, role).await {
+            Ok((_, token)) => println!(
+                "{what}: open http://{host}:{port}/console/invito?token={token} (as {email})"
+            ),
+            Err(e) if e.to_string().contains("already has an account") => {
+                println!(
+                    "{what}: http://{host}:{port}/console (as {email}, invited on a first run)"
+                )
+            }
+            Err(e) => println!("{what}: no demo account ({e})"),
+        }
+    }
+}
+
 async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
     match cli.command {
         Command::Serve { bind, demo } => {
@@ -166,6 +205,7 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             }
             let listener = TcpListener::bind(&settings.bind)
                 .with_context(|| format!("binding {}", settings.bind))?;
+            let store_for_demo = store.clone();
             let running = sportello_server::start(&settings, store, listener)
                 .await
                 .map_err(anyhow::Error::msg)?;
@@ -175,6 +215,9 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
                 "federation portal: http://{}:{port}/   a commune: http://pisa.{}:{port}/",
                 settings.apex_host, settings.apex_host
             );
+            if demo {
+                demo_consoles(&store_for_demo, &settings, port).await;
+            }
             running.server.await.context("server")?;
         }
         Command::Migrate => {
