@@ -892,3 +892,153 @@ async fn federation_support_enters_only_while_the_commune_grants_it() {
         &fed.get(&fed.url("pisa.localhost", "/console")).await
     ));
 }
+
+#[tokio::test]
+async fn federation_staff_onboard_a_commune_that_is_live_at_once() {
+    let app = spawn_app().await;
+    let mut fed = signed_in(
+        &app,
+        Realm::Federation,
+        "localhost",
+        "ops@federazione.example",
+        "federation",
+    )
+    .await;
+    let search = fed
+        .get(&fed.url("localhost", "/console/comuni?q=buti"))
+        .await;
+    assert!(
+        search.body.contains("/console/comuni/nuovo?istat=050002"),
+        "{}",
+        search.body
+    );
+    let form = fed
+        .get(&fed.url("localhost", "/console/comuni/nuovo?istat=050002"))
+        .await;
+    let csrf = form.input("csrf").unwrap();
+    // The federation's own hosts cannot be a commune's; an invalid e-mail is refused; nothing is
+    // created by either.
+    for (host, email) in [
+        ("login.localhost", "sindaco@comune.buti.pi.it"),
+        ("localhost", "sindaco@comune.buti.pi.it"),
+        ("buti.localhost", "not-an-address"),
+    ] {
+        let refused = fed
+            .post(
+                &fed.url("localhost", "/console/comuni"),
+                &[
+                    ("istat", "050002"),
+                    ("host", host),
+                    ("aliases", ""),
+                    ("default_language", "it"),
+                    ("color", "#aa0000"),
+                    ("admin_email", email),
+                    ("admin_name", "Sindaco"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{host} {email}");
+    }
+    let mut citizen = Browser::new(app.addr);
+    assert_eq!(
+        citizen
+            .get(&citizen.url("buti.localhost", "/"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let done = fed
+        .post(
+            &fed.url("localhost", "/console/comuni"),
+            &[
+                ("istat", "050002"),
+                ("host", "buti.localhost"),
+                ("aliases", "www.comune.buti.example"),
+                ("default_language", "it"),
+                ("color", "#aa0000"),
+                ("admin_email", "sindaco@comune.buti.pi.it"),
+                ("admin_name", "Sindaco"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert!(done.url.contains("esito=creato"), "{}", done.body);
+    assert!(done.body.contains("buti.localhost"));
+    // Live at once with the starter charter; the alias redirects; twice is refused.
+    let home = citizen.get(&citizen.url("buti.localhost", "/")).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Buti"));
+    let services = citizen
+        .get(&citizen.url("buti.localhost", "/servizi"))
+        .await;
+    assert!(services.body.matches("href=\"/servizi/").count() > 3);
+    let alias = citizen
+        .get_once(&citizen.url("www.comune.buti.example", "/servizi"))
+        .await;
+    assert_eq!(alias.status, StatusCode::MOVED_PERMANENTLY);
+    let again = fed
+        .post(
+            &fed.url("localhost", "/console/comuni"),
+            &[
+                ("istat", "050002"),
+                ("default_language", "it"),
+                ("admin_email", "x@comune.buti.pi.it"),
+                ("admin_name", "X"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    // On the template, with its first administrator invited (the account exists, with the role).
+    let tx = app
+        .store
+        .tenant(sportello_domain::TenantId(50002))
+        .await
+        .unwrap();
+    let policy = tx.db().policy().await.unwrap().unwrap();
+    assert_eq!(policy.template_version, sportello_authz::template::CURRENT);
+    let admin = tx
+        .db()
+        .staff_db()
+        .staff_by_email("sindaco@comune.buti.pi.it")
+        .await
+        .unwrap()
+        .unwrap();
+    let roles = tx.db().role_assignments().await.unwrap();
+    assert!(
+        roles
+            .iter()
+            .any(|r| r.staff_id == admin.id && r.role == "admin")
+    );
+    drop(tx);
+    // Suspended: 503 for citizens; resumed: back.
+    let home = fed.get(&fed.url("localhost", "/console?q=buti")).await;
+    let csrf = home.input("csrf").unwrap();
+    let s = fed
+        .post(
+            &fed.url("localhost", "/console/comuni/050002/stato"),
+            &[("status", "suspended"), ("csrf", &csrf)],
+        )
+        .await;
+    assert!(s.url.contains("esito=salvato"), "{}", s.body);
+    assert_eq!(
+        citizen
+            .get(&citizen.url("buti.localhost", "/"))
+            .await
+            .status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    fed.post(
+        &fed.url("localhost", "/console/comuni/050002/stato"),
+        &[("status", "active"), ("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        citizen
+            .get(&citizen.url("buti.localhost", "/"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}

@@ -127,6 +127,15 @@ pub async fn onboard(
         .filter(|a| !a.is_empty())
         .map(|a| Host::parse(a).map_err(|e| AppError::BadRequest(format!("alias {a}: {e}"))))
         .collect::<AppResult<Vec<Host>>>()?;
+    // The federation's own hosts are never a commune's.
+    for h in std::iter::once(&host).chain(&aliases) {
+        if *h == apex || *h == state.login_host {
+            return Err(AppError::BadRequest(format!(
+                "host: {} is the federation's own",
+                h.as_str()
+            )));
+        }
+    }
     let language =
         Language::parse(&f.default_language).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let color = match optional(&f.color) {
