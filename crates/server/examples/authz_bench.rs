@@ -173,9 +173,7 @@ async fn measure(url: &str, checks: usize, poll_ms: u64, changes: usize) -> R<()
     // Propagation: another node (its own enforcer, polling like a server) sees a role taken
     // back and given again by this one.
     let other = Arc::new(policies);
-    let sync = Arc::new(PolicySync {
-        revision: std::sync::atomic::AtomicI64::new(revision),
-    });
+    let sync = Arc::new(PolicySync::new(revision));
     sync.spawn(store.clone(), other.clone(), Duration::from_millis(poll_ms));
     let mut prop = Vec::new();
     // Each round: take a clerk's role back on "this node" and time until the other enforces

@@ -76,7 +76,8 @@ use On::{Both, Commune, Federation};
 #[rustfmt::skip]
 pub const ROUTES: &[Declared] = &[
     // The console's door (both hosts: commune staff and federation staff).
-    d(Both, "GET", "/console", Staff),
+    d(Commune, "GET", "/console", Staff),
+    d(Federation, "GET", "/console", Allow(Object::Communes, Read)),
     d(Both, "GET", "/console/accedi", Public),
     d(Both, "POST", "/console/accedi", Public),
     d(Both, "GET", "/console/codice", Public),
@@ -213,7 +214,12 @@ pub async fn authorize(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if !is_guarded(req.path()) {
+    // Decided on the route the router matched (it decodes the path), else on the raw path.
+    let guarded = match req.match_pattern() {
+        Some(p) => is_guarded(&p) || is_guarded(req.path()),
+        None => is_guarded(req.path()),
+    };
+    if !guarded {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let site = req.extensions().get::<Site>().cloned();
@@ -328,11 +334,27 @@ pub fn commune_policy(
     let (template_version, custom) = match stored {
         Some(s) => (
             s.template_version,
-            s.custom_rules
-                .as_deref()
-                .and_then(|j| serde_json::from_str::<Vec<Rule>>(j).ok()),
+            s.custom_rules.as_deref().map(|j| {
+                serde_json::from_str::<Vec<Rule>>(j).unwrap_or_else(|e| {
+                    // Rules this build cannot read (a newer node wrote them): nothing is allowed
+                    // rather than the template's, which may allow more than the commune chose.
+                    tracing::error!(commune = commune.0, error = %e, "unreadable commune rules: denying all");
+                    Vec::new()
+                })
+            }),
         ),
         None => (template::CURRENT, None),
+    };
+    let custom = match custom {
+        None if template::rules(template_version).is_none() => {
+            tracing::error!(
+                commune = commune.0,
+                template_version,
+                "template version unknown to this build: denying all"
+            );
+            Some(Vec::new())
+        }
+        c => c,
     };
     CommunePolicy {
         commune,
@@ -416,12 +438,24 @@ pub async fn reload_federation(store: &Store, policies: &Policies) -> Result<(),
 /// The revision this node's enforcer reflects, and the poller that moves it.
 pub struct PolicySync {
     pub revision: AtomicI64,
+    /// One catch-up at a time (the poller and a console write may both run one): a reload that
+    /// read the database earlier must never be applied after one that read it later.
+    pub running: tokio::sync::Mutex<()>,
 }
 
 impl PolicySync {
+    pub fn new(revision: i64) -> PolicySync {
+        PolicySync {
+            revision: AtomicI64::new(revision),
+            running: tokio::sync::Mutex::new(()),
+        }
+    }
+
     /// Applies every change numbered after the node's revision (this node's own ones too: a
-    /// reload is idempotent).
+    /// reload is idempotent). A commune that cannot be reloaded is logged and left for a restart
+    /// to retry; the others still move on.
     pub async fn catch_up(&self, store: &Store, policies: &Policies) -> Result<usize, AppError> {
+        let _one = self.running.lock().await;
         let from = self.revision.load(Ordering::Acquire);
         let changes = store.federation().policy_changes_since(from).await?;
         let Some(last) = changes.last().map(|c| c.0) else {
@@ -429,9 +463,16 @@ impl PolicySync {
         };
         let communes: BTreeSet<Option<i64>> = changes.iter().map(|c| c.1).collect();
         for c in &communes {
-            match c {
-                Some(c) => reload_commune(store, policies, TenantId(*c)).await?,
-                None => reload_federation(store, policies).await?,
+            let done = match c {
+                Some(c) => reload_commune(store, policies, TenantId(*c)).await,
+                None => reload_federation(store, policies).await,
+            };
+            if let Err(e) = done {
+                match e {
+                    // The database is unreachable: try the whole batch again next tick.
+                    AppError::Store(_) => return Err(e),
+                    e => tracing::error!(commune = ?c, error = %e, "policy reload failed"),
+                }
             }
         }
         self.revision.fetch_max(last, Ordering::AcqRel);

@@ -114,9 +114,7 @@ pub async fn start(
         "policies loaded"
     );
     let policies = Arc::new(policies);
-    let policy_sync = Arc::new(authz::PolicySync {
-        revision: std::sync::atomic::AtomicI64::new(revision),
-    });
+    let policy_sync = Arc::new(authz::PolicySync::new(revision));
     policy_sync.spawn(
         store.clone(),
         policies.clone(),

@@ -92,6 +92,27 @@ impl<'a> TenantDb<'a> {
             == 1)
     }
 
+    /// Adds one of the commune's identity providers; `false` if one has that identifier already.
+    pub async fn insert_commune_idp(&self, idp: &CommuneIdp, now: i64) -> Result<bool> {
+        Ok(self
+            .exec(
+                "INSERT INTO commune_idps (tenant_id, id, name, protocol, issuer, client_id, \
+                 client_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (tenant_id, id) DO NOTHING",
+                vec![
+                    idp.id.clone().into(),
+                    idp.name.clone().into(),
+                    idp.protocol.clone().into(),
+                    idp.issuer.clone().into(),
+                    idp.client_id.clone().into(),
+                    idp.client_secret.clone().into(),
+                    now.into(),
+                ],
+            )
+            .await?
+            == 1)
+    }
+
     /// Adds or replaces one of the commune's identity providers.
     pub async fn put_commune_idp(&self, idp: &CommuneIdp, now: i64) -> Result<()> {
         self.exec(

@@ -854,10 +854,28 @@ impl TenantDb<'_> {
                 .filter(staff::Column::OfficeId.eq(id))
                 .count(self.conn())
                 .await?;
-        if used > 0 {
+        let roles: i64 = {
+            let rows = self
+                .conn()
+                .query_all_raw(crate::identity::stmt(
+                    self.conn().get_database_backend(),
+                    "SELECT COUNT(*) AS n FROM role_assignments WHERE tenant_id = $1 \
+                     AND office_id = $2",
+                    vec![self.tenant().0.into(), id.into()],
+                ))
+                .await?;
+            match rows.first() {
+                Some(r) => crate::identity::get(r, "n")?,
+                None => 0,
+            }
+        };
+        if used > 0 || roles > 0 {
             return Err(StoreError::Invalid(format!(
-                "office {id}: {used} services or staff entries still refer to it"
+                "office {id}: {used} services or staff entries and {roles} roles still refer to it"
             )));
+        }
+        if self.office_row(id).await?.is_none() {
+            return Ok(false);
         }
         let d: Diff<office::Model> = Diff {
             inserts: vec![],

@@ -29,13 +29,26 @@ fn staff_event(event: &str, realm: Realm, staff: &str, client: &Client) -> Audit
     }
 }
 
-/// Creates a staff account and its invitation; returns the invitation token.
+/// Creates a staff account and its invitation; returns the account id and the invitation token.
 pub async fn invite(
     store: &sportello_store::Store,
     realm: Realm,
     email: &str,
     name: &str,
     role: &str,
+) -> AppResult<(String, String)> {
+    invite_for_office(store, realm, email, name, role, None).await
+}
+
+/// [`invite`], with the role given for one office only (a clerk, an office head), all in one
+/// transaction.
+pub async fn invite_for_office(
+    store: &sportello_store::Store,
+    realm: Realm,
+    email: &str,
+    name: &str,
+    role: &str,
+    office: Option<&str>,
 ) -> AppResult<(String, String)> {
     let email = Email::parse(email).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let now = now_micros();
@@ -72,7 +85,13 @@ pub async fn invite(
         )));
     }
     if let Some(tdb) = tx.tenant_db() {
-        tdb.assign_role(&id, role, None, "invitation", now).await?;
+        if let Some(o) = office
+            && tdb.office_row(o).await?.is_none()
+        {
+            return Err(AppError::BadRequest(format!("office: {o} does not exist")));
+        }
+        tdb.assign_role(&id, role, office, "invitation", now)
+            .await?;
         tdb.note_policy_change(now).await?;
     }
     tx.commit().await?;

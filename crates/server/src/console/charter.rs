@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use sportello_authz::Role;
+use sportello_authz::{Action, Object, Role};
 use sportello_domain::hours::{Closure, WeeklyHours};
 use sportello_domain::{AssuranceLevel, Audience, Channel, LifeEvent, Slug};
 use sportello_store::entity::{office, service};
@@ -13,26 +13,40 @@ use crate::AppState;
 use crate::authz::Actor;
 use crate::error::{AppError, AppResult};
 
-/// The offices an actor's work is limited to, when their roles are office-scoped only
-/// (`None`: the whole commune).
-pub async fn office_scope(state: &AppState, actor: &Actor) -> AppResult<Option<Vec<String>>> {
+/// The offices an actor's work on `obj`/`act` is limited to (`None`: the whole commune). Only the
+/// roles that grant that permission count: a commune-wide assignment of one of them opens the
+/// commune; office-scoped ones open their offices; other roles open nothing here.
+pub async fn office_scope(
+    state: &AppState,
+    actor: &Actor,
+    obj: Object,
+    act: Action,
+) -> AppResult<Option<Vec<String>>> {
     if actor.federation {
         return Ok(None);
     }
-    let tx = state.store.tenant(commune_of(actor)?).await?;
+    let c = commune_of(actor)?;
+    let rules = state.policies.rules_of(c).await;
+    let tx = state.store.tenant(c).await?;
     let roles = tx.db().role_assignments().await?;
     tx.commit().await?;
-    let mine: Vec<_> = roles
-        .into_iter()
-        .filter(|r| r.staff_id == actor.staff_id)
-        .collect();
-    let commune_wide = mine
-        .iter()
-        .any(|r| r.office_id.is_none() || Role::parse(&r.role).is_some_and(|r| !r.office_scoped()));
-    if commune_wide {
-        return Ok(None);
+    let mut offices = Vec::new();
+    for r in roles.into_iter().filter(|r| r.staff_id == actor.staff_id) {
+        let Some(role) = Role::parse(&r.role) else {
+            continue;
+        };
+        let grants = rules
+            .get(&(role, obj))
+            .is_some_and(|actions| actions.contains(&act));
+        if !grants {
+            continue;
+        }
+        match r.office_id {
+            None => return Ok(None),
+            Some(o) => offices.push(o),
+        }
     }
-    Ok(Some(mine.into_iter().filter_map(|r| r.office_id).collect()))
+    Ok(Some(offices))
 }
 
 fn check_scope(scope: &Option<Vec<String>>, office: Option<&str>) -> AppResult<()> {
@@ -130,7 +144,10 @@ pub async fn update_office(
     id: &str,
     f: &OfficeForm,
 ) -> AppResult<bool> {
-    check_scope(&office_scope(state, actor).await?, Some(id))?;
+    check_scope(
+        &office_scope(state, actor, Object::Offices, Action::Update).await?,
+        Some(id),
+    )?;
     let weekly =
         WeeklyHours::parse_lines(&f.hours).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let closures =
@@ -200,7 +217,10 @@ pub async fn create_service(state: &AppState, actor: &Actor, f: &NewService) -> 
     let id = slug("identifier", &f.id)?;
     let title = required("title", &f.title)?;
     let office = optional(&f.office);
-    check_scope(&office_scope(state, actor).await?, office.as_deref())?;
+    check_scope(
+        &office_scope(state, actor, Object::Services, Action::Create).await?,
+        office.as_deref(),
+    )?;
     let tx = state.store.tenant(commune_of(actor)?).await?;
     let db = tx.db();
     if db.service_row(&id).await?.is_some() {
@@ -351,7 +371,7 @@ pub async fn update_service(
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect();
-    let scope = office_scope(state, actor).await?;
+    let scope = office_scope(state, actor, Object::Services, Action::Update).await?;
     let office = optional(&f.office);
     let tx = state.store.tenant(commune_of(actor)?).await?;
     let db = tx.db();

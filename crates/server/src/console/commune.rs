@@ -147,18 +147,24 @@ pub async fn add_idp(state: &AppState, actor: &Actor, f: &NewIdp) -> AppResult<(
         .map_err(AppError::Upstream)?;
     let tx = state.store.tenant(c).await?;
     let db = tx.db();
-    db.put_commune_idp(
-        &CommuneIdp {
-            id: id.clone(),
-            name: required("name", &f.name)?,
-            protocol: "oidc".into(),
-            issuer: issuer.clone(),
-            client_id: required("client id", &f.client_id)?,
-            client_secret: sealed,
-        },
-        sportello_store::now_micros(),
-    )
-    .await?;
+    let added = db
+        .insert_commune_idp(
+            &CommuneIdp {
+                id: id.clone(),
+                name: required("name", &f.name)?,
+                protocol: "oidc".into(),
+                issuer: issuer.clone(),
+                client_id: required("client id", &f.client_id)?,
+                client_secret: sealed,
+            },
+            sportello_store::now_micros(),
+        )
+        .await?;
+    if !added {
+        return Err(AppError::BadRequest(format!(
+            "identifier: {id} is taken (remove that provider first)"
+        )));
+    }
     audit(
         &db,
         actor,

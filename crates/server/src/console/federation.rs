@@ -198,7 +198,7 @@ pub async fn onboard(
         state.scheme,
         host.as_str()
     );
-    state
+    let sent = state
         .mailer
         .send(crate::auth::mail::Mail {
             to: admin_email.as_str().to_owned(),
@@ -214,8 +214,12 @@ pub async fn onboard(
             ),
             ..Default::default()
         })
-        .await
-        .map_err(AppError::Upstream)?;
+        .await;
+    // The commune is live either way: a failed mail is logged, not a failed onboarding (the
+    // invitation can be sent again with `sportello staff invite`).
+    if let Err(e) = sent {
+        tracing::warn!(commune = id.0, error = %e, "onboarding: the invitation mail was not sent");
+    }
     Ok((id, host))
 }
 

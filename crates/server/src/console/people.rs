@@ -23,6 +23,41 @@ pub struct Invite {
     pub csrf: String,
 }
 
+/// Only those who may change the policy may make administrators (otherwise whoever may manage
+/// staff could make themselves one).
+async fn may_give(state: &AppState, actor: &Actor, role: Role) -> AppResult<()> {
+    if role == Role::Admin
+        && !actor
+            .may(
+                state,
+                sportello_authz::Object::Policies,
+                sportello_authz::Action::Update,
+            )
+            .await
+    {
+        return Err(AppError::Forbidden(
+            "only administrators may make administrators".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Administrators still able to sign in (enrolled), other than `except`.
+async fn other_admins(db: &sportello_store::TenantDb<'_>, except: &str) -> AppResult<usize> {
+    let accounts = db.staff_db().list().await?;
+    Ok(db
+        .role_assignments()
+        .await?
+        .into_iter()
+        .filter(|r| r.role == Role::Admin.key() && r.staff_id != except)
+        .filter(|r| {
+            accounts
+                .iter()
+                .any(|a| a.id == r.staff_id && a.totp_confirmed)
+        })
+        .count())
+}
+
 fn staff_role(s: &str) -> AppResult<Role> {
     Role::parse(s)
         .filter(|r| Role::STAFF.contains(r))
@@ -40,32 +75,18 @@ pub async fn invite(
     let role = staff_role(&f.role)?;
     let name = required("name", &f.name)?;
     let office = optional(&f.office);
-    if let Some(o) = &office {
-        let tx = state.store.tenant(c).await?;
-        let exists = tx.db().office_row(o).await?.is_some();
-        tx.commit().await?;
-        if !exists {
-            return Err(AppError::BadRequest(format!("office: {o} does not exist")));
-        }
-    }
-    let (id, token) =
-        crate::auth::staff::invite(&state.store, Realm::Commune(c), &f.email, &name, role.key())
-            .await?;
+    may_give(state, actor, role).await?;
+    let (id, token) = crate::auth::staff::invite_for_office(
+        &state.store,
+        Realm::Commune(c),
+        &f.email,
+        &name,
+        role.key(),
+        office.as_deref(),
+    )
+    .await?;
     let tx = state.store.tenant(c).await?;
     let db = tx.db();
-    if let Some(o) = &office {
-        // The invitation gave the role commune-wide: narrow it to the office.
-        db.unassign_role(&id, role.key(), None).await?;
-        db.assign_role(
-            &id,
-            role.key(),
-            Some(o),
-            &actor.audit_name(),
-            sportello_store::now_micros(),
-        )
-        .await?;
-        db.note_policy_change(sportello_store::now_micros()).await?;
-    }
     let sender = db.settings().await?;
     audit(
         &db,
@@ -116,9 +137,16 @@ pub async fn change_role(
     let c = commune_of(actor)?;
     let role = staff_role(&f.role)?;
     let office = optional(&f.office);
+    if staff_id == actor.staff_id && !actor.federation {
+        return Err(AppError::Forbidden("nobody changes their own roles".into()));
+    }
+    may_give(state, actor, role).await?;
     let now = sportello_store::now_micros();
     let tx = state.store.tenant(c).await?;
     let db = tx.db();
+    // Numbered first: the row lock serialises concurrent role changes, so two administrators
+    // cannot remove each other at once.
+    db.note_policy_change(now).await?;
     if db.staff_db().staff_by_id(staff_id).await?.is_none() {
         return Err(AppError::NotFound);
     }
@@ -139,14 +167,9 @@ pub async fn change_role(
             .await?
         }
         "remove" => {
-            // Nobody may leave the commune without an administrator.
+            // Nobody may leave the commune without an administrator who can sign in.
             if role == Role::Admin {
-                let admins = db
-                    .role_assignments()
-                    .await?
-                    .into_iter()
-                    .filter(|r| r.role == Role::Admin.key() && r.staff_id != staff_id)
-                    .count();
+                let admins = other_admins(&db, staff_id).await?;
                 if admins == 0 {
                     return Err(AppError::BadRequest(
                         "role: this is the commune's last administrator".into(),
@@ -175,7 +198,6 @@ pub async fn change_role(
             json!({"role": role.key(), "office": office}),
         )
         .await?;
-        db.note_policy_change(now).await?;
     }
     tx.commit().await?;
     apply_policy_changes(state).await?;
@@ -193,17 +215,14 @@ pub async fn remove(state: &AppState, actor: &Actor, staff_id: &str) -> AppResul
     let now = sportello_store::now_micros();
     let tx = state.store.tenant(c).await?;
     let db = tx.db();
+    // Numbered first: the row lock serialises concurrent removals (see `change_role`).
+    db.note_policy_change(now).await?;
     let acc = db
         .staff_db()
         .staff_by_id(staff_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let other_admins = db
-        .role_assignments()
-        .await?
-        .into_iter()
-        .filter(|r| r.role == Role::Admin.key() && r.staff_id != staff_id)
-        .count();
+    let other_admins = other_admins(&db, staff_id).await?;
     let is_admin = db
         .role_assignments()
         .await?
@@ -224,7 +243,6 @@ pub async fn remove(state: &AppState, actor: &Actor, staff_id: &str) -> AppResul
         json!({"email": acc.email}),
     )
     .await?;
-    db.note_policy_change(now).await?;
     tx.commit().await?;
     apply_policy_changes(state).await?;
     state

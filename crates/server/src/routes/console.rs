@@ -132,7 +132,14 @@ async fn code(ctx: Ctx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResp
     }
     .await;
     match r {
-        Ok(token) => ctx.start_session(Kind::Staff, token, "/console"),
+        Ok(token) => {
+            // Roles given outside this node (the CLI, another node) are in place before the
+            // first console page, not a poll later.
+            if let Err(e) = crate::console::apply_policy_changes(&ctx.state).await {
+                tracing::warn!(error = %e, "applying policy changes at sign-in failed");
+            }
+            ctx.start_session(Kind::Staff, token, "/console")
+        }
         Err(e @ AppError::Refused(_)) if staff_session(&ctx).is_some() => form_page(
             &ctx,
             "console_code.html",
@@ -217,7 +224,14 @@ async fn invite_code(ctx: Ctx, req: HttpRequest, form: web::Form<InviteCodeForm>
     }
     .await;
     match r {
-        Ok(token) => ctx.start_session(Kind::Staff, token, "/console"),
+        Ok(token) => {
+            // Roles given outside this node (the CLI, another node) are in place before the
+            // first console page, not a poll later.
+            if let Err(e) = crate::console::apply_policy_changes(&ctx.state).await {
+                tracing::warn!(error = %e, "applying policy changes at sign-in failed");
+            }
+            ctx.start_session(Kind::Staff, token, "/console")
+        }
         Err(e) => ctx.respond(Err(e)),
     }
 }

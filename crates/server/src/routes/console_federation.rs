@@ -59,7 +59,7 @@ pub async fn home(ctx: Ctx, actor: Actor, q: HashMap<String, String>) -> HttpRes
             .cloned()
             .collect();
         let total = all.len();
-        let shown: Vec<_> = all.into_iter().skip((page - 1) * 50).take(50).collect();
+        let shown: Vec<_> = all.into_iter().skip(page.saturating_sub(1).saturating_mul(50)).take(50).collect();
         let ids: Vec<i64> = shown.iter().map(|c| c.id().0).collect();
         let since = sportello_store::now_micros() - 30 * 86_400_000_000;
         let sign_ins: HashMap<i64, i64> = ctx.state.store.federation().sign_ins_since(&ids, since).await?.into_iter().collect();
