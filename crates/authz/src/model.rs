@@ -79,11 +79,6 @@ impl Role {
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.key() == s.trim())
     }
-
-    /// A role whose work is limited to the offices it is given for (when given for some).
-    pub fn office_scoped(self) -> bool {
-        matches!(self, Role::Clerk | Role::OfficeHead)
-    }
 }
 
 impl fmt::Display for Role {

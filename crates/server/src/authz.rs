@@ -156,7 +156,6 @@ pub struct Actor {
     pub email: String,
     /// Federation staff (on the apex, or inside a commune through a support grant).
     pub federation: bool,
-    pub token_hash: String,
 }
 
 impl Actor {
@@ -284,7 +283,6 @@ pub async fn authorize(
         name: staff.display_name.clone(),
         email: staff.email.clone(),
         federation,
-        token_hash: user.token_hash.clone(),
     };
     let ok = match decl.need {
         Need::Public | Need::Staff => {

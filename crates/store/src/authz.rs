@@ -96,27 +96,22 @@ impl TenantDb<'_> {
         .await
     }
 
-    async fn run(&self, sql: &str, mut values: Vec<Value>) -> Result<u64> {
-        values.insert(0, self.tenant().0.into());
-        Ok(self
-            .conn()
-            .execute_raw(stmt(self.conn().get_database_backend(), sql, values))
-            .await?
-            .rows_affected())
-    }
-
-    async fn rows(&self, sql: &str, mut values: Vec<Value>) -> Result<Vec<QueryResult>> {
-        values.insert(0, self.tenant().0.into());
-        Ok(self
-            .conn()
-            .query_all_raw(stmt(self.conn().get_database_backend(), sql, values))
-            .await?)
+    /// How many services and staff accounts the commune has (the federation console's activity).
+    pub async fn sizes(&self) -> Result<(i64, i64)> {
+        let count = |table: &'static str| async move {
+            let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE tenant_id = $1");
+            match self.one(&sql, vec![]).await? {
+                Some(r) => get::<i64>(&r, "n"),
+                None => Ok(0),
+            }
+        };
+        Ok((count("services").await?, count("staff_accounts").await?))
     }
 
     /// The commune's policy (`None`: never changed since onboarding, the current template).
     pub async fn policy(&self) -> Result<Option<StoredPolicy>> {
         let rows = self
-            .rows(
+            .all(
                 "SELECT template_version, custom_rules FROM commune_policies WHERE tenant_id = $1",
                 vec![],
             )
@@ -132,7 +127,7 @@ impl TenantDb<'_> {
     }
 
     pub async fn set_policy(&self, p: &StoredPolicy, by: &str, now: i64) -> Result<()> {
-        self.run(
+        self.exec(
             "INSERT INTO commune_policies (tenant_id, template_version, custom_rules, updated_at, \
              updated_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO UPDATE SET \
              template_version = excluded.template_version, custom_rules = excluded.custom_rules, \
@@ -151,7 +146,7 @@ impl TenantDb<'_> {
     /// Every role given in this commune.
     pub async fn role_assignments(&self) -> Result<Vec<RoleAssignment>> {
         let rows = self
-            .rows(
+            .all(
                 "SELECT staff_id, role, office_id, granted_by, granted_at FROM role_assignments \
                  WHERE tenant_id = $1 ORDER BY staff_id, role, office_id",
                 vec![],
@@ -181,7 +176,7 @@ impl TenantDb<'_> {
         now: i64,
     ) -> Result<bool> {
         Ok(self
-            .run(
+            .exec(
                 "INSERT INTO role_assignments (tenant_id, staff_id, role, office_id, granted_by, \
                  granted_at) VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (tenant_id, staff_id, role, office_id) DO NOTHING",
@@ -205,7 +200,7 @@ impl TenantDb<'_> {
         office_id: Option<&str>,
     ) -> Result<bool> {
         Ok(self
-            .run(
+            .exec(
                 "DELETE FROM role_assignments WHERE tenant_id = $1 AND staff_id = $2 AND role = $3 \
                  AND office_id = $4",
                 vec![staff_id.into(), role.into(), office_id.unwrap_or("").into()],
@@ -216,7 +211,7 @@ impl TenantDb<'_> {
 
     /// Takes every role of an account back.
     pub async fn unassign_all(&self, staff_id: &str) -> Result<u64> {
-        self.run(
+        self.exec(
             "DELETE FROM role_assignments WHERE tenant_id = $1 AND staff_id = $2",
             vec![staff_id.into()],
         )
@@ -228,17 +223,13 @@ impl TenantDb<'_> {
         let sql = format!(
             "SELECT {GRANT_COLS} FROM support_grants WHERE tenant_id = $1 ORDER BY created_at DESC"
         );
-        self.rows(&sql, vec![])
-            .await?
-            .iter()
-            .map(grant_of)
-            .collect()
+        self.all(&sql, vec![]).await?.iter().map(grant_of).collect()
     }
 
     /// Until when support may enter now (the latest grant neither expired nor revoked).
     pub async fn support_until(&self, now: i64) -> Result<Option<i64>> {
         let rows = self
-            .rows(
+            .all(
                 "SELECT MAX(expires_at) AS until FROM support_grants WHERE tenant_id = $1 \
                  AND revoked_at IS NULL AND expires_at > $2",
                 vec![now.into()],
@@ -258,7 +249,7 @@ impl TenantDb<'_> {
         expires_at: i64,
     ) -> Result<String> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        self.run(
+        self.exec(
             "INSERT INTO support_grants (tenant_id, id, reason, granted_by, created_at, expires_at, \
              revoked_at, revoked_by) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL)",
             vec![
@@ -276,7 +267,7 @@ impl TenantDb<'_> {
     /// Ends a grant early; `false` if it was not active.
     pub async fn revoke_support(&self, id: &str, by: &str, now: i64) -> Result<bool> {
         Ok(self
-            .run(
+            .exec(
                 "UPDATE support_grants SET revoked_at = $2, revoked_by = $3 WHERE tenant_id = $1 \
                  AND id = $4 AND revoked_at IS NULL AND expires_at > $2",
                 vec![now.into(), by.into(), id.into()],
@@ -292,7 +283,7 @@ impl TenantDb<'_> {
         } else {
             e.id.clone()
         };
-        self.run(
+        self.exec(
             "INSERT INTO audit_log (tenant_id, id, at, actor, actor_name, on_behalf_of, purpose, \
              action, object, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             vec![
@@ -314,7 +305,7 @@ impl TenantDb<'_> {
     /// The latest `limit` entries of the audit log, newest first.
     pub async fn audit_log(&self, limit: u64) -> Result<Vec<AuditEntry>> {
         let rows = self
-            .rows(
+            .all(
                 "SELECT id, at, actor, actor_name, on_behalf_of, purpose, action, object, detail \
                  FROM audit_log WHERE tenant_id = $1 ORDER BY at DESC, id LIMIT $2",
                 vec![(limit as i64).into()],
@@ -340,7 +331,7 @@ impl TenantDb<'_> {
     /// The commune's mail settings (defaults when never set).
     pub async fn settings(&self) -> Result<CommuneSettings> {
         let rows = self
-            .rows(
+            .all(
                 "SELECT mail_from_name, mail_reply_to FROM commune_settings WHERE tenant_id = $1",
                 vec![],
             )
@@ -355,7 +346,7 @@ impl TenantDb<'_> {
     }
 
     pub async fn set_settings(&self, s: &CommuneSettings, now: i64) -> Result<()> {
-        self.run(
+        self.exec(
             "INSERT INTO commune_settings (tenant_id, mail_from_name, mail_reply_to, updated_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET \
              mail_from_name = excluded.mail_from_name, \
@@ -601,28 +592,6 @@ impl FederationDb<'_> {
             ))
             .await?;
         Ok(())
-    }
-
-    pub async fn federation_audit_log(&self, limit: u64) -> Result<Vec<FederationAuditEntry>> {
-        all_rows(
-            self.conn(),
-            "SELECT at, actor, actor_name, commune_id, action, detail FROM federation_audit \
-             ORDER BY at DESC LIMIT $1",
-            vec![(limit as i64).into()],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(FederationAuditEntry {
-                at: get(r, "at")?,
-                actor: get(r, "actor")?,
-                actor_name: get(r, "actor_name")?,
-                commune_id: get(r, "commune_id")?,
-                action: get(r, "action")?,
-                detail: get(r, "detail")?,
-            })
-        })
-        .collect()
     }
 
     /// Sign-ins per commune since `since` (from the federation's sign-in log).

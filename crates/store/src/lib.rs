@@ -220,6 +220,37 @@ impl<'a> TenantDb<'a> {
     pub(crate) fn conn(&self) -> &'a DatabaseTransaction {
         self.conn
     }
+
+    fn statement(&self, sql: &str, mut values: Vec<sea_orm::Value>) -> Statement {
+        // `$1` is always this commune: a raw query cannot forget its scope.
+        values.insert(0, self.tenant.0.into());
+        identity::stmt(self.conn.get_database_backend(), sql, values)
+    }
+
+    /// Runs raw SQL whose `$1` is this commune (the values given are `$2`…).
+    pub(crate) async fn exec(&self, sql: &str, values: Vec<sea_orm::Value>) -> Result<u64> {
+        Ok(self
+            .conn
+            .execute_raw(self.statement(sql, values))
+            .await?
+            .rows_affected())
+    }
+
+    pub(crate) async fn one(
+        &self,
+        sql: &str,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<Option<sea_orm::QueryResult>> {
+        Ok(self.conn.query_one_raw(self.statement(sql, values)).await?)
+    }
+
+    pub(crate) async fn all(
+        &self,
+        sql: &str,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<Vec<sea_orm::QueryResult>> {
+        Ok(self.conn.query_all_raw(self.statement(sql, values)).await?)
+    }
 }
 
 /// Cross-commune access. Everything that reads or writes more than one commune goes through here.

@@ -135,23 +135,6 @@ impl<'a> TenantDb<'a> {
         Ok(())
     }
 
-    async fn exec(&self, sql: &str, mut values: Vec<Value>) -> Result<u64> {
-        values.insert(0, self.tenant().0.into());
-        Ok(self
-            .conn()
-            .execute_raw(stmt(self.conn().get_database_backend(), sql, values))
-            .await?
-            .rows_affected())
-    }
-
-    async fn one(&self, sql: &str, mut values: Vec<Value>) -> Result<Option<QueryResult>> {
-        values.insert(0, self.tenant().0.into());
-        Ok(self
-            .conn()
-            .query_one_raw(stmt(self.conn().get_database_backend(), sql, values))
-            .await?)
-    }
-
     /// Records that a person used this commune's portal (first and last time).
     pub async fn touch_citizen(&self, person_id: &str, now: i64) -> Result<()> {
         self.exec(

@@ -854,20 +854,15 @@ impl TenantDb<'_> {
                 .filter(staff::Column::OfficeId.eq(id))
                 .count(self.conn())
                 .await?;
-        let roles: i64 = {
-            let rows = self
-                .conn()
-                .query_all_raw(crate::identity::stmt(
-                    self.conn().get_database_backend(),
-                    "SELECT COUNT(*) AS n FROM role_assignments WHERE tenant_id = $1 \
-                     AND office_id = $2",
-                    vec![self.tenant().0.into(), id.into()],
-                ))
-                .await?;
-            match rows.first() {
-                Some(r) => crate::identity::get(r, "n")?,
-                None => 0,
-            }
+        let roles: i64 = match self
+            .one(
+                "SELECT COUNT(*) AS n FROM role_assignments WHERE tenant_id = $1 AND office_id = $2",
+                vec![id.into()],
+            )
+            .await?
+        {
+            Some(r) => crate::identity::get(&r, "n")?,
+            None => 0,
         };
         if used > 0 || roles > 0 {
             return Err(StoreError::Invalid(format!(

@@ -222,12 +222,16 @@ pub async fn remove(state: &AppState, actor: &Actor, staff_id: &str) -> AppResul
         .staff_by_id(staff_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let other_admins = other_admins(&db, staff_id).await?;
     let is_admin = db
         .role_assignments()
         .await?
         .iter()
         .any(|r| r.role == Role::Admin.key() && r.staff_id == staff_id);
+    let other_admins = if is_admin {
+        other_admins(&db, staff_id).await?
+    } else {
+        0
+    };
     if is_admin && other_admins == 0 {
         return Err(AppError::BadRequest(
             "this is the commune's last administrator".into(),

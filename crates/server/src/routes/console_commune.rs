@@ -12,7 +12,7 @@ use sportello_domain::{AssuranceLevel, Audience, Channel, Language, LifeEvent};
 use super::Ctx;
 use super::console_page::{
     after_post, button, check, checkbox, field, field_help, form, link, notice_of, render, select,
-    table, text,
+    table, text, when,
 };
 use crate::auth::csrf;
 use crate::authz::Actor;
@@ -69,16 +69,6 @@ fn csrf_of(pairs: &[(String, String)]) -> &str {
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.as_str())
         .unwrap_or("")
-}
-
-fn when(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map(|d| {
-            d.with_timezone(&chrono_tz::Europe::Rome)
-                .format("%d/%m/%Y %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 pub async fn home(ctx: Ctx, actor: Actor) -> HttpResponse {

@@ -9,7 +9,7 @@ use sportello_domain::{CommuneStatus, TenantId};
 
 use super::Ctx;
 use super::console_page::{
-    after_post, button, field, field_help, form, link, notice_of, render, select, table, text,
+    after_post, button, field, field_help, form, link, notice_of, render, select, table, text, when,
 };
 use crate::auth::csrf;
 use crate::authz::Actor;
@@ -67,9 +67,7 @@ pub async fn home(ctx: Ctx, actor: Actor, q: HashMap<String, String>) -> HttpRes
         let mut rows = vec![];
         for c in &shown {
             let tx = ctx.state.store.tenant(c.id()).await?;
-            let db = tx.db();
-            let services = db.services().await?.len();
-            let staff = db.staff_db().list().await?.len();
+            let (services, staff) = tx.db().sizes().await?;
             tx.commit().await?;
             let suspended = c.record.status == CommuneStatus::Suspended;
             let mut row = vec![
@@ -264,15 +262,7 @@ async fn support(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
                 let mut row = vec![
                     text(name),
                     text(&g.reason),
-                    text(
-                        chrono::DateTime::from_timestamp_micros(g.expires_at)
-                            .map(|d| {
-                                d.with_timezone(&chrono_tz::Europe::Rome)
-                                    .format("%d/%m/%Y %H:%M")
-                                    .to_string()
-                            })
-                            .unwrap_or_default(),
-                    ),
+                    text(when(g.expires_at)),
                     button(
                         "Entra nella console",
                         format!("/console/assistenza/{istat}/entra"),

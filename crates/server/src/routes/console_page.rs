@@ -10,6 +10,17 @@ use super::Ctx;
 use crate::authz::Actor;
 use crate::error::AppResult;
 
+/// A time stored in microseconds, as Rome reads it.
+pub fn when(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|d| {
+            d.with_timezone(&chrono_tz::Europe::Rome)
+                .format("%d/%m/%Y %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 pub fn text(t: impl ToString) -> Value {
     json!({"text": t.to_string()})
 }
