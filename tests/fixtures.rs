@@ -1,8 +1,7 @@
 // Two small communes whose every text carries a marker, for isolation and history tests.
-// Included with `include!` by the test files that need them.
+// Shared by the test modules that need them (`use crate::fixtures::*`).
 
-#[allow(dead_code)]
-fn commune_file(istat: &str, host: &str, marker: &str) -> String {
+pub fn commune_file(istat: &str, host: &str, marker: &str) -> String {
     format!(
         r#"
 [commune]

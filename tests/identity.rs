@@ -5,7 +5,7 @@ use sportello_tests::browser::{Browser, Page};
 use sportello_tests::counterparts::MailSink;
 use sportello_tests::{Options, StatusCode, TestApp, spawn_app_with, tenants_folder};
 
-include!("fixtures.rs");
+use crate::fixtures::*;
 
 const PASSWORD: &str = "la torre pende 1173";
 

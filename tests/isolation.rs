@@ -3,7 +3,7 @@
 
 use sportello_tests::{Options, StatusCode, TestApp, spawn_app_with, tenants_folder};
 
-include!("fixtures.rs");
+use crate::fixtures::*;
 
 async fn two_communes() -> (TestApp, tempfile::TempDir) {
     let dir = tenants_folder(&[

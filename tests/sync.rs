@@ -4,7 +4,7 @@ use sportello_tests::{
     Options, StatusCode, TestDb, apex, eventually, spawn_app_with, tenants_dir, tenants_folder,
 };
 
-include!("fixtures.rs");
+use crate::fixtures::*;
 
 #[tokio::test]
 async fn syncing_twice_changes_nothing() {

@@ -1,0 +1,15 @@
+//! The integration tests: one binary (the server links once), a module per capability. Each test
+//! starts the real server on port 0 against a fresh database (`support/lib.rs`).
+
+mod authz;
+mod charter;
+mod fixtures;
+mod hosts;
+mod identity;
+mod isolation;
+mod oidc;
+mod onboarding;
+mod postgres_rls;
+mod saml;
+mod staff;
+mod sync;
