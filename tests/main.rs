@@ -3,6 +3,7 @@
 
 mod authz;
 mod charter;
+mod demo;
 mod fixtures;
 mod hosts;
 mod identity;

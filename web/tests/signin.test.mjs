@@ -365,3 +365,24 @@ test('the registration and password pages pass axe', async (t) => {
     await t.test(url, () => visitAccessible(page, url));
   }
 });
+
+test('a newcomer signs in as a demo person at level 2 and opens a service that needs it', async (t) => {
+  const page = await freshPage(t);
+  const service = pisa('/servizi/certificato-residenza/avvia');
+  // The service needs SPID level 2: the sign-in host, which in demo mode offers the demo IdP.
+  await page.goto(service);
+  assert.equal(new URL(page.url()).host, `login.localhost:${port}`, 'sent to the sign-in host');
+  const demo = page.locator('a[href="/demo/identita"]');
+  assert.equal(await demo.count(), 1, 'the sign-in page should offer the demo identities');
+  await Promise.all([page.waitForURL(login('/demo/identita')), demo.click()]);
+  assert.match(await page.locator('#demo-warning').innerText(), /Solo dimostrazione/);
+  await assertAccessible(page, 'the demo identity provider (login.localhost/demo/identita)');
+  // Mario's credential is level 1: not offered for this sign-in.
+  assert.equal(await page.getByRole('button', { name: 'Entra come Mario Rossi' }).count(), 0);
+  await Promise.all([
+    page.waitForURL(service),
+    page.getByRole('button', { name: 'Entra come Giulia Bianchi' }).click(),
+  ]);
+  assert.ok((await page.locator('body').innerText()).includes('Giulia Bianchi'));
+  await assertAccessible(page, 'the service start page, signed in at level 2');
+});

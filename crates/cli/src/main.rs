@@ -28,7 +28,8 @@ enum Command {
         /// Address to listen on (port 0: any free port, printed on start).
         #[arg(long, env = "SPORTELLO_BIND")]
         bind: Option<String>,
-        /// Migrate the database and sync the demo federation from `tenants/` first.
+        /// Migrate the database and sync the demo federation from `tenants/` first, and offer
+        /// the demonstration identity provider (fictitious people, SPID levels 1-3).
         #[arg(long)]
         demo: bool,
     },
@@ -195,6 +196,7 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             if let Some(b) = bind {
                 settings.bind = b;
             }
+            settings.demo = demo;
             let store = connect(&settings).await?;
             let embedded = settings.database_url.expose().starts_with("sqlite");
             if embedded || demo {

@@ -95,6 +95,11 @@ pub struct Settings {
     pub contact_email: String,
     /// OpenID Connect providers offered on the sign-in page.
     pub oidc_providers: Vec<OidcProvider>,
+    /// Demo mode: the demonstration identity provider (fictitious people signed in without a
+    /// credential) is offered on the sign-in host. Set only by `sportello serve --demo`: never
+    /// read from a file or the environment, and a configuration that names it is refused.
+    #[serde(skip)]
+    pub demo: bool,
 }
 
 /// An OpenID Connect provider the federation trusts.
@@ -143,6 +148,7 @@ impl Default for Settings {
             public_port: 0,
             contact_email: "info@example.org".into(),
             oidc_providers: vec![],
+            demo: false,
         }
     }
 }
@@ -171,13 +177,27 @@ impl Settings {
 
     pub fn load() -> Result<Self, String> {
         let file = std::env::var("SPORTELLO_CONFIG").unwrap_or_else(|_| "sportello.toml".into());
-        Figment::from(Serialized::defaults(Settings::default()))
-            .merge(Toml::file(file))
-            .merge(Env::prefixed("SPORTELLO_").ignore(&["config"]))
-            .extract()
-            .map_err(|e| format!("configuration: {e}"))
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::file(file))
+                .merge(Env::prefixed("SPORTELLO_").ignore(&["config"])),
+        )
+    }
+
+    /// The settings a figment holds; demo mode named there is refused (only `serve --demo`
+    /// turns it on, so no configuration can open the demonstration sign-in in production).
+    pub fn from_figment(figment: Figment) -> Result<Self, String> {
+        if figment.contains("demo") {
+            return Err(DEMO_REFUSED.into());
+        }
+        figment.extract().map_err(|e| format!("configuration: {e}"))
     }
 }
+
+/// Why a configuration that names demo mode is refused.
+pub const DEMO_REFUSED: &str = "configuration: `demo` cannot be set in a file or the environment \
+     (SPORTELLO_DEMO): demo mode, with its demonstration sign-in as fictitious people, is turned \
+     on only by `sportello serve --demo`";
 
 #[cfg(test)]
 #[path = "tests/config.rs"]

@@ -71,6 +71,12 @@ pub async fn start(
     listener: TcpListener,
 ) -> Result<Running, String> {
     let apex = Host::parse(&settings.apex_host).map_err(|e| format!("apex_host: {e}"))?;
+    if settings.demo {
+        tracing::warn!(
+            "demo mode: the sign-in host offers the demonstration identity provider \
+             (fictitious people, no credential)"
+        );
+    }
     let tenancy = tenancy::Tenancy::load(&store, apex, settings.trusted_proxies.clone())
         .await
         .map_err(|e| format!("loading the commune registry: {e}"))?;
@@ -142,6 +148,7 @@ pub async fn start(
         policy_sync,
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let demo = settings.demo;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -153,7 +160,7 @@ pub async fn start(
                     .limit(64 * 1024)
                     .error_handler(|e, _| error::AppError::BadRequest(format!("form: {e}")).into()),
             )
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, demo))
             .wrap(actix_web::middleware::from_fn(authz::authorize))
             .wrap(actix_web::middleware::from_fn(middleware::load_session))
             .wrap(actix_web::middleware::from_fn(middleware::resolve_tenant))

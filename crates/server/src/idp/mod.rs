@@ -2,6 +2,7 @@
 //! federation-wide, plus the OpenID Connect providers a commune adds for itself (their client
 //! secrets stored encrypted).
 
+pub mod demo;
 pub mod oidc;
 pub mod saml;
 
@@ -89,6 +90,13 @@ pub async fn buttons(state: &AppState, commune: Option<TenantId>) -> AppResult<V
                 "url": format!("/saml/login?idp={}", enc(&i.entity_id)),
             }));
         }
+    }
+    if state.settings.demo {
+        out.push(json!({
+            "name": "Sportello Demo ID",
+            "protocol": "demo",
+            "url": "/demo/identita",
+        }));
     }
     for p in oidc_list {
         out.push(json!({

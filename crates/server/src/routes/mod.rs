@@ -6,6 +6,7 @@ mod console;
 mod console_commune;
 mod console_federation;
 mod console_page;
+mod demo_idp;
 mod federation;
 mod oidc;
 mod ops;
@@ -31,7 +32,11 @@ use crate::page_cache::PageKey;
 use crate::tenancy::Commune;
 use crate::views::CommuneView;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Every route; `demo`: also the demonstration identity provider (`serve --demo` only).
+pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
+    if demo {
+        demo_idp::configure(cfg);
+    }
     ops::configure(cfg);
     api::configure(cfg);
     signin::configure(cfg);

@@ -8,3 +8,21 @@ fn secrets_stay_out_of_debug_output() {
     };
     assert!(!format!("{s:?}").contains("hunter2"));
 }
+
+#[test]
+fn demo_mode_cannot_come_from_configuration() {
+    let base = || Figment::from(Serialized::defaults(Settings::default()));
+    // Nothing named: not in demo mode.
+    assert!(!Settings::from_figment(base()).expect("defaults").demo);
+    // In a file, or as SPORTELLO_DEMO (the environment provider gives the same key): refused.
+    for figment in [
+        base().merge(Toml::string("demo = true")),
+        base().merge(("demo", true)),
+        base().merge(("demo", false)),
+    ] {
+        assert_eq!(
+            Settings::from_figment(figment).err().as_deref(),
+            Some(DEMO_REFUSED)
+        );
+    }
+}
