@@ -12,7 +12,7 @@ target=${CARGO_TARGET_DIR:-$root/target}
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- system packages -------------------------------------------------------------------------
-bash tests/system-deps.sh
+bash infra/system-deps.sh test
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 pg_admin=${SPORTELLO_TEST_PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
