@@ -231,8 +231,8 @@ fn matches(pattern: &str, path: &str) -> bool {
 /// row here fails.
 #[test]
 fn the_matrix_covers_every_declared_route() {
-    use sportello_server::authz::{On, ROUTES};
-    for r in ROUTES {
+    use sportello_server::authz::{On, declared};
+    for r in declared() {
         if r.on != On::Federation {
             assert!(
                 COMMUNE_MATRIX
@@ -1139,4 +1139,51 @@ async fn federation_staff_onboard_a_commune_that_is_live_at_once() {
             .status,
         StatusCode::OK
     );
+}
+
+/// The guard decides on the route the router matched, so a percent-encoded spelling of a
+/// console route (which the router decodes) gets exactly the verdict of the route itself — for
+/// an anonymous visitor and for a clerk, on every declared GET route of the commune host.
+#[tokio::test]
+async fn encoded_spellings_of_a_console_route_get_the_route_s_own_verdict() {
+    use sportello_server::authz::{On, declared};
+    let app = spawn_app().await;
+    let mut clerk = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "clerk@comune.pisa.it",
+        "clerk",
+    )
+    .await;
+    let mut anonymous = Browser::new(app.addr);
+    // `/console/uffici/{id}` → `/%63onsole/%75ffici/%78`: every segment's first letter encoded.
+    let encode = |path: &str| -> String {
+        path.split('/')
+            .map(|seg| match seg.chars().next() {
+                Some(c) if c.is_ascii_alphabetic() => format!("%{:02X}{}", c as u8, &seg[1..]),
+                _ => seg.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut checked = 0;
+    for r in declared()
+        .iter()
+        .filter(|r| r.method == "GET" && r.on != On::Federation && r.path.starts_with("/console"))
+    {
+        let path = r.path.replace("{id}", "x");
+        for b in [&mut anonymous, &mut clerk] {
+            let plain = b.get_once(&b.url("pisa.localhost", &path)).await;
+            let encoded = b.get_once(&b.url("pisa.localhost", &encode(&path))).await;
+            assert_eq!(
+                (encoded.status, encoded.headers.get("x-sportello-denied")),
+                (plain.status, plain.headers.get("x-sportello-denied")),
+                "{path} spelled {}",
+                encode(&path)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked}");
 }

@@ -274,12 +274,15 @@ pub async fn load_session(
         return next.call(req).await;
     };
     let site = req.extensions().get::<Site>().cloned();
+    // The path as the router decodes it (`/%63onsole` is the console), so that the session
+    // found is the one the route matched will look for.
+    let console = req.match_info().as_str().starts_with("/console");
     let (kind, commune) = match site {
-        Some(Site::Commune(c)) if req.path().starts_with("/console") => (Kind::Staff, Some(c.id())),
+        Some(Site::Commune(c)) if console => (Kind::Staff, Some(c.id())),
         Some(Site::Commune(c)) => (Kind::Citizen, Some(c.id())),
         Some(Site::Login) => (Kind::Sso, None),
         // Federation staff, on the apex host's console.
-        Some(Site::Federation) if req.path().starts_with("/console") => (Kind::Staff, None),
+        Some(Site::Federation) if console => (Kind::Staff, None),
         _ => return next.call(req).await,
     };
     let token = req

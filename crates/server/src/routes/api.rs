@@ -8,24 +8,24 @@ use super::portal::{
     AsOfQuery, SearchQuery, as_of, load_charter, load_service, office_page, search_results,
 };
 use super::{Ctx, federation};
+use crate::authz::{Need, Needs, Routes};
 use crate::error::AppResult;
 use crate::views;
 
 const OPENAPI: &str = include_str!("../../openapi.json");
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .route("/openapi.json", web::get().to(openapi))
-            .route("/services", web::get().to(services))
-            .route("/services/{id}", web::get().to(service))
-            .route("/services/{id}/jsonld", web::get().to(service_jsonld))
-            .route("/offices", web::get().to(offices))
-            .route("/offices/{id}", web::get().to(office))
-            .route("/staff", web::get().to(staff))
-            .route("/search", web::get().to(search))
-            .route("/communes", web::get().to(communes)),
-    );
+/// The public JSON API (both hosts), described in `openapi.json`.
+pub fn routes(r: &mut Routes) {
+    let public = Needs::Both(Need::Public);
+    r.get("/api/v1/openapi.json", public, openapi)
+        .get("/api/v1/services", public, services)
+        .get("/api/v1/services/{id}", public, service)
+        .get("/api/v1/services/{id}/jsonld", public, service_jsonld)
+        .get("/api/v1/offices", public, offices)
+        .get("/api/v1/offices/{id}", public, office)
+        .get("/api/v1/staff", public, staff)
+        .get("/api/v1/search", public, search)
+        .get("/api/v1/communes", public, communes);
 }
 
 async fn openapi() -> HttpResponse {

@@ -9,21 +9,29 @@ use super::signin::client;
 use super::{CsrfForm, Ctx};
 use crate::auth::session::Kind;
 use crate::auth::{csrf, staff, totp};
+use crate::authz::{Need, Needs, Routes};
 use crate::error::{AppError, AppResult};
+use sportello_authz::{Action, Object};
 use sportello_store::staff::Realm;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/console", web::get().to(home))
-        .route("/console/accedi", web::get().to(sign_in_form))
-        .route("/console/accedi", web::post().to(sign_in))
-        .route("/console/codice", web::get().to(code_form))
-        .route("/console/codice", web::post().to(code))
-        .route("/console/invito", web::get().to(invite_form))
-        .route("/console/invito", web::post().to(invite_password))
-        .route("/console/invito/codice", web::post().to(invite_code))
-        .route("/console/esci", web::post().to(sign_out));
-    super::console_commune::configure(cfg);
-    super::console_federation::configure(cfg);
+/// The console's door and home (both hosts), then each console's pages.
+pub fn routes(r: &mut Routes) {
+    let home_needs = Needs::Each {
+        commune: Need::Staff,
+        federation: Need::Allow(Object::Communes, Action::Read),
+    };
+    let door = Needs::Both(Need::Public);
+    r.get("/console", home_needs, home)
+        .get("/console/accedi", door, sign_in_form)
+        .post("/console/accedi", door, sign_in)
+        .get("/console/codice", door, code_form)
+        .post("/console/codice", door, code)
+        .get("/console/invito", door, invite_form)
+        .post("/console/invito", door, invite_password)
+        .post("/console/invito/codice", door, invite_code)
+        .post("/console/esci", door, sign_out);
+    super::console_commune::routes(r);
+    super::console_federation::routes(r);
 }
 
 fn staff_session(ctx: &Ctx) -> Option<&std::sync::Arc<crate::auth::session::Current>> {

@@ -1,5 +1,5 @@
-//! The commune console's pages (on the commune's host). Every route here is declared in
-//! `crate::authz::ROUTES`; the guard has checked it before these handlers run.
+//! The commune console's pages (on the commune's host). Every route here is declared with its
+//! permission in [`routes`]; the guard has checked it before these handlers run.
 
 use std::collections::HashMap;
 
@@ -15,52 +15,116 @@ use super::console_page::{
     table, text, when,
 };
 use crate::auth::csrf;
-use crate::authz::Actor;
+use crate::authz::{Actor, Need, Needs, Routes};
 use crate::console::{charter, commune, people, policy};
 use crate::error::{AppError, AppResult};
 
 type Query = web::Query<HashMap<String, String>>;
 type Pairs = web::Form<Vec<(String, String)>>;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/console/uffici", web::get().to(offices))
-        .route("/console/uffici", web::post().to(office_create))
-        .route("/console/uffici/{id}", web::get().to(office_page))
-        .route("/console/uffici/{id}", web::post().to(office_update))
-        .route(
+/// The commune console's pages (commune hosts only), each with the permission it needs.
+pub fn routes(r: &mut Routes) {
+    use Action::{Create, Delete, Read, Update};
+    let allow = |obj, act| Needs::Commune(Need::Allow(obj, act));
+    r.get("/console/uffici", allow(Object::Offices, Read), offices)
+        .post(
+            "/console/uffici",
+            allow(Object::Offices, Create),
+            office_create,
+        )
+        .get(
+            "/console/uffici/{id}",
+            allow(Object::Offices, Read),
+            office_page,
+        )
+        .post(
+            "/console/uffici/{id}",
+            allow(Object::Offices, Update),
+            office_update,
+        )
+        .post(
             "/console/uffici/{id}/elimina",
-            web::post().to(office_delete),
+            allow(Object::Offices, Delete),
+            office_delete,
         )
-        .route("/console/servizi", web::get().to(services))
-        .route("/console/servizi", web::post().to(service_create))
-        .route("/console/servizi/{id}", web::get().to(service_page))
-        .route("/console/servizi/{id}", web::post().to(service_update))
-        .route("/console/personale", web::get().to(staff))
-        .route("/console/personale", web::post().to(staff_invite))
-        .route("/console/personale/{id}/ruoli", web::post().to(staff_role))
-        .route(
+        .get("/console/servizi", allow(Object::Services, Read), services)
+        .post(
+            "/console/servizi",
+            allow(Object::Services, Create),
+            service_create,
+        )
+        .get(
+            "/console/servizi/{id}",
+            allow(Object::Services, Read),
+            service_page,
+        )
+        .post(
+            "/console/servizi/{id}",
+            allow(Object::Services, Update),
+            service_update,
+        )
+        .get("/console/personale", allow(Object::Staff, Read), staff)
+        .post(
+            "/console/personale",
+            allow(Object::Staff, Create),
+            staff_invite,
+        )
+        .post(
+            "/console/personale/{id}/ruoli",
+            allow(Object::Staff, Update),
+            staff_role,
+        )
+        .post(
             "/console/personale/{id}/elimina",
-            web::post().to(staff_remove),
+            allow(Object::Staff, Delete),
+            staff_remove,
         )
-        .route("/console/permessi", web::get().to(policies))
-        .route("/console/permessi", web::post().to(policies_save))
-        .route(
+        .get("/console/permessi", allow(Object::Policies, Read), policies)
+        .post(
+            "/console/permessi",
+            allow(Object::Policies, Update),
+            policies_save,
+        )
+        .post(
             "/console/permessi/modello",
-            web::post().to(policies_template),
+            allow(Object::Policies, Update),
+            policies_template,
         )
-        .route("/console/impostazioni", web::get().to(settings))
-        .route("/console/impostazioni", web::post().to(settings_save))
-        .route("/console/identita", web::get().to(idps))
-        .route("/console/identita", web::post().to(idp_add))
-        .route("/console/identita/{id}/elimina", web::post().to(idp_remove))
-        .route("/console/registro", web::get().to(audit_log))
-        .route("/console/supporto", web::get().to(support))
-        .route("/console/supporto", web::post().to(support_grant))
-        .route(
+        .get(
+            "/console/impostazioni",
+            allow(Object::Settings, Read),
+            settings,
+        )
+        .post(
+            "/console/impostazioni",
+            allow(Object::Settings, Update),
+            settings_save,
+        )
+        .get("/console/identita", allow(Object::Idps, Read), idps)
+        .post("/console/identita", allow(Object::Idps, Create), idp_add)
+        .post(
+            "/console/identita/{id}/elimina",
+            allow(Object::Idps, Delete),
+            idp_remove,
+        )
+        .get("/console/registro", allow(Object::Audit, Read), audit_log)
+        .get("/console/supporto", allow(Object::Support, Read), support)
+        .post(
+            "/console/supporto",
+            allow(Object::Support, Create),
+            support_grant,
+        )
+        .post(
             "/console/supporto/{id}/revoca",
-            web::post().to(support_revoke),
+            allow(Object::Support, Delete),
+            support_revoke,
         )
-        .route("/console/supporto/ingresso", web::get().to(support_enter));
+        // Federation support staff arrive with a one-time code, not yet signed in here.
+        .get(
+            "/console/supporto/ingresso",
+            Needs::Commune(Need::Public),
+            support_enter,
+        );
 }
 
 fn csrf_of(pairs: &[(String, String)]) -> &str {

@@ -1,4 +1,4 @@
-//! The federation console's pages (on the apex host). Declared in `crate::authz::ROUTES`.
+//! The federation console's pages (on the apex host), each declared with its permission in [`routes`].
 
 use std::collections::HashMap;
 
@@ -12,26 +12,43 @@ use super::console_page::{
     after_post, button, field, field_help, form, link, notice_of, render, select, table, text, when,
 };
 use crate::auth::csrf;
-use crate::authz::Actor;
+use crate::authz::{Actor, Need, Needs, Routes};
 use crate::console::{commune, federation};
 use crate::error::{AppError, AppResult};
 
 type Query = web::Query<HashMap<String, String>>;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/console/comuni", web::get().to(istat_search))
-        .route("/console/comuni/nuovo", web::get().to(onboard_form))
-        .route("/console/comuni", web::post().to(onboard))
-        .route("/console/comuni/{istat}/stato", web::post().to(set_status))
-        .route("/console/assistenza", web::get().to(support))
-        .route(
-            "/console/assistenza/{istat}/entra",
-            web::post().to(support_enter),
-        )
-        .route(
-            "/console/assistenza/{istat}/{id}/revoca",
-            web::post().to(support_revoke),
-        );
+/// The federation console's pages (the apex host only), each with the permission it needs.
+pub fn routes(r: &mut Routes) {
+    use Action::{Create, Delete, Read, Update};
+    let allow = |obj, act| Needs::Federation(Need::Allow(obj, act));
+    r.get(
+        "/console/comuni",
+        allow(Object::Communes, Read),
+        istat_search,
+    )
+    .get(
+        "/console/comuni/nuovo",
+        allow(Object::Communes, Create),
+        onboard_form,
+    )
+    .post("/console/comuni", allow(Object::Communes, Create), onboard)
+    .post(
+        "/console/comuni/{istat}/stato",
+        allow(Object::Communes, Update),
+        set_status,
+    )
+    .get("/console/assistenza", allow(Object::Support, Read), support)
+    .post(
+        "/console/assistenza/{istat}/entra",
+        allow(Object::Support, Read),
+        support_enter,
+    )
+    .post(
+        "/console/assistenza/{istat}/{id}/revoca",
+        allow(Object::Support, Delete),
+        support_revoke,
+    );
 }
 
 fn port_suffix(ctx: &Ctx) -> String {

@@ -38,14 +38,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
         demo_idp::configure(cfg);
     }
     ops::configure(cfg);
-    api::configure(cfg);
+    crate::authz::routes::configure(cfg);
     signin::configure(cfg);
     oidc::configure(cfg);
     saml::configure(cfg);
     account::configure(cfg);
-    console::configure(cfg);
     portal::configure(cfg);
     cfg.default_service(web::to(not_found));
+}
+
+/// The console and API routes, each declared with what it needs (see [`crate::authz::routes`]).
+pub(crate) fn guarded(r: &mut crate::authz::Routes) {
+    console::routes(r);
+    api::routes(r);
 }
 
 async fn not_found(ctx: Ctx) -> HttpResponse {
