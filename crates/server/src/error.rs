@@ -83,6 +83,26 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The same error again, for an answer rendered away from where it was raised (an
+    /// extractor's error, made into a page by the `render_errors` middleware); `None` for
+    /// errors that carry a source (store, template), which stay as they are.
+    pub fn again(&self) -> Option<AppError> {
+        Some(match self {
+            AppError::NotFound => AppError::NotFound,
+            AppError::BadRequest(s) => AppError::BadRequest(s.clone()),
+            AppError::NeedsCommune => AppError::NeedsCommune,
+            AppError::Forbidden(s) => AppError::Forbidden(s.clone()),
+            AppError::Refused(k) => AppError::Refused(k),
+            AppError::SignInRefused(s) => AppError::SignInRefused(s.clone()),
+            AppError::IdpSaidNo(s) => AppError::IdpSaidNo(s.clone()),
+            AppError::TooManyRequests => AppError::TooManyRequests,
+            AppError::Upstream(s) => AppError::Upstream(s.clone()),
+            AppError::Store(_) | AppError::Template(_) => return None,
+        })
+    }
+}
+
 /// Errors become responses in the `errors` middleware (it knows the page's language and host);
 /// this fallback only runs outside it.
 impl actix_web::ResponseError for AppError {

@@ -161,6 +161,7 @@ pub async fn start(
                     .error_handler(|e, _| error::AppError::BadRequest(format!("form: {e}")).into()),
             )
             .configure(|cfg| routes::configure(cfg, demo))
+            .wrap(actix_web::middleware::from_fn(middleware::render_errors))
             .wrap(actix_web::middleware::from_fn(middleware::load_session))
             .wrap(actix_web::middleware::from_fn(middleware::resolve_tenant))
             .wrap(actix_web::middleware::from_fn(middleware::observe))

@@ -303,3 +303,31 @@ pub async fn load_session(
     }
     next.call(req).await
 }
+
+/// An error raised where no handler maps it (an extractor: a form's CSRF check or its fields)
+/// becomes the product's own error page, or JSON error under `/api/`, in the page's language —
+/// as a handler's error would — instead of the framework's plain text.
+pub async fn render_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
+    use actix_web::FromRequest;
+    let res = next.call(req).await?;
+    let again = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<crate::error::AppError>())
+        .and_then(crate::error::AppError::again);
+    let Some(e) = again else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let (req, original) = res.into_parts();
+    let ctx = match crate::routes::Ctx::from_request(&req, &mut actix_web::dev::Payload::None)
+        .into_inner()
+    {
+        Ok(ctx) => ctx,
+        Err(_) => return Ok(ServiceResponse::new(req, original.map_into_boxed_body())),
+    };
+    let page = ctx.respond(Err(e));
+    Ok(ServiceResponse::new(req, page))
+}

@@ -69,7 +69,6 @@ fn slug(name: &str, v: &str) -> AppResult<String> {
 pub struct NewOffice {
     pub id: String,
     pub name: String,
-    pub csrf: String,
 }
 
 pub async fn create_office(state: &AppState, actor: &Actor, f: &NewOffice) -> AppResult<String> {
@@ -135,7 +134,6 @@ pub struct OfficeForm {
     pub hours: String,
     #[serde(default)]
     pub closures: String,
-    pub csrf: String,
 }
 
 pub async fn update_office(
@@ -210,7 +208,6 @@ pub struct NewService {
     pub title: String,
     #[serde(default)]
     pub office: String,
-    pub csrf: String,
 }
 
 pub async fn create_service(state: &AppState, actor: &Actor, f: &NewService) -> AppResult<String> {

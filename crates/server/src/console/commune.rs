@@ -128,7 +128,6 @@ pub struct NewIdp {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
-    pub csrf: String,
 }
 
 /// Adds one of the commune's own OpenID Connect providers (its secret sealed at rest).
@@ -196,7 +195,6 @@ pub async fn remove_idp(state: &AppState, actor: &Actor, id: &str) -> AppResult<
 pub struct NewGrant {
     pub reason: String,
     pub hours: String,
-    pub csrf: String,
 }
 
 /// Lets the federation's support staff into this commune's console for a few hours.

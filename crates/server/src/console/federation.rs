@@ -69,7 +69,6 @@ pub struct Onboard {
     pub color: String,
     pub admin_email: String,
     pub admin_name: String,
-    pub csrf: String,
 }
 
 async fn federation_audit(

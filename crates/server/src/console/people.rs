@@ -20,7 +20,6 @@ pub struct Invite {
     pub role: String,
     #[serde(default)]
     pub office: String,
-    pub csrf: String,
 }
 
 /// Only those who may change the policy may make administrators (otherwise whoever may manage
@@ -124,7 +123,6 @@ pub struct RoleChange {
     pub office: String,
     /// `add` or `remove`.
     pub op: String,
-    pub csrf: String,
 }
 
 /// Gives or takes back a role.

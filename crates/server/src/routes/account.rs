@@ -8,9 +8,8 @@ use sportello_domain::{AssuranceLevel, Email, MobileNumber};
 use sportello_store::now_micros;
 
 use super::signin::client;
-use super::{CsrfForm, Ctx};
+use super::{Button, Ctx, Posted};
 use crate::auth::citizen;
-use crate::auth::csrf;
 use crate::auth::session::Kind;
 use crate::error::{AppError, AppResult};
 use crate::middleware::Site;
@@ -117,9 +116,8 @@ async fn handoff_return(ctx: Ctx, req: HttpRequest, q: web::Query<CodeQuery>) ->
 }
 
 /// Signing out ends the single sign-on session and every commune session handed out from it.
-async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> HttpResponse {
+async fn sign_out(ctx: Ctx, _: Posted<Button>) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         let kind = match ctx.site {
             Site::Commune(_) => Kind::Citizen,
             Site::Login => Kind::Sso,
@@ -274,7 +272,6 @@ fn fmt_time(micros: i64) -> String {
 
 #[derive(Deserialize)]
 pub struct ContactsForm {
-    csrf: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -285,9 +282,8 @@ pub struct ContactsForm {
     sms_consent: Option<String>,
 }
 
-async fn save_contacts(ctx: Ctx, req: HttpRequest, form: web::Form<ContactsForm>) -> HttpResponse {
+async fn save_contacts(ctx: Ctx, form: Posted<ContactsForm>) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         let user = ctx
             .citizen()
             .cloned()

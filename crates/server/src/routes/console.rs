@@ -1,14 +1,14 @@
 //! The commune console's door: staff sign-in with password and TOTP, invitations, sign-out.
 //! (What the console manages arrives with the authorization issue.)
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::signin::client;
-use super::{CsrfForm, Ctx};
+use super::{Button, Ctx, Posted};
 use crate::auth::session::Kind;
-use crate::auth::{csrf, staff, totp};
+use crate::auth::{staff, totp};
 use crate::authz::{Need, Needs, Routes};
 use crate::error::{AppError, AppResult};
 use sportello_authz::{Action, Object};
@@ -81,13 +81,11 @@ async fn sign_in_form(ctx: Ctx) -> HttpResponse {
 pub struct SignInForm {
     email: String,
     password: String,
-    csrf: String,
 }
 
-async fn sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<SignInForm>) -> HttpResponse {
+async fn sign_in(ctx: Ctx, form: Posted<SignInForm>) -> HttpResponse {
     let r: AppResult<String> = async {
         let c = ctx.realm()?;
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if !ctx.state.password_limiter.allow(ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
@@ -123,13 +121,11 @@ async fn code_form(ctx: Ctx) -> HttpResponse {
 #[derive(Deserialize)]
 pub struct CodeForm {
     code: String,
-    csrf: String,
 }
 
-async fn code(ctx: Ctx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResponse {
+async fn code(ctx: Ctx, form: Posted<CodeForm>) -> HttpResponse {
     let r: AppResult<String> = async {
         let c = ctx.realm()?;
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if !ctx.state.password_limiter.allow(ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
@@ -181,17 +177,11 @@ pub struct InvitePasswordForm {
     token: String,
     password: String,
     password_again: String,
-    csrf: String,
 }
 
-async fn invite_password(
-    ctx: Ctx,
-    req: HttpRequest,
-    form: web::Form<InvitePasswordForm>,
-) -> HttpResponse {
+async fn invite_password(ctx: Ctx, form: Posted<InvitePasswordForm>) -> HttpResponse {
     let r = async {
         let c = ctx.realm()?;
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if form.password != form.password_again {
             return Err(AppError::BadRequest(
                 "password: the two passwords differ".into(),
@@ -221,13 +211,11 @@ async fn invite_password(
 pub struct InviteCodeForm {
     token: String,
     code: String,
-    csrf: String,
 }
 
-async fn invite_code(ctx: Ctx, req: HttpRequest, form: web::Form<InviteCodeForm>) -> HttpResponse {
+async fn invite_code(ctx: Ctx, form: Posted<InviteCodeForm>) -> HttpResponse {
     let r = async {
         let c = ctx.realm()?;
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         staff::accept_totp(&ctx.state, c, &form.token, &form.code, &client(&ctx)).await
     }
     .await;
@@ -244,10 +232,9 @@ async fn invite_code(ctx: Ctx, req: HttpRequest, form: web::Form<InviteCodeForm>
     }
 }
 
-async fn sign_out(ctx: Ctx, req: HttpRequest, form: web::Form<CsrfForm>) -> HttpResponse {
+async fn sign_out(ctx: Ctx, _: Posted<Button>) -> HttpResponse {
     let r = async {
         ctx.realm()?;
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if let Some(u) = staff_session(&ctx) {
             ctx.state
                 .sessions

@@ -3,24 +3,23 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use sportello_authz::{Action, Object, Role};
 use sportello_domain::hours::Closure;
 use sportello_domain::{AssuranceLevel, Audience, Channel, Language, LifeEvent};
 
-use super::Ctx;
 use super::console_page::{
     after_post, button, check, checkbox, field, field_help, form, link, notice_of, render, select,
     table, text, when,
 };
-use crate::auth::csrf;
+use super::{Button, Ctx, Posted};
 use crate::authz::{Actor, Need, Needs, Routes};
 use crate::console::{charter, commune, people, policy};
 use crate::error::{AppError, AppResult};
 
 type Query = web::Query<HashMap<String, String>>;
-type Pairs = web::Form<Vec<(String, String)>>;
+type Pairs = super::Posted<Vec<(String, String)>>;
 
 /// The commune console's pages (commune hosts only), each with the permission it needs.
 pub fn routes(r: &mut Routes) {
@@ -125,14 +124,6 @@ pub fn routes(r: &mut Routes) {
             Needs::Commune(Need::Public),
             support_enter,
         );
-}
-
-fn csrf_of(pairs: &[(String, String)]) -> &str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
 }
 
 pub async fn home(ctx: Ctx, actor: Actor) -> HttpResponse {
@@ -249,14 +240,8 @@ async fn offices(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
     }
 }
 
-async fn office_create(
-    ctx: Ctx,
-    actor: Actor,
-    req: HttpRequest,
-    f: web::Form<charter::NewOffice>,
-) -> HttpResponse {
+async fn office_create(ctx: Ctx, actor: Actor, f: Posted<charter::NewOffice>) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         let id = charter::create_office(&ctx.state, &actor, &f).await?;
         Ok(format!("/console/uffici/{id}?esito=creato"))
     }
@@ -325,12 +310,10 @@ fn history_table(h: &[sportello_store::sync::HistoryEntry]) -> serde_json::Value
 async fn office_update(
     ctx: Ctx,
     actor: Actor,
-    req: HttpRequest,
     id: web::Path<String>,
-    f: web::Form<charter::OfficeForm>,
+    f: Posted<charter::OfficeForm>,
 ) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         let changed = charter::update_office(&ctx.state, &actor, &id, &f).await?;
         Ok(format!(
             "/console/uffici/{id}?esito={}",
@@ -344,12 +327,10 @@ async fn office_update(
 async fn office_delete(
     ctx: Ctx,
     actor: Actor,
-    req: HttpRequest,
     id: web::Path<String>,
-    f: web::Form<super::CsrfForm>,
+    _: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         charter::delete_office(&ctx.state, &actor, &id).await?;
         Ok("/console/uffici?esito=eliminato".to_owned())
     }
@@ -440,14 +421,8 @@ async fn services(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
     }
 }
 
-async fn service_create(
-    ctx: Ctx,
-    actor: Actor,
-    req: HttpRequest,
-    f: web::Form<charter::NewService>,
-) -> HttpResponse {
+async fn service_create(ctx: Ctx, actor: Actor, f: Posted<charter::NewService>) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         let id = charter::create_service(&ctx.state, &actor, &f).await?;
         Ok(format!("/console/servizi/{id}?esito=creato"))
     }
@@ -566,15 +541,8 @@ async fn service_page(ctx: Ctx, actor: Actor, id: web::Path<String>, q: Query) -
     }
 }
 
-async fn service_update(
-    ctx: Ctx,
-    actor: Actor,
-    req: HttpRequest,
-    id: web::Path<String>,
-    f: Pairs,
-) -> HttpResponse {
+async fn service_update(ctx: Ctx, actor: Actor, id: web::Path<String>, f: Pairs) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, csrf_of(&f))?;
         let form = charter::ServiceForm::from_pairs(&f);
         let changed = charter::update_service(&ctx.state, &actor, &id, &form).await?;
         Ok(format!(
@@ -703,14 +671,8 @@ async fn staff(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
     }
 }
 
-async fn staff_invite(
-    ctx: Ctx,
-    actor: Actor,
-    req: HttpRequest,
-    f: web::Form<people::Invite>,
-) -> HttpResponse {
+async fn staff_invite(ctx: Ctx, actor: Actor, f: Posted<people::Invite>) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         let base = ctx.base_url()?;
         people::invite(&ctx.state, &actor, &f, &base).await?;
         Ok("/console/personale?esito=invitato".to_owned())
@@ -722,12 +684,10 @@ async fn staff_invite(
 async fn staff_role(
     ctx: Ctx,
     actor: Actor,
-    req: HttpRequest,
     id: web::Path<String>,
-    f: web::Form<people::RoleChange>,
+    f: Posted<people::RoleChange>,
 ) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         let changed = people::change_role(&ctx.state, &actor, &id, &f).await?;
         Ok(format!(
             "/console/personale?esito={}",
@@ -741,12 +701,10 @@ async fn staff_role(
 async fn staff_remove(
     ctx: Ctx,
     actor: Actor,
-    req: HttpRequest,
     id: web::Path<String>,
-    f: web::Form<super::CsrfForm>,
+    _: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         people::remove(&ctx.state, &actor, &id).await?;
         Ok("/console/personale?esito=eliminato".to_owned())
     }
@@ -810,9 +768,8 @@ async fn policies(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
     }
 }
 
-async fn policies_save(ctx: Ctx, actor: Actor, req: HttpRequest, f: Pairs) -> HttpResponse {
+async fn policies_save(ctx: Ctx, actor: Actor, f: Pairs) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, csrf_of(&f))?;
         let rules = policy::rules_from_form(&f)?;
         policy::save_rules(&ctx.state, &actor, rules).await?;
         Ok("/console/permessi?esito=salvato".to_owned())
@@ -821,14 +778,8 @@ async fn policies_save(ctx: Ctx, actor: Actor, req: HttpRequest, f: Pairs) -> Ht
     after_post(&ctx, r)
 }
 
-async fn policies_template(
-    ctx: Ctx,
-    actor: Actor,
-    req: HttpRequest,
-    f: web::Form<super::CsrfForm>,
-) -> HttpResponse {
+async fn policies_template(ctx: Ctx, actor: Actor, _: Posted<Button>) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         policy::apply_template(&ctx.state, &actor).await?;
         Ok("/console/permessi?esito=salvato".to_owned())
     }
@@ -936,9 +887,8 @@ async fn settings(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
     }
 }
 
-async fn settings_save(ctx: Ctx, actor: Actor, req: HttpRequest, f: Pairs) -> HttpResponse {
+async fn settings_save(ctx: Ctx, actor: Actor, f: Pairs) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, csrf_of(&f))?;
         commune::save_settings(&ctx.state, &actor, &commune::SettingsForm::from_pairs(&f)).await?;
         Ok("/console/impostazioni?esito=salvato".to_owned())
     }
@@ -991,14 +941,8 @@ async fn idps(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
     }
 }
 
-async fn idp_add(
-    ctx: Ctx,
-    actor: Actor,
-    req: HttpRequest,
-    f: web::Form<commune::NewIdp>,
-) -> HttpResponse {
+async fn idp_add(ctx: Ctx, actor: Actor, f: Posted<commune::NewIdp>) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         commune::add_idp(&ctx.state, &actor, &f).await?;
         Ok("/console/identita?esito=salvato".to_owned())
     }
@@ -1009,12 +953,10 @@ async fn idp_add(
 async fn idp_remove(
     ctx: Ctx,
     actor: Actor,
-    req: HttpRequest,
     id: web::Path<String>,
-    f: web::Form<super::CsrfForm>,
+    _: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         commune::remove_idp(&ctx.state, &actor, &id).await?;
         Ok("/console/identita?esito=eliminato".to_owned())
     }
@@ -1138,14 +1080,8 @@ async fn support(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
     }
 }
 
-async fn support_grant(
-    ctx: Ctx,
-    actor: Actor,
-    req: HttpRequest,
-    f: web::Form<commune::NewGrant>,
-) -> HttpResponse {
+async fn support_grant(ctx: Ctx, actor: Actor, f: Posted<commune::NewGrant>) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         commune::grant_support(&ctx.state, &actor, &f).await?;
         Ok("/console/supporto?esito=salvato".to_owned())
     }
@@ -1156,12 +1092,10 @@ async fn support_grant(
 async fn support_revoke(
     ctx: Ctx,
     actor: Actor,
-    req: HttpRequest,
     id: web::Path<String>,
-    f: web::Form<super::CsrfForm>,
+    _: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         let c = crate::console::commune_of(&actor)?;
         commune::revoke_support(&ctx.state, &actor, c, &id).await?;
         Ok("/console/supporto?esito=salvato".to_owned())

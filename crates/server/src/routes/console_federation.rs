@@ -2,16 +2,15 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use sportello_authz::{Action, Object};
 use sportello_domain::{CommuneStatus, TenantId};
 
-use super::Ctx;
 use super::console_page::{
     after_post, button, field, field_help, form, link, notice_of, render, select, table, text, when,
 };
-use crate::auth::csrf;
+use super::{Button, Ctx, Posted};
 use crate::authz::{Actor, Need, Needs, Routes};
 use crate::console::{commune, federation};
 use crate::error::{AppError, AppResult};
@@ -219,14 +218,8 @@ async fn onboard_form(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
     render(&ctx, &actor, "/console/comuni", "Attiva un comune", "Il portale sarà attivo subito con la carta dei servizi di partenza; l'amministratore riceve l'invito per e-mail.", None, sections).await
 }
 
-async fn onboard(
-    ctx: Ctx,
-    actor: Actor,
-    req: HttpRequest,
-    f: web::Form<federation::Onboard>,
-) -> HttpResponse {
+async fn onboard(ctx: Ctx, actor: Actor, f: Posted<federation::Onboard>) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         let (_, host) = federation::onboard(&ctx.state, &actor, &f, &port_suffix(&ctx)).await?;
         Ok(format!("/console?esito=creato&q={}", host.as_str()))
     }
@@ -237,18 +230,15 @@ async fn onboard(
 #[derive(Deserialize)]
 struct StatusForm {
     status: String,
-    csrf: String,
 }
 
 async fn set_status(
     ctx: Ctx,
     actor: Actor,
-    req: HttpRequest,
     istat: web::Path<String>,
-    f: web::Form<StatusForm>,
+    f: Posted<StatusForm>,
 ) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         federation::set_status(&ctx.state, &actor, tenant(&istat)?, &f.status).await?;
         Ok("/console?esito=salvato".to_owned())
     }
@@ -312,12 +302,10 @@ async fn support(ctx: Ctx, actor: Actor, q: Query) -> HttpResponse {
 async fn support_enter(
     ctx: Ctx,
     actor: Actor,
-    req: HttpRequest,
     istat: web::Path<String>,
-    f: web::Form<super::CsrfForm>,
+    _: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         let (host, code) = federation::support_entry(&ctx.state, &actor, tenant(&istat)?).await?;
         Ok(format!(
             "{}://{}{}/console/supporto/ingresso?code={code}",
@@ -333,12 +321,10 @@ async fn support_enter(
 async fn support_revoke(
     ctx: Ctx,
     actor: Actor,
-    req: HttpRequest,
     path: web::Path<(String, String)>,
-    f: web::Form<super::CsrfForm>,
+    _: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &f.csrf)?;
         commune::revoke_support(&ctx.state, &actor, tenant(&path.0)?, &path.1).await?;
         Ok("/console/assistenza?esito=salvato".to_owned())
     }

@@ -9,10 +9,9 @@ use sportello_domain::AssuranceLevel;
 use sportello_store::identity::AuditEvent;
 use sportello_store::now_micros;
 
-use super::Ctx;
 use super::signin::{complete, flow_cookie_name};
+use super::{Ctx, Posted};
 use crate::auth::citizen::{self, audit};
-use crate::auth::csrf;
 use crate::error::{AppError, AppResult};
 use crate::idp::demo;
 
@@ -70,10 +69,9 @@ async fn page(ctx: Ctx, req: HttpRequest) -> HttpResponse {
 #[derive(Deserialize)]
 pub struct DemoForm {
     person: String,
-    csrf: String,
 }
 
-async fn sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<DemoForm>) -> HttpResponse {
+async fn sign_in(ctx: Ctx, req: HttpRequest, form: Posted<DemoForm>) -> HttpResponse {
     let r = sign_in_inner(&ctx, &req, &form).await;
     if let Err(e) = &r
         && e.status() == actix_web::http::StatusCode::FORBIDDEN
@@ -99,7 +97,6 @@ async fn sign_in(ctx: Ctx, req: HttpRequest, form: web::Form<DemoForm>) -> HttpR
 
 async fn sign_in_inner(ctx: &Ctx, req: &HttpRequest, form: &DemoForm) -> AppResult<String> {
     ctx.on_login_host()?;
-    csrf::check(req, ctx.state.sessions.secure_cookies, &form.csrf)?;
     let who = demo::person(&form.person)
         .ok_or_else(|| AppError::BadRequest("person: not a person of the demo".into()))?;
     // The sign-in this browser started (a commune waiting, the level it needs), or a new one.

@@ -11,6 +11,7 @@ mod federation;
 mod oidc;
 mod ops;
 mod portal;
+mod posted;
 pub(crate) mod saml;
 mod signin;
 
@@ -91,11 +92,7 @@ pub struct Ctx {
     cookies: std::cell::RefCell<Vec<Cookie<'static>>>,
 }
 
-/// A form whose only field is the CSRF token (sign-out buttons).
-#[derive(serde::Deserialize)]
-pub struct CsrfForm {
-    pub csrf: String,
-}
+pub use posted::{Button, Posted};
 
 /// Commune pages whose rendering may be cached: the public charter pages.
 fn cacheable(path: &str) -> bool {

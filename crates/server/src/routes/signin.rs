@@ -7,9 +7,8 @@ use serde_json::json;
 use sportello_domain::{AssuranceLevel, Host, TenantId};
 use sportello_store::identity::LoginFlow;
 
-use super::Ctx;
+use super::{Ctx, Posted};
 use crate::auth::citizen::{self, Client};
-use crate::auth::csrf;
 use crate::auth::session::Kind;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Resolution;
@@ -274,20 +273,14 @@ async fn signin_page(
 pub struct PasswordForm {
     email: String,
     password: String,
-    csrf: String,
 }
 
-async fn password_sign_in(
-    ctx: Ctx,
-    req: HttpRequest,
-    form: web::Form<PasswordForm>,
-) -> HttpResponse {
+async fn password_sign_in(ctx: Ctx, req: HttpRequest, form: Posted<PasswordForm>) -> HttpResponse {
     let flow_token = req
         .cookie(flow_cookie_name(&ctx))
         .map(|c| c.value().to_owned());
     let r: AppResult<HttpResponse> = async {
         ctx.on_login_host()?;
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         let flow = citizen::flow(&ctx.state, flow_token.as_deref()).await?;
         if !ctx.state.password_limiter.allow(ctx.ip) {
             return Err(AppError::TooManyRequests);
@@ -360,14 +353,11 @@ pub struct RegisterForm {
     password_again: String,
     #[serde(default)]
     privacy: Option<String>,
-    #[serde(default, skip_serializing)]
-    csrf: String,
 }
 
-async fn register(ctx: Ctx, req: HttpRequest, form: web::Form<RegisterForm>) -> HttpResponse {
+async fn register(ctx: Ctx, form: Posted<RegisterForm>) -> HttpResponse {
     let r: AppResult<(&'static str, serde_json::Value)> = async {
         ctx.on_login_host()?;
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if !ctx.state.password_limiter.allow(ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
@@ -441,13 +431,11 @@ async fn recover_form(ctx: Ctx) -> HttpResponse {
 #[derive(Deserialize)]
 pub struct RecoverForm {
     email: String,
-    csrf: String,
 }
 
-async fn recover(ctx: Ctx, req: HttpRequest, form: web::Form<RecoverForm>) -> HttpResponse {
+async fn recover(ctx: Ctx, form: Posted<RecoverForm>) -> HttpResponse {
     let r = async {
         ctx.on_login_host()?;
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if !ctx.state.password_limiter.allow(ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
@@ -474,13 +462,11 @@ pub struct ResetForm {
     token: String,
     password: String,
     password_again: String,
-    csrf: String,
 }
 
-async fn reset(ctx: Ctx, req: HttpRequest, form: web::Form<ResetForm>) -> HttpResponse {
+async fn reset(ctx: Ctx, form: Posted<ResetForm>) -> HttpResponse {
     let r = async {
         ctx.on_login_host()?;
-        csrf::check(&req, ctx.state.sessions.secure_cookies, &form.csrf)?;
         if form.password != form.password_again {
             return Err(AppError::BadRequest(
                 "password: the two passwords differ".into(),

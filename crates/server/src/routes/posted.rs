@@ -1,0 +1,77 @@
+//! [`Posted`]: a form posted from one of our pages. The extractor checks the CSRF token (the
+//! `csrf` field against the browser's cookie, and the `Origin`) before the handler runs, then
+//! gives the handler the form's fields as `T` — so no state-changing handler can forget the
+//! check, and the types handlers pass on carry no token.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::auth::csrf;
+use crate::error::AppError;
+
+/// The largest form accepted (the console's longest texts fit many times over).
+pub const LIMIT: usize = 64 * 1024;
+
+/// A CSRF-checked form; dereferences to its fields.
+pub struct Posted<T>(pub T);
+
+impl<T> Deref for Posted<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// A form with no field but its token (sign-out, remove, revoke buttons).
+#[derive(Debug, Deserialize)]
+pub struct Button {}
+
+#[derive(Deserialize)]
+struct Token {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let urlencoded = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            if !urlencoded {
+                return Err(AppError::BadRequest("form: not a form".into()).into());
+            }
+            let body = body
+                .await
+                .map_err(|_| AppError::BadRequest("form: unreadable or too large".into()))?;
+            if body.len() > LIMIT {
+                return Err(AppError::BadRequest("form: too large".into()).into());
+            }
+            let secure = req
+                .app_data::<web::Data<AppState>>()
+                .is_none_or(|s| s.sessions.secure_cookies);
+            let token: Token = serde_urlencoded::from_bytes(&body).unwrap_or(Token {
+                csrf: String::new(),
+            });
+            csrf::check(&req, secure, &token.csrf)?;
+            let fields = serde_urlencoded::from_bytes(&body)
+                .map_err(|e| AppError::BadRequest(format!("form: {e}")))?;
+            Ok(Posted(fields))
+        })
+    }
+}
