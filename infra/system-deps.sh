@@ -19,8 +19,10 @@ if ! command -v xmlsec1-config >/dev/null 2>&1 || ! pkg-config --exists xmlsec1 
 fi
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 # bindgen needs libclang with its headers: the development link libclang.so (neither the runtime
-# libclang.so.1 nor libclang-cpp alone does).
-compgen -G '/usr/lib/llvm-*/lib/libclang.so' >/dev/null || missing+=(libclang-dev)
+# libclang.so.1 nor libclang-cpp alone does). LIBCLANG_PATH names it elsewhere.
+if [ -z "${LIBCLANG_PATH:-}" ] && ! compgen -G '/usr/lib/llvm-*/lib/libclang.so' >/dev/null; then
+  missing+=(libclang-dev)
+fi
 if [ "$what" = test ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql)
@@ -34,6 +36,12 @@ elif [ "$what" != build ]; then
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
+if ! command -v apt-get >/dev/null 2>&1; then
+  # Not Debian or Ubuntu: this script cannot tell what is installed where, nor install it. The
+  # build checks again (crates/sysdeps knows more layouts) and names anything really missing.
+  echo "note: no apt-get here; make sure the equivalents of these Debian packages are installed: ${missing[*]}" >&2
+  exit 0
+fi
 command_line="apt-get install -y --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" = 0 ]; then
   as_root=()
@@ -43,11 +51,6 @@ elif command -v sudo >/dev/null 2>&1; then
 else
   echo "Sportello needs system packages that are missing. As root, run:" >&2
   echo "  apt-get update && $command_line" >&2
-  exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "Sportello needs these system packages (Debian names): ${missing[*]}" >&2
-  echo "This system has no apt-get: install their equivalents with its package manager." >&2
   exit 1
 fi
 echo "installing: ${missing[*]}"

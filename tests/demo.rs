@@ -117,7 +117,7 @@ async fn a_demo_person_signs_in_at_level_2_through_the_real_path_and_reaches_a_l
     let audit = rows(
         &app,
         "SELECT event, COALESCE(level, ''), COALESCE(person_id, '') FROM auth_audit \
-         WHERE idp LIKE 'demo:%' ORDER BY at",
+         WHERE idp = 'demo' OR idp LIKE 'demo:%' ORDER BY at",
     )
     .await;
     let events: Vec<&str> = audit.iter().map(|r| r[0].as_str()).collect();

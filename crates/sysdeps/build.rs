@@ -21,18 +21,27 @@ fn main() {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if !runs("pkg-config", &["--version"]) {
+    let pkg_config = runs("pkg-config", &["--version"]);
+    if !pkg_config {
         missing.push(("pkg-config", "pkg-config"));
-    } else {
-        if !runs("xmlsec1-config", &["--cflags"]) || !runs("pkg-config", &["--exists", "xmlsec1"]) {
-            missing.push(("libxmlsec1-dev", "libxmlsec1"));
+    }
+    // With pkg-config, ask it; without, look for the libraries' .pc files, so that one message
+    // names everything missing.
+    let has = |module: &str| {
+        if pkg_config {
+            runs("pkg-config", &["--exists", module])
+        } else {
+            pc_file_exists(module)
         }
-        if !runs("pkg-config", &["--exists", "libxml-2.0"]) {
-            missing.push(("libxml2-dev", "libxml2"));
-        }
-        if !runs("pkg-config", &["--exists", "openssl"]) {
-            missing.push(("libssl-dev", "openssl"));
-        }
+    };
+    if !runs("xmlsec1-config", &["--cflags"]) || !has("xmlsec1") {
+        missing.push(("libxmlsec1-dev", "libxmlsec1"));
+    }
+    if !has("libxml-2.0") {
+        missing.push(("libxml2-dev", "libxml2"));
+    }
+    if !has("openssl") {
+        missing.push(("libssl-dev", "openssl"));
     }
     if !libclang_found() {
         missing.push(("libclang-dev", "llvm"));
@@ -47,11 +56,11 @@ fn main() {
         debian.join(", ")
     );
     if Path::new("/etc/debian_version").exists() {
-        let sudo = if env::var("USER").is_ok_and(|u| u == "root") {
-            ""
-        } else {
-            "sudo "
-        };
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let sudo = if root { "" } else { "sudo " };
         println!(
             "cargo::error=Install them with: {sudo}apt-get update && {sudo}apt-get install -y \
              --no-install-recommends {}",
@@ -68,9 +77,27 @@ fn main() {
             debian.join(" ")
         );
     }
-    println!(
-        "cargo::error=Or run `bash infra/demo.sh`, which installs them and starts the demo portal."
-    );
+    if Path::new("/etc/debian_version").exists() {
+        println!(
+            "cargo::error=Or run `bash infra/demo.sh`, which installs them and starts the demo \
+             portal."
+        );
+    }
+}
+
+/// Whether a pkg-config module's `.pc` file is in one of the usual places.
+fn pc_file_exists(module: &str) -> bool {
+    [
+        "/usr/lib/x86_64-linux-gnu/pkgconfig",
+        "/usr/lib/aarch64-linux-gnu/pkgconfig",
+        "/usr/lib/pkgconfig",
+        "/usr/lib64/pkgconfig",
+        "/usr/share/pkgconfig",
+        "/usr/local/lib/pkgconfig",
+        "/opt/homebrew/lib/pkgconfig",
+    ]
+    .iter()
+    .any(|d| Path::new(d).join(format!("{module}.pc")).exists())
 }
 
 /// Whether bindgen will find libclang: the places clang-sys looks first.

@@ -157,6 +157,20 @@ impl Default for Settings {
 const DEV_SECRET_KEY: &str = "c3BvcnRlbGxvLWRldmVsb3BtZW50LWtleS0wMDAwMDA=";
 
 impl Settings {
+    /// What start-up refuses whatever the source: demo mode over https. Demo mode signs anyone
+    /// in as its fictitious people (whose fiscal codes are valid, and could be a real person's
+    /// in a real database); it is for trying Sportello on one machine, not for a public site.
+    pub fn check(&self) -> Result<(), String> {
+        if self.demo && self.public_scheme != "http" {
+            return Err(format!(
+                "demo mode is refused with public_scheme = {:?}: its sign-in as fictitious \
+                 people needs no credential, so it runs only over plain http on one machine",
+                self.public_scheme
+            ));
+        }
+        Ok(())
+    }
+
     /// The sign-in host.
     pub fn login_host(&self) -> String {
         if self.login_host.is_empty() {
@@ -187,11 +201,26 @@ impl Settings {
     /// The settings a figment holds; demo mode named there is refused (only `serve --demo`
     /// turns it on, so no configuration can open the demonstration sign-in in production).
     pub fn from_figment(figment: Figment) -> Result<Self, String> {
-        if figment.contains("demo") {
+        use figment::Provider;
+        let data = figment.data().map_err(|e| format!("configuration: {e}"))?;
+        if data.values().any(names_demo) {
             return Err(DEMO_REFUSED.into());
         }
         figment.extract().map_err(|e| format!("configuration: {e}"))
     }
+}
+
+/// Whether a configuration names demo mode anywhere, in any case (`demo`, `DEMO`, a nested
+/// `[default] demo`): none of it may turn the demo on, and none of it passes silently.
+fn names_demo(dict: &figment::value::Dict) -> bool {
+    use figment::value::Value;
+    dict.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("demo")
+            || match v {
+                Value::Dict(_, d) => names_demo(d),
+                _ => false,
+            }
+    })
 }
 
 /// Why a configuration that names demo mode is refused.

@@ -70,6 +70,7 @@ pub async fn start(
     store: Store,
     listener: TcpListener,
 ) -> Result<Running, String> {
+    settings.check()?;
     let apex = Host::parse(&settings.apex_host).map_err(|e| format!("apex_host: {e}"))?;
     if settings.demo {
         tracing::warn!(

@@ -131,11 +131,7 @@ pub async fn sign_in(
         return Err(AppError::NotFound);
     }
     if who.level < requested {
-        return Err(AppError::SignInRefused(format!(
-            "the provider signed you in at level {} but level {} is needed",
-            who.level.number(),
-            requested.number()
-        )));
+        return Err(AppError::Refused("demo_level_too_low"));
     }
     let person = citizen::person_from_idp(state, &who.identity()?, true).await?;
     Ok((person, who.level))

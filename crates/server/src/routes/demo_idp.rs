@@ -81,9 +81,13 @@ async fn sign_in(ctx: Ctx, req: HttpRequest, form: Posted<DemoForm>) -> HttpResp
             AuditEvent {
                 at: now_micros(),
                 event: "sign_in_rejected".into(),
-                idp: Some(format!("demo:{}", form.person)),
+                // The provider, not the posted text (anyone may post anything here).
+                idp: Some("demo".into()),
                 ip: ctx.ip.map(|i| i.to_string()),
-                detail: Some(e.to_string()),
+                detail: Some(match demo::person(&form.person) {
+                    Some(p) => format!("{}: {e}", p.id),
+                    None => e.to_string(),
+                }),
                 ..Default::default()
             },
         )

@@ -19,10 +19,34 @@ fn demo_mode_cannot_come_from_configuration() {
         base().merge(Toml::string("demo = true")),
         base().merge(("demo", true)),
         base().merge(("demo", false)),
+        base().merge(("DEMO", true)),
+        base().merge(Toml::string("Demo = true")),
+        base().merge(Toml::string("[default]\ndemo = true")),
     ] {
         assert_eq!(
             Settings::from_figment(figment).err().as_deref(),
             Some(DEMO_REFUSED)
         );
     }
+}
+
+#[test]
+fn demo_mode_is_refused_over_https() {
+    let demo = |scheme: &str| Settings {
+        demo: true,
+        public_scheme: scheme.into(),
+        ..Settings::default()
+    };
+    assert!(demo("http").check().is_ok());
+    assert!(
+        demo("https")
+            .check()
+            .unwrap_err()
+            .contains("demo mode is refused")
+    );
+    let production = Settings {
+        public_scheme: "https".into(),
+        ..Settings::default()
+    };
+    assert!(production.check().is_ok());
 }
