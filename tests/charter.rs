@@ -230,3 +230,70 @@ async fn every_path_of_the_openapi_document_answers() {
         assert_eq!(status, StatusCode::OK, "{p} → {url}");
     }
 }
+
+/// Cached answers (pages and the JSON API) follow a charter change at once (the commune's
+/// version is in the key), and a request naming another port in `Host` fills only its own entry:
+/// the absolute links other visitors get are never its.
+#[tokio::test]
+async fn cached_pages_and_api_answers_follow_changes_and_never_another_request_s_origin() {
+    use crate::fixtures::commune_file;
+    use sportello_tests::{Options, apex, eventually, spawn_app_with, tenants_folder};
+    let dir = tenants_folder(&[(
+        "alfa.toml",
+        &commune_file("050003", "alfa.localhost", "primo"),
+    )]);
+    let app = spawn_app_with(Options {
+        tenants: Some(dir.path().to_owned()),
+        ..Options::default()
+    })
+    .await;
+    let (status, first) = app.text("alfa.localhost", "/api/v1/services").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(first.contains("servizio-primo"), "{first}");
+    assert_eq!(
+        app.text("alfa.localhost", "/api/v1/services").await.1,
+        first
+    );
+
+    // A request with another port: its page links to that port, and nobody else's does.
+    let card = "/servizi/servizio-primo";
+    let odd = app
+        .client
+        .get(format!("http://{}{card}", app.addr))
+        .header("host", "alfa.localhost:6666")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(odd.contains("alfa.localhost:6666"), "the page's own links");
+    for path in [card, "/api/v1/services/servizio-primo"] {
+        let (_, body) = app.text("alfa.localhost", path).await;
+        assert!(!body.contains(":6666"), "{path}: {body}");
+    }
+
+    // The charter changes: the next answers show it.
+    std::fs::write(
+        dir.path().join("alfa.toml"),
+        commune_file("050003", "alfa.localhost", "secondo"),
+    )
+    .unwrap();
+    app.store
+        .federation()
+        .sync_tenants_dir(dir.path(), &apex())
+        .await
+        .unwrap();
+    for path in ["/api/v1/services", "/servizi"] {
+        assert!(
+            eventually(|| async {
+                app.text("alfa.localhost", path)
+                    .await
+                    .1
+                    .contains("servizio-secondo")
+            })
+            .await,
+            "{path} still shows the old charter"
+        );
+    }
+}

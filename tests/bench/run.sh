@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sportello's benchmark: charter pages and API with 11 vs 7,896 communes, against a bare actix-web
-# ceiling; ISTAT import time on SQLite and PostgreSQL; server memory. Writes the table into
+# Sportello's benchmark: charter pages and API with 11 vs 7,896 communes, each against a bare
+# actix-web ceiling answering with the very same bytes (same body, same content type); ISTAT
+# import time on SQLite and PostgreSQL; server memory. Writes the table into
 # README.md (between the bench markers) and prints it.
 #   bash tests/bench/run.sh            (about 4 minutes after the release build)
 # wrk and the server share this machine's cores: numbers are for comparing, not absolutes.
@@ -62,7 +63,12 @@ measure small
 SPORTELLO_PAGE_CACHE_SECONDS=0 start "$db"
 R[nocache]=$(load pisa.localhost "http://127.0.0.1:$port/servizi/certificato-residenza")
 stop
-start "$db"; bytes=$(curl -s -H 'Host: pisa.localhost' "http://127.0.0.1:$port/servizi/certificato-residenza" | wc -c); stop
+# The bodies the ceiling will answer with, byte for byte.
+start "$db"
+curl -s -H 'Host: pisa.localhost' "http://127.0.0.1:$port/servizi/certificato-residenza" >"$work/card"
+curl -s -H 'Host: pisa.localhost' "http://127.0.0.1:$port/api/v1/services" >"$work/api"
+stop
+bytes=$(wc -c <"$work/card"); api_bytes=$(wc -c <"$work/api")
 
 t0=$(date +%s.%N)
 SPORTELLO_DATABASE_URL=$db "$bin" tenants import-istat "$root/tenants/istat/comuni.csv" >/dev/null
@@ -70,9 +76,11 @@ import_sqlite=$(calc "$(date +%s.%N) - $t0")
 measure all
 
 cport=$(( 20000 + RANDOM % 20000 ))
-"$ceiling" "127.0.0.1:$cport" "$bytes" >"$work/cout" 2>&1 & cpid=$!; pids+=("$cpid")
-for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$cport/" && break; sleep 0.1; done
-R[ceiling]=$(load localhost "http://127.0.0.1:$cport/")
+"$ceiling" "127.0.0.1:$cport" "$work/card:text/html; charset=utf-8" "$work/api:application/json" \
+  >"$work/cout" 2>&1 & cpid=$!; pids+=("$cpid")
+for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$cport/0" && break; sleep 0.1; done
+R[ceiling,card]=$(load localhost "http://127.0.0.1:$cport/0")
+R[ceiling,api]=$(load localhost "http://127.0.0.1:$cport/1")
 kill "$cpid"
 
 # PostgreSQL import (migrated as the owner, imported as the application role).
@@ -86,8 +94,8 @@ SPORTELLO_DATABASE_URL="postgres://sportello_app@${base#*@}/$pgdb" "$bin" tenant
 import_pg=$(calc "$(date +%s.%N) - $t0")
 psql "$pg_admin" -qc "DROP DATABASE $pgdb WITH (FORCE)" >/dev/null
 
-read -r c_rps c_p50 c_p99 <<<"${R[ceiling]}"
 row() { # label key
+  read -r c_rps _ _ <<<"${R[ceiling,$2]}"
   read -r s_rps s_p50 s_p99 <<<"${R[small,$2]}"
   read -r a_rps a_p50 a_p99 <<<"${R[all,$2]}"
   printf '| %s | %s req/s · p50 %s ms · p99 %s ms | %s req/s · p50 %s ms · p99 %s ms | %+.1f %% | %.0f %% |\n' \
@@ -97,13 +105,16 @@ row() { # label key
 table=$(
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), release build, SQLite, wrk -t2 -c$conns -d${dur}s on the same machine."
   echo
-  echo "| what | 11 communes | 7,896 communes | change | of ceiling (7,896) |"
+  echo "| what | 11 communes | 7,896 communes | change | of its ceiling (7,896) |"
   echo "|---|---|---|---|---|"
   row "service card page (\`/servizi/certificato-residenza\`, $bytes bytes)" card
-  row "\`/api/v1/services\`" api
+  row "\`/api/v1/services\` ($api_bytes bytes)" api
   read -r n_rps n_p50 n_p99 <<<"${R[nocache]}"
   echo "| service card rendered on every request (page cache off) | $n_rps req/s · p50 $n_p50 ms · p99 $n_p99 ms | | | |"
-  echo "| ceiling: bare actix-web, constant $bytes-byte page | $c_rps req/s · p50 $c_p50 ms · p99 $c_p99 ms | | | 100 % |"
+  read -r c_rps c_p50 c_p99 <<<"${R[ceiling,card]}"
+  echo "| ceiling: bare actix-web answering the same $bytes bytes as the card | $c_rps req/s · p50 $c_p50 ms · p99 $c_p99 ms | | | 100 % |"
+  read -r c_rps c_p50 c_p99 <<<"${R[ceiling,api]}"
+  echo "| ceiling: bare actix-web answering the same $api_bytes bytes as the API | $c_rps req/s · p50 $c_p50 ms · p99 $c_p99 ms | | | 100 % |"
   echo
   echo "| import all 7,896 communes (starter charter included) | SQLite | PostgreSQL |"
   echo "|---|---|---|"

@@ -35,7 +35,10 @@ async fn openapi() -> HttpResponse {
 }
 
 async fn services(ctx: Ctx) -> HttpResponse {
-    ctx.json(list_services(&ctx).await)
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(list_services(&ctx).await)
 }
 
 async fn list_services(ctx: &Ctx) -> AppResult<serde_json::Value> {
@@ -46,7 +49,10 @@ async fn list_services(ctx: &Ctx) -> AppResult<serde_json::Value> {
 }
 
 async fn service(ctx: Ctx, id: web::Path<String>, q: web::Query<AsOfQuery>) -> HttpResponse {
-    ctx.json(one_service(&ctx, &id, &q).await)
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(one_service(&ctx, &id, &q).await)
 }
 
 async fn one_service(ctx: &Ctx, id: &str, q: &AsOfQuery) -> AppResult<serde_json::Value> {
@@ -81,7 +87,10 @@ async fn jsonld(ctx: &Ctx, id: &str) -> AppResult<serde_json::Value> {
 }
 
 async fn offices(ctx: Ctx) -> HttpResponse {
-    ctx.json(list_offices(&ctx).await)
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(list_offices(&ctx).await)
 }
 
 async fn list_offices(ctx: &Ctx) -> AppResult<serde_json::Value> {
@@ -93,11 +102,17 @@ async fn list_offices(ctx: &Ctx) -> AppResult<serde_json::Value> {
 }
 
 async fn office(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
-    ctx.json(office_page(&ctx, &id).await)
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(office_page(&ctx, &id).await)
 }
 
 async fn staff(ctx: Ctx) -> HttpResponse {
-    ctx.json(list_staff(&ctx).await)
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(list_staff(&ctx).await)
 }
 
 async fn list_staff(ctx: &Ctx) -> AppResult<serde_json::Value> {

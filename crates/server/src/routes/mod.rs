@@ -94,12 +94,16 @@ pub struct Ctx {
 
 pub use posted::{Button, Posted};
 
-/// Commune pages whose rendering may be cached: the public charter pages.
+/// Commune pages whose rendering may be cached: the public charter pages, and the JSON API's
+/// lists and records of the charter (not its search).
 fn cacheable(path: &str) -> bool {
     (path == "/"
         || path.starts_with("/servizi")
         || path.starts_with("/uffici")
-        || path.starts_with("/personale"))
+        || path.starts_with("/personale")
+        || path.starts_with("/api/v1/services")
+        || path.starts_with("/api/v1/offices")
+        || path.starts_with("/api/v1/staff"))
         && !path.ends_with("/avvia")
 }
 
@@ -141,6 +145,7 @@ impl FromRequest for Ctx {
         let page_key = match &site {
             Site::Commune(c) if cacheable(req.path()) => Some(PageKey {
                 tenant: c.id(),
+                origin: (origin.scheme == "https", origin.port),
                 version: c.record.version,
                 lang,
                 path_and_query: req
@@ -306,13 +311,18 @@ impl Ctx {
         Value::from_serialize(&m)
     }
 
-    /// This page as rendered a moment ago, if the page cache has it.
+    /// This page as rendered a moment ago, if the page cache has it (shared, not copied, for an
+    /// anonymous visitor).
     pub fn cached(&self) -> Option<HttpResponse> {
         let html = self.state.pages.get(self.page_key.as_ref()?)?;
+        let body = match self.citizen() {
+            None => html,
+            Some(_) => web::Bytes::from(self.personalise(std::str::from_utf8(&html).ok()?)),
+        };
         Some(
             self.respond(Ok(HttpResponse::Ok()
                 .content_type(ContentType::html())
-                .body(self.personalise(&html)))),
+                .body(body))),
         )
     }
 
@@ -324,14 +334,42 @@ impl Ctx {
                 .render
                 .render(template, self.page_context(extra))?)
         });
+        let html = html.map(web::Bytes::from);
         if let (Ok(h), Some(key)) = (&html, &self.page_key) {
-            self.state.pages.put(key.clone(), h.as_str().into());
+            self.state.pages.put(key.clone(), h.clone());
         }
         self.respond(html.map(|h| {
+            let body = match self.citizen() {
+                None => h,
+                Some(_) => web::Bytes::from(self.personalise(&String::from_utf8_lossy(&h))),
+            };
             HttpResponse::Ok()
                 .content_type(ContentType::html())
-                .body(self.personalise(&h))
+                .body(body)
         }))
+    }
+
+    /// This JSON answer as given a moment ago, if the cache has it.
+    pub fn cached_json(&self) -> Option<HttpResponse> {
+        let body = self.state.pages.get(self.page_key.as_ref()?)?;
+        Some(
+            HttpResponse::Ok()
+                .content_type(ContentType::json())
+                .body(body),
+        )
+    }
+
+    /// JSON (kept in the cache when this path is cacheable), or a JSON error.
+    pub fn json_cached(&self, result: AppResult<serde_json::Value>) -> HttpResponse {
+        let body = result.and_then(|v| {
+            serde_json::to_vec(&v)
+                .map(web::Bytes::from)
+                .map_err(|e| AppError::BadRequest(format!("json: {e}")))
+        });
+        if let (Ok(b), Some(key)) = (&body, &self.page_key) {
+            self.state.pages.put(key.clone(), b.clone());
+        }
+        self.respond(body.map(|b| HttpResponse::Ok().content_type(ContentType::json()).body(b)))
     }
 
     /// Pages are rendered (and cached) for anonymous visitors; for a signed-in citizen the
@@ -339,7 +377,10 @@ impl Ctx {
     fn personalise(&self, html: &str) -> String {
         const OPEN: &str = "<!--sp:user-->";
         const CLOSE: &str = "<!--/sp:user-->";
-        let (Some(user), Some(a)) = (self.citizen(), html.find(OPEN)) else {
+        let Some(user) = self.citizen() else {
+            return html.to_owned();
+        };
+        let Some(a) = html.find(OPEN) else {
             return html.to_owned();
         };
         let Some(b) = html[a..].find(CLOSE).map(|b| a + b) else {
