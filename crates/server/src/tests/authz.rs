@@ -16,24 +16,33 @@ fn declared_on(on_commune: bool, method: &str, path: &str) -> Option<Declared> {
 /// guard): no route module registers one with actix directly.
 #[test]
 fn console_and_api_routes_are_only_registered_through_the_declarations() {
-    let dir = format!("{}/src/routes", env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![std::path::PathBuf::from(format!(
+        "{}/src/routes",
+        env!("CARGO_MANIFEST_DIR")
+    ))];
     let mut files = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        for needle in [
-            ".route(\"/console",
-            ".route(\"/api",
-            "scope(\"/console",
-            "scope(\"/api",
-        ] {
-            assert!(
-                !text.contains(needle),
-                "{}: registers `{needle}…` with actix directly; declare it through Routes",
-                path.display()
-            );
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for needle in [
+                ".route(\"/console",
+                ".route(\"/api",
+                "scope(\"/console",
+                "scope(\"/api",
+            ] {
+                assert!(
+                    !text.contains(needle),
+                    "{}: registers `{needle}…` with actix directly; declare it through Routes",
+                    path.display()
+                );
+            }
+            files += 1;
         }
-        files += 1;
     }
     assert!(
         files >= 10,
