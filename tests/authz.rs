@@ -1187,3 +1187,53 @@ async fn encoded_spellings_of_a_console_route_get_the_route_s_own_verdict() {
     }
     assert!(checked >= 20, "{checked}");
 }
+
+/// The guard's refusals are the product's pages (in the visitor's language) and keep their
+/// mark; the sign-in host has no console at all.
+#[tokio::test]
+async fn guard_refusals_are_pages_and_the_sign_in_host_has_no_console() {
+    let app = spawn_app().await;
+    let mut clerk = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "clerk@comune.pisa.it",
+        "clerk",
+    )
+    .await;
+    let refused = clerk
+        .get_once(&clerk.url("pisa.localhost", "/console/permessi"))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused
+            .headers
+            .get("x-sportello-denied")
+            .map(|v| v.to_str().unwrap()),
+        Some("not-permitted")
+    );
+    assert!(
+        refused.body.contains("Accesso non consentito"),
+        "{}",
+        refused.body
+    );
+    // A federation route on a commune's host: not here, as a page.
+    let elsewhere = clerk
+        .get_once(&clerk.url("pisa.localhost", "/console/comuni"))
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+    assert!(elsewhere.body.contains("<html"), "{}", elsewhere.body);
+    // The sign-in host: every console page that needs someone is not there.
+    let mut b = Browser::new(app.addr);
+    for path in ["/console", "/console/permessi", "/console/comuni"] {
+        let p = b.get_once(&b.url("login.localhost", path)).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            p.headers
+                .get("x-sportello-denied")
+                .map(|v| v.to_str().unwrap()),
+            Some("undeclared"),
+            "{path}"
+        );
+    }
+}

@@ -219,3 +219,39 @@ async fn probes_and_metrics_answer_on_any_host() {
         .await;
     assert_eq!(r.headers()["x-request-id"], "abc-123");
 }
+
+/// Static assets answer GET and HEAD (their names decoded as the router decodes paths), and
+/// refuse other methods with 405.
+#[tokio::test]
+async fn static_assets_answer_get_and_head_only() {
+    let app = spawn_app().await;
+    let (status, css) = app.text("pisa.localhost", "/static/sportello.css").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, encoded) = app.text("pisa.localhost", "/static/%73portello.css").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(encoded, css);
+    let url = format!("http://{}/static/sportello.css", app.addr);
+    for method in [reqwest::Method::HEAD, reqwest::Method::GET] {
+        let res = app
+            .client
+            .request(method.clone(), &url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{method}");
+    }
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let res = app
+            .client
+            .request(method.clone(), &url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert_eq!(res.headers()["allow"], "GET, HEAD");
+    }
+}

@@ -132,7 +132,11 @@ pub async fn start(
         tenancy,
         render: render::Renderer::new()?,
         charters: charter_cache::CharterCache::new(settings.charter_cache_communes),
-        pages: page_cache::PageCache::new(Duration::from_secs(settings.page_cache_seconds), 20_000),
+        pages: page_cache::PageCache::new(
+            Duration::from_secs(settings.page_cache_seconds),
+            20_000,
+            64 << 20,
+        ),
         metrics: middleware::Metrics::new().map_err(|e| format!("metrics: {e}"))?,
         federation_name: settings.federation_name.clone(),
         scheme: settings.public_scheme.clone(),

@@ -334,6 +334,13 @@ pub async fn render_errors(
         Ok(ctx) => ctx,
         Err(_) => return Ok(ServiceResponse::new(req, original.map_into_boxed_body())),
     };
-    let page = ctx.respond(Err(e));
+    let mut page = ctx.respond(Err(e));
+    // The guard's mark on its refusals stays on the page that replaces them.
+    if let Some(v) = original.headers().get("x-sportello-denied") {
+        page.headers_mut().insert(
+            header::HeaderName::from_static("x-sportello-denied"),
+            v.clone(),
+        );
+    }
     Ok(ServiceResponse::new(req, page))
 }

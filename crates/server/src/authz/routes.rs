@@ -9,9 +9,7 @@ use std::sync::OnceLock;
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{
-    Error, FromRequest, Handler, HttpMessage, HttpResponse, Responder, ResponseError, web,
-};
+use actix_web::{Error, FromRequest, Handler, HttpMessage, HttpResponse, Responder, web};
 use sportello_authz::{Action, Object};
 use sportello_store::staff::Realm;
 
@@ -196,6 +194,19 @@ pub fn declared() -> &'static [Declared] {
     })
 }
 
+/// Answers with `res` as it is (`ServiceRequest::into_response` would convert it and drop the
+/// error it carries).
+fn answer(req: ServiceRequest, res: HttpResponse) -> ServiceResponse<BoxBody> {
+    let (req, _) = req.into_parts();
+    ServiceResponse::new(req, res)
+}
+
+/// A refusal that carries its error, so that `render_errors` answers with the product's page
+/// (or JSON error) in the visitor's language.
+fn error(e: AppError) -> HttpResponse {
+    HttpResponse::from_error(e)
+}
+
 /// The guard of one declared route: runs after routing (so on the route matched, whatever the
 /// spelling of the path) and before the handler.
 async fn guard(
@@ -207,17 +218,27 @@ async fn guard(
     let need = match &site {
         Some(Site::Commune(_)) => needs.on_commune(),
         Some(Site::Federation) => needs.on_federation(),
-        // The sign-in host has no console: the handlers answer there (they need a commune).
-        _ => return next.call(req).await,
+        // The sign-in host has no console: only what is public everywhere passes (and its
+        // handlers answer there as they do: they need a commune or the apex).
+        _ => match needs {
+            Needs::Both(Need::Public) => Some(Need::Public),
+            _ => None,
+        },
     };
     let Some(need) = need else {
-        return Ok(req.into_response(refusal("undeclared", AppError::NotFound.error_response())));
+        return Ok(answer(
+            req,
+            refusal("undeclared", error(AppError::NotFound)),
+        ));
     };
     if need == Need::Public {
         return next.call(req).await;
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(req.into_response(refusal("not-permitted", HttpResponse::Forbidden().finish())));
+        return Ok(answer(
+            req,
+            refusal("not-permitted", HttpResponse::Forbidden().finish()),
+        ));
     };
     let user = req
         .extensions()
@@ -232,17 +253,17 @@ async fn guard(
             (false, _) => "",
         };
         let res = if to.is_empty() {
-            AppError::Forbidden("sign in to the console first".into()).error_response()
+            error(AppError::Forbidden("sign in to the console first".into()))
         } else {
             HttpResponse::SeeOther()
                 .insert_header((actix_web::http::header::LOCATION, to))
                 .finish()
         };
-        return Ok(req.into_response(refusal("not-signed-in", res)));
+        return Ok(answer(req, refusal("not-signed-in", res)));
     };
     let Some(staff) = user.staff.clone() else {
-        let res = AppError::Forbidden("no staff account".into()).error_response();
-        return Ok(req.into_response(refusal("no-staff-account", res)));
+        let res = error(AppError::Forbidden("no staff account".into()));
+        return Ok(answer(req, refusal("no-staff-account", res)));
     };
     let realm = match &site {
         Some(Site::Commune(c)) => Realm::Commune(c.id()),
@@ -275,8 +296,10 @@ async fn guard(
     };
     if !ok {
         state.metrics.authz_denied.inc();
-        let res = AppError::Forbidden("your role does not allow this here".into()).error_response();
-        return Ok(req.into_response(refusal("not-permitted", res)));
+        let res = error(AppError::Forbidden(
+            "your role does not allow this here".into(),
+        ));
+        return Ok(answer(req, refusal("not-permitted", res)));
     }
     req.extensions_mut().insert(actor);
     next.call(req).await

@@ -143,7 +143,8 @@ impl FromRequest for Ctx {
         }
         let csrf = crate::auth::csrf::existing(req, state.sessions.secure_cookies);
         let page_key = match &site {
-            Site::Commune(c) if cacheable(req.path()) => Some(PageKey {
+            // Judged on the path as the router decodes it (`/avvi%61` is `/avvia`).
+            Site::Commune(c) if cacheable(req.match_info().as_str()) => Some(PageKey {
                 tenant: c.id(),
                 origin: (origin.scheme == "https", origin.port),
                 version: c.record.version,

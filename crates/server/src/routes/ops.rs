@@ -13,7 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         // A prefix, not a `{path:.*}` pattern: every other request is matched against the routes
         // registered before its own, and a pattern costs a regex run each time.
-        .service(web::scope("/static").default_service(web::get().to(asset)));
+        .service(web::scope("/static").default_service(web::to(asset)));
 }
 
 /// The process is up.
@@ -53,7 +53,14 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn asset(req: actix_web::HttpRequest) -> HttpResponse {
-    let path = req.path().strip_prefix("/static/").unwrap_or_default();
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
+    {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD"))
+            .finish();
+    }
+    // What follows `/static/`, as the router decoded it.
+    let path = req.match_info().unprocessed().trim_start_matches('/');
     match Static::get(path) {
         Some(file) => HttpResponse::Ok()
             .content_type(file.metadata.mimetype())
