@@ -4,8 +4,14 @@ use std::io::Read as _;
 use std::sync::OnceLock;
 
 use super::*;
-use openssl::x509::X509Builder;
+use chrono::Duration;
+use openssl::asn1::Asn1Time;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::x509::{X509, X509Builder, X509NameBuilder};
 use samael::crypto::UrlVerifier;
+use samael::metadata::EntityDescriptor;
 
 const SP_ENTITY: &str = "http://login.localhost:8080/saml/metadata";
 const ACS: &str = "http://login.localhost:8080/saml/acs";

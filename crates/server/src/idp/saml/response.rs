@@ -1,0 +1,601 @@
+//! Checking an IdP's Response: every SPID rule, in the conformance tool's order, after
+//! samael/xmlsec verified the signatures (see the module's documentation).
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use samael::crypto::{CertificateDer, Crypto, CryptoProvider, ReduceMode};
+use samael::schema::Assertion;
+use sportello_domain::AssuranceLevel;
+
+use super::*;
+
+impl Saml {
+    /// Every check. CPU-bound and synchronous.
+    pub fn validate(
+        &self,
+        saml_response_b64: &str,
+        expected: &Expected<'_>,
+    ) -> Result<Asserted, Rejected> {
+        self.validate_at(saml_response_b64, expected, Utc::now())
+    }
+
+    /// [`Saml::validate`] with the clock given (`now`).
+    pub(crate) fn validate_at(
+        &self,
+        saml_response_b64: &str,
+        exp: &Expected<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Asserted, Rejected> {
+        let skew = Duration::seconds(SKEW_SECONDS);
+        let idp = self
+            .idp(exp.idp_entity_id)
+            .ok_or_else(|| invalid(format!("unknown IdP {}", exp.idp_entity_id)))?;
+        let xml = decode_response(saml_response_b64)?;
+        let root = xml::parse(&xml).map_err(|e| invalid(format!("malformed XML: {e}")))?;
+        if root.ns != NS_P || root.name != "Response" {
+            return Err(invalid("the root element is not a samlp:Response"));
+        }
+
+        // ---- Response attributes -------------------------------------------------------
+        let response_id = root.attr("ID").unwrap_or("");
+        if response_id.is_empty() {
+            return Err(invalid("Response ID missing or empty")); // 8, 9
+        }
+        if root.attr("Version") != Some("2.0") {
+            return Err(invalid("Response Version is not 2.0")); // 10
+        }
+        let r_ii = instant(root.attr("IssueInstant"), "Response IssueInstant")?; // 11-13
+        let earliest = exp.issued_at - skew;
+        if r_ii < earliest || r_ii > now + skew {
+            return Err(invalid("Response IssueInstant out of range")); // 14, 15
+        }
+        if root.attr("InResponseTo").filter(|v| !v.is_empty()) != Some(exp.request_id) {
+            return Err(invalid("Response InResponseTo does not match our request")); // 16-18
+        }
+        if root.attr("Destination") != Some(self.sp.acs_url.as_str()) {
+            return Err(invalid("Response Destination is not our ACS URL")); // 19-21
+        }
+
+        // ---- Response Issuer -------------------------------------------------------------
+        let iss = one(&root, NS_A, "Issuer", "Response Issuer")?; // 28
+        if iss.text.trim() != idp.entity_id {
+            return Err(invalid("Response Issuer is not the IdP")); // 27, 29
+        }
+        if iss.attr("Format").is_some_and(|f| f != ENTITY_FMT) {
+            return Err(invalid("Response Issuer Format is not entity")); // 30 (31: absent is fine)
+        }
+
+        // ---- Status ----------------------------------------------------------------------
+        let st = one(&root, NS_P, "Status", "Status")?; // 23
+        let sc = one(st, NS_P, "StatusCode", "StatusCode")?; // 22
+        let code = sc.attr("Value").unwrap_or("");
+        if code != SUCCESS {
+            if !TOP_STATUS.contains(&code) {
+                return Err(invalid(format!("invalid StatusCode {code:?}"))); // 24, 26
+            }
+            let message = opt(st, NS_P, "StatusMessage", "StatusMessage")?
+                .map(|m| m.text.trim().to_owned())
+                .unwrap_or_default();
+            let sub = sc
+                .children
+                .iter()
+                .find(|c| c.ns == NS_P && c.name == "StatusCode")
+                .and_then(|c| c.attr("Value"))
+                .unwrap_or("");
+            return Err(Rejected::IdpStatus {
+                message: idp_status_message(&message, sub),
+            }); // 104-111
+        }
+
+        // ---- structure / anti-XSW ----------------------------------------------------------
+        let mut ids: Vec<&str> = Vec::new();
+        let mut assertions = 0usize;
+        let mut encrypted = false;
+        let mut signatures = 0usize;
+        root.walk(&mut |e| {
+            if let Some(id) = e.attr("ID") {
+                ids.push(id);
+            }
+            if e.name == "Assertion" {
+                assertions += 1;
+            }
+            if e.name == "EncryptedAssertion" {
+                encrypted = true;
+            }
+            if e.ns == NS_DS && e.name == "Signature" {
+                signatures += 1;
+            }
+        });
+        let n_ids = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != n_ids {
+            return Err(invalid("duplicate ID attributes"));
+        }
+        if encrypted {
+            return Err(invalid("encrypted assertions are not supported"));
+        }
+        let direct: Vec<&xml::El> = root.kids(NS_A, "Assertion").collect();
+        if assertions != 1 || direct.len() != 1 {
+            return Err(invalid(
+                "exactly one Assertion, child of the Response, is required",
+            )); // 32, xsw*
+        }
+        let a = direct[0];
+        let assertion_id = a.attr("ID").unwrap_or("");
+        if assertion_id.is_empty() {
+            return Err(invalid("Assertion ID missing or empty")); // 33, 34
+        }
+        let a_sig = one(a, NS_DS, "Signature", "Assertion Signature")?; // 2, 3
+        let r_sig = opt(&root, NS_DS, "Signature", "Response Signature")?;
+        if signatures != 1 + usize::from(r_sig.is_some()) {
+            return Err(invalid("unexpected Signature elements"));
+        }
+        check_signature_shape(a_sig, a)?;
+        if let Some(r_sig) = r_sig {
+            check_signature_shape(r_sig, &root)?;
+        }
+        let mut comment_in_name_id = false;
+        let mut comment = false;
+        a.walk(&mut |e| {
+            if e.comments {
+                comment = true;
+                if e.name == "NameID" {
+                    comment_in_name_id = true;
+                }
+            }
+        });
+        if comment_in_name_id {
+            return Err(invalid("comment inside NameID"));
+        }
+        if comment {
+            return Err(invalid(
+                "comment or processing instruction inside the Assertion",
+            ));
+        }
+
+        // ---- signatures (samael + xmlsec, IdP metadata keys only) ---------------------------
+        let (trusted, signed_itself) = verified_assertion(&xml, idp)?;
+        if trusted.id != assertion_id {
+            return Err(invalid(
+                "the signed Assertion is not the Assertion of the Response",
+            ));
+        }
+        if !signed_itself {
+            // Only the Response was kept whole: the Assertion must still carry its own
+            // (verified: xmlsec checked every signature) signature, pointing at it.
+            let want_uri = format!("#{assertion_id}");
+            let covered = trusted.signature.as_ref().is_some_and(|s| {
+                s.signed_info.reference.len() == 1
+                    && s.signed_info.reference[0].uri.as_deref() == Some(want_uri.as_str())
+            });
+            if !covered {
+                return Err(invalid("the Assertion is not signed")); // 3
+            }
+        }
+
+        // ---- Assertion -------------------------------------------------------------------
+        if a.attr("Version") != Some("2.0") || trusted.version != "2.0" {
+            return Err(invalid("Assertion Version is not 2.0")); // 35
+        }
+        let a_ii = instant(a.attr("IssueInstant"), "Assertion IssueInstant")?; // 36-38
+        if a_ii < earliest
+            || a_ii > now + skew
+            || trusted.issue_instant < earliest
+            || trusted.issue_instant > now + skew
+        {
+            return Err(invalid("Assertion IssueInstant out of range")); // 39, 40
+        }
+        let a_iss = one(a, NS_A, "Issuer", "Assertion Issuer")?; // 68
+        if a_iss.text.trim() != idp.entity_id
+            || trusted.issuer.value.as_deref().map(str::trim) != Some(idp.entity_id.as_str())
+        {
+            return Err(invalid("Assertion Issuer is not the IdP")); // 69
+        }
+        if a_iss.attr("Format") != Some(ENTITY_FMT)
+            || trusted.issuer.format.as_deref() != Some(ENTITY_FMT)
+        {
+            return Err(invalid("Assertion Issuer Format must be entity")); // 70-72
+        }
+
+        let subj = one(a, NS_A, "Subject", "Subject")?; // 42
+        let nid = one(subj, NS_A, "NameID", "NameID")?; // 41, 44
+        if nid.text.trim().is_empty() {
+            return Err(invalid("NameID empty")); // 43
+        }
+        if nid.attr("Format") != Some(TRANSIENT) {
+            return Err(invalid("NameID Format must be transient")); // 45-47
+        }
+        if nid.attr("NameQualifier").is_none_or(str::is_empty) {
+            return Err(invalid("NameID NameQualifier missing or empty")); // 48, 49
+        }
+        let scs: Vec<&xml::El> = subj.kids(NS_A, "SubjectConfirmation").collect();
+        if scs.is_empty() {
+            return Err(invalid("SubjectConfirmation missing")); // 52
+        }
+        for scn in &scs {
+            if scn.attr("Method") != Some(BEARER) {
+                return Err(invalid("SubjectConfirmation Method must be bearer")); // 53-55
+            }
+            let scd = one(
+                scn,
+                NS_A,
+                "SubjectConfirmationData",
+                "SubjectConfirmationData",
+            )?; // 51, 56
+            if scd.attr("Recipient") != Some(self.sp.acs_url.as_str()) {
+                return Err(invalid("Recipient is not our ACS URL")); // 57-59
+            }
+            if scd.attr("InResponseTo").filter(|v| !v.is_empty()) != Some(exp.request_id) {
+                return Err(invalid("SubjectConfirmationData InResponseTo mismatch")); // 60-62
+            }
+            if instant(
+                scd.attr("NotOnOrAfter"),
+                "SubjectConfirmationData NotOnOrAfter",
+            )? <= now - skew
+            {
+                return Err(invalid("SubjectConfirmationData expired")); // 63-66
+            }
+        }
+        // The same on the signed copy: values taken from there only.
+        let t_subject = trusted
+            .subject
+            .as_ref()
+            .ok_or_else(|| invalid("Subject missing"))?;
+        let t_nid = t_subject
+            .name_id
+            .as_ref()
+            .ok_or_else(|| invalid("NameID missing"))?;
+        if t_nid.value.trim().is_empty() || t_nid.format.as_deref() != Some(TRANSIENT) {
+            return Err(invalid("NameID empty or not transient"));
+        }
+        let t_scs = t_subject
+            .subject_confirmations
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| invalid("SubjectConfirmation missing"))?;
+        let mut latest = now;
+        for c in t_scs {
+            let data = c
+                .subject_confirmation_data
+                .as_ref()
+                .ok_or_else(|| invalid("SubjectConfirmationData missing"))?;
+            let noa = data
+                .not_on_or_after
+                .ok_or_else(|| invalid("SubjectConfirmationData NotOnOrAfter missing"))?;
+            if c.method.as_deref() != Some(BEARER)
+                || data.recipient.as_deref() != Some(self.sp.acs_url.as_str())
+                || data.in_response_to.as_deref() != Some(exp.request_id)
+                || noa <= now - skew
+                || data.not_before.is_some_and(|nb| nb > now + skew)
+            {
+                return Err(invalid("SubjectConfirmation not valid for this request"));
+            }
+            latest = latest.max(noa);
+        }
+
+        let cond = one(a, NS_A, "Conditions", "Conditions")?; // 74
+        let nb = instant(cond.attr("NotBefore"), "Conditions NotBefore")?; // 75-77
+        if nb > now + skew {
+            return Err(invalid("Conditions NotBefore in the future")); // 78
+        }
+        let noa = instant(cond.attr("NotOnOrAfter"), "Conditions NotOnOrAfter")?; // 79-81
+        if noa <= now - skew {
+            return Err(invalid("Conditions expired")); // 82
+        }
+        let ar = one(cond, NS_A, "AudienceRestriction", "AudienceRestriction")?; // 73, 84
+        if !ar
+            .kids(NS_A, "Audience")
+            .any(|x| x.text.trim() == self.sp.entity_id)
+        {
+            return Err(invalid("Audience is not our entityID")); // 83, 85-87
+        }
+        let t_cond = trusted
+            .conditions
+            .as_ref()
+            .ok_or_else(|| invalid("Conditions missing"))?;
+        let (Some(t_nb), Some(t_noa)) = (t_cond.not_before, t_cond.not_on_or_after) else {
+            return Err(invalid("Conditions NotBefore/NotOnOrAfter missing"));
+        };
+        let audience_ok = t_cond.audience_restrictions.as_deref().is_some_and(|ars| {
+            !ars.is_empty()
+                && ars
+                    .iter()
+                    .all(|r| r.audience.iter().any(|x| x.trim() == self.sp.entity_id))
+        });
+        if t_nb > now + skew || t_noa <= now - skew || !audience_ok {
+            return Err(invalid("Conditions not valid for this SP now"));
+        }
+        latest = latest.max(t_noa);
+
+        let ast = one(a, NS_A, "AuthnStatement", "AuthnStatement")?; // 89
+        let actx = one(ast, NS_A, "AuthnContext", "AuthnContext")?; // 88
+        let acr = one(actx, NS_A, "AuthnContextClassRef", "AuthnContextClassRef")?; // 90, 93
+        let t_acr = match trusted.authn_statements.as_deref() {
+            Some([only]) => only
+                .authn_context
+                .as_ref()
+                .and_then(|c| c.value.as_ref())
+                .and_then(|v| v.value.as_deref())
+                .map(str::trim)
+                .unwrap_or(""),
+            _ => "",
+        };
+        if t_acr != acr.text.trim() {
+            return Err(invalid("AuthnContextClassRef differs from the signed one"));
+        }
+        let level = AssuranceLevel::from_class_ref(t_acr)
+            .ok_or_else(|| invalid("AuthnContextClassRef is not a SPID level"))?; // 92, 97
+        if level.number() < exp.level.number().max(1) {
+            return Err(invalid(format!(
+                "SPID level {} is lower than the requested level {}",
+                level.number(),
+                exp.level.number().max(1)
+            ))); // 94
+        }
+
+        for ats in a.kids(NS_A, "AttributeStatement") {
+            let found: Vec<&xml::El> = ats.kids(NS_A, "Attribute").collect();
+            if found.is_empty() {
+                return Err(invalid("AttributeStatement without Attribute")); // 98
+            }
+            if found
+                .iter()
+                .any(|at| at.kids(NS_A, "AttributeValue").next().is_none())
+            {
+                return Err(invalid("Attribute without AttributeValue")); // 99
+            }
+        }
+        let mut attributes = HashMap::new();
+        for statement in trusted.attribute_statements.iter().flatten() {
+            for attribute in &statement.attributes {
+                let Some(name) = attribute.name.as_deref().map(str::trim) else {
+                    continue;
+                };
+                let value = attribute
+                    .values
+                    .first()
+                    .and_then(|v| v.value.as_deref())
+                    .map(str::trim)
+                    .unwrap_or("");
+                if !name.is_empty() {
+                    attributes
+                        .entry(name.to_owned())
+                        .or_insert_with(|| value.to_owned());
+                }
+            }
+        }
+
+        let session_index = trusted
+            .authn_statements
+            .as_deref()
+            .and_then(|a| a.first())
+            .and_then(|a| a.session_index.clone());
+        Ok(Asserted {
+            subject: SamlSubject {
+                name_id: t_nid.value.trim().to_owned(),
+                session_index,
+            },
+            assertion_id: trusted.id.clone(),
+            idp_entity_id: idp.entity_id.clone(),
+            level,
+            not_on_or_after: latest + skew,
+            attributes,
+        })
+    }
+}
+
+/// The user-facing text for a non-success status (SPID ErrorCode nrNN in StatusMessage).
+pub(super) fn idp_status_message(message: &str, sub_status: &str) -> String {
+    let code = spid_error_code(message);
+    let known = match code {
+        Some(19) => Some(
+            "troppi tentativi con credenziali errate / too many attempts with wrong credentials",
+        ),
+        Some(20) => Some(
+            "non hai credenziali del livello richiesto / you have no credentials of the required level",
+        ),
+        Some(21) => Some("tempo scaduto durante l'accesso / the sign-in timed out"),
+        Some(22) => Some("hai annullato l'accesso / you cancelled the sign-in"),
+        Some(23) => Some(
+            "le tue credenziali sono sospese o revocate / your credentials are suspended or revoked",
+        ),
+        Some(25) => Some("hai annullato l'accesso / you cancelled the sign-in"),
+        Some(30) => Some(
+            "il tipo di identità non è accettato da questo servizio / this kind of identity is not accepted here",
+        ),
+        _ => None,
+    };
+    if let Some(text) = known {
+        return format!("Accesso non riuscito: {text}");
+    }
+    let detail: String = message
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let detail = detail.trim();
+    if !detail.is_empty() {
+        format!(
+            "Il gestore dell'identità ha rifiutato l'accesso / the identity provider refused the sign-in: {detail}"
+        )
+    } else if sub_status.ends_with(":AuthnFailed") {
+        "Autenticazione non riuscita / authentication failed".to_owned()
+    } else {
+        "Il gestore dell'identità ha rifiutato l'accesso / the identity provider refused the sign-in"
+            .to_owned()
+    }
+}
+
+/// `ErrorCode nr22` → 22.
+pub(super) fn spid_error_code(message: &str) -> Option<u32> {
+    let lower = message.to_ascii_lowercase();
+    let at = lower.find("nr")?;
+    let digits: String = lower[at + 2..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+pub(super) fn check_relay_state(relay_state: &str) -> Result<(), String> {
+    if relay_state.is_empty()
+        || relay_state.len() > 80
+        || !relay_state
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err("RelayState must be 1-80 URL-safe base64 characters".to_owned());
+    }
+    Ok(())
+}
+
+/// Base64 → UTF-8 XML, refusing oversize input and any DOCTYPE.
+pub(super) fn decode_response(b64: &str) -> Result<String, Rejected> {
+    if b64.len() > MAX_RESPONSE_B64 {
+        return Err(invalid("SAMLResponse too large"));
+    }
+    let compact: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| invalid("SAMLResponse is not base64"))?;
+    let xml = String::from_utf8(bytes).map_err(|_| invalid("SAMLResponse is not UTF-8"))?;
+    let lower = xml.to_ascii_lowercase();
+    if lower.contains("<!doctype") || lower.contains("<!entity") {
+        return Err(invalid("DOCTYPE is not allowed"));
+    }
+    Ok(xml)
+}
+
+/// The Assertion from the signed content only (samael/xmlsec with the IdP metadata keys), and
+/// whether the signed content is that Assertion itself (its own enveloped signature is then
+/// not part of the signed content) rather than the whole Response.
+pub(super) fn verified_assertion(xml: &str, idp: &IdpInfo) -> Result<(Assertion, bool), Rejected> {
+    let certs: Vec<CertificateDer> = idp
+        .signing_certs
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
+    if certs.is_empty() {
+        return Err(invalid("the IdP has no signing certificate"));
+    }
+    let reduced = Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+        xml,
+        &certs,
+        ReduceMode::ValidateAndMarkNoAncestors,
+        Some(&ALLOWED_ALGORITHMS),
+    )
+    .map_err(|e| invalid(format!("signature not valid: {e}")))?;
+    let root = xml::parse(&reduced).map_err(|e| invalid(format!("signed content: {e}")))?;
+    if root.ns == NS_A && root.name == "Assertion" {
+        reduced
+            .parse::<Assertion>()
+            .map(|a| (a, true))
+            .map_err(|e| invalid(format!("signed Assertion unreadable: {e}")))
+    } else if root.ns == NS_P && root.name == "Response" {
+        reduced
+            .parse::<samael::schema::Response>()
+            .map_err(|e| invalid(format!("signed Response unreadable: {e}")))?
+            .assertion
+            .map(|a| (a, false))
+            .ok_or_else(|| invalid("no signed Assertion"))
+    } else {
+        Err(invalid(
+            "the signed content is neither a Response nor an Assertion",
+        ))
+    }
+}
+
+pub(super) fn check_signature_shape(sig: &xml::El, owner: &xml::El) -> Result<(), Rejected> {
+    let si = one(sig, NS_DS, "SignedInfo", "SignedInfo")?;
+    let sm = one(si, NS_DS, "SignatureMethod", "SignatureMethod")?;
+    if !OK_SIGNATURE_METHODS.contains(&sm.attr("Algorithm").unwrap_or("")) {
+        return Err(invalid("signature algorithm not allowed (weak or unknown)"));
+    }
+    let refs: Vec<&xml::El> = si.kids(NS_DS, "Reference").collect();
+    let want = format!("#{}", owner.attr("ID").unwrap_or("\u{0}"));
+    if refs.len() != 1 || refs[0].attr("URI") != Some(want.as_str()) {
+        return Err(invalid(
+            "signature Reference does not point to its parent element",
+        ));
+    }
+    let dm = one(refs[0], NS_DS, "DigestMethod", "DigestMethod")?;
+    if !OK_DIGESTS.contains(&dm.attr("Algorithm").unwrap_or("")) {
+        return Err(invalid("digest algorithm not allowed (weak or unknown)"));
+    }
+    if let Some(ts) = opt(refs[0], NS_DS, "Transforms", "Transforms")? {
+        for t in &ts.children {
+            if t.ns != NS_DS
+                || t.name != "Transform"
+                || !OK_TRANSFORMS.contains(&t.attr("Algorithm").unwrap_or(""))
+                || !t.children.is_empty()
+            {
+                return Err(invalid("forbidden transform in signature"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The single child `ns:name` of `parent` (error if missing or repeated).
+pub(super) fn one<'a>(
+    parent: &'a xml::El,
+    ns: &str,
+    name: &str,
+    what: &str,
+) -> Result<&'a xml::El, Rejected> {
+    opt(parent, ns, name, what)?.ok_or_else(|| invalid(format!("{what} missing")))
+}
+
+/// The optional single child `ns:name` of `parent` (error if repeated).
+pub(super) fn opt<'a>(
+    parent: &'a xml::El,
+    ns: &str,
+    name: &str,
+    what: &str,
+) -> Result<Option<&'a xml::El>, Rejected> {
+    let mut it = parent
+        .children
+        .iter()
+        .filter(|c| c.ns == ns && c.name == name);
+    let first = it.next();
+    if it.next().is_some() {
+        return Err(invalid(format!("more than one {what}")));
+    }
+    Ok(first)
+}
+
+/// A SAML instant: `YYYY-MM-DDThh:mm:ss[.fraction]Z`.
+pub(super) fn instant(value: Option<&str>, what: &str) -> Result<DateTime<Utc>, Rejected> {
+    let v = value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| invalid(format!("{what} missing")))?;
+    let b = v.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let shape = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && match &b[19..] {
+            [b'Z'] => true,
+            [b'.', frac @ .., b'Z'] => !frac.is_empty() && frac.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+    if !shape {
+        return Err(invalid(format!("{what} has an invalid format")));
+    }
+    DateTime::parse_from_rfc3339(v)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| invalid(format!("{what} is not a valid instant")))
+}
