@@ -6,12 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 use sportello_domain::AssuranceLevel;
-use sportello_store::identity::AuditEvent;
-use sportello_store::now_micros;
 
-use super::signin::{complete, flow_cookie_name};
+use super::signin::{after_idp_answer, complete, flow_cookie_name};
 use super::{Ctx, Posted};
-use crate::auth::citizen::{self, audit};
+use crate::auth::citizen::{self};
 use crate::error::{AppError, AppResult};
 use crate::idp::demo;
 
@@ -73,30 +71,12 @@ pub struct DemoForm {
 
 async fn sign_in(ctx: Ctx, req: HttpRequest, form: Posted<DemoForm>) -> HttpResponse {
     let r = sign_in_inner(&ctx, &req, &form).await;
-    if let Err(e) = &r
-        && e.status() == actix_web::http::StatusCode::FORBIDDEN
-    {
-        audit(
-            &ctx.state,
-            AuditEvent {
-                at: now_micros(),
-                event: "sign_in_rejected".into(),
-                // The provider, not the posted text (anyone may post anything here).
-                idp: Some("demo".into()),
-                ip: ctx.ip.map(|i| i.to_string()),
-                detail: Some(match demo::person(&form.person) {
-                    Some(p) => format!("{}: {e}", p.id),
-                    None => e.to_string(),
-                }),
-                ..Default::default()
-            },
-        )
-        .await;
-    }
-    match r {
-        Ok(to) => ctx.see_other(&to),
-        Err(e) => ctx.respond(Err(e)),
-    }
+    // The provider, not the posted text (anyone may post anything here).
+    after_idp_answer(&ctx, r, "demo", |e| match demo::person(&form.person) {
+        Some(p) => format!("{}: {e}", p.id),
+        None => e.to_string(),
+    })
+    .await
 }
 
 async fn sign_in_inner(ctx: &Ctx, req: &HttpRequest, form: &DemoForm) -> AppResult<String> {

@@ -3,12 +3,12 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use sportello_domain::AssuranceLevel;
-use sportello_store::identity::{AuditEvent, AuthRequest};
+use sportello_store::identity::AuthRequest;
 use sportello_store::now_micros;
 
 use super::Ctx;
-use super::signin::{complete, flow_cookie_name};
-use crate::auth::citizen::{self, audit};
+use super::signin::{after_idp_answer, complete, flow_cookie_name};
+use crate::auth::citizen::{self};
 use crate::auth::tokens;
 use crate::error::{AppError, AppResult};
 
@@ -102,26 +102,7 @@ pub struct CallbackQuery {
 
 async fn callback(ctx: Ctx, req: HttpRequest, q: web::Query<CallbackQuery>) -> HttpResponse {
     let r = callback_inner(&ctx, &req, &q).await;
-    if let Err(e) = &r
-        && e.status() == actix_web::http::StatusCode::FORBIDDEN
-    {
-        audit(
-            &ctx.state,
-            AuditEvent {
-                at: now_micros(),
-                event: "sign_in_rejected".into(),
-                idp: Some("oidc".into()),
-                ip: ctx.ip.map(|i| i.to_string()),
-                detail: Some(e.to_string()),
-                ..Default::default()
-            },
-        )
-        .await;
-    }
-    match r {
-        Ok(to) => ctx.see_other(&to),
-        Err(e) => ctx.respond(Err(e)),
-    }
+    after_idp_answer(&ctx, r, "oidc", |e| e.to_string()).await
 }
 
 async fn callback_inner(ctx: &Ctx, req: &HttpRequest, q: &CallbackQuery) -> AppResult<String> {

@@ -117,6 +117,36 @@ fn handoff_url(ctx: &Ctx, host: &str, code: &str) -> String {
     format!("{}/accedi/ritorno?code={code}", ctx.origin.url_for(host))
 }
 
+/// The end of an identity provider's answer: a refusal (403) goes to the audit log as
+/// `sign_in_rejected` with the provider and why; then the browser goes on, or sees the refusal.
+pub(crate) async fn after_idp_answer(
+    ctx: &Ctx,
+    result: AppResult<String>,
+    idp: &str,
+    detail: impl FnOnce(&AppError) -> String,
+) -> HttpResponse {
+    if let Err(e) = &result
+        && e.status() == actix_web::http::StatusCode::FORBIDDEN
+    {
+        citizen::audit(
+            &ctx.state,
+            sportello_store::identity::AuditEvent {
+                at: sportello_store::now_micros(),
+                event: "sign_in_rejected".into(),
+                idp: Some(idp.into()),
+                ip: ctx.ip.map(|i| i.to_string()),
+                detail: Some(detail(e)),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    match result {
+        Ok(to) => ctx.see_other(&to),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
 /// Finishes a sign-in (any method): a new SSO session, then back to the commune if the sign-in
 /// started there.
 pub(crate) async fn complete(
