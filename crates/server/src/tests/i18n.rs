@@ -58,7 +58,7 @@ fn every_key_in_use_exists() {
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
         &mut used,
     );
-    // Keys the Rust code asks for (routes/mod.rs, middleware.rs, views.rs).
+    // Keys the Rust code asks for (routes/mod.rs, middleware.rs, views/).
     used.extend(
         [
             "unknown_host_title",

@@ -24,12 +24,13 @@ use samael::schema::{
 use samael::signature::{DigestAlgorithm, Signature};
 use sportello_domain::AssuranceLevel;
 
+mod checks;
 mod metadata;
 mod response;
 mod xml;
 
+use checks::*;
 use metadata::*;
-use response::*;
 
 const NS_P: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 const NS_A: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
