@@ -2,7 +2,7 @@
 //! commune / foreign commune / anonymous, written out as a table; policy changes and role
 //! revocations taking effect on the next request.
 
-use sportello_server::auth::totp;
+use sportello_identity::totp;
 use sportello_store::staff::Realm;
 use sportello_tests::browser::Browser;
 use sportello_tests::{StatusCode, TestApp, spawn_app};
@@ -22,7 +22,7 @@ fn code_for(secret_b32: &str) -> String {
 /// Invites an account (commune staff with `role`, or federation staff) and goes through the
 /// invitation in a browser: password, TOTP enrolment, first code. Returns the signed-in browser.
 async fn signed_in(app: &TestApp, realm: Realm, host: &str, email: &str, role: &str) -> Browser {
-    let (_, token) = sportello_server::auth::staff::invite(&app.store, realm, email, email, role)
+    let (_, token) = sportello_identity::staff::invite(&app.store, realm, email, email, role)
         .await
         .unwrap();
     let mut b = Browser::new(app.addr);
@@ -231,7 +231,7 @@ fn matches(pattern: &str, path: &str) -> bool {
 /// row here fails.
 #[test]
 fn the_matrix_covers_every_declared_route() {
-    use sportello_server::authz::{On, declared};
+    use sportello_web::authz::{On, declared};
     for r in declared() {
         if r.on != On::Federation {
             assert!(
@@ -1146,7 +1146,7 @@ async fn federation_staff_onboard_a_commune_that_is_live_at_once() {
 /// an anonymous visitor and for a clerk, on every declared GET route of the commune host.
 #[tokio::test]
 async fn encoded_spellings_of_a_console_route_get_the_route_s_own_verdict() {
-    use sportello_server::authz::{On, declared};
+    use sportello_web::authz::{On, declared};
     let app = spawn_app().await;
     let mut clerk = signed_in(
         &app,

@@ -14,13 +14,13 @@ async fn app_with_mail() -> (TestApp, MailSink) {
 }
 
 async fn app_with_mail_and(
-    more: impl FnOnce(&mut sportello_server::Settings) + 'static,
+    more: impl FnOnce(&mut sportello_web::Settings) + 'static,
 ) -> (TestApp, MailSink) {
     let mail = MailSink::start();
     let port = mail.port;
     let app = spawn_app_with(Options {
         settings: Box::new(move |s| {
-            s.smtp_url = sportello_server::Secret::new(format!("smtp://127.0.0.1:{port}"));
+            s.smtp_url = sportello_web::Secret::new(format!("smtp://127.0.0.1:{port}"));
             more(s);
         }),
         ..Options::default()
@@ -436,17 +436,16 @@ async fn handoff_codes_are_single_use_bound_to_their_host_and_browser_and_short_
         .await;
     assert_eq!(no_state.status, StatusCode::BAD_REQUEST);
     // Expired codes are refused.
-    let sso = sportello_server::auth::tokens::hash(
-        &b.cookie("login.localhost", "sportello_sso").unwrap(),
-    );
+    let sso =
+        sportello_kernel::tokens::hash(&b.cookie("login.localhost", "sportello_sso").unwrap());
     app.store
         .identity()
         .create_handoff(
-            &sportello_server::auth::tokens::hash("old-code"),
+            &sportello_kernel::tokens::hash("old-code"),
             &sso,
             "calci.localhost",
             "/",
-            &sportello_server::auth::tokens::hash(STATE),
+            &sportello_kernel::tokens::hash(STATE),
             sportello_store::now_micros() - 1,
         )
         .await
@@ -639,7 +638,7 @@ async fn a_commune_on_its_own_domain_gets_the_single_sign_on_too() {
     let app = spawn_app_with(Options {
         tenants: Some(dir.path().to_owned()),
         settings: Box::new(move |s| {
-            s.smtp_url = sportello_server::Secret::new(format!("smtp://127.0.0.1:{port}"));
+            s.smtp_url = sportello_web::Secret::new(format!("smtp://127.0.0.1:{port}"));
         }),
         ..Options::default()
     })

@@ -12,5 +12,6 @@ mod oidc;
 mod onboarding;
 mod postgres_rls;
 mod saml;
+mod services;
 mod staff;
 mod sync;

@@ -3,7 +3,7 @@
 //! no session created.
 
 use serde_json::json;
-use sportello_server::config::OidcProvider as ProviderConfig;
+use sportello_kernel::config::OidcProvider as ProviderConfig;
 use sportello_tests::browser::{Browser, Page};
 use sportello_tests::counterparts::OidcProvider;
 use sportello_tests::{Options, StatusCode, TestApp, spawn_app_with};
@@ -32,7 +32,7 @@ async fn setup() -> (TestApp, OidcProvider) {
                 name: "Test OP".into(),
                 issuer,
                 client_id: "sportello".into(),
-                client_secret: sportello_server::Secret::new("s3cret-s3cret-s3cret"),
+                client_secret: sportello_web::Secret::new("s3cret-s3cret-s3cret"),
             }];
         }),
         ..Options::default()
@@ -307,11 +307,11 @@ async fn state_is_bound_to_the_browser_and_used_once() {
 async fn a_commune_can_add_its_own_provider_with_the_secret_encrypted_at_rest() {
     let (app, op) = setup().await;
     let pisa = sportello_domain::TenantId(50026);
-    let key = sportello_server::Settings::default()
+    let key = sportello_web::Settings::default()
         .secret_key()
         .unwrap()
         .to_owned();
-    let secrets = sportello_server::auth::secretbox::SecretBox::from_base64(&key).unwrap();
+    let secrets = sportello_kernel::secretbox::SecretBox::from_base64(&key).unwrap();
     // A second client at the same provider, registered for Pisa only.
     let port = app.port();
     op.admin(
@@ -320,11 +320,11 @@ async fn a_commune_can_add_its_own_provider_with_the_secret_encrypted_at_rest() 
         "redirect_uris": [format!("http://login.localhost:{port}/oidc/callback")]}),
     )
     .await;
-    sportello_server::idp::put_commune_oidc(
+    sportello_identity::idp::put_commune_oidc(
         &app.store,
         &secrets,
         pisa,
-        sportello_server::idp::NewCommuneOidc {
+        sportello_identity::idp::NewCommuneOidc {
             id: "toscana",
             name: "Regione Toscana",
             issuer: &op.issuer,
@@ -415,7 +415,7 @@ async fn a_commune_can_add_its_own_provider_with_the_secret_encrypted_at_rest() 
 async fn staff_can_enter_the_console_through_an_identity_provider_at_level_2() {
     let (app, op) = setup().await;
     let pisa = sportello_domain::TenantId(50026);
-    let (staff_id, _) = sportello_server::auth::staff::invite(
+    let (staff_id, _) = sportello_identity::staff::invite(
         &app.store,
         sportello_store::staff::Realm::Commune(pisa),
         "mario@comune.pisa.it",
@@ -424,7 +424,7 @@ async fn staff_can_enter_the_console_through_an_identity_provider_at_level_2() {
     )
     .await
     .unwrap();
-    sportello_server::auth::staff::link_fiscal_code(
+    sportello_identity::staff::link_fiscal_code(
         &app.store,
         sportello_store::staff::Realm::Commune(pisa),
         &staff_id,

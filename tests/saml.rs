@@ -281,13 +281,13 @@ async fn identity_provider_metadata_without_a_signing_certificate_is_refused_at_
     std::fs::write(&path, r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#).unwrap();
     let db = sportello_tests::TestDb::new().await;
     let store = db.app_store().await;
-    let settings = sportello_server::Settings {
-        database_url: sportello_server::Secret::new(db.app_url.clone()),
+    let settings = sportello_web::Settings {
+        database_url: sportello_web::Secret::new(db.app_url.clone()),
         saml_idps: path.display().to_string(),
-        ..sportello_server::Settings::default()
+        ..sportello_web::Settings::default()
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let err = sportello_server::start(&settings, store, listener)
+    let err = sportello_web::start(&settings, store, listener)
         .await
         .err()
         .expect("refused");
@@ -455,7 +455,7 @@ async fn the_identity_provider_can_end_the_sessions_it_opened() {
 #[tokio::test]
 async fn a_configured_sp_key_serves_signed_metadata_before_any_identity_provider_is_added() {
     let dir = tempfile::tempdir().unwrap();
-    let (key, cert) = sportello_server::idp::saml::Saml::generate_sp_keypair(
+    let (key, cert) = sportello_identity::idp::saml::Saml::generate_sp_keypair(
         "http://login.localhost/saml/metadata",
         "Sportello",
         "c_g702",

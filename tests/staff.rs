@@ -1,6 +1,6 @@
 //! Staff sign-in: invitation, password, TOTP enrolment and second factor, per commune.
 
-use sportello_server::auth::totp;
+use sportello_identity::totp;
 use sportello_tests::browser::Browser;
 use sportello_tests::{StatusCode, TestApp, spawn_app};
 
@@ -22,7 +22,7 @@ async fn choose_password(
     name: &str,
 ) -> (Browser, String, String, String) {
     let pisa = sportello_domain::TenantId(50026);
-    let (_, token) = sportello_server::auth::staff::invite(
+    let (_, token) = sportello_identity::staff::invite(
         &app.store,
         sportello_store::staff::Realm::Commune(pisa),
         email,

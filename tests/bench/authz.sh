@@ -15,7 +15,7 @@ checks=${BENCH_CHECKS:-100000}
 staff=${BENCH_STAFF:-20}
 changes=${BENCH_CHANGES:-20}
 poll_ms=${BENCH_POLL_MS:-250}
-cargo build --release --locked -p sportello-cli -p sportello-server --bins --example authz_bench >/dev/null
+cargo build --release --locked -p sportello-cli -p sportello-web --bins --example authz_bench >/dev/null
 bin=$target/release/sportello
 tool=$target/release/examples/authz_bench
 work=$(mktemp -d)

@@ -12,7 +12,7 @@ target=${CARGO_TARGET_DIR:-$root/target}
 dur=${BENCH_SECONDS:-10}
 conns=${BENCH_CONNECTIONS:-32}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --locked -p sportello-cli -p sportello-server --bins --example identity_bench >/dev/null
+cargo build --release --locked -p sportello-cli -p sportello-web --bins --example identity_bench >/dev/null
 bin=$target/release/sportello
 tool=$target/release/examples/identity_bench
 work=$(mktemp -d)

@@ -12,8 +12,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
 use sportello_domain::Host;
-use sportello_server::{Secret, Settings};
 use sportello_store::Store;
+use sportello_web::{Secret, Settings};
 
 pub use reqwest::StatusCode;
 
@@ -181,7 +181,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let listener = opts
         .listener
         .unwrap_or_else(|| TcpListener::bind("127.0.0.1:0").expect("bind port 0"));
-    let running = sportello_server::start(&settings, store.clone(), listener)
+    let running = sportello_web::start(&settings, store.clone(), listener)
         .await
         .expect("start server");
     tokio::spawn(running.server);
@@ -215,7 +215,7 @@ impl TestApp {
         };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let store = self.db.app_store().await;
-        let running = sportello_server::start(&settings, store, listener)
+        let running = sportello_web::start(&settings, store, listener)
             .await
             .expect("start second node");
         tokio::spawn(running.server);

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use sportello_domain::{CommuneStatus, Host, IstatCode};
-use sportello_server::Settings;
 use sportello_store::Store;
+use sportello_web::Settings;
 
 #[derive(Parser)]
 #[command(
@@ -154,7 +154,7 @@ fn apex(settings: &Settings) -> Result<Host> {
 /// In the demo, one administrator for Pisa's console and one federation account, invited on the
 /// first run (the links are printed; the password and the authenticator are set on first use).
 async fn demo_consoles(store: &Store, settings: &Settings, port: u16) {
-    use sportello_server::auth::staff::invite;
+    use sportello_identity::staff::invite;
     use sportello_store::staff::Realm;
     let apex = &settings.apex_host;
     let accounts = [
@@ -208,7 +208,7 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             let listener = TcpListener::bind(&settings.bind)
                 .with_context(|| format!("binding {}", settings.bind))?;
             let store_for_demo = store.clone();
-            let running = sportello_server::start(&settings, store, listener)
+            let running = sportello_web::start(&settings, store, listener)
                 .await
                 .map_err(anyhow::Error::msg)?;
             let port = running.addr.port();
@@ -244,13 +244,13 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             let secret = std::env::var("SPORTELLO_IDP_CLIENT_SECRET")
                 .context("set SPORTELLO_IDP_CLIENT_SECRET to the client secret")?;
             let key = settings.secret_key().map_err(anyhow::Error::msg)?;
-            let boxed = sportello_server::auth::secretbox::SecretBox::from_base64(key)
+            let boxed = sportello_kernel::secretbox::SecretBox::from_base64(key)
                 .map_err(anyhow::Error::msg)?;
-            sportello_server::idp::put_commune_oidc(
+            sportello_identity::idp::put_commune_oidc(
                 &store,
                 &boxed,
                 tenant,
-                sportello_server::idp::NewCommuneOidc {
+                sportello_identity::idp::NewCommuneOidc {
                     id: &id,
                     name: &name,
                     issuer: &issuer,
@@ -346,7 +346,7 @@ async fn tenants(t: Tenants, settings: &Settings) -> Result<()> {
 async fn staff(settings: &Settings, store: &Store, cmd: Staff) -> Result<()> {
     match cmd {
         Staff::InviteFederation { email, name } => {
-            let (_, token) = sportello_server::auth::staff::invite(
+            let (_, token) = sportello_identity::staff::invite(
                 store,
                 sportello_store::staff::Realm::Federation,
                 &email,
@@ -383,7 +383,7 @@ async fn staff(settings: &Settings, store: &Store, cmd: Staff) -> Result<()> {
                 .into_iter()
                 .find(|c| c.id == id)
                 .ok_or_else(|| anyhow::anyhow!("no commune with ISTAT code {code}"))?;
-            let (staff_id, token) = sportello_server::auth::staff::invite(
+            let (staff_id, token) = sportello_identity::staff::invite(
                 store,
                 sportello_store::staff::Realm::Commune(id),
                 &email,
@@ -393,7 +393,7 @@ async fn staff(settings: &Settings, store: &Store, cmd: Staff) -> Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             if let Some(cf) = fiscal_code {
-                sportello_server::auth::staff::link_fiscal_code(
+                sportello_identity::staff::link_fiscal_code(
                     store,
                     sportello_store::staff::Realm::Commune(id),
                     &staff_id,

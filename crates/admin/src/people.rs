@@ -1,0 +1,248 @@
+//! Staff accounts of a commune: invitations (by e-mail; TOTP is set up on first sign-in), roles
+//! (for the whole commune or one office), removal. A role taken back ends access at once: the
+//! enforcer is updated before the response, and other nodes within a poll tick.
+
+use serde::Deserialize;
+use serde_json::json;
+use sportello_authz::Role;
+use sportello_store::staff::Realm;
+
+use sportello_kernel::Actor;
+use sportello_kernel::Deps;
+use sportello_kernel::input::{optional, required};
+use sportello_kernel::mail::Mail;
+use sportello_kernel::{Error, Result};
+
+#[derive(Debug, Deserialize)]
+pub struct Invite {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub office: String,
+}
+
+/// Only those who may change the policy may make administrators (otherwise whoever may manage
+/// staff could make themselves one).
+async fn may_give(deps: &Deps, actor: &Actor, role: Role) -> Result<()> {
+    if role == Role::Admin
+        && !actor
+            .may(
+                deps,
+                sportello_authz::Object::Policies,
+                sportello_authz::Action::Update,
+            )
+            .await
+    {
+        return Err(Error::Forbidden(
+            "only administrators may make administrators".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Administrators still able to sign in (enrolled), other than `except`.
+async fn other_admins(db: &sportello_store::TenantDb<'_>, except: &str) -> Result<usize> {
+    let accounts = db.staff_db().list().await?;
+    Ok(db
+        .role_assignments()
+        .await?
+        .into_iter()
+        .filter(|r| r.role == Role::Admin.key() && r.staff_id != except)
+        .filter(|r| {
+            accounts
+                .iter()
+                .any(|a| a.id == r.staff_id && a.totp_confirmed)
+        })
+        .count())
+}
+
+fn staff_role(s: &str) -> Result<Role> {
+    Role::parse(s)
+        .filter(|r| Role::STAFF.contains(r))
+        .ok_or_else(|| Error::Invalid(format!("role: {s:?} is not a staff role")))
+}
+
+/// Invites a staff member: the account, its first role, and a mail with the link (valid 7 days).
+pub async fn invite(deps: &Deps, actor: &Actor, f: &Invite, base_url: &str) -> Result<String> {
+    let c = actor.commune()?;
+    let role = staff_role(&f.role)?;
+    let name = required("name", &f.name)?;
+    let office = optional(&f.office);
+    may_give(deps, actor, role).await?;
+    let (id, token) = sportello_identity::staff::invite_for_office(
+        &deps.store,
+        Realm::Commune(c),
+        &f.email,
+        &name,
+        role.key(),
+        office.as_deref(),
+    )
+    .await?;
+    let tx = deps.store.tenant(c).await?;
+    let db = tx.db();
+    let sender = db.settings().await?;
+    sportello_kernel::audit::record(
+        &db,
+        actor,
+        "staff_invited",
+        &format!("staff:{id}"),
+        json!({"email": f.email.trim(), "role": role.key(), "office": office}),
+    )
+    .await?;
+    tx.commit().await?;
+    deps.apply_policy_changes().await?;
+    let link = format!("{base_url}/console/invito?token={token}");
+    deps
+        .mailer
+        .send(Mail {
+            to: f.email.trim().to_owned(),
+            subject: format!("{}: invito alla console", deps.federation_name),
+            body: format!(
+                "Buongiorno {name},\n\nè stato creato un account per lei nella console del comune.\n\
+                 Apra questo collegamento entro 7 giorni per scegliere la password e configurare \
+                 l'app di autenticazione (TOTP):\n\n{link}\n"
+            ),
+            from_name: sender.mail_from_name,
+            reply_to: sender.mail_reply_to,
+        })
+        .await
+        .map_err(Error::Upstream)?;
+    Ok(id)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RoleChange {
+    pub role: String,
+    #[serde(default)]
+    pub office: String,
+    /// `add` or `remove`.
+    pub op: String,
+}
+
+/// Gives or takes back a role.
+pub async fn change_role(
+    deps: &Deps,
+    actor: &Actor,
+    staff_id: &str,
+    f: &RoleChange,
+) -> Result<bool> {
+    let c = actor.commune()?;
+    let role = staff_role(&f.role)?;
+    let office = optional(&f.office);
+    if staff_id == actor.staff_id && !actor.federation {
+        return Err(Error::Forbidden("nobody changes their own roles".into()));
+    }
+    may_give(deps, actor, role).await?;
+    let now = sportello_store::now_micros();
+    let tx = deps.store.tenant(c).await?;
+    let db = tx.db();
+    // Numbered first: the row lock serialises concurrent role changes, so two administrators
+    // cannot remove each other at once.
+    db.note_policy_change(now).await?;
+    if db.staff_db().staff_by_id(staff_id).await?.is_none() {
+        return Err(Error::NotFound);
+    }
+    if let Some(o) = &office
+        && db.office_row(o).await?.is_none()
+    {
+        return Err(Error::Invalid(format!("office: {o} does not exist")));
+    }
+    let changed = match f.op.as_str() {
+        "add" => {
+            db.assign_role(
+                staff_id,
+                role.key(),
+                office.as_deref(),
+                &actor.audit_name(),
+                now,
+            )
+            .await?
+        }
+        "remove" => {
+            // Nobody may leave the commune without an administrator who can sign in.
+            if role == Role::Admin {
+                let admins = other_admins(&db, staff_id).await?;
+                if admins == 0 {
+                    return Err(Error::Invalid(
+                        "role: this is the commune's last administrator".into(),
+                    ));
+                }
+            }
+            db.unassign_role(staff_id, role.key(), office.as_deref())
+                .await?
+        }
+        other => {
+            return Err(Error::Invalid(format!(
+                "op: {other:?} is not add or remove"
+            )));
+        }
+    };
+    if changed {
+        sportello_kernel::audit::record(
+            &db,
+            actor,
+            if f.op == "add" {
+                "role_given"
+            } else {
+                "role_taken"
+            },
+            &format!("staff:{staff_id}"),
+            json!({"role": role.key(), "office": office}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    deps.apply_policy_changes().await?;
+    Ok(changed)
+}
+
+/// Removes a staff account: its roles, its sessions, the account.
+pub async fn remove(deps: &Deps, actor: &Actor, staff_id: &str) -> Result<()> {
+    let c = actor.commune()?;
+    if staff_id == actor.staff_id && !actor.federation {
+        return Err(Error::Invalid("you cannot remove your own account".into()));
+    }
+    let now = sportello_store::now_micros();
+    let tx = deps.store.tenant(c).await?;
+    let db = tx.db();
+    // Numbered first: the row lock serialises concurrent removals (see `change_role`).
+    db.note_policy_change(now).await?;
+    let acc = db
+        .staff_db()
+        .staff_by_id(staff_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let is_admin = db
+        .role_assignments()
+        .await?
+        .iter()
+        .any(|r| r.role == Role::Admin.key() && r.staff_id == staff_id);
+    let other_admins = if is_admin {
+        other_admins(&db, staff_id).await?
+    } else {
+        0
+    };
+    if is_admin && other_admins == 0 {
+        return Err(Error::Invalid(
+            "this is the commune's last administrator".into(),
+        ));
+    }
+    db.unassign_all(staff_id).await?;
+    db.staff_db().delete(staff_id).await?;
+    sportello_kernel::audit::record(
+        &db,
+        actor,
+        "staff_removed",
+        &format!("staff:{staff_id}"),
+        json!({"email": acc.email}),
+    )
+    .await?;
+    tx.commit().await?;
+    deps.apply_policy_changes().await?;
+    deps.sessions
+        .end_staff(&deps.store, c, staff_id)
+        .await
+        .map_err(Error::Store)?;
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! Offices and services of the charter, edited from the console (each change is a new version
+//! in the charter's history, visible on the portal at once).
+
+use serde::Deserialize;
+use serde_json::json;
+use sportello_authz::{Action, Object, Role};
+use sportello_domain::hours::{Closure, WeeklyHours};
+use sportello_domain::{AssuranceLevel, Audience, Channel, LifeEvent, Slug};
+use sportello_store::entity::{office, service};
+
+use sportello_kernel::Actor;
+use sportello_kernel::Deps;
+use sportello_kernel::input::{optional, required};
+use sportello_kernel::{Error, Result};
+
+/// The offices an actor's work on `obj`/`act` is limited to (`None`: the whole commune). Only the
+/// roles that grant that permission count: a commune-wide assignment of one of them opens the
+/// commune; office-scoped ones open their offices; other roles open nothing here.
+pub async fn office_scope(
+    deps: &Deps,
+    actor: &Actor,
+    obj: Object,
+    act: Action,
+) -> Result<Option<Vec<String>>> {
+    if actor.federation {
+        return Ok(None);
+    }
+    let c = actor.commune()?;
+    let rules = deps.policies.rules_of(c).await;
+    let tx = deps.store.tenant(c).await?;
+    let roles = tx.db().role_assignments().await?;
+    tx.commit().await?;
+    let mut offices = Vec::new();
+    for r in roles.into_iter().filter(|r| r.staff_id == actor.staff_id) {
+        let Some(role) = Role::parse(&r.role) else {
+            continue;
+        };
+        let grants = rules
+            .get(&(role, obj))
+            .is_some_and(|actions| actions.contains(&act));
+        if !grants {
+            continue;
+        }
+        match r.office_id {
+            None => return Ok(None),
+            Some(o) => offices.push(o),
+        }
+    }
+    Ok(Some(offices))
+}
+
+fn check_scope(scope: &Option<Vec<String>>, office: Option<&str>) -> Result<()> {
+    match (scope, office) {
+        (None, _) => Ok(()),
+        (Some(list), Some(o)) if list.iter().any(|x| x == o) => Ok(()),
+        _ => Err(Error::Forbidden("this office is not one of yours".into())),
+    }
+}
+
+fn slug(name: &str, v: &str) -> Result<String> {
+    Slug::parse(v.trim())
+        .map(|s| s.to_string())
+        .map_err(|e| Error::Invalid(format!("{name}: {e}")))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewOffice {
+    pub id: String,
+    pub name: String,
+}
+
+pub async fn create_office(deps: &Deps, actor: &Actor, f: &NewOffice) -> Result<String> {
+    let id = slug("identifier", &f.id)?;
+    let name = required("name", &f.name)?;
+    let tx = deps.store.tenant(actor.commune()?).await?;
+    let db = tx.db();
+    if db.office_row(&id).await?.is_some() {
+        return Err(Error::Invalid(format!(
+            "identifier: an office {id} exists already"
+        )));
+    }
+    let m = office::Model {
+        tenant_id: 0,
+        id: id.clone(),
+        name,
+        name_en: None,
+        description: String::new(),
+        building_id: None,
+        floor: String::new(),
+        room: String::new(),
+        directions: String::new(),
+        phone: String::new(),
+        email: String::new(),
+        pec: None,
+        head_id: None,
+        hours: json!({"weekly": {}, "closures": []}).to_string(),
+        search_text: String::new(),
+        updated_at: 0,
+    };
+    db.put_office_row(m, &actor.audit_name()).await?;
+    sportello_kernel::audit::record(
+        &db,
+        actor,
+        "office_created",
+        &format!("office:{id}"),
+        json!({"name": f.name.trim()}),
+    )
+    .await?;
+    tx.commit().await?;
+    deps.apply_registry_changes().await;
+    Ok(id)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OfficeChange {
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub floor: String,
+    #[serde(default)]
+    pub room: String,
+    #[serde(default)]
+    pub directions: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub hours: String,
+    #[serde(default)]
+    pub closures: String,
+}
+
+pub async fn update_office(deps: &Deps, actor: &Actor, id: &str, f: &OfficeChange) -> Result<bool> {
+    check_scope(
+        &office_scope(deps, actor, Object::Offices, Action::Update).await?,
+        Some(id),
+    )?;
+    let weekly = WeeklyHours::parse_lines(&f.hours).map_err(|e| Error::Invalid(e.to_string()))?;
+    let closures = Closure::parse_lines(&f.closures).map_err(|e| Error::Invalid(e.to_string()))?;
+    let email = optional(&f.email)
+        .map(|e| sportello_domain::Email::parse(&e).map(|e| e.as_str().to_owned()))
+        .transpose()
+        .map_err(|e| Error::Invalid(format!("e-mail: {e}")))?;
+    let tx = deps.store.tenant(actor.commune()?).await?;
+    let db = tx.db();
+    let mut m = db.office_row(id).await?.ok_or(Error::NotFound)?;
+    m.name = required("name", &f.name)?;
+    m.name_en = optional(&f.name_en);
+    m.description = f.description.trim().to_owned();
+    m.floor = f.floor.trim().to_owned();
+    m.room = f.room.trim().to_owned();
+    m.directions = f.directions.trim().to_owned();
+    m.phone = f.phone.trim().to_owned();
+    m.email = email.unwrap_or_default();
+    m.hours = serde_json::to_string(&sportello_store::charter::StoredHours { weekly, closures })
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let changed = db.put_office_row(m, &actor.audit_name()).await?;
+    if changed {
+        sportello_kernel::audit::record(
+            &db,
+            actor,
+            "office_updated",
+            &format!("office:{id}"),
+            json!({"name": f.name.trim()}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    deps.apply_registry_changes().await;
+    Ok(changed)
+}
+
+pub async fn delete_office(deps: &Deps, actor: &Actor, id: &str) -> Result<()> {
+    let tx = deps.store.tenant(actor.commune()?).await?;
+    let db = tx.db();
+    if !db.delete_office(id).await? {
+        return Err(Error::NotFound);
+    }
+    sportello_kernel::audit::record(
+        &db,
+        actor,
+        "office_deleted",
+        &format!("office:{id}"),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    deps.apply_registry_changes().await;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewService {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub office: String,
+}
+
+pub async fn create_service(deps: &Deps, actor: &Actor, f: &NewService) -> Result<String> {
+    let id = slug("identifier", &f.id)?;
+    let title = required("title", &f.title)?;
+    let office = optional(&f.office);
+    check_scope(
+        &office_scope(deps, actor, Object::Services, Action::Create).await?,
+        office.as_deref(),
+    )?;
+    let tx = deps.store.tenant(actor.commune()?).await?;
+    let db = tx.db();
+    if db.service_row(&id).await?.is_some() {
+        return Err(Error::Invalid(format!(
+            "identifier: a service {id} exists already"
+        )));
+    }
+    let m = service::Model {
+        tenant_id: 0,
+        id: id.clone(),
+        title: title.clone(),
+        title_en: None,
+        summary: title,
+        summary_en: None,
+        description: String::new(),
+        audience: Audience::Citizens.key().to_owned(),
+        life_events: "[]".into(),
+        office_id: office,
+        responsible_id: None,
+        documents: "[]".into(),
+        cost_cents: 0,
+        cost_note: None,
+        max_days: None,
+        channels: json!([Channel::Desk]).to_string(),
+        online_level: AssuranceLevel::None.key().to_owned(),
+        available_from: None,
+        available_to: None,
+        search_text: String::new(),
+        updated_at: 0,
+    };
+    db.put_service_row(m, &actor.audit_name()).await?;
+    sportello_kernel::audit::record(
+        &db,
+        actor,
+        "service_created",
+        &format!("service:{id}"),
+        json!({"title": f.title.trim()}),
+    )
+    .await?;
+    tx.commit().await?;
+    deps.apply_registry_changes().await;
+    Ok(id)
+}
+
+/// The service form: checkboxes arrive as repeated keys, so it is read from the raw pairs.
+#[derive(Debug, Default)]
+pub struct ServiceChange {
+    pub title: String,
+    pub title_en: String,
+    pub summary: String,
+    pub description: String,
+    pub audience: String,
+    pub life_events: Vec<String>,
+    pub office: String,
+    pub documents: String,
+    pub cost: String,
+    pub max_days: String,
+    pub channels: Vec<String>,
+    pub online_level: String,
+}
+
+pub async fn update_service(
+    deps: &Deps,
+    actor: &Actor,
+    id: &str,
+    f: &ServiceChange,
+) -> Result<bool> {
+    let bad = |e: sportello_domain::ParseError| Error::Invalid(e.to_string());
+    let audience = Audience::parse(&f.audience).map_err(bad)?;
+    let level = AssuranceLevel::parse(&f.online_level).map_err(bad)?;
+    let events = f
+        .life_events
+        .iter()
+        .map(|e| LifeEvent::parse(e))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    let channels = f
+        .channels
+        .iter()
+        .map(|c| Channel::parse(c))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    let cost = sportello_domain::Money::parse(&f.cost)
+        .map_err(|e| Error::Invalid(format!("cost: {}", e.detail)))?
+        .cents();
+    let max_days = match f.max_days.trim() {
+        "" => None,
+        d => Some(
+            d.parse::<i32>()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or_else(|| {
+                    Error::Invalid("maximum duration: a number of days between 1 and 3650".into())
+                })?,
+        ),
+    };
+    let documents: Vec<String> = f
+        .documents
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let scope = office_scope(deps, actor, Object::Services, Action::Update).await?;
+    let office = optional(&f.office);
+    let tx = deps.store.tenant(actor.commune()?).await?;
+    let db = tx.db();
+    let mut m = db.service_row(id).await?.ok_or(Error::NotFound)?;
+    // A scoped head edits services of their offices, and keeps them there.
+    check_scope(&scope, m.office_id.as_deref())?;
+    check_scope(&scope, office.as_deref())?;
+    m.title = required("title", &f.title)?;
+    m.title_en = optional(&f.title_en);
+    m.summary = required("summary", &f.summary)?;
+    m.description = f.description.trim().to_owned();
+    m.audience = audience.key().to_owned();
+    m.life_events = to_json(&events)?;
+    m.office_id = office;
+    m.documents = to_json(&documents)?;
+    m.cost_cents = cost;
+    m.max_days = max_days;
+    m.channels = to_json(&channels)?;
+    m.online_level = level.key().to_owned();
+    let changed = db.put_service_row(m, &actor.audit_name()).await?;
+    if changed {
+        sportello_kernel::audit::record(
+            &db,
+            actor,
+            "service_updated",
+            &format!("service:{id}"),
+            json!({"title": f.title.trim(), "office": f.office.trim()}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    deps.apply_registry_changes().await;
+    Ok(changed)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Invalid(e.to_string()))
+}

@@ -1,0 +1,561 @@
+//! The citizen side of identity: password accounts, the single sign-on session on the sign-in
+//! host, and its hand-off to commune hosts by one-time codes.
+
+use sportello_domain::identity::check_new_password;
+use sportello_domain::{AssuranceLevel, Email, TenantId};
+use sportello_store::identity::{AuditEvent, LoginFlow, VerifiedIdentity};
+use sportello_store::now_micros;
+
+use super::password;
+use sportello_kernel::Deps;
+use sportello_kernel::session::{Current, Kind, NewSession};
+use sportello_kernel::tokens;
+use sportello_kernel::{Error, Result};
+
+const MICROS: i64 = 1_000_000;
+/// A hand-off code lives this long (seconds).
+pub const HANDOFF_SECONDS: i64 = 60;
+/// A sign-in in progress (the flow cookie) lives this long.
+pub const FLOW_SECONDS: i64 = 15 * 60;
+/// Five wrong passwords in a row lock an account for fifteen minutes.
+pub const LOCK_AFTER: i32 = 5;
+pub const LOCK_SECONDS: i64 = 15 * 60;
+
+/// What a sign-in request came with, for the audit log.
+#[derive(Clone, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub async fn audit(deps: &Deps, e: AuditEvent) {
+    let idp = e.idp.as_deref().unwrap_or("");
+    // Bounded label values: the kind of provider, not its id.
+    let idp_kind = idp.split(':').next().unwrap_or("");
+    deps.metrics
+        .auth_events
+        .with_label_values(&[e.event.as_str(), idp_kind])
+        .inc();
+    if let Err(err) = deps.store.identity().audit(&e).await {
+        tracing::error!(error = %err, event = %e.event, "audit log write failed");
+    }
+}
+
+/// A `next` path that stays on the host: starts with one `/`, no scheme, no control characters.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && n.len() <= 512
+                && !n.chars().any(|c| c.is_control()) =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// Starts a sign-in on the sign-in host: returns the flow token for the cookie.
+pub async fn start_flow(
+    deps: &Deps,
+    target_host: Option<String>,
+    next: String,
+    level: AssuranceLevel,
+    state_hash: Option<String>,
+) -> Result<String> {
+    let token = tokens::new_token();
+    let now = now_micros();
+    deps.store
+        .identity()
+        .create_flow(
+            &LoginFlow {
+                flow_hash: tokens::hash(&token),
+                target_host,
+                next_path: next,
+                state_hash,
+                level: level.key().into(),
+                expires_at: now + FLOW_SECONDS * MICROS,
+            },
+            now,
+        )
+        .await?;
+    Ok(token)
+}
+
+pub async fn flow(deps: &Deps, token: Option<&str>) -> Result<Option<LoginFlow>> {
+    match token {
+        Some(t) if !t.is_empty() && t.len() < 100 => Ok(deps
+            .store
+            .identity()
+            .flow(&tokens::hash(t), now_micros())
+            .await?),
+        _ => Ok(None),
+    }
+}
+
+/// Opens a new single sign-on session (always a new id: sign-in and level change rotate it) and
+/// ends the previous one of this browser with every commune session it handed out.
+pub async fn open_sso(
+    deps: &Deps,
+    person_id: &str,
+    level: AssuranceLevel,
+    idp: &str,
+    previous: Option<&Current>,
+    client: &Client,
+    scope: Option<TenantId>,
+) -> Result<String> {
+    if let Some(prev) = previous {
+        deps.sessions.end_sso(&deps.store, &prev.token_hash).await?;
+    }
+    let token = deps
+        .sessions
+        .create(
+            &deps.store,
+            NewSession {
+                kind: Kind::Sso,
+                sso_hash: None,
+                // A sign-in through a commune's own provider counts for that commune only.
+                commune: scope,
+                person_id: Some(person_id),
+                staff_id: None,
+                level,
+                idp,
+                mfa: false,
+                user_agent: client.user_agent.clone(),
+                not_after: None,
+            },
+        )
+        .await?;
+    audit(
+        deps,
+        AuditEvent {
+            at: now_micros(),
+            event: "sign_in".into(),
+            person_id: Some(person_id.into()),
+            idp: Some(idp.into()),
+            level: Some(level.key().into()),
+            ip: client.ip.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    Ok(token)
+}
+
+/// Where a fiscal code says its holder was born: a commune of the ISTAT list (by cadastral
+/// code), abroad (`Z…` codes), or a code the current list does not have (a commune merged or
+/// renamed since: the person is real, so this is recorded, not refused).
+pub fn birthplace(cf: &sportello_domain::FiscalCode) -> (String, bool) {
+    let code = cf.birthplace();
+    if code.starts_with('Z') {
+        return (format!("estero ({code})"), true);
+    }
+    match sportello_store::istat::by_cadastral_code(&code) {
+        Some(r) => (format!("{} ({})", r.name_it, r.province_code), true),
+        None => (code, false),
+    }
+}
+
+/// The person an identity provider vouched for, created or refreshed. The fiscal code was
+/// parsed (check character, omocodia folded) by the caller; its birthplace is looked up here.
+///
+/// `federation_wide`: the provider is one the whole federation trusts, so it may refresh the
+/// person's profile; a commune's own provider only creates people it has not seen.
+pub async fn person_from_idp(
+    deps: &Deps,
+    who: &VerifiedIdentity,
+    federation_wide: bool,
+) -> Result<String> {
+    let cf = sportello_domain::FiscalCode::parse(&who.fiscal_code)
+        .map_err(|e| Error::SignInRefused(format!("fiscal code: {e}")))?;
+    let (place, known) = birthplace(&cf);
+    let mut who = who.clone();
+    who.place_of_birth = Some(place.clone());
+    let person = if federation_wide {
+        deps.store
+            .identity()
+            .person_from_idp(&who, now_micros())
+            .await?
+    } else {
+        deps.store
+            .identity()
+            .person_from_local_idp(&who, now_micros())
+            .await?
+    };
+    if !known {
+        tracing::warn!(birthplace = %place, "fiscal code's birthplace is not in the ISTAT list");
+        audit(
+            deps,
+            AuditEvent {
+                at: now_micros(),
+                event: "birthplace_unknown".into(),
+                person_id: Some(person.id.clone()),
+                detail: Some(place),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    Ok(person.id)
+}
+
+/// A one-time code that signs the SSO session's person in on `target_host`.
+pub async fn issue_handoff(
+    deps: &Deps,
+    sso_hash: &str,
+    target_host: &str,
+    next: &str,
+    state_hash: &str,
+) -> Result<String> {
+    let code = tokens::new_token();
+    deps.store
+        .identity()
+        .create_handoff(
+            &tokens::hash(&code),
+            sso_hash,
+            target_host,
+            next,
+            state_hash,
+            now_micros() + HANDOFF_SECONDS * MICROS,
+        )
+        .await?;
+    Ok(code)
+}
+
+/// Uses a hand-off code on a commune host: a new citizen session (token) and where to go. The
+/// code must come back to the browser that asked for it (`browser_state`: its hand-off cookie),
+/// so nobody can push their own sign-in into someone else's browser.
+pub async fn redeem_handoff(
+    deps: &Deps,
+    code: &str,
+    host: &str,
+    commune: TenantId,
+    previous: Option<&Current>,
+    client: &Client,
+    browser_state: Option<&str>,
+) -> Result<(String, String)> {
+    let refused = || Error::Refused("handoff_expired");
+    if code.is_empty() || code.len() > 100 {
+        return Err(refused());
+    }
+    let state_hash = tokens::hash(
+        browser_state
+            .filter(|s| !s.is_empty())
+            .ok_or_else(refused)?,
+    );
+    let now = now_micros();
+    let Some((sso_hash, next)) = deps
+        .store
+        .identity()
+        .take_handoff(&tokens::hash(code), host, &state_hash, now)
+        .await?
+    else {
+        return Err(refused());
+    };
+    let Some(sso) = deps.store.identity().session(&sso_hash).await? else {
+        return Err(refused());
+    };
+    if sso.kind != "sso" || sso.expires_at <= now {
+        return Err(refused());
+    }
+    let level = AssuranceLevel::parse(&sso.level)
+        .map_err(|e| Error::Upstream(format!("stored level: {e}")))?;
+    let person_id = sso.person_id.clone().ok_or_else(refused)?;
+    if let Some(prev) = previous {
+        deps.sessions.end(&deps.store, &prev.token_hash).await?;
+    }
+    let token = deps
+        .sessions
+        .create(
+            &deps.store,
+            NewSession {
+                kind: Kind::Citizen,
+                sso_hash: Some(sso_hash),
+                commune: Some(commune),
+                person_id: Some(&person_id),
+                staff_id: None,
+                level,
+                idp: &sso.idp,
+                mfa: false,
+                user_agent: client.user_agent.clone(),
+                not_after: Some(sso.expires_at),
+            },
+        )
+        .await?;
+    let tx = deps.store.tenant(commune).await?;
+    tx.db().touch_citizen(&person_id, now).await?;
+    tx.commit().await?;
+    audit(
+        deps,
+        AuditEvent {
+            at: now,
+            event: "handoff".into(),
+            person_id: Some(person_id),
+            commune_id: Some(commune.0),
+            idp: Some(sso.idp),
+            level: Some(level.key().into()),
+            ip: client.ip.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    Ok((token, next))
+}
+
+/// Checks an e-mail and password; the person on success. Counts failures and locks the account
+/// after [`LOCK_AFTER`] in a row; a wrong e-mail costs the same time as a wrong password.
+pub async fn check_password(
+    deps: &Deps,
+    email: &str,
+    password: &str,
+    client: &Client,
+) -> Result<String> {
+    let wrong = || Error::Refused("wrong_credentials");
+    let Ok(email) = Email::parse(email) else {
+        return Err(wrong());
+    };
+    let now = now_micros();
+    let account = deps
+        .store
+        .identity()
+        .local_account_by_email(email.as_str())
+        .await?;
+    let Some(account) = account else {
+        password::verify(password.to_owned(), password::dummy_hash().to_owned()).await;
+        return Err(wrong());
+    };
+    let password_event = |event: &str| AuditEvent {
+        at: now,
+        event: event.into(),
+        person_id: Some(account.person_id.clone()),
+        idp: Some("password".into()),
+        ip: client.ip.clone(),
+        ..Default::default()
+    };
+    // Count the attempt before checking it: parallel guesses cannot get past the limit.
+    let claimed = deps
+        .store
+        .identity()
+        .claim_password_attempt(&account.person_id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
+        .await?;
+    let right = password::verify(password.to_owned(), account.password_hash.clone()).await;
+    if claimed.is_none() {
+        audit(deps, password_event("sign_in_locked")).await;
+        // Only someone who knows the password learns that the account exists and is locked.
+        return Err(if right {
+            Error::Refused("account_locked")
+        } else {
+            wrong()
+        });
+    }
+    if !right {
+        audit(deps, password_event("sign_in_failed")).await;
+        return Err(wrong());
+    }
+    deps.store
+        .identity()
+        .reset_password_failures(&account.person_id)
+        .await?;
+    if !account.email_verified {
+        return Err(Error::Refused("email_not_confirmed"));
+    }
+    Ok(account.person_id)
+}
+
+/// Sends a mail; a failure is logged and the user told to try again later.
+async fn send(deps: &Deps, mail: sportello_kernel::mail::Mail) -> Result<()> {
+    deps.mailer.send(mail).await.map_err(|e| {
+        tracing::error!(error = %e, "sending mail failed");
+        Error::Upstream("We could not send the e-mail right now. Please try again later.".into())
+    })
+}
+
+/// Registers a password account and mails the confirmation link. If the address is taken, the
+/// owner gets a mail saying so instead (the page says the same either way).
+pub async fn register(
+    deps: &Deps,
+    given_name: &str,
+    family_name: &str,
+    email: &str,
+    password_text: &str,
+    verify_url: impl Fn(&str) -> String,
+) -> Result<()> {
+    let email = Email::parse(email).map_err(|e| Error::Invalid(e.to_string()))?;
+    let given = given_name.trim();
+    let family = family_name.trim();
+    if given.is_empty() || family.is_empty() || given.len() > 100 || family.len() > 100 {
+        return Err(Error::Invalid(
+            "name: give your first and last name (up to 100 characters each)".into(),
+        ));
+    }
+    check_new_password(password_text, email.as_str()).map_err(|e| Error::Invalid(e.to_string()))?;
+    let hash = password::hash(password_text.to_owned())
+        .await
+        .map_err(Error::Upstream)?;
+    let now = now_micros();
+    let created = deps
+        .store
+        .identity()
+        .create_local_account(email.as_str(), &hash, given, family, now)
+        .await?;
+    let mail = match created {
+        Some(person_id) => {
+            let token = tokens::new_token();
+            deps.store
+                .identity()
+                .create_account_token(
+                    &tokens::hash(&token),
+                    &person_id,
+                    "verify",
+                    now + 24 * 3600 * MICROS,
+                )
+                .await?;
+            sportello_kernel::mail::Mail {
+                to: email.as_str().into(),
+                subject: format!("{}: conferma il tuo indirizzo e-mail", deps.federation_name),
+                body: format!(
+                    "Buongiorno {given},\n\nper attivare il tuo account apri questo collegamento \
+                     entro 24 ore:\n\n{}\n\nSe non hai chiesto tu la registrazione, ignora questo \
+                     messaggio.\n\n--\nTo activate your account open the link above within 24 \
+                     hours.\n",
+                    verify_url(&token)
+                ),
+                ..Default::default()
+            }
+        }
+        None => sportello_kernel::mail::Mail {
+            to: email.as_str().into(),
+            subject: format!("{}: hai già un account", deps.federation_name),
+            body: "Qualcuno (forse tu) ha provato a registrarsi con questo indirizzo, che ha già \
+                   un account. Se hai dimenticato la password, usa «Password dimenticata» nella \
+                   pagina di accesso.\n\n--\nSomeone tried to register with this address, which \
+                   already has an account. If you forgot your password, use “Forgot password”.\n"
+                .into(),
+            ..Default::default()
+        },
+    };
+    send(deps, mail).await
+}
+
+pub async fn confirm_email(deps: &Deps, token: &str) -> Result<()> {
+    let now = now_micros();
+    let person = deps
+        .store
+        .identity()
+        .take_account_token(&tokens::hash(token), "verify", now)
+        .await?
+        .ok_or(Error::Refused("confirm_link_expired"))?;
+    deps.store
+        .identity()
+        .mark_email_verified(&person, now)
+        .await?;
+    Ok(())
+}
+
+/// Mails a reset link if the address has an account (the page says the same either way).
+pub async fn request_reset(
+    deps: &Deps,
+    email: &str,
+    reset_url: impl Fn(&str) -> String,
+) -> Result<()> {
+    let Ok(email) = Email::parse(email) else {
+        return Err(Error::Invalid("e-mail address: it is not valid".into()));
+    };
+    let Some(account) = deps
+        .store
+        .identity()
+        .local_account_by_email(email.as_str())
+        .await?
+    else {
+        return Ok(());
+    };
+    let token = tokens::new_token();
+    deps.store
+        .identity()
+        .create_account_token(
+            &tokens::hash(&token),
+            &account.person_id,
+            "reset",
+            now_micros() + 3600 * MICROS,
+        )
+        .await?;
+    let mail = sportello_kernel::mail::Mail {
+        to: email.as_str().into(),
+        subject: format!("{}: reimposta la password", deps.federation_name),
+        body: format!(
+            "Per scegliere una nuova password apri questo collegamento entro un'ora:\n\n{}\n\n\
+                 Se non l'hai chiesto tu, ignora questo messaggio: la password resta quella di \
+                 prima.\n\n--\nTo choose a new password open the link above within one hour.\n",
+            reset_url(&token)
+        ),
+        ..Default::default()
+    };
+    // Sent in the background: an address with an account answers as fast as one without.
+    let mailer = deps.mailer.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mailer.send(mail).await {
+            tracing::error!(error = %e, "sending the reset mail failed");
+        }
+    });
+    Ok(())
+}
+
+/// Sets a new password from a reset link; ends every session of that person. Also confirms the
+/// e-mail address (the link proved it).
+pub async fn reset_password(deps: &Deps, token: &str, new_password: &str) -> Result<()> {
+    let now = now_micros();
+    let expired = || Error::Refused("reset_link_expired");
+    let token_hash = tokens::hash(token);
+    // Check the new password before spending the link (a refused password keeps the link, which
+    // still expires when it was going to).
+    let person = deps
+        .store
+        .identity()
+        .account_token(&token_hash, "reset", now)
+        .await?
+        .ok_or_else(expired)?;
+    let account = deps
+        .store
+        .identity()
+        .local_account_of(&person)
+        .await?
+        .ok_or(Error::NotFound)?;
+    check_new_password(new_password, &account.email).map_err(|e| Error::Invalid(e.to_string()))?;
+    if deps
+        .store
+        .identity()
+        .take_account_token(&token_hash, "reset", now)
+        .await?
+        .as_deref()
+        != Some(person.as_str())
+    {
+        return Err(expired());
+    }
+    let hash = password::hash(new_password.to_owned())
+        .await
+        .map_err(Error::Upstream)?;
+    deps.store.identity().set_password(&person, &hash).await?;
+    deps.store
+        .identity()
+        .mark_email_verified(&person, now)
+        .await?;
+    for s in deps
+        .store
+        .identity()
+        .sessions_of_person(&person, now)
+        .await?
+    {
+        if s.kind == "sso" {
+            deps.sessions.end_sso(&deps.store, &s.token_hash).await?;
+        } else {
+            deps.sessions.end(&deps.store, &s.token_hash).await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "tests/citizen.rs"]
+mod tests;

@@ -1,0 +1,404 @@
+//! A commune's side of signing in: `/accedi` (to the sign-in host and back with a one-time code),
+//! `/esci` (everywhere), the personal area, and the gate in front of a service's online channel.
+
+use crate::auth::cookies::SessionCookies;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use sportello_domain::{AssuranceLevel, Email, MobileNumber};
+use sportello_store::now_micros;
+
+use super::signin::client;
+use super::{Button, Ctx, Posted};
+use crate::error::{AppError, AppResult};
+use crate::middleware::Site;
+use sportello_identity::citizen;
+use sportello_kernel::session::Kind;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/accedi", web::get().to(sign_in))
+        .route("/accedi/ritorno", web::get().to(handoff_return))
+        .route("/esci", web::post().to(sign_out))
+        .route("/area-personale", web::get().to(personal_area))
+        .route("/area-personale/contatti", web::post().to(save_contacts))
+        .route("/servizi/{id}/avvia", web::get().to(start_service))
+        .route("/accedi/operatore", web::get().to(staff_through_idp));
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    next: Option<String>,
+    livello: Option<String>,
+}
+
+/// The hand-off cookie: a random state this browser sends to the sign-in host and must show
+/// again with the code that comes back (login CSRF: no one can push their own sign-in into
+/// another browser).
+fn handoff_cookie_name(ctx: &Ctx) -> &'static str {
+    if ctx.state.sessions.secure_cookies {
+        "__Host-sportello_handoff"
+    } else {
+        "sportello_handoff"
+    }
+}
+
+/// The URL that signs the visitor in on this commune (through the sign-in host); sets the
+/// browser's hand-off state.
+fn sign_in_url(ctx: &Ctx, next: &str, level: AssuranceLevel) -> AppResult<String> {
+    let host = &ctx.commune()?.record.primary_host;
+    let state = sportello_kernel::tokens::new_token();
+    ctx.set_cookie(
+        ctx.state
+            .sessions
+            .cookie(handoff_cookie_name(ctx), state.clone()),
+    );
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    Ok(ctx.login_url(&format!(
+        "/autorizza?host={}&next={}&level={}&state={state}",
+        enc(host),
+        enc(next),
+        level.key()
+    )))
+}
+
+async fn sign_in(ctx: Ctx, q: web::Query<SignInQuery>) -> HttpResponse {
+    let r = (|| {
+        ctx.commune()?;
+        let next = citizen::safe_next(q.next.as_deref());
+        let level = match q.livello.as_deref() {
+            None | Some("") => AssuranceLevel::Low,
+            Some(l) => AssuranceLevel::parse(l).map_err(|e| AppError::BadRequest(e.to_string()))?,
+        };
+        if ctx.citizen().is_some_and(|u| u.level >= level) {
+            return Ok(next);
+        }
+        sign_in_url(&ctx, &next, level)
+    })();
+    match r {
+        Ok(to) => ctx.see_other(&to),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    code: String,
+}
+
+async fn handoff_return(ctx: Ctx, req: HttpRequest, q: web::Query<CodeQuery>) -> HttpResponse {
+    let browser_state = req
+        .cookie(handoff_cookie_name(&ctx))
+        .map(|c| c.value().to_owned());
+    let r = async {
+        let c = ctx.commune()?;
+        let (token, next) = citizen::redeem_handoff(
+            &ctx.state,
+            &q.code,
+            &c.record.primary_host,
+            c.id(),
+            ctx.citizen().map(|u| u.as_ref()),
+            &client(&ctx),
+            browser_state.as_deref(),
+        )
+        .await?;
+        ctx.set_cookie(ctx.state.sessions.removal(handoff_cookie_name(&ctx)));
+        ctx.set_cookie(
+            ctx.state
+                .sessions
+                .cookie(ctx.state.sessions.cookie_name(Kind::Citizen), token),
+        );
+        Ok(next)
+    }
+    .await;
+    match r {
+        Ok(next) => ctx.see_other(&next),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// Signing out ends the single sign-on session and every commune session handed out from it.
+async fn sign_out(ctx: Ctx, _: Posted<Button>) -> HttpResponse {
+    let r = async {
+        let kind = match ctx.site {
+            Site::Commune(_) => Kind::Citizen,
+            Site::Login => Kind::Sso,
+            Site::Federation => return Err(AppError::NotFound),
+        };
+        let mut at_idp = None;
+        if let Some(u) = ctx.user.as_ref().filter(|u| u.kind == kind) {
+            let sso = u.sso_hash.clone().unwrap_or_else(|| u.token_hash.clone());
+            // Signed in through a SAML IdP: log out there too (Single Logout).
+            at_idp = super::saml::logout_at_idp(&ctx, &sso).await?;
+            let n = ctx.state.sessions.end_sso(&ctx.state.store, &sso).await?;
+            citizen::audit(
+                &ctx.state,
+                sportello_store::identity::AuditEvent {
+                    at: now_micros(),
+                    event: "sign_out".into(),
+                    person_id: u.person.as_ref().map(|p| p.id.clone()),
+                    commune_id: u.commune.map(|t| t.0),
+                    idp: Some(u.idp.clone()),
+                    ip: ctx.ip.map(|i| i.to_string()),
+                    detail: Some(format!("{n} sessions ended")),
+                    ..Default::default()
+                },
+            )
+            .await;
+        }
+        ctx.set_cookie(
+            ctx.state
+                .sessions
+                .removal(ctx.state.sessions.cookie_name(kind)),
+        );
+        let s = &ctx.state.render.strings;
+        Ok((
+            at_idp,
+            (
+                "message.html",
+                json!({
+                    "title": s.get(ctx.lang, "signed_out_title"),
+                    "text": s.get(ctx.lang, "signed_out_text"),
+                    "link": {"href": "/", "label": s.get(ctx.lang, "home")},
+                }),
+            ),
+        ))
+    }
+    .await;
+    match r {
+        Ok((Some(idp_url), _)) => ctx.see_other(&idp_url),
+        Ok((None, page)) => ctx.page(Ok(page)),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PersonalQuery {
+    salvato: Option<String>,
+}
+
+async fn personal_area(ctx: Ctx, q: web::Query<PersonalQuery>) -> HttpResponse {
+    let Some(user) = ctx.citizen().cloned() else {
+        return match sign_in_url(&ctx, "/area-personale", AssuranceLevel::Low) {
+            Ok(to) => ctx.see_other(&to),
+            Err(e) => ctx.respond(Err(e)),
+        };
+    };
+    let notice = q.salvato.is_some().then(|| {
+        ctx.state
+            .render
+            .strings
+            .get(ctx.lang, "contacts_saved")
+            .to_owned()
+    });
+    let r = personal_context(&ctx, &user, notice).await;
+    ctx.page(r)
+}
+
+async fn personal_context(
+    ctx: &Ctx,
+    user: &sportello_kernel::session::Current,
+    notice: Option<String>,
+) -> AppResult<(&'static str, serde_json::Value)> {
+    let person = user.person.clone().ok_or(AppError::NotFound)?;
+    let now = now_micros();
+    let reg = ctx.state.tenancy.snapshot();
+    let name_of = |id: Option<i64>| {
+        id.and_then(|id| {
+            reg.communes
+                .iter()
+                .find(|c| c.id().0 == id)
+                .map(|c| c.record.name.clone())
+        })
+    };
+    let sessions: Vec<_> = ctx
+        .state
+        .store
+        .identity()
+        .sessions_of_person(&person.id, now)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind == "citizen")
+        .map(|s| {
+            json!({
+                "commune": name_of(s.commune_id),
+                "level": AssuranceLevel::parse(&s.level).map(|l| l.number()).unwrap_or(0),
+                "idp": s.idp,
+                "since": fmt_time(s.created_at),
+                "last_seen": fmt_time(s.last_seen_at),
+                "current": s.token_hash == user.token_hash,
+            })
+        })
+        .collect();
+    let events: Vec<_> = ctx
+        .state
+        .store
+        .identity()
+        .audit_log(Some(&person.id), 10)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "at": fmt_time(e.at),
+                "event": e.event,
+                "commune": name_of(e.commune_id),
+                "idp": e.idp,
+                "level": e.level.as_deref().and_then(|l| AssuranceLevel::parse(l).ok()).map(|l| l.number()),
+            })
+        })
+        .collect();
+    Ok((
+        "personal.html",
+        json!({
+            "person": person,
+            "level": user.level.number(),
+            "level_label": user.level.label(ctx.lang),
+            "idp": user.idp,
+            "sessions": sessions,
+            "events": events,
+            "notice": notice,
+            "csrf": ctx.csrf_token(),
+        }),
+    ))
+}
+
+fn fmt_time(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| {
+            t.with_timezone(&chrono_tz::Europe::Rome)
+                .format("%d/%m/%Y %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+pub struct ContactsForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    mobile: String,
+    #[serde(default)]
+    email_consent: Option<String>,
+    #[serde(default)]
+    sms_consent: Option<String>,
+}
+
+async fn save_contacts(ctx: Ctx, form: Posted<ContactsForm>) -> HttpResponse {
+    let r = async {
+        let user = ctx
+            .citizen()
+            .cloned()
+            .ok_or(AppError::Refused("session_ended"))?;
+        let person = user.person.as_ref().ok_or(AppError::NotFound)?;
+        let email = match form.email.trim() {
+            "" => None,
+            e => Some(Email::parse(e).map_err(|e| AppError::BadRequest(e.to_string()))?),
+        };
+        let mobile = match form.mobile.trim() {
+            "" => None,
+            m => Some(MobileNumber::parse(m).map_err(|e| AppError::BadRequest(e.to_string()))?),
+        };
+        let email_consent = form.email_consent.is_some();
+        let sms_consent = form.sms_consent.is_some();
+        if email_consent && email.is_none() {
+            return Err(AppError::BadRequest(
+                "e-mail: give an address to receive e-mails".into(),
+            ));
+        }
+        if sms_consent && mobile.is_none() {
+            return Err(AppError::BadRequest(
+                "mobile: give a number to receive text messages".into(),
+            ));
+        }
+        ctx.state
+            .store
+            .identity()
+            .set_contacts(
+                &person.id,
+                email.map(|e| e.as_str().to_owned()),
+                mobile.map(|m| m.as_str().to_owned()),
+                email_consent,
+                sms_consent,
+                now_micros(),
+            )
+            .await?;
+        ctx.state.sessions.forget(&user.token_hash);
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => ctx.see_other("/area-personale?salvato=1"),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// The online channel of a service: signed in at the level the charter states, or sent to sign
+/// in (or step up) first. Never let in below it.
+async fn start_service(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+    let r = async {
+        let ch = super::portal::load_charter(&ctx).await?;
+        let s = ch
+            .services
+            .iter()
+            .find(|s| s.id == *id)
+            .ok_or(AppError::NotFound)?;
+        if !s.channels.contains(&sportello_domain::Channel::Online) {
+            return Err(AppError::NotFound);
+        }
+        let needed = s.online_level.max(AssuranceLevel::Low);
+        match ctx.citizen() {
+            Some(u) if u.level >= needed => {
+                let person = u.person.clone().ok_or(AppError::NotFound)?;
+                Ok(Err((
+                    "service_start.html",
+                    json!({
+                        "service": {"id": s.id, "title": if ctx.lang == sportello_domain::Language::En { s.title_en.clone().unwrap_or_else(|| s.title.clone()) } else { s.title.clone() }},
+                        "person": person,
+                        "level": u.level.number(),
+                        "needed": needed.number(),
+                        "needed_label": needed.label(ctx.lang),
+                        "documents": s.documents,
+                    }),
+                )))
+            }
+            _ => Ok(Ok(sign_in_url(&ctx, &format!("/servizi/{}/avvia", s.id), needed)?)),
+        }
+    }
+    .await;
+    match r {
+        Ok(Ok(to)) => ctx.see_other(&to),
+        Ok(Err(page)) => ctx.page(Ok(page)),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// Staff sign-in through an identity provider: sign in as a citizen at level 2 or more (or step
+/// up), then, if the fiscal code is linked to a staff account of this commune, into the console.
+async fn staff_through_idp(ctx: Ctx) -> HttpResponse {
+    let r = async {
+        let commune = ctx.commune()?.id();
+        match ctx.citizen() {
+            Some(u) if u.level >= AssuranceLevel::Substantial => {
+                let token = sportello_identity::staff::sign_in_with_idp(
+                    &ctx.state,
+                    sportello_store::staff::Realm::Commune(commune),
+                    u,
+                    &client(&ctx),
+                )
+                .await?;
+                Ok(Ok(token))
+            }
+            _ => Ok(Err(sign_in_url(
+                &ctx,
+                "/accedi/operatore",
+                AssuranceLevel::Substantial,
+            )?)),
+        }
+    }
+    .await;
+    match r {
+        Ok(Ok(token)) => ctx.start_session(Kind::Staff, token, "/console"),
+        Ok(Err(to)) => ctx.see_other(&to),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}

@@ -1,0 +1,133 @@
+//! The JSON API under `/api/v1`: the same charter as the pages, the commune from the host.
+
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::portal::{
+    AsOfQuery, SearchQuery, as_of, load_charter, load_service, office_page, search_results,
+};
+use super::{Ctx, federation};
+use crate::authz::{Need, Needs, Routes};
+use crate::error::AppResult;
+use crate::views;
+
+const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// The public JSON API (both hosts), described in `openapi.json`.
+pub fn routes(r: &mut Routes) {
+    let public = Needs::Both(Need::Public);
+    r.get("/api/v1/openapi.json", public, openapi)
+        .get("/api/v1/services", public, services)
+        .get("/api/v1/services/{id}", public, service)
+        .get("/api/v1/services/{id}/jsonld", public, service_jsonld)
+        .get("/api/v1/offices", public, offices)
+        .get("/api/v1/offices/{id}", public, office)
+        .get("/api/v1/staff", public, staff)
+        .get("/api/v1/search", public, search)
+        .get("/api/v1/communes", public, communes);
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(OPENAPI)
+}
+
+async fn services(ctx: Ctx) -> HttpResponse {
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(list_services(&ctx).await)
+}
+
+async fn list_services(ctx: &Ctx) -> AppResult<serde_json::Value> {
+    let ch = load_charter(ctx).await?;
+    Ok(
+        json!({"services": ch.services.iter().map(|s| views::service_summary(ctx.lang, s)).collect::<Vec<_>>()}),
+    )
+}
+
+async fn service(ctx: Ctx, id: web::Path<String>, q: web::Query<AsOfQuery>) -> HttpResponse {
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(one_service(&ctx, &id, &q).await)
+}
+
+async fn one_service(ctx: &Ctx, id: &str, q: &AsOfQuery) -> AppResult<serde_json::Value> {
+    let at = as_of(q)?;
+    let ch = load_charter(ctx).await?;
+    let s = load_service(ctx, &ch, id, at.map(|a| a.1)).await?;
+    Ok(json!(views::service_view(
+        ctx.lang,
+        &ctx.state.render.strings,
+        &s,
+        &views::Related::of(&ch)
+    )))
+}
+
+async fn service_jsonld(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+    ctx.respond(jsonld(&ctx, &id).await.map(|v| {
+        HttpResponse::Ok()
+            .content_type("application/ld+json")
+            .body(v.to_string())
+    }))
+}
+
+async fn jsonld(ctx: &Ctx, id: &str) -> AppResult<serde_json::Value> {
+    let ch = load_charter(ctx).await?;
+    let s = load_service(ctx, &ch, id, None).await?;
+    Ok(views::cpsv_jsonld(
+        ctx.commune()?,
+        &ctx.base_url()?,
+        &s,
+        &views::Related::of(&ch),
+    ))
+}
+
+async fn offices(ctx: Ctx) -> HttpResponse {
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(list_offices(&ctx).await)
+}
+
+async fn list_offices(ctx: &Ctx) -> AppResult<serde_json::Value> {
+    let ch = load_charter(ctx).await?;
+    let rel = views::Related::of(&ch);
+    Ok(
+        json!({"offices": ch.offices.iter().map(|o| views::office_summary(ctx.lang, o, &rel)).collect::<Vec<_>>()}),
+    )
+}
+
+async fn office(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(office_page(&ctx, &id).await)
+}
+
+async fn staff(ctx: Ctx) -> HttpResponse {
+    if let Some(hit) = ctx.cached_json() {
+        return hit;
+    }
+    ctx.json_cached(list_staff(&ctx).await)
+}
+
+async fn list_staff(ctx: &Ctx) -> AppResult<serde_json::Value> {
+    let ch = load_charter(ctx).await?;
+    Ok(
+        json!({"staff": ch.staff.iter().map(|s| views::staff_view(ctx.lang, s, &ch.offices)).collect::<Vec<_>>()}),
+    )
+}
+
+async fn search(ctx: Ctx, q: web::Query<SearchQuery>) -> HttpResponse {
+    ctx.json(search_results(&ctx, &q.q).await)
+}
+
+/// On the federation host: communes by name, province or ISTAT code.
+async fn communes(ctx: Ctx, q: web::Query<federation::CommuneQuery>) -> HttpResponse {
+    let (communes, matched) = federation::find(&ctx, &q.q);
+    ctx.json(Ok(json!({"communes": communes, "matched": matched})))
+}

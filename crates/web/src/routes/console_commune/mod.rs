@@ -1,0 +1,193 @@
+//! The commune console's pages (on the commune's host). Every route here is declared with its
+//! permission in [`routes`]; the guard has checked it before these handlers run. One file per
+//! area of the console.
+
+mod audit;
+mod idps;
+mod offices;
+mod policies;
+mod services;
+mod settings;
+mod staff;
+mod support;
+
+use audit::*;
+use idps::*;
+use offices::*;
+use policies::*;
+use services::*;
+use settings::*;
+use staff::*;
+use support::*;
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use sportello_authz::{Action, Object};
+
+use crate::authz::{Admitted, Need, Needs, Routes};
+use crate::error::AppResult;
+use crate::routes::console_page::{render, table, text};
+use crate::routes::{Ctx, Posted};
+
+type Query = web::Query<HashMap<String, String>>;
+type Pairs = Posted<Vec<(String, String)>>;
+
+/// The commune console's pages (commune hosts only), each with the permission it needs.
+pub fn routes(r: &mut Routes) {
+    use Action::{Create, Delete, Read, Update};
+    let allow = |obj, act| Needs::Commune(Need::Allow(obj, act));
+    r.get("/console/uffici", allow(Object::Offices, Read), offices)
+        .post(
+            "/console/uffici",
+            allow(Object::Offices, Create),
+            office_create,
+        )
+        .get(
+            "/console/uffici/{id}",
+            allow(Object::Offices, Read),
+            office_page,
+        )
+        .post(
+            "/console/uffici/{id}",
+            allow(Object::Offices, Update),
+            office_update,
+        )
+        .post(
+            "/console/uffici/{id}/elimina",
+            allow(Object::Offices, Delete),
+            office_delete,
+        )
+        .get("/console/servizi", allow(Object::Services, Read), services)
+        .post(
+            "/console/servizi",
+            allow(Object::Services, Create),
+            service_create,
+        )
+        .get(
+            "/console/servizi/{id}",
+            allow(Object::Services, Read),
+            service_page,
+        )
+        .post(
+            "/console/servizi/{id}",
+            allow(Object::Services, Update),
+            service_update,
+        )
+        .get("/console/personale", allow(Object::Staff, Read), staff)
+        .post(
+            "/console/personale",
+            allow(Object::Staff, Create),
+            staff_invite,
+        )
+        .post(
+            "/console/personale/{id}/ruoli",
+            allow(Object::Staff, Update),
+            staff_role,
+        )
+        .post(
+            "/console/personale/{id}/elimina",
+            allow(Object::Staff, Delete),
+            staff_remove,
+        )
+        .get("/console/permessi", allow(Object::Policies, Read), policies)
+        .post(
+            "/console/permessi",
+            allow(Object::Policies, Update),
+            policies_save,
+        )
+        .post(
+            "/console/permessi/modello",
+            allow(Object::Policies, Update),
+            policies_template,
+        )
+        .get(
+            "/console/impostazioni",
+            allow(Object::Settings, Read),
+            settings,
+        )
+        .post(
+            "/console/impostazioni",
+            allow(Object::Settings, Update),
+            settings_save,
+        )
+        .get("/console/identita", allow(Object::Idps, Read), idps)
+        .post("/console/identita", allow(Object::Idps, Create), idp_add)
+        .post(
+            "/console/identita/{id}/elimina",
+            allow(Object::Idps, Delete),
+            idp_remove,
+        )
+        .get("/console/registro", allow(Object::Audit, Read), audit_log)
+        .get("/console/supporto", allow(Object::Support, Read), support)
+        .post(
+            "/console/supporto",
+            allow(Object::Support, Create),
+            support_grant,
+        )
+        .post(
+            "/console/supporto/{id}/revoca",
+            allow(Object::Support, Delete),
+            support_revoke,
+        )
+        // Federation support staff arrive with a one-time code, not yet signed in here.
+        .get(
+            "/console/supporto/ingresso",
+            Needs::Commune(Need::Public),
+            support_enter,
+        );
+}
+
+pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
+    let r: AppResult<Vec<serde_json::Value>> = async {
+        let c = actor.commune()?;
+        let tx = ctx.state.store.tenant(c).await?;
+        let db = tx.db();
+        let offices = db.offices().await?.len();
+        let services = db.services().await?.len();
+        let roles: Vec<String> = db
+            .role_assignments()
+            .await?
+            .into_iter()
+            .filter(|r| r.staff_id == actor.staff_id)
+            .map(|r| match r.office_id {
+                Some(o) => format!("{} ({o})", r.role),
+                None => r.role,
+            })
+            .collect();
+        tx.commit().await?;
+        Ok(vec![table(
+            "Il comune in breve",
+            &["Voce", "Valore"],
+            vec![
+                vec![text("Uffici"), text(offices)],
+                vec![text("Servizi"), text(services)],
+                vec![
+                    text("I suoi ruoli"),
+                    text(if actor.federation {
+                        "supporto della federazione".to_owned()
+                    } else {
+                        roles.join(", ")
+                    }),
+                ],
+            ],
+        )])
+    }
+    .await;
+    match r {
+        Ok(sections) => {
+            let intro = format!("{} · {}", actor.name, actor.email);
+            render(
+                &ctx,
+                &actor,
+                "/console",
+                "Console del comune",
+                &intro,
+                None,
+                sections,
+            )
+            .await
+        }
+        Err(e) => ctx.respond(Err(e)),
+    }
+}

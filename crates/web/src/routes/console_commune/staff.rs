@@ -1,0 +1,174 @@
+//! Staff: the list with roles, invitations, role changes, removal.
+
+use actix_web::{HttpResponse, web};
+use sportello_authz::{Action, Object, Role};
+
+use crate::authz::Admitted;
+use crate::error::AppResult;
+use crate::routes::console_page::{
+    after_post, button, field, form, notice_of, render, select, table, text,
+};
+use crate::routes::{Button, Ctx, Posted};
+use sportello_admin::people;
+
+use super::*;
+
+pub(super) fn role_options() -> Vec<(String, String)> {
+    Role::STAFF
+        .iter()
+        .map(|r| (r.key().to_owned(), role_label(*r).to_owned()))
+        .collect()
+}
+
+pub(crate) fn role_label(r: Role) -> &'static str {
+    match r {
+        Role::Citizen => "Cittadino",
+        Role::FrontDesk => "Operatore di sportello",
+        Role::CallCentre => "Operatore del call center",
+        Role::Clerk => "Impiegato d'ufficio",
+        Role::OfficeHead => "Responsabile d'ufficio",
+        Role::Admin => "Amministratore del comune",
+        Role::Intermediary => "Intermediario (CAF, patronato)",
+        Role::Verifier => "Ente di verifica (forze dell'ordine, INPS, ASL)",
+        Role::Support => "Supporto della federazione",
+        Role::Federation => "Personale della federazione",
+    }
+}
+
+pub(super) async fn staff(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
+    let r: AppResult<Vec<serde_json::Value>> = async {
+        let c = actor.commune()?;
+        let tx = ctx.state.store.tenant(c).await?;
+        let db = tx.db();
+        let accounts = db.staff_db().list().await?;
+        let roles = db.role_assignments().await?;
+        tx.commit().await?;
+        let can_update = actor.may(&ctx.state, Object::Staff, Action::Update).await;
+        let can_delete = actor.may(&ctx.state, Object::Staff, Action::Delete).await;
+        let mut rows = vec![];
+        for a in &accounts {
+            let mine: Vec<_> = roles.iter().filter(|r| r.staff_id == a.id).collect();
+            let mut cells = vec![text(&a.display_name), text(&a.email)];
+            let list: Vec<String> = mine
+                .iter()
+                .map(|r| match &r.office_id {
+                    Some(o) => format!("{} ({o})", r.role),
+                    None => r.role.clone(),
+                })
+                .collect();
+            cells.push(text(list.join(", ")));
+            cells.push(text(if a.totp_confirmed {
+                "attivo"
+            } else {
+                "invitato"
+            }));
+            if can_update {
+                for r in &mine {
+                    let o = r.office_id.clone().unwrap_or_default();
+                    cells.push(button(
+                        &format!("Togli {}", r.role),
+                        format!("/console/personale/{}/ruoli", a.id),
+                        &[("role", &r.role), ("office", &o), ("op", "remove")],
+                    ));
+                }
+            }
+            if can_delete {
+                cells.push(button(
+                    "Elimina account",
+                    format!("/console/personale/{}/elimina", a.id),
+                    &[],
+                ));
+            }
+            rows.push(cells);
+        }
+        let mut out = vec![table(
+            "Personale",
+            &["Nome", "E-mail", "Ruoli", "Stato", "Azioni"],
+            rows,
+        )];
+        let offices = office_options(&ctx, &actor).await?;
+        if actor.may(&ctx.state, Object::Staff, Action::Create).await {
+            out.push(form(
+                "Invita una persona",
+                "/console/personale",
+                "Invia l'invito",
+                vec![
+                    field("email", "email", "E-mail", ""),
+                    field("text", "name", "Nome e cognome", ""),
+                    select("role", "Ruolo", &role_options(), "clerk"),
+                    select(
+                        "office",
+                        "Solo per l'ufficio (impiegati e responsabili)",
+                        &offices,
+                        "",
+                    ),
+                ],
+            ));
+        }
+        if can_update {
+            for a in &accounts {
+                out.push(form(
+                    &format!("Dai un ruolo a {}", a.display_name),
+                    &format!("/console/personale/{}/ruoli", a.id),
+                    "Dai il ruolo",
+                    vec![
+                        select("role", "Ruolo", &role_options(), "clerk"),
+                        select("office", "Solo per l'ufficio", &offices, ""),
+                        field("hidden", "op", "", "add"),
+                    ],
+                ));
+            }
+        }
+        Ok(out)
+    }
+    .await;
+    match r {
+        Ok(s) => render(&ctx, &actor, "/console/personale", "Personale e ruoli", "Chi lavora nella console e con quale ruolo. Al primo accesso ognuno configura l'app di autenticazione (TOTP).", notice_of(&q), s).await,
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+pub(super) async fn staff_invite(
+    ctx: Ctx,
+    actor: Admitted,
+    f: Posted<people::Invite>,
+) -> HttpResponse {
+    let r = async {
+        let base = ctx.base_url()?;
+        people::invite(&ctx.state, &actor, &f, &base).await?;
+        Ok("/console/personale?esito=invitato".to_owned())
+    }
+    .await;
+    after_post(&ctx, r)
+}
+
+pub(super) async fn staff_role(
+    ctx: Ctx,
+    actor: Admitted,
+    id: web::Path<String>,
+    f: Posted<people::RoleChange>,
+) -> HttpResponse {
+    let r = async {
+        let changed = people::change_role(&ctx.state, &actor, &id, &f).await?;
+        Ok(format!(
+            "/console/personale?esito={}",
+            if changed { "salvato" } else { "invariato" }
+        ))
+    }
+    .await;
+    after_post(&ctx, r)
+}
+
+pub(super) async fn staff_remove(
+    ctx: Ctx,
+    actor: Admitted,
+    id: web::Path<String>,
+    _: Posted<Button>,
+) -> HttpResponse {
+    let r = async {
+        people::remove(&ctx.state, &actor, &id).await?;
+        Ok("/console/personale?esito=eliminato".to_owned())
+    }
+    .await;
+    after_post(&ctx, r)
+}

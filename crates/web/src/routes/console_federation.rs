@@ -1,0 +1,333 @@
+//! The federation console's pages (on the apex host), each declared with its permission in [`routes`].
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use sportello_authz::{Action, Object};
+use sportello_domain::{CommuneStatus, TenantId};
+
+use super::console_page::{
+    after_post, button, field, field_help, form, link, notice_of, render, select, table, text, when,
+};
+use super::{Button, Ctx, Posted};
+use crate::authz::{Admitted, Need, Needs, Routes};
+use crate::error::{AppError, AppResult};
+use sportello_admin::{commune, federation};
+
+type Query = web::Query<HashMap<String, String>>;
+
+/// The federation console's pages (the apex host only), each with the permission it needs.
+pub fn routes(r: &mut Routes) {
+    use Action::{Create, Delete, Read, Update};
+    let allow = |obj, act| Needs::Federation(Need::Allow(obj, act));
+    r.get(
+        "/console/comuni",
+        allow(Object::Communes, Read),
+        istat_search,
+    )
+    .get(
+        "/console/comuni/nuovo",
+        allow(Object::Communes, Create),
+        onboard_form,
+    )
+    .post("/console/comuni", allow(Object::Communes, Create), onboard)
+    .post(
+        "/console/comuni/{istat}/stato",
+        allow(Object::Communes, Update),
+        set_status,
+    )
+    .get("/console/assistenza", allow(Object::Support, Read), support)
+    .post(
+        "/console/assistenza/{istat}/entra",
+        allow(Object::Support, Read),
+        support_enter,
+    )
+    .post(
+        "/console/assistenza/{istat}/{id}/revoca",
+        allow(Object::Support, Delete),
+        support_revoke,
+    );
+}
+
+fn port_suffix(ctx: &Ctx) -> String {
+    ctx.origin.port.map(|p| format!(":{p}")).unwrap_or_default()
+}
+
+fn tenant(istat: &str) -> AppResult<TenantId> {
+    istat
+        .trim()
+        .parse::<i64>()
+        .map(TenantId)
+        .map_err(|_| AppError::NotFound)
+}
+
+/// Every onboarded commune with its status and activity (filtered by name, 50 per page).
+pub async fn home(ctx: Ctx, actor: Admitted, q: HashMap<String, String>) -> HttpResponse {
+    let r: AppResult<Vec<serde_json::Value>> = async {
+        let filter = sportello_store::fold_for_search(q.get("q").map(String::as_str).unwrap_or(""));
+        let page: usize = q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
+        let reg = ctx.state.tenancy.snapshot();
+        let all: Vec<_> = reg
+            .communes()
+            .iter()
+            .filter(|c| filter.is_empty() || c.search_key.contains(&filter) || c.record.istat_code.as_str() == filter)
+            .cloned()
+            .collect();
+        let total = all.len();
+        let shown: Vec<_> = all.into_iter().skip(page.saturating_sub(1).saturating_mul(50)).take(50).collect();
+        let ids: Vec<i64> = shown.iter().map(|c| c.id().0).collect();
+        let since = sportello_store::now_micros() - 30 * 86_400_000_000;
+        let sign_ins: HashMap<i64, i64> = ctx.state.store.federation().sign_ins_since(&ids, since).await?.into_iter().collect();
+        let can_update = actor.may(&ctx.state, Object::Communes, Action::Update).await;
+        let mut rows = vec![];
+        for c in &shown {
+            let tx = ctx.state.store.tenant(c.id()).await?;
+            let (services, staff) = tx.db().sizes().await?;
+            tx.commit().await?;
+            let suspended = c.record.status == CommuneStatus::Suspended;
+            let mut row = vec![
+                link(&c.record.name, format!("{}://{}{}/", ctx.state.scheme, c.record.primary_host, port_suffix(&ctx))),
+                text(c.record.istat_code.as_str()),
+                text(&c.record.primary_host),
+                text(if suspended { "sospeso" } else { "attivo" }),
+                text(sign_ins.get(&c.id().0).copied().unwrap_or(0)),
+                text(services),
+                text(staff),
+            ];
+            if can_update {
+                let (label, to) = if suspended { ("Riattiva", "active") } else { ("Sospendi", "suspended") };
+                row.push(button(label, format!("/console/comuni/{}/stato", c.record.istat_code.as_str()), &[("status", to)]));
+            }
+            rows.push(row);
+        }
+        Ok(vec![
+            serde_json::json!({"heading": "Cerca un comune attivo", "search": {"action": "/console", "value": q.get("q").cloned().unwrap_or_default()}}),
+            table(
+                &format!("Comuni attivi ({total})"),
+                &["Comune", "ISTAT", "Indirizzo", "Stato", "Accessi (30 giorni)", "Servizi", "Personale", ""],
+                rows,
+            ),
+        ])
+    }
+    .await;
+    match r {
+        Ok(s) => {
+            render(
+                &ctx,
+                &actor,
+                "/console",
+                "Console della federazione",
+                "I comuni della federazione, il loro stato e la loro attività.",
+                notice_of(&q),
+                s,
+            )
+            .await
+        }
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+async fn istat_search(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
+    let term = q.get("q").cloned().unwrap_or_default();
+    let rows: Vec<Vec<serde_json::Value>> = federation::search_istat(&term, 50)
+        .into_iter()
+        .map(|r| {
+            let live = ctx.state.tenancy.by_id(r.tenant_id()).is_some();
+            vec![
+                text(&r.name_it),
+                text(r.istat_code.as_str()),
+                text(format!("{} ({})", r.province_name, r.province_code)),
+                if live {
+                    text("già attivo")
+                } else {
+                    link(
+                        "Attiva",
+                        format!("/console/comuni/nuovo?istat={}", r.istat_code.as_str()),
+                    )
+                },
+            ]
+        })
+        .collect();
+    let sections = vec![
+        serde_json::json!({"heading": "Cerca nell'elenco ISTAT", "search": {"action": "/console/comuni", "value": term}}),
+        table(
+            "Risultati",
+            &["Comune", "Codice ISTAT", "Provincia", ""],
+            rows,
+        ),
+    ];
+    render(
+        &ctx,
+        &actor,
+        "/console/comuni",
+        "Attiva un comune",
+        "Scegli il comune dall'elenco ISTAT (nome o codice).",
+        notice_of(&q),
+        sections,
+    )
+    .await
+}
+
+async fn onboard_form(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
+    let istat = q.get("istat").cloned().unwrap_or_default();
+    let Some(row) = sportello_store::istat::embedded().get(istat.trim()) else {
+        return ctx.respond(Err(AppError::NotFound));
+    };
+    let slug = federation::national_slug(row);
+    let langs = vec![
+        ("it".to_owned(), "Italiano".to_owned()),
+        ("en".to_owned(), "English".to_owned()),
+    ];
+    let sections = vec![form(
+        &format!("Comune di {} ({})", row.name_it, row.province_code),
+        "/console/comuni",
+        "Attiva il comune",
+        vec![
+            field("hidden", "istat", "", row.istat_code.as_str()),
+            field_help(
+                "text",
+                "host",
+                "Indirizzo del portale",
+                format!("{slug}.{}", ctx.state.tenancy.apex),
+                "il nome a dominio su cui risponde il portale",
+            ),
+            field_help(
+                "text",
+                "aliases",
+                "Altri indirizzi (alias)",
+                "",
+                "separati da virgole: portano all'indirizzo principale",
+            ),
+            select("default_language", "Lingua predefinita", &langs, "it"),
+            field(
+                "color",
+                "color",
+                "Colore dell'intestazione",
+                sportello_store::sync::DEFAULT_COLOUR,
+            ),
+            field(
+                "email",
+                "admin_email",
+                "E-mail del primo amministratore",
+                "",
+            ),
+            field("text", "admin_name", "Nome del primo amministratore", ""),
+        ],
+    )];
+    render(&ctx, &actor, "/console/comuni", "Attiva un comune", "Il portale sarà attivo subito con la carta dei servizi di partenza; l'amministratore riceve l'invito per e-mail.", None, sections).await
+}
+
+async fn onboard(ctx: Ctx, actor: Admitted, f: Posted<federation::Onboard>) -> HttpResponse {
+    let r = async {
+        let (_, host) = federation::onboard(&ctx.state, &actor, &f, &port_suffix(&ctx)).await?;
+        Ok(format!("/console?esito=creato&q={}", host.as_str()))
+    }
+    .await;
+    after_post(&ctx, r)
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn set_status(
+    ctx: Ctx,
+    actor: Admitted,
+    istat: web::Path<String>,
+    f: Posted<StatusForm>,
+) -> HttpResponse {
+    let r = async {
+        federation::set_status(&ctx.state, &actor, tenant(&istat)?, &f.status).await?;
+        Ok("/console?esito=salvato".to_owned())
+    }
+    .await;
+    after_post(&ctx, r)
+}
+
+async fn support(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
+    let r: AppResult<Vec<serde_json::Value>> = async {
+        let now = sportello_store::now_micros();
+        let grants = ctx
+            .state
+            .store
+            .federation()
+            .active_support_grants(now)
+            .await?;
+        let can_revoke = actor.may(&ctx.state, Object::Support, Action::Delete).await;
+        let rows = grants
+            .iter()
+            .map(|g| {
+                let name = ctx
+                    .state
+                    .tenancy
+                    .by_id(TenantId(g.commune_id))
+                    .map(|c| c.record.name.clone())
+                    .unwrap_or_default();
+                let istat = format!("{:06}", g.commune_id);
+                let mut row = vec![
+                    text(name),
+                    text(&g.reason),
+                    text(when(g.expires_at)),
+                    button(
+                        "Entra nella console",
+                        format!("/console/assistenza/{istat}/entra"),
+                        &[],
+                    ),
+                ];
+                if can_revoke {
+                    row.push(button(
+                        "Restituisci l'accesso",
+                        format!("/console/assistenza/{istat}/{}/revoca", g.id),
+                        &[],
+                    ));
+                }
+                row
+            })
+            .collect();
+        Ok(vec![table(
+            "Accessi concessi dai comuni",
+            &["Comune", "Motivo", "Fino al", "", ""],
+            rows,
+        )])
+    }
+    .await;
+    match r {
+        Ok(s) => render(&ctx, &actor, "/console/assistenza", "Assistenza ai comuni", "Un comune concede l'accesso dalla sua console, per un tempo limitato; qui lo si usa o lo si restituisce.", notice_of(&q), s).await,
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+async fn support_enter(
+    ctx: Ctx,
+    actor: Admitted,
+    istat: web::Path<String>,
+    _: Posted<Button>,
+) -> HttpResponse {
+    let r = async {
+        let (host, code) = federation::support_entry(&ctx.state, &actor, tenant(&istat)?).await?;
+        Ok(format!(
+            "{}://{}{}/console/supporto/ingresso?code={code}",
+            ctx.state.scheme,
+            host.as_str(),
+            port_suffix(&ctx)
+        ))
+    }
+    .await;
+    after_post(&ctx, r)
+}
+
+async fn support_revoke(
+    ctx: Ctx,
+    actor: Admitted,
+    path: web::Path<(String, String)>,
+    _: Posted<Button>,
+) -> HttpResponse {
+    let r = async {
+        commune::revoke_support(&ctx.state, &actor, tenant(&path.0)?, &path.1).await?;
+        Ok("/console/assistenza?esito=salvato".to_owned())
+    }
+    .await;
+    after_post(&ctx, r)
+}

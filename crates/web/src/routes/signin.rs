@@ -1,0 +1,526 @@
+//! The shared sign-in host: choose how to sign in, password accounts (register, confirm, reset),
+//! and the hand-off back to the commune the citizen came from.
+
+use crate::auth::cookies::SessionCookies;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use sportello_domain::{AssuranceLevel, Host, TenantId};
+use sportello_store::identity::LoginFlow;
+
+use super::{Ctx, Posted};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Resolution;
+use sportello_identity::citizen::{self, Client};
+use sportello_kernel::session::Kind;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/autorizza", web::get().to(authorize))
+        .route("/password", web::post().to(password_sign_in))
+        .route("/registrati", web::get().to(register_form))
+        .route("/registrati", web::post().to(register))
+        .route("/verifica", web::get().to(verify))
+        .route("/recupero", web::get().to(recover_form))
+        .route("/recupero", web::post().to(recover))
+        .route("/reimposta", web::get().to(reset_form))
+        .route("/reimposta", web::post().to(reset));
+}
+
+pub(crate) fn flow_cookie_name(ctx: &Ctx) -> &'static str {
+    if ctx.state.sessions.secure_cookies {
+        "__Host-sportello_flow"
+    } else {
+        "sportello_flow"
+    }
+}
+
+pub(crate) fn client(ctx: &Ctx) -> Client {
+    Client {
+        ip: ctx.ip.map(|i| i.to_string()),
+        user_agent: ctx.user_agent.clone(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AuthorizeQuery {
+    host: String,
+    next: Option<String>,
+    level: Option<String>,
+    /// The commune's hand-off state (also in a cookie on the commune's host): the code comes back
+    /// only to that browser.
+    state: String,
+}
+
+/// `/autorizza?host=<commune host>&next=<path>&level=<level>`: hands an existing sign-in over to
+/// the commune (no prompt), or starts a sign-in that will.
+async fn authorize(ctx: Ctx, q: web::Query<AuthorizeQuery>) -> HttpResponse {
+    let r = authorize_inner(&ctx, &q).await;
+    match r {
+        Ok(location) => ctx.see_other(&location),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+async fn authorize_inner(ctx: &Ctx, q: &AuthorizeQuery) -> AppResult<String> {
+    ctx.on_login_host()?;
+    let (host, tenant) = commune_host(ctx, &q.host)?;
+    if q.state.len() < 20 || q.state.len() > 100 {
+        return Err(AppError::BadRequest("state: missing or malformed".into()));
+    }
+    let state_hash = sportello_kernel::tokens::hash(&q.state);
+    let level = match q.level.as_deref() {
+        None | Some("") => AssuranceLevel::Low,
+        Some(l) => AssuranceLevel::parse(l).map_err(|e| AppError::BadRequest(e.to_string()))?,
+    }
+    .max(AssuranceLevel::Low);
+    let next = citizen::safe_next(q.next.as_deref());
+    if let Some(sso) = ctx.user.as_ref().filter(|u| u.kind == Kind::Sso)
+        && sso.level >= level
+        && serves(sso, tenant)
+    {
+        let code =
+            citizen::issue_handoff(&ctx.state, &sso.token_hash, &host, &next, &state_hash).await?;
+        return Ok(handoff_url(ctx, &host, &code));
+    }
+    let token = citizen::start_flow(&ctx.state, Some(host), next, level, Some(state_hash)).await?;
+    ctx.set_cookie(ctx.state.sessions.cookie(flow_cookie_name(ctx), token));
+    Ok("/".into())
+}
+
+/// Whether a single sign-on session may be handed to this commune: any commune, unless it came
+/// from a commune's own identity provider (then that commune only).
+pub(crate) fn serves(sso: &sportello_kernel::session::Current, commune: TenantId) -> bool {
+    sso.commune.is_none_or(|c| c == commune)
+}
+
+/// The commune a flow is for, from the registry.
+pub(crate) fn flow_commune(ctx: &Ctx, flow: &LoginFlow) -> Option<TenantId> {
+    let host = flow.target_host.as_deref()?;
+    commune_host(ctx, host).ok().map(|(_, t)| t)
+}
+
+/// A commune's primary host from the registry: the only places a hand-off may go.
+fn commune_host(ctx: &Ctx, raw: &str) -> AppResult<(String, TenantId)> {
+    let bad = || AppError::BadRequest("host: not a commune of this federation".into());
+    let h = Host::parse(raw).map_err(|_| bad())?;
+    match ctx
+        .state
+        .tenancy
+        .snapshot()
+        .resolve(&h, &ctx.state.tenancy.apex)
+    {
+        Resolution::Commune(c) => Ok((c.record.primary_host.clone(), c.id())),
+        _ => Err(bad()),
+    }
+}
+
+fn handoff_url(ctx: &Ctx, host: &str, code: &str) -> String {
+    format!("{}/accedi/ritorno?code={code}", ctx.origin.url_for(host))
+}
+
+/// The end of an identity provider's answer: a refusal (403) goes to the audit log as
+/// `sign_in_rejected` with the provider and why; then the browser goes on, or sees the refusal.
+pub(crate) async fn after_idp_answer(
+    ctx: &Ctx,
+    result: AppResult<String>,
+    idp: &str,
+    detail: impl FnOnce(&AppError) -> String,
+) -> HttpResponse {
+    if let Err(e) = &result
+        && e.status() == actix_web::http::StatusCode::FORBIDDEN
+    {
+        citizen::audit(
+            &ctx.state,
+            sportello_store::identity::AuditEvent {
+                at: sportello_store::now_micros(),
+                event: "sign_in_rejected".into(),
+                idp: Some(idp.into()),
+                ip: ctx.ip.map(|i| i.to_string()),
+                detail: Some(detail(e)),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    match result {
+        Ok(to) => ctx.see_other(&to),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// Finishes a sign-in (any method): a new SSO session, then back to the commune if the sign-in
+/// started there.
+pub(crate) async fn complete(
+    ctx: &Ctx,
+    flow: Option<LoginFlow>,
+    person_id: &str,
+    level: AssuranceLevel,
+    idp: &str,
+    scope: Option<TenantId>,
+) -> AppResult<String> {
+    Ok(complete_with(ctx, flow, person_id, level, idp, scope)
+        .await?
+        .0)
+}
+
+/// [`complete`], also giving the new SSO session's hash.
+pub(crate) async fn complete_with(
+    ctx: &Ctx,
+    flow: Option<LoginFlow>,
+    person_id: &str,
+    level: AssuranceLevel,
+    idp: &str,
+    scope: Option<TenantId>,
+) -> AppResult<(String, String)> {
+    let previous = ctx.user.as_ref().filter(|u| u.kind == Kind::Sso);
+    let token = citizen::open_sso(
+        &ctx.state,
+        person_id,
+        level,
+        idp,
+        previous.map(|p| p.as_ref()),
+        &client(ctx),
+        scope,
+    )
+    .await?;
+    let sso_hash = sportello_kernel::tokens::hash(&token);
+    ctx.set_cookie(
+        ctx.state
+            .sessions
+            .cookie(ctx.state.sessions.cookie_name(Kind::Sso), token),
+    );
+    let Some(flow) = flow else {
+        return Ok(("/".into(), sso_hash));
+    };
+    ctx.state
+        .store
+        .identity()
+        .delete_flow(&flow.flow_hash)
+        .await?;
+    ctx.set_cookie(ctx.state.sessions.removal(flow_cookie_name(ctx)));
+    match (flow.target_host, flow.state_hash) {
+        (Some(host), Some(state_hash)) => {
+            let code =
+                citizen::issue_handoff(&ctx.state, &sso_hash, &host, &flow.next_path, &state_hash)
+                    .await?;
+            Ok((handoff_url(ctx, &host, &code), sso_hash))
+        }
+        _ => Ok(("/".into(), sso_hash)),
+    }
+}
+
+/// The sign-in page (the sign-in host's `/`).
+pub(crate) async fn page(ctx: &Ctx, req: &HttpRequest) -> HttpResponse {
+    let flow_token = req
+        .cookie(flow_cookie_name(ctx))
+        .map(|c| c.value().to_owned());
+    let r: AppResult<HttpResponse> = async {
+        let flow = citizen::flow(&ctx.state, flow_token.as_deref()).await?;
+        let sso = ctx.user.as_ref().filter(|u| u.kind == Kind::Sso);
+        let needed = flow
+            .as_ref()
+            .and_then(|f| AssuranceLevel::parse(&f.level).ok())
+            .unwrap_or(AssuranceLevel::Low);
+        // Signed in well enough already and a commune waiting: hand over.
+        if let (Some(s), Some(f)) = (sso, &flow)
+            && s.level >= needed
+            && let (Some(host), Some(state_hash)) = (&f.target_host, &f.state_hash)
+            && flow_commune(ctx, f).is_some_and(|t| serves(s, t))
+        {
+            let code =
+                citizen::issue_handoff(&ctx.state, &s.token_hash, host, &f.next_path, state_hash)
+                    .await?;
+            ctx.state.store.identity().delete_flow(&f.flow_hash).await?;
+            ctx.set_cookie(ctx.state.sessions.removal(flow_cookie_name(ctx)));
+            return Ok(see_other_raw(&handoff_url(ctx, host, &code)));
+        }
+        Ok(signin_page(ctx, flow.as_ref(), None, "", 200).await)
+    }
+    .await;
+    ctx.respond(r)
+}
+
+fn see_other_raw(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// Renders the sign-in page (with an error and the e-mail typed, after a failed attempt).
+async fn signin_page(
+    ctx: &Ctx,
+    flow: Option<&LoginFlow>,
+    error: Option<String>,
+    email: &str,
+    status: u16,
+) -> HttpResponse {
+    let needed = flow
+        .and_then(|f| AssuranceLevel::parse(&f.level).ok())
+        .unwrap_or(AssuranceLevel::Low);
+    let target = flow.and_then(|f| f.target_host.as_deref()).and_then(|h| {
+        let reg = ctx.state.tenancy.snapshot();
+        Host::parse(h)
+            .ok()
+            .and_then(|h| match reg.resolve(&h, &ctx.state.tenancy.apex) {
+                Resolution::Commune(c) => Some((c.record.name.clone(), c.id())),
+                _ => None,
+            })
+    });
+    // A sign-in through another commune's own provider does not count here.
+    let sso = ctx
+        .user
+        .as_ref()
+        .filter(|u| u.kind == Kind::Sso)
+        .filter(|s| {
+            flow.and_then(|f| flow_commune(ctx, f))
+                .is_none_or(|t| serves(s, t))
+        });
+    let providers = match sportello_identity::idp::buttons(
+        &ctx.state,
+        &ctx.state.oidc,
+        ctx.state.saml.as_deref(),
+        target.as_ref().map(|t| t.1),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return ctx.respond(Err(e.into())),
+    };
+    let target = target.map(|t| t.0);
+    let extra = json!({
+        "target": target,
+        "needed_level": needed.number(),
+        "needed_label": needed.label(ctx.lang),
+        "step_up": sso.is_some_and(|s| s.level < needed),
+        "signed_in": sso.map(|s| json!({"name": s.display_name(), "level": s.level.number(), "idp": s.idp})),
+        "password_allowed": needed <= AssuranceLevel::Low,
+        "providers": providers,
+        "error": error,
+        "email": email,
+        "csrf": ctx.csrf_token(),
+    });
+    let mut res = ctx.page(Ok(("signin.html", extra)));
+    if let Ok(code) = actix_web::http::StatusCode::from_u16(status) {
+        *res.status_mut() = code;
+    }
+    res
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    email: String,
+    password: String,
+}
+
+async fn password_sign_in(ctx: Ctx, req: HttpRequest, form: Posted<PasswordForm>) -> HttpResponse {
+    let flow_token = req
+        .cookie(flow_cookie_name(&ctx))
+        .map(|c| c.value().to_owned());
+    let r: AppResult<HttpResponse> = async {
+        ctx.on_login_host()?;
+        let flow = citizen::flow(&ctx.state, flow_token.as_deref()).await?;
+        if !ctx.state.password_limiter.allow(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
+        let needed = flow
+            .as_ref()
+            .and_then(|f| AssuranceLevel::parse(&f.level).ok())
+            .unwrap_or(AssuranceLevel::Low);
+        if needed > AssuranceLevel::Low {
+            return Ok(signin_page(
+                &ctx,
+                flow.as_ref(),
+                Some(format!("{}: SPID / CIE", needed.label(ctx.lang))),
+                &form.email,
+                403,
+            )
+            .await);
+        }
+        match citizen::check_password(&ctx.state, &form.email, &form.password, &client(&ctx))
+            .await
+            .map_err(AppError::from)
+        {
+            Ok(person) => {
+                let to =
+                    complete(&ctx, flow, &person, AssuranceLevel::Low, "password", None).await?;
+                Ok(see_other_raw(&to))
+            }
+            Err(e @ AppError::Refused(_)) => {
+                let msg = ctx.message_of(&e);
+                Ok(signin_page(&ctx, flow.as_ref(), msg, &form.email, 403).await)
+            }
+            Err(e) => Err(e),
+        }
+    }
+    .await;
+    ctx.respond(r)
+}
+
+fn message(
+    ctx: &Ctx,
+    title_key: &str,
+    text_key: &str,
+    link: Option<(&str, &str)>,
+) -> AppResult<(&'static str, serde_json::Value)> {
+    let s = &ctx.state.render.strings;
+    Ok((
+        "message.html",
+        json!({
+            "title": s.get(ctx.lang, title_key),
+            "text": s.get(ctx.lang, text_key),
+            "link": link.map(|(href, key)| json!({"href": href, "label": s.get(ctx.lang, key)})),
+        }),
+    ))
+}
+
+async fn register_form(ctx: Ctx) -> HttpResponse {
+    let r = ctx.on_login_host().map(|_| {
+        (
+            "register.html",
+            json!({"csrf": ctx.csrf_token(), "form": {}, "error": null}),
+        )
+    });
+    ctx.page(r)
+}
+
+#[derive(Deserialize, serde::Serialize)]
+pub struct RegisterForm {
+    given_name: String,
+    family_name: String,
+    email: String,
+    password: String,
+    password_again: String,
+    #[serde(default)]
+    privacy: Option<String>,
+}
+
+async fn register(ctx: Ctx, form: Posted<RegisterForm>) -> HttpResponse {
+    let r: AppResult<(&'static str, serde_json::Value)> = async {
+        ctx.on_login_host()?;
+        if !ctx.state.password_limiter.allow(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
+        let problem = if form.password != form.password_again {
+            Some("password: the two passwords differ".to_owned())
+        } else if form.privacy.is_none() {
+            Some("privacy: please confirm you have read the privacy notice".to_owned())
+        } else {
+            None
+        };
+        let result = match problem {
+            Some(p) => Err(AppError::BadRequest(p)),
+            None => {
+                let base = format!("{}/verifica?token=", ctx.state.login_base);
+                citizen::register(
+                    &ctx.state,
+                    &form.given_name,
+                    &form.family_name,
+                    &form.email,
+                    &form.password,
+                    |t| format!("{base}{t}"),
+                )
+                .await
+                .map_err(AppError::from)
+            }
+        };
+        match result {
+            Ok(()) => message(&ctx, "register_sent_title", "register_sent_text", None),
+            Err(AppError::BadRequest(msg)) => Ok((
+                "register.html",
+                json!({"csrf": ctx.csrf_token(), "form": &*form, "error": msg, "status": 400}),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+    .await;
+    let bad = matches!(&r, Ok(("register.html", _)));
+    let mut res = ctx.page(r);
+    if bad {
+        *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
+    res
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: String,
+}
+
+async fn verify(ctx: Ctx, q: web::Query<TokenQuery>) -> HttpResponse {
+    let r = async {
+        ctx.on_login_host()?;
+        citizen::confirm_email(&ctx.state, &q.token).await?;
+        message(
+            &ctx,
+            "verified_title",
+            "verified_text",
+            Some(("/", "sign_in")),
+        )
+    }
+    .await;
+    ctx.page(r)
+}
+
+async fn recover_form(ctx: Ctx) -> HttpResponse {
+    let r = ctx
+        .on_login_host()
+        .map(|_| ("recover.html", json!({"csrf": ctx.csrf_token()})));
+    ctx.page(r)
+}
+
+#[derive(Deserialize)]
+pub struct RecoverForm {
+    email: String,
+}
+
+async fn recover(ctx: Ctx, form: Posted<RecoverForm>) -> HttpResponse {
+    let r = async {
+        ctx.on_login_host()?;
+        if !ctx.state.password_limiter.allow(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
+        let base = format!("{}/reimposta?token=", ctx.state.login_base);
+        citizen::request_reset(&ctx.state, &form.email, |t| format!("{base}{t}")).await?;
+        message(&ctx, "recover_sent_title", "recover_sent_text", None)
+    }
+    .await;
+    ctx.page(r)
+}
+
+async fn reset_form(ctx: Ctx, q: web::Query<TokenQuery>) -> HttpResponse {
+    let r = ctx.on_login_host().map(|_| {
+        (
+            "reset.html",
+            json!({"csrf": ctx.csrf_token(), "token": q.token, "error": null}),
+        )
+    });
+    ctx.page(r)
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    token: String,
+    password: String,
+    password_again: String,
+}
+
+async fn reset(ctx: Ctx, form: Posted<ResetForm>) -> HttpResponse {
+    let r = async {
+        ctx.on_login_host()?;
+        if form.password != form.password_again {
+            return Err(AppError::BadRequest(
+                "password: the two passwords differ".into(),
+            ));
+        }
+        citizen::reset_password(&ctx.state, &form.token, &form.password).await?;
+        message(
+            &ctx,
+            "reset_done_title",
+            "reset_done_text",
+            Some(("/", "sign_in")),
+        )
+    }
+    .await;
+    ctx.page(r)
+}

@@ -1,0 +1,299 @@
+//! The capabilities' services called directly, without a server: what a background worker or
+//! the CLI would do. Each test builds the services' `Deps` from settings against a fresh
+//! database (SQLite or PostgreSQL), acts as a staff member and reads the store afterwards.
+
+use sportello_admin::{federation, people, policy};
+use sportello_authz::{Action, Object, Role};
+use sportello_charter::edit;
+use sportello_domain::TenantId;
+use sportello_kernel::{Actor, Deps, Error, Secret, Settings};
+use sportello_store::staff::Realm;
+use sportello_tests::{TestDb, apex, tenants_dir};
+
+const PISA: TenantId = TenantId(50026);
+
+struct Services {
+    deps: Deps,
+    _db: TestDb,
+    outbox: tempfile::TempDir,
+}
+
+/// The services' bundle over the demo federation, as `sportello serve` builds it (no listener).
+async fn services() -> Services {
+    let db = TestDb::new().await;
+    let store = db.app_store().await;
+    store
+        .federation()
+        .sync_tenants_dir(&tenants_dir(), &apex())
+        .await
+        .unwrap();
+    let outbox = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        database_url: Secret::new(db.app_url.clone()),
+        mail_outbox: outbox.path().display().to_string(),
+        ..Settings::default()
+    };
+    let deps = Deps::load(&settings, store, "http://login.localhost:8080".into())
+        .await
+        .unwrap();
+    Services {
+        deps,
+        _db: db,
+        outbox,
+    }
+}
+
+/// A Pisa staff member holding `role` (for one office when given), as the guard would admit.
+async fn staff(s: &Services, email: &str, role: Role, office: Option<&str>) -> Actor {
+    let realm = Realm::Commune(PISA);
+    let (id, _) = sportello_identity::staff::invite_for_office(
+        &s.deps.store,
+        realm,
+        email,
+        email,
+        role.key(),
+        office,
+    )
+    .await
+    .unwrap();
+    s.deps.apply_policy_changes().await.unwrap();
+    Actor {
+        realm,
+        staff_id: id,
+        name: email.into(),
+        email: email.into(),
+        federation: false,
+    }
+}
+
+async fn audit_actions(s: &Services) -> Vec<String> {
+    let tx = s.deps.store.tenant(PISA).await.unwrap();
+    let rows = tx.db().audit_log(100).await.unwrap();
+    tx.commit().await.unwrap();
+    rows.into_iter().map(|r| r.action).collect()
+}
+
+#[tokio::test]
+async fn charter_offices_are_created_updated_and_scoped_without_a_server() {
+    let s = services().await;
+    let admin = staff(&s, "admin@pisa.example", Role::Admin, None).await;
+    let id = edit::create_office(
+        &s.deps,
+        &admin,
+        &edit::NewOffice {
+            id: "sportello-unico".into(),
+            name: "Sportello unico".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(id, "sportello-unico");
+    // The registry moved on this node at once (the portal's charter cache keys on it).
+    let version = s.deps.tenancy.by_id(PISA).unwrap().record.version;
+    let change = edit::OfficeChange {
+        name: "Sportello unico per l'edilizia".into(),
+        name_en: String::new(),
+        description: String::new(),
+        floor: String::new(),
+        room: String::new(),
+        directions: String::new(),
+        phone: String::new(),
+        email: String::new(),
+        hours: "lun 08:30-12:30".into(),
+        closures: String::new(),
+    };
+    assert!(
+        edit::update_office(&s.deps, &admin, &id, &change)
+            .await
+            .unwrap()
+    );
+    assert!(s.deps.tenancy.by_id(PISA).unwrap().record.version > version);
+    let tx = s.deps.store.tenant(PISA).await.unwrap();
+    let offices = tx.db().offices().await.unwrap();
+    tx.commit().await.unwrap();
+    let o = offices.iter().find(|o| o.id == id).unwrap();
+    assert_eq!(o.name, "Sportello unico per l'edilizia");
+    assert_eq!(o.hours.weekly.mon.len(), 1);
+    let actions = audit_actions(&s).await;
+    assert!(
+        actions.contains(&"office_created".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"office_updated".to_string()),
+        "{actions:?}"
+    );
+
+    // Bad hours: the service's own error, nothing written.
+    let bad = edit::OfficeChange {
+        hours: "lun 8.30-12.30".into(),
+        name: "Altro nome".into(),
+        ..change
+    };
+    let err = edit::update_office(&s.deps, &admin, &id, &bad)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    let tx = s.deps.store.tenant(PISA).await.unwrap();
+    let offices = tx.db().offices().await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        offices.iter().find(|o| o.id == id).unwrap().name,
+        "Sportello unico per l'edilizia"
+    );
+
+    // An office head of the registry office works on that office only.
+    let head = staff(&s, "capo@pisa.example", Role::OfficeHead, Some("anagrafe")).await;
+    let scope = edit::office_scope(&s.deps, &head, Object::Offices, Action::Update)
+        .await
+        .unwrap();
+    assert_eq!(scope, Some(vec!["anagrafe".to_string()]));
+    let refused = edit::update_office(&s.deps, &head, &id, &bad_free(&s, &id).await)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::Forbidden(_)), "{refused:?}");
+}
+
+/// A valid change of office `id` (its current name, no hours).
+async fn bad_free(s: &Services, id: &str) -> edit::OfficeChange {
+    let tx = s.deps.store.tenant(PISA).await.unwrap();
+    let name = tx
+        .db()
+        .offices()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.id == id)
+        .unwrap()
+        .name;
+    tx.commit().await.unwrap();
+    edit::OfficeChange {
+        name,
+        name_en: String::new(),
+        description: String::new(),
+        floor: String::new(),
+        room: String::new(),
+        directions: String::new(),
+        phone: String::new(),
+        email: String::new(),
+        hours: String::new(),
+        closures: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn admin_services_keep_an_administrator_and_apply_roles_at_once() {
+    let s = services().await;
+    let admin = staff(&s, "admin@pisa.example", Role::Admin, None).await;
+    // The only administrator cannot leave the commune without one.
+    let err = people::remove(&s.deps, &admin, &admin.staff_id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    // A clerk invited by the administrator: the invitation goes to the mail outbox.
+    let clerk_id = people::invite(
+        &s.deps,
+        &admin,
+        &people::Invite {
+            email: "impiegato@pisa.example".into(),
+            name: "Impiegato".into(),
+            role: Role::Clerk.key().into(),
+            office: "anagrafe".into(),
+        },
+        "http://pisa.localhost:8080",
+    )
+    .await
+    .unwrap();
+    let mails: Vec<_> = std::fs::read_dir(s.outbox.path()).unwrap().collect();
+    assert_eq!(mails.len(), 1, "one invitation mail");
+    let clerk = Actor {
+        realm: Realm::Commune(PISA),
+        staff_id: clerk_id.clone(),
+        name: "Impiegato".into(),
+        email: "impiegato@pisa.example".into(),
+        federation: false,
+    };
+    // The enforcer knows the new role without a poll.
+    assert!(clerk.may(&s.deps, Object::Cases, Action::Read).await);
+    assert!(!clerk.may(&s.deps, Object::Policies, Action::Update).await);
+    // Nobody changes their own roles, and a clerk's rule set cannot lock administrators out.
+    let own = people::change_role(
+        &s.deps,
+        &admin,
+        &admin.staff_id,
+        &people::RoleChange {
+            role: Role::Clerk.key().into(),
+            office: String::new(),
+            op: "add".into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(own, Error::Forbidden(_)), "{own:?}");
+    let locked_out = policy::save_rules(&s.deps, &admin, vec![])
+        .await
+        .unwrap_err();
+    assert!(matches!(locked_out, Error::Invalid(_)), "{locked_out:?}");
+    // Removing the clerk ends their access at once.
+    people::remove(&s.deps, &admin, &clerk_id).await.unwrap();
+    assert!(!clerk.may(&s.deps, Object::Cases, Action::Read).await);
+    let actions = audit_actions(&s).await;
+    assert!(
+        actions.contains(&"staff_invited".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"staff_removed".to_string()),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn onboarding_a_commune_is_a_service_call() {
+    let s = services().await;
+    let (fed_id, _) = sportello_identity::staff::invite(
+        &s.deps.store,
+        Realm::Federation,
+        "ops@federazione.example",
+        "Ops",
+        Role::Federation.key(),
+    )
+    .await
+    .unwrap();
+    s.deps.apply_policy_changes().await.unwrap();
+    let ops = Actor {
+        realm: Realm::Federation,
+        staff_id: fed_id,
+        name: "Ops".into(),
+        email: "ops@federazione.example".into(),
+        federation: true,
+    };
+    let onboard = federation::Onboard {
+        istat: "048017".into(), // Firenze
+        host: String::new(),
+        aliases: String::new(),
+        default_language: "it".into(),
+        color: String::new(),
+        admin_email: "admin@firenze.example".into(),
+        admin_name: "Amministratrice".into(),
+    };
+    let (id, host) = federation::onboard(&s.deps, &ops, &onboard, "")
+        .await
+        .unwrap();
+    assert_eq!(id, TenantId(48017));
+    assert!(host.as_str().ends_with(".localhost"), "{host:?}");
+    // In the registry on this node at once, with the starter charter.
+    let c = s.deps.tenancy.by_id(id).unwrap();
+    assert_eq!(c.record.primary_host, host.as_str());
+    let tx = s.deps.store.tenant(id).await.unwrap();
+    assert!(!tx.db().services().await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+    // Twice is refused, in the service's own words.
+    let again = federation::onboard(&s.deps, &ops, &onboard, "")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&again, Error::Invalid(m) if m.contains("already onboarded")),
+        "{again:?}"
+    );
+}
