@@ -2,94 +2,13 @@
 //! commune / foreign commune / anonymous, written out as a table; policy changes and role
 //! revocations taking effect on the next request.
 
-use sportello_identity::totp;
+use crate::actors::{allowed, signed_in};
 use sportello_store::staff::Realm;
 use sportello_tests::browser::Browser;
-use sportello_tests::{StatusCode, TestApp, spawn_app};
+use sportello_tests::{StatusCode, spawn_app};
 
-const PASSWORD: &str = "ufficio anagrafe 2026";
 const PISA: sportello_domain::TenantId = sportello_domain::TenantId(50026);
 const CALCI: sportello_domain::TenantId = sportello_domain::TenantId(50003);
-
-fn code_for(secret_b32: &str) -> String {
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(secret_b32.as_bytes())
-        .unwrap();
-    let step = totp::step_of(chrono::Utc::now().timestamp());
-    format!("{:06}", totp::code_at(&secret, step))
-}
-
-/// Invites an account (commune staff with `role`, or federation staff) and goes through the
-/// invitation in a browser: password, TOTP enrolment, first code. Returns the signed-in browser.
-async fn signed_in(app: &TestApp, realm: Realm, host: &str, email: &str, role: &str) -> Browser {
-    let (_, token) = sportello_identity::staff::invite(&app.store, realm, email, email, role)
-        .await
-        .unwrap();
-    let mut b = Browser::new(app.addr);
-    let form = b
-        .get(&b.url(host, &format!("/console/invito?token={token}")))
-        .await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    let csrf = form.input("csrf").unwrap();
-    let enrol = b
-        .post(
-            &b.url(host, "/console/invito"),
-            &[
-                ("token", &token),
-                ("password", PASSWORD),
-                ("password_again", PASSWORD),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-    let secret = enrol
-        .body
-        .split("id=\"totp-secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
-    let ok = b
-        .post(
-            &b.url(host, "/console/invito/codice"),
-            &[
-                ("token", &token),
-                ("code", &code_for(&secret)),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-    assert_eq!(ok.status, StatusCode::OK, "{:?}", b.trail);
-    // The role was given outside this server (as the CLI does): it arrives with the next poll.
-    let probe = match role {
-        "admin" => "/console/permessi",
-        "office_head" => "/console/personale",
-        "clerk" | "front_desk" | "call_centre" => "/console/uffici",
-        "intermediary" => "/console/servizi",
-        "federation" => "/console/comuni",
-        _ => {
-            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-            return b;
-        }
-    };
-    for _ in 0..50 {
-        if allowed(&b.get(&b.url(host, probe)).await) {
-            return b;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{email}: the console never opened");
-}
-
-/// Whether the authorization guard let the request through: its refusals (404 for a route not
-/// declared on this host, 303 to the sign-in door, 403) carry `X-Sportello-Denied`; what a
-/// handler answers afterwards (a form error, a redirect) is not the guard's.
-fn allowed(p: &sportello_tests::browser::Page) -> bool {
-    assert!(!p.status.is_server_error(), "{} {}", p.url, p.body);
-    !p.headers.contains_key("x-sportello-denied")
-}
 
 const ALL_STAFF: &[&str] = &[
     "admin",

@@ -1,6 +1,7 @@
 //! The integration tests: one binary (the server links once), a module per capability. Each test
 //! starts the real server on port 0 against a fresh database (`support/lib.rs`).
 
+mod actors;
 mod authz;
 mod charter;
 mod demo;

@@ -1,67 +1,8 @@
 //! Staff sign-in: invitation, password, TOTP enrolment and second factor, per commune.
 
-use sportello_identity::totp;
+use crate::actors::{PASSWORD, choose_password, code_for};
 use sportello_tests::browser::Browser;
-use sportello_tests::{StatusCode, TestApp, spawn_app};
-
-const PASSWORD: &str = "ufficio anagrafe 2026";
-
-fn code_for(secret_b32: &str, offset_steps: i64) -> String {
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(secret_b32.as_bytes())
-        .unwrap();
-    let step = totp::step_of(chrono::Utc::now().timestamp()) + offset_steps;
-    format!("{:06}", totp::code_at(&secret, step))
-}
-
-/// Invites a staff member of Pisa, opens the invitation and chooses the password: returns the
-/// browser, the invitation token, the CSRF token and the TOTP secret shown for enrolment.
-async fn choose_password(
-    app: &TestApp,
-    email: &str,
-    name: &str,
-) -> (Browser, String, String, String) {
-    let pisa = sportello_domain::TenantId(50026);
-    let (_, token) = sportello_identity::staff::invite(
-        &app.store,
-        sportello_store::staff::Realm::Commune(pisa),
-        email,
-        name,
-        "clerk",
-    )
-    .await
-    .unwrap();
-    let mut b = Browser::new(app.addr);
-    let form = b
-        .get(&b.url("pisa.localhost", &format!("/console/invito?token={token}")))
-        .await;
-    assert_eq!(form.status, StatusCode::OK);
-    assert!(form.body.contains(name));
-    let csrf = form.input("csrf").unwrap();
-    let enrol = b
-        .post(
-            &b.url("pisa.localhost", "/console/invito"),
-            &[
-                ("token", &token),
-                ("password", PASSWORD),
-                ("password_again", PASSWORD),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-    assert_eq!(enrol.status, StatusCode::OK, "{}", enrol.body);
-    assert!(enrol.body.contains("otpauth://totp/"));
-    let secret = enrol
-        .body
-        .split("id=\"totp-secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
-    (b, token, csrf, secret)
-}
+use sportello_tests::{StatusCode, spawn_app};
 
 #[tokio::test]
 async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors() {
@@ -208,4 +149,39 @@ async fn wrong_staff_passwords_lock_the_account() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("bloccato"));
+}
+
+#[tokio::test]
+async fn the_console_speaks_the_page_language() {
+    let app = spawn_app().await;
+    let pisa = sportello_store::staff::Realm::Commune(sportello_domain::TenantId(50026));
+    let mut b =
+        crate::actors::signed_in(&app, pisa, "pisa.localhost", "admin@pisa.it", "admin").await;
+    let it = b.get(&b.url("pisa.localhost", "/console/personale")).await;
+    assert_eq!(it.status, StatusCode::OK);
+    for label in [
+        "Personale e ruoli",
+        "Invita una persona",
+        "Amministratore del comune",
+    ] {
+        assert!(it.body.contains(label), "{label}");
+    }
+    let en = b
+        .get(&b.url("pisa.localhost", "/console/personale?lang=en"))
+        .await;
+    assert_eq!(en.status, StatusCode::OK);
+    for label in [
+        "Staff and roles",
+        "Invite a person",
+        "Commune administrator",
+    ] {
+        assert!(en.body.contains(label), "{label}: {}", en.body);
+    }
+    for label in [
+        "Personale e ruoli",
+        "Invita una persona",
+        "Amministratore del comune",
+    ] {
+        assert!(!en.body.contains(label), "{label} left in Italian");
+    }
 }

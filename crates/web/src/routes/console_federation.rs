@@ -96,16 +96,16 @@ pub async fn home(ctx: Ctx, actor: Admitted, q: HashMap<String, String>) -> Http
                 text(staff),
             ];
             if can_update {
-                let (label, to) = if suspended { ("Riattiva", "active") } else { ("Sospendi", "suspended") };
+                let (label, to) = if suspended { (ctx.t("console_resume"), "active") } else { (ctx.t("console_suspend"), "suspended") };
                 row.push(button(label, format!("/console/comuni/{}/stato", c.record.istat_code.as_str()), &[("status", to)]));
             }
             rows.push(row);
         }
         Ok(vec![
-            serde_json::json!({"heading": "Cerca un comune attivo", "search": {"action": "/console", "value": q.get("q").cloned().unwrap_or_default()}}),
+            serde_json::json!({"heading": ctx.t("console_search_active"), "search": {"action": "/console", "value": q.get("q").cloned().unwrap_or_default()}}),
             table(
-                &format!("Comuni attivi ({total})"),
-                &["Comune", "ISTAT", "Indirizzo", "Stato", "Accessi (30 giorni)", "Servizi", "Personale", ""],
+                &ctx.tf("console_active_communes", &[&total]),
+                &[ctx.t("console_commune"), ctx.t("console_istat"), ctx.t("console_address"), ctx.t("console_status"), ctx.t("console_signins_30d"), ctx.t("console_services"), ctx.t("console_staff"), ""],
                 rows,
             ),
         ])
@@ -117,9 +117,9 @@ pub async fn home(ctx: Ctx, actor: Admitted, q: HashMap<String, String>) -> Http
                 &ctx,
                 &actor,
                 "/console",
-                "Console della federazione",
-                "I comuni della federazione, il loro stato e la loro attività.",
-                notice_of(&q),
+                ctx.t("console_federation_title"),
+                ctx.t("console_federation_intro"),
+                notice_of(&ctx, &q),
                 s,
             )
             .await
@@ -139,10 +139,10 @@ async fn istat_search(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
                 text(r.istat_code.as_str()),
                 text(format!("{} ({})", r.province_name, r.province_code)),
                 if live {
-                    text("già attivo")
+                    text(ctx.t("console_already_active"))
                 } else {
                     link(
-                        "Attiva",
+                        ctx.t("console_activate"),
                         format!("/console/comuni/nuovo?istat={}", r.istat_code.as_str()),
                     )
                 },
@@ -150,10 +150,15 @@ async fn istat_search(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
         })
         .collect();
     let sections = vec![
-        serde_json::json!({"heading": "Cerca nell'elenco ISTAT", "search": {"action": "/console/comuni", "value": term}}),
+        serde_json::json!({"heading": ctx.t("console_search_istat"), "search": {"action": "/console/comuni", "value": term}}),
         table(
-            "Risultati",
-            &["Comune", "Codice ISTAT", "Provincia", ""],
+            ctx.t("console_results"),
+            &[
+                ctx.t("console_commune"),
+                ctx.t("console_istat_code"),
+                ctx.t("console_province"),
+                "",
+            ],
             rows,
         ),
     ];
@@ -161,9 +166,9 @@ async fn istat_search(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
         &ctx,
         &actor,
         "/console/comuni",
-        "Attiva un comune",
-        "Scegli il comune dall'elenco ISTAT (nome o codice).",
-        notice_of(&q),
+        ctx.t("console_nav_onboard"),
+        ctx.t("console_onboard_intro"),
+        notice_of(&ctx, &q),
         sections,
     )
     .await
@@ -176,46 +181,60 @@ async fn onboard_form(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
     };
     let slug = federation::national_slug(row);
     let langs = vec![
-        ("it".to_owned(), "Italiano".to_owned()),
-        ("en".to_owned(), "English".to_owned()),
+        ("it".to_owned(), ctx.t("console_italian").to_owned()),
+        ("en".to_owned(), ctx.t("console_english").to_owned()),
     ];
     let sections = vec![form(
-        &format!("Comune di {} ({})", row.name_it, row.province_code),
+        &ctx.tf("console_commune_of", &[&row.name_it, &row.province_code]),
         "/console/comuni",
-        "Attiva il comune",
+        ctx.t("console_activate_commune"),
         vec![
             field("hidden", "istat", "", row.istat_code.as_str()),
             field_help(
                 "text",
                 "host",
-                "Indirizzo del portale",
+                ctx.t("console_portal_host"),
                 format!("{slug}.{}", ctx.state.tenancy.apex),
-                "il nome a dominio su cui risponde il portale",
+                ctx.t("console_portal_host_help"),
             ),
             field_help(
                 "text",
                 "aliases",
-                "Altri indirizzi (alias)",
+                ctx.t("console_aliases"),
                 "",
-                "separati da virgole: portano all'indirizzo principale",
+                ctx.t("console_aliases_help"),
             ),
-            select("default_language", "Lingua predefinita", &langs, "it"),
+            select(
+                "default_language",
+                ctx.t("console_default_language"),
+                &langs,
+                "it",
+            ),
             field(
                 "color",
                 "color",
-                "Colore dell'intestazione",
+                ctx.t("console_header_colour"),
                 sportello_store::sync::DEFAULT_COLOUR,
             ),
             field(
                 "email",
                 "admin_email",
-                "E-mail del primo amministratore",
+                ctx.t("console_first_admin_email"),
                 "",
             ),
-            field("text", "admin_name", "Nome del primo amministratore", ""),
+            field("text", "admin_name", ctx.t("console_first_admin_name"), ""),
         ],
     )];
-    render(&ctx, &actor, "/console/comuni", "Attiva un comune", "Il portale sarà attivo subito con la carta dei servizi di partenza; l'amministratore riceve l'invito per e-mail.", None, sections).await
+    render(
+        &ctx,
+        &actor,
+        "/console/comuni",
+        ctx.t("console_nav_onboard"),
+        ctx.t("console_onboard_note"),
+        None,
+        sections,
+    )
+    .await
 }
 
 async fn onboard(ctx: Ctx, actor: Admitted, f: Posted<federation::Onboard>) -> HttpResponse {
@@ -271,14 +290,14 @@ async fn support(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
                     text(&g.reason),
                     text(when(g.expires_at)),
                     button(
-                        "Entra nella console",
+                        ctx.t("console_enter"),
                         format!("/console/assistenza/{istat}/entra"),
                         &[],
                     ),
                 ];
                 if can_revoke {
                     row.push(button(
-                        "Restituisci l'accesso",
+                        ctx.t("console_give_back"),
                         format!("/console/assistenza/{istat}/{}/revoca", g.id),
                         &[],
                     ));
@@ -287,14 +306,31 @@ async fn support(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
             })
             .collect();
         Ok(vec![table(
-            "Accessi concessi dai comuni",
-            &["Comune", "Motivo", "Fino al", "", ""],
+            ctx.t("console_grants_from_communes"),
+            &[
+                ctx.t("console_commune"),
+                ctx.t("console_reason"),
+                ctx.t("console_until"),
+                "",
+                "",
+            ],
             rows,
         )])
     }
     .await;
     match r {
-        Ok(s) => render(&ctx, &actor, "/console/assistenza", "Assistenza ai comuni", "Un comune concede l'accesso dalla sua console, per un tempo limitato; qui lo si usa o lo si restituisce.", notice_of(&q), s).await,
+        Ok(s) => {
+            render(
+                &ctx,
+                &actor,
+                "/console/assistenza",
+                ctx.t("console_assistance_title"),
+                ctx.t("console_assistance_intro"),
+                notice_of(&ctx, &q),
+                s,
+            )
+            .await
+        }
         Err(e) => ctx.respond(Err(e)),
     }
 }

@@ -66,26 +66,59 @@ pub fn form(heading: &str, action: &str, submit: &str, fields: Vec<Value>) -> Va
 async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
     let items: &[(&str, &str, Object)] = match actor.realm {
         Realm::Commune(_) => &[
-            ("/console/uffici", "Uffici e orari", Object::Offices),
-            ("/console/servizi", "Servizi", Object::Services),
-            ("/console/personale", "Personale e ruoli", Object::Staff),
-            ("/console/permessi", "Permessi", Object::Policies),
-            ("/console/impostazioni", "Impostazioni", Object::Settings),
-            ("/console/identita", "Identità digitali", Object::Idps),
+            (
+                "/console/uffici",
+                ctx.t("console_nav_offices"),
+                Object::Offices,
+            ),
+            (
+                "/console/servizi",
+                ctx.t("console_services"),
+                Object::Services,
+            ),
+            (
+                "/console/personale",
+                ctx.t("console_nav_staff"),
+                Object::Staff,
+            ),
+            (
+                "/console/permessi",
+                ctx.t("console_nav_permissions"),
+                Object::Policies,
+            ),
+            (
+                "/console/impostazioni",
+                ctx.t("console_nav_settings"),
+                Object::Settings,
+            ),
+            ("/console/identita", ctx.t("console_nav_idps"), Object::Idps),
             (
                 "/console/registro",
-                "Registro delle attività",
+                ctx.t("console_nav_audit"),
                 Object::Audit,
             ),
-            ("/console/supporto", "Supporto", Object::Support),
+            (
+                "/console/supporto",
+                ctx.t("console_nav_support"),
+                Object::Support,
+            ),
         ],
         Realm::Federation => &[
-            ("/console/comuni", "Attiva un comune", Object::Communes),
-            ("/console/assistenza", "Assistenza", Object::Support),
+            (
+                "/console/comuni",
+                ctx.t("console_nav_onboard"),
+                Object::Communes,
+            ),
+            (
+                "/console/assistenza",
+                ctx.t("console_nav_assistance"),
+                Object::Support,
+            ),
         ],
     };
-    let mut out =
-        vec![json!({"href": "/console", "label": "Console", "current": current == "/console"})];
+    let mut out = vec![
+        json!({"href": "/console", "label": ctx.t("console_nav_home"), "current": current == "/console"}),
+    ];
     for (href, label, obj) in items {
         if actor.may(&ctx.state, *obj, Action::Read).await {
             out.push(json!({"href": href, "label": label, "current": current == *href}));
@@ -126,15 +159,18 @@ pub fn after_post(ctx: &Ctx, r: AppResult<String>) -> HttpResponse {
 }
 
 /// The notice a page shows after a redirect (`?esito=`).
-pub fn notice_of(q: &std::collections::HashMap<String, String>) -> Option<(&'static str, String)> {
+pub fn notice_of(
+    ctx: &Ctx,
+    q: &std::collections::HashMap<String, String>,
+) -> Option<(&'static str, String)> {
     q.get("esito").map(|e| {
         let t = match e.as_str() {
-            "salvato" => "Modifiche salvate.",
-            "invariato" => "Nessuna modifica.",
-            "invitato" => "Invito inviato per e-mail.",
-            "creato" => "Creato.",
-            "eliminato" => "Eliminato.",
-            _ => "Fatto.",
+            "salvato" => ctx.t("console_notice_saved"),
+            "invariato" => ctx.t("console_notice_unchanged"),
+            "invitato" => ctx.t("console_notice_invited"),
+            "creato" => ctx.t("console_notice_created"),
+            "eliminato" => ctx.t("console_notice_deleted"),
+            _ => ctx.t("console_notice_done"),
         };
         ("success", t.to_owned())
     })

@@ -219,6 +219,27 @@ impl Ctx {
     }
 
     /// The CSRF token for this page's forms (sets the cookie if the browser had none).
+    /// An interface string in the page's language (`web/i18n/ui.toml`).
+    pub fn t(&self, key: &'static str) -> &str {
+        self.state.render.strings.get(self.lang, key)
+    }
+
+    /// An interface string with its `{}` slots filled in order.
+    pub fn tf(&self, key: &'static str, args: &[&dyn std::fmt::Display]) -> String {
+        let mut out = String::new();
+        let mut args = args.iter();
+        let mut parts = self.t(key).split("{}").peekable();
+        while let Some(part) = parts.next() {
+            out.push_str(part);
+            if parts.peek().is_some()
+                && let Some(a) = args.next()
+            {
+                out.push_str(&a.to_string());
+            }
+        }
+        out
+    }
+
     pub fn csrf_token(&self) -> String {
         self.csrf_used.set(true);
         let mut c = self.csrf.borrow_mut();

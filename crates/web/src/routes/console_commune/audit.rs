@@ -28,15 +28,15 @@ pub(super) async fn audit_log(ctx: Ctx, actor: Admitted) -> HttpResponse {
             })
             .collect();
         Ok(vec![table(
-            "Ultime 200 attività",
+            ctx.t("console_last_200"),
             &[
-                "Quando",
-                "Chi",
-                "Cosa",
-                "Oggetto",
-                "Per conto di",
-                "Motivo",
-                "Dettagli",
+                ctx.t("console_when"),
+                ctx.t("console_who"),
+                ctx.t("console_what"),
+                ctx.t("console_object"),
+                ctx.t("console_on_behalf_of"),
+                ctx.t("console_reason"),
+                ctx.t("console_details"),
             ],
             rows,
         )])
@@ -48,8 +48,8 @@ pub(super) async fn audit_log(ctx: Ctx, actor: Admitted) -> HttpResponse {
                 &ctx,
                 &actor,
                 "/console/registro",
-                "Registro delle attività",
-                "Ogni modifica fatta dalla console: chi, per conto di chi, perché.",
+                ctx.t("console_nav_audit"),
+                ctx.t("console_audit_intro"),
                 None,
                 s,
             )

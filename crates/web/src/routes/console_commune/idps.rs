@@ -29,21 +29,32 @@ pub(super) async fn idps(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
             })
             .collect();
         let mut out = vec![table(
-            "Fornitori di identità del comune",
-            &["Nome", "Identificativo", "Emittente", "Client ID", ""],
+            ctx.t("console_commune_idps"),
+            &[
+                ctx.t("console_name"),
+                ctx.t("console_identifier"),
+                ctx.t("console_issuer"),
+                ctx.t("console_client_id"),
+                "",
+            ],
             rows,
         )];
         if actor.may(&ctx.state, Object::Idps, Action::Create).await {
             out.push(form(
-                "Aggiungi un fornitore OpenID Connect",
+                ctx.t("console_add_oidc"),
                 "/console/identita",
-                "Aggiungi",
+                ctx.t("console_add"),
                 vec![
-                    field("text", "id", "Identificativo", ""),
-                    field("text", "name", "Nome mostrato", ""),
-                    field("url", "issuer", "Emittente (issuer)", ""),
-                    field("text", "client_id", "Client ID", ""),
-                    field("password", "client_secret", "Client secret", ""),
+                    field("text", "id", ctx.t("console_identifier"), ""),
+                    field("text", "name", ctx.t("console_display_name"), ""),
+                    field("url", "issuer", ctx.t("console_issuer_url"), ""),
+                    field("text", "client_id", ctx.t("console_client_id"), ""),
+                    field(
+                        "password",
+                        "client_secret",
+                        ctx.t("console_client_secret"),
+                        "",
+                    ),
                 ],
             ));
         }
@@ -51,7 +62,18 @@ pub(super) async fn idps(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
     }
     .await;
     match r {
-        Ok(s) => render(&ctx, &actor, "/console/identita", "Identità digitali", "SPID e CIE valgono in ogni comune della federazione; qui il comune aggiunge i propri fornitori.", notice_of(&q), s).await,
+        Ok(s) => {
+            render(
+                &ctx,
+                &actor,
+                "/console/identita",
+                ctx.t("console_nav_idps"),
+                ctx.t("console_idps_intro"),
+                notice_of(&ctx, &q),
+                s,
+            )
+            .await
+        }
         Err(e) => ctx.respond(Err(e)),
     }
 }

@@ -157,15 +157,15 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
             .collect();
         tx.commit().await?;
         Ok(vec![table(
-            "Il comune in breve",
-            &["Voce", "Valore"],
+            ctx.t("console_commune_summary"),
+            &[ctx.t("console_item"), ctx.t("console_value")],
             vec![
-                vec![text("Uffici"), text(offices)],
-                vec![text("Servizi"), text(services)],
+                vec![text(ctx.t("console_offices")), text(offices)],
+                vec![text(ctx.t("console_services")), text(services)],
                 vec![
-                    text("I suoi ruoli"),
+                    text(ctx.t("console_your_roles")),
                     text(if actor.federation {
-                        "supporto della federazione".to_owned()
+                        ctx.t("console_federation_support_lower").to_owned()
                     } else {
                         roles.join(", ")
                     }),
@@ -181,7 +181,7 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
                 &ctx,
                 &actor,
                 "/console",
-                "Console del comune",
+                ctx.t("console_commune_title"),
                 &intro,
                 None,
                 sections,

@@ -31,24 +31,28 @@ pub(super) async fn offices(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse
             })
             .collect();
         let mut s = vec![table(
-            "Uffici",
-            &["Ufficio", "Identificativo", "Orari"],
+            ctx.t("console_offices"),
+            &[
+                ctx.t("console_office"),
+                ctx.t("console_identifier"),
+                ctx.t("console_hours"),
+            ],
             rows,
         )];
         if actor.may(&ctx.state, Object::Offices, Action::Create).await {
             s.push(form(
-                "Nuovo ufficio",
+                ctx.t("console_new_office"),
                 "/console/uffici",
-                "Crea l'ufficio",
+                ctx.t("console_create_office"),
                 vec![
                     field_help(
                         "text",
                         "id",
-                        "Identificativo",
+                        ctx.t("console_identifier"),
                         "",
-                        "lettere minuscole, cifre e trattini, es. ufficio-tributi",
+                        ctx.t("console_slug_help_office"),
                     ),
-                    field("text", "name", "Nome", ""),
+                    field("text", "name", ctx.t("console_name"), ""),
                 ],
             ));
         }
@@ -61,9 +65,9 @@ pub(super) async fn offices(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse
                 &ctx,
                 &actor,
                 "/console/uffici",
-                "Uffici e orari",
-                "Gli uffici del comune, i loro orari e le chiusure.",
-                notice_of(&q),
+                ctx.t("console_nav_offices"),
+                ctx.t("console_offices_intro"),
+                notice_of(&ctx, &q),
                 s,
             )
             .await
@@ -101,46 +105,107 @@ pub(super) async fn office_page(
         let mut s = vec![];
         if actor.may(&ctx.state, Object::Offices, Action::Update).await {
             s.push(form(
-                "Dati dell'ufficio",
+                ctx.t("console_office_data"),
                 &format!("/console/uffici/{}", o.id),
-                "Salva",
+                ctx.t("console_save"),
                 vec![
-                    field("text", "name", "Nome", &o.name),
-                    field("text", "name_en", "Nome in inglese", o.name_en.as_deref().unwrap_or("")),
-                    field("textarea", "description", "Descrizione", &o.description),
-                    field("text", "floor", "Piano", &o.floor),
-                    field("text", "room", "Stanza", &o.room),
-                    field("textarea", "directions", "Come arrivare", &o.directions),
-                    field("text", "phone", "Telefono", &o.phone),
-                    field("email", "email", "E-mail", &o.email),
-                    field_help("textarea", "hours", "Orari settimanali", o.hours.weekly.to_lines(), "una riga per giorno: lun 08:30-12:30 15:00-17:00"),
-                    field_help("textarea", "closures", "Chiusure e orari ridotti", Closure::to_lines(&o.hours.closures), "una riga per data: 2026-12-24 Vigilia (chiuso) oppure 2026-12-31 09:00-12:00 Ultimo dell'anno"),
+                    field("text", "name", ctx.t("console_name"), &o.name),
+                    field(
+                        "text",
+                        "name_en",
+                        ctx.t("console_name_en"),
+                        o.name_en.as_deref().unwrap_or(""),
+                    ),
+                    field(
+                        "textarea",
+                        "description",
+                        ctx.t("console_description"),
+                        &o.description,
+                    ),
+                    field("text", "floor", ctx.t("console_floor"), &o.floor),
+                    field("text", "room", ctx.t("console_room"), &o.room),
+                    field(
+                        "textarea",
+                        "directions",
+                        ctx.t("console_directions"),
+                        &o.directions,
+                    ),
+                    field("text", "phone", ctx.t("console_phone"), &o.phone),
+                    field("email", "email", ctx.t("console_email"), &o.email),
+                    field_help(
+                        "textarea",
+                        "hours",
+                        ctx.t("console_weekly_hours"),
+                        o.hours.weekly.to_lines(),
+                        ctx.t("console_weekly_hours_help"),
+                    ),
+                    field_help(
+                        "textarea",
+                        "closures",
+                        ctx.t("console_closures"),
+                        Closure::to_lines(&o.hours.closures),
+                        ctx.t("console_closures_help"),
+                    ),
                 ],
             ));
         }
-        s.push(history_table(&history));
+        s.push(history_table(&ctx, &history));
         if actor.may(&ctx.state, Object::Offices, Action::Delete).await {
-            s.push(table("Elimina", &["Ufficio", ""], vec![vec![text(&o.name), button("Elimina l'ufficio", format!("/console/uffici/{}/elimina", o.id), &[])]]));
+            s.push(table(
+                ctx.t("console_delete"),
+                &[ctx.t("console_office"), ""],
+                vec![vec![
+                    text(&o.name),
+                    button(
+                        ctx.t("console_delete_office"),
+                        format!("/console/uffici/{}/elimina", o.id),
+                        &[],
+                    ),
+                ]],
+            ));
         }
         Ok((o.name.clone(), s))
     }
     .await;
     match r {
-        Ok((name, s)) => render(&ctx, &actor, "/console/uffici", &name, "", notice_of(&q), s).await,
+        Ok((name, s)) => {
+            render(
+                &ctx,
+                &actor,
+                "/console/uffici",
+                &name,
+                "",
+                notice_of(&ctx, &q),
+                s,
+            )
+            .await
+        }
         Err(e) => ctx.respond(Err(e)),
     }
 }
 
-pub(super) fn history_table(h: &[sportello_store::sync::HistoryEntry]) -> serde_json::Value {
+pub(super) fn history_table(
+    ctx: &Ctx,
+    h: &[sportello_store::sync::HistoryEntry],
+) -> serde_json::Value {
     table(
-        "Storico delle versioni",
-        &["Versione", "Dal", "Al", "Modificato da"],
+        ctx.t("console_history"),
+        &[
+            ctx.t("console_version"),
+            ctx.t("console_from"),
+            ctx.t("console_to"),
+            ctx.t("console_changed_by"),
+        ],
         h.iter()
             .map(|v| {
                 vec![
                     text(v.version),
                     text(when(v.valid_from)),
-                    text(v.valid_to.map(when).unwrap_or_else(|| "in vigore".into())),
+                    text(
+                        v.valid_to
+                            .map(when)
+                            .unwrap_or_else(|| ctx.t("console_in_force").into()),
+                    ),
                     text(&v.changed_by),
                 ]
             })

@@ -20,16 +20,16 @@ pub(super) async fn policies(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
         tx.commit().await?;
         let custom = stored.as_ref().is_some_and(|p| p.custom_rules.is_some());
         let editable = actor.may(&ctx.state, Object::Policies, Action::Update).await;
-        let mut headers = vec!["Ruolo e oggetto"];
+        let mut headers = vec![ctx.t("console_role_and_object")];
         headers.extend(sportello_authz::Action::ALL.iter().map(|a| a.key()));
         let mut rows = vec![];
         for role in Role::COMMUNE {
             for object in Object::COMMUNE {
                 let have = rules.get(&(role, object)).cloned().unwrap_or_default();
-                let mut row = vec![text(format!("{} · {}", role_label(role), object.key()))];
+                let mut row = vec![text(format!("{} · {}", ctx.t(role_label(role)), object.key()))];
                 for a in sportello_authz::Action::ALL {
                     let name = policy::cell(role, object, a);
-                    let label = format!("{} può {} {}", role.key(), a.key(), object.key());
+                    let label = ctx.tf("console_may", &[&role.key(), &a.key(), &object.key()]);
                     let mut cbox = checkbox(&name, have.contains(&a), &label);
                     if !editable && let Some(m) = cbox.as_object_mut() {
                         m.insert("disabled".into(), true.into());
@@ -40,19 +40,19 @@ pub(super) async fn policies(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
             }
         }
         let mut matrix = table(
-            if custom { "Regole del comune (personalizzate)" } else { "Regole del comune (dal modello della federazione)" },
+            if custom { ctx.t("console_rules_custom") } else { ctx.t("console_rules_template") },
             &headers,
             rows,
         );
         if editable && let Some(m) = matrix.as_object_mut() {
-            m.insert("form".into(), serde_json::json!({"action": "/console/permessi", "submit": "Salva le regole", "fields": []}));
+            m.insert("form".into(), serde_json::json!({"action": "/console/permessi", "submit": ctx.t("console_save_rules"), "fields": []}));
         }
         let mut out = vec![matrix];
         if editable {
             out.push(form(
-                "Modello della federazione",
+                ctx.t("console_template"),
                 "/console/permessi/modello",
-                "Riapplica il modello",
+                ctx.t("console_reapply_template"),
                 vec![],
             ));
         }
@@ -60,7 +60,18 @@ pub(super) async fn policies(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
     }
     .await;
     match r {
-        Ok(s) => render(&ctx, &actor, "/console/permessi", "Permessi", "Cosa può fare ogni ruolo in questo comune. Le modifiche valgono dalla richiesta successiva.", notice_of(&q), s).await,
+        Ok(s) => {
+            render(
+                &ctx,
+                &actor,
+                "/console/permessi",
+                ctx.t("console_nav_permissions"),
+                ctx.t("console_permissions_intro"),
+                notice_of(&ctx, &q),
+                s,
+            )
+            .await
+        }
         Err(e) => ctx.respond(Err(e)),
     }
 }

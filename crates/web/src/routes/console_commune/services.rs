@@ -20,7 +20,7 @@ pub(super) async fn office_options(ctx: &Ctx, actor: &Actor) -> AppResult<Vec<(S
     let tx = ctx.state.store.tenant(c).await?;
     let list = tx.db().offices().await?;
     tx.commit().await?;
-    let mut v = vec![(String::new(), "— nessuno —".to_owned())];
+    let mut v = vec![(String::new(), ctx.t("console_none").to_owned())];
     v.extend(list.into_iter().map(|o| (o.id.to_string(), o.name)));
     Ok(v)
 }
@@ -42,11 +42,11 @@ pub(super) async fn services(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
             })
             .collect();
         let mut out = vec![table(
-            "Servizi",
+            ctx.t("console_services"),
             &[
-                "Servizio",
-                "Ufficio competente",
-                "Livello di accesso online",
+                ctx.t("console_service"),
+                ctx.t("console_competent_office"),
+                ctx.t("console_online_level"),
             ],
             rows,
         )];
@@ -55,21 +55,21 @@ pub(super) async fn services(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
             .await
         {
             out.push(form(
-                "Nuovo servizio",
+                ctx.t("console_new_service"),
                 "/console/servizi",
-                "Crea il servizio",
+                ctx.t("console_create_service"),
                 vec![
                     field_help(
                         "text",
                         "id",
-                        "Identificativo",
+                        ctx.t("console_identifier"),
                         "",
-                        "lettere minuscole, cifre e trattini",
+                        ctx.t("console_slug_help"),
                     ),
-                    field("text", "title", "Titolo", ""),
+                    field("text", "title", ctx.t("console_title"), ""),
                     select(
                         "office",
-                        "Ufficio competente (dove arrivano le richieste)",
+                        ctx.t("console_competent_office_help"),
                         &office_options(&ctx, &actor).await?,
                         "",
                     ),
@@ -85,9 +85,9 @@ pub(super) async fn services(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
                 &ctx,
                 &actor,
                 "/console/servizi",
-                "Servizi",
-                "La carta dei servizi e l'ufficio a cui arriva ogni richiesta.",
-                notice_of(&q),
+                ctx.t("console_services"),
+                ctx.t("console_services_intro"),
+                notice_of(&ctx, &q),
                 s,
             )
             .await
@@ -129,18 +129,23 @@ pub(super) async fn service_page(
             .await
         {
             let mut fields = vec![
-                field("text", "title", "Titolo", &s.title),
+                field("text", "title", ctx.t("console_title"), &s.title),
                 field(
                     "text",
                     "title_en",
-                    "Titolo in inglese",
+                    ctx.t("console_title_en"),
                     s.title_en.as_deref().unwrap_or(""),
                 ),
-                field("textarea", "summary", "In breve", &s.summary),
-                field("textarea", "description", "Descrizione", &s.description),
+                field("textarea", "summary", ctx.t("console_summary"), &s.summary),
+                field(
+                    "textarea",
+                    "description",
+                    ctx.t("console_description"),
+                    &s.description,
+                ),
                 select(
                     "audience",
-                    "Destinatari",
+                    ctx.t("console_audience"),
                     &Audience::ALL
                         .iter()
                         .map(|a| (a.key().to_owned(), a.label(Language::It).to_owned()))
@@ -149,33 +154,33 @@ pub(super) async fn service_page(
                 ),
                 select(
                     "office",
-                    "Ufficio competente (dove arrivano le richieste)",
+                    ctx.t("console_competent_office_help"),
                     &offices,
                     &s.office_id.clone().unwrap_or_default(),
                 ),
                 field_help(
                     "textarea",
                     "documents",
-                    "Documenti richiesti",
+                    ctx.t("console_documents"),
                     s.documents.join("\n"),
-                    "uno per riga",
+                    ctx.t("console_one_per_line"),
                 ),
                 field_help(
                     "text",
                     "cost",
-                    "Costo (euro)",
+                    ctx.t("console_cost"),
                     format!("{},{:02}", s.cost.cents() / 100, s.cost.cents() % 100),
-                    "es. 16,00; 0 se gratuito",
+                    ctx.t("console_cost_help"),
                 ),
                 field(
                     "number",
                     "max_days",
-                    "Durata massima per legge (giorni)",
+                    ctx.t("console_max_days"),
                     s.max_days.map(|d| d.to_string()).unwrap_or_default(),
                 ),
                 select(
                     "online_level",
-                    "Livello di identità per il servizio online",
+                    ctx.t("console_service_level"),
                     &AssuranceLevel::ALL
                         .iter()
                         .map(|a| (a.key().to_owned(), a.label(Language::It).to_owned()))
@@ -186,25 +191,25 @@ pub(super) async fn service_page(
             for e in LifeEvent::ALL {
                 fields.push(check(
                     &format!("event:{}", e.key()),
-                    &format!("Evento della vita: {}", e.label(Language::It)),
+                    &ctx.tf("console_life_event", &[&e.label(Language::It)]),
                     s.life_events.contains(e),
                 ));
             }
             for ch in Channel::ALL {
                 fields.push(check(
                     &format!("channel:{}", ch.key()),
-                    &format!("Canale: {}", ch.label(Language::It)),
+                    &ctx.tf("console_channel", &[&ch.label(Language::It)]),
                     s.channels.contains(ch),
                 ));
             }
             out.push(form(
-                "Scheda del servizio",
+                ctx.t("console_service_card"),
                 &format!("/console/servizi/{}", s.id),
-                "Salva",
+                ctx.t("console_save"),
                 fields,
             ));
         }
-        out.push(history_table(&history));
+        out.push(history_table(&ctx, &history));
         Ok((s.title.clone(), out))
     }
     .await;
@@ -216,7 +221,7 @@ pub(super) async fn service_page(
                 "/console/servizi",
                 &title,
                 "",
-                notice_of(&q),
+                notice_of(&ctx, &q),
                 s,
             )
             .await

@@ -28,30 +28,30 @@ pub(super) async fn settings(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
             field(
                 "color",
                 "color",
-                "Colore dell'intestazione",
+                ctx.t("console_header_colour"),
                 &c.record.color,
             ),
             field(
                 "email",
                 "email",
-                "E-mail del comune",
+                ctx.t("console_commune_email"),
                 c.record.email.as_deref().unwrap_or(""),
             ),
             field(
                 "text",
                 "phone",
-                "Telefono",
+                ctx.t("console_phone"),
                 c.record.phone.as_deref().unwrap_or(""),
             ),
             field(
                 "url",
                 "website",
-                "Sito istituzionale",
+                ctx.t("console_website"),
                 c.record.website.as_deref().unwrap_or(""),
             ),
             select(
                 "default_language",
-                "Lingua predefinita",
+                ctx.t("console_default_language"),
                 &langs,
                 c.record.default_language.key(),
             ),
@@ -59,21 +59,21 @@ pub(super) async fn settings(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
         for l in [Language::It, Language::En] {
             fields.push(check(
                 &format!("lang:{}", l.key()),
-                &format!("Portale anche in {}", l.key().to_uppercase()),
+                &ctx.tf("console_portal_also_in", &[&l.key().to_uppercase()]),
                 c.record.languages.contains(&l),
             ));
         }
         fields.push(field_help(
             "text",
             "mail_from_name",
-            "Nome del mittente delle e-mail",
+            ctx.t("console_mail_from_name"),
             s.mail_from_name.as_deref().unwrap_or(""),
-            "es. Comune di Pisa – Sportello telematico",
+            ctx.t("console_mail_from_name_help"),
         ));
         fields.push(field(
             "email",
             "mail_reply_to",
-            "Indirizzo per le risposte",
+            ctx.t("console_reply_to"),
             s.mail_reply_to.as_deref().unwrap_or(""),
         ));
         let editable = actor
@@ -81,16 +81,16 @@ pub(super) async fn settings(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
             .await;
         Ok(vec![if editable {
             form(
-                "Aspetto, lingue e posta",
+                ctx.t("console_settings_title"),
                 "/console/impostazioni",
-                "Salva",
+                ctx.t("console_save"),
                 fields,
             )
         } else {
             table(
-                "Aspetto, lingue e posta",
-                &["Voce", "Valore"],
-                vec![vec![text("Colore"), text(&c.record.color)]],
+                ctx.t("console_settings_title"),
+                &[ctx.t("console_item"), ctx.t("console_value")],
+                vec![vec![text(ctx.t("console_colour")), text(&c.record.color)]],
             )
         }])
     }
@@ -101,9 +101,9 @@ pub(super) async fn settings(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
                 &ctx,
                 &actor,
                 "/console/impostazioni",
-                "Impostazioni",
+                ctx.t("console_nav_settings"),
                 "",
-                notice_of(&q),
+                notice_of(&ctx, &q),
                 s,
             )
             .await

@@ -13,25 +13,26 @@ use sportello_admin::people;
 
 use super::*;
 
-pub(super) fn role_options() -> Vec<(String, String)> {
+pub(super) fn role_options(ctx: &Ctx) -> Vec<(String, String)> {
     Role::STAFF
         .iter()
-        .map(|r| (r.key().to_owned(), role_label(*r).to_owned()))
+        .map(|r| (r.key().to_owned(), ctx.t(role_label(*r)).to_owned()))
         .collect()
 }
 
+/// The key of a role's name in `web/i18n/ui.toml`.
 pub(crate) fn role_label(r: Role) -> &'static str {
     match r {
-        Role::Citizen => "Cittadino",
-        Role::FrontDesk => "Operatore di sportello",
-        Role::CallCentre => "Operatore del call center",
-        Role::Clerk => "Impiegato d'ufficio",
-        Role::OfficeHead => "Responsabile d'ufficio",
-        Role::Admin => "Amministratore del comune",
-        Role::Intermediary => "Intermediario (CAF, patronato)",
-        Role::Verifier => "Ente di verifica (forze dell'ordine, INPS, ASL)",
-        Role::Support => "Supporto della federazione",
-        Role::Federation => "Personale della federazione",
+        Role::Citizen => "role_citizen",
+        Role::FrontDesk => "role_front_desk",
+        Role::CallCentre => "role_call_centre",
+        Role::Clerk => "role_clerk",
+        Role::OfficeHead => "role_office_head",
+        Role::Admin => "role_admin",
+        Role::Intermediary => "role_intermediary",
+        Role::Verifier => "role_verifier",
+        Role::Support => "role_support",
+        Role::Federation => "role_federation",
     }
 }
 
@@ -66,7 +67,7 @@ pub(super) async fn staff(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
                 for r in &mine {
                     let o = r.office_id.clone().unwrap_or_default();
                     cells.push(button(
-                        &format!("Togli {}", r.role),
+                        &ctx.tf("console_remove_role", &[&r.role]),
                         format!("/console/personale/{}/ruoli", a.id),
                         &[("role", &r.role), ("office", &o), ("op", "remove")],
                     ));
@@ -74,7 +75,7 @@ pub(super) async fn staff(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
             }
             if can_delete {
                 cells.push(button(
-                    "Elimina account",
+                    ctx.t("console_delete_account"),
                     format!("/console/personale/{}/elimina", a.id),
                     &[],
                 ));
@@ -82,38 +83,39 @@ pub(super) async fn staff(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
             rows.push(cells);
         }
         let mut out = vec![table(
-            "Personale",
-            &["Nome", "E-mail", "Ruoli", "Stato", "Azioni"],
+            ctx.t("console_staff"),
+            &[
+                ctx.t("console_name"),
+                ctx.t("console_email"),
+                ctx.t("console_roles"),
+                ctx.t("console_status"),
+                ctx.t("console_actions"),
+            ],
             rows,
         )];
         let offices = office_options(&ctx, &actor).await?;
         if actor.may(&ctx.state, Object::Staff, Action::Create).await {
             out.push(form(
-                "Invita una persona",
+                ctx.t("console_invite_person"),
                 "/console/personale",
-                "Invia l'invito",
+                ctx.t("console_send_invitation"),
                 vec![
-                    field("email", "email", "E-mail", ""),
-                    field("text", "name", "Nome e cognome", ""),
-                    select("role", "Ruolo", &role_options(), "clerk"),
-                    select(
-                        "office",
-                        "Solo per l'ufficio (impiegati e responsabili)",
-                        &offices,
-                        "",
-                    ),
+                    field("email", "email", ctx.t("console_email"), ""),
+                    field("text", "name", ctx.t("console_full_name"), ""),
+                    select("role", ctx.t("console_role"), &role_options(&ctx), "clerk"),
+                    select("office", ctx.t("console_only_office_help"), &offices, ""),
                 ],
             ));
         }
         if can_update {
             for a in &accounts {
                 out.push(form(
-                    &format!("Dai un ruolo a {}", a.display_name),
+                    &ctx.tf("console_give_role_to", &[&a.display_name]),
                     &format!("/console/personale/{}/ruoli", a.id),
-                    "Dai il ruolo",
+                    ctx.t("console_give_role"),
                     vec![
-                        select("role", "Ruolo", &role_options(), "clerk"),
-                        select("office", "Solo per l'ufficio", &offices, ""),
+                        select("role", ctx.t("console_role"), &role_options(&ctx), "clerk"),
+                        select("office", ctx.t("console_only_office"), &offices, ""),
                         field("hidden", "op", "", "add"),
                     ],
                 ));
@@ -123,7 +125,18 @@ pub(super) async fn staff(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
     }
     .await;
     match r {
-        Ok(s) => render(&ctx, &actor, "/console/personale", "Personale e ruoli", "Chi lavora nella console e con quale ruolo. Al primo accesso ognuno configura l'app di autenticazione (TOTP).", notice_of(&q), s).await,
+        Ok(s) => {
+            render(
+                &ctx,
+                &actor,
+                "/console/personale",
+                ctx.t("console_nav_staff"),
+                ctx.t("console_staff_intro"),
+                notice_of(&ctx, &q),
+                s,
+            )
+            .await
+        }
         Err(e) => ctx.respond(Err(e)),
     }
 }

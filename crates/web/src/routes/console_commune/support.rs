@@ -40,7 +40,7 @@ pub(super) async fn support(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse
                 ];
                 if active && can_revoke {
                     row.push(button(
-                        "Revoca",
+                        ctx.t("console_revoke"),
                         format!("/console/supporto/{}/revoca", g.id),
                         &[],
                     ));
@@ -49,23 +49,30 @@ pub(super) async fn support(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse
             })
             .collect();
         let mut out = vec![table(
-            "Accessi concessi",
-            &["Concesso il", "Motivo", "Fino al", "Stato", ""],
+            ctx.t("console_grants"),
+            &[
+                ctx.t("console_granted_on"),
+                ctx.t("console_reason"),
+                ctx.t("console_until"),
+                ctx.t("console_status"),
+                "",
+            ],
             rows,
         )];
         if actor.may(&ctx.state, Object::Support, Action::Create).await {
             out.push(form(
-                "Concedi l'accesso al supporto",
+                ctx.t("console_grant_support"),
                 "/console/supporto",
-                "Concedi",
+                ctx.t("console_grant"),
                 vec![
-                    field(
-                        "text",
-                        "reason",
-                        "Motivo (es. numero della segnalazione)",
-                        "",
+                    field("text", "reason", ctx.t("console_reason_help"), ""),
+                    field_help(
+                        "number",
+                        "hours",
+                        ctx.t("console_hours_duration"),
+                        "4",
+                        ctx.t("console_1_to_72"),
                     ),
-                    field_help("number", "hours", "Durata in ore", "4", "da 1 a 72"),
                 ],
             ));
         }
@@ -73,7 +80,18 @@ pub(super) async fn support(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse
     }
     .await;
     match r {
-        Ok(s) => render(&ctx, &actor, "/console/supporto", "Supporto della federazione", "Il personale della federazione non vede i dati del comune, salvo un accesso concesso qui, a tempo.", notice_of(&q), s).await,
+        Ok(s) => {
+            render(
+                &ctx,
+                &actor,
+                "/console/supporto",
+                ctx.t("role_support"),
+                ctx.t("console_support_intro"),
+                notice_of(&ctx, &q),
+                s,
+            )
+            .await
+        }
         Err(e) => ctx.respond(Err(e)),
     }
 }
