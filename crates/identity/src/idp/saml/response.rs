@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
+use samael::schema::Assertion;
 use sportello_domain::AssuranceLevel;
 
 use super::*;
@@ -18,23 +19,76 @@ impl Saml {
         self.validate_at(saml_response_b64, expected, Utc::now())
     }
 
-    /// [`Saml::validate`] with the clock given (`now`).
+    /// [`Saml::validate`] with the clock given (`now`): the steps below, in order.
     pub(crate) fn validate_at(
         &self,
         saml_response_b64: &str,
         exp: &Expected<'_>,
         now: DateTime<Utc>,
     ) -> Result<Asserted, Rejected> {
-        let skew = Duration::seconds(SKEW_SECONDS);
         let idp = self
             .idp(exp.idp_entity_id)
             .ok_or_else(|| invalid(format!("unknown IdP {}", exp.idp_entity_id)))?;
         let xml = decode_response(saml_response_b64)?;
         let root = xml::parse(&xml).map_err(|e| invalid(format!("malformed XML: {e}")))?;
+        let skew = Duration::seconds(SKEW_SECONDS);
+        let c = Check {
+            saml: self,
+            exp,
+            idp,
+            now,
+            skew,
+            earliest: exp.issued_at - skew,
+        };
+        c.response(&root)?;
+        let a = c.structure(&root)?;
+        let trusted = c.signatures(&xml, a)?;
+        c.assertion(a, &trusted)?;
+        let (name_id, latest) = c.subject(a, &trusted)?;
+        let latest = c.conditions(a, &trusted, latest)?;
+        let level = c.level(a, &trusted)?;
+        let attributes = c.attributes(a, &trusted)?;
+        let session_index = trusted
+            .authn_statements
+            .as_deref()
+            .and_then(|a| a.first())
+            .and_then(|a| a.session_index.clone());
+        Ok(Asserted {
+            subject: SamlSubject {
+                name_id,
+                session_index,
+            },
+            assertion_id: trusted.id.clone(),
+            idp_entity_id: idp.entity_id.clone(),
+            level,
+            not_on_or_after: latest + skew,
+            attributes,
+        })
+    }
+}
+
+/// What every step needs: the service provider, what our request expected, the clock.
+struct Check<'a> {
+    saml: &'a Saml,
+    exp: &'a Expected<'a>,
+    idp: &'a IdpInfo,
+    now: DateTime<Utc>,
+    skew: Duration,
+    /// Nothing may be issued before our request was (less the clock skew).
+    earliest: DateTime<Utc>,
+}
+
+impl Check<'_> {
+    fn acs_url(&self) -> &str {
+        self.saml.sp.acs_url.as_str()
+    }
+
+    /// The Response element: its attributes, its Issuer, its Status.
+    fn response(&self, root: &xml::El) -> Result<(), Rejected> {
+        let (exp, now, skew) = (self.exp, self.now, self.skew);
         if root.ns != NS_P || root.name != "Response" {
             return Err(invalid("the root element is not a samlp:Response"));
         }
-
         // ---- Response attributes -------------------------------------------------------
         let response_id = root.attr("ID").unwrap_or("");
         if response_id.is_empty() {
@@ -44,20 +98,19 @@ impl Saml {
             return Err(invalid("Response Version is not 2.0")); // 10
         }
         let r_ii = instant(root.attr("IssueInstant"), "Response IssueInstant")?; // 11-13
-        let earliest = exp.issued_at - skew;
-        if r_ii < earliest || r_ii > now + skew {
+        if r_ii < self.earliest || r_ii > now + skew {
             return Err(invalid("Response IssueInstant out of range")); // 14, 15
         }
         if root.attr("InResponseTo").filter(|v| !v.is_empty()) != Some(exp.request_id) {
             return Err(invalid("Response InResponseTo does not match our request")); // 16-18
         }
-        if root.attr("Destination") != Some(self.sp.acs_url.as_str()) {
+        if root.attr("Destination") != Some(self.acs_url()) {
             return Err(invalid("Response Destination is not our ACS URL")); // 19-21
         }
 
         // ---- Response Issuer -------------------------------------------------------------
-        let iss = one(&root, NS_A, "Issuer", "Response Issuer")?; // 28
-        if iss.text.trim() != idp.entity_id {
+        let iss = one(root, NS_A, "Issuer", "Response Issuer")?; // 28
+        if iss.text.trim() != self.idp.entity_id {
             return Err(invalid("Response Issuer is not the IdP")); // 27, 29
         }
         if iss.attr("Format").is_some_and(|f| f != ENTITY_FMT) {
@@ -65,7 +118,7 @@ impl Saml {
         }
 
         // ---- Status ----------------------------------------------------------------------
-        let st = one(&root, NS_P, "Status", "Status")?; // 23
+        let st = one(root, NS_P, "Status", "Status")?; // 23
         let sc = one(st, NS_P, "StatusCode", "StatusCode")?; // 22
         let code = sc.attr("Value").unwrap_or("");
         if code != SUCCESS {
@@ -85,8 +138,12 @@ impl Saml {
                 message: idp_status_message(&message, sub),
             }); // 104-111
         }
+        Ok(())
+    }
 
-        // ---- structure / anti-XSW ----------------------------------------------------------
+    /// Anti-XML-signature-wrapping: unique IDs, no encryption, exactly one Assertion (a child
+    /// of the Response), signatures where SPID puts them, no comments. Gives the Assertion.
+    fn structure<'x>(&self, root: &'x xml::El) -> Result<&'x xml::El, Rejected> {
         let mut ids: Vec<&str> = Vec::new();
         let mut assertions = 0usize;
         let mut encrypted = false;
@@ -126,13 +183,13 @@ impl Saml {
             return Err(invalid("Assertion ID missing or empty")); // 33, 34
         }
         let a_sig = one(a, NS_DS, "Signature", "Assertion Signature")?; // 2, 3
-        let r_sig = opt(&root, NS_DS, "Signature", "Response Signature")?;
+        let r_sig = opt(root, NS_DS, "Signature", "Response Signature")?;
         if signatures != 1 + usize::from(r_sig.is_some()) {
             return Err(invalid("unexpected Signature elements"));
         }
         check_signature_shape(a_sig, a)?;
         if let Some(r_sig) = r_sig {
-            check_signature_shape(r_sig, &root)?;
+            check_signature_shape(r_sig, root)?;
         }
         let mut comment_in_name_id = false;
         let mut comment = false;
@@ -152,9 +209,14 @@ impl Saml {
                 "comment or processing instruction inside the Assertion",
             ));
         }
+        Ok(a)
+    }
 
-        // ---- signatures (samael + xmlsec, IdP metadata keys only) ---------------------------
-        let (trusted, signed_itself) = verified_assertion(&xml, idp)?;
+    /// The signatures, verified by samael/xmlsec with the IdP's metadata keys only; gives the
+    /// signed copy of the Assertion (values are taken from there only).
+    fn signatures(&self, xml: &str, a: &xml::El) -> Result<Assertion, Rejected> {
+        let assertion_id = a.attr("ID").unwrap_or("");
+        let (trusted, signed_itself) = verified_assertion(xml, self.idp)?;
         if trusted.id != assertion_id {
             return Err(invalid(
                 "the signed Assertion is not the Assertion of the Response",
@@ -172,8 +234,12 @@ impl Saml {
                 return Err(invalid("the Assertion is not signed")); // 3
             }
         }
+        Ok(trusted)
+    }
 
-        // ---- Assertion -------------------------------------------------------------------
+    /// The Assertion's own attributes and Issuer, on the parsed and the signed copy alike.
+    fn assertion(&self, a: &xml::El, trusted: &Assertion) -> Result<(), Rejected> {
+        let (now, skew, earliest, idp) = (self.now, self.skew, self.earliest, self.idp);
         if a.attr("Version") != Some("2.0") || trusted.version != "2.0" {
             return Err(invalid("Assertion Version is not 2.0")); // 35
         }
@@ -196,7 +262,17 @@ impl Saml {
         {
             return Err(invalid("Assertion Issuer Format must be entity")); // 70-72
         }
+        Ok(())
+    }
 
+    /// The Subject: a transient NameID, bearer confirmations for our ACS and request, not
+    /// expired. Gives the NameID and the latest confirmation's end.
+    fn subject(
+        &self,
+        a: &xml::El,
+        trusted: &Assertion,
+    ) -> Result<(String, DateTime<Utc>), Rejected> {
+        let (exp, now, skew) = (self.exp, self.now, self.skew);
         let subj = one(a, NS_A, "Subject", "Subject")?; // 42
         let nid = one(subj, NS_A, "NameID", "NameID")?; // 41, 44
         if nid.text.trim().is_empty() {
@@ -222,7 +298,7 @@ impl Saml {
                 "SubjectConfirmationData",
                 "SubjectConfirmationData",
             )?; // 51, 56
-            if scd.attr("Recipient") != Some(self.sp.acs_url.as_str()) {
+            if scd.attr("Recipient") != Some(self.acs_url()) {
                 return Err(invalid("Recipient is not our ACS URL")); // 57-59
             }
             if scd.attr("InResponseTo").filter(|v| !v.is_empty()) != Some(exp.request_id) {
@@ -263,7 +339,7 @@ impl Saml {
                 .not_on_or_after
                 .ok_or_else(|| invalid("SubjectConfirmationData NotOnOrAfter missing"))?;
             if c.method.as_deref() != Some(BEARER)
-                || data.recipient.as_deref() != Some(self.sp.acs_url.as_str())
+                || data.recipient.as_deref() != Some(self.acs_url())
                 || data.in_response_to.as_deref() != Some(exp.request_id)
                 || noa <= now - skew
                 || data.not_before.is_some_and(|nb| nb > now + skew)
@@ -272,7 +348,17 @@ impl Saml {
             }
             latest = latest.max(noa);
         }
+        Ok((t_nid.value.trim().to_owned(), latest))
+    }
 
+    /// The Conditions: in force now, for our entity ID. Gives the later of `latest` and their end.
+    fn conditions(
+        &self,
+        a: &xml::El,
+        trusted: &Assertion,
+        latest: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, Rejected> {
+        let (now, skew) = (self.now, self.skew);
         let cond = one(a, NS_A, "Conditions", "Conditions")?; // 74
         let nb = instant(cond.attr("NotBefore"), "Conditions NotBefore")?; // 75-77
         if nb > now + skew {
@@ -285,7 +371,7 @@ impl Saml {
         let ar = one(cond, NS_A, "AudienceRestriction", "AudienceRestriction")?; // 73, 84
         if !ar
             .kids(NS_A, "Audience")
-            .any(|x| x.text.trim() == self.sp.entity_id)
+            .any(|x| x.text.trim() == self.saml.sp.entity_id)
         {
             return Err(invalid("Audience is not our entityID")); // 83, 85-87
         }
@@ -298,15 +384,21 @@ impl Saml {
         };
         let audience_ok = t_cond.audience_restrictions.as_deref().is_some_and(|ars| {
             !ars.is_empty()
-                && ars
-                    .iter()
-                    .all(|r| r.audience.iter().any(|x| x.trim() == self.sp.entity_id))
+                && ars.iter().all(|r| {
+                    r.audience
+                        .iter()
+                        .any(|x| x.trim() == self.saml.sp.entity_id)
+                })
         });
         if t_nb > now + skew || t_noa <= now - skew || !audience_ok {
             return Err(invalid("Conditions not valid for this SP now"));
         }
-        latest = latest.max(t_noa);
+        Ok(latest.max(t_noa))
+    }
 
+    /// The SPID level the IdP asserted (signed), at least the one our request asked for.
+    fn level(&self, a: &xml::El, trusted: &Assertion) -> Result<AssuranceLevel, Rejected> {
+        let exp = self.exp;
         let ast = one(a, NS_A, "AuthnStatement", "AuthnStatement")?; // 89
         let actx = one(ast, NS_A, "AuthnContext", "AuthnContext")?; // 88
         let acr = one(actx, NS_A, "AuthnContextClassRef", "AuthnContextClassRef")?; // 90, 93
@@ -332,7 +424,15 @@ impl Saml {
                 exp.level.number().max(1)
             ))); // 94
         }
+        Ok(level)
+    }
 
+    /// The attributes, each with a value; taken from the signed copy.
+    fn attributes(
+        &self,
+        a: &xml::El,
+        trusted: &Assertion,
+    ) -> Result<HashMap<String, String>, Rejected> {
         for ats in a.kids(NS_A, "AttributeStatement") {
             let found: Vec<&xml::El> = ats.kids(NS_A, "Attribute").collect();
             if found.is_empty() {
@@ -364,22 +464,6 @@ impl Saml {
                 }
             }
         }
-
-        let session_index = trusted
-            .authn_statements
-            .as_deref()
-            .and_then(|a| a.first())
-            .and_then(|a| a.session_index.clone());
-        Ok(Asserted {
-            subject: SamlSubject {
-                name_id: t_nid.value.trim().to_owned(),
-                session_index,
-            },
-            assertion_id: trusted.id.clone(),
-            idp_entity_id: idp.entity_id.clone(),
-            level,
-            not_on_or_after: latest + skew,
-            attributes,
-        })
+        Ok(attributes)
     }
 }
