@@ -14,6 +14,7 @@ pub mod charter;
 pub mod entity;
 pub mod identity;
 pub mod istat;
+mod raw;
 pub mod registry;
 pub mod staff;
 pub mod sync;
@@ -221,19 +222,17 @@ impl<'a> TenantDb<'a> {
         self.conn
     }
 
-    fn statement(&self, sql: &str, mut values: Vec<sea_orm::Value>) -> Statement {
-        // `$1` is always this commune: a raw query cannot forget its scope.
-        values.insert(0, self.tenant.0.into());
-        identity::stmt(self.conn.get_database_backend(), sql, values)
+    /// Raw SQL in this commune (see [`raw`]: `$1` is always this commune).
+    fn raw(&self) -> raw::Scoped<'a> {
+        raw::Scoped {
+            conn: self.conn,
+            scope: self.tenant.0,
+        }
     }
 
     /// Runs raw SQL whose `$1` is this commune (the values given are `$2`…).
     pub(crate) async fn exec(&self, sql: &str, values: Vec<sea_orm::Value>) -> Result<u64> {
-        Ok(self
-            .conn
-            .execute_raw(self.statement(sql, values))
-            .await?
-            .rows_affected())
+        self.raw().exec(sql, values).await
     }
 
     pub(crate) async fn one(
@@ -241,7 +240,7 @@ impl<'a> TenantDb<'a> {
         sql: &str,
         values: Vec<sea_orm::Value>,
     ) -> Result<Option<sea_orm::QueryResult>> {
-        Ok(self.conn.query_one_raw(self.statement(sql, values)).await?)
+        self.raw().one(sql, values).await
     }
 
     pub(crate) async fn all(
@@ -249,7 +248,7 @@ impl<'a> TenantDb<'a> {
         sql: &str,
         values: Vec<sea_orm::Value>,
     ) -> Result<Vec<sea_orm::QueryResult>> {
-        Ok(self.conn.query_all_raw(self.statement(sql, values)).await?)
+        self.raw().all(sql, values).await
     }
 }
 

@@ -243,41 +243,24 @@ impl StaffDb<'_> {
             .replace("staff_accounts", self.accounts)
     }
 
-    async fn exec(&self, sql: &str, mut values: Vec<Value>) -> Result<u64> {
-        values.insert(0, self.tenant.into());
-        Ok(self
-            .conn
-            .execute_raw(stmt(
-                self.conn.get_database_backend(),
-                &self.sql(sql),
-                values,
-            ))
-            .await?
-            .rows_affected())
+    /// Raw SQL in this realm, its table names swapped in (`$1` is the realm's scope).
+    fn raw(&self) -> crate::raw::Scoped<'_> {
+        crate::raw::Scoped {
+            conn: self.conn,
+            scope: self.tenant,
+        }
     }
 
-    async fn one(&self, sql: &str, mut values: Vec<Value>) -> Result<Option<QueryResult>> {
-        values.insert(0, self.tenant.into());
-        Ok(self
-            .conn
-            .query_one_raw(stmt(
-                self.conn.get_database_backend(),
-                &self.sql(sql),
-                values,
-            ))
-            .await?)
+    async fn exec(&self, sql: &str, values: Vec<Value>) -> Result<u64> {
+        self.raw().exec(&self.sql(sql), values).await
     }
 
-    async fn all(&self, sql: &str, mut values: Vec<Value>) -> Result<Vec<QueryResult>> {
-        values.insert(0, self.tenant.into());
-        Ok(self
-            .conn
-            .query_all_raw(stmt(
-                self.conn.get_database_backend(),
-                &self.sql(sql),
-                values,
-            ))
-            .await?)
+    async fn one(&self, sql: &str, values: Vec<Value>) -> Result<Option<QueryResult>> {
+        self.raw().one(&self.sql(sql), values).await
+    }
+
+    async fn all(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>> {
+        self.raw().all(&self.sql(sql), values).await
     }
 
     /// Every account, by name.

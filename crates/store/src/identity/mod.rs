@@ -9,7 +9,7 @@
 //!
 //! Secrets (session ids, hand-off codes, e-mail tokens) are stored only as SHA-256 hashes.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::{Result, StoreError};
@@ -27,13 +27,7 @@ pub struct IdentityDb<'a> {
 }
 
 /// `$1, $2, …` placeholders as each database wants them.
-pub(crate) fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    if backend == DbBackend::Postgres {
-        Statement::from_sql_and_values(backend, sql, values)
-    } else {
-        Statement::from_sql_and_values(backend, sql.replace('$', "?"), values)
-    }
-}
+pub(crate) use crate::raw::stmt;
 
 pub(crate) fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: &str) -> Result<T> {
     row.try_get::<T>("", col)

@@ -20,6 +20,9 @@ use crate::{FederationDb, Result, StoreError, TenantDb, now_micros};
 mod charter;
 mod dir;
 mod history;
+mod national;
+
+pub use national::ImportReport;
 
 pub use charter::*;
 pub use dir::*;
