@@ -1,0 +1,265 @@
+//! Local password accounts: register (a confirmation mail), confirm, sign in with e-mail and
+//! password (locked after repeated failures), reset by mail (ending old sessions).
+
+use sportello_domain::Email;
+use sportello_domain::identity::check_new_password;
+use sportello_store::identity::AuditEvent;
+use sportello_store::now_micros;
+
+use super::{Client, LOCK_AFTER, LOCK_SECONDS, MICROS, audit};
+use crate::password;
+use sportello_kernel::Deps;
+use sportello_kernel::tokens;
+use sportello_kernel::{Error, Result};
+
+/// Checks an e-mail and password; the person on success. Counts failures and locks the account
+/// after [`LOCK_AFTER`] in a row; a wrong e-mail costs the same time as a wrong password.
+pub async fn check_password(
+    deps: &Deps,
+    email: &str,
+    password: &str,
+    client: &Client,
+) -> Result<String> {
+    let wrong = || Error::Refused("wrong_credentials");
+    let Ok(email) = Email::parse(email) else {
+        return Err(wrong());
+    };
+    let now = now_micros();
+    let account = deps
+        .store
+        .identity()
+        .local_account_by_email(email.as_str())
+        .await?;
+    let Some(account) = account else {
+        password::verify(password.to_owned(), password::dummy_hash().to_owned()).await;
+        return Err(wrong());
+    };
+    let password_event = |event: &str| AuditEvent {
+        at: now,
+        event: event.into(),
+        person_id: Some(account.person_id.clone()),
+        idp: Some("password".into()),
+        ip: client.ip.clone(),
+        ..Default::default()
+    };
+    // Count the attempt before checking it: parallel guesses cannot get past the limit.
+    let claimed = deps
+        .store
+        .identity()
+        .claim_password_attempt(&account.person_id, LOCK_AFTER, now, LOCK_SECONDS * MICROS)
+        .await?;
+    let right = password::verify(password.to_owned(), account.password_hash.clone()).await;
+    if claimed.is_none() {
+        audit(deps, password_event("sign_in_locked")).await;
+        // Only someone who knows the password learns that the account exists and is locked.
+        return Err(if right {
+            Error::Refused("account_locked")
+        } else {
+            wrong()
+        });
+    }
+    if !right {
+        audit(deps, password_event("sign_in_failed")).await;
+        return Err(wrong());
+    }
+    deps.store
+        .identity()
+        .reset_password_failures(&account.person_id)
+        .await?;
+    if !account.email_verified {
+        return Err(Error::Refused("email_not_confirmed"));
+    }
+    Ok(account.person_id)
+}
+
+/// Sends a mail; a failure is logged and the user told to try again later.
+async fn send(deps: &Deps, mail: sportello_kernel::mail::Mail) -> Result<()> {
+    deps.mailer.send(mail).await.map_err(|e| {
+        tracing::error!(error = %e, "sending mail failed");
+        Error::Upstream("We could not send the e-mail right now. Please try again later.".into())
+    })
+}
+
+/// Registers a password account and mails the confirmation link. If the address is taken, the
+/// owner gets a mail saying so instead (the page says the same either way).
+pub async fn register(
+    deps: &Deps,
+    given_name: &str,
+    family_name: &str,
+    email: &str,
+    password_text: &str,
+    verify_url: impl Fn(&str) -> String,
+) -> Result<()> {
+    let email = Email::parse(email).map_err(|e| Error::Invalid(e.to_string()))?;
+    let given = given_name.trim();
+    let family = family_name.trim();
+    if given.is_empty() || family.is_empty() || given.len() > 100 || family.len() > 100 {
+        return Err(Error::Invalid(
+            "name: give your first and last name (up to 100 characters each)".into(),
+        ));
+    }
+    check_new_password(password_text, email.as_str()).map_err(|e| Error::Invalid(e.to_string()))?;
+    let hash = password::hash(password_text.to_owned())
+        .await
+        .map_err(Error::Upstream)?;
+    let now = now_micros();
+    let created = deps
+        .store
+        .identity()
+        .create_local_account(email.as_str(), &hash, given, family, now)
+        .await?;
+    let mail = match created {
+        Some(person_id) => {
+            let token = tokens::new_token();
+            deps.store
+                .identity()
+                .create_account_token(
+                    &tokens::hash(&token),
+                    &person_id,
+                    "verify",
+                    now + 24 * 3600 * MICROS,
+                )
+                .await?;
+            sportello_kernel::mail::Mail {
+                to: email.as_str().into(),
+                subject: format!("{}: conferma il tuo indirizzo e-mail", deps.federation_name),
+                body: format!(
+                    "Buongiorno {given},\n\nper attivare il tuo account apri questo collegamento \
+                     entro 24 ore:\n\n{}\n\nSe non hai chiesto tu la registrazione, ignora questo \
+                     messaggio.\n\n--\nTo activate your account open the link above within 24 \
+                     hours.\n",
+                    verify_url(&token)
+                ),
+                ..Default::default()
+            }
+        }
+        None => sportello_kernel::mail::Mail {
+            to: email.as_str().into(),
+            subject: format!("{}: hai già un account", deps.federation_name),
+            body: "Qualcuno (forse tu) ha provato a registrarsi con questo indirizzo, che ha già \
+                   un account. Se hai dimenticato la password, usa «Password dimenticata» nella \
+                   pagina di accesso.\n\n--\nSomeone tried to register with this address, which \
+                   already has an account. If you forgot your password, use “Forgot password”.\n"
+                .into(),
+            ..Default::default()
+        },
+    };
+    send(deps, mail).await
+}
+
+pub async fn confirm_email(deps: &Deps, token: &str) -> Result<()> {
+    let now = now_micros();
+    let person = deps
+        .store
+        .identity()
+        .take_account_token(&tokens::hash(token), "verify", now)
+        .await?
+        .ok_or(Error::Refused("confirm_link_expired"))?;
+    deps.store
+        .identity()
+        .mark_email_verified(&person, now)
+        .await?;
+    Ok(())
+}
+
+/// Mails a reset link if the address has an account (the page says the same either way).
+pub async fn request_reset(
+    deps: &Deps,
+    email: &str,
+    reset_url: impl Fn(&str) -> String,
+) -> Result<()> {
+    let Ok(email) = Email::parse(email) else {
+        return Err(Error::Invalid("e-mail address: it is not valid".into()));
+    };
+    let Some(account) = deps
+        .store
+        .identity()
+        .local_account_by_email(email.as_str())
+        .await?
+    else {
+        return Ok(());
+    };
+    let token = tokens::new_token();
+    deps.store
+        .identity()
+        .create_account_token(
+            &tokens::hash(&token),
+            &account.person_id,
+            "reset",
+            now_micros() + 3600 * MICROS,
+        )
+        .await?;
+    let mail = sportello_kernel::mail::Mail {
+        to: email.as_str().into(),
+        subject: format!("{}: reimposta la password", deps.federation_name),
+        body: format!(
+            "Per scegliere una nuova password apri questo collegamento entro un'ora:\n\n{}\n\n\
+                 Se non l'hai chiesto tu, ignora questo messaggio: la password resta quella di \
+                 prima.\n\n--\nTo choose a new password open the link above within one hour.\n",
+            reset_url(&token)
+        ),
+        ..Default::default()
+    };
+    // Sent in the background: an address with an account answers as fast as one without.
+    let mailer = deps.mailer.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mailer.send(mail).await {
+            tracing::error!(error = %e, "sending the reset mail failed");
+        }
+    });
+    Ok(())
+}
+
+/// Sets a new password from a reset link; ends every session of that person. Also confirms the
+/// e-mail address (the link proved it).
+pub async fn reset_password(deps: &Deps, token: &str, new_password: &str) -> Result<()> {
+    let now = now_micros();
+    let expired = || Error::Refused("reset_link_expired");
+    let token_hash = tokens::hash(token);
+    // Check the new password before spending the link (a refused password keeps the link, which
+    // still expires when it was going to).
+    let person = deps
+        .store
+        .identity()
+        .account_token(&token_hash, "reset", now)
+        .await?
+        .ok_or_else(expired)?;
+    let account = deps
+        .store
+        .identity()
+        .local_account_of(&person)
+        .await?
+        .ok_or(Error::NotFound)?;
+    check_new_password(new_password, &account.email).map_err(|e| Error::Invalid(e.to_string()))?;
+    if deps
+        .store
+        .identity()
+        .take_account_token(&token_hash, "reset", now)
+        .await?
+        .as_deref()
+        != Some(person.as_str())
+    {
+        return Err(expired());
+    }
+    let hash = password::hash(new_password.to_owned())
+        .await
+        .map_err(Error::Upstream)?;
+    deps.store.identity().set_password(&person, &hash).await?;
+    deps.store
+        .identity()
+        .mark_email_verified(&person, now)
+        .await?;
+    for s in deps
+        .store
+        .identity()
+        .sessions_of_person(&person, now)
+        .await?
+    {
+        if s.kind == "sso" {
+            deps.sessions.end_sso(&deps.store, &s.token_hash).await?;
+        } else {
+            deps.sessions.end(&deps.store, &s.token_hash).await?;
+        }
+    }
+    Ok(())
+}
