@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use sportello_domain::{CommuneStatus, Host, IstatCode};
 use sportello_store::Store;
-use sportello_web::Settings;
+use sportello_kernel::Settings;
 
 #[derive(Parser)]
 #[command(
