@@ -203,7 +203,7 @@ impl Oidc {
     ) -> Result<Started, String> {
         let client = Self::client(p, self.metadata(p, false).await?, redirect)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, deps, nonce) = client
+        let (url, state, nonce) = client
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
                 CsrfToken::new_random,
@@ -217,7 +217,7 @@ impl Oidc {
             .url();
         Ok(Started {
             url: url.to_string(),
-            state: deps.secret().clone(),
+            state: state.secret().clone(),
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
         })

@@ -90,7 +90,11 @@ pub async fn home(ctx: Ctx, actor: Admitted, q: HashMap<String, String>) -> Http
                 link(&c.record.name, format!("{}://{}{}/", ctx.state.scheme, c.record.primary_host, port_suffix(&ctx))),
                 text(c.record.istat_code.as_str()),
                 text(&c.record.primary_host),
-                text(if suspended { "sospeso" } else { "attivo" }),
+                text(if suspended {
+                    ctx.t("console_commune_suspended")
+                } else {
+                    ctx.t("console_commune_live")
+                }),
                 text(sign_ins.get(&c.id().0).copied().unwrap_or(0)),
                 text(services),
                 text(staff),

@@ -174,6 +174,11 @@ impl Ctx {
 
     /// An interface string with its `{}` slots filled in order.
     pub fn tf(&self, key: &'static str, args: &[&dyn std::fmt::Display]) -> String {
+        debug_assert_eq!(
+            self.t(key).matches("{}").count(),
+            args.len(),
+            "{key}: slots and arguments differ"
+        );
         let mut out = String::new();
         let mut args = args.iter();
         let mut parts = self.t(key).split("{}").peekable();

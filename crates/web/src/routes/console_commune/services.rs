@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use sportello_authz::{Action, Object};
-use sportello_domain::{AssuranceLevel, Audience, Channel, Language, LifeEvent};
+use sportello_domain::{AssuranceLevel, Audience, Channel, LifeEvent};
 
 use crate::authz::{Actor, Admitted};
 use crate::error::{AppError, AppResult};
@@ -148,7 +148,7 @@ pub(super) async fn service_page(
                     ctx.t("console_audience"),
                     &Audience::ALL
                         .iter()
-                        .map(|a| (a.key().to_owned(), a.label(Language::It).to_owned()))
+                        .map(|a| (a.key().to_owned(), a.label(ctx.lang).to_owned()))
                         .collect::<Vec<_>>(),
                     s.audience.key(),
                 ),
@@ -183,7 +183,7 @@ pub(super) async fn service_page(
                     ctx.t("console_service_level"),
                     &AssuranceLevel::ALL
                         .iter()
-                        .map(|a| (a.key().to_owned(), a.label(Language::It).to_owned()))
+                        .map(|a| (a.key().to_owned(), a.label(ctx.lang).to_owned()))
                         .collect::<Vec<_>>(),
                     s.online_level.key(),
                 ),
@@ -191,14 +191,14 @@ pub(super) async fn service_page(
             for e in LifeEvent::ALL {
                 fields.push(check(
                     &format!("event:{}", e.key()),
-                    &ctx.tf("console_life_event", &[&e.label(Language::It)]),
+                    &ctx.tf("console_life_event", &[&e.label(ctx.lang)]),
                     s.life_events.contains(e),
                 ));
             }
             for ch in Channel::ALL {
                 fields.push(check(
                     &format!("channel:{}", ch.key()),
-                    &ctx.tf("console_channel", &[&ch.label(Language::It)]),
+                    &ctx.tf("console_channel", &[&ch.label(ctx.lang)]),
                     s.channels.contains(ch),
                 ));
             }

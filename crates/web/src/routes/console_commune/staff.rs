@@ -20,6 +20,11 @@ pub(super) fn role_options(ctx: &Ctx) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A stored role key as people read it, in the page's language.
+pub(crate) fn role_name(ctx: &Ctx, key: &str) -> String {
+    Role::parse(key).map_or_else(|| key.to_owned(), |r| ctx.t(role_label(r)).to_owned())
+}
+
 /// The key of a role's name in `web/i18n/ui.toml`.
 pub(crate) fn role_label(r: Role) -> &'static str {
     match r {
@@ -53,21 +58,21 @@ pub(super) async fn staff(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
             let list: Vec<String> = mine
                 .iter()
                 .map(|r| match &r.office_id {
-                    Some(o) => format!("{} ({o})", r.role),
-                    None => r.role.clone(),
+                    Some(o) => format!("{} ({o})", role_name(&ctx, &r.role)),
+                    None => role_name(&ctx, &r.role),
                 })
                 .collect();
             cells.push(text(list.join(", ")));
             cells.push(text(if a.totp_confirmed {
-                "attivo"
+                ctx.t("console_account_active")
             } else {
-                "invitato"
+                ctx.t("console_account_invited")
             }));
             if can_update {
                 for r in &mine {
                     let o = r.office_id.clone().unwrap_or_default();
                     cells.push(button(
-                        &ctx.tf("console_remove_role", &[&r.role]),
+                        &ctx.tf("console_remove_role", &[&role_name(&ctx, &r.role)]),
                         format!("/console/personale/{}/ruoli", a.id),
                         &[("role", &r.role), ("office", &o), ("op", "remove")],
                     ));
