@@ -6,6 +6,7 @@ mod authz;
 mod charter;
 mod demo;
 mod fixtures;
+mod headers;
 mod hosts;
 mod identity;
 mod isolation;

@@ -144,9 +144,10 @@ async fn charter_offices_are_created_updated_and_scoped_without_a_server() {
 
     // An office head of the registry office works on that office only.
     let head = staff(&s, "capo@pisa.example", Role::OfficeHead, Some("anagrafe")).await;
-    let scope = edit::office_scope(&s.deps, &head, Object::Offices, Action::Update)
-        .await
-        .unwrap();
+    let scope =
+        sportello_kernel::scope::office_scope(&s.deps, &head, Object::Offices, Action::Update)
+            .await
+            .unwrap();
     assert_eq!(scope, Some(vec!["anagrafe".to_string()]));
     let refused = edit::update_office(&s.deps, &head, &id, &bad_free(&s, &id).await)
         .await
@@ -295,5 +296,121 @@ async fn onboarding_a_commune_is_a_service_call() {
     assert!(
         matches!(&again, Error::Invalid(m) if m.contains("already onboarded")),
         "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_office_head_stays_in_their_office_whatever_the_rules_let_the_role_do() {
+    use sportello_authz::{Rule, template};
+    let s = services().await;
+    let admin = staff(&s, "admin@pisa.example", Role::Admin, None).await;
+    // The commune lets office heads create and delete offices and manage staff.
+    let mut rules = template::rules(template::CURRENT).unwrap();
+    rules.retain(|r| {
+        !(r.role == Role::OfficeHead && matches!(r.object, Object::Offices | Object::Staff))
+    });
+    rules.push(Rule::new(
+        Role::OfficeHead,
+        Object::Offices,
+        &[Action::Read, Action::Create, Action::Update, Action::Delete],
+    ));
+    rules.push(Rule::new(
+        Role::OfficeHead,
+        Object::Staff,
+        &[Action::Read, Action::Create, Action::Update, Action::Delete],
+    ));
+    policy::save_rules(&s.deps, &admin, rules).await.unwrap();
+    let head = staff(&s, "capo@pisa.example", Role::OfficeHead, Some("anagrafe")).await;
+    let urp_clerk = staff(&s, "urp@pisa.example", Role::Clerk, Some("urp")).await;
+    let forbidden = |r: Result<_, Error>, what: &str| {
+        assert!(matches!(r, Err(Error::Forbidden(_))), "{what}: {r:?}");
+    };
+    forbidden(
+        edit::delete_office(&s.deps, &head, "urp").await.map(|_| ()),
+        "deleting another office",
+    );
+    forbidden(
+        edit::create_office(
+            &s.deps,
+            &head,
+            &edit::NewOffice {
+                id: "nuovo".into(),
+                name: "Nuovo".into(),
+            },
+        )
+        .await
+        .map(|_| ()),
+        "creating an office",
+    );
+    let invite = |office: &str, role: Role| people::Invite {
+        email: format!("{}-{office}@pisa.example", role.key()),
+        name: "Nuova persona".into(),
+        role: role.key().into(),
+        office: office.into(),
+    };
+    let base = "http://pisa.localhost:8080";
+    forbidden(
+        people::invite(&s.deps, &head, &invite("urp", Role::Clerk), base)
+            .await
+            .map(|_| ()),
+        "inviting for another office",
+    );
+    forbidden(
+        people::invite(&s.deps, &head, &invite("", Role::OfficeHead), base)
+            .await
+            .map(|_| ()),
+        "inviting a commune-wide office head",
+    );
+    let mine = people::invite(&s.deps, &head, &invite("anagrafe", Role::Clerk), base)
+        .await
+        .unwrap();
+    forbidden(
+        people::change_role(
+            &s.deps,
+            &head,
+            &mine,
+            &people::RoleChange {
+                role: Role::OfficeHead.key().into(),
+                office: String::new(),
+                op: "add".into(),
+            },
+        )
+        .await
+        .map(|_| ()),
+        "making someone a commune-wide office head",
+    );
+    forbidden(
+        people::remove(&s.deps, &head, &urp_clerk.staff_id)
+            .await
+            .map(|_| ()),
+        "removing someone of another office",
+    );
+    // Their own office's people and office remain theirs.
+    people::remove(&s.deps, &head, &mine).await.unwrap();
+    // The other offices are untouched.
+    let tx = s.deps.store.tenant(PISA).await.unwrap();
+    assert!(tx.db().office_row("urp").await.unwrap().is_some());
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_service_is_routed_only_to_an_office_of_its_commune() {
+    let s = services().await;
+    let admin = staff(&s, "admin@pisa.example", Role::Admin, None).await;
+    let change = edit::ServiceChange {
+        title: "Certificato di residenza".into(),
+        summary: "Il certificato".into(),
+        audience: "citizens".into(),
+        office: "ufficio-di-un-altro-comune".into(),
+        online_level: "none".into(),
+        channels: vec!["desk".into()],
+        ..Default::default()
+    };
+    let err = edit::update_service(&s.deps, &admin, "certificato-residenza", &change)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid(m) if m.contains("not one of this commune's offices")),
+        "{err:?}"
     );
 }

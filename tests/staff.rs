@@ -185,3 +185,39 @@ async fn the_console_speaks_the_page_language() {
         assert!(!en.body.contains(label), "{label} left in Italian");
     }
 }
+
+#[tokio::test]
+async fn staff_without_a_role_see_nothing_of_the_commune() {
+    let app = spawn_app().await;
+    let pisa = sportello_domain::TenantId(50026);
+    let realm = sportello_store::staff::Realm::Commune(pisa);
+    let mut b =
+        crate::actors::signed_in(&app, realm, "pisa.localhost", "ex@pisa.it", "clerk").await;
+    let before = b.get(&b.url("pisa.localhost", "/console")).await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert!(before.body.contains("Il comune in breve"));
+    assert!(
+        before.body.contains("Impiegato d&#x27;ufficio")
+            || before.body.contains("Impiegato d'ufficio")
+    );
+    // The last role is taken away (as an administrator would).
+    let tx = app.store.tenant(pisa).await.unwrap();
+    let id = tx
+        .db()
+        .staff_db()
+        .staff_by_email("ex@pisa.it")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    tx.db().unassign_all(&id).await.unwrap();
+    tx.commit().await.unwrap();
+    let after = b.get(&b.url("pisa.localhost", "/console")).await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert!(
+        after.body.contains("Non ha ancora un ruolo"),
+        "{}",
+        after.body
+    );
+    assert!(!after.body.contains("Il comune in breve"));
+}

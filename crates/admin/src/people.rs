@@ -4,7 +4,8 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use sportello_authz::Role;
+use sportello_authz::{Action, Object, Role};
+use sportello_kernel::scope::{check_scope, office_scope};
 use sportello_store::staff::Realm;
 
 use sportello_kernel::Actor;
@@ -70,6 +71,11 @@ pub async fn invite(deps: &Deps, actor: &Actor, f: &Invite, base_url: &str) -> R
     let name = required("name", &f.name)?;
     let office = optional(&f.office);
     may_give(deps, actor, role).await?;
+    // Someone whose staff powers come from one office invites for that office only.
+    check_scope(
+        &office_scope(deps, actor, Object::Staff, Action::Create).await?,
+        office.as_deref(),
+    )?;
     let (id, token) = sportello_identity::staff::invite_for_office(
         &deps.store,
         Realm::Commune(c),
@@ -134,6 +140,11 @@ pub async fn change_role(
         return Err(Error::Forbidden("nobody changes their own roles".into()));
     }
     may_give(deps, actor, role).await?;
+    // Roles of one's own offices only: never commune-wide, never another office's.
+    check_scope(
+        &office_scope(deps, actor, Object::Staff, Action::Update).await?,
+        office.as_deref(),
+    )?;
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(c).await?;
     let db = tx.db();
@@ -203,6 +214,7 @@ pub async fn remove(deps: &Deps, actor: &Actor, staff_id: &str) -> Result<()> {
     if staff_id == actor.staff_id && !actor.federation {
         return Err(Error::Invalid("you cannot remove your own account".into()));
     }
+    let scope = office_scope(deps, actor, Object::Staff, Action::Delete).await?;
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(c).await?;
     let db = tx.db();
@@ -213,11 +225,25 @@ pub async fn remove(deps: &Deps, actor: &Actor, staff_id: &str) -> Result<()> {
         .staff_by_id(staff_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let is_admin = db
+    let roles: Vec<_> = db
         .role_assignments()
         .await?
-        .iter()
-        .any(|r| r.role == Role::Admin.key() && r.staff_id == staff_id);
+        .into_iter()
+        .filter(|r| r.staff_id == staff_id)
+        .collect();
+    // Someone whose staff powers come from offices removes only people who work in those
+    // offices and nowhere else.
+    if let Some(mine) = &scope
+        && (roles.is_empty()
+            || roles
+                .iter()
+                .any(|r| !r.office_id.as_ref().is_some_and(|o| mine.contains(o))))
+    {
+        return Err(Error::Forbidden(
+            "this person works outside your offices".into(),
+        ));
+    }
+    let is_admin = roles.iter().any(|r| r.role == Role::Admin.key());
     let other_admins = if is_admin {
         other_admins(&db, staff_id).await?
     } else {
@@ -239,10 +265,12 @@ pub async fn remove(deps: &Deps, actor: &Actor, staff_id: &str) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
-    deps.apply_policy_changes().await?;
+    // Sessions first: the account is gone, so nothing it opened may outlive this call, even
+    // if applying the policy change below fails.
     deps.sessions
         .end_staff(&deps.store, c, staff_id)
         .await
         .map_err(Error::Store)?;
+    deps.apply_policy_changes().await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use sportello_authz::{Action, Object, Role};
+use sportello_authz::{Action, Object};
 use sportello_domain::hours::{Closure, WeeklyHours};
 use sportello_domain::{AssuranceLevel, Audience, Channel, LifeEvent, Slug};
 use sportello_store::entity::{office, service};
@@ -11,51 +11,8 @@ use sportello_store::entity::{office, service};
 use sportello_kernel::Actor;
 use sportello_kernel::Deps;
 use sportello_kernel::input::{optional, required};
+use sportello_kernel::scope::{check_scope, office_scope};
 use sportello_kernel::{Error, Result};
-
-/// The offices an actor's work on `obj`/`act` is limited to (`None`: the whole commune). Only the
-/// roles that grant that permission count: a commune-wide assignment of one of them opens the
-/// commune; office-scoped ones open their offices; other roles open nothing here.
-pub async fn office_scope(
-    deps: &Deps,
-    actor: &Actor,
-    obj: Object,
-    act: Action,
-) -> Result<Option<Vec<String>>> {
-    if actor.federation {
-        return Ok(None);
-    }
-    let c = actor.commune()?;
-    let rules = deps.policies.rules_of(c).await;
-    let tx = deps.store.tenant(c).await?;
-    let roles = tx.db().role_assignments().await?;
-    tx.commit().await?;
-    let mut offices = Vec::new();
-    for r in roles.into_iter().filter(|r| r.staff_id == actor.staff_id) {
-        let Some(role) = Role::parse(&r.role) else {
-            continue;
-        };
-        let grants = rules
-            .get(&(role, obj))
-            .is_some_and(|actions| actions.contains(&act));
-        if !grants {
-            continue;
-        }
-        match r.office_id {
-            None => return Ok(None),
-            Some(o) => offices.push(o),
-        }
-    }
-    Ok(Some(offices))
-}
-
-fn check_scope(scope: &Option<Vec<String>>, office: Option<&str>) -> Result<()> {
-    match (scope, office) {
-        (None, _) => Ok(()),
-        (Some(list), Some(o)) if list.iter().any(|x| x == o) => Ok(()),
-        _ => Err(Error::Forbidden("this office is not one of yours".into())),
-    }
-}
 
 fn slug(name: &str, v: &str) -> Result<String> {
     Slug::parse(v.trim())
@@ -70,6 +27,11 @@ pub struct NewOffice {
 }
 
 pub async fn create_office(deps: &Deps, actor: &Actor, f: &NewOffice) -> Result<String> {
+    // A new office belongs to the commune, not to anyone's offices.
+    check_scope(
+        &office_scope(deps, actor, Object::Offices, Action::Create).await?,
+        None,
+    )?;
     let id = slug("identifier", &f.id)?;
     let name = required("name", &f.name)?;
     let tx = deps.store.tenant(actor.commune()?).await?;
@@ -175,6 +137,10 @@ pub async fn update_office(deps: &Deps, actor: &Actor, id: &str, f: &OfficeChang
 }
 
 pub async fn delete_office(deps: &Deps, actor: &Actor, id: &str) -> Result<()> {
+    check_scope(
+        &office_scope(deps, actor, Object::Offices, Action::Delete).await?,
+        Some(id),
+    )?;
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
     if !db.delete_office(id).await? {
@@ -317,6 +283,13 @@ pub async fn update_service(
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
     let mut m = db.service_row(id).await?.ok_or(Error::NotFound)?;
+    if let Some(o) = &office
+        && db.office_row(o).await?.is_none()
+    {
+        return Err(Error::Invalid(format!(
+            "competent office: {o} is not one of this commune's offices"
+        )));
+    }
     // A scoped head edits services of their offices, and keeps them there.
     check_scope(&scope, m.office_id.as_deref())?;
     check_scope(&scope, office.as_deref())?;

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use sportello_domain::{CommuneStatus, Host, IstatCode};
-use sportello_store::Store;
 use sportello_kernel::Settings;
+use sportello_store::Store;
 
 #[derive(Parser)]
 #[command(

@@ -21,6 +21,7 @@ pub mod input;
 pub mod mail;
 pub mod metrics;
 pub mod policies;
+pub mod scope;
 pub mod secretbox;
 pub mod session;
 pub mod tenancy;

@@ -95,6 +95,7 @@ pub async fn start(
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let demo = settings.demo;
+    let https = settings.public_scheme == "https";
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -111,6 +112,7 @@ pub async fn start(
             .wrap(actix_web::middleware::from_fn(middleware::load_session))
             .wrap(actix_web::middleware::from_fn(middleware::resolve_tenant))
             .wrap(actix_web::middleware::from_fn(middleware::observe))
+            .wrap(middleware::security_headers(https))
             .wrap(actix_web::middleware::Compress::default())
     })
     .listen(listener)

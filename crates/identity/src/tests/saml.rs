@@ -688,3 +688,14 @@ fn response_and_assertion_both_signed_is_accepted() {
         "only the Response signed",
     );
 }
+
+/// The POST binding page's policy lets exactly its own script run.
+#[test]
+fn the_auto_submit_script_is_the_one_its_policy_allows() {
+    use sha2::{Digest, Sha256};
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(AUTO_SUBMIT));
+    assert!(
+        AUTO_SUBMIT_CSP.contains(&format!("'sha256-{hash}'")),
+        "{AUTO_SUBMIT_CSP}"
+    );
+}

@@ -15,7 +15,6 @@ mod posted;
 pub(crate) mod saml;
 mod signin;
 
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use sportello_domain::Language;
 

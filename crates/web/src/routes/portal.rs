@@ -171,7 +171,7 @@ async fn service_page(
             "service": views::service_view(ctx.lang, &ctx.state.render.strings, &s, &rel),
             "as_of": at.map(|a| a.0),
             // Safe inside <script>: "</" cannot end the element once escaped.
-            "jsonld": jsonld.to_string().replace("</", "<\\/"),
+            "jsonld": views::script_json(&jsonld),
         }),
     ))
 }

@@ -92,6 +92,10 @@ async fn login(ctx: Ctx, req: HttpRequest, q: web::Query<LoginQuery>) -> HttpRes
             HttpResponse::Ok()
                 .content_type(ContentType::html())
                 .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((
+                    header::CONTENT_SECURITY_POLICY,
+                    sportello_identity::idp::saml::AUTO_SUBMIT_CSP,
+                ))
                 .body(out)
         } else {
             HttpResponse::Found()

@@ -66,3 +66,23 @@ pub fn cpsv_jsonld(
     }
     v
 }
+
+/// JSON to embed in an HTML `<script>` element: `<`, `>` and `&` (and the JavaScript line
+/// separators) written as `\u` escapes, which JSON reads back as the same characters. Inside a
+/// script element no text can then end the element (`</script>`), open an HTML comment
+/// (`<!--`, which would swallow the rest of the page) or start a character reference.
+pub fn script_json(v: &serde_json::Value) -> String {
+    let raw = v.to_string();
+    let mut out = String::with_capacity(raw.len() + 16);
+    for ch in raw.chars() {
+        match ch {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -13,7 +13,7 @@ use crate::tenancy::Commune;
 mod jsonld;
 mod office;
 
-pub use jsonld::cpsv_jsonld;
+pub use jsonld::{cpsv_jsonld, script_json};
 pub use office::*;
 
 #[derive(Serialize, Clone)]

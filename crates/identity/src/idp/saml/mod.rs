@@ -30,6 +30,14 @@ mod response;
 mod xml;
 
 use checks::*;
+
+/// The one script Sportello sends: the HTTP-POST binding's page submits its form by itself.
+pub const AUTO_SUBMIT: &str = "document.forms[0].submit()";
+/// That page's Content-Security-Policy: only [`AUTO_SUBMIT`] may run (its SHA-256), nothing may
+/// be loaded, nobody may frame it. No `form-action`: the form goes to the identity provider.
+pub const AUTO_SUBMIT_CSP: &str = "default-src 'none'; \
+    script-src 'sha256-ePniVEkSivX/c7XWBGafqh8tSpiRrKiqYeqbG7N1TOE='; base-uri 'none'; \
+    frame-ancestors 'none'";
 use metadata::*;
 
 const NS_P: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
@@ -331,7 +339,7 @@ impl Saml {
              <input type=\"hidden\" name=\"RelayState\" value=\"{relay}\">\
              <noscript><p>Premi il pulsante per proseguire / Press the button to continue.</p></noscript>\
              <button type=\"submit\">Prosegui / Continue</button></form>\
-             <script>document.forms[0].submit()</script></body></html>",
+             <script>{AUTO_SUBMIT}</script></body></html>",
             action = esc(destination),
             relay = esc(relay_state),
         );

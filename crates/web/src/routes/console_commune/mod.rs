@@ -139,24 +139,32 @@ pub fn routes(r: &mut Routes) {
 }
 
 pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
-    let r: AppResult<Vec<serde_json::Value>> = async {
+    let r: AppResult<Option<Vec<serde_json::Value>>> = async {
         let c = actor.commune()?;
         let tx = ctx.state.store.tenant(c).await?;
         let db = tx.db();
-        let offices = db.offices().await?.len();
-        let services = db.services().await?.len();
         let roles: Vec<String> = db
             .role_assignments()
             .await?
             .into_iter()
             .filter(|r| r.staff_id == actor.staff_id)
-            .map(|r| match r.office_id {
-                Some(o) => format!("{} ({o})", r.role),
-                None => r.role,
+            .map(|r| {
+                let name = role_name(&ctx, &r.role);
+                match r.office_id {
+                    Some(o) => format!("{name} ({o})"),
+                    None => name,
+                }
             })
             .collect();
+        // Someone whose last role was taken away sees nothing of the commune.
+        if roles.is_empty() && !actor.federation {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let offices = db.offices().await?.len();
+        let services = db.services().await?.len();
         tx.commit().await?;
-        Ok(vec![table(
+        Ok(Some(vec![table(
             ctx.t("console_commune_summary"),
             &[ctx.t("console_item"), ctx.t("console_value")],
             vec![
@@ -171,12 +179,15 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
                     }),
                 ],
             ],
-        )])
+        )]))
     }
     .await;
     match r {
         Ok(sections) => {
-            let intro = format!("{} · {}", actor.name, actor.email);
+            let intro = match &sections {
+                Some(_) => format!("{} · {}", actor.name, actor.email),
+                None => ctx.t("console_no_role").to_owned(),
+            };
             render(
                 &ctx,
                 &actor,
@@ -184,7 +195,7 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
                 ctx.t("console_commune_title"),
                 &intro,
                 None,
-                sections,
+                sections.unwrap_or_default(),
             )
             .await
         }

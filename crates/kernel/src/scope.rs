@@ -1,0 +1,52 @@
+//! Office scope: the offices an actor's work is limited to. A role given for one office (a
+//! clerk, an office head) opens only that office, whatever the commune's rules let the role
+//! do; every service that touches something belonging to an office checks it here, and
+//! anything commune-wide (a new office, a commune-wide role) is refused to a scoped actor.
+
+use sportello_authz::{Action, Object, Role};
+
+use crate::{Actor, Deps, Error, Result};
+
+/// The offices an actor's work on `obj`/`act` is limited to (`None`: the whole commune). Only the
+/// roles that grant that permission count: a commune-wide assignment of one of them opens the
+/// commune; office-scoped ones open their offices; other roles open nothing here.
+pub async fn office_scope(
+    deps: &Deps,
+    actor: &Actor,
+    obj: Object,
+    act: Action,
+) -> Result<Option<Vec<String>>> {
+    if actor.federation {
+        return Ok(None);
+    }
+    let c = actor.commune()?;
+    let rules = deps.policies.rules_of(c).await;
+    let tx = deps.store.tenant(c).await?;
+    let roles = tx.db().role_assignments().await?;
+    tx.commit().await?;
+    let mut offices = Vec::new();
+    for r in roles.into_iter().filter(|r| r.staff_id == actor.staff_id) {
+        let Some(role) = Role::parse(&r.role) else {
+            continue;
+        };
+        let grants = rules
+            .get(&(role, obj))
+            .is_some_and(|actions| actions.contains(&act));
+        if !grants {
+            continue;
+        }
+        match r.office_id {
+            None => return Ok(None),
+            Some(o) => offices.push(o),
+        }
+    }
+    Ok(Some(offices))
+}
+
+pub fn check_scope(scope: &Option<Vec<String>>, office: Option<&str>) -> Result<()> {
+    match (scope, office) {
+        (None, _) => Ok(()),
+        (Some(list), Some(o)) if list.iter().any(|x| x == o) => Ok(()),
+        _ => Err(Error::Forbidden("this office is not one of yours".into())),
+    }
+}
