@@ -333,11 +333,12 @@ pub async fn render_errors(
 }
 
 /// The policy every page gets: only this origin's styles, fonts and images (inline style
-/// attributes allowed: the commune's colour), no script at all (the portal needs none; the SAML
-/// POST binding's page sends its own policy), no plugins, never framed.
+/// attributes allowed: the commune's colour; data: images and fonts: Bootstrap Italia's icons),
+/// no script at all (the portal needs none; the SAML POST binding's page sends its own
+/// policy), no plugins, never framed.
 pub const CSP: &str = "default-src 'self'; script-src 'none'; style-src 'self'; \
-    style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; object-src 'none'; \
-    base-uri 'self'; frame-ancestors 'none'";
+    style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+    object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
 /// Security headers on every answer (a handler's own, like the SAML POST page's policy, win):
 /// the policy above, no MIME sniffing, referrers without paths to other sites, no framing for
