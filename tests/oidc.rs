@@ -286,14 +286,20 @@ async fn state_is_bound_to_the_browser_and_used_once() {
         }
         url = next;
     };
-    // Another browser (no flow cookie) cannot use the callback.
+    // Another browser (no flow cookie) cannot use the callback, nor spoil it for the browser
+    // that asked (the state travels in URLs: whoever learnt it must not cancel a sign-in).
     let mut other = Browser::new(app.addr);
     let stolen = other.get(&callback).await;
     assert_eq!(stolen.status, StatusCode::FORBIDDEN);
-    // And the state is now used up, for everyone.
+    assert_eq!(sessions(&app).await, 0);
+    let done = b.get(&callback).await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", b.trail);
+    assert!(sessions(&app).await > 0);
+    // And then the state is used up, for everyone.
+    let n = sessions(&app).await;
     let late = b.get(&callback).await;
     assert_eq!(late.status, StatusCode::FORBIDDEN);
-    assert_eq!(sessions(&app).await, 0);
+    assert_eq!(sessions(&app).await, n);
     // A callback with no state at all.
     assert_eq!(
         b.get(&b.url("login.localhost", "/oidc/callback?code=x"))

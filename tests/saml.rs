@@ -2,6 +2,7 @@
 //! second commune and logout; every hostile response refused with a 4xx and no session; and the
 //! official SPID conformance tool (`spid-sp-test`) run against the service provider.
 
+use base64::Engine as _;
 use serde_json::json;
 use sportello_tests::browser::{Browser, Page};
 use sportello_tests::counterparts::{SamlIdp, dir};
@@ -489,4 +490,52 @@ async fn a_configured_sp_key_serves_signed_metadata_before_any_identity_provider
     // No IdP yet: the sign-in page offers none.
     let page = b.get(&b.url("pisa.localhost", "/accedi")).await;
     assert!(!page.body.contains("/saml/login"));
+}
+
+#[tokio::test]
+async fn a_forged_answer_naming_a_pending_sign_in_does_not_cancel_it() {
+    let (app, idp) = setup().await;
+    let mut victim = Browser::new(app.addr);
+    let form = to_idp(
+        &mut victim,
+        "pisa.localhost",
+        "/accedi?next=/area-personale",
+        &idp,
+    )
+    .await;
+    // Anyone who learns the request's id (it travels in URLs and logs) posts an answer naming
+    // it: unsigned, or with another RelayState.
+    let real = base64::engine::general_purpose::STANDARD
+        .decode(form.input("SAMLResponse").unwrap())
+        .unwrap();
+    let real = String::from_utf8(real).unwrap();
+    let id = real
+        .split("InResponseTo=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let forged = format!(
+        "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_f\" \
+         Version=\"2.0\" InResponseTo=\"{id}\"/>"
+    );
+    let forged = base64::engine::general_purpose::STANDARD.encode(forged);
+    let relay = form.input("RelayState").unwrap_or_default();
+    let mut attacker = Browser::new(app.addr);
+    for relay in [relay.as_str(), "another"] {
+        let p = attacker
+            .post_cross_site(
+                &attacker.url("login.localhost", "/saml/acs"),
+                &[("SAMLResponse", &forged), ("RelayState", relay)],
+                "http://evil",
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    }
+    // The real answer still completes the victim's sign-in.
+    let done = post_idp_form(&mut victim, &form, &idp).await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", victim.trail);
+    assert!(done.url.contains("/area-personale"), "{}", done.url);
 }

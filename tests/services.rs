@@ -2,7 +2,7 @@
 //! the CLI would do. Each test builds the services' `Deps` from settings against a fresh
 //! database (SQLite or PostgreSQL), acts as a staff member and reads the store afterwards.
 
-use sportello_admin::{federation, people, policy};
+use sportello_admin::{commune, federation, people, policy};
 use sportello_authz::{Action, Object, Role};
 use sportello_charter::edit;
 use sportello_domain::TenantId;
@@ -252,23 +252,7 @@ async fn admin_services_keep_an_administrator_and_apply_roles_at_once() {
 #[tokio::test]
 async fn onboarding_a_commune_is_a_service_call() {
     let s = services().await;
-    let (fed_id, _) = sportello_identity::staff::invite(
-        &s.deps.store,
-        Realm::Federation,
-        "ops@federazione.example",
-        "Ops",
-        Role::Federation.key(),
-    )
-    .await
-    .unwrap();
-    s.deps.apply_policy_changes().await.unwrap();
-    let ops = Actor {
-        realm: Realm::Federation,
-        staff_id: fed_id,
-        name: "Ops".into(),
-        email: "ops@federazione.example".into(),
-        federation: true,
-    };
+    let ops = federation_staff(&s).await;
     let onboard = federation::Onboard {
         istat: "048017".into(), // Firenze
         host: String::new(),
@@ -413,4 +397,117 @@ async fn a_service_is_routed_only_to_an_office_of_its_commune() {
         matches!(&err, Error::Invalid(m) if m.contains("not one of this commune's offices")),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn the_console_accepts_the_legal_durations_the_loaders_accept() {
+    let s = services().await;
+    let admin = staff(&s, "admin@pisa.example", Role::Admin, None).await;
+    // The demo's residence certificate is issued at once (0 days): saved unchanged, it stays so.
+    let tx = s.deps.store.tenant(PISA).await.unwrap();
+    let row = tx
+        .db()
+        .service_row("certificato-residenza")
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(row.max_days, Some(0));
+    let mut change = edit::ServiceChange {
+        title: row.title.clone(),
+        summary: row.summary.clone(),
+        audience: row.audience.clone(),
+        office: row.office_id.clone().unwrap_or_default(),
+        max_days: "0".into(),
+        online_level: row.online_level.clone(),
+        channels: vec!["desk".into()],
+        ..Default::default()
+    };
+    edit::update_service(&s.deps, &admin, "certificato-residenza", &change)
+        .await
+        .unwrap();
+    change.max_days = "3651".into();
+    let err = edit::update_service(&s.deps, &admin, "certificato-residenza", &change)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid(m) if m.contains("3650")),
+        "{err:?}"
+    );
+    // A tenant file with the same out-of-range value is refused by the loader, naming it.
+    let dir = sportello_tests::tenants_folder(&[(
+        "pisa.toml",
+        &crate::fixtures::commune_file("050026", "pisa.localhost", "durata")
+            .replace("max_days = 30", "max_days = 3651"),
+    )]);
+    let err = s
+        .deps
+        .store
+        .federation()
+        .sync_tenants_dir(dir.path(), &apex())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("3650"), "{err}");
+}
+
+/// The federation's staff member `ops` (platform role), as the guard would admit them.
+async fn federation_staff(s: &Services) -> Actor {
+    let (id, _) = sportello_identity::staff::invite(
+        &s.deps.store,
+        Realm::Federation,
+        "ops@federazione.example",
+        "Ops",
+        Role::Federation.key(),
+    )
+    .await
+    .unwrap();
+    s.deps.apply_policy_changes().await.unwrap();
+    Actor {
+        realm: Realm::Federation,
+        staff_id: id,
+        name: "Ops".into(),
+        email: "ops@federazione.example".into(),
+        federation: true,
+    }
+}
+
+#[tokio::test]
+async fn a_support_session_dies_with_its_grant_and_a_new_grant_does_not_revive_it() {
+    let s = services().await;
+    let admin = staff(&s, "admin@pisa.example", Role::Admin, None).await;
+    let ops = federation_staff(&s).await;
+    let grant = |reason: &str| commune::NewGrant {
+        reason: reason.into(),
+        hours: "2".into(),
+    };
+    let first = commune::grant_support(&s.deps, &admin, &grant("segnalazione 1"))
+        .await
+        .unwrap();
+    let (host, code) = federation::support_entry(&s.deps, &ops, PISA)
+        .await
+        .unwrap();
+    let token = federation::redeem_support(&s.deps, PISA, host.as_str(), &code, None)
+        .await
+        .unwrap();
+    let hash = sportello_kernel::tokens::hash(&token);
+    let open = || async {
+        s.deps
+            .store
+            .identity()
+            .support_session_hashes(PISA.0)
+            .await
+            .unwrap()
+    };
+    assert_eq!(open().await, vec![hash.clone()]);
+    commune::revoke_support(&s.deps, &admin, PISA, &first)
+        .await
+        .unwrap();
+    assert!(open().await.is_empty(), "the session ends with its grant");
+    commune::grant_support(&s.deps, &admin, &grant("segnalazione 2"))
+        .await
+        .unwrap();
+    assert!(open().await.is_empty(), "a new grant brings nothing back");
+    // Every node learns it: the session is among the recorded revocations.
+    let revoked = s.deps.store.identity().revocations_since(0).await.unwrap();
+    assert!(revoked.iter().any(|r| r.0 == hash), "{revoked:?}");
 }

@@ -237,5 +237,9 @@ pub async fn revoke_support(
     .await?;
     db.note_policy_change(now).await?;
     tx.commit().await?;
+    // A support session belongs to the grant it was opened under and dies with it (a later
+    // grant must not bring it back). With two grants running, the other's sessions end too:
+    // entering again takes one new code.
+    deps.sessions.end_support(&deps.store, commune).await?;
     deps.apply_policy_changes().await
 }

@@ -262,14 +262,11 @@ pub async fn update_service(
         .cents();
     let max_days = match f.max_days.trim() {
         "" => None,
-        d => Some(
-            d.parse::<i32>()
-                .ok()
-                .filter(|d| (1..=3650).contains(d))
-                .ok_or_else(|| {
-                    Error::Invalid("maximum duration: a number of days between 1 and 3650".into())
-                })?,
-        ),
+        d => Some(i32::from(
+            sportello_domain::LegalDays::parse(d)
+                .map_err(|e| Error::Invalid(e.to_string()))?
+                .days(),
+        )),
     };
     let documents: Vec<String> = f
         .documents

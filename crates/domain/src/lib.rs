@@ -11,6 +11,7 @@ pub mod fiscal_code;
 pub mod hours;
 pub mod identity;
 pub mod ids;
+pub mod legal_days;
 pub mod money;
 
 pub use charter::{AssuranceLevel, Audience, Channel, LifeEvent};
@@ -19,6 +20,7 @@ pub use fiscal_code::{FiscalCode, Sex};
 pub use hours::{OpeningHours, OpeningStatus, TimeRange};
 pub use identity::{Email, MobileNumber};
 pub use ids::{CadastralCode, Host, IstatCode, Slug, TenantId};
+pub use legal_days::LegalDays;
 pub use money::Money;
 
 /// A value that failed to parse: what was expected and what was given.

@@ -335,6 +335,16 @@ impl Sessions {
     }
 
     /// Ends every session of a commune's staff account (removed, or its access taken back).
+    /// Ends every federation support session open in `commune` (a grant was given back or
+    /// revoked: what was opened under it must not come back with the next grant).
+    pub async fn end_support(&self, store: &Store, commune: TenantId) -> Result<usize, StoreError> {
+        let hashes = store.identity().support_session_hashes(commune.0).await?;
+        for h in &hashes {
+            self.end(store, h).await?;
+        }
+        Ok(hashes.len())
+    }
+
     pub async fn end_staff(
         &self,
         store: &Store,

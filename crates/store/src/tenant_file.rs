@@ -132,7 +132,7 @@ pub struct ServiceSpec {
     #[serde(default)]
     pub cost_cents: i64,
     pub cost_note: Option<String>,
-    pub max_days: Option<u32>,
+    pub max_days: Option<sportello_domain::LegalDays>,
     #[serde(default)]
     pub channels: Vec<Channel>,
     #[serde(default = "default_level")]

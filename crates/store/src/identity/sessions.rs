@@ -61,6 +61,19 @@ impl IdentityDb<'_> {
         .collect()
     }
 
+    /// The federation support sessions open in a commune (each opened under a support grant).
+    pub async fn support_session_hashes(&self, commune: i64) -> Result<Vec<String>> {
+        self.all(
+            "SELECT token_hash FROM sessions WHERE kind = 'staff' AND commune_id = $1 \
+             AND idp = 'federation-support'",
+            vec![commune.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| get(r, "token_hash"))
+        .collect()
+    }
+
     pub async fn delete_session(&self, token_hash: &str) -> Result<u64> {
         self.exec(
             "DELETE FROM sessions WHERE token_hash = $1",

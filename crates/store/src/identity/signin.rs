@@ -72,6 +72,24 @@ impl IdentityDb<'_> {
         Ok(())
     }
 
+    /// A pending request, left in place: `None` if unknown or expired. An answer is checked
+    /// against it first and [`Self::take_auth_request`] uses it up only once the answer is
+    /// verified, so a forged answer naming it cannot cancel someone's sign-in.
+    pub async fn peek_auth_request(
+        &self,
+        request_id: &str,
+        now: i64,
+    ) -> Result<Option<AuthRequest>> {
+        let row = self
+            .one(
+                "SELECT request_id, flow_hash, protocol, idp, level, nonce, pkce_verifier, \
+                 created_at, expires_at FROM auth_requests WHERE request_id = $1",
+                vec![request_id.into()],
+            )
+            .await?;
+        auth_request(row, now)
+    }
+
     /// Uses up a pending request (an answer is accepted once): `None` if unknown or expired.
     pub async fn take_auth_request(
         &self,
@@ -85,19 +103,7 @@ impl IdentityDb<'_> {
                 vec![request_id.into()],
             )
             .await?;
-        let Some(r) = row else { return Ok(None) };
-        let req = AuthRequest {
-            request_id: get(&r, "request_id")?,
-            flow_hash: get(&r, "flow_hash")?,
-            protocol: get(&r, "protocol")?,
-            idp: get(&r, "idp")?,
-            level: get(&r, "level")?,
-            nonce: get(&r, "nonce")?,
-            pkce_verifier: get(&r, "pkce_verifier")?,
-            created_at: get(&r, "created_at")?,
-            expires_at: get(&r, "expires_at")?,
-        };
-        Ok((req.expires_at > now).then_some(req))
+        auth_request(row, now)
     }
 
     /// Parks a verified identity until the browser that started the sign-in picks it up.
@@ -203,4 +209,20 @@ impl IdentityDb<'_> {
             .await?;
         Ok(n == 1)
     }
+}
+
+fn auth_request(row: Option<sea_orm::QueryResult>, now: i64) -> Result<Option<AuthRequest>> {
+    let Some(r) = row else { return Ok(None) };
+    let req = AuthRequest {
+        request_id: get(&r, "request_id")?,
+        flow_hash: get(&r, "flow_hash")?,
+        protocol: get(&r, "protocol")?,
+        idp: get(&r, "idp")?,
+        level: get(&r, "level")?,
+        nonce: get(&r, "nonce")?,
+        pkce_verifier: get(&r, "pkce_verifier")?,
+        created_at: get(&r, "created_at")?,
+        expires_at: get(&r, "expires_at")?,
+    };
+    Ok((req.expires_at > now).then_some(req))
 }

@@ -158,7 +158,7 @@ pub(crate) fn charter_rows(t: TenantId, spec: &CharterSpec) -> Result<CharterRow
                 documents: json(&s.documents)?,
                 cost_cents: s.cost_cents,
                 cost_note: s.cost_note.clone(),
-                max_days: s.max_days.map(|d| i32::try_from(d).unwrap_or(i32::MAX)),
+                max_days: s.max_days.map(|d| i32::from(d.days())),
                 channels: json(&s.channels)?,
                 online_level: s.online_level.key().to_owned(),
                 available_from: s.available_from.map(|d| d.to_string()),

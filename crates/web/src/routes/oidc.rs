@@ -115,12 +115,13 @@ async fn callback_inner(ctx: &Ctx, req: &HttpRequest, q: &CallbackQuery) -> AppR
         .filter(|s| !s.is_empty() && s.len() < 200)
         .ok_or_else(|| AppError::BadRequest("state: missing".into()))?;
     let now = now_micros();
-    // The request is used up whatever happens next: a state works once.
+    // Read first: the `state` travels in URLs, so whoever learnt it must not be able to
+    // cancel the sign-in from another browser.
     let pending = ctx
         .state
         .store
         .identity()
-        .take_auth_request(&tokens::hash(state), now)
+        .peek_auth_request(&tokens::hash(state), now)
         .await?
         .filter(|p| p.protocol == "oidc")
         .ok_or(AppError::Refused("sign_in_expired"))?;
@@ -135,6 +136,14 @@ async fn callback_inner(ctx: &Ctx, req: &HttpRequest, q: &CallbackQuery) -> AppR
             return Err(AppError::Refused("sign_in_other_browser"));
         }
     }
+    // The browser that asked: from here the request is used up whatever happens next (a state
+    // works once).
+    ctx.state
+        .store
+        .identity()
+        .take_auth_request(&pending.request_id, now)
+        .await?
+        .ok_or(AppError::Refused("sign_in_expired"))?;
     if let Some(err) = &q.error {
         let what = q.error_description.clone().unwrap_or_else(|| err.clone());
         return Err(AppError::IdpSaidNo(what));

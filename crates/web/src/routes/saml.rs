@@ -158,12 +158,13 @@ async fn acs_inner(ctx: &Ctx, form: AcsForm) -> AppResult<String> {
         sportello_identity::idp::saml::Saml::peek_in_response_to(&form.saml_response)
             .ok_or_else(|| refused("the answer does not refer to a sign-in started here".into()))?;
     let now = now_micros();
-    // Single use: the pending request is consumed whatever the outcome.
+    // Read, not used up: only a verified answer consumes it (below), so an answer forged by
+    // someone who learnt the request's id cannot cancel the sign-in.
     let pending = ctx
         .state
         .store
         .identity()
-        .take_auth_request(&in_response_to, now)
+        .peek_auth_request(&in_response_to, now)
         .await?
         .filter(|p| p.protocol == "saml")
         .ok_or_else(|| refused("this sign-in has expired or was already completed".into()))?;
@@ -200,6 +201,20 @@ async fn acs_inner(ctx: &Ctx, form: AcsForm) -> AppResult<String> {
             return Err(refused(reason));
         }
     };
+    // Verified: now the pending request is used up, once (a second verified answer to it, in a
+    // race, finds it gone).
+    if ctx
+        .state
+        .store
+        .identity()
+        .take_auth_request(&pending.request_id, now)
+        .await?
+        .is_none()
+    {
+        return Err(refused(
+            "this sign-in has expired or was already completed".into(),
+        ));
+    }
     if !ctx
         .state
         .store
