@@ -902,12 +902,16 @@ async fn federation_support_enters_only_while_the_commune_grants_it() {
         )
         .await;
     assert!(done.url.contains("esito=salvato"), "{}", done.body);
-    assert!(!allowed(
-        &fed.get(&fed.url("pisa.localhost", "/console/uffici")).await
-    ));
-    assert!(!allowed(
-        &fed.get(&fed.url("pisa.localhost", "/console")).await
-    ));
+    // The support session ended with its grant: the next request goes back to the door.
+    for path in ["/console/uffici", "/console"] {
+        let p = fed.get(&fed.url("pisa.localhost", path)).await;
+        assert!(
+            p.url.contains("/console/accedi"),
+            "{path}: {} {:?}",
+            p.url,
+            fed.trail
+        );
+    }
 }
 
 #[tokio::test]

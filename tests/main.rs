@@ -9,6 +9,7 @@ mod fixtures;
 mod headers;
 mod hosts;
 mod identity;
+mod input;
 mod isolation;
 mod oidc;
 mod onboarding;

@@ -534,6 +534,19 @@ async fn a_forged_answer_naming_a_pending_sign_in_does_not_cancel_it() {
             .await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
     }
+    // A request id XML forbids (a NUL reference) never reaches the database: a clear refusal.
+    let nul = base64::engine::general_purpose::STANDARD.encode(
+        "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_n\" \
+         Version=\"2.0\" InResponseTo=\"&#0;\"/>",
+    );
+    let p = attacker
+        .post_cross_site(
+            &attacker.url("login.localhost", "/saml/acs"),
+            &[("SAMLResponse", &nul), ("RelayState", "x")],
+            "http://evil",
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
     // The real answer still completes the victim's sign-in.
     let done = post_idp_form(&mut victim, &form, &idp).await;
     assert_eq!(done.status, StatusCode::OK, "{:?}", victim.trail);

@@ -27,6 +27,10 @@ pub enum AppError {
     /// The identity provider said it did not authenticate the person; its words follow.
     #[error("the identity provider did not sign you in: {0}")]
     IdpSaidNo(String),
+    /// Input that cannot be right (control characters in a path, query or form): the key of
+    /// its text in `web/i18n/ui.toml`.
+    #[error("bad input: {0}")]
+    BadInput(&'static str),
     /// Too many attempts from this address: wait a minute.
     #[error("too many attempts: please wait a minute and try again")]
     TooManyRequests,
@@ -43,7 +47,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound | AppError::NeedsCommune => StatusCode::NOT_FOUND,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::BadInput(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_)
             | AppError::Refused(_)
             | AppError::SignInRefused(_)
@@ -60,7 +64,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound | AppError::NeedsCommune => "not_found",
-            AppError::BadRequest(_) => "bad_request",
+            AppError::BadRequest(_) | AppError::BadInput(_) => "bad_request",
             AppError::Forbidden(_)
             | AppError::Refused(_)
             | AppError::SignInRefused(_)
@@ -91,6 +95,7 @@ impl AppError {
         Some(match self {
             AppError::NotFound => AppError::NotFound,
             AppError::BadRequest(s) => AppError::BadRequest(s.clone()),
+            AppError::BadInput(k) => AppError::BadInput(k),
             AppError::NeedsCommune => AppError::NeedsCommune,
             AppError::Forbidden(s) => AppError::Forbidden(s.clone()),
             AppError::Refused(k) => AppError::Refused(k),

@@ -247,6 +247,34 @@ pub async fn resolve_tenant(
             return Ok(req.into_response(res).map_into_right_body());
         }
     };
+    // One rule at the boundary: no control character in a path or a query, whoever the
+    // handler (a NUL would reach a query on PostgreSQL and fail there).
+    if control_in_target(req.path()) || control_in_target(req.query_string()) {
+        let (lang, commune) = match &site {
+            Site::Commune(c) => (
+                crate::routes::lang_of(req.request(), c.record.default_language),
+                Some(c.clone()),
+            ),
+            _ => (
+                crate::routes::lang_of(req.request(), sportello_domain::Language::It),
+                None,
+            ),
+        };
+        let page = ErrorPage {
+            status: 400,
+            title_key: "bad_input_title",
+            message_key: "bad_input_target",
+        };
+        let res = error_page(
+            &state,
+            &req,
+            lang,
+            commune.as_deref(),
+            &federation_url,
+            page,
+        );
+        return Ok(req.into_response(res).map_into_right_body());
+    }
     drop(reg);
     if let Site::Commune(c) = &site {
         tracing::Span::current().record("tenant", c.record.slug.as_str());
@@ -354,4 +382,30 @@ pub fn security_headers(https: bool) -> actix_web::middleware::DefaultHeaders {
     } else {
         h
     }
+}
+
+/// Whether a request path or query, once percent-decoded, holds a control character (below
+/// space, or DEL).
+pub fn control_in_target(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let byte = if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    i += 2;
+                    (h * 16 + l) as u8
+                }
+                _ => b[i],
+            }
+        } else {
+            b[i]
+        };
+        if byte < 0x20 || byte == 0x7f {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }

@@ -699,3 +699,19 @@ fn the_auto_submit_script_is_the_one_its_policy_allows() {
         "{AUTO_SUBMIT_CSP}"
     );
 }
+
+/// XML forbids NUL and most control characters, literally or as character references: the
+/// reader refuses them before anything (the request id, an attribute) reaches the database.
+#[test]
+fn the_xml_reader_refuses_characters_xml_forbids() {
+    for bad in [
+        "<a x=\"&#0;\"/>",
+        "<a x=\"&#x1;\"/>",
+        "<a>&#xFFFE;</a>",
+        "<a>\u{0}</a>",
+        "<a x=\"\u{1b}\"/>",
+    ] {
+        assert!(xml::parse(bad).is_err(), "{bad:?}");
+    }
+    assert!(xml::parse("<a x=\"&#9;&#10;&#x20;\">ok</a>").is_ok());
+}

@@ -48,7 +48,7 @@ async fn list_services(ctx: &Ctx) -> AppResult<serde_json::Value> {
     )
 }
 
-async fn service(ctx: Ctx, id: web::Path<String>, q: web::Query<AsOfQuery>) -> HttpResponse {
+async fn service(ctx: Ctx, id: super::ids::SlugId, q: web::Query<AsOfQuery>) -> HttpResponse {
     if let Some(hit) = ctx.cached_json() {
         return hit;
     }
@@ -67,7 +67,7 @@ async fn one_service(ctx: &Ctx, id: &str, q: &AsOfQuery) -> AppResult<serde_json
     )))
 }
 
-async fn service_jsonld(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+async fn service_jsonld(ctx: Ctx, id: super::ids::SlugId) -> HttpResponse {
     ctx.respond(jsonld(&ctx, &id).await.map(|v| {
         HttpResponse::Ok()
             .content_type("application/ld+json")
@@ -101,7 +101,7 @@ async fn list_offices(ctx: &Ctx) -> AppResult<serde_json::Value> {
     )
 }
 
-async fn office(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+async fn office(ctx: Ctx, id: super::ids::SlugId) -> HttpResponse {
     if let Some(hit) = ctx.cached_json() {
         return hit;
     }

@@ -223,7 +223,9 @@ impl Ctx {
     pub fn message_of(&self, e: &AppError) -> Option<String> {
         let s = &self.state.render.strings;
         match e {
-            AppError::Refused(key) => Some(s.get(self.lang, key).to_owned()),
+            AppError::Refused(key) | AppError::BadInput(key) => {
+                Some(s.get(self.lang, key).to_owned())
+            }
             AppError::SignInRefused(why) => {
                 Some(format!("{}: {why}", s.get(self.lang, "sign_in_refused")))
             }

@@ -8,6 +8,7 @@ mod console_federation;
 mod console_page;
 mod demo_idp;
 mod federation;
+mod ids;
 mod oidc;
 mod ops;
 mod portal;

@@ -148,7 +148,7 @@ pub(super) async fn load_service(
     }
 }
 
-async fn service(ctx: Ctx, id: web::Path<String>, q: web::Query<AsOfQuery>) -> HttpResponse {
+async fn service(ctx: Ctx, id: super::ids::SlugId, q: web::Query<AsOfQuery>) -> HttpResponse {
     if let Some(hit) = ctx.cached() {
         return hit;
     }
@@ -192,7 +192,7 @@ async fn offices_page(ctx: &Ctx) -> AppResult<(&'static str, serde_json::Value)>
     ))
 }
 
-async fn office(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+async fn office(ctx: Ctx, id: super::ids::SlugId) -> HttpResponse {
     if let Some(hit) = ctx.cached() {
         return hit;
     }

@@ -69,9 +69,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
                 csrf: String::new(),
             });
             csrf::check(&req, secure, &token.csrf)?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+                .map_err(|e| AppError::BadRequest(format!("form: {e}")))?;
+            if pairs.iter().any(|(k, v)| has_control(k) || has_control(v)) {
+                return Err(AppError::BadInput("bad_input_form").into());
+            }
             let fields = serde_urlencoded::from_bytes(&body)
                 .map_err(|e| AppError::BadRequest(format!("form: {e}")))?;
             Ok(Posted(fields))
         })
     }
+}
+
+/// Control characters no person types into a form: everything below space and DEL, except tab
+/// and line ends (a long text has lines).
+pub fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}')
 }

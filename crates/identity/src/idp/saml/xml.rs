@@ -57,6 +57,12 @@ fn find(s: &str, from: usize, pat: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("unterminated construct (expected {pat:?})"))
 }
 
+/// The characters XML 1.0 allows in a document (`Char`, §2.2): no NUL, no other control
+/// character but tab and line ends, no surrogates, no U+FFFE/U+FFFF.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
 fn decode(t: &str) -> Result<String, String> {
     if !t.contains('&') {
         return Ok(t.to_owned());
@@ -83,7 +89,8 @@ fn decode(t: &str) -> Result<String, String> {
                     None
                 };
                 code.and_then(char::from_u32)
-                    .ok_or_else(|| format!("unknown entity &{ent};"))?
+                    .filter(|c| xml_char(*c))
+                    .ok_or_else(|| format!("unknown or forbidden character reference &{ent};"))?
             }
         };
         out.push(c);
@@ -128,6 +135,12 @@ fn is_ws(b: u8) -> bool {
 
 /// Parses a whole document.
 pub(super) fn parse(s: &str) -> Result<El, String> {
+    if let Some(c) = s.chars().find(|c| !xml_char(*c)) {
+        return Err(format!(
+            "character U+{:04X} is not allowed in XML",
+            u32::from(c)
+        ));
+    }
     let s = s.strip_prefix('\u{feff}').unwrap_or(s);
     let b = s.as_bytes();
     let mut i = 0usize;
