@@ -73,3 +73,42 @@ async fn over_https_browsers_are_told_to_stay_on_https() {
         Some("max-age=31536000")
     );
 }
+
+/// RFC 9110: what answers GET answers HEAD, with the same status and headers and no body.
+#[tokio::test]
+async fn head_gets_what_get_gets_without_the_body() {
+    let app = spawn_app().await;
+    for (host, path) in [
+        ("pisa.localhost", "/"),
+        ("pisa.localhost", "/servizi/certificato-residenza"),
+        ("pisa.localhost", "/uffici"),
+        ("pisa.localhost", "/api/v1/services"),
+        ("pisa.localhost", "/console/uffici"),
+        ("localhost", "/"),
+    ] {
+        let get = app.get(host, path).await;
+        let head = app
+            .client
+            .head(format!("http://{}{path}", app.addr))
+            .header("host", format!("{host}:{}", app.port()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), get.status(), "{host}{path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "{host}{path}"
+        );
+        assert_eq!(
+            head.headers().get("location"),
+            get.headers().get("location"),
+            "{host}{path}"
+        );
+        assert!(
+            head.bytes().await.unwrap().is_empty(),
+            "{host}{path}: a body"
+        );
+        assert!(!get.bytes().await.unwrap().is_empty() || path == "/console/uffici");
+    }
+}

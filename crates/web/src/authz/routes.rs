@@ -108,7 +108,7 @@ impl Routes {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.add("GET", path, needs, || web::get().to(handler))
+        self.add("GET", path, needs, || crate::routes::get().to(handler))
     }
 
     pub fn post<F, Args>(&mut self, path: &'static str, needs: Needs, handler: F) -> &mut Self
@@ -247,7 +247,11 @@ async fn guard(
         .filter(|u| u.kind == Kind::Staff);
     let Some(user) = user.clone().filter(|u| u.mfa) else {
         // Not signed in: to the door; the second factor missing: to the code page.
-        let to = match (req.method() == actix_web::http::Method::GET, user.is_some()) {
+        let reading = matches!(
+            *req.method(),
+            actix_web::http::Method::GET | actix_web::http::Method::HEAD
+        );
+        let to = match (reading, user.is_some()) {
             (true, false) => "/console/accedi",
             (true, true) => "/console/codice",
             (false, _) => "",

@@ -16,13 +16,19 @@ use sportello_identity::citizen;
 use sportello_kernel::session::Kind;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/accedi", web::get().to(sign_in))
-        .route("/accedi/ritorno", web::get().to(handoff_return))
+    cfg.route("/accedi", crate::routes::get().to(sign_in))
+        .route("/accedi/ritorno", crate::routes::get().to(handoff_return))
         .route("/esci", web::post().to(sign_out))
-        .route("/area-personale", web::get().to(personal_area))
+        .route("/area-personale", crate::routes::get().to(personal_area))
         .route("/area-personale/contatti", web::post().to(save_contacts))
-        .route("/servizi/{id}/avvia", web::get().to(start_service))
-        .route("/accedi/operatore", web::get().to(staff_through_idp));
+        .route(
+            "/servizi/{id}/avvia",
+            crate::routes::get().to(start_service),
+        )
+        .route(
+            "/accedi/operatore",
+            crate::routes::get().to(staff_through_idp),
+        );
 }
 
 #[derive(Deserialize)]

@@ -14,7 +14,7 @@ use sportello_identity::citizen::{self};
 use sportello_identity::idp::demo;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/demo/identita", web::get().to(page))
+    cfg.route("/demo/identita", crate::routes::get().to(page))
         .route("/demo/identita", web::post().to(sign_in));
 }
 

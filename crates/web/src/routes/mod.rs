@@ -42,6 +42,12 @@ pub(crate) fn guarded(r: &mut crate::authz::Routes) {
     api::routes(r);
 }
 
+/// A route for GET and for HEAD alike (RFC 9110: what answers GET answers HEAD; the server
+/// sends HEAD the same status and headers without the body).
+pub(crate) fn get() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
 async fn not_found(ctx: Ctx) -> HttpResponse {
     ctx.respond(Err::<HttpResponse, _>(AppError::NotFound))
 }

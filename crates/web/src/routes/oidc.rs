@@ -14,8 +14,8 @@ use sportello_identity::citizen::{self};
 use sportello_kernel::tokens;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oidc/login", web::get().to(login))
-        .route("/oidc/callback", web::get().to(callback));
+    cfg.route("/oidc/login", crate::routes::get().to(login))
+        .route("/oidc/callback", crate::routes::get().to(callback));
 }
 
 /// A pending request lives this long (seconds).

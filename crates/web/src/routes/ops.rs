@@ -8,9 +8,9 @@ use crate::AppState;
 use crate::render::Static;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics))
+    cfg.route("/healthz", crate::routes::get().to(healthz))
+        .route("/readyz", crate::routes::get().to(readyz))
+        .route("/metrics", crate::routes::get().to(metrics))
         // A prefix, not a `{path:.*}` pattern: every other request is matched against the routes
         // registered before its own, and a pattern costs a regex run each time.
         .service(web::scope("/static").default_service(web::to(asset)));

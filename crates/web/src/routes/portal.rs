@@ -13,13 +13,13 @@ use crate::views;
 use sportello_charter::cache::Charter;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/servizi", web::get().to(services))
-        .route("/servizi/{id}", web::get().to(service))
-        .route("/uffici", web::get().to(offices))
-        .route("/uffici/{id}", web::get().to(office))
-        .route("/personale", web::get().to(staff))
-        .route("/cerca", web::get().to(search));
+    cfg.route("/", crate::routes::get().to(home))
+        .route("/servizi", crate::routes::get().to(services))
+        .route("/servizi/{id}", crate::routes::get().to(service))
+        .route("/uffici", crate::routes::get().to(offices))
+        .route("/uffici/{id}", crate::routes::get().to(office))
+        .route("/personale", crate::routes::get().to(staff))
+        .route("/cerca", crate::routes::get().to(search));
 }
 
 /// The commune's charter (from the per-node cache).

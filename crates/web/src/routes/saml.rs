@@ -24,11 +24,11 @@ use sportello_identity::idp::saml::{Expected, LogoutMessage, Rejected, SamlSubje
 use sportello_kernel::tokens;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/saml/metadata", web::get().to(metadata))
-        .route("/saml/login", web::get().to(login))
+    cfg.route("/saml/metadata", crate::routes::get().to(metadata))
+        .route("/saml/login", crate::routes::get().to(login))
         .route("/saml/acs", web::post().to(acs))
-        .route("/saml/completa", web::get().to(complete_sign_in))
-        .route("/saml/slo", web::get().to(single_logout));
+        .route("/saml/completa", crate::routes::get().to(complete_sign_in))
+        .route("/saml/slo", crate::routes::get().to(single_logout));
 }
 
 const MICROS: i64 = 1_000_000;

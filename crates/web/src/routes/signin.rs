@@ -15,14 +15,14 @@ use sportello_identity::citizen::{self, Client};
 use sportello_kernel::session::Kind;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/autorizza", web::get().to(authorize))
+    cfg.route("/autorizza", crate::routes::get().to(authorize))
         .route("/password", web::post().to(password_sign_in))
-        .route("/registrati", web::get().to(register_form))
+        .route("/registrati", crate::routes::get().to(register_form))
         .route("/registrati", web::post().to(register))
-        .route("/verifica", web::get().to(verify))
-        .route("/recupero", web::get().to(recover_form))
+        .route("/verifica", crate::routes::get().to(verify))
+        .route("/recupero", crate::routes::get().to(recover_form))
         .route("/recupero", web::post().to(recover))
-        .route("/reimposta", web::get().to(reset_form))
+        .route("/reimposta", crate::routes::get().to(reset_form))
         .route("/reimposta", web::post().to(reset));
 }
 
