@@ -66,6 +66,13 @@ async fn staff(s: &Services, email: &str, role: Role, office: Option<&str>) -> A
     }
 }
 
+async fn pisa_offices(s: &Services) -> Vec<sportello_store::charter::Office> {
+    let tx = s.deps.store.tenant(PISA).await.unwrap();
+    let offices = tx.db().offices().await.unwrap();
+    tx.commit().await.unwrap();
+    offices
+}
+
 async fn audit_actions(s: &Services) -> Vec<String> {
     let tx = s.deps.store.tenant(PISA).await.unwrap();
     let rows = tx.db().audit_log(100).await.unwrap();
@@ -108,9 +115,7 @@ async fn charter_offices_are_created_updated_and_scoped_without_a_server() {
             .unwrap()
     );
     assert!(s.deps.tenancy.by_id(PISA).unwrap().record.version > version);
-    let tx = s.deps.store.tenant(PISA).await.unwrap();
-    let offices = tx.db().offices().await.unwrap();
-    tx.commit().await.unwrap();
+    let offices = pisa_offices(&s).await;
     let o = offices.iter().find(|o| o.id == id).unwrap();
     assert_eq!(o.name, "Sportello unico per l'edilizia");
     assert_eq!(o.hours.weekly.mon.len(), 1);
@@ -134,11 +139,13 @@ async fn charter_offices_are_created_updated_and_scoped_without_a_server() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Invalid(_)), "{err:?}");
-    let tx = s.deps.store.tenant(PISA).await.unwrap();
-    let offices = tx.db().offices().await.unwrap();
-    tx.commit().await.unwrap();
     assert_eq!(
-        offices.iter().find(|o| o.id == id).unwrap().name,
+        pisa_offices(&s)
+            .await
+            .iter()
+            .find(|o| o.id == id)
+            .unwrap()
+            .name,
         "Sportello unico per l'edilizia"
     );
 
@@ -149,25 +156,20 @@ async fn charter_offices_are_created_updated_and_scoped_without_a_server() {
             .await
             .unwrap();
     assert_eq!(scope, Some(vec!["anagrafe".to_string()]));
-    let refused = edit::update_office(&s.deps, &head, &id, &bad_free(&s, &id).await)
+    let refused = edit::update_office(&s.deps, &head, &id, &unchanged_office(&s, &id).await)
         .await
         .unwrap_err();
     assert!(matches!(refused, Error::Forbidden(_)), "{refused:?}");
 }
 
 /// A valid change of office `id` (its current name, no hours).
-async fn bad_free(s: &Services, id: &str) -> edit::OfficeChange {
-    let tx = s.deps.store.tenant(PISA).await.unwrap();
-    let name = tx
-        .db()
-        .offices()
+async fn unchanged_office(s: &Services, id: &str) -> edit::OfficeChange {
+    let name = pisa_offices(s)
         .await
-        .unwrap()
         .into_iter()
         .find(|o| o.id == id)
         .unwrap()
         .name;
-    tx.commit().await.unwrap();
     edit::OfficeChange {
         name,
         name_en: String::new(),

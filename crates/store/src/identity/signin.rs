@@ -82,8 +82,7 @@ impl IdentityDb<'_> {
     ) -> Result<Option<AuthRequest>> {
         let row = self
             .one(
-                "SELECT request_id, flow_hash, protocol, idp, level, nonce, pkce_verifier, \
-                 created_at, expires_at FROM auth_requests WHERE request_id = $1",
+                &format!("SELECT {AUTH_REQUEST_COLS} FROM auth_requests WHERE request_id = $1"),
                 vec![request_id.into()],
             )
             .await?;
@@ -98,8 +97,9 @@ impl IdentityDb<'_> {
     ) -> Result<Option<AuthRequest>> {
         let row = self
             .one(
-                "DELETE FROM auth_requests WHERE request_id = $1 RETURNING request_id, flow_hash, \
-                 protocol, idp, level, nonce, pkce_verifier, created_at, expires_at",
+                &format!(
+                    "DELETE FROM auth_requests WHERE request_id = $1 RETURNING {AUTH_REQUEST_COLS}"
+                ),
                 vec![request_id.into()],
             )
             .await?;
@@ -210,6 +210,9 @@ impl IdentityDb<'_> {
         Ok(n == 1)
     }
 }
+
+const AUTH_REQUEST_COLS: &str =
+    "request_id, flow_hash, protocol, idp, level, nonce, pkce_verifier, created_at, expires_at";
 
 fn auth_request(row: Option<sea_orm::QueryResult>, now: i64) -> Result<Option<AuthRequest>> {
     let Some(r) = row else { return Ok(None) };
