@@ -9,7 +9,7 @@ use crate::fixtures::*;
 
 const PASSWORD: &str = "la torre pende 1173";
 
-async fn app_with_mail() -> (TestApp, MailSink) {
+pub(crate) async fn app_with_mail() -> (TestApp, MailSink) {
     app_with_mail_and(|_| {}).await
 }
 
@@ -95,7 +95,7 @@ async fn registered_as(
 }
 
 /// Anna registers, confirms, and signs in with her password at Pisa's personal area.
-async fn anna_at_pisa(app: &TestApp, mail: &MailSink) -> (Browser, Page) {
+pub(crate) async fn anna_at_pisa(app: &TestApp, mail: &MailSink) -> (Browser, Page) {
     let mut b = registered(app, mail, "anna@example.org").await;
     let p = sign_in_with_password(
         &mut b,
@@ -579,7 +579,8 @@ async fn idle_sessions_expire_and_cookies_are_technical() {
         .header(
             "cookie",
             format!(
-                "sportello_csrf={csrf}; sportello_flow={}",
+                "sportello_csrf={}; sportello_flow={}",
+                b.cookie("login.localhost", "sportello_csrf").unwrap(),
                 b.cookie("login.localhost", "sportello_flow").unwrap()
             ),
         )

@@ -12,7 +12,15 @@ const SPID_L1: &str = "https://www.spid.gov.it/SpidL1";
 const SPID_L2: &str = "https://www.spid.gov.it/SpidL2";
 
 async fn setup() -> (TestApp, OidcProvider) {
-    let op = OidcProvider::start();
+    setup_with(OidcProvider::start(), |_| {}).await
+}
+
+/// The app trusting `op` (as provider `test-op`), with more settings; `op` knows the app as a
+/// client and signs Mario Rossi in at level 2.
+pub(crate) async fn setup_with(
+    op: OidcProvider,
+    more: impl FnOnce(&mut sportello_web::Settings) + 'static,
+) -> (TestApp, OidcProvider) {
     let issuer = op.issuer.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -34,6 +42,7 @@ async fn setup() -> (TestApp, OidcProvider) {
                 client_id: "sportello".into(),
                 client_secret: sportello_web::Secret::new("s3cret-s3cret-s3cret"),
             }];
+            more(s);
         }),
         ..Options::default()
     })
@@ -48,7 +57,7 @@ fn account(cf: &str, acr: &str) -> serde_json::Value {
 }
 
 /// Starts at a commune page, clicks the provider on the sign-in page, follows to the end.
-async fn sign_in(b: &mut Browser, host: &str, next: &str) -> Page {
+pub(crate) async fn sign_in(b: &mut Browser, host: &str, next: &str) -> Page {
     let page = b.get(&b.url(host, &format!("/accedi?next={next}"))).await;
     assert!(
         page.body.contains("/oidc/login?provider=test-op"),
@@ -65,7 +74,7 @@ async fn given_name(app: &TestApp) -> String {
     p.unwrap().given_name
 }
 
-async fn sessions(app: &TestApp) -> i64 {
+pub(crate) async fn sessions(app: &TestApp) -> i64 {
     app.store.identity().session_count().await.unwrap()
 }
 
@@ -223,6 +232,7 @@ async fn hostile_tokens_are_refused_and_create_no_session() {
         "unknown_kid_foreign",
         "hs256",
         "azp",
+        "aud_twice",
         "userinfo_sub",
     ] {
         op.admin("tamper", json!({"mode": mode})).await;
@@ -260,6 +270,29 @@ async fn hostile_tokens_are_refused_and_create_no_session() {
 }
 
 #[tokio::test]
+async fn tokens_naming_unknown_keys_refetch_the_keys_at_most_once_a_minute() {
+    let (app, op) = setup().await;
+    let mut b = Browser::new(app.addr);
+    let ok = sign_in(&mut b, "pisa.localhost", "/area-personale").await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let fetched = || async { op.health().await["jwks_fetches"].as_i64().unwrap() };
+    let after_discovery = fetched().await;
+    for round in 1..=3 {
+        op.admin("tamper", json!({"mode": "unknown_kid_foreign"}))
+            .await;
+        let mut b = Browser::new(app.addr);
+        let p = sign_in(&mut b, "pisa.localhost", "/area-personale").await;
+        assert!(p.status.is_client_error(), "{round}: {}", p.status);
+        assert_eq!(
+            fetched().await,
+            after_discovery + 1,
+            "round {round}: one re-fetch, then none within the minute"
+        );
+    }
+    assert_eq!(sessions(&app).await, 2, "only the good sign-in's sessions");
+}
+
+#[tokio::test]
 async fn state_is_bound_to_the_browser_and_used_once() {
     let (app, _op) = setup().await;
     let mut b = Browser::new(app.addr);
@@ -292,6 +325,15 @@ async fn state_is_bound_to_the_browser_and_used_once() {
     let stolen = other.get(&callback).await;
     assert_eq!(stolen.status, StatusCode::FORBIDDEN);
     assert_eq!(sessions(&app).await, 0);
+    // Both refusals are recorded with their reasons: another browser, and a callback without
+    // any `state`.
+    let no_state = other
+        .get(&other.url("login.localhost", "/oidc/callback?code=x"))
+        .await;
+    assert_eq!(no_state.status, StatusCode::BAD_REQUEST);
+    let reasons = app.audit_details("sign_in_rejected").await;
+    assert!(reasons[0].contains("state"), "{reasons:?}");
+    assert!(reasons[1].contains("sign_in_other_browser"), "{reasons:?}");
     let done = b.get(&callback).await;
     assert_eq!(done.status, StatusCode::OK, "{:?}", b.trail);
     assert!(sessions(&app).await > 0);

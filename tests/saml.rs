@@ -17,10 +17,20 @@ fn user(cf: &str) -> serde_json::Value {
 }
 
 async fn setup() -> (TestApp, SamlIdp) {
-    let idp = SamlIdp::start();
+    setup_with(SamlIdp::start(), |_| {}).await
+}
+
+/// The app trusting `idp` (its metadata), with more settings; the IdP knows the app.
+pub(crate) async fn setup_with(
+    idp: SamlIdp,
+    more: impl FnOnce(&mut sportello_web::Settings) + 'static,
+) -> (TestApp, SamlIdp) {
     let md = idp.metadata_url.clone();
     let app = spawn_app_with(Options {
-        settings: Box::new(move |s| s.saml_idps = md),
+        settings: Box::new(move |s| {
+            s.saml_idps = md;
+            more(s);
+        }),
         ..Options::default()
     })
     .await;
@@ -72,7 +82,7 @@ async fn to_idp(b: &mut Browser, host: &str, start: &str, idp: &SamlIdp) -> Page
 }
 
 /// A new browser signs in at Pisa through the IdP: the IdP's form page and the final page.
-async fn attempt(app: &TestApp, idp: &SamlIdp) -> (Browser, Page, Page) {
+pub(crate) async fn attempt(app: &TestApp, idp: &SamlIdp) -> (Browser, Page, Page) {
     let mut b = Browser::new(app.addr);
     let form = to_idp(
         &mut b,
@@ -85,7 +95,7 @@ async fn attempt(app: &TestApp, idp: &SamlIdp) -> (Browser, Page, Page) {
     (b, form, done)
 }
 
-async fn sessions(app: &TestApp) -> i64 {
+pub(crate) async fn sessions(app: &TestApp) -> i64 {
     app.store.identity().session_count().await.unwrap()
 }
 
@@ -199,7 +209,14 @@ async fn every_hostile_response_is_refused_with_a_4xx_and_no_session() {
     let (app, idp) = setup().await;
     for m in HOSTILE {
         idp.next(user(CF), None, Some(m)).await;
+        let recorded = app.audit_details("sign_in_rejected").await.len();
         let (b, _form, p) = attempt(&app, &idp).await;
+        // Recorded, with its real reason.
+        let reasons = app.audit_details("sign_in_rejected").await;
+        assert_eq!(reasons.len(), recorded + 1, "{m}: one entry");
+        if *m == "doctype" {
+            assert!(reasons[0].contains("DOCTYPE"), "{m}: {}", reasons[0]);
+        }
         assert!(
             p.status.is_client_error(),
             "{m}: {} {:?}",
@@ -264,6 +281,12 @@ async fn a_replayed_or_foreign_response_is_refused() {
     let p = post_idp_form(&mut attacker, &form, &idp).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "{:?}", attacker.trail);
     assert_eq!(sessions(&app).await, n);
+    // That refusal (at `/saml/completa`, after a verified answer) is recorded with its reason.
+    assert!(
+        app.audit_details("sign_in_rejected").await[0].contains("sign_in_other_browser"),
+        "{:?}",
+        app.audit_details("sign_in_rejected").await
+    );
     // Garbage.
     let p = b
         .post_cross_site(
@@ -311,10 +334,13 @@ async fn spid_sp_test_conformance_suite_passes() {
     let md = md_dir.path().join("spid-sp-test-idp.xml");
     std::fs::write(&md, &out.stdout).unwrap();
     let md_path = md.display().to_string();
-    // Python does not resolve *.localhost: the sign-in host is plain `localhost` here.
+    // Python does not resolve *.localhost: the sign-in host is plain `localhost` here. The
+    // tool's IdP signs with a certificate that expired on 2025-03-08: accepted by name, as the
+    // setting documents for a test IdP known to be stale.
     let app = spawn_app_with(Options {
         settings: Box::new(move |s| {
             s.saml_idps = md_path;
+            s.saml_idps_accept_expired = "https://localhost:8443".into();
             s.login_host = "localhost".into();
             s.apex_host = "sportello.localhost".into();
         }),

@@ -71,6 +71,8 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
         )
         .await;
     assert!(step2.url.ends_with("/console/codice"), "{:?}", b.trail);
+    // The code page's form: drawn for the session the password step opened.
+    let csrf = step2.input("csrf").unwrap();
     let home = b.get(&b.url("pisa.localhost", "/console")).await;
     assert!(
         home.url.ends_with("/console/codice"),
@@ -84,6 +86,11 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
         )
         .await;
     assert_eq!(replay.status, StatusCode::FORBIDDEN);
+    assert!(
+        !replay.body.contains("Il modulo è scaduto"),
+        "refused as a replay, not as a stale form: {}",
+        replay.body
+    );
     let next = b
         .post(
             &b.url("pisa.localhost", "/console/codice"),

@@ -61,6 +61,18 @@ impl Browser {
         }
     }
 
+    /// A browser that also trusts this certificate authority (PEM).
+    pub fn trusting(app: std::net::SocketAddr, ca_pem: &[u8]) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .add_root_certificate(reqwest::Certificate::from_pem(ca_pem).expect("ca"))
+                .build()
+                .expect("client"),
+            ..Browser::new(app)
+        }
+    }
+
     /// The same browser (its cookies) talking to another node of the deployment.
     pub fn on_node(&self, app: std::net::SocketAddr) -> Browser {
         Browser {
@@ -204,12 +216,11 @@ impl Browser {
                 .and_then(|l| l.to_str().ok())
                 .unwrap_or("")
                 .to_owned();
-            let next = if loc.starts_with("http") {
-                loc
-            } else {
-                let (host, port, _) = Self::split(&page.url);
-                format!("http://{host}:{port}{loc}")
-            };
+            // Relative to the page it came from (its scheme too).
+            let next = url::Url::parse(&page.url)
+                .and_then(|base| base.join(&loc))
+                .map(String::from)
+                .unwrap_or_else(|e| panic!("location {loc:?} from {}: {e}", page.url));
             self.trail.push(next.clone());
             page = self.send(reqwest::Method::GET, &next, None, None).await;
         }

@@ -85,16 +85,38 @@ pub struct OidcProvider {
 
 impl OidcProvider {
     pub fn start() -> OidcProvider {
-        let p = Process::start(
-            Path::new("node"),
-            &[dir().join("oidc/provider.mjs").to_str().expect("path")],
-        );
+        Self::start_with(&[], None)
+    }
+
+    /// With extra arguments (e.g. `--tls-cert`/`--tls-key`), and the CA (PEM) its certificate
+    /// chains to, for the test's own calls.
+    pub fn start_with(args: &[&str], ca_pem: Option<&[u8]>) -> OidcProvider {
+        let script = dir().join("oidc/provider.mjs");
+        let mut all = vec![dir_str(&script)];
+        all.extend_from_slice(args);
+        let p = Process::start(Path::new("node"), &all);
         let issuer = p.ready["issuer"].as_str().expect("issuer").to_owned();
+        let mut http = reqwest::Client::builder();
+        if let Some(pem) = ca_pem {
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(pem).expect("ca"));
+        }
         OidcProvider {
             process: p,
             issuer,
-            http: reqwest::Client::new(),
+            http: http.build().expect("client"),
         }
+    }
+
+    /// `/__admin/health`: issuer, current key, JWKS fetches served.
+    pub async fn health(&self) -> serde_json::Value {
+        self.http
+            .get(format!("{}/__admin/health", self.issuer))
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("health json")
     }
 
     pub async fn admin(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
@@ -180,7 +202,15 @@ pub struct SamlIdp {
 
 impl SamlIdp {
     pub fn start() -> SamlIdp {
-        let p = Process::start(&python(), &[dir_str(&dir().join("saml/idp.py"))]);
+        Self::start_with(&[])
+    }
+
+    /// With extra arguments (e.g. `--expired-cert`).
+    pub fn start_with(args: &[&str]) -> SamlIdp {
+        let script = dir().join("saml/idp.py");
+        let mut all = vec![dir_str(&script)];
+        all.extend_from_slice(args);
+        let p = Process::start(&python(), &all);
         SamlIdp {
             metadata_url: p.ready["metadata_url"]
                 .as_str()

@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod counterparts;
+pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -248,6 +249,20 @@ impl TestApp {
         let r = self.get(host, path).await;
         let s = r.status();
         (s, r.text().await.expect("body"))
+    }
+
+    /// The details of the sign-in audit log's `event` entries, newest first.
+    pub async fn audit_details(&self, event: &str) -> Vec<String> {
+        let log = self
+            .store
+            .identity()
+            .audit_log(None, 1000)
+            .await
+            .expect("audit log");
+        log.into_iter()
+            .filter(|e| e.event == event)
+            .map(|e| e.detail.unwrap_or_default())
+            .collect()
     }
 
     pub async fn json(&self, host: &str, path: &str) -> (StatusCode, serde_json::Value) {

@@ -81,6 +81,15 @@ pub struct Settings {
     /// SAML identity providers: metadata files or URLs, comma-separated
     /// (`SPORTELLO_SAML_IDPS`). Metadata without a signing certificate is refused at start-up.
     pub saml_idps: String,
+    /// EntityIDs (comma-separated) of SAML IdPs whose signing certificates are used outside their
+    /// validity (`SPORTELLO_SAML_IDPS_ACCEPT_EXPIRED`): for a test IdP known to publish a stale
+    /// certificate. Any other IdP's expired (or not yet valid) certificate verifies nothing.
+    /// Each accepted one is logged as a warning at start-up and daily.
+    pub saml_idps_accept_expired: String,
+    /// A PEM file of extra certificate authorities trusted for outbound https (identity
+    /// providers' discovery, keys, tokens, userinfo and metadata), beside the built-in roots:
+    /// for providers behind a private CA. Empty: the built-in roots only.
+    pub tls_ca_bundle: String,
     /// PEM files of the service provider's signing key and certificate. Empty: a key pair is
     /// generated at start-up (development and tests only: IdPs must then re-read the metadata).
     pub saml_sp_key: String,
@@ -142,6 +151,8 @@ impl Default for Settings {
             session_cache_seconds: 30,
             login_attempts_per_minute: 10,
             saml_idps: String::new(),
+            saml_idps_accept_expired: String::new(),
+            tls_ca_bundle: String::new(),
             saml_sp_key: String::new(),
             saml_sp_cert: String::new(),
             ipa_code: "sportello".into(),

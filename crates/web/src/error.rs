@@ -8,6 +8,9 @@ use actix_web::http::StatusCode;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// The path exists, not for this method: the `Allow` header's value.
+    #[error("method not allowed (allowed: {0})")]
+    MethodNotAllowed(String),
     /// The request was understood but its input is wrong; the message says how.
     #[error("{0}")]
     BadRequest(String),
@@ -47,6 +50,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound | AppError::NeedsCommune => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::BadRequest(_) | AppError::BadInput(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_)
             | AppError::Refused(_)
@@ -64,6 +68,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound | AppError::NeedsCommune => "not_found",
+            AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::BadRequest(_) | AppError::BadInput(_) => "bad_request",
             AppError::Forbidden(_)
             | AppError::Refused(_)
@@ -94,6 +99,7 @@ impl AppError {
     pub fn again(&self) -> Option<AppError> {
         Some(match self {
             AppError::NotFound => AppError::NotFound,
+            AppError::MethodNotAllowed(a) => AppError::MethodNotAllowed(a.clone()),
             AppError::BadRequest(s) => AppError::BadRequest(s.clone()),
             AppError::BadInput(k) => AppError::BadInput(k),
             AppError::NeedsCommune => AppError::NeedsCommune,

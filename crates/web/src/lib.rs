@@ -27,6 +27,7 @@ use actix_web::{App, HttpServer, dev::Server, web};
 use sportello_domain::Host;
 use sportello_store::Store;
 
+pub use routes::table::{Methods, registered as registered_routes};
 pub use sportello_kernel::{Deps, Secret, Settings, config, tenancy};
 
 use sportello_identity::{idp, ratelimit};
@@ -76,7 +77,11 @@ pub async fn start(
     let deps = Deps::load(settings, store.clone(), login_base).await?;
     deps.spawn_pollers();
     spawn_purger(store);
-    let saml = load_saml(settings, &login_host, addr_port).await?;
+    let roots = idp::extra_roots(&settings.tls_ca_bundle)?;
+    let saml = load_saml(settings, &login_host, addr_port, &roots).await?;
+    if let Some(saml) = &saml {
+        idp::certificates::watch(saml.idps.clone(), &deps.metrics.registry)?;
+    }
     let http_metrics = middleware::HttpMetrics::new(&deps.metrics.registry)
         .map_err(|e| format!("metrics: {e}"))?;
     let state = web::Data::new(AppState {
@@ -90,7 +95,7 @@ pub async fn start(
         ),
         http_metrics,
         password_limiter: ratelimit::RateLimiter::new(settings.login_attempts_per_minute),
-        oidc: idp::oidc::Oidc::new(&settings.oidc_providers)?,
+        oidc: idp::oidc::Oidc::new(&settings.oidc_providers, &roots)?,
         saml,
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -153,6 +158,7 @@ async fn load_saml(
     settings: &Settings,
     login_host: &Host,
     listening_port: u16,
+    roots: &[reqwest::Certificate],
 ) -> Result<Option<Arc<idp::saml::Saml>>, String> {
     if settings.saml_idps.trim().is_empty() && settings.saml_sp_key.is_empty() {
         return Ok(None);
@@ -197,8 +203,22 @@ async fn load_saml(
         cert_pem,
     };
     Ok(Some(Arc::new(
-        idp::saml::Saml::load(&settings.saml_idps, sp).await?,
+        idp::saml::Saml::load(
+            &settings.saml_idps,
+            sp,
+            &comma_list(&settings.saml_idps_accept_expired),
+            roots,
+        )
+        .await?,
     )))
+}
+
+fn comma_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `scheme://host[:port]` as the public reaches it: the configured public port, else the

@@ -111,6 +111,10 @@ fn request_id(req: &ServiceRequest) -> String {
         })
 }
 
+/// This request's id (error pages show it, so that a person can quote it).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 /// Gives every request an id (echoed in `X-Request-Id`), a tracing span carrying the id and the
 /// commune, one log line, and its place in the metrics.
 pub async fn observe(
@@ -118,6 +122,7 @@ pub async fn observe(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path(), tenant = tracing::field::Empty);
     let started = Instant::now();
     let state = req.app_data::<web::Data<AppState>>().cloned();

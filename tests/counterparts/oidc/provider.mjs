@@ -6,7 +6,9 @@
 // Every log line goes to stderr.
 
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 
 // oidc-provider prints NOTICEs with console.info (stdout). Route every console
 // method to stderr *before* the library is loaded, so stdout stays one line.
@@ -22,8 +24,14 @@ const { default: Provider, interactionPolicy } = await import('oidc-provider');
 const argv = process.argv.slice(2);
 let port = 0;
 let watchStdin = true;
+let tlsCert;
+let tlsKey;
 for (let i = 0; i < argv.length; i += 1) {
-  if (argv[i] === '--port') {
+  if (argv[i] === '--tls-cert') {
+    tlsCert = fs.readFileSync(argv[(i += 1)]);
+  } else if (argv[i] === '--tls-key') {
+    tlsKey = fs.readFileSync(argv[(i += 1)]);
+  } else if (argv[i] === '--port') {
     port = Number.parseInt(argv[(i += 1)], 10);
   } else if (argv[i].startsWith('--port=')) {
     port = Number.parseInt(argv[i].slice('--port='.length), 10);
@@ -66,7 +74,7 @@ const SPID_ACRS = [
 const ACCOUNT_CLAIMS = ['given_name', 'family_name', 'email', 'phone_number', 'fiscal_number'];
 const TAMPER_MODES = new Set([
   'none', 'wrong_iss', 'wrong_aud', 'expired', 'iat_future', 'nonce', 'foreign_key',
-  'unknown_kid_foreign', 'hs256', 'azp', 'userinfo_sub', 'clear',
+  'unknown_kid_foreign', 'hs256', 'azp', 'aud_twice', 'userinfo_sub', 'clear',
 ]);
 
 const b64u = (buf) => Buffer.from(buf).toString('base64url');
@@ -86,6 +94,8 @@ const keys = [];
 /** one-shot hostile behaviours */
 let tokenTamper; // a TAMPER_MODES member, applied to the next token response
 let userinfoTamper = false; // next userinfo response gets another sub
+/** GET /jwks requests served so far */
+let jwksFetches = 0;
 
 function rsaKey(kid = newKid()) {
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -353,9 +363,12 @@ async function tamperIdToken(idToken, mode, ctx) {
       const { client } = ctx.oidc;
       return signJwt({ ...header, kid: undefined }, payload, { alg: 'HS256', key: Buffer.from(client.clientSecret, 'utf8') });
     }
-    case 'azp': {
+    case 'azp':
+      return signJwt(header, { ...payload, azp: 'other' }, real);
+    case 'aud_twice': {
       const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
-      return signJwt(header, { ...payload, aud: [aud, 'other'], azp: 'other' }, real);
+      const { azp, ...rest } = payload;
+      return signJwt(header, { ...rest, aud: [aud, aud] }, real);
     }
     default:
       throw new Error(`unknown tamper mode ${mode}`);
@@ -434,7 +447,7 @@ const isNonEmptyString = (v) => typeof v === 'string' && v.length > 0;
 async function handleAdmin(req, res, path) {
   const route = `${req.method} ${path}`;
   if (route === 'GET /__admin/health') {
-    return sendJson(res, 200, { ok: true, issuer, kid: keys[0].kid });
+    return sendJson(res, 200, { ok: true, issuer, kid: keys[0].kid, jwks_fetches: jwksFetches });
   }
   if (req.method !== 'POST') {
     return sendJson(res, 404, { error: `no admin route ${route}` });
@@ -530,8 +543,9 @@ async function handleAdmin(req, res, path) {
 
 // ---------------------------------------------------------------- server
 
-const server = http.createServer(async (req, res) => {
+const handler = async (req, res) => {
   const path = new URL(req.url, 'http://x').pathname;
+  if (path === '/jwks' && req.method === 'GET') jwksFetches += 1;
   try {
     if (path.startsWith('/__admin/')) {
       await handleAdmin(req, res, path);
@@ -548,11 +562,14 @@ const server = http.createServer(async (req, res) => {
     if (!res.headersSent) sendJson(res, 500, { error: String(err?.message ?? err) });
     else res.destroy();
   }
-});
+};
+const server = tlsCert && tlsKey
+  ? https.createServer({ cert: tlsCert, key: tlsKey }, handler)
+  : http.createServer(handler);
 
 server.listen(port, '127.0.0.1', () => {
   const actual = server.address().port;
-  issuer = `http://127.0.0.1:${actual}`;
+  issuer = `${tlsCert ? 'https' : 'http'}://127.0.0.1:${actual}`;
   keys.push(rsaKey());
   buildProvider();
   log(`listening: issuer ${issuer}, signing kid ${keys[0].kid}`);

@@ -2,6 +2,7 @@
 //! federation-wide, plus the OpenID Connect providers a commune adds for itself (their client
 //! secrets stored encrypted).
 
+pub mod certificates;
 pub mod demo;
 pub mod oidc;
 pub mod saml;
@@ -14,6 +15,25 @@ use sportello_domain::TenantId;
 use sportello_kernel::Deps;
 use sportello_kernel::config::{OidcProvider, Secret};
 use sportello_kernel::{Error, Result};
+
+/// The extra certificate authorities of setting `tls_ca_bundle` (a PEM file; empty path: none).
+pub fn extra_roots(path: &str) -> std::result::Result<Vec<reqwest::Certificate>, String> {
+    if path.trim().is_empty() {
+        return Ok(vec![]);
+    }
+    let pem = std::fs::read(path).map_err(|e| format!("tls_ca_bundle {path}: {e}"))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("tls_ca_bundle {path}: {e}"))?;
+    if roots.is_empty() {
+        return Err(format!("tls_ca_bundle {path}: no certificate in it"));
+    }
+    tracing::info!(
+        path,
+        certificates = roots.len(),
+        "extra certificate authorities trusted for identity providers"
+    );
+    Ok(roots)
+}
 
 /// The id of a commune's own provider: `commune-<ISTAT number>-<id>`.
 pub fn commune_provider_id(tenant: TenantId, id: &str) -> String {

@@ -1,9 +1,12 @@
 //! OpenID Connect relying party (authorization code flow with PKCE, `state` and `nonce`).
 //!
-//! What the library leaves to us, done here: the JWKS is re-fetched once when a token names an
-//! unknown key (rotation); only asymmetric algorithms are accepted (never `none` or HMAC);
-//! `iat` in the future is refused; `state` is bound to the browser (the flow cookie) and used
-//! once; userinfo must be about the ID token's subject; the `acr` must reach the level asked for.
+//! What the library leaves to us, done here: the JWKS is re-fetched when a token names an
+//! unknown key (rotation), at most once per provider every [`JWKS_REFETCH_EVERY`]; only
+//! asymmetric algorithms are accepted (never `none` or HMAC); `iat` in the future is refused;
+//! `azp`, when present, must be our client id, and a token for several audiences must carry it
+//! (OpenID Connect Core §3.1.3.7, points 4 and 5: openidconnect 4.1 checks neither); `state` is
+//! bound to the browser (the flow cookie) and used once; userinfo must be about the ID token's
+//! subject; the `acr` must reach the level asked for.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,10 +86,60 @@ const ALGS: &[CoreJwsSigningAlgorithm] = &[
 /// Tolerated clock difference with the provider.
 const SKEW: Duration = Duration::from_secs(60);
 
+/// A token naming an unknown key re-fetches the provider's keys at most this often: a stream of
+/// such tokens must not turn us into a load generator against the provider (a genuine rotation
+/// is picked up by the first one).
+pub const JWKS_REFETCH_EVERY: Duration = Duration::from_secs(60);
+
+/// OpenID Connect Core §3.1.3.7, 4–5: a token for several audiences names us in `azp`; an `azp`,
+/// when present, is our client id.
+fn authorized_party<AC: AdditionalClaims, GC: openidconnect::GenderClaim>(
+    claims: &openidconnect::IdTokenClaims<AC, GC>,
+    client_id: &str,
+) -> Result<(), String> {
+    match claims.authorized_party() {
+        Some(azp) if azp.as_str() != client_id => Err(format!(
+            "ID token rejected: issued to another client (azp {:?})",
+            azp.as_str()
+        )),
+        None if claims.audiences().len() > 1 => {
+            Err("ID token rejected: several audiences and no azp".into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// One configured provider, its discovered metadata cached (and refreshed on an unknown key).
 pub struct Provider {
     pub config: OidcProvider,
     metadata: RwLock<Option<CoreProviderMetadata>>,
+    /// When the keys were last re-fetched because of an unknown key.
+    jwks_refetched: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Provider {
+    fn new(config: OidcProvider) -> Self {
+        Self {
+            config,
+            metadata: RwLock::new(None),
+            jwks_refetched: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether a re-fetch of the keys is allowed now (and if so, it is counted as done).
+    fn may_refetch_jwks(&self) -> bool {
+        let Ok(mut last) = self.jwks_refetched.lock() else {
+            return false;
+        };
+        let now = std::time::Instant::now();
+        match *last {
+            Some(t) if now.duration_since(t) < JWKS_REFETCH_EVERY => false,
+            _ => {
+                *last = Some(now);
+                true
+            }
+        }
+    }
 }
 
 /// What the callback needs to finish: kept server-side with the request.
@@ -106,16 +159,20 @@ pub struct Oidc {
     http: openidconnect::reqwest::Client,
 }
 
-fn http_client() -> Result<openidconnect::reqwest::Client, String> {
-    openidconnect::reqwest::ClientBuilder::new()
+fn http_client(roots: &[reqwest::Certificate]) -> Result<openidconnect::reqwest::Client, String> {
+    let mut b = openidconnect::reqwest::ClientBuilder::new()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| e.to_string())
+        .timeout(Duration::from_secs(10));
+    for r in roots {
+        b = b.add_root_certificate(r.clone());
+    }
+    b.build().map_err(|e| e.to_string())
 }
 
 impl Oidc {
-    pub fn new(configs: &[OidcProvider]) -> Result<Self, String> {
+    /// `roots`: extra certificate authorities (setting `tls_ca_bundle`) for providers behind a
+    /// private CA.
+    pub fn new(configs: &[OidcProvider], roots: &[reqwest::Certificate]) -> Result<Self, String> {
         for c in configs {
             IssuerUrl::new(c.issuer.clone())
                 .map_err(|e| format!("OIDC provider {}: issuer: {e}", c.id))?;
@@ -123,15 +180,10 @@ impl Oidc {
         Ok(Self {
             providers: configs
                 .iter()
-                .map(|c| {
-                    Arc::new(Provider {
-                        config: c.clone(),
-                        metadata: RwLock::new(None),
-                    })
-                })
+                .map(|c| Arc::new(Provider::new(c.clone())))
                 .collect(),
             communes: std::sync::Mutex::new(std::collections::HashMap::new()),
-            http: http_client()?,
+            http: http_client(roots)?,
         })
     }
 
@@ -139,20 +191,14 @@ impl Oidc {
     /// configuration is unchanged).
     pub fn commune_provider(&self, config: OidcProvider) -> Arc<Provider> {
         let Ok(mut map) = self.communes.lock() else {
-            return Arc::new(Provider {
-                config,
-                metadata: RwLock::new(None),
-            });
+            return Arc::new(Provider::new(config));
         };
         if let Some(p) = map.get(&config.id)
             && p.config == config
         {
             return p.clone();
         }
-        let p = Arc::new(Provider {
-            config: config.clone(),
-            metadata: RwLock::new(None),
-        });
+        let p = Arc::new(Provider::new(config.clone()));
         map.insert(config.id, p.clone());
         p
     }
@@ -264,12 +310,20 @@ impl Oidc {
             Err(openidconnect::ClaimsVerificationError::SignatureVerification(
                 openidconnect::SignatureVerificationError::NoMatchingKey,
             )) => {
-                // The provider may have rotated its keys: fetch them once more and retry.
+                // The provider may have rotated its keys: fetch them once more and retry (not
+                // more than once a minute per provider).
+                if !p.may_refetch_jwks() {
+                    return Err(
+                        "ID token rejected: signed with an unknown key (keys fetched less than a minute ago)"
+                            .into(),
+                    );
+                }
                 let client = Self::client(p, self.refresh_jwks(p).await?, redirect)?;
                 verify(&client).map_err(|e| format!("ID token rejected: {e}"))?
             }
             other => other.map_err(|e| format!("ID token rejected: {e}"))?,
         };
+        authorized_party(&claims, &p.config.client_id)?;
         let acr = claims
             .auth_context_ref()
             .map(|a| a.as_str().to_owned())

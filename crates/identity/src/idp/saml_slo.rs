@@ -231,8 +231,8 @@ impl Saml {
         let sig = base64::engine::general_purpose::STANDARD
             .decode(decoded(signature)?.trim())
             .map_err(|_| "bad signature encoding")?;
-        let verified = idp.signing_certs.iter().any(|der| {
-            X509::from_der(der)
+        let verified = idp.usable_certs(chrono::Utc::now())?.iter().any(|c| {
+            X509::from_der(&c.der)
                 .and_then(|c| c.public_key())
                 .and_then(|k| {
                     let mut v = Verifier::new(MessageDigest::sha256(), &k)?;

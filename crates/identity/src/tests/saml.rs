@@ -110,7 +110,7 @@ fn fixture() -> &'static Fixture {
         let (idp_key, idp_cert) = idp_keypair();
         let (other_key, _) = idp_keypair();
         let path = write_temp("idp.xml", &idp_metadata(Some(&idp_cert)));
-        let saml = block_on(Saml::load(&path, sp_config())).unwrap();
+        let saml = block_on(Saml::load(&path, sp_config(), &[], &[])).unwrap();
         Fixture {
             saml,
             idp_key,
@@ -232,7 +232,7 @@ fn check(xml: &str, level: AssuranceLevel, now: DateTime<Utc>) -> Result<Asserte
         .validate_at(&encode(xml), &expected(now, level), now)
 }
 
-fn assert_invalid(result: Result<Asserted, Rejected>, what: &str) {
+fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Rejected>, what: &str) {
     match result {
         Err(Rejected::Invalid { reason }) => eprintln!("{what}: rejected ({reason})"),
         other => panic!("{what}: expected Invalid, got {other:?}"),
@@ -409,11 +409,11 @@ fn post_request_has_enveloped_signature() {
 #[test]
 fn load_refuses_metadata_without_signing_certificate() {
     let path = write_temp("nocert.xml", &idp_metadata(None));
-    let err = block_on(Saml::load(&path, sp_config())).unwrap_err();
+    let err = block_on(Saml::load(&path, sp_config(), &[], &[])).unwrap_err();
     assert!(err.contains("no signing certificate"), "{err}");
     assert!(err.contains(&path), "{err}");
     let path = write_temp("broken.xml", "<md:EntityDescriptor");
-    let err = block_on(Saml::load(&path, sp_config())).unwrap_err();
+    let err = block_on(Saml::load(&path, sp_config(), &[], &[])).unwrap_err();
     assert!(err.contains(&path), "{err}");
 }
 
@@ -429,7 +429,7 @@ fn good_response_is_accepted() {
     assert_eq!(ok.attributes["familyName"], "Rossi");
     assert!(ok.not_on_or_after >= now + Duration::minutes(5));
     assert_eq!(
-        Saml::peek_in_response_to(&encode(&xml)).as_deref(),
+        Saml::peek_in_response_to(&encode(&xml)).ok().as_deref(),
         Some(REQ_ID)
     );
     // A higher level than requested is fine; 6 fractional digits too (test 110).
@@ -541,7 +541,10 @@ fn bad_responses_are_rejected() {
         1,
     );
     assert_invalid(check(&doctype, lvl, now), "DOCTYPE");
-    assert_eq!(Saml::peek_in_response_to(&encode(&doctype)), None);
+    match Saml::peek_in_response_to(&encode(&doctype)) {
+        Err(Rejected::Invalid { reason }) => assert!(reason.contains("DOCTYPE"), "{reason}"),
+        other => panic!("DOCTYPE peeked: {other:?}"),
+    }
     assert_invalid(
         check(&with(&|r| r.extra_assertion = true), lvl, now),
         "two assertions",

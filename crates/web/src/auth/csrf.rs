@@ -1,13 +1,37 @@
 //! CSRF protection for every state-changing form: a random token in an HttpOnly, SameSite=Strict
-//! cookie, echoed in a hidden field (double submit), plus an `Origin` check when the browser
-//! sends one. A cross-site page can neither read the cookie nor forge the field.
+//! cookie, and in each form a hidden field that is an HMAC (server key) of that token **and of
+//! the browser's session cookies on this host** — plus an `Origin` check when the browser sends
+//! one. A cross-site page can neither read the cookie nor forge the field; and a pair of cookie
+//! and field learnt elsewhere (someone's own visit, a cookie planted by a sibling host) is worth
+//! nothing in another browser, whose sessions differ. A form outlives neither a sign-in nor a
+//! sign-out on its host: the session it was drawn for is gone.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 
 use crate::error::AppError;
+use sportello_kernel::secretbox::SecretBox;
+use sportello_kernel::session::{Kind, Sessions};
 use sportello_kernel::tokens;
+
+/// The session cookies a form is bound to, in this order.
+const KINDS: [Kind; 3] = [Kind::Sso, Kind::Citizen, Kind::Staff];
+
+/// The session cookie names a form is bound to.
+pub fn bound_cookies(sessions: &Sessions) -> [&'static str; 3] {
+    KINDS.map(|k| sessions.cookie_name(k))
+}
+
+/// The form field for a cookie token and the values of the session cookies of
+/// [`bound_cookies`] (absent: empty).
+pub fn field(secrets: &SecretBox, token: &str, sessions: [&str; 3]) -> String {
+    let [a, b, c] = sessions;
+    secrets.mac(
+        "csrf",
+        &[token.as_bytes(), a.as_bytes(), b.as_bytes(), c.as_bytes()],
+    )
+}
 
 pub const FIELD: &str = "csrf";
 
@@ -36,8 +60,15 @@ pub fn cookie(token: String, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
-/// Checks a submitted form's token against the cookie and the `Origin` against the host.
-pub fn check(req: &HttpRequest, secure: bool, submitted: &str) -> Result<(), AppError> {
+/// Checks a submitted form's field against the cookie and the sessions it came with, and the
+/// `Origin` against the host.
+pub fn check(
+    req: &HttpRequest,
+    secure: bool,
+    secrets: &SecretBox,
+    sessions: &Sessions,
+    submitted: &str,
+) -> Result<(), AppError> {
     let refused = || AppError::Refused("form_expired");
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
@@ -67,7 +98,13 @@ pub fn check(req: &HttpRequest, secure: bool, submitted: &str) -> Result<(), App
         .cookie(cookie_name(secure))
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
-    if cookie.len() != 43 || !tokens::constant_time_eq(cookie.as_bytes(), submitted.as_bytes()) {
+    if cookie.len() != 43 || submitted.len() != 43 {
+        return Err(refused());
+    }
+    let values = bound_cookies(sessions).map(|n| req.cookie(n).map(|c| c.value().to_owned()));
+    let [a, b, c] = values.each_ref().map(|v| v.as_deref().unwrap_or(""));
+    let expected = field(secrets, &cookie, [a, b, c]);
+    if !tokens::constant_time_eq(expected.as_bytes(), submitted.as_bytes()) {
         return Err(refused());
     }
     Ok(())

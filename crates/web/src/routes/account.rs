@@ -15,20 +15,14 @@ use crate::middleware::Site;
 use sportello_identity::citizen;
 use sportello_kernel::session::Kind;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/accedi", crate::routes::get().to(sign_in))
-        .route("/accedi/ritorno", crate::routes::get().to(handoff_return))
-        .route("/esci", web::post().to(sign_out))
-        .route("/area-personale", crate::routes::get().to(personal_area))
-        .route("/area-personale/contatti", web::post().to(save_contacts))
-        .route(
-            "/servizi/{id}/avvia",
-            crate::routes::get().to(start_service),
-        )
-        .route(
-            "/accedi/operatore",
-            crate::routes::get().to(staff_through_idp),
-        );
+pub fn configure(t: &mut super::table::Table<'_>) {
+    t.get("/accedi", sign_in)
+        .get("/accedi/ritorno", handoff_return)
+        .post("/esci", sign_out)
+        .get("/area-personale", personal_area)
+        .post("/area-personale/contatti", save_contacts)
+        .get("/servizi/{id}/avvia", start_service)
+        .get("/accedi/operatore", staff_through_idp);
 }
 
 #[derive(Deserialize)]

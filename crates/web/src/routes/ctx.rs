@@ -40,6 +40,10 @@ pub struct Ctx {
     pub(super) csrf: std::cell::RefCell<(Option<String>, bool)>,
     /// A form was rendered: the response must not be stored by caches (it carries a token).
     pub(super) csrf_used: std::cell::Cell<bool>,
+    /// The request's id (shown on error pages).
+    pub(super) request_id: Option<String>,
+    /// The request's session cookies a form's token is bound to (`auth::csrf::bound_cookies`).
+    session_cookies: [Option<String>; 3],
     /// Cookies this response sets (sessions, flows).
     pub(super) cookies: std::cell::RefCell<Vec<Cookie<'static>>>,
 }
@@ -122,6 +126,12 @@ impl FromRequest for Ctx {
                 .map(str::to_owned),
             csrf: std::cell::RefCell::new((csrf, false)),
             csrf_used: std::cell::Cell::new(false),
+            request_id: req
+                .extensions()
+                .get::<crate::middleware::RequestId>()
+                .map(|r| r.0.clone()),
+            session_cookies: crate::auth::csrf::bound_cookies(&state.sessions)
+                .map(|n| req.cookie(n).map(|c| c.value().to_owned())),
             cookies: std::cell::RefCell::new(Vec::new()),
             lang,
             remember_lang: req.query_string().contains("lang="),
@@ -193,16 +203,31 @@ impl Ctx {
         out
     }
 
-    /// The CSRF token for this page's forms (sets the cookie if the browser had none).
+    /// The CSRF field for this page's forms (sets the cookie if the browser had none): bound to
+    /// the session cookies the browser will hold after this response.
     pub fn csrf_token(&self) -> String {
         self.csrf_used.set(true);
-        let mut c = self.csrf.borrow_mut();
-        if let Some(t) = &c.0 {
-            return t.clone();
+        let token = {
+            let mut c = self.csrf.borrow_mut();
+            match &c.0 {
+                Some(t) => t.clone(),
+                None => {
+                    let t = sportello_kernel::tokens::new_token();
+                    *c = (Some(t.clone()), true);
+                    t
+                }
+            }
+        };
+        let names = crate::auth::csrf::bound_cookies(&self.state.sessions);
+        let mut values = self.session_cookies.clone();
+        for c in self.cookies.borrow().iter() {
+            if let Some(i) = names.iter().position(|n| *n == c.name()) {
+                let removed = c.max_age().is_some_and(|a| a.is_zero() || a.is_negative());
+                values[i] = (!removed).then(|| c.value().to_owned());
+            }
         }
-        let t = sportello_kernel::tokens::new_token();
-        *c = (Some(t.clone()), true);
-        t
+        let [a, b, c] = values.each_ref().map(|v| v.as_deref().unwrap_or(""));
+        crate::auth::csrf::field(&self.state.secrets, &token, [a, b, c])
     }
 
     /// Sets a cookie on this response.

@@ -2,7 +2,7 @@
 //! even registered otherwise): the demonstration identity provider's page, and signing in as one
 //! of its fictitious people through the same path as a real provider's answer.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use sportello_domain::AssuranceLevel;
@@ -13,9 +13,9 @@ use crate::error::{AppError, AppResult};
 use sportello_identity::citizen::{self};
 use sportello_identity::idp::demo;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/demo/identita", crate::routes::get().to(page))
-        .route("/demo/identita", web::post().to(sign_in));
+pub fn configure(t: &mut super::table::Table<'_>) {
+    t.get("/demo/identita", page)
+        .post("/demo/identita", sign_in);
 }
 
 async fn page(ctx: Ctx, req: HttpRequest) -> HttpResponse {

@@ -15,6 +15,7 @@ mod portal;
 mod posted;
 pub(crate) mod saml;
 mod signin;
+pub mod table;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use sportello_domain::Language;
@@ -23,17 +24,19 @@ use crate::error::AppError;
 
 /// Every route; `demo`: also the demonstration identity provider (`serve --demo` only).
 pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
+    let mut t = table::Table::new(cfg, demo);
     if demo {
-        demo_idp::configure(cfg);
+        demo_idp::configure(&mut t);
     }
-    ops::configure(cfg);
-    crate::authz::routes::configure(cfg);
-    signin::configure(cfg);
-    oidc::configure(cfg);
-    saml::configure(cfg);
-    account::configure(cfg);
-    portal::configure(cfg);
-    cfg.default_service(web::to(not_found));
+    ops::configure(&mut t);
+    crate::authz::routes::configure(t.cfg());
+    signin::configure(&mut t);
+    oidc::configure(&mut t);
+    saml::configure(&mut t);
+    account::configure(&mut t);
+    portal::configure(&mut t);
+    t.cfg().default_service(web::to(not_found));
+    t.finish();
 }
 
 /// The console and API routes, each declared with what it needs (see [`crate::authz::routes`]).
@@ -48,8 +51,13 @@ pub(crate) fn get() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
-async fn not_found(ctx: Ctx) -> HttpResponse {
-    ctx.respond(Err::<HttpResponse, _>(AppError::NotFound))
+/// Nothing routed: 405 with `Allow` when the path exists for other methods, else 404 (the
+/// path as the router decoded it, so every spelling of a route gets the route's answer).
+async fn not_found(ctx: Ctx, req: HttpRequest, methods: web::Data<table::Methods>) -> HttpResponse {
+    match methods.allow(req.match_info().as_str()) {
+        Some(allow) => ctx.respond(Err(AppError::MethodNotAllowed(allow))),
+        None => ctx.respond(Err::<HttpResponse, _>(AppError::NotFound)),
+    }
 }
 
 /// The page language from `?lang=` or the `lang` cookie, else `default`.

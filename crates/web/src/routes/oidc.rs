@@ -13,9 +13,8 @@ use crate::error::{AppError, AppResult};
 use sportello_identity::citizen::{self};
 use sportello_kernel::tokens;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oidc/login", crate::routes::get().to(login))
-        .route("/oidc/callback", crate::routes::get().to(callback));
+pub fn configure(t: &mut super::table::Table<'_>) {
+    t.get("/oidc/login", login).get("/oidc/callback", callback);
 }
 
 /// A pending request lives this long (seconds).

@@ -7,12 +7,13 @@ use prometheus::Encoder;
 use crate::AppState;
 use crate::render::Static;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", crate::routes::get().to(healthz))
-        .route("/readyz", crate::routes::get().to(readyz))
-        .route("/metrics", crate::routes::get().to(metrics))
-        // A prefix, not a `{path:.*}` pattern: every other request is matched against the routes
-        // registered before its own, and a pattern costs a regex run each time.
+pub fn configure(t: &mut super::table::Table<'_>) {
+    t.get("/healthz", healthz)
+        .get("/readyz", readyz)
+        .get("/metrics", metrics);
+    // A prefix, not a `{path:.*}` pattern: every other request is matched against the routes
+    // registered before its own, and a pattern costs a regex run each time.
+    t.cfg()
         .service(web::scope("/static").default_service(web::to(asset)));
 }
 

@@ -12,14 +12,14 @@ use crate::middleware::Site;
 use crate::views;
 use sportello_charter::cache::Charter;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", crate::routes::get().to(home))
-        .route("/servizi", crate::routes::get().to(services))
-        .route("/servizi/{id}", crate::routes::get().to(service))
-        .route("/uffici", crate::routes::get().to(offices))
-        .route("/uffici/{id}", crate::routes::get().to(office))
-        .route("/personale", crate::routes::get().to(staff))
-        .route("/cerca", crate::routes::get().to(search));
+pub fn configure(t: &mut super::table::Table<'_>) {
+    t.get("/", home)
+        .get("/servizi", services)
+        .get("/servizi/{id}", service)
+        .get("/uffici", offices)
+        .get("/uffici/{id}", office)
+        .get("/personale", staff)
+        .get("/cerca", search);
 }
 
 /// The commune's charter (from the per-node cache).

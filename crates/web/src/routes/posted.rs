@@ -62,13 +62,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
             if body.len() > LIMIT {
                 return Err(AppError::BadRequest("form: too large".into()).into());
             }
-            let secure = req
+            let state = req
                 .app_data::<web::Data<AppState>>()
-                .is_none_or(|s| s.sessions.secure_cookies);
+                .ok_or(AppError::Refused("form_expired"))?;
             let token: Token = serde_urlencoded::from_bytes(&body).unwrap_or(Token {
                 csrf: String::new(),
             });
-            csrf::check(&req, secure, &token.csrf)?;
+            csrf::check(
+                &req,
+                state.sessions.secure_cookies,
+                &state.secrets,
+                &state.sessions,
+                &token.csrf,
+            )?;
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
                 .map_err(|e| AppError::BadRequest(format!("form: {e}")))?;
             if pairs.iter().any(|(k, v)| has_control(k) || has_control(v)) {

@@ -4,7 +4,7 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 use minijinja::Value;
 use serde_json::{Map, json};
 use sportello_domain::{Language, LifeEvent};
@@ -136,6 +136,41 @@ impl Ctx {
         self.respond(result.map(|v| HttpResponse::Ok().json(v)))
     }
 
+    /// The error page (or JSON error under /api/) in the page's language, with the request id a
+    /// person can quote.
+    fn error_response(&self, e: &AppError) -> HttpResponse {
+        let status = e.status().as_u16();
+        if self.api {
+            let message = self.message_of(e).unwrap_or_else(|| e.public_message());
+            return HttpResponse::build(e.status()).json(json!({
+                "error": {"status": status, "code": e.code(), "message": message,
+                          "request_id": self.request_id}
+            }));
+        }
+        let (title_key, message_key) = match status {
+            404 => ("not_found_title", "not_found_message"),
+            405 => ("method_not_allowed_title", "method_not_allowed_message"),
+            400 | 422 => ("bad_request_title", "bad_request_message"),
+            403 => ("forbidden_title", "forbidden_message"),
+            429 => ("too_many_title", "too_many_message"),
+            502 => ("upstream_title", "upstream_message"),
+            _ => ("server_error_title", "server_error_message"),
+        };
+        let strings = &self.state.render.strings;
+        let mut m = self.base_context();
+        m.insert("status".into(), json!(status));
+        m.insert("title".into(), json!(strings.get(self.lang, title_key)));
+        m.insert(
+            "message".into(),
+            json!(
+                self.message_of(e)
+                    .unwrap_or_else(|| strings.get(self.lang, message_key).to_owned())
+            ),
+        );
+        m.insert("request_id".into(), json!(self.request_id));
+        render_error(&self.state, status, m)
+    }
+
     /// Maps an error to its page (or JSON under /api/), logging server errors.
     pub fn respond(&self, result: AppResult<HttpResponse>) -> HttpResponse {
         let mut res = match result {
@@ -144,39 +179,13 @@ impl Ctx {
                 if e.status().is_server_error() {
                     tracing::error!(error = %e, "request failed");
                 }
-                if self.api {
-                    let message = self.message_of(&e).unwrap_or_else(|| e.public_message());
-                    HttpResponse::build(e.status()).json(json!({
-                        "error": {"status": e.status().as_u16(), "code": e.code(), "message": message}
-                    }))
-                } else {
-                    let (title_key, message_key) = match e.status().as_u16() {
-                        404 => ("not_found_title", "not_found_message"),
-                        400 | 422 => ("bad_request_title", "bad_request_message"),
-                        403 => ("forbidden_title", "forbidden_message"),
-                        429 => ("too_many_title", "too_many_message"),
-                        502 => ("upstream_title", "upstream_message"),
-                        _ => ("server_error_title", "server_error_message"),
-                    };
-                    let mut m = self.base_context();
-                    let detail = self.message_of(&e);
-                    m.insert("status".into(), json!(e.status().as_u16()));
-                    m.insert(
-                        "title".into(),
-                        json!(self.state.render.strings.get(self.lang, title_key)),
-                    );
-                    m.insert(
-                        "message".into(),
-                        json!(detail.unwrap_or_else(|| {
-                            self.state
-                                .render
-                                .strings
-                                .get(self.lang, message_key)
-                                .to_owned()
-                        })),
-                    );
-                    render_error(&self.state, e.status().as_u16(), m)
+                let mut res = self.error_response(&e);
+                if let AppError::MethodNotAllowed(allow) = &e
+                    && let Ok(v) = header::HeaderValue::from_str(allow)
+                {
+                    res.headers_mut().insert(header::ALLOW, v);
                 }
+                res
             }
         };
         for c in self.cookies.borrow().iter() {
@@ -286,12 +295,17 @@ pub fn error_page(
     page: ErrorPage,
 ) -> HttpResponse {
     let s = &state.render.strings;
+    let request_id = req
+        .extensions()
+        .get::<crate::middleware::RequestId>()
+        .map(|r| r.0.clone());
     if req.path().starts_with("/api/") {
         let code = actix_web::http::StatusCode::from_u16(page.status)
             .unwrap_or(actix_web::http::StatusCode::NOT_FOUND);
-        return HttpResponse::build(code).json(json!({"error": {"status": page.status, "code": page.title_key, "message": s.get(lang, page.message_key)}}));
+        return HttpResponse::build(code).json(json!({"error": {"status": page.status, "code": page.title_key, "message": s.get(lang, page.message_key), "request_id": request_id}}));
     }
     let mut m = base_context(state, lang, req.path(), commune, federation_url);
+    m.insert("request_id".into(), json!(request_id));
     m.insert("status".into(), json!(page.status));
     m.insert("title".into(), json!(s.get(lang, page.title_key)));
     m.insert("message".into(), json!(s.get(lang, page.message_key)));

@@ -23,12 +23,12 @@ use sportello_identity::citizen::{self, audit};
 use sportello_identity::idp::saml::{Expected, LogoutMessage, Rejected, SamlSubject};
 use sportello_kernel::tokens;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/saml/metadata", crate::routes::get().to(metadata))
-        .route("/saml/login", crate::routes::get().to(login))
-        .route("/saml/acs", web::post().to(acs))
-        .route("/saml/completa", crate::routes::get().to(complete_sign_in))
-        .route("/saml/slo", crate::routes::get().to(single_logout));
+pub fn configure(t: &mut super::table::Table<'_>) {
+    t.get("/saml/metadata", metadata)
+        .get("/saml/login", login)
+        .post("/saml/acs", acs)
+        .get("/saml/completa", complete_sign_in)
+        .get("/saml/slo", single_logout);
 }
 
 const MICROS: i64 = 1_000_000;
@@ -154,9 +154,13 @@ async fn acs_inner(ctx: &Ctx, form: AcsForm) -> AppResult<String> {
         return Err(AppError::BadRequest("SAMLResponse: too large".into()));
     }
     let refused = AppError::SignInRefused;
-    let in_response_to =
-        sportello_identity::idp::saml::Saml::peek_in_response_to(&form.saml_response)
-            .ok_or_else(|| refused("the answer does not refer to a sign-in started here".into()))?;
+    let in_response_to = sportello_identity::idp::saml::Saml::peek_in_response_to(
+        &form.saml_response,
+    )
+    .map_err(|e| match e {
+        Rejected::Invalid { reason } => refused(reason),
+        other => refused(other.to_string()),
+    })?;
     let now = now_micros();
     // Read, not used up: only a verified answer consumes it (below), so an answer forged by
     // someone who learnt the request's id cannot cancel the sign-in.
@@ -314,10 +318,7 @@ async fn complete_sign_in(ctx: Ctx, req: HttpRequest, q: web::Query<TicketQuery>
         Ok(to)
     }
     .await;
-    match r {
-        Ok(to) => ctx.see_other(&to),
-        Err(e) => ctx.respond(Err(e)),
-    }
+    super::signin::after_idp_answer(&ctx, r, "saml", |e| e.to_string()).await
 }
 
 /// After a local sign-out: if the SSO session came from a SAML IdP with a SingleLogoutService,

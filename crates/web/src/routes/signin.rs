@@ -14,16 +14,16 @@ use crate::tenancy::Resolution;
 use sportello_identity::citizen::{self, Client};
 use sportello_kernel::session::Kind;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/autorizza", crate::routes::get().to(authorize))
-        .route("/password", web::post().to(password_sign_in))
-        .route("/registrati", crate::routes::get().to(register_form))
-        .route("/registrati", web::post().to(register))
-        .route("/verifica", crate::routes::get().to(verify))
-        .route("/recupero", crate::routes::get().to(recover_form))
-        .route("/recupero", web::post().to(recover))
-        .route("/reimposta", crate::routes::get().to(reset_form))
-        .route("/reimposta", web::post().to(reset));
+pub fn configure(t: &mut super::table::Table<'_>) {
+    t.get("/autorizza", authorize)
+        .post("/password", password_sign_in)
+        .get("/registrati", register_form)
+        .post("/registrati", register)
+        .get("/verifica", verify)
+        .get("/recupero", recover_form)
+        .post("/recupero", recover)
+        .get("/reimposta", reset_form)
+        .post("/reimposta", reset);
 }
 
 pub(crate) fn flow_cookie_name(ctx: &Ctx) -> &'static str {
@@ -118,7 +118,7 @@ fn handoff_url(ctx: &Ctx, host: &str, code: &str) -> String {
     format!("{}/accedi/ritorno?code={code}", ctx.origin.url_for(host))
 }
 
-/// The end of an identity provider's answer: a refusal (403) goes to the audit log as
+/// The end of an identity provider's answer: any refusal goes to the audit log as
 /// `sign_in_rejected` with the provider and why; then the browser goes on, or sees the refusal.
 pub(crate) async fn after_idp_answer(
     ctx: &Ctx,
@@ -126,9 +126,9 @@ pub(crate) async fn after_idp_answer(
     idp: &str,
     detail: impl FnOnce(&AppError) -> String,
 ) -> HttpResponse {
-    if let Err(e) = &result
-        && e.status() == actix_web::http::StatusCode::FORBIDDEN
-    {
+    // Every refusal, at every step, with its real reason (a missing `state`, another browser,
+    // an expired request, a provider that said no or could not be reached).
+    if let Err(e) = &result {
         citizen::audit(
             &ctx.state,
             sportello_store::identity::AuditEvent {

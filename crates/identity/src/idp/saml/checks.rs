@@ -95,13 +95,11 @@ pub(super) fn decode_response(b64: &str) -> Result<String, Rejected> {
 /// not part of the signed content) rather than the whole Response.
 pub(super) fn verified_assertion(xml: &str, idp: &IdpInfo) -> Result<(Assertion, bool), Rejected> {
     let certs: Vec<CertificateDer> = idp
-        .signing_certs
-        .iter()
-        .map(|c| CertificateDer::from(c.clone()))
+        .usable_certs(Utc::now())
+        .map_err(invalid)?
+        .into_iter()
+        .map(|c| CertificateDer::from(c.der.clone()))
         .collect();
-    if certs.is_empty() {
-        return Err(invalid("the IdP has no signing certificate"));
-    }
     let reduced = Crypto::reduce_xml_to_signed_with_allowed_algorithms(
         xml,
         &certs,

@@ -40,10 +40,16 @@ pub(super) fn load_sp_key(sp: &SpConfig) -> Result<SpKeys, String> {
     Ok((key, key_der, cert_der))
 }
 
-pub(super) async fn fetch_metadata(source: &str) -> Result<String, String> {
+pub(super) async fn fetch_metadata(
+    source: &str,
+    roots: &[reqwest::Certificate],
+) -> Result<String, String> {
     if source.starts_with("http://") || source.starts_with("https://") {
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
+        let mut client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30));
+        for r in roots {
+            client = client.add_root_certificate(r.clone());
+        }
+        let client = client
             .build()
             .map_err(|e| format!("IdP metadata {source}: {e}"))?;
         let resp = client
@@ -128,10 +134,22 @@ pub(super) fn idp_info(ed: &EntityDescriptor, source: &str) -> Result<IdpInfo, S
                 .map_err(|_| {
                     format!("IdP metadata {source} ({entity_id}): bad certificate base64")
                 })?;
-            X509::from_der(&der).map_err(|e| {
-                format!("IdP metadata {source} ({entity_id}): bad signing certificate ({e})")
-            })?;
-            signing_certs.push(der);
+            let bad =
+                |e| format!("IdP metadata {source} ({entity_id}): bad signing certificate ({e})");
+            let x509 = X509::from_der(&der).map_err(bad)?;
+            let not_before = asn1_to_utc(x509.not_before()).map_err(bad)?;
+            let not_after = asn1_to_utc(x509.not_after()).map_err(bad)?;
+            let sha256 = openssl::hash::hash(MessageDigest::sha256(), &der)
+                .map_err(bad)?
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            signing_certs.push(SigningCert {
+                der,
+                not_before,
+                not_after,
+                sha256,
+            });
         }
     }
     if signing_certs.is_empty() {
@@ -179,7 +197,17 @@ pub(super) fn idp_info(ed: &EntityDescriptor, source: &str) -> Result<IdpInfo, S
         slo_redirect,
         signing_certs,
         source: source.to_owned(),
+        accept_expired: false,
     })
+}
+
+/// An ASN.1 time as UTC.
+fn asn1_to_utc(
+    t: &openssl::asn1::Asn1TimeRef,
+) -> Result<DateTime<Utc>, openssl::error::ErrorStack> {
+    let diff = Asn1Time::from_unix(0)?.diff(t)?;
+    let secs = i64::from(diff.days) * 86_400 + i64::from(diff.secs);
+    Ok(DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MIN_UTC))
 }
 
 /// certificatePolicies: 1.3.76.16.6 ("agIDcert") and 1.3.76.16.4.2.1 ("cert_SP_Pub"), each

@@ -150,10 +150,58 @@ pub struct IdpInfo {
     pub sso_post: Option<String>,
     /// SingleLogoutService location for the HTTP-Redirect binding.
     pub slo_redirect: Option<String>,
-    /// The signing certificates of the IDPSSODescriptor, DER. Never empty.
-    pub signing_certs: Vec<Vec<u8>>,
+    /// The signing certificates of the IDPSSODescriptor. Never empty.
+    pub signing_certs: Vec<SigningCert>,
     /// Where the metadata came from (file path or URL), for messages.
     pub source: String,
+    /// Signatures by a certificate outside its validity are accepted (setting
+    /// `saml_idps_accept_expired`: a test IdP known to publish a stale certificate).
+    pub accept_expired: bool,
+}
+
+/// One signing certificate of an IdP's metadata.
+#[derive(Debug, Clone)]
+pub struct SigningCert {
+    pub der: Vec<u8>,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+    /// SHA-256 of the DER, hex: names the certificate in logs and metrics.
+    pub sha256: String,
+}
+
+impl SigningCert {
+    /// Whole days until it expires (negative: expired that many days ago).
+    pub fn days_left(&self, now: DateTime<Utc>) -> i64 {
+        (self.not_after - now).num_days()
+    }
+}
+
+impl IdpInfo {
+    /// The certificates a signature may be verified with now: those within their validity
+    /// (all of them for an IdP whose expired certificates are accepted by setting). Err: none is,
+    /// with the reason.
+    pub fn usable_certs(&self, now: DateTime<Utc>) -> Result<Vec<&SigningCert>, String> {
+        let usable: Vec<&SigningCert> = self
+            .signing_certs
+            .iter()
+            .filter(|c| self.accept_expired || (c.not_before <= now && now <= c.not_after))
+            .collect();
+        if !usable.is_empty() {
+            return Ok(usable);
+        }
+        let c = self.signing_certs.iter().max_by_key(|c| c.not_after);
+        Err(match c {
+            Some(c) if c.not_after < now => format!(
+                "the identity provider's signing certificate expired on {}",
+                c.not_after.format("%Y-%m-%d")
+            ),
+            Some(c) => format!(
+                "the identity provider's signing certificate is not valid before {}",
+                c.not_before.format("%Y-%m-%d")
+            ),
+            None => "the identity provider has no signing certificate".into(),
+        })
+    }
 }
 
 /// The Service Provider: its configuration, its key and the trusted IdPs.
@@ -237,12 +285,22 @@ impl Saml {
     /// metadata without an IDPSSODescriptor signing certificate, or with a parse error, naming
     /// the source. An `EntitiesDescriptor` gives one IdP per `EntityDescriptor` with an
     /// IDPSSODescriptor.
-    pub async fn load(idps: &str, sp: SpConfig) -> Result<Saml, String> {
+    ///
+    /// `accept_expired`: entityIDs whose signing certificates are used outside their validity
+    /// (each one logged as a warning); any other IdP's certificate outside its validity verifies
+    /// nothing. `roots`: extra certificate authorities for metadata fetched over https.
+    pub async fn load(
+        idps: &str,
+        sp: SpConfig,
+        accept_expired: &[String],
+        roots: &[reqwest::Certificate],
+    ) -> Result<Saml, String> {
         let (key, key_der, cert_der) = load_sp_key(&sp)?;
         let mut list: Vec<IdpInfo> = Vec::new();
         for source in idps.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let xml = fetch_metadata(source).await?;
-            for idp in parse_idp_metadata(&xml, source)? {
+            let xml = fetch_metadata(source, roots).await?;
+            for mut idp in parse_idp_metadata(&xml, source)? {
+                idp.accept_expired = accept_expired.contains(&idp.entity_id);
                 if list.iter().any(|o| o.entity_id == idp.entity_id) {
                     return Err(format!(
                         "IdP metadata {source}: entityID {} is listed twice",
@@ -251,6 +309,14 @@ impl Saml {
                 }
                 list.push(idp);
             }
+        }
+        if let Some(e) = accept_expired
+            .iter()
+            .find(|e| !list.iter().any(|i| &i.entity_id == *e))
+        {
+            return Err(format!(
+                "saml_idps_accept_expired: {e} is not the entityID of a configured IdP"
+            ));
         }
         Ok(Saml {
             sp,
@@ -347,16 +413,18 @@ impl Saml {
     }
 
     /// The InResponseTo of a base64 SAMLResponse, read WITHOUT trusting it (to find our
-    /// pending request); `None` if absent or unparsable, or if the document has a DOCTYPE.
-    pub fn peek_in_response_to(saml_response_b64: &str) -> Option<String> {
-        let xml = decode_response(saml_response_b64).ok()?;
-        let root = xml::parse(&xml).ok()?;
+    /// pending request). Err, with the real reason (too large, not base64, a DOCTYPE, not XML,
+    /// not a Response, no InResponseTo), otherwise.
+    pub fn peek_in_response_to(saml_response_b64: &str) -> Result<String, Rejected> {
+        let xml = decode_response(saml_response_b64)?;
+        let root = xml::parse(&xml).map_err(|e| invalid(format!("not XML: {e}")))?;
         if root.ns != NS_P || root.name != "Response" {
-            return None;
+            return Err(invalid("the document is not a SAML Response"));
         }
         root.attr("InResponseTo")
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
+            .ok_or_else(|| invalid("the answer does not refer to a sign-in started here"))
     }
 
     fn authn_request(&self, destination: &str, level: AssuranceLevel) -> AuthnRequest {

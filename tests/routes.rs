@@ -1,0 +1,225 @@
+//! Every route, from the server's own table: another method gets 405 with `Allow`; every form
+//! refuses a token that is not this browser's (CSRF), whoever sends it.
+
+use sportello_store::staff::Realm;
+use sportello_tests::browser::Browser;
+use sportello_tests::{StatusCode, TestApp, spawn_app};
+
+use crate::actors::{allowed, signed_in};
+
+const FORM_EXPIRED: &str = "Il modulo è scaduto o non arriva da questo sito";
+
+/// A concrete path for a route pattern (`{id}` → `x`).
+fn concrete(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|s| if s.starts_with('{') { "x" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn table() -> Vec<(String, Vec<&'static str>)> {
+    sportello_web::registered_routes(false)
+        .expect("a server was started")
+        .all()
+        .map(|(p, m)| (p.to_owned(), m.to_vec()))
+        .collect()
+}
+
+async fn send(app: &TestApp, method: &str, host: &str, path: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("http://{}{path}", app.addr),
+        )
+        .header("host", format!("{host}:{}", app.port()))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_route_answers_other_methods_with_405_and_allow() {
+    let app = spawn_app().await;
+    let routes = table();
+    assert!(routes.len() > 60, "{}", routes.len());
+    for (pattern, methods) in &routes {
+        let path = concrete(pattern);
+        let mut expected: Vec<&str> = methods.clone();
+        if expected.contains(&"GET") {
+            expected.push("HEAD");
+        }
+        let other = if methods.contains(&"POST") && !methods.contains(&"GET") {
+            vec!["GET", "PUT", "DELETE"]
+        } else if methods.contains(&"POST") {
+            vec!["PUT", "PATCH"]
+        } else {
+            vec!["POST", "DELETE", "OPTIONS"]
+        };
+        for method in other {
+            for host in ["pisa.localhost", "localhost", "login.localhost"] {
+                let r = send(&app, method, host, &path).await;
+                assert_eq!(
+                    r.status(),
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} on {host}"
+                );
+                let allow = r.headers()["allow"].to_str().unwrap().to_owned();
+                let mut got: Vec<&str> = allow.split(", ").collect();
+                got.sort();
+                let mut want = expected.clone();
+                want.sort();
+                assert_eq!(got, want, "{method} {path}");
+                assert!(r.headers().contains_key("x-request-id"));
+                let json = path.starts_with("/api/");
+                let body = r.text().await.unwrap();
+                if json {
+                    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    assert_eq!(v["error"]["status"], 405, "{body}");
+                    assert!(v["error"]["request_id"].is_string(), "{body}");
+                } else if host == "pisa.localhost" {
+                    assert!(body.contains("id=\"request-id\""), "{path}: {body}");
+                }
+            }
+        }
+    }
+    // A path that exists for no method stays a 404.
+    let r = send(&app, "DELETE", "pisa.localhost", "/nowhere").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(!r.headers().contains_key("allow"));
+}
+
+/// A form field and its cookie, drawn by another browser: a valid pair, for someone else.
+async fn someone_elses_pair(app: &TestApp, host: &str) -> (String, String) {
+    let mut b = Browser::new(app.addr);
+    let form = if host == "login.localhost" {
+        "/registrati"
+    } else {
+        "/console/accedi"
+    };
+    let page = b.get(&b.url(host, form)).await;
+    let field = page.input("csrf").expect("a form");
+    let cookie = b.cookie(host, "sportello_csrf").expect("csrf cookie");
+    (cookie, field)
+}
+
+/// Every form, posted by a browser that holds a session on its host (a citizen on a commune's
+/// pages and the sign-in host, an administrator on the commune's console, federation staff on
+/// the apex). A browser with no session at all has nothing to bind a form to but its own cookie:
+/// there the `Origin` check stands alone (`forms_without_the_csrf_token_or_from_another_origin_are_refused`).
+#[tokio::test]
+async fn every_form_refuses_a_token_drawn_for_another_browser() {
+    let (app, mail) = crate::identity::app_with_mail().await;
+    let (anna, _) = crate::identity::anna_at_pisa(&app, &mail).await;
+    let pisa = sportello_domain::TenantId(50026);
+    let admin = signed_in(
+        &app,
+        Realm::Commune(pisa),
+        "pisa.localhost",
+        "admin@comune.pisa.it",
+        "admin",
+    )
+    .await;
+    let fed = signed_in(
+        &app,
+        Realm::Federation,
+        "localhost",
+        "ops@federazione.example",
+        "federation",
+    )
+    .await;
+    let mut tried = 0;
+    for (pattern, methods) in table() {
+        // The SAML binding's answer comes from the identity provider's page, cross-site by
+        // design: its signature and pending request protect it, not a form token.
+        if !methods.contains(&"POST") || pattern == "/saml/acs" {
+            continue;
+        }
+        let path = concrete(&pattern);
+        let hosts: &[&str] = if pattern.starts_with("/console") {
+            &["pisa.localhost", "localhost"]
+        } else {
+            &["pisa.localhost", "login.localhost"]
+        };
+        for host in hosts {
+            let mut b = match (*host, pattern.starts_with("/console")) {
+                ("localhost", _) => fed.on_node(app.addr),
+                (_, true) => admin.on_node(app.addr),
+                _ => anna.on_node(app.addr),
+            };
+            // The pair someone else holds, planted in this browser: the double-submit check
+            // alone would accept it.
+            let (cookie, field) = someone_elses_pair(&app, host).await;
+            b.set_cookie(host, "sportello_csrf", &cookie);
+            let r = b.post(&b.url(host, &path), &[("csrf", &field)]).await;
+            if r.status == StatusCode::NOT_FOUND {
+                continue; // not a route of this kind of host
+            }
+            assert!(allowed(&r), "{path} on {host}: the guard refused first");
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} on {host}");
+            assert!(
+                r.body.contains(FORM_EXPIRED),
+                "{path} on {host}: {}",
+                r.body
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried > 25, "{tried} forms tried");
+}
+
+#[tokio::test]
+async fn a_form_outlives_neither_the_session_it_was_drawn_for_nor_another_browser() {
+    let app = spawn_app().await;
+    let pisa = sportello_domain::TenantId(50026);
+    let mut admin = signed_in(
+        &app,
+        Realm::Commune(pisa),
+        "pisa.localhost",
+        "admin@comune.pisa.it",
+        "admin",
+    )
+    .await;
+    // A sign-out form drawn for the admin's session works for it, not in another browser
+    // holding the same cookies but another session.
+    let page = admin.get(&admin.url("pisa.localhost", "/console")).await;
+    let mine = page.input("csrf").unwrap();
+    let mut other = signed_in(
+        &app,
+        Realm::Commune(pisa),
+        "pisa.localhost",
+        "other@comune.pisa.it",
+        "admin",
+    )
+    .await;
+    let my_cookie = admin.cookie("pisa.localhost", "sportello_csrf").unwrap();
+    other.set_cookie("pisa.localhost", "sportello_csrf", &my_cookie);
+    let r = other
+        .post(
+            &other.url("pisa.localhost", "/console/esci"),
+            &[("csrf", &mine)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains(FORM_EXPIRED));
+    assert!(allowed(
+        &other
+            .get_once(&other.url("pisa.localhost", "/console"))
+            .await
+    ));
+    // The admin's own form signs the admin out.
+    let r = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/esci"),
+            &[("csrf", &mine)],
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.status);
+    let after = admin
+        .get_once(&admin.url("pisa.localhost", "/console"))
+        .await;
+    assert!(!allowed(&after), "signed out");
+}
