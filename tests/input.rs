@@ -92,3 +92,116 @@ async fn a_form_with_a_control_character_is_refused_and_nothing_is_written() {
     );
     assert_eq!(offices().await, before + 1);
 }
+
+/// Every error is the product's own page (or JSON error) in the visitor's language, with the
+/// request id to quote; no framework's words ("deserialize", "Content type", "payload").
+#[tokio::test]
+async fn malformed_queries_and_forms_get_the_products_own_translated_error() {
+    let app = spawn_app().await;
+    let framework = [
+        "deserialize",
+        "Content type",
+        "payload",
+        "missing field",
+        "duplicate",
+    ];
+    let own = |body: &str, what: &str| {
+        for w in framework {
+            assert!(!body.contains(w), "{what}: framework words: {body}");
+        }
+        assert!(
+            body.contains("id=\"request-id\""),
+            "{what}: request id: {body}"
+        );
+    };
+    // A date that is not YYYY-MM-DD, a parameter twice.
+    for (path, words) in [
+        (
+            "/servizi/certificato-residenza?al=2024-1-1",
+            "non è valido: al",
+        ),
+        (
+            "/servizi/certificato-residenza?al=+2024-01-01",
+            "non è valido: al",
+        ),
+        (
+            "/servizi/certificato-residenza?al=0000-01-01",
+            "non è valido: al",
+        ),
+        ("/cerca?q=a&q=b", "lo stesso parametro due volte"),
+    ] {
+        let (status, body) = app.text("pisa.localhost", path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(body.contains(words), "{path}: {body}");
+        own(&body, path);
+    }
+    let post = |path: &str, ctype: &str, body: String| {
+        reqwest::Client::new()
+            .post(format!("http://{}{path}", app.addr))
+            .header("host", format!("login.localhost:{}", app.port()))
+            .header("content-type", ctype.to_owned())
+            .body(body)
+            .send()
+    };
+    // Not a form, a form without its fields, a form far too large.
+    for (path, ctype, body, words) in [
+        ("/saml/acs", "text/plain", "x".to_owned(), "incompleto"),
+        ("/registrati", "text/plain", "x".to_owned(), "incompleto"),
+        (
+            "/saml/acs",
+            "application/x-www-form-urlencoded",
+            "RelayState=x".to_owned(),
+            "incompleto",
+        ),
+        (
+            "/registrati",
+            "application/x-www-form-urlencoded",
+            format!("given_name={}", "a".repeat(300 * 1024)),
+            "troppo grande",
+        ),
+    ] {
+        let r = post(path, ctype, body).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path} {ctype}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(words), "{path} {ctype}: {body}");
+        own(&body, path);
+    }
+    // The API: JSON, the parameter named, the request id.
+    for path in [
+        "/api/v1/services?lang=xx",
+        "/api/v1/services/certificato-residenza?al=2024-1-1",
+        "/api/v1/search?q=a&q=b",
+    ] {
+        let (status, json) = app.json("pisa.localhost", path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {json}");
+        assert!(json["error"]["request_id"].is_string(), "{json}");
+    }
+    let long = format!("/api/v1/communes?q={}", "a".repeat(201));
+    let (status, json) = app.json("localhost", &long).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    assert!(json["error"]["message"].as_str().unwrap().ends_with(": q"));
+    let (status, _) = app
+        .json(
+            "localhost",
+            &format!("/api/v1/communes?q={}", "a".repeat(200)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The console's door, in words: a form posted without signing in.
+    let r = reqwest::Client::new()
+        .post(format!("http://{}/console/uffici", app.addr))
+        .header("host", format!("pisa.localhost:{}", app.port()))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("occorre prima accedere alla console"),
+        "{body}"
+    );
+    // The console on the sign-in host does not exist.
+    let (status, _) = app.text("login.localhost", "/console").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -2,6 +2,7 @@
 //! starts the real server on port 0 against a fresh database (`support/lib.rs`).
 
 mod actors;
+mod api_contract;
 mod authz;
 mod charter;
 mod demo;

@@ -126,3 +126,28 @@ async fn every_table_with_a_commune_id_has_row_level_security_forced_and_the_app
     let su = count(raw, &format!("SELECT count(*) FROM pg_roles WHERE rolname = '{APP_ROLE}' AND (rolsuper OR rolbypassrls)")).await;
     assert_eq!(su, 0, "the application role may bypass row-level security");
 }
+
+/// `serve --demo` migrates only what is pending: the application role can tell (it may read
+/// the migrations table, never create it), so a production-like demo runs as that role once
+/// the owner has migrated.
+#[tokio::test]
+async fn the_application_role_can_tell_that_nothing_is_pending() {
+    let db = TestDb::postgres().await;
+    assert_eq!(db.app_store().await.pending_migrations().await.unwrap(), 0);
+    // A database nobody migrated: everything is pending for both roles, the application role
+    // cannot migrate it, and once the owner has, nothing is pending.
+    let fresh = TestDb::postgres_unmigrated().await;
+    let app = fresh.app_store().await;
+    let owner = sportello_store::Store::connect(&fresh.admin_url)
+        .await
+        .unwrap();
+    let all = owner.pending_migrations().await.unwrap();
+    assert!(all >= 3, "{all}");
+    assert_eq!(app.pending_migrations().await.unwrap(), all);
+    assert!(
+        app.migrate().await.is_err(),
+        "the application role owns no schema"
+    );
+    owner.migrate().await.unwrap();
+    assert_eq!(app.pending_migrations().await.unwrap(), 0);
+}

@@ -50,6 +50,15 @@ impl TestDb {
 
     /// A fresh PostgreSQL database whatever `SPORTELLO_TEST_DB` says (for PostgreSQL-only tests).
     pub async fn postgres() -> TestDb {
+        Self::postgres_with(true).await
+    }
+
+    /// The same, left as created: no migration applied.
+    pub async fn postgres_unmigrated() -> TestDb {
+        Self::postgres_with(false).await
+    }
+
+    async fn postgres_with(migrate: bool) -> TestDb {
         {
             let admin = std::env::var("SPORTELLO_TEST_PG_ADMIN")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -70,7 +79,9 @@ impl TestDb {
                 .expect("admin URL has a database");
             let admin_url = format!("{base}/{name}");
             let owner = Store::connect(&admin_url).await.expect("connect as owner");
-            owner.migrate().await.expect("migrate");
+            if migrate {
+                owner.migrate().await.expect("migrate");
+            }
             owner.close().await.ok();
             // The same server, as the application role.
             let host_part = base

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use sportello_domain::{CommuneStatus, Host, IstatCode};
 use sportello_kernel::Settings;
 use sportello_store::Store;
+use sportello_web::logs;
 
 #[derive(Parser)]
 #[command(
@@ -109,16 +110,26 @@ enum Tenants {
 }
 
 fn init_logs(settings: &Settings) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if settings.log_format == "json" {
-        builder.json().init();
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // A client's unparsable request is not our error (see sportello_web::logs).
+    let layer = if settings.log_format == "json" {
+        layer
+            .json()
+            .with_filter(filter)
+            .with_filter(logs::ClientMistakes)
+            .boxed()
     } else {
-        builder.init();
-    }
+        layer
+            .with_filter(filter)
+            .with_filter(logs::ClientMistakes)
+            .boxed()
+    };
+    tracing_subscriber::registry().with(layer).init();
 }
 
 #[tokio::main]
@@ -199,8 +210,13 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             settings.demo = demo;
             let store = connect(&settings).await?;
             let embedded = settings.database_url.expose().starts_with("sqlite");
-            if embedded || demo {
-                store.migrate().await.context("migrating")?;
+            // The embedded database migrates itself; the demo migrates only what is pending, so
+            // that it also runs as PostgreSQL's application role once the owner has migrated.
+            if embedded || (demo && store.pending_migrations().await.context("migrations")? > 0) {
+                store.migrate().await.context(
+                    "migrating (on PostgreSQL, run `sportello migrate` as the schema owner \
+                     first, then serve as the application role)",
+                )?;
             }
             if demo {
                 sync(&store, &settings, None).await?;

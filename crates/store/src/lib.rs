@@ -83,6 +83,32 @@ impl Store {
         Ok(())
     }
 
+    /// How many migrations this database has not had yet (reading needs no schema ownership:
+    /// the application role may ask).
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        use sea_orm::ConnectionTrait;
+        // Read, never installed (sea-orm's own check would create its table: the owner's job).
+        let applied: Vec<String> = match self
+            .conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                self.backend(),
+                "SELECT version FROM seaql_migrations",
+            ))
+            .await
+        {
+            Ok(rows) => rows
+                .iter()
+                .filter_map(|r| r.try_get::<String>("", "version").ok())
+                .collect(),
+            // No table yet: nothing applied.
+            Err(_) => vec![],
+        };
+        Ok(sportello_migrations::Migrator::migrations()
+            .iter()
+            .filter(|m| !applied.iter().any(|a| a == m.name()))
+            .count())
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }

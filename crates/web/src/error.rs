@@ -34,6 +34,9 @@ pub enum AppError {
     /// its text in `web/i18n/ui.toml`.
     #[error("bad input: {0}")]
     BadInput(&'static str),
+    /// A query parameter with a value its page or the API document does not allow: its name.
+    #[error("bad parameter: {0}")]
+    BadParam(String),
     /// Too many attempts from this address: wait a minute.
     #[error("too many attempts: please wait a minute and try again")]
     TooManyRequests,
@@ -51,7 +54,9 @@ impl AppError {
         match self {
             AppError::NotFound | AppError::NeedsCommune => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::BadRequest(_) | AppError::BadInput(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::BadInput(_) | AppError::BadParam(_) => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::Forbidden(_)
             | AppError::Refused(_)
             | AppError::SignInRefused(_)
@@ -69,7 +74,9 @@ impl AppError {
         match self {
             AppError::NotFound | AppError::NeedsCommune => "not_found",
             AppError::MethodNotAllowed(_) => "method_not_allowed",
-            AppError::BadRequest(_) | AppError::BadInput(_) => "bad_request",
+            AppError::BadRequest(_) | AppError::BadInput(_) | AppError::BadParam(_) => {
+                "bad_request"
+            }
             AppError::Forbidden(_)
             | AppError::Refused(_)
             | AppError::SignInRefused(_)
@@ -102,6 +109,7 @@ impl AppError {
             AppError::MethodNotAllowed(a) => AppError::MethodNotAllowed(a.clone()),
             AppError::BadRequest(s) => AppError::BadRequest(s.clone()),
             AppError::BadInput(k) => AppError::BadInput(k),
+            AppError::BadParam(n) => AppError::BadParam(n.clone()),
             AppError::NeedsCommune => AppError::NeedsCommune,
             AppError::Forbidden(s) => AppError::Forbidden(s.clone()),
             AppError::Refused(k) => AppError::Refused(k),

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod authz;
 pub mod error;
 pub mod i18n;
+pub mod logs;
 mod middleware;
 pub mod page_cache;
 pub mod render;
@@ -104,13 +105,18 @@ pub async fn start(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            // Framework words stay in the log; the person reads the product's own.
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                error::AppError::BadRequest(format!("query string: {e}")).into()
+                tracing::debug!(error = %e, "query string refused");
+                error::AppError::BadInput("bad_input_query").into()
             }))
             .app_data(
                 web::FormConfig::default()
                     .limit(64 * 1024)
-                    .error_handler(|e, _| error::AppError::BadRequest(format!("form: {e}")).into()),
+                    .error_handler(|e, _| {
+                        tracing::debug!(error = %e, "form refused");
+                        error::AppError::BadInput("bad_input_fields").into()
+                    }),
             )
             .configure(|cfg| routes::configure(cfg, demo))
             .wrap(actix_web::middleware::from_fn(middleware::render_errors))

@@ -40,7 +40,7 @@ impl FromRequest for Admitted {
                 .get::<Actor>()
                 .cloned()
                 .map(Admitted)
-                .ok_or_else(|| AppError::Forbidden("no permission for this page".into()).into()),
+                .ok_or_else(|| AppError::Refused("console_not_admitted").into()),
         )
     }
 }

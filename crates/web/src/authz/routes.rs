@@ -158,7 +158,9 @@ impl Routes {
     /// not matched against each console route).
     fn register(self, cfg: &mut web::ServiceConfig) {
         let mut console = web::scope("/console");
-        let mut api = web::scope("/api/v1");
+        // The API keeps its document's word on query parameters (before the guard and the
+        // handler).
+        let mut api = web::scope("/api/v1").wrap(from_fn(crate::routes::contract::enforce));
         for (path, route) in self.routes.unwrap_or_default() {
             if let Some(rest) = path.strip_prefix("/api/v1") {
                 api = api.route(rest, route);
@@ -257,7 +259,7 @@ async fn guard(
             (false, _) => "",
         };
         let res = if to.is_empty() {
-            error(AppError::Forbidden("sign in to the console first".into()))
+            error(AppError::Refused("console_sign_in_first"))
         } else {
             HttpResponse::SeeOther()
                 .insert_header((actix_web::http::header::LOCATION, to))
@@ -266,7 +268,7 @@ async fn guard(
         return Ok(answer(req, refusal("not-signed-in", res)));
     };
     let Some(staff) = user.staff.clone() else {
-        let res = error(AppError::Forbidden("no staff account".into()));
+        let res = error(AppError::Refused("console_no_staff_account"));
         return Ok(answer(req, refusal("no-staff-account", res)));
     };
     let realm = match &site {

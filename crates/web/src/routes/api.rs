@@ -12,7 +12,7 @@ use crate::authz::{Need, Needs, Routes};
 use crate::error::AppResult;
 use crate::views;
 
-const OPENAPI: &str = include_str!("../../openapi.json");
+pub(super) const OPENAPI: &str = include_str!("../../openapi.json");
 
 /// The public JSON API (both hosts), described in `openapi.json`.
 pub fn routes(r: &mut Routes) {

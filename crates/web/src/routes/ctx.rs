@@ -251,6 +251,9 @@ impl Ctx {
             AppError::Refused(key) | AppError::BadInput(key) => {
                 Some(s.get(self.lang, key).to_owned())
             }
+            AppError::BadParam(name) => {
+                Some(format!("{}: {name}", s.get(self.lang, "bad_input_param")))
+            }
             AppError::SignInRefused(why) => {
                 Some(format!("{}: {why}", s.get(self.lang, "sign_in_refused")))
             }

@@ -6,6 +6,7 @@ mod console;
 mod console_commune;
 mod console_federation;
 mod console_page;
+pub(crate) mod contract;
 mod demo_idp;
 mod federation;
 mod ids;

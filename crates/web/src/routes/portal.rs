@@ -115,13 +115,11 @@ pub(super) fn as_of(q: &AsOfQuery) -> AppResult<Option<(String, i64)>> {
     let Some(d) = q.al.as_deref().filter(|d| !d.is_empty()) else {
         return Ok(None);
     };
-    let date: chrono::NaiveDate = d
-        .parse()
-        .map_err(|_| AppError::BadRequest(format!("al={d:?} is not a date (YYYY-MM-DD)")))?;
+    let date = super::contract::strict_date(d).ok_or_else(|| AppError::BadParam("al".into()))?;
     let end = date
         .and_hms_opt(23, 59, 59)
         .map(|t| t.and_utc().timestamp_micros())
-        .ok_or_else(|| AppError::BadRequest("date out of range".into()))?;
+        .ok_or_else(|| AppError::BadParam("al".into()))?;
     Ok(Some((date.to_string(), end)))
 }
 

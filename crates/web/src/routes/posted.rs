@@ -54,13 +54,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
             if !urlencoded {
-                return Err(AppError::BadRequest("form: not a form".into()).into());
+                return Err(AppError::BadInput("bad_input_fields").into());
             }
             let body = body
                 .await
-                .map_err(|_| AppError::BadRequest("form: unreadable or too large".into()))?;
+                .map_err(|_| AppError::BadInput("bad_input_too_large"))?;
             if body.len() > LIMIT {
-                return Err(AppError::BadRequest("form: too large".into()).into());
+                return Err(AppError::BadInput("bad_input_too_large").into());
             }
             let state = req
                 .app_data::<web::Data<AppState>>()
@@ -75,13 +75,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
                 &state.sessions,
                 &token.csrf,
             )?;
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-                .map_err(|e| AppError::BadRequest(format!("form: {e}")))?;
+            let refused = |e: serde_urlencoded::de::Error| {
+                tracing::debug!(error = %e, "form refused");
+                AppError::BadInput("bad_input_fields")
+            };
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&body).map_err(refused)?;
             if pairs.iter().any(|(k, v)| has_control(k) || has_control(v)) {
                 return Err(AppError::BadInput("bad_input_form").into());
             }
-            let fields = serde_urlencoded::from_bytes(&body)
-                .map_err(|e| AppError::BadRequest(format!("form: {e}")))?;
+            let fields = serde_urlencoded::from_bytes(&body).map_err(refused)?;
             Ok(Posted(fields))
         })
     }

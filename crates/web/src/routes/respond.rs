@@ -302,7 +302,13 @@ pub fn error_page(
     if req.path().starts_with("/api/") {
         let code = actix_web::http::StatusCode::from_u16(page.status)
             .unwrap_or(actix_web::http::StatusCode::NOT_FOUND);
-        return HttpResponse::build(code).json(json!({"error": {"status": page.status, "code": page.title_key, "message": s.get(lang, page.message_key), "request_id": request_id}}));
+        let kind = match page.status {
+            400 => "bad_request",
+            404 => "not_found",
+            503 => "unavailable",
+            _ => "error",
+        };
+        return HttpResponse::build(code).json(json!({"error": {"status": page.status, "code": kind, "message": s.get(lang, page.message_key), "request_id": request_id}}));
     }
     let mut m = base_context(state, lang, req.path(), commune, federation_url);
     m.insert("request_id".into(), json!(request_id));
