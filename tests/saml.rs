@@ -202,6 +202,7 @@ const HOSTILE: &[&str] = &[
     "comment_in_nameid",
     "comment_in_fiscal_number",
     "status_authn_failed",
+    "scd_in_response_to_wrong",
 ];
 
 #[tokio::test]
@@ -214,9 +215,15 @@ async fn every_hostile_response_is_refused_with_a_4xx_and_no_session() {
         // Recorded, with its real reason.
         let reasons = app.audit_details("sign_in_rejected").await;
         assert_eq!(reasons.len(), recorded + 1, "{m}: one entry");
-        if *m == "doctype" {
-            assert!(reasons[0].contains("DOCTYPE"), "{m}: {}", reasons[0]);
-        }
+        // Where an earlier check could stop the answer first, the reason shows which one did.
+        let why = match *m {
+            "doctype" => "DOCTYPE",
+            "scd_in_response_to_wrong" => "SubjectConfirmationData InResponseTo",
+            "in_response_to_wrong" => "expired or was already completed",
+            "wrapping" | "two_assertions" => "exactly one Assertion",
+            _ => "",
+        };
+        assert!(reasons[0].contains(why), "{m}: {}", reasons[0]);
         assert!(
             p.status.is_client_error(),
             "{m}: {} {:?}",
@@ -259,6 +266,23 @@ async fn every_hostile_response_is_refused_with_a_4xx_and_no_session() {
         assert_eq!(p.status, StatusCode::OK, "{m}: {}", p.body);
         assert!(p.body.contains(cf), "{m}");
     }
+}
+
+/// The replay cache on its own: a new sign-in, a fresh answer to it, validly signed, whose
+/// Assertion carries the ID of one already used (the pending request is there, the signature is
+/// good: only the cache can refuse it).
+#[tokio::test]
+async fn an_assertion_id_already_used_is_refused_by_the_replay_cache() {
+    let (app, idp) = setup().await;
+    let (_, _, ok) = attempt(&app, &idp).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let n = sessions(&app).await;
+    idp.next(user(CF), None, Some("assertion_id_reuse")).await;
+    let (_, _, again) = attempt(&app, &idp).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN, "{}", again.body);
+    assert_eq!(sessions(&app).await, n);
+    let reasons = app.audit_details("sign_in_rejected").await;
+    assert!(reasons[0].contains("replay"), "{reasons:?}");
 }
 
 #[tokio::test]

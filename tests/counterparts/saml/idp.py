@@ -115,7 +115,8 @@ MUTATIONS = [
     "in_response_to_wrong", "in_response_to_missing", "version_wrong",
     "issue_instant_before_request", "issue_instant_future", "expired", "not_yet_valid",
     "nameid_format_wrong", "level_lower", "comment_in_nameid", "comment_in_fiscal_number",
-    "status_authn_failed", "attribute_fiscal_number_other",
+    "status_authn_failed", "attribute_fiscal_number_other", "scd_in_response_to_wrong",
+    "assertion_id_reuse",
 ]
 
 # Responses after which the IdP records a session with the SP (the ones it should accept).
@@ -311,6 +312,7 @@ class IdP:
         self.key, self.cert, self.cert_b64 = make_key_cert(
             tmpdir, "idp", f"127.0.0.1:{port}", expired=expired_cert)
         self._other = None
+        self.last_assertion_id = None
         self.lock = threading.Lock()
         self.sps = {}
         self.user = dict(DEFAULT_USER)
@@ -718,9 +720,9 @@ class IdP:
                     {**ctx["subject"], "at": instant(dt.datetime.now(dt.timezone.utc))})
         return acs, xml
 
-    def _assertion(self, p, user, fiscal_number=None):
+    def _assertion(self, p, user, fiscal_number=None, assertion_id=None):
         a = etree.Element(SAML + "Assertion", nsmap={"saml": NS["saml"]})
-        a.set("ID", new_id())
+        a.set("ID", assertion_id or new_id())
         a.set("Version", "2.0")
         a.set("IssueInstant", p["assertion_issue_instant"])
         sub(a, SAML + "Issuer", p["assertion_issuer"], Format=NAMEID_ENTITY)
@@ -804,6 +806,9 @@ class IdP:
             p["in_response_to"] = p["scd_in_response_to"] = new_id()
         elif m == "in_response_to_missing":
             p["in_response_to"] = p["scd_in_response_to"] = None
+        elif m == "scd_in_response_to_wrong":
+            # The Response answers our request; its SubjectConfirmationData names another.
+            p["scd_in_response_to"] = new_id()
         elif m == "version_wrong":
             p["version"] = "1.0"
         elif m == "issue_instant_before_request":
@@ -845,7 +850,11 @@ class IdP:
             assertions = []
         else:
             sub(status, SAMLP + "StatusCode", Value=STATUS_SUCCESS)
-            assertions = [self._assertion(p, user, fiscal_number)]
+            # A fresh, validly signed answer to the current request whose Assertion reuses the
+            # ID of the previous one (what a replay cache must catch).
+            reuse = self.last_assertion_id if m == "assertion_id_reuse" else None
+            assertions = [self._assertion(p, user, fiscal_number, reuse)]
+            self.last_assertion_id = assertions[0].get("ID")
             if m == "two_assertions":
                 assertions.append(self._assertion(p, user, fiscal_number))
         for a in assertions:

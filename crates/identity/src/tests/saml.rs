@@ -616,6 +616,42 @@ fn bad_responses_are_rejected() {
     );
 }
 
+/// The structure step refuses every wrapping it can see (one Assertion, child of the Response);
+/// behind it, the signature step refuses on its own an Assertion that is not the signed one.
+#[test]
+fn the_signed_assertion_must_be_the_responses_own() {
+    let f = fixture();
+    let now = Utc::now();
+    let lvl = AssuranceLevel::Substantial;
+    let good_xml = build(&good(now));
+    let wrapped = good_xml.replacen(
+        "<saml:Assertion ",
+        &format!(
+            "{}<saml:Assertion ",
+            assertion(&good(now), "_forged", false).replace("Rossi", "Bianchi")
+        ),
+        1,
+    );
+    let root = super::xml::parse(&wrapped).unwrap();
+    let mut direct = root.kids(NS_A, "Assertion");
+    let (forged, genuine) = (direct.next().unwrap(), direct.next().unwrap());
+    assert_eq!(forged.attr("ID"), Some("_forged"));
+    let exp = expected(now, lvl);
+    let idp = f.saml.idp(IDP_ENTITY).unwrap();
+    let c = super::response::Check::new(&f.saml, &exp, idp, now);
+    match c.signatures(&wrapped, forged) {
+        Err(Rejected::Invalid { reason }) => {
+            assert!(
+                reason.contains("not the Assertion of the Response"),
+                "{reason}"
+            )
+        }
+        other => panic!("the forged assertion passed the signature step: {other:?}"),
+    }
+    // Control: the genuine one passes this step.
+    assert!(c.signatures(&wrapped, genuine).is_ok());
+}
+
 #[test]
 fn idp_errors_are_reported_in_plain_words() {
     let now = Utc::now().trunc_subsecs(3);

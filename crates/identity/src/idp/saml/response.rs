@@ -31,15 +31,7 @@ impl Saml {
             .ok_or_else(|| invalid(format!("unknown IdP {}", exp.idp_entity_id)))?;
         let xml = decode_response(saml_response_b64)?;
         let root = xml::parse(&xml).map_err(|e| invalid(format!("malformed XML: {e}")))?;
-        let skew = Duration::seconds(SKEW_SECONDS);
-        let c = Check {
-            saml: self,
-            exp,
-            idp,
-            now,
-            skew,
-            earliest: exp.issued_at - skew,
-        };
+        let c = Check::new(self, exp, idp, now);
         c.response(&root)?;
         let a = c.structure(&root)?;
         let trusted = c.signatures(&xml, a)?;
@@ -61,14 +53,16 @@ impl Saml {
             assertion_id: trusted.id.clone(),
             idp_entity_id: idp.entity_id.clone(),
             level,
-            not_on_or_after: latest + skew,
+            not_on_or_after: latest + c.skew,
             attributes,
         })
     }
 }
 
-/// What every step needs: the service provider, what our request expected, the clock.
-struct Check<'a> {
+/// What every step needs: the service provider, what our request expected, the clock. (Visible
+/// to the module's tests, which exercise a step on its own where an earlier one would stop the
+/// input first.)
+pub(super) struct Check<'a> {
     saml: &'a Saml,
     exp: &'a Expected<'a>,
     idp: &'a IdpInfo,
@@ -78,7 +72,24 @@ struct Check<'a> {
     earliest: DateTime<Utc>,
 }
 
-impl Check<'_> {
+impl<'a> Check<'a> {
+    pub(super) fn new(
+        saml: &'a Saml,
+        exp: &'a Expected<'a>,
+        idp: &'a IdpInfo,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let skew = Duration::seconds(SKEW_SECONDS);
+        Check {
+            saml,
+            exp,
+            idp,
+            now,
+            skew,
+            earliest: exp.issued_at - skew,
+        }
+    }
+
     fn acs_url(&self) -> &str {
         self.saml.sp.acs_url.as_str()
     }
@@ -214,7 +225,7 @@ impl Check<'_> {
 
     /// The signatures, verified by samael/xmlsec with the IdP's metadata keys only; gives the
     /// signed copy of the Assertion (values are taken from there only).
-    fn signatures(&self, xml: &str, a: &xml::El) -> Result<Assertion, Rejected> {
+    pub(super) fn signatures(&self, xml: &str, a: &xml::El) -> Result<Assertion, Rejected> {
         let assertion_id = a.attr("ID").unwrap_or("");
         let (trusted, signed_itself) = verified_assertion(xml, self.idp)?;
         if trusted.id != assertion_id {
