@@ -14,23 +14,6 @@ async fn demo_app() -> TestApp {
 }
 
 /// The rows a query returns, every column as text.
-async fn rows(app: &TestApp, sql: &str) -> Vec<Vec<String>> {
-    let conn = app.store.raw_connection();
-    let result = conn
-        .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
-        .await
-        .expect("query");
-    result
-        .iter()
-        .map(|r| {
-            (0..)
-                .map_while(|i| r.try_get_by_index::<Option<String>>(i).ok())
-                .map(Option::unwrap_or_default)
-                .collect()
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_demo_person_signs_in_at_level_2_through_the_real_path_and_reaches_a_level_2_service() {
     let app = demo_app().await;
@@ -93,20 +76,16 @@ async fn a_demo_person_signs_in_at_level_2_through_the_real_path_and_reaches_a_l
     assert!(done.body.contains("Giulia Bianchi"));
     // The same records as a real provider's sign-in: the person by fiscal code, sessions at
     // level 2 from the demo provider (the SSO one and Pisa's), the audit log.
-    let person = rows(
-        &app,
-        "SELECT id FROM people WHERE fiscal_code = 'BNCGLI85M52G702M'",
-    )
-    .await;
+    let person = app
+        .rows("SELECT id FROM people WHERE fiscal_code = 'BNCGLI85M52G702M'")
+        .await;
     assert_eq!(person.len(), 1);
-    let sessions = rows(
-        &app,
-        &format!(
+    let sessions = app
+        .rows(&format!(
             "SELECT kind, level, idp FROM sessions WHERE person_id = '{}' ORDER BY kind",
             person[0][0]
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         sessions,
         [
@@ -114,12 +93,12 @@ async fn a_demo_person_signs_in_at_level_2_through_the_real_path_and_reaches_a_l
             ["sso", "substantial", "demo:giulia-bianchi"]
         ]
     );
-    let audit = rows(
-        &app,
-        "SELECT event, COALESCE(level, ''), COALESCE(person_id, '') FROM auth_audit \
+    let audit = app
+        .rows(
+            "SELECT event, COALESCE(level, ''), COALESCE(person_id, '') FROM auth_audit \
          WHERE idp = 'demo' OR idp LIKE 'demo:%' ORDER BY at",
-    )
-    .await;
+        )
+        .await;
     let events: Vec<&str> = audit.iter().map(|r| r[0].as_str()).collect();
     assert!(events.contains(&"sign_in_rejected"), "{audit:?}");
     assert!(

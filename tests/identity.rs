@@ -108,6 +108,30 @@ pub(crate) async fn anna_at_pisa(app: &TestApp, mail: &MailSink) -> (Browser, Pa
     (b, p)
 }
 
+/// A second person (the `nth` mail of the test) signed in at Pisa: whatever ends Anna's
+/// sessions must leave Bruno's alone.
+async fn bruno_at_pisa(app: &TestApp, mail: &MailSink, nth: usize) -> Browser {
+    let mut b = registered_as(app, mail, nth, "bruno@example.org", "Bruno").await;
+    let p = sign_in_with_password(
+        &mut b,
+        "pisa.localhost",
+        "/area-personale",
+        "bruno@example.org",
+        PASSWORD,
+    )
+    .await;
+    assert!(p.body.contains("Bruno Bianchi"), "{}", p.body);
+    b
+}
+
+/// Whether this browser is still signed in at Pisa (its personal area opens).
+async fn still_in(b: &mut Browser) -> bool {
+    b.get_once(&b.url("pisa.localhost", "/area-personale"))
+        .await
+        .status
+        == StatusCode::OK
+}
+
 /// From a commune's sign-in link through the password form, back to the commune.
 async fn sign_in_with_password(
     b: &mut Browser,
@@ -183,18 +207,26 @@ async fn password_account_signs_in_once_for_every_commune_and_signs_out_everywhe
         "personalised header"
     );
 
-    // Sign out on Calci: every session of this sign-in ends, Pisa included.
+    // Sign out on Calci: every session of this sign-in ends, Pisa included, and nobody else's.
+    let mut bruno = bruno_at_pisa(&app, &mail, 2).await;
+    let bruno_sessions = session_count(&app).await - 3;
+    assert_eq!(bruno_sessions, 2, "Bruno's SSO and Pisa sessions");
     let csrf = calci.input("csrf").expect("csrf");
     let out = b
         .post(&b.url("calci.localhost", "/esci"), &[("csrf", &csrf)])
         .await;
     assert_eq!(out.status, StatusCode::OK);
-    assert_eq!(session_count(&app).await, 0);
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // the per-node cache
-    let pisa = b
-        .get_once(&b.url("pisa.localhost", "/area-personale"))
-        .await;
-    assert_eq!(pisa.status, StatusCode::SEE_OTHER, "signed out of Pisa too");
+    assert_eq!(session_count(&app).await, bruno_sessions, "Anna's only");
+    // The per-node session cache forgets within a refresh.
+    assert!(
+        sportello_tests::eventually(|| {
+            let mut b = b.on_node(app.addr);
+            async move { !still_in(&mut b).await }
+        })
+        .await,
+        "signed out of Pisa too"
+    );
+    assert!(still_in(&mut bruno).await, "Bruno is still signed in");
     let again = b.get(&b.url("login.localhost", "/")).await;
     assert!(
         again.body.contains("name=\"password\""),
@@ -254,6 +286,7 @@ async fn password_reset_by_mail_ends_old_sessions() {
     let (_b, p) = anna_at_pisa(&app, &mail).await;
     assert_eq!(p.status, StatusCode::OK);
     assert_eq!(session_count(&app).await, 2);
+    let mut bruno = bruno_at_pisa(&app, &mail, 2).await;
 
     let mut other = Browser::new(app.addr);
     let form = other.get(&other.url("login.localhost", "/recupero")).await;
@@ -265,7 +298,7 @@ async fn password_reset_by_mail_ends_old_sessions() {
         )
         .await;
     assert_eq!(sent.status, StatusCode::OK);
-    let link = link_in(&mail.wait_for(2).await, "/reimposta?token=");
+    let link = link_in(&mail.wait_for(3).await, "/reimposta?token=");
     let form = other.get(&link).await;
     let token = form.input("token").expect("token");
     let csrf = form.input("csrf").expect("csrf");
@@ -294,7 +327,12 @@ async fn password_reset_by_mail_ends_old_sessions() {
         )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    assert_eq!(session_count(&app).await, 0, "old sessions ended");
+    assert_eq!(
+        session_count(&app).await,
+        2,
+        "Anna's old sessions ended, Bruno's kept"
+    );
+    assert!(still_in(&mut bruno).await);
     let p = sign_in_with_password(
         &mut other,
         "pisa.localhost",
@@ -433,9 +471,25 @@ async fn handoff_codes_are_single_use_bound_to_their_host_and_browser_and_short_
         StatusCode::FORBIDDEN,
         "no state cookie"
     );
+    let asked_at = sportello_store::now_micros();
     let r = b.get_once(&b.url("login.localhost", &ask)).await;
     let loc = r.headers["location"].to_str().unwrap().to_owned();
+    // It lives 60 seconds.
+    let code = loc.split("code=").nth(1).unwrap().to_owned();
+    let expires = app
+        .rows(&format!(
+            "SELECT CAST(expires_at AS TEXT) FROM handoff_codes WHERE code_hash = '{}'",
+            sportello_kernel::tokens::hash(&code)
+        ))
+        .await;
+    let lifetime = expires[0][0].parse::<i64>().unwrap() - asked_at;
+    assert!(
+        (59_000_000..=61_000_000).contains(&lifetime),
+        "{lifetime} µs"
+    );
     assert_eq!(b.get(&loc).await.status, StatusCode::OK);
+    // Used: refused even with the state cookie back in place (not for lack of it).
+    b.set_cookie("calci.localhost", "sportello_handoff", STATE);
     assert_eq!(b.get(&loc).await.status, StatusCode::FORBIDDEN);
     // Without a state the sign-in host refuses to hand over.
     let no_state = b
@@ -622,11 +676,59 @@ async fn idle_sessions_expire_and_cookies_are_technical() {
         .execute_unprepared(&format!("UPDATE sessions SET last_seen_at = {past}"))
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let p = b
-        .get_once(&b.url("pisa.localhost", "/area-personale"))
+    // Once the node's session cache has read the session again.
+    assert!(
+        sportello_tests::eventually(|| {
+            let mut b = b.on_node(app.addr);
+            async move { !still_in(&mut b).await }
+        })
+        .await,
+        "idle timeout"
+    );
+}
+
+/// The absolute limit: every session of a sign-in ends 8 hours after it (the SSO session's
+/// lifetime, which the commune sessions handed out never outlive), however busy it is.
+#[tokio::test]
+async fn sessions_end_8_hours_after_sign_in_even_when_in_use() {
+    let (app, mail) = app_with_mail_and(|s| s.session_cache_seconds = 1).await;
+    let (mut b, p) = anna_at_pisa(&app, &mail).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let rows = app
+        .rows("SELECT kind, CAST(created_at AS TEXT), CAST(expires_at AS TEXT) FROM sessions")
         .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "idle timeout");
+    let eight_hours = 8 * 3600 * 1_000_000_i64;
+    let sso_end: i64 = rows.iter().find(|r| r[0] == "sso").unwrap()[2]
+        .parse()
+        .unwrap();
+    for r in &rows {
+        let (created, expires): (i64, i64) = (r[1].parse().unwrap(), r[2].parse().unwrap());
+        match r[0].as_str() {
+            "sso" => assert_eq!(expires - created, eight_hours),
+            _ => assert_eq!(expires, sso_end, "{r:?}: not beyond the sign-in's end"),
+        }
+    }
+    // Eight hours later, in use a second ago: over.
+    use sea_orm::ConnectionTrait;
+    let now = sportello_store::now_micros();
+    app.store
+        .raw_connection()
+        .execute_unprepared(&format!(
+            "UPDATE sessions SET created_at = {}, expires_at = {}, last_seen_at = {now}",
+            now - eight_hours - 1,
+            now - 1
+        ))
+        .await
+        .unwrap();
+    assert!(
+        sportello_tests::eventually(|| {
+            let mut b = b.on_node(app.addr);
+            async move { !still_in(&mut b).await }
+        })
+        .await,
+        "absolute timeout"
+    );
+    assert!(!still_in(&mut b).await);
 }
 
 #[tokio::test]

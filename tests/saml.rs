@@ -147,7 +147,11 @@ async fn sign_in_with_saml_then_a_second_commune_without_prompt_then_out_everywh
 #[tokio::test]
 async fn the_post_binding_and_a_step_up_to_level_2_work() {
     let (app, idp) = setup().await;
-    let mut b = Browser::new(app.addr);
+    // Signed in at level 1 first: the step-up must give new sessions (rotation).
+    let (mut b, _, first) = attempt(&app, &idp).await;
+    assert!(first.body.contains("id=\"session-level\">1<"));
+    let old_sso = b.cookie("login.localhost", "sportello_sso").unwrap();
+    let old_sid = b.cookie("pisa.localhost", "sportello_sid").unwrap();
     let page = b
         .get(&b.url("pisa.localhost", "/servizi/certificato-residenza/avvia"))
         .await;
@@ -173,6 +177,29 @@ async fn the_post_binding_and_a_step_up_to_level_2_work() {
     let done = post_idp_form(&mut b, &form, &idp).await;
     assert_eq!(done.status, StatusCode::OK, "{:?} {}", b.trail, done.body);
     assert!(done.body.contains("id=\"access-level\""), "{}", done.body);
+    // New session tokens after the level changed; the old ones open nothing any more.
+    let new_sso = b.cookie("login.localhost", "sportello_sso").unwrap();
+    let new_sid = b.cookie("pisa.localhost", "sportello_sid").unwrap();
+    assert_ne!(new_sso, old_sso, "SSO session rotated");
+    assert_ne!(new_sid, old_sid, "commune session rotated");
+    let mut stale = Browser::new(app.addr);
+    stale.set_cookie("pisa.localhost", "sportello_sid", &old_sid);
+    stale.set_cookie("login.localhost", "sportello_sso", &old_sso);
+    let area = stale
+        .get_once(&stale.url("pisa.localhost", "/area-personale"))
+        .await;
+    assert_eq!(
+        area.status,
+        StatusCode::SEE_OTHER,
+        "old commune session dead"
+    );
+    let sso_rows = app
+        .rows(&format!(
+            "SELECT level FROM sessions WHERE token_hash = '{}'",
+            sportello_kernel::tokens::hash(&old_sso)
+        ))
+        .await;
+    assert!(sso_rows.is_empty(), "old SSO session gone: {sso_rows:?}");
 }
 
 /// Mutations of the IdP's answer that must be refused.

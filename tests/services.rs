@@ -513,3 +513,26 @@ async fn a_support_session_dies_with_its_grant_and_a_new_grant_does_not_revive_i
     let revoked = s.deps.store.identity().revocations_since(0).await.unwrap();
     assert!(revoked.iter().any(|r| r.0 == hash), "{revoked:?}");
 }
+
+/// The verifying agency's role (police, INPS, ASL) takes effect in the enforcer: it may verify
+/// records, and nothing else of the commune.
+#[tokio::test]
+async fn a_verifier_may_verify_records_and_nothing_else() {
+    let s = services().await;
+    let v = staff(&s, "controlli@inps.example", Role::Verifier, None).await;
+    assert!(v.may(&s.deps, Object::Records, Action::Verify).await);
+    for (o, a) in [
+        (Object::Records, Action::Read),
+        (Object::Records, Action::Update),
+        (Object::Offices, Action::Read),
+        (Object::Services, Action::Update),
+        (Object::Staff, Action::Read),
+        (Object::Audit, Action::Read),
+        (Object::Payments, Action::Read),
+    ] {
+        assert!(!v.may(&s.deps, o, a).await, "{o:?} {a:?}");
+    }
+    // A clerk of the same commune may not verify: the permission is the role's.
+    let c = staff(&s, "impiegato@comune.pisa.it", Role::Clerk, None).await;
+    assert!(!c.may(&s.deps, Object::Records, Action::Verify).await);
+}

@@ -262,6 +262,25 @@ impl TestApp {
         (s, r.text().await.expect("body"))
     }
 
+    /// Every row of a read-only SQL query, each column as text (NULL: empty).
+    pub async fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let conn = self.store.raw_connection();
+        let result = conn
+            .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+            .await
+            .expect("query");
+        result
+            .iter()
+            .map(|r| {
+                (0..)
+                    .map_while(|i| r.try_get_by_index::<Option<String>>(i).ok())
+                    .map(Option::unwrap_or_default)
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The details of the sign-in audit log's `event` entries, newest first.
     pub async fn audit_details(&self, event: &str) -> Vec<String> {
         let log = self
@@ -306,4 +325,30 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     false
+}
+
+/// `stored` is `plain` sealed with the server's key: it opens to exactly `plain` with that key,
+/// and nowhere in it (nor in its base64-decoded bytes) is the plaintext; a prefix check alone
+/// would pass `v1.` + base64(plaintext).
+pub fn assert_sealed(stored: &str, plain: &[u8]) {
+    use base64::Engine as _;
+    let key = Settings::default()
+        .secret_key()
+        .expect("dev key")
+        .to_owned();
+    let secrets = sportello_kernel::secretbox::SecretBox::from_base64(&key).expect("key");
+    assert_eq!(secrets.open(stored).expect("opens with the key"), plain);
+    let body = stored.strip_prefix("v1.").expect("versioned");
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("base64");
+    assert!(
+        !raw.windows(plain.len()).any(|w| w == plain),
+        "plaintext inside the sealed bytes"
+    );
+    assert!(!stored.contains(&*String::from_utf8_lossy(plain)));
+    // Sealing again gives another text (fresh nonce), opening to the same.
+    let again = secrets.seal(plain).expect("seal");
+    assert_ne!(again, stored);
+    assert_eq!(secrets.open(&again).expect("opens"), plain);
 }
