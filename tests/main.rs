@@ -13,6 +13,7 @@ mod identity;
 mod idp_trust;
 mod input;
 mod isolation;
+mod limits;
 mod oidc;
 mod onboarding;
 mod postgres_rls;

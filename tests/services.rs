@@ -536,3 +536,107 @@ async fn a_verifier_may_verify_records_and_nothing_else() {
     let c = staff(&s, "impiegato@comune.pisa.it", Role::Clerk, None).await;
     assert!(!c.may(&s.deps, Object::Records, Action::Verify).await);
 }
+
+/// The commune tables that are not the charter (staff and their tokens, roles, audit, settings,
+/// identity providers, support grants, citizens): what one commune writes is never read through
+/// another's handle. On SQLite no row-level security backs a forgotten filter, so this is the
+/// check there (PostgreSQL runs it too).
+#[tokio::test]
+async fn a_communes_own_tables_are_never_read_through_another_communes_handle() {
+    let s = services().await;
+    let calci = TenantId(50005);
+    let now = sportello_store::now_micros();
+    // Pisa writes one row in each.
+    let a = staff(&s, "anna@comune.pisa.it", Role::Admin, None).await;
+    let person = s
+        .deps
+        .store
+        .identity()
+        .person_from_idp(
+            &sportello_store::identity::VerifiedIdentity {
+                fiscal_code: "RSSMRA80A01G702C".into(),
+                given_name: "Mario".into(),
+                family_name: "Rossi".into(),
+                email: None,
+                mobile: None,
+                date_of_birth: None,
+                place_of_birth: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let tx = s.deps.store.tenant(PISA).await.unwrap();
+    let db = tx.db();
+    db.set_settings(
+        &sportello_store::authz::CommuneSettings {
+            mail_from_name: Some("Comune di Pisa".into()),
+            mail_reply_to: Some("urp@comune.pisa.it".into()),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    db.insert_commune_idp(
+        &sportello_store::staff::CommuneIdp {
+            id: "toscana".into(),
+            name: "Regione Toscana".into(),
+            protocol: "oidc".into(),
+            issuer: "https://idp.toscana.example".into(),
+            client_id: "pisa".into(),
+            client_secret: "v1.sealed".into(),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    db.grant_support("migrazione", &a.staff_id, now, now + 3_600_000_000)
+        .await
+        .unwrap();
+    db.touch_citizen(&person.id, now).await.unwrap();
+    sportello_kernel::audit::record(
+        &db,
+        &a,
+        "settings_updated",
+        "settings",
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let read = |t: TenantId| {
+        let store = s.deps.store.clone();
+        let person = person.id.clone();
+        async move {
+            let tx = store.tenant(t).await.unwrap();
+            let db = tx.db();
+            let rows = (
+                db.staff_db().list().await.unwrap().len(),
+                db.staff_db()
+                    .staff_by_email("anna@comune.pisa.it")
+                    .await
+                    .unwrap()
+                    .is_some(),
+                db.role_assignments().await.unwrap().len(),
+                db.audit_log(100).await.unwrap().len(),
+                db.settings().await.unwrap().mail_reply_to,
+                db.commune_idps().await.unwrap().len(),
+                db.support_grants().await.unwrap().len(),
+                db.citizen_since(&person).await.unwrap().is_some(),
+            );
+            tx.commit().await.unwrap();
+            rows
+        }
+    };
+    // Positive control: Pisa sees each of its rows.
+    let pisa = read(PISA).await;
+    assert!(
+        pisa.0 >= 1 && pisa.1 && pisa.2 >= 1 && pisa.3 >= 1,
+        "{pisa:?}"
+    );
+    assert_eq!(pisa.4.as_deref(), Some("urp@comune.pisa.it"));
+    assert!(pisa.5 == 1 && pisa.6 == 1 && pisa.7, "{pisa:?}");
+    // Calci sees none of them.
+    assert_eq!(read(calci).await, (0, false, 0, 0, None, 0, 0, false));
+}

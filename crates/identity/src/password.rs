@@ -2,6 +2,8 @@
 //! off the async workers. See the README's benchmark for what one hash costs here.
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Memory in KiB, passes, lanes.
@@ -29,14 +31,43 @@ pub fn verify_blocking(password: &str, phc: &str) -> bool {
 /// sign-ins or registrations queues instead of exhausting memory.
 fn permits() -> &'static tokio::sync::Semaphore {
     static SEM: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SEM.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        tokio::sync::Semaphore::new(cores)
-    })
+    SEM.get_or_init(|| tokio::sync::Semaphore::new(hash_bound()))
+}
+
+/// Hashes running now, and the most ever at once (tests read it: the bound must hold).
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one hash running while alive.
+struct Running;
+
+impl Running {
+    fn start() -> Self {
+        let n = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+        PEAK.fetch_max(n, Ordering::SeqCst);
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The most hashes (or verifications) this process ever ran at once.
+pub fn peak_concurrent_hashes() -> usize {
+    PEAK.load(Ordering::SeqCst)
+}
+
+/// The bound: one hash per core.
+pub fn hash_bound() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
 }
 
 pub async fn hash(password: String) -> Result<String, String> {
     let _permit = permits().acquire().await.map_err(|e| e.to_string())?;
+    let _running = Running::start();
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
         .map_err(|e| e.to_string())?
@@ -46,6 +77,7 @@ pub async fn verify(password: String, phc: String) -> bool {
     let Ok(_permit) = permits().acquire().await else {
         return false;
     };
+    let _running = Running::start();
     tokio::task::spawn_blocking(move || verify_blocking(&password, &phc))
         .await
         .unwrap_or(false)
@@ -57,3 +89,7 @@ pub fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| hash_blocking(&sportello_kernel::tokens::new_token()).unwrap_or_default())
 }
+
+#[cfg(test)]
+#[path = "tests/password.rs"]
+mod tests;
