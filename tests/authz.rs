@@ -430,6 +430,39 @@ async fn a_policy_change_and_a_revoked_role_take_effect_on_the_next_request() {
             .get(&clerk.url("pisa.localhost", "/console/registro"))
             .await
     ));
+    // The lockout guard, posted to: the same rules without the administrators' right to change
+    // them are refused, and nothing changes.
+    let csrf = saved.input("csrf").unwrap();
+    let lockout: Vec<(&str, &str)> = fields
+        .iter()
+        .filter(|(k, _)| k != "p:admin:policies:update" && k != "csrf")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain([("csrf", csrf.as_str())])
+        .collect();
+    assert!(
+        fields.iter().any(|(k, _)| k == "p:admin:policies:update"),
+        "the current rules give it"
+    );
+    let refused = admin
+        .post(&admin.url("pisa.localhost", "/console/permessi"), &lockout)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(allowed(
+        &admin
+            .get(&admin.url("pisa.localhost", "/console/permessi"))
+            .await
+    ));
+    let after = admin
+        .get(&admin.url("pisa.localhost", "/console/permessi"))
+        .await;
+    assert!(
+        after
+            .body
+            .split("name=\"p:admin:policies:update\"")
+            .nth(1)
+            .is_some_and(|rest| rest.split('>').next().unwrap_or("").contains("checked")),
+        "the administrators keep the right to change the rules"
+    );
     // The change is in the audit log.
     let log = admin
         .get(&admin.url("pisa.localhost", "/console/registro"))
@@ -544,7 +577,8 @@ async fn a_policy_change_and_a_revoked_role_take_effect_on_the_next_request() {
             .get(&clerk.url("pisa.localhost", "/console/uffici"))
             .await
     ));
-    // The last administrator cannot be removed.
+    // Nobody takes their own administrator role (the last-administrator rule is proved on its
+    // own in services::the_last_administrator_who_can_sign_in_cannot_be_taken_away).
     let admin_id = {
         let tx = app.store.tenant(PISA).await.unwrap();
         tx.db()

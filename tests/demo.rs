@@ -1,7 +1,6 @@
 //! The demonstration identity provider of `serve --demo`: fictitious people signed in through the
 //! same path as a real provider (session, hand-off, level, audit), and nowhere outside demo mode.
 
-use sea_orm::{ConnectionTrait, Statement};
 use sportello_tests::browser::Browser;
 use sportello_tests::{Options, StatusCode, TestApp, spawn_app, spawn_app_with};
 

@@ -100,3 +100,49 @@ async fn a_conflicting_row_aborts_the_whole_import_naming_its_line() {
         "nothing may be imported"
     );
 }
+
+/// The rollback itself: a failure only the database can raise (a trigger refuses Bientina's
+/// starter offices) comes after Agliè was written in the same transaction: Agliè is undone too.
+#[tokio::test]
+async fn a_failure_inside_the_import_transaction_undoes_every_commune_written_before_it() {
+    let app = spawn_app_with(Options {
+        tenants: Some(tenants_dir()),
+        ..Options::default()
+    })
+    .await;
+    use sea_orm::ConnectionTrait;
+    let owner = sportello_store::Store::connect(&app.db.admin_url)
+        .await
+        .unwrap();
+    let ddl: &[&str] = if sportello_tests::is_postgres() {
+        &[
+            "CREATE FUNCTION refuse_bientina() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$",
+            "CREATE TRIGGER refuse_bientina BEFORE INSERT ON offices FOR EACH ROW \
+             WHEN (NEW.tenant_id = 50001) EXECUTE FUNCTION refuse_bientina()",
+        ]
+    } else {
+        &["CREATE TRIGGER refuse_bientina BEFORE INSERT ON offices \
+           WHEN NEW.tenant_id = 50001 BEGIN SELECT RAISE(ABORT, 'injected failure'); END"]
+    };
+    for sql in ddl {
+        owner
+            .raw_connection()
+            .execute_unprepared(sql)
+            .await
+            .unwrap();
+    }
+    let csv = "istat_code,name_it,name_other_language,region,province_code,province_name,cadastral_code\n\
+               001001,Agliè,,Piemonte,TO,Torino,A074\n\
+               050001,Bientina,,Toscana,PI,Pisa,A864\n";
+    let fed = app.store.federation();
+    let err = fed
+        .import_istat(&parse_csv(csv).unwrap(), &apex(), |_| {})
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("injected failure"), "{err}");
+    assert_eq!(fed.commune_count().await.unwrap(), 11, "Agliè rolled back");
+    let (status, _) = app.text("aglie.localhost", "/").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -120,7 +120,12 @@ async fn sign_in_with_saml_then_a_second_commune_without_prompt_then_out_everywh
     let done = post_idp_form(&mut b, &form, &idp).await;
     assert_eq!(done.status, StatusCode::OK, "{:?} {}", b.trail, done.body);
     assert!(done.url.contains("pisa.localhost"));
-    assert!(done.body.contains(CF) && done.body.contains("Mario Rossi"));
+    assert!(done.body.contains(&format!("id=\"fiscal-code\">{CF}<")));
+    assert!(
+        done.body.contains("id=\"family-name\">Rossi<"),
+        "{}",
+        done.body
+    );
     assert!(done.body.contains("id=\"session-level\">1<"));
     assert!(done.body.contains("saml:"));
 

@@ -640,3 +640,59 @@ async fn a_communes_own_tables_are_never_read_through_another_communes_handle() 
     // Calci sees none of them.
     assert_eq!(read(calci).await, (0, false, 0, 0, None, 0, 0, false));
 }
+
+/// Marks an account as enrolled (second factor confirmed), as a first sign-in would.
+async fn enrolled(s: &Services, a: &Actor) {
+    let tx = s.deps.store.tenant(PISA).await.unwrap();
+    let staff = tx.db().staff_db();
+    staff.set_staff_totp(&a.staff_id, "v1.x").await.unwrap();
+    assert!(staff.use_totp_step(&a.staff_id, 1, 1).await.unwrap());
+    tx.commit().await.unwrap();
+}
+
+/// "The commune keeps an administrator who can sign in", on its own: the one removing is not
+/// the one removed (so "nobody changes their own roles" cannot be what refuses), and may
+/// otherwise remove administrators (the commune's rules let office heads manage staff and
+/// rules).
+#[tokio::test]
+async fn the_last_administrator_who_can_sign_in_cannot_be_taken_away() {
+    use sportello_authz::{Rule, template};
+    let s = services().await;
+    let admin = staff(&s, "admin@pisa.example", Role::Admin, None).await;
+    enrolled(&s, &admin).await;
+    let mut rules = template::rules(template::CURRENT).unwrap();
+    rules.retain(|r| {
+        !(r.role == Role::OfficeHead && matches!(r.object, Object::Staff | Object::Policies))
+    });
+    for o in [Object::Staff, Object::Policies] {
+        rules.push(Rule::new(
+            Role::OfficeHead,
+            o,
+            &[Action::Read, Action::Create, Action::Update, Action::Delete],
+        ));
+    }
+    policy::save_rules(&s.deps, &admin, rules).await.unwrap();
+    let head = staff(&s, "capo@pisa.example", Role::OfficeHead, None).await;
+    let take_admin = people::RoleChange {
+        role: Role::Admin.key().into(),
+        office: String::new(),
+        op: "remove".into(),
+    };
+    let last = |r: Result<bool, Error>| match r {
+        Err(Error::Invalid(m)) => assert!(m.contains("last administrator"), "{m}"),
+        other => panic!("expected the last-administrator refusal: {other:?}"),
+    };
+    last(people::change_role(&s.deps, &head, &admin.staff_id, &take_admin).await);
+    let r = people::remove(&s.deps, &head, &admin.staff_id).await;
+    last(r.map(|()| true));
+    // An administrator invited but not enrolled cannot sign in: it does not count.
+    let second = staff(&s, "secondo@pisa.example", Role::Admin, None).await;
+    last(people::change_role(&s.deps, &head, &admin.staff_id, &take_admin).await);
+    // Once the second one is enrolled, the first can go.
+    enrolled(&s, &second).await;
+    assert!(
+        people::change_role(&s.deps, &head, &admin.staff_id, &take_admin)
+            .await
+            .unwrap()
+    );
+}

@@ -32,14 +32,14 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
         )
         .await;
     assert_eq!(bad.status, StatusCode::FORBIDDEN);
+    // The code and its 30-second step, kept: the replay below must be this very code, and the
+    // next one the next step's, wherever a step boundary falls during the test.
+    let enrol_step = sportello_identity::totp::step_of(chrono::Utc::now().timestamp());
+    let enrol_code = crate::actors::code_at(&secret, enrol_step);
     let ok = b
         .post(
             &b.url("pisa.localhost", "/console/invito/codice"),
-            &[
-                ("token", &token),
-                ("code", &code_for(&secret, 0)),
-                ("csrf", &csrf),
-            ],
+            &[("token", &token), ("code", &enrol_code), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{:?}", b.trail);
@@ -84,7 +84,7 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
     let replay = b
         .post(
             &b.url("pisa.localhost", "/console/codice"),
-            &[("code", &code_for(&secret, 0)), ("csrf", &csrf)],
+            &[("code", &enrol_code), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(replay.status, StatusCode::FORBIDDEN);
@@ -96,7 +96,10 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
     let next = b
         .post(
             &b.url("pisa.localhost", "/console/codice"),
-            &[("code", &code_for(&secret, 1)), ("csrf", &csrf)],
+            &[
+                ("code", &crate::actors::code_at(&secret, enrol_step + 1)),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert_eq!(next.status, StatusCode::OK, "{}", next.body);

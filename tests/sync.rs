@@ -208,3 +208,49 @@ async fn a_bad_file_is_refused_with_its_name_and_nothing_is_written() {
     assert!(err.contains("same.localhost"), "{err}");
     assert_eq!(store.federation().commune_count().await.unwrap(), 0);
 }
+
+/// The rollback itself: a file that passes every check of its own but whose host another
+/// commune already holds in the database is refused inside the transaction, after an earlier
+/// file of the same run was written: that one is undone too.
+#[tokio::test]
+async fn a_refusal_inside_the_transaction_undoes_the_files_written_before_it() {
+    let db = TestDb::new().await;
+    let store = db.app_store().await;
+    let first = tenants_folder(&[(
+        "alfa.toml",
+        &commune_file("050003", "alfa.localhost", "alfa"),
+    )]);
+    store
+        .federation()
+        .sync_tenants_dir(first.path(), &apex())
+        .await
+        .unwrap();
+    assert_eq!(store.federation().commune_count().await.unwrap(), 1);
+    // "a-bravo" is written first; "b-charlie" then claims Alfa's host (Alfa's file is not in
+    // this folder, so no check before the transaction can see the clash).
+    let second = tenants_folder(&[
+        (
+            "a-bravo.toml",
+            &commune_file("050037", "bravo.localhost", "bravo"),
+        ),
+        (
+            "b-charlie.toml",
+            &commune_file("050008", "alfa.localhost", "charlie"),
+        ),
+    ]);
+    let err = store
+        .federation()
+        .sync_tenants_dir(second.path(), &apex())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("b-charlie.toml") && err.contains("alfa.localhost"),
+        "{err}"
+    );
+    assert_eq!(
+        store.federation().commune_count().await.unwrap(),
+        1,
+        "bravo, written before the refusal, was rolled back"
+    );
+}
