@@ -297,3 +297,59 @@ async fn cached_pages_and_api_answers_follow_changes_and_never_another_request_s
         );
     }
 }
+
+/// "No query per charter page view": with the page cache off and the pollers idle, 90 views of
+/// the charter's pages and API answers run no statement once the commune's charter is in the
+/// node's cache (search and history views do read the database). Positive control: a history
+/// view (`?al=`) is counted, through the same counter.
+#[tokio::test]
+async fn charter_page_views_run_no_query_once_the_charter_is_cached() {
+    let app = sportello_tests::spawn_app_with(sportello_tests::Options {
+        settings: Box::new(|s| {
+            s.page_cache_seconds = 0;
+            s.registry_refresh_ms = 3_600_000;
+            s.policy_refresh_ms = 3_600_000;
+        }),
+        ..sportello_tests::Options::default()
+    })
+    .await;
+    let pages = [
+        "/",
+        "/servizi",
+        "/servizi?evento=family",
+        "/servizi/certificato-residenza",
+        "/uffici",
+        "/personale",
+        "/api/v1/services",
+        "/api/v1/services/certificato-residenza",
+        "/api/v1/offices",
+        "/api/v1/staff",
+    ];
+    for p in pages {
+        let (status, _) = app.text("pisa.localhost", p).await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+    }
+    let before = app.store.queries();
+    for _ in 0..9 {
+        for p in pages {
+            let (status, _) = app.text("pisa.localhost", p).await;
+            assert_eq!(status, StatusCode::OK, "{p}");
+        }
+    }
+    assert_eq!(
+        app.store.queries(),
+        before,
+        "statements run by 90 page views"
+    );
+    let (status, _) = app
+        .text(
+            "pisa.localhost",
+            "/servizi/certificato-residenza?al=2099-01-01",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        app.store.queries() > before,
+        "the counter sees the server's statements"
+    );
+}

@@ -49,6 +49,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     conn: DatabaseConnection,
+    /// Statements run through this pool (and its clones) since it was opened.
+    queries: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -72,8 +74,19 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
-        let conn = Database::connect(opts).await?;
-        Ok(Self { conn })
+        let mut conn = Database::connect(opts).await?;
+        let queries = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = queries.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        Ok(Self { conn, queries })
+    }
+
+    /// How many statements this pool has run (its clones included): what a page view costs the
+    /// database, for tests and metrics.
+    pub fn queries(&self) -> u64 {
+        self.queries.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Applies pending migrations. On PostgreSQL, connect as the schema owner to do this, and
