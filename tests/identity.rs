@@ -124,6 +124,15 @@ async fn bruno_at_pisa(app: &TestApp, mail: &MailSink, nth: usize) -> Browser {
     b
 }
 
+/// Whether this browser's session at Pisa ends within the node's session-cache refresh.
+async fn ends_soon(app: &TestApp, b: &Browser) -> bool {
+    sportello_tests::eventually(|| {
+        let mut b = b.on_node(app.addr);
+        async move { !still_in(&mut b).await }
+    })
+    .await
+}
+
 /// Whether this browser is still signed in at Pisa (its personal area opens).
 async fn still_in(b: &mut Browser) -> bool {
     b.get_once(&b.url("pisa.localhost", "/area-personale"))
@@ -218,14 +227,7 @@ async fn password_account_signs_in_once_for_every_commune_and_signs_out_everywhe
     assert_eq!(out.status, StatusCode::OK);
     assert_eq!(session_count(&app).await, bruno_sessions, "Anna's only");
     // The per-node session cache forgets within a refresh.
-    assert!(
-        sportello_tests::eventually(|| {
-            let mut b = b.on_node(app.addr);
-            async move { !still_in(&mut b).await }
-        })
-        .await,
-        "signed out of Pisa too"
-    );
+    assert!(ends_soon(&app, &b).await, "signed out of Pisa too");
     assert!(still_in(&mut bruno).await, "Bruno is still signed in");
     let again = b.get(&b.url("login.localhost", "/")).await;
     assert!(
@@ -677,14 +679,7 @@ async fn idle_sessions_expire_and_cookies_are_technical() {
         .await
         .unwrap();
     // Once the node's session cache has read the session again.
-    assert!(
-        sportello_tests::eventually(|| {
-            let mut b = b.on_node(app.addr);
-            async move { !still_in(&mut b).await }
-        })
-        .await,
-        "idle timeout"
-    );
+    assert!(ends_soon(&app, &b).await, "idle timeout");
 }
 
 /// The absolute limit: every session of a sign-in ends 8 hours after it (the SSO session's
@@ -720,14 +715,7 @@ async fn sessions_end_8_hours_after_sign_in_even_when_in_use() {
         ))
         .await
         .unwrap();
-    assert!(
-        sportello_tests::eventually(|| {
-            let mut b = b.on_node(app.addr);
-            async move { !still_in(&mut b).await }
-        })
-        .await,
-        "absolute timeout"
-    );
+    assert!(ends_soon(&app, &b).await, "absolute timeout");
     assert!(!still_in(&mut b).await);
 }
 

@@ -9,17 +9,22 @@ use sportello_tests::tls::test_ca;
 
 use crate::{oidc, saml};
 
-/// The gauge's value for `idp`, from `/metrics`.
-async fn days_left(app: &sportello_tests::TestApp, idp: &str) -> i64 {
+/// A gauge's value for `idp`, from `/metrics`.
+async fn gauge(app: &sportello_tests::TestApp, name: &str, idp: &str) -> i64 {
     let (_, metrics) = app.text("localhost", "/metrics").await;
     let line = metrics
         .lines()
-        .find(|l| {
-            l.starts_with("sportello_idp_certificate_days_left{")
-                && l.contains(&format!("idp=\"{idp}\""))
-        })
-        .unwrap_or_else(|| panic!("no gauge for {idp}: {metrics}"));
+        .find(|l| l.starts_with(&format!("{name}{{")) && l.contains(&format!("idp=\"{idp}\"")))
+        .unwrap_or_else(|| panic!("no {name} for {idp}: {metrics}"));
     line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+async fn days_left(app: &sportello_tests::TestApp, idp: &str) -> i64 {
+    gauge(app, "sportello_idp_certificate_days_left", idp).await
+}
+
+async fn usable(app: &sportello_tests::TestApp, idp: &str) -> i64 {
+    gauge(app, "sportello_idp_usable", idp).await
 }
 
 #[tokio::test]
@@ -41,6 +46,19 @@ async fn an_expired_idp_certificate_verifies_nothing_unless_a_setting_accepts_it
         "{reasons:?}"
     );
     assert!(days_left(&app, &idp.entity_id).await < 0);
+    assert_eq!(usable(&app, &idp.entity_id).await, 0);
+
+    // Not valid yet: refused the same way.
+    let (app, idp) = saml::setup_with(SamlIdp::start_with(&["--future-cert"]), |_| {}).await;
+    let (_, _, done) = saml::attempt(&app, &idp).await;
+    assert!(done.status.is_client_error(), "{}", done.status);
+    assert_eq!(saml::sessions(&app).await, 0);
+    let reasons = app.audit_details("sign_in_rejected").await;
+    assert!(
+        reasons.iter().any(|r| r.contains("not valid before")),
+        "{reasons:?}"
+    );
+    assert_eq!(usable(&app, &idp.entity_id).await, 0);
 
     // The same IdP, accepted by name: signs in.
     let idp = SamlIdp::start_with(&["--expired-cert"]);
@@ -49,6 +67,7 @@ async fn an_expired_idp_certificate_verifies_nothing_unless_a_setting_accepts_it
     let (_, _, done) = saml::attempt(&app, &idp).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(saml::sessions(&app).await > 0);
+    assert_eq!(usable(&app, &idp.entity_id).await, 1);
 
     // A valid certificate: a year minus a day left.
     let (app, idp) = saml::setup_with(SamlIdp::start(), |_| {}).await;

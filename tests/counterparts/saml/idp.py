@@ -146,9 +146,11 @@ def instant(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
 
 
-def make_key_cert(directory: str, name: str, common_name: str, expired: bool = False):
-    """A fresh RSA-2048 key and a self-signed certificate (valid from yesterday for a year, or, when
-    `expired`, from 400 days ago until yesterday); returns (key_path, cert_path, cert_b64)."""
+def make_key_cert(directory: str, name: str, common_name: str, expired: bool = False,
+                  future: bool = False):
+    """A fresh RSA-2048 key and a self-signed certificate (valid from yesterday for a year; when
+    `expired`, from 400 days ago until yesterday; when `future`, from tomorrow for a year);
+    returns (key_path, cert_path, cert_b64)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([
         x509.NameAttribute(NameOID.COUNTRY_NAME, "IT"),
@@ -162,8 +164,8 @@ def make_key_cert(directory: str, name: str, common_name: str, expired: bool = F
         .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=400 if expired else 1))
-        .not_valid_after(now + dt.timedelta(days=-1 if expired else 365))
+        .not_valid_before(now + dt.timedelta(days=1 if future else -400 if expired else -1))
+        .not_valid_after(now + dt.timedelta(days=366 if future else -1 if expired else 365))
         .sign(key, hashes.SHA256())
     )
     key_path = os.path.join(directory, f"{name}.key")
@@ -299,7 +301,8 @@ class SP:
 
 
 class IdP:
-    def __init__(self, port: int, tmpdir: str, xmlsec: str, expired_cert: bool = False):
+    def __init__(self, port: int, tmpdir: str, xmlsec: str, expired_cert: bool = False,
+                 future_cert: bool = False):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.entity_id = self.base + "/metadata"
@@ -310,7 +313,7 @@ class IdP:
         self.tmpdir = tmpdir
         self.xmlsec = xmlsec
         self.key, self.cert, self.cert_b64 = make_key_cert(
-            tmpdir, "idp", f"127.0.0.1:{port}", expired=expired_cert)
+            tmpdir, "idp", f"127.0.0.1:{port}", expired=expired_cert, future=future_cert)
         self._other = None
         self.last_assertion_id = None
         self.lock = threading.Lock()
@@ -1077,6 +1080,8 @@ def main() -> int:
     ap.add_argument("--ignore-stdin", action="store_true", help="do not exit on stdin EOF (manual runs)")
     ap.add_argument("--expired-cert", action="store_true",
                     help="sign with a certificate that expired yesterday (valid from 400 days ago)")
+    ap.add_argument("--future-cert", action="store_true",
+                    help="sign with a certificate valid only from tomorrow")
     args = ap.parse_args()
 
     if not args.verbose:  # pysaml2 logs rejected requests at ERROR level; the 400 body says why
@@ -1091,7 +1096,7 @@ def main() -> int:
         httpd = ThreadingHTTPServer(("127.0.0.1", args.port), BaseHTTPRequestHandler)
         httpd.daemon_threads = True
         port = httpd.server_address[1]
-        idp = IdP(port, tmpdir, xmlsec, expired_cert=args.expired_cert)
+        idp = IdP(port, tmpdir, xmlsec, expired_cert=args.expired_cert, future_cert=args.future_cert)
         httpd.RequestHandlerClass = make_handler(idp, args.verbose)
 
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

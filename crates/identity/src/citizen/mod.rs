@@ -31,7 +31,16 @@ pub struct Client {
     pub user_agent: Option<String>,
 }
 
-pub async fn audit(deps: &Deps, e: AuditEvent) {
+/// The longest detail kept in the sign-in audit log (characters): reasons are short, and what a
+/// request carries must not fill the log.
+pub const AUDIT_DETAIL_MAX: usize = 300;
+
+pub async fn audit(deps: &Deps, mut e: AuditEvent) {
+    if let Some(d) = &mut e.detail
+        && d.chars().count() > AUDIT_DETAIL_MAX
+    {
+        *d = d.chars().take(AUDIT_DETAIL_MAX).chain(['…']).collect();
+    }
     let idp = e.idp.as_deref().unwrap_or("");
     // Bounded label values: the kind of provider, not its id.
     let idp_kind = idp.split(':').next().unwrap_or("");

@@ -1,7 +1,8 @@
 //! The identity providers' signing certificates over time: days left of each one in
-//! `/metrics` (`sportello_idp_certificate_days_left{idp, sha256}`), and the logs told when one
-//! expires within [`WARN_DAYS`], has expired (its signatures are then refused), or has expired
-//! but is accepted by setting.
+//! `/metrics` (`sportello_idp_certificate_days_left{idp, sha256}`), whether each IdP has one
+//! usable now (`sportello_idp_usable{idp}`), and the logs told when one expires within
+//! [`WARN_DAYS`], is outside its validity (a warning; an ERROR when the IdP has no usable one
+//! left, as its sign-ins are then refused), or has expired but is accepted by setting.
 
 use std::time::Duration;
 
@@ -18,6 +19,18 @@ const LOG_EVERY: u32 = 24;
 
 /// Registers the gauge, sets it and logs now, then keeps both current in the background.
 pub fn watch(idps: Vec<IdpInfo>, registry: &Registry) -> Result<(), String> {
+    let usable = IntGaugeVec::new(
+        Opts::new(
+            "sportello_idp_usable",
+            "1 when a SAML identity provider has a signing certificate usable now, else 0 \
+             (its sign-ins are refused)",
+        ),
+        &["idp"],
+    )
+    .map_err(|e| format!("metrics: {e}"))?;
+    registry
+        .register(Box::new(usable.clone()))
+        .map_err(|e| format!("metrics: {e}"))?;
     let gauge = IntGaugeVec::new(
         Opts::new(
             "sportello_idp_certificate_days_left",
@@ -30,7 +43,7 @@ pub fn watch(idps: Vec<IdpInfo>, registry: &Registry) -> Result<(), String> {
     registry
         .register(Box::new(gauge.clone()))
         .map_err(|e| format!("metrics: {e}"))?;
-    update(&idps, &gauge, true);
+    update(&idps, &gauge, &usable, true);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
         tick.tick().await;
@@ -38,15 +51,23 @@ pub fn watch(idps: Vec<IdpInfo>, registry: &Registry) -> Result<(), String> {
         loop {
             tick.tick().await;
             n = n.wrapping_add(1);
-            update(&idps, &gauge, n.is_multiple_of(LOG_EVERY));
+            update(&idps, &gauge, &usable, n.is_multiple_of(LOG_EVERY));
         }
     });
     Ok(())
 }
 
-fn update(idps: &[IdpInfo], gauge: &IntGaugeVec, log: bool) {
+fn update(idps: &[IdpInfo], gauge: &IntGaugeVec, usable: &IntGaugeVec, log: bool) {
     let now = Utc::now();
     for idp in idps {
+        let ok = idp.usable_certs(now).is_ok();
+        usable
+            .with_label_values(&[idp.entity_id.as_str()])
+            .set(i64::from(ok));
+        if log && !ok {
+            tracing::error!(idp = %idp.entity_id,
+                "no signing certificate of this IdP is valid now: its sign-ins are refused");
+        }
         for c in &idp.signing_certs {
             let days = c.days_left(now);
             gauge
@@ -59,13 +80,11 @@ fn update(idps: &[IdpInfo], gauge: &IntGaugeVec, log: bool) {
             if c.not_after < now && idp.accept_expired {
                 tracing::warn!(idp = %idp.entity_id, sha256 = %c.sha256, expires,
                     "IdP signing certificate expired, accepted by saml_idps_accept_expired");
-            } else if c.not_after < now {
-                tracing::error!(idp = %idp.entity_id, sha256 = %c.sha256, expires,
-                    "IdP signing certificate expired: its signatures are refused");
-            } else if c.not_before > now {
-                tracing::error!(idp = %idp.entity_id, sha256 = %c.sha256,
+            } else if c.not_after < now || c.not_before > now {
+                // Still listed beside a valid one (a rollover), or the only one (the error above).
+                tracing::warn!(idp = %idp.entity_id, sha256 = %c.sha256, expires,
                     valid_from = %c.not_before.format("%Y-%m-%d"),
-                    "IdP signing certificate not valid yet: its signatures are refused");
+                    "IdP signing certificate outside its validity: it verifies nothing");
             } else if days <= WARN_DAYS {
                 tracing::warn!(idp = %idp.entity_id, sha256 = %c.sha256, expires, days,
                     "IdP signing certificate expires soon: ask the IdP for its new metadata");

@@ -113,8 +113,9 @@ fn authorized_party<AC: AdditionalClaims, GC: openidconnect::GenderClaim>(
 pub struct Provider {
     pub config: OidcProvider,
     metadata: RwLock<Option<CoreProviderMetadata>>,
-    /// When the keys were last re-fetched because of an unknown key.
-    jwks_refetched: std::sync::Mutex<Option<std::time::Instant>>,
+    /// When the keys were last re-fetched (successfully) because of an unknown key; held during
+    /// a fetch, so concurrent sign-ins share one.
+    jwks_refetched: tokio::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Provider {
@@ -122,22 +123,7 @@ impl Provider {
         Self {
             config,
             metadata: RwLock::new(None),
-            jwks_refetched: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// Whether a re-fetch of the keys is allowed now (and if so, it is counted as done).
-    fn may_refetch_jwks(&self) -> bool {
-        let Ok(mut last) = self.jwks_refetched.lock() else {
-            return false;
-        };
-        let now = std::time::Instant::now();
-        match *last {
-            Some(t) if now.duration_since(t) < JWKS_REFETCH_EVERY => false,
-            _ => {
-                *last = Some(now);
-                true
-            }
+            jwks_refetched: tokio::sync::Mutex::new(None),
         }
     }
 }
@@ -229,6 +215,20 @@ impl Oidc {
         Ok(m)
     }
 
+    /// The provider's keys after a token named one we do not know: fetched again, unless that
+    /// was done less than [`JWKS_REFETCH_EVERY`] ago — then the keys as they are now (another
+    /// sign-in may just have fetched the new ones). One fetch at a time per provider; a failed
+    /// fetch does not count.
+    async fn keys_after_unknown_kid(&self, p: &Provider) -> Result<CoreProviderMetadata, String> {
+        let mut last = p.jwks_refetched.lock().await;
+        if last.is_some_and(|t| t.elapsed() < JWKS_REFETCH_EVERY) {
+            return self.metadata(p, false).await;
+        }
+        let m = self.refresh_jwks(p).await?;
+        *last = Some(std::time::Instant::now());
+        Ok(m)
+    }
+
     fn client(p: &Provider, m: CoreProviderMetadata, redirect: &str) -> Result<SpidClient, String> {
         Ok(SpidClient::from_provider_metadata(
             m,
@@ -310,15 +310,8 @@ impl Oidc {
             Err(openidconnect::ClaimsVerificationError::SignatureVerification(
                 openidconnect::SignatureVerificationError::NoMatchingKey,
             )) => {
-                // The provider may have rotated its keys: fetch them once more and retry (not
-                // more than once a minute per provider).
-                if !p.may_refetch_jwks() {
-                    return Err(
-                        "ID token rejected: signed with an unknown key (keys fetched less than a minute ago)"
-                            .into(),
-                    );
-                }
-                let client = Self::client(p, self.refresh_jwks(p).await?, redirect)?;
+                // The provider may have rotated its keys: check again with fresh ones.
+                let client = Self::client(p, self.keys_after_unknown_kid(p).await?, redirect)?;
                 verify(&client).map_err(|e| format!("ID token rejected: {e}"))?
             }
             other => other.map_err(|e| format!("ID token rejected: {e}"))?,

@@ -3,8 +3,11 @@
 //! the browser's session cookies on this host** — plus an `Origin` check when the browser sends
 //! one. A cross-site page can neither read the cookie nor forge the field; and a pair of cookie
 //! and field learnt elsewhere (someone's own visit, a cookie planted by a sibling host) is worth
-//! nothing in another browser, whose sessions differ. A form outlives neither a sign-in nor a
-//! sign-out on its host: the session it was drawn for is gone.
+//! nothing in a browser that holds a session on that host, whose sessions differ. A browser with
+//! no session at all has nothing to bind to but its token: there a planted pair would pass this
+//! check, and the `Origin` check (and, over https, the `__Host-` prefix, which no sibling host can
+//! set) are what stand. A form outlives neither a sign-in nor a sign-out on its host: the session
+//! it was drawn for is gone.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};

@@ -16,9 +16,11 @@ use sportello_identity::citizen;
 use sportello_kernel::session::Kind;
 
 pub fn configure(t: &mut super::table::Table<'_>) {
-    t.get("/accedi", sign_in)
+    use super::table::on::{COMMUNE, LOGIN};
+    t.on(COMMUNE | LOGIN).post("/esci", sign_out);
+    t.on(COMMUNE)
+        .get("/accedi", sign_in)
         .get("/accedi/ritorno", handoff_return)
-        .post("/esci", sign_out)
         .get("/area-personale", personal_area)
         .post("/area-personale/contatti", save_contacts)
         .get("/servizi/{id}/avvia", start_service)

@@ -14,18 +14,20 @@ use crate::views;
 
 pub(super) const OPENAPI: &str = include_str!("../../openapi.json");
 
-/// The public JSON API (both hosts), described in `openapi.json`.
+/// The public JSON API, described in `openapi.json`: the charter on a commune's host, the
+/// document and the communes on both.
 pub fn routes(r: &mut Routes) {
-    let public = Needs::Both(Need::Public);
-    r.get("/api/v1/openapi.json", public, openapi)
-        .get("/api/v1/services", public, services)
-        .get("/api/v1/services/{id}", public, service)
-        .get("/api/v1/services/{id}/jsonld", public, service_jsonld)
-        .get("/api/v1/offices", public, offices)
-        .get("/api/v1/offices/{id}", public, office)
-        .get("/api/v1/staff", public, staff)
-        .get("/api/v1/search", public, search)
-        .get("/api/v1/communes", public, communes);
+    let both = Needs::Both(Need::Public);
+    let commune = Needs::Commune(Need::Public);
+    r.get("/api/v1/openapi.json", both, openapi)
+        .get("/api/v1/services", commune, services)
+        .get("/api/v1/services/{id}", commune, service)
+        .get("/api/v1/services/{id}/jsonld", commune, service_jsonld)
+        .get("/api/v1/offices", commune, offices)
+        .get("/api/v1/offices/{id}", commune, office)
+        .get("/api/v1/staff", commune, staff)
+        .get("/api/v1/search", commune, search)
+        .get("/api/v1/communes", both, communes);
 }
 
 async fn openapi() -> HttpResponse {

@@ -107,7 +107,7 @@ pub fn check(path: &str, query: &str) -> Result<(), String> {
             && p.one_of.as_ref().is_none_or(|e| e.contains(v))
             && p.max_length.is_none_or(|n| v.chars().count() <= n)
             && p.pattern.as_ref().is_none_or(|r| r.is_match(v))
-            && (!p.date || v.is_empty() || strict_date(v).is_some());
+            && (!p.date || strict_date(v).is_some());
         if !ok {
             return Err(p.name.clone());
         }
@@ -120,6 +120,14 @@ pub async fn enforce(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    // The document describes GET operations (HEAD alike); another method gets its 405.
+    let read = matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    );
+    if !read {
+        return next.call(req).await;
+    }
     match check(req.match_info().as_str(), req.query_string()) {
         Ok(()) => next.call(req).await,
         Err(name) => {
@@ -131,3 +139,7 @@ pub async fn enforce(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/contract.rs"]
+mod tests;

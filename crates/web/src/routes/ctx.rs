@@ -135,7 +135,8 @@ impl FromRequest for Ctx {
             cookies: std::cell::RefCell::new(Vec::new()),
             lang,
             remember_lang: req.query_string().contains("lang="),
-            api: req.path().starts_with("/api/"),
+            // As the router decoded it (`/%61pi/` is the API too).
+            api: req.match_info().as_str().starts_with("/api/"),
             path: req.path().to_owned(),
             state,
             site,

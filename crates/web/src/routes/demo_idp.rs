@@ -14,7 +14,8 @@ use sportello_identity::citizen::{self};
 use sportello_identity::idp::demo;
 
 pub fn configure(t: &mut super::table::Table<'_>) {
-    t.get("/demo/identita", page)
+    t.on(super::table::on::LOGIN)
+        .get("/demo/identita", page)
         .post("/demo/identita", sign_in);
 }
 

@@ -55,7 +55,12 @@ pub(crate) fn get() -> actix_web::Route {
 /// Nothing routed: 405 with `Allow` when the path exists for other methods, else 404 (the
 /// path as the router decoded it, so every spelling of a route gets the route's answer).
 async fn not_found(ctx: Ctx, req: HttpRequest, methods: web::Data<table::Methods>) -> HttpResponse {
-    match methods.allow(req.match_info().as_str()) {
+    let host = match ctx.site {
+        crate::middleware::Site::Commune(_) => table::on::COMMUNE,
+        crate::middleware::Site::Federation => table::on::FEDERATION,
+        crate::middleware::Site::Login => table::on::LOGIN,
+    };
+    match methods.allow(req.match_info().as_str(), host) {
         Some(allow) => ctx.respond(Err(AppError::MethodNotAllowed(allow))),
         None => ctx.respond(Err::<HttpResponse, _>(AppError::NotFound)),
     }

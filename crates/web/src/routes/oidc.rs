@@ -14,7 +14,9 @@ use sportello_identity::citizen::{self};
 use sportello_kernel::tokens;
 
 pub fn configure(t: &mut super::table::Table<'_>) {
-    t.get("/oidc/login", login).get("/oidc/callback", callback);
+    t.on(super::table::on::LOGIN)
+        .get("/oidc/login", login)
+        .get("/oidc/callback", callback);
 }
 
 /// A pending request lives this long (seconds).

@@ -8,7 +8,8 @@ use crate::AppState;
 use crate::render::Static;
 
 pub fn configure(t: &mut super::table::Table<'_>) {
-    t.get("/healthz", healthz)
+    t.on(super::table::on::ANY)
+        .get("/healthz", healthz)
         .get("/readyz", readyz)
         .get("/metrics", metrics);
     // A prefix, not a `{path:.*}` pattern: every other request is matched against the routes

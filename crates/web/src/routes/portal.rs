@@ -13,7 +13,9 @@ use crate::views;
 use sportello_charter::cache::Charter;
 
 pub fn configure(t: &mut super::table::Table<'_>) {
-    t.get("/", home)
+    use super::table::on::{ANY, COMMUNE};
+    t.on(ANY).get("/", home);
+    t.on(COMMUNE)
         .get("/servizi", services)
         .get("/servizi/{id}", service)
         .get("/uffici", offices)

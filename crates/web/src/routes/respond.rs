@@ -299,7 +299,7 @@ pub fn error_page(
         .extensions()
         .get::<crate::middleware::RequestId>()
         .map(|r| r.0.clone());
-    if req.path().starts_with("/api/") {
+    if req.match_info().as_str().starts_with("/api/") {
         let code = actix_web::http::StatusCode::from_u16(page.status)
             .unwrap_or(actix_web::http::StatusCode::NOT_FOUND);
         let kind = match page.status {

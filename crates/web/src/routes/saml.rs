@@ -24,7 +24,8 @@ use sportello_identity::idp::saml::{Expected, LogoutMessage, Rejected, SamlSubje
 use sportello_kernel::tokens;
 
 pub fn configure(t: &mut super::table::Table<'_>) {
-    t.get("/saml/metadata", metadata)
+    t.on(super::table::on::LOGIN)
+        .get("/saml/metadata", metadata)
         .get("/saml/login", login)
         .post("/saml/acs", acs)
         .get("/saml/completa", complete_sign_in)
@@ -127,25 +128,10 @@ struct Parked {
 }
 
 async fn acs(ctx: Ctx, form: web::Form<AcsForm>) -> HttpResponse {
-    let r = acs_inner(&ctx, form.into_inner()).await;
-    if let Err(e) = &r {
-        audit(
-            &ctx.state,
-            AuditEvent {
-                at: now_micros(),
-                event: "sign_in_rejected".into(),
-                idp: Some("saml".into()),
-                ip: ctx.ip.map(|i| i.to_string()),
-                detail: Some(e.to_string()),
-                ..Default::default()
-            },
-        )
-        .await;
-    }
-    match r {
-        Ok(ticket) => ctx.see_other(&format!("/saml/completa?ticket={ticket}")),
-        Err(e) => ctx.respond(Err(e)),
-    }
+    let r = acs_inner(&ctx, form.into_inner())
+        .await
+        .map(|ticket| format!("/saml/completa?ticket={ticket}"));
+    super::signin::after_idp_answer(&ctx, r, "saml", |e| e.to_string()).await
 }
 
 async fn acs_inner(ctx: &Ctx, form: AcsForm) -> AppResult<String> {

@@ -15,7 +15,8 @@ use sportello_identity::citizen::{self, Client};
 use sportello_kernel::session::Kind;
 
 pub fn configure(t: &mut super::table::Table<'_>) {
-    t.get("/autorizza", authorize)
+    t.on(super::table::on::LOGIN)
+        .get("/autorizza", authorize)
         .post("/password", password_sign_in)
         .get("/registrati", register_form)
         .post("/registrati", register)
@@ -127,8 +128,14 @@ pub(crate) async fn after_idp_answer(
     detail: impl FnOnce(&AppError) -> String,
 ) -> HttpResponse {
     // Every refusal, at every step, with its real reason (a missing `state`, another browser,
-    // an expired request, a provider that said no or could not be reached).
-    if let Err(e) = &result {
+    // an expired request, a provider that said no or could not be reached). Not a path that is
+    // not there (a probe on another host, a provider not configured): nothing was refused.
+    if let Err(e) = &result
+        && !matches!(
+            e,
+            AppError::NotFound | AppError::NeedsCommune | AppError::MethodNotAllowed(_)
+        )
+    {
         citizen::audit(
             &ctx.state,
             sportello_store::identity::AuditEvent {

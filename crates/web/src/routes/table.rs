@@ -8,11 +8,22 @@ use std::sync::{Arc, OnceLock};
 use actix_web::dev::ResourceDef;
 use actix_web::{FromRequest, Handler, Responder, web};
 
-/// Registers routes with actix and writes each path and method down.
+/// The kinds of host a route is served on, as bits: the `Allow` of a path on a host names only
+/// what that kind of host serves (another host's routes are its 404).
+pub mod on {
+    pub const COMMUNE: u8 = 1;
+    pub const FEDERATION: u8 = 2;
+    pub const LOGIN: u8 = 4;
+    pub const ANY: u8 = COMMUNE | FEDERATION | LOGIN;
+}
+
+/// Registers routes with actix and writes each path, method and kind of host down.
 pub struct Table<'a> {
     cfg: &'a mut web::ServiceConfig,
-    rows: Vec<(&'static str, &'static str)>,
+    rows: Vec<(&'static str, &'static str, u8)>,
     demo: bool,
+    /// The hosts of the routes registered next (see [`Table::on`]).
+    hosts: u8,
 }
 
 /// The tables built so far (without and with the demo's routes), for [`registered`].
@@ -30,7 +41,14 @@ impl<'a> Table<'a> {
             cfg,
             rows: vec![],
             demo,
+            hosts: on::ANY,
         }
+    }
+
+    /// The routes registered next are served on these kinds of host (bits of [`on`]).
+    pub fn on(&mut self, hosts: u8) -> &mut Self {
+        self.hosts = hosts;
+        self
     }
 
     /// GET (and HEAD: see [`super::get`]).
@@ -40,7 +58,7 @@ impl<'a> Table<'a> {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.rows.push((path, "GET"));
+        self.rows.push((path, "GET", self.hosts));
         self.cfg.route(path, super::get().to(handler));
         self
     }
@@ -51,7 +69,7 @@ impl<'a> Table<'a> {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.rows.push((path, "POST"));
+        self.rows.push((path, "POST", self.hosts));
         self.cfg.route(path, web::post().to(handler));
         self
     }
@@ -64,7 +82,14 @@ impl<'a> Table<'a> {
     /// The paths written down, with the console's and API's, for the default service.
     pub fn finish(self) {
         let mut rows = self.rows;
-        rows.extend(crate::authz::declared().iter().map(|d| (d.path, d.method)));
+        rows.extend(crate::authz::declared().iter().map(|d| {
+            let hosts = match d.on {
+                crate::authz::On::Commune => on::COMMUNE,
+                crate::authz::On::Federation => on::FEDERATION,
+                crate::authz::On::Both => on::COMMUNE | on::FEDERATION,
+            };
+            (d.path, d.method, hosts)
+        }));
         let methods = BUILT[usize::from(self.demo)]
             .get_or_init(|| Arc::new(Methods::new(&rows)))
             .clone();
@@ -72,19 +97,26 @@ impl<'a> Table<'a> {
     }
 }
 
-/// Every routed path and the methods it answers.
+/// Every routed path and the methods it answers, on which kinds of host.
 pub struct Methods {
-    paths: Vec<(ResourceDef, Vec<&'static str>)>,
+    paths: Vec<(ResourceDef, Vec<(&'static str, u8)>)>,
 }
 
 impl Methods {
-    fn new(rows: &[(&'static str, &'static str)]) -> Self {
-        let mut paths: Vec<(&'static str, Vec<&'static str>)> = vec![];
-        for (path, method) in rows {
-            match paths.iter_mut().find(|(p, _)| p == path) {
-                Some((_, m)) if !m.contains(method) => m.push(method),
-                Some(_) => {}
-                None => paths.push((path, vec![method])),
+    fn new(rows: &[(&'static str, &'static str, u8)]) -> Self {
+        let mut paths: Vec<(&'static str, Vec<(&'static str, u8)>)> = vec![];
+        for (path, method, hosts) in rows {
+            let i = match paths.iter().position(|(p, _)| p == path) {
+                Some(i) => i,
+                None => {
+                    paths.push((path, vec![]));
+                    paths.len() - 1
+                }
+            };
+            let ms = &mut paths[i].1;
+            match ms.iter_mut().find(|(m, _)| m == method) {
+                Some((_, h)) => *h |= hosts,
+                None => ms.push((method, *hosts)),
             }
         }
         Methods {
@@ -95,14 +127,15 @@ impl Methods {
         }
     }
 
-    /// The `Allow` header's value for a path that exists, `None` for one that does not.
-    pub fn allow(&self, path: &str) -> Option<String> {
+    /// The `Allow` header's value for a path this kind of host serves, `None` for one it does
+    /// not.
+    pub fn allow(&self, path: &str, host: u8) -> Option<String> {
         let mut methods: Vec<&str> = vec![];
-        for (def, m) in &self.paths {
+        for (def, ms) in &self.paths {
             if def.is_match(path) {
-                for x in m {
-                    if !methods.contains(x) {
-                        methods.push(x);
+                for (m, hosts) in ms {
+                    if hosts & host != 0 && !methods.contains(m) {
+                        methods.push(m);
                     }
                 }
             }
@@ -113,8 +146,8 @@ impl Methods {
         (!methods.is_empty()).then(|| methods.join(", "))
     }
 
-    /// Every path written down, with its methods (tests walk them).
-    pub fn all(&self) -> impl Iterator<Item = (&str, &[&'static str])> {
+    /// Every path written down, with its methods and their kinds of host (tests walk them).
+    pub fn all(&self) -> impl Iterator<Item = (&str, &[(&'static str, u8)])> {
         self.paths
             .iter()
             .map(|(d, m)| (d.pattern().unwrap_or(""), m.as_slice()))

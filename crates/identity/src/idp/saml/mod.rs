@@ -170,9 +170,9 @@ pub struct SigningCert {
 }
 
 impl SigningCert {
-    /// Whole days until it expires (negative: expired that many days ago).
+    /// Whole days until it expires, rounded down (expired an hour ago: -1).
     pub fn days_left(&self, now: DateTime<Utc>) -> i64 {
-        (self.not_after - now).num_days()
+        (self.not_after - now).num_seconds().div_euclid(86_400)
     }
 }
 
@@ -417,7 +417,8 @@ impl Saml {
     /// not a Response, no InResponseTo), otherwise.
     pub fn peek_in_response_to(saml_response_b64: &str) -> Result<String, Rejected> {
         let xml = decode_response(saml_response_b64)?;
-        let root = xml::parse(&xml).map_err(|e| invalid(format!("not XML: {e}")))?;
+        // The parser's message may quote the input: not repeated (it reaches the audit log).
+        let root = xml::parse(&xml).map_err(|_| invalid("the answer is not well-formed XML"))?;
         if root.ns != NS_P || root.name != "Response" {
             return Err(invalid("the document is not a SAML Response"));
         }
