@@ -548,24 +548,41 @@ async fn signing_out_also_signs_out_at_the_identity_provider() {
 #[tokio::test]
 async fn the_identity_provider_can_end_the_sessions_it_opened() {
     let (app, idp) = setup().await;
+    // Someone else, signed in through the same IdP first: the logout is not theirs.
+    idp.next(user("VRDGPP80A01H501U"), None, None).await;
+    let (mut bystander, _, p) = attempt(&app, &idp).await;
+    assert_eq!(p.status, StatusCode::OK);
+    idp.next(user(CF), None, None).await;
     let (mut b, _, p) = attempt(&app, &idp).await;
     assert_eq!(p.status, StatusCode::OK);
     let calci = b.get(&b.url("calci.localhost", "/area-personale")).await;
     assert_eq!(calci.status, StatusCode::OK);
-    assert_eq!(sessions(&app).await, 3);
+    assert_eq!(sessions(&app).await, 2 + 3);
     let sp = format!("http://login.localhost:{}/saml/metadata", app.port());
     // Forged requests are refused and end nothing.
     for m in ["unsigned", "other_key"] {
         let url = idp.logout(&sp, Some(m)).await;
         let r = b.get(&url).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{m}");
-        assert_eq!(sessions(&app).await, 3, "{m}");
+        assert_eq!(sessions(&app).await, 5, "{m}");
     }
     // The real one ends every session of that sign-in, then answers the IdP (signed).
     let url = idp.logout(&sp, None).await;
     let r = b.get(&url).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", b.trail);
-    assert_eq!(sessions(&app).await, 0);
+    assert_eq!(
+        sessions(&app).await,
+        2,
+        "only the bystander's sessions are left"
+    );
+    let still = bystander
+        .get_once(&bystander.url("pisa.localhost", "/area-personale"))
+        .await;
+    assert_eq!(
+        still.status,
+        StatusCode::OK,
+        "the bystander is still signed in"
+    );
     let state = idp.state().await;
     let answers = state["logout_responses"]
         .as_array()
