@@ -32,6 +32,15 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
         )
         .await;
     assert_eq!(bad.status, StatusCode::FORBIDDEN);
+    // …and the same page comes back, with the same secret and the message by the form: the
+    // code the app shows next still works.
+    assert_eq!(
+        crate::actors::totp_secret(&bad),
+        secret,
+        "the secret already in the app"
+    );
+    assert!(bad.body.contains("id=\"code-error\""), "{}", bad.body);
+    assert!(bad.body.contains("Il codice non è corretto"));
     // The code and its 30-second step, kept: the replay below must be this very code, and the
     // next one the next step's, wherever a step boundary falls during the test.
     let enrol_step = sportello_identity::totp::step_of(chrono::Utc::now().timestamp());

@@ -159,6 +159,17 @@ pub async fn check_code(deps: &Deps, realm: Realm, acc: &StaffAccount, code: &st
     Ok(ok)
 }
 
+/// The authenticator secret being enrolled for an invitation whose password is chosen: shown
+/// again after a wrong first code, so that the one already in the person's app stays good.
+pub async fn enrolment(deps: &Deps, realm: Realm, token: &str) -> Result<(StaffAccount, Vec<u8>)> {
+    let acc = invited(deps, realm, token).await?;
+    if acc.password_hash.is_none() {
+        return Err(Error::Invalid("Choose a password first.".into()));
+    }
+    let secret = secret_of(deps, &acc)?;
+    Ok((acc, secret))
+}
+
 /// Step 2 of an invitation: the first code confirms the authenticator; the invitation is used up
 /// and the staff member is signed in (with the second factor). Returns the session token.
 pub async fn accept_totp(

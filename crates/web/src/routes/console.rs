@@ -194,22 +194,40 @@ async fn invite_password(ctx: Ctx, form: Posted<InvitePasswordForm>) -> HttpResp
         }
         let (acc, secret) =
             staff::accept_password(&ctx.state, c, &form.token, &form.password).await?;
-        let issuer = match ctx.commune() {
-            Ok(commune) => format!("{} – {}", ctx.state.federation_name, commune.record.name),
-            Err(_) => ctx.state.federation_name.clone(),
-        };
-        Ok(json!({
-            "token": form.token,
-            "secret": totp::base32(&secret),
-            "uri": totp::otpauth_uri(&secret, &issuer, &acc.email),
-            "error": null,
-        }))
+        Ok(enrol_page(
+            &ctx,
+            &form.token,
+            &acc.email,
+            &secret,
+            None,
+            200,
+        ))
     }
     .await;
-    match r {
-        Ok(extra) => form_page(&ctx, "console_enrol.html", extra, 200),
-        Err(e) => ctx.respond(Err(e)),
-    }
+    r.unwrap_or_else(|e| ctx.respond(Err(e)))
+}
+
+/// The authenticator enrolment page: the secret (and its `otpauth://` URI) and the form for the
+/// first code; after a wrong code, the same secret again with the message by the form.
+fn enrol_page(
+    ctx: &Ctx,
+    token: &str,
+    email: &str,
+    secret: &[u8],
+    error: Option<&str>,
+    status: u16,
+) -> HttpResponse {
+    let issuer = match ctx.commune() {
+        Ok(commune) => format!("{} – {}", ctx.state.federation_name, commune.record.name),
+        Err(_) => ctx.state.federation_name.clone(),
+    };
+    let extra = json!({
+        "token": token,
+        "secret": totp::base32(secret),
+        "uri": totp::otpauth_uri(secret, &issuer, email),
+        "error": error,
+    });
+    form_page(ctx, "console_enrol.html", extra, status)
 }
 
 #[derive(Deserialize)]
@@ -219,14 +237,11 @@ pub struct InviteCodeForm {
 }
 
 async fn invite_code(ctx: Ctx, form: Posted<InviteCodeForm>) -> HttpResponse {
-    let r = async {
-        let c = ctx.realm()?;
-        staff::accept_totp(&ctx.state, c, &form.token, &form.code, &client(&ctx))
-            .await
-            .map_err(AppError::from)
-    }
-    .await;
-    match r {
+    let c = match ctx.realm() {
+        Ok(c) => c,
+        Err(e) => return ctx.respond(Err(e)),
+    };
+    match staff::accept_totp(&ctx.state, c, &form.token, &form.code, &client(&ctx)).await {
         Ok(token) => {
             // Roles given outside this node (the CLI, another node) are in place before the
             // first console page, not a poll later.
@@ -235,7 +250,22 @@ async fn invite_code(ctx: Ctx, form: Posted<InviteCodeForm>) -> HttpResponse {
             }
             ctx.start_session(Kind::Staff, token, "/console")
         }
-        Err(e) => ctx.respond(Err(e)),
+        // A wrong first code: try again on the same page, with the same secret (the one already
+        // in the person's authenticator app).
+        Err(sportello_kernel::Error::Refused("code_wrong")) => {
+            match staff::enrolment(&ctx.state, c, &form.token).await {
+                Ok((acc, secret)) => enrol_page(
+                    &ctx,
+                    &form.token,
+                    &acc.email,
+                    &secret,
+                    Some(ctx.t("code_wrong")),
+                    403,
+                ),
+                Err(e) => ctx.respond(Err(e.into())),
+            }
+        }
+        Err(e) => ctx.respond(Err(e.into())),
     }
 }
 
