@@ -207,8 +207,15 @@ async fn admin_services_keep_an_administrator_and_apply_roles_at_once() {
     )
     .await
     .unwrap();
-    let mails: Vec<_> = std::fs::read_dir(s.outbox.path()).unwrap().collect();
+    let mails: Vec<_> = std::fs::read_dir(s.outbox.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
     assert_eq!(mails.len(), 1, "one invitation mail");
+    // It says which commune and who invited: a person can tell a real invitation.
+    let mail = mails[0].replace("=\r\n", "").replace("=\n", "");
+    assert!(mail.contains("Comune di Pisa"), "{mail}");
+    assert!(mail.contains(&admin.email), "{mail}");
     let clerk = Actor {
         realm: Realm::Commune(PISA),
         staff_id: clerk_id.clone(),

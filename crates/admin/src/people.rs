@@ -99,15 +99,30 @@ pub async fn invite(deps: &Deps, actor: &Actor, f: &Invite, base_url: &str) -> R
     tx.commit().await?;
     deps.apply_policy_changes().await?;
     let link = format!("{base_url}/console/invito?token={token}");
-    deps
-        .mailer
+    // Who invites, for which commune: a person must be able to tell a real invitation.
+    let commune = deps
+        .tenancy
+        .by_id(c)
+        .map_or_else(|| format!("{:06}", c.0), |m| m.record.name.clone());
+    let by = if actor.name.trim().is_empty() {
+        actor.email.clone()
+    } else {
+        format!("{} ({})", actor.name.trim(), actor.email)
+    };
+    deps.mailer
         .send(Mail {
             to: f.email.trim().to_owned(),
-            subject: format!("{}: invito alla console", deps.federation_name),
+            subject: format!(
+                "Comune di {commune}: invito alla console di {}",
+                deps.federation_name
+            ),
             body: format!(
-                "Buongiorno {name},\n\nè stato creato un account per lei nella console del comune.\n\
+                "Buongiorno {name},\n\n{by} l'ha invitata nella console del Comune di \
+                 {commune} su {fed}.\n\
                  Apra questo collegamento entro 7 giorni per scegliere la password e configurare \
-                 l'app di autenticazione (TOTP):\n\n{link}\n"
+                 l'app di autenticazione (TOTP):\n\n{link}\n\n\
+                 Se non si aspettava questo invito, ignori questo messaggio.\n",
+                fed = deps.federation_name
             ),
             from_name: sender.mail_from_name,
             reply_to: sender.mail_reply_to,
