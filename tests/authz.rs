@@ -1019,7 +1019,12 @@ async fn federation_staff_onboard_a_commune_that_is_live_at_once() {
         )
         .await;
     assert!(done.url.contains("esito=creato"), "{}", done.body);
-    assert!(done.body.contains("buti.localhost"));
+    // The list shows the new commune (its row and its actions), not just the search box.
+    assert!(
+        done.body.contains("/console/comuni/050002/stato"),
+        "{}",
+        done.body
+    );
     // Live at once with the starter charter; the alias redirects; twice is refused.
     let home = citizen.get(&citizen.url("buti.localhost", "/")).await;
     assert_eq!(home.status, StatusCode::OK);

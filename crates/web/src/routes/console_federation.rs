@@ -243,8 +243,10 @@ async fn onboard_form(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
 
 async fn onboard(ctx: Ctx, actor: Admitted, f: Posted<federation::Onboard>) -> HttpResponse {
     let r = async {
-        let (_, host) = federation::onboard(&ctx.state, &actor, &f, &port_suffix(&ctx)).await?;
-        Ok(format!("/console?esito=creato&q={}", host.as_str()))
+        // Back to the list, filtered on the new commune (by its ISTAT code: the list's filter
+        // knows names and codes, not hosts).
+        let (id, _) = federation::onboard(&ctx.state, &actor, &f, &port_suffix(&ctx)).await?;
+        Ok(format!("/console?esito=creato&q={:06}", id.0))
     }
     .await;
     after_post(&ctx, r)
