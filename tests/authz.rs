@@ -1089,6 +1089,14 @@ async fn federation_staff_onboard_a_commune_that_is_live_at_once() {
             .status,
         StatusCode::SERVICE_UNAVAILABLE
     );
+    // Listed apart, not among the active communes.
+    let list = fed.get(&fed.url("localhost", "/console?q=buti")).await;
+    let (active, suspended) = list
+        .body
+        .split_once("Comuni sospesi (1)")
+        .expect("a table of suspended communes");
+    assert!(active.contains("Comuni attivi (0)"), "{}", list.body);
+    assert!(suspended.contains("/console/comuni/050002/stato"));
     fed.post(
         &fed.url("localhost", "/console/comuni/050002/stato"),
         &[("status", "active"), ("csrf", &csrf)],

@@ -62,57 +62,39 @@ fn tenant(istat: &str) -> AppResult<TenantId> {
         .map_err(|_| AppError::NotFound)
 }
 
-/// Every onboarded commune with its status and activity (filtered by name, 50 per page).
+/// The communes of the federation with their activity (filtered by name or code): the live ones,
+/// 50 per page, then the suspended ones apart.
 pub async fn home(ctx: Ctx, actor: Admitted, q: HashMap<String, String>) -> HttpResponse {
     let r: AppResult<Vec<serde_json::Value>> = async {
         let filter = sportello_store::fold_for_search(q.get("q").map(String::as_str).unwrap_or(""));
         let page: usize = q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
         let reg = ctx.state.tenancy.snapshot();
-        let all: Vec<_> = reg
+        let (live, suspended): (Vec<_>, Vec<_>) = reg
             .communes()
             .iter()
             .filter(|c| filter.is_empty() || c.search_key.contains(&filter) || c.record.istat_code.as_str() == filter)
             .cloned()
-            .collect();
-        let total = all.len();
-        let shown: Vec<_> = all.into_iter().skip(page.saturating_sub(1).saturating_mul(50)).take(50).collect();
-        let ids: Vec<i64> = shown.iter().map(|c| c.id().0).collect();
-        let since = sportello_store::now_micros() - 30 * 86_400_000_000;
-        let sign_ins: HashMap<i64, i64> = ctx.state.store.federation().sign_ins_since(&ids, since).await?.into_iter().collect();
+            .partition(|c| c.record.status != CommuneStatus::Suspended);
+        let total = live.len();
+        let shown: Vec<_> = live.into_iter().skip(page.saturating_sub(1).saturating_mul(50)).take(50).collect();
         let can_update = actor.may(&ctx.state, Object::Communes, Action::Update).await;
-        let mut rows = vec![];
-        for c in &shown {
-            let tx = ctx.state.store.tenant(c.id()).await?;
-            let (services, staff) = tx.db().sizes().await?;
-            tx.commit().await?;
-            let suspended = c.record.status == CommuneStatus::Suspended;
-            let mut row = vec![
-                link(&c.record.name, format!("{}://{}{}/", ctx.state.scheme, c.record.primary_host, port_suffix(&ctx))),
-                text(c.record.istat_code.as_str()),
-                text(&c.record.primary_host),
-                text(if suspended {
-                    ctx.t("console_commune_suspended")
-                } else {
-                    ctx.t("console_commune_live")
-                }),
-                text(sign_ins.get(&c.id().0).copied().unwrap_or(0)),
-                text(services),
-                text(staff),
-            ];
-            if can_update {
-                let (label, to) = if suspended { (ctx.t("console_resume"), "active") } else { (ctx.t("console_suspend"), "suspended") };
-                row.push(button(label, format!("/console/comuni/{}/stato", c.record.istat_code.as_str()), &[("status", to)]));
-            }
-            rows.push(row);
-        }
-        Ok(vec![
+        let header = [ctx.t("console_commune"), ctx.t("console_istat"), ctx.t("console_address"), ctx.t("console_status"), ctx.t("console_signins_30d"), ctx.t("console_services"), ctx.t("console_staff"), ""];
+        let mut sections = vec![
             serde_json::json!({"heading": ctx.t("console_search_active"), "search": {"action": "/console", "value": q.get("q").cloned().unwrap_or_default()}}),
             table(
                 &ctx.tf("console_active_communes", &[&total]),
-                &[ctx.t("console_commune"), ctx.t("console_istat"), ctx.t("console_address"), ctx.t("console_status"), ctx.t("console_signins_30d"), ctx.t("console_services"), ctx.t("console_staff"), ""],
-                rows,
+                &header,
+                commune_rows(&ctx, &shown, can_update).await?,
             ),
-        ])
+        ];
+        if !suspended.is_empty() {
+            sections.push(table(
+                &ctx.tf("console_suspended_communes", &[&suspended.len()]),
+                &header,
+                commune_rows(&ctx, &suspended, can_update).await?,
+            ));
+        }
+        Ok(sections)
     }
     .await;
     match r {
@@ -130,6 +112,67 @@ pub async fn home(ctx: Ctx, actor: Admitted, q: HashMap<String, String>) -> Http
         }
         Err(e) => ctx.respond(Err(e)),
     }
+}
+
+/// A row per commune: name (a link to its portal), code, host, status, sign-ins in 30 days,
+/// services, staff, and the suspend/resume button for those who may.
+async fn commune_rows(
+    ctx: &Ctx,
+    communes: &[std::sync::Arc<sportello_kernel::tenancy::Commune>],
+    can_update: bool,
+) -> AppResult<Vec<Vec<serde_json::Value>>> {
+    let ids: Vec<i64> = communes.iter().map(|c| c.id().0).collect();
+    let since = sportello_store::now_micros() - 30 * 86_400_000_000;
+    let sign_ins: HashMap<i64, i64> = ctx
+        .state
+        .store
+        .federation()
+        .sign_ins_since(&ids, since)
+        .await?
+        .into_iter()
+        .collect();
+    let mut rows = vec![];
+    for c in communes {
+        let tx = ctx.state.store.tenant(c.id()).await?;
+        let (services, staff) = tx.db().sizes().await?;
+        tx.commit().await?;
+        let suspended = c.record.status == CommuneStatus::Suspended;
+        let mut row = vec![
+            link(
+                &c.record.name,
+                format!(
+                    "{}://{}{}/",
+                    ctx.state.scheme,
+                    c.record.primary_host,
+                    port_suffix(ctx)
+                ),
+            ),
+            text(c.record.istat_code.as_str()),
+            text(&c.record.primary_host),
+            text(if suspended {
+                ctx.t("console_commune_suspended")
+            } else {
+                ctx.t("console_commune_live")
+            }),
+            text(sign_ins.get(&c.id().0).copied().unwrap_or(0)),
+            text(services),
+            text(staff),
+        ];
+        if can_update {
+            let (label, to) = if suspended {
+                (ctx.t("console_resume"), "active")
+            } else {
+                (ctx.t("console_suspend"), "suspended")
+            };
+            row.push(button(
+                label,
+                format!("/console/comuni/{}/stato", c.record.istat_code.as_str()),
+                &[("status", to)],
+            ));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 async fn istat_search(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
