@@ -92,6 +92,40 @@ async fn a_demo_person_signs_in_at_level_2_through_the_real_path_and_reaches_a_l
             ["sso", "substantial", "demo:giulia-bianchi"]
         ]
     );
+    // Her personal area says it in words: events, levels, provider and dates, not codes.
+    let area = b.get(&b.url("pisa.localhost", "/area-personale")).await;
+    let lists: String = ["id=\"sessions\"", "class=\"sp-events\""]
+        .iter()
+        .map(|start| {
+            let from = area.body.find(start).expect("list");
+            let to = from + area.body[from..].find("</ul>").unwrap();
+            area.body[from..to].to_owned()
+        })
+        .collect();
+    for words in ["Accesso", "SPID livello 2 o CIE", "Sportello Demo ID"] {
+        assert!(lists.contains(words), "{words:?} in {lists}");
+    }
+    let months = [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ];
+    assert!(
+        months.iter().any(|m| lists.contains(&format!(" {m} "))),
+        "dates in words: {lists}"
+    );
+    for code in ["sign_in", "handoff", "substantial", "demo:", "Livello 2"] {
+        assert!(!lists.contains(code), "{code:?} in {lists}");
+    }
     let audit = app
         .rows(
             "SELECT event, COALESCE(level, ''), COALESCE(person_id, '') FROM auth_audit \

@@ -12,6 +12,7 @@ use super::signin::client;
 use super::{Button, Ctx, Posted};
 use crate::error::{AppError, AppResult};
 use crate::middleware::Site;
+use crate::views::when::when;
 use sportello_identity::citizen;
 use sportello_kernel::session::Kind;
 
@@ -223,10 +224,10 @@ async fn personal_context(
         .map(|s| {
             json!({
                 "commune": name_of(s.commune_id),
-                "level": AssuranceLevel::parse(&s.level).map(|l| l.number()).unwrap_or(0),
-                "idp": s.idp,
-                "since": fmt_time(s.created_at),
-                "last_seen": fmt_time(s.last_seen_at),
+                "level": level_words(ctx, Some(&s.level)),
+                "idp": provider_words(ctx, &s.idp),
+                "since": when(ctx.lang, s.created_at),
+                "last_seen": when(ctx.lang, s.last_seen_at),
                 "current": s.token_hash == user.token_hash,
             })
         })
@@ -240,11 +241,11 @@ async fn personal_context(
         .into_iter()
         .map(|e| {
             json!({
-                "at": fmt_time(e.at),
-                "event": e.event,
+                "at": when(ctx.lang, e.at),
+                "event": event_words(ctx, &e.event),
                 "commune": name_of(e.commune_id),
-                "idp": e.idp,
-                "level": e.level.as_deref().and_then(|l| AssuranceLevel::parse(l).ok()).map(|l| l.number()),
+                "idp": e.idp.as_deref().map(|i| provider_words(ctx, i)),
+                "level": e.level.as_deref().map(|l| level_words(ctx, Some(l))),
             })
         })
         .collect();
@@ -263,14 +264,43 @@ async fn personal_context(
     ))
 }
 
-fn fmt_time(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map(|t| {
-            t.with_timezone(&chrono_tz::Europe::Rome)
-                .format("%d/%m/%Y %H:%M")
-                .to_string()
-        })
+/// A sign-in event as a person reads it (the code itself only if it has no label yet).
+fn event_words(ctx: &Ctx, event: &str) -> String {
+    let key = format!("event_{event}");
+    let label = ctx.state.render.strings.get(ctx.lang, &key);
+    if label == key {
+        event.to_owned()
+    } else {
+        label.to_owned()
+    }
+}
+
+/// A level as a person reads it ("SPID livello 2 o CIE").
+fn level_words(ctx: &Ctx, level: Option<&str>) -> String {
+    level
+        .and_then(|l| AssuranceLevel::parse(l).ok())
+        .map(|l| l.label(ctx.lang).to_owned())
         .unwrap_or_default()
+}
+
+/// The way a person signed in, by name: password, the demo, an identity provider's own name.
+fn provider_words(ctx: &Ctx, idp: &str) -> String {
+    let (kind, id) = idp.split_once(':').unwrap_or((idp, ""));
+    match kind {
+        "password" => ctx.t("provider_password").to_owned(),
+        "demo" => "Sportello Demo ID".to_owned(),
+        "saml" => ctx
+            .state
+            .saml
+            .as_ref()
+            .and_then(|s| s.idp(id))
+            .map_or_else(|| id.to_owned(), |i| i.name.clone()),
+        "oidc" => ctx.state.oidc.provider(id).map_or_else(
+            || ctx.t("provider_oidc").to_owned(),
+            |p| p.config.name.clone(),
+        ),
+        _ => idp.to_owned(),
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,4 +1,4 @@
-use sportello_domain::LifeEvent;
+use sportello_domain::{Language, LifeEvent};
 
 /// Every icon the pages name exists in the vendored Bootstrap Italia sprite.
 #[test]
@@ -28,4 +28,17 @@ fn script_json_round_trips_and_has_no_markup() {
     }
     let back: serde_json::Value = serde_json::from_str(&s).unwrap();
     assert_eq!(back, v);
+}
+
+#[test]
+fn instants_are_in_words_and_on_romes_clock() {
+    use super::when::when;
+    // 2026-12-06T00:58:00Z is 01:58 in Rome (winter, UTC+1); 2026-07-01T10:00:00Z is 12:00
+    // (summer, UTC+2).
+    let winter = 1_796_518_680_000_000;
+    let summer = 1_782_900_000_000_000;
+    assert_eq!(when(Language::It, winter), "6 dicembre 2026, 01:58");
+    assert_eq!(when(Language::En, winter), "6 December 2026, 01:58");
+    assert_eq!(when(Language::It, summer), "1 luglio 2026, 12:00");
+    assert_eq!(when(Language::It, i64::MAX), "");
 }
