@@ -115,21 +115,19 @@ fn init_logs(settings: &Settings) {
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    // A client's unparsable request is not our error (see sportello_web::logs).
-    let layer = if settings.log_format == "json" {
-        layer
-            .json()
-            .with_filter(filter)
-            .with_filter(logs::ClientMistakes)
-            .boxed()
+    let out = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let out = if settings.log_format == "json" {
+        out.json().boxed()
     } else {
-        layer
-            .with_filter(filter)
-            .with_filter(logs::ClientMistakes)
-            .boxed()
+        out.boxed()
     };
-    tracing_subscriber::registry().with(layer).init();
+    // The level filter for everything, then: a client's unparsable request is not our error
+    // (see sportello_web::logs).
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(logs::ClientMistakes)
+        .with(out)
+        .init();
 }
 
 #[tokio::main]

@@ -4,24 +4,25 @@
 //! a client's mistake and are dropped here. Every other event passes.
 
 use tracing::field::{Field, Visit};
-use tracing::{Event, Metadata};
-use tracing_subscriber::layer::{Context, Filter};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
 
 /// The HTTP layer's module and the start of its message for an unparsable request.
 const HTTP_LAYER: &str = "actix_http::h1::dispatcher";
 const UNPARSABLE: &str = "stream error: request parse error";
 
-/// A per-layer filter: `fmt::layer().with_filter(env).with_filter(ClientMistakes)`.
+/// A layer that only vetoes: `registry().with(env_filter).with(ClientMistakes).with(fmt)`. A
+/// global layer (not a per-layer filter), so that the level filter keeps its static verdicts and
+/// a disabled callsite stays free: per-layer filtering was measured at a quarter of the cached
+/// pages' throughput.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ClientMistakes;
 
-impl<S> Filter<S> for ClientMistakes {
-    fn enabled(&self, _: &Metadata<'_>, _: &Context<'_, S>) -> bool {
-        true
-    }
-
-    fn event_enabled(&self, event: &Event<'_>, _: &Context<'_, S>) -> bool {
-        if event.metadata().target() != HTTP_LAYER {
+impl<S: Subscriber> Layer<S> for ClientMistakes {
+    fn event_enabled(&self, event: &Event<'_>, _: Context<'_, S>) -> bool {
+        let meta = event.metadata();
+        if meta.target() != HTTP_LAYER || *meta.level() != Level::ERROR {
             return true;
         }
         let mut m = Message(false);

@@ -40,10 +40,9 @@ pub struct Ctx {
     pub(super) csrf: std::cell::RefCell<(Option<String>, bool)>,
     /// A form was rendered: the response must not be stored by caches (it carries a token).
     pub(super) csrf_used: std::cell::Cell<bool>,
-    /// The request's id (shown on error pages).
-    pub(super) request_id: Option<String>,
-    /// The request's session cookies a form's token is bound to (`auth::csrf::bound_cookies`).
-    session_cookies: [Option<String>; 3],
+    /// The request (a shared handle): what only some answers need is read from it when they
+    /// do (its id for an error page, its session cookies for a form), not on every page view.
+    req: actix_web::HttpRequest,
     /// Cookies this response sets (sessions, flows).
     pub(super) cookies: std::cell::RefCell<Vec<Cookie<'static>>>,
 }
@@ -126,12 +125,7 @@ impl FromRequest for Ctx {
                 .map(str::to_owned),
             csrf: std::cell::RefCell::new((csrf, false)),
             csrf_used: std::cell::Cell::new(false),
-            request_id: req
-                .extensions()
-                .get::<crate::middleware::RequestId>()
-                .map(|r| r.0.clone()),
-            session_cookies: crate::auth::csrf::bound_cookies(&state.sessions)
-                .map(|n| req.cookie(n).map(|c| c.value().to_owned())),
+            req: req.clone(),
             cookies: std::cell::RefCell::new(Vec::new()),
             lang,
             remember_lang: req.query_string().contains("lang="),
@@ -220,7 +214,7 @@ impl Ctx {
             }
         };
         let names = crate::auth::csrf::bound_cookies(&self.state.sessions);
-        let mut values = self.session_cookies.clone();
+        let mut values = names.map(|n| self.req.cookie(n).map(|c| c.value().to_owned()));
         for c in self.cookies.borrow().iter() {
             if let Some(i) = names.iter().position(|n| *n == c.name()) {
                 let removed = c.max_age().is_some_and(|a| a.is_zero() || a.is_negative());
@@ -229,6 +223,14 @@ impl Ctx {
         }
         let [a, b, c] = values.each_ref().map(|v| v.as_deref().unwrap_or(""));
         crate::auth::csrf::field(&self.state.secrets, &token, [a, b, c])
+    }
+
+    /// This request's id (error pages show it).
+    pub(super) fn request_id(&self) -> Option<String> {
+        self.req
+            .extensions()
+            .get::<crate::middleware::RequestId>()
+            .map(|r| r.0.clone())
     }
 
     /// Sets a cookie on this response.

@@ -144,7 +144,7 @@ impl Ctx {
             let message = self.message_of(e).unwrap_or_else(|| e.public_message());
             return HttpResponse::build(e.status()).json(json!({
                 "error": {"status": status, "code": e.code(), "message": message,
-                          "request_id": self.request_id}
+                          "request_id": self.request_id()}
             }));
         }
         let (title_key, message_key) = match status {
@@ -167,7 +167,7 @@ impl Ctx {
                     .unwrap_or_else(|| strings.get(self.lang, message_key).to_owned())
             ),
         );
-        m.insert("request_id".into(), json!(self.request_id));
+        m.insert("request_id".into(), json!(self.request_id()));
         render_error(&self.state, status, m)
     }
 

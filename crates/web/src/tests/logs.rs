@@ -1,7 +1,7 @@
 use std::sync::{Arc, Mutex};
 
+use tracing_subscriber::fmt;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::{Layer, fmt};
 
 use super::ClientMistakes;
 
@@ -23,11 +23,10 @@ impl std::io::Write for Captured {
 fn unparsable_requests_are_not_logged_as_errors_and_everything_else_is() {
     let out = Captured::default();
     let w = out.clone();
-    let layer = fmt::layer()
-        .with_writer(move || w.clone())
-        .with_ansi(false)
-        .with_filter(ClientMistakes);
-    let subscriber = tracing_subscriber::registry().with(layer);
+    let layer = fmt::layer().with_writer(move || w.clone()).with_ansi(false);
+    let subscriber = tracing_subscriber::registry()
+        .with(ClientMistakes)
+        .with(layer);
     tracing::subscriber::with_default(subscriber, || {
         // As actix-http 3 writes them.
         tracing::error!(target: "actix_http::h1::dispatcher", "stream error: request parse error: invalid Header provided");
