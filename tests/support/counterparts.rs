@@ -54,7 +54,11 @@ impl Process {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        // Its one "ready" line. Generous: on two cores, with the whole suite starting servers
+        // and counterparts at once, a Node.js provider has been seen to need more than 30 s.
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_default();
         let ready: serde_json::Value = serde_json::from_str(line.trim()).unwrap_or_else(|_| {
             let _ = child.kill();
             panic!(

@@ -113,51 +113,13 @@ fn join_ranges(r: &[sportello_domain::TimeRange]) -> String {
 }
 
 fn date_label(lang: Language, d: chrono::NaiveDate) -> String {
-    let months_it = [
-        "gennaio",
-        "febbraio",
-        "marzo",
-        "aprile",
-        "maggio",
-        "giugno",
-        "luglio",
-        "agosto",
-        "settembre",
-        "ottobre",
-        "novembre",
-        "dicembre",
-    ];
-    let months_en = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let m = d.month0() as usize;
-    match lang {
-        Language::En => format!(
-            "{} {} {} {}",
-            day_name(lang, d.weekday()),
-            d.day(),
-            months_en[m],
-            d.year()
-        ),
-        _ => format!(
-            "{} {} {} {}",
-            day_name(lang, d.weekday()),
-            d.day(),
-            months_it[m],
-            d.year()
-        ),
-    }
+    format!(
+        "{} {} {} {}",
+        day_name(lang, d.weekday()),
+        d.day(),
+        super::when::month(lang, d.month0()),
+        d.year()
+    )
 }
 
 pub fn office_view<'a>(

@@ -33,14 +33,19 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
+/// A month's name (0: January).
+pub fn month(lang: Language, month0: u32) -> &'static str {
+    let names = if lang == Language::En { &MONTHS } else { &MESI };
+    names.get(month0 as usize).copied().unwrap_or_default()
+}
+
 /// Microseconds since the epoch, in words, in Rome's time (empty for an impossible instant).
 pub fn when(lang: Language, micros: i64) -> String {
     let Some(t) = chrono::DateTime::from_timestamp_micros(micros) else {
         return String::new();
     };
     let t = t.with_timezone(&chrono_tz::Europe::Rome);
-    let names = if lang == Language::En { &MONTHS } else { &MESI };
-    let month = names.get(t.month0() as usize).copied().unwrap_or_default();
+    let month = month(lang, t.month0());
     format!(
         "{} {month} {}, {:02}:{:02}",
         t.day(),
