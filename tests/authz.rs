@@ -425,6 +425,21 @@ async fn a_policy_change_and_a_revoked_role_take_effect_on_the_next_request() {
         saved.status,
         saved.body
     );
+    // The audit log says it in words: the action's label, the person's name, a date in words,
+    // details as "field: value" — no codes, no raw JSON.
+    let log = admin
+        .get(&admin.url("pisa.localhost", "/console/registro"))
+        .await;
+    assert!(log.body.contains("Permessi cambiati"), "{}", log.body);
+    assert!(!log.body.contains("policy_changed"), "{}", log.body);
+    assert!(
+        !log.body.contains("{&quot;") && !log.body.contains("{\""),
+        "raw JSON"
+    );
+    assert!(
+        !log.body.contains("(staff:"),
+        "the actor by name, not by code"
+    );
     assert!(allowed(
         &clerk
             .get(&clerk.url("pisa.localhost", "/console/registro"))
@@ -463,11 +478,11 @@ async fn a_policy_change_and_a_revoked_role_take_effect_on_the_next_request() {
             .is_some_and(|rest| rest.split('>').next().unwrap_or("").contains("checked")),
         "the administrators keep the right to change the rules"
     );
-    // The change is in the audit log.
+    // The change is in the audit log (in words, checked above).
     let log = admin
         .get(&admin.url("pisa.localhost", "/console/registro"))
         .await;
-    assert!(log.body.contains("policy_changed"));
+    assert!(log.body.contains("Permessi cambiati"));
     let c_csrf = clerk
         .get(&clerk.url("pisa.localhost", "/console/personale"))
         .await
@@ -914,8 +929,14 @@ async fn federation_support_enters_only_while_the_commune_grants_it() {
     let log = admin
         .get(&admin.url("pisa.localhost", "/console/registro"))
         .await;
-    assert!(log.body.contains("support_session_opened"));
-    assert!(log.body.contains("support_granted"));
+    assert!(
+        log.body
+            .contains("Sessione di assistenza della federazione aperta")
+    );
+    assert!(
+        log.body.contains("Accesso all&#x27;assistenza concesso")
+            || log.body.contains("Accesso all'assistenza concesso")
+    );
     // Revoked: the next request is refused.
     let grants = admin
         .get(&admin.url("pisa.localhost", "/console/supporto"))

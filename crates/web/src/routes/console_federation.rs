@@ -337,7 +337,7 @@ async fn support(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
                 let mut row = vec![
                     text(name),
                     text(&g.reason),
-                    text(when(g.expires_at)),
+                    text(when(&ctx, g.expires_at)),
                     button(
                         ctx.t("console_enter"),
                         format!("/console/assistenza/{istat}/entra"),

@@ -11,14 +11,9 @@ use crate::authz::Actor;
 use crate::error::AppResult;
 
 /// A time stored in microseconds, as Rome reads it.
-pub fn when(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map(|d| {
-            d.with_timezone(&chrono_tz::Europe::Rome)
-                .format("%d/%m/%Y %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
+/// An instant in words on Rome's clock, in the page's language ("6 dicembre 2026, 01:58").
+pub fn when(ctx: &Ctx, micros: i64) -> String {
+    crate::views::when::when(ctx.lang, micros)
 }
 
 pub fn text(t: impl ToString) -> Value {

@@ -17,13 +17,13 @@ pub(super) async fn audit_log(ctx: Ctx, actor: Admitted) -> HttpResponse {
             .iter()
             .map(|e| {
                 vec![
-                    text(when(e.at)),
-                    text(format!("{} ({})", e.actor_name, e.actor)),
-                    text(&e.action),
+                    text(when(&ctx, e.at)),
+                    text(who(&e.actor_name, &e.actor)),
+                    text(action_words(&ctx, &e.action)),
                     text(&e.object),
                     text(e.on_behalf_of.as_deref().unwrap_or("")),
                     text(e.purpose.as_deref().unwrap_or("")),
-                    text(&e.detail),
+                    text(detail_words(&e.detail)),
                 ]
             })
             .collect();
@@ -56,5 +56,44 @@ pub(super) async fn audit_log(ctx: Ctx, actor: Admitted) -> HttpResponse {
             .await
         }
         Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// Who acted, by name ("cli" and unnamed accounts by their kind).
+fn who(name: &str, actor: &str) -> String {
+    if !name.trim().is_empty() {
+        return name.trim().to_owned();
+    }
+    match actor.split_once(':') {
+        Some(("federation", _)) => "Federazione".to_owned(),
+        _ => actor.to_owned(),
+    }
+}
+
+/// The action as a person reads it (`audit_<action>` in ui.toml; the code itself only if it has
+/// no label yet).
+fn action_words(ctx: &Ctx, action: &str) -> String {
+    let key = format!("audit_{action}");
+    let label = ctx.state.render.strings.get(ctx.lang, &key);
+    if label == key {
+        action.to_owned()
+    } else {
+        label.to_owned()
+    }
+}
+
+/// The details as "field: value" pairs rather than raw JSON.
+fn detail_words(detail: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(detail) {
+        Ok(serde_json::Value::Object(m)) => m
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}: {s}"),
+                other => format!("{k}: {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" · "),
+        _ => detail.to_owned(),
     }
 }

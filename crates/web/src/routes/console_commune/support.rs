@@ -27,9 +27,9 @@ pub(super) async fn support(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse
             .map(|g| {
                 let active = g.revoked_at.is_none() && g.expires_at > now;
                 let mut row = vec![
-                    text(when(g.created_at)),
+                    text(when(&ctx, g.created_at)),
                     text(&g.reason),
-                    text(when(g.expires_at)),
+                    text(when(&ctx, g.expires_at)),
                     text(if active {
                         "attivo"
                     } else if g.revoked_at.is_some() {
