@@ -200,10 +200,10 @@ pub(super) fn history_table(
             .map(|v| {
                 vec![
                     text(v.version),
-                    text(when(&ctx, v.valid_from)),
+                    text(when(ctx, v.valid_from)),
                     text(
                         v.valid_to
-                            .map(|t| when(&ctx, t))
+                            .map(|t| when(ctx, t))
                             .unwrap_or_else(|| ctx.t("console_in_force").into()),
                     ),
                     text(&v.changed_by),
