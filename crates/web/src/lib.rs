@@ -212,19 +212,11 @@ async fn load_saml(
         idp::saml::Saml::load(
             &settings.saml_idps,
             sp,
-            &comma_list(&settings.saml_idps_accept_expired),
+            &settings.saml_idps_accept_expired,
             roots,
         )
         .await?,
     )))
-}
-
-fn comma_list(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// `scheme://host[:port]` as the public reaches it: the configured public port, else the

@@ -115,6 +115,13 @@ fn request_id(req: &ServiceRequest) -> String {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+impl RequestId {
+    /// The id `observe` gave this request.
+    pub fn of(req: &impl HttpMessage) -> Option<String> {
+        req.extensions().get::<RequestId>().map(|r| r.0.clone())
+    }
+}
+
 /// Gives every request an id (echoed in `X-Request-Id`), a tracing span carrying the id and the
 /// commune, one log line, and its place in the metrics.
 pub async fn observe(

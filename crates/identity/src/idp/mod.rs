@@ -35,6 +35,16 @@ pub fn extra_roots(path: &str) -> std::result::Result<Vec<reqwest::Certificate>,
     Ok(roots)
 }
 
+/// An HTTP client builder that also trusts `roots` (setting `tls_ca_bundle`).
+pub(crate) fn trusting(
+    b: reqwest::ClientBuilder,
+    roots: &[reqwest::Certificate],
+) -> reqwest::ClientBuilder {
+    roots
+        .iter()
+        .fold(b, |b, r| b.add_root_certificate(r.clone()))
+}
+
 /// The id of a commune's own provider: `commune-<ISTAT number>-<id>`.
 pub fn commune_provider_id(tenant: TenantId, id: &str) -> String {
     format!("commune-{}-{id}", tenant.0)

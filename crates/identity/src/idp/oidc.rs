@@ -146,13 +146,10 @@ pub struct Oidc {
 }
 
 fn http_client(roots: &[reqwest::Certificate]) -> Result<openidconnect::reqwest::Client, String> {
-    let mut b = openidconnect::reqwest::ClientBuilder::new()
+    let b = openidconnect::reqwest::ClientBuilder::new()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10));
-    for r in roots {
-        b = b.add_root_certificate(r.clone());
-    }
-    b.build().map_err(|e| e.to_string())
+    super::trusting(b, roots).build().map_err(|e| e.to_string())
 }
 
 impl Oidc {

@@ -110,7 +110,7 @@ fn fixture() -> &'static Fixture {
         let (idp_key, idp_cert) = idp_keypair();
         let (other_key, _) = idp_keypair();
         let path = write_temp("idp.xml", &idp_metadata(Some(&idp_cert)));
-        let saml = block_on(Saml::load(&path, sp_config(), &[], &[])).unwrap();
+        let saml = block_on(Saml::load(&path, sp_config(), "", &[])).unwrap();
         Fixture {
             saml,
             idp_key,
@@ -409,11 +409,11 @@ fn post_request_has_enveloped_signature() {
 #[test]
 fn load_refuses_metadata_without_signing_certificate() {
     let path = write_temp("nocert.xml", &idp_metadata(None));
-    let err = block_on(Saml::load(&path, sp_config(), &[], &[])).unwrap_err();
+    let err = block_on(Saml::load(&path, sp_config(), "", &[])).unwrap_err();
     assert!(err.contains("no signing certificate"), "{err}");
     assert!(err.contains(&path), "{err}");
     let path = write_temp("broken.xml", "<md:EntityDescriptor");
-    let err = block_on(Saml::load(&path, sp_config(), &[], &[])).unwrap_err();
+    let err = block_on(Saml::load(&path, sp_config(), "", &[])).unwrap_err();
     assert!(err.contains(&path), "{err}");
 }
 

@@ -28,12 +28,11 @@ pub fn bound_cookies(sessions: &Sessions) -> [&'static str; 3] {
 
 /// The form field for a cookie token and the values of the session cookies of
 /// [`bound_cookies`] (absent: empty).
-pub fn field(secrets: &SecretBox, token: &str, sessions: [&str; 3]) -> String {
-    let [a, b, c] = sessions;
-    secrets.mac(
-        "csrf",
-        &[token.as_bytes(), a.as_bytes(), b.as_bytes(), c.as_bytes()],
-    )
+pub fn field(secrets: &SecretBox, token: &str, sessions: &[Option<String>; 3]) -> String {
+    let [a, b, c] = sessions
+        .each_ref()
+        .map(|v| v.as_deref().unwrap_or("").as_bytes());
+    secrets.mac("csrf", &[token.as_bytes(), a, b, c])
 }
 
 pub const FIELD: &str = "csrf";
@@ -67,11 +66,11 @@ pub fn cookie(token: String, secure: bool) -> Cookie<'static> {
 /// `Origin` against the host.
 pub fn check(
     req: &HttpRequest,
-    secure: bool,
     secrets: &SecretBox,
     sessions: &Sessions,
     submitted: &str,
 ) -> Result<(), AppError> {
+    let secure = sessions.secure_cookies;
     let refused = || AppError::Refused("form_expired");
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
@@ -105,8 +104,7 @@ pub fn check(
         return Err(refused());
     }
     let values = bound_cookies(sessions).map(|n| req.cookie(n).map(|c| c.value().to_owned()));
-    let [a, b, c] = values.each_ref().map(|v| v.as_deref().unwrap_or(""));
-    let expected = field(secrets, &cookie, [a, b, c]);
+    let expected = field(secrets, &cookie, &values);
     if !tokens::constant_time_eq(expected.as_bytes(), submitted.as_bytes()) {
         return Err(refused());
     }

@@ -242,7 +242,7 @@ async fn personal_context(
         .map(|e| {
             json!({
                 "at": when(ctx.lang, e.at),
-                "event": event_words(ctx, &e.event),
+                "event": ctx.label_or_code("event_", &e.event),
                 "commune": name_of(e.commune_id),
                 "idp": e.idp.as_deref().map(|i| provider_words(ctx, i)),
                 "level": e.level.as_deref().map(|l| level_words(ctx, Some(l))),
@@ -262,17 +262,6 @@ async fn personal_context(
             "csrf": ctx.csrf_token(),
         }),
     ))
-}
-
-/// A sign-in event as a person reads it (the code itself only if it has no label yet).
-fn event_words(ctx: &Ctx, event: &str) -> String {
-    let key = format!("event_{event}");
-    let label = ctx.state.render.strings.get(ctx.lang, &key);
-    if label == key {
-        event.to_owned()
-    } else {
-        label.to_owned()
-    }
 }
 
 /// A level as a person reads it ("SPID livello 2 o CIE").

@@ -221,16 +221,24 @@ impl Ctx {
                 values[i] = (!removed).then(|| c.value().to_owned());
             }
         }
-        let [a, b, c] = values.each_ref().map(|v| v.as_deref().unwrap_or(""));
-        crate::auth::csrf::field(&self.state.secrets, &token, [a, b, c])
+        crate::auth::csrf::field(&self.state.secrets, &token, &values)
+    }
+
+    /// The label of a code under `prefix` in ui.toml (`event_sign_in`, `audit_office_updated`),
+    /// or the code itself while it has none.
+    pub fn label_or_code(&self, prefix: &str, code: &str) -> String {
+        let key = format!("{prefix}{code}");
+        let label = self.state.render.strings.get(self.lang, &key);
+        if label == key {
+            code.to_owned()
+        } else {
+            label.to_owned()
+        }
     }
 
     /// This request's id (error pages show it).
     pub(super) fn request_id(&self) -> Option<String> {
-        self.req
-            .extensions()
-            .get::<crate::middleware::RequestId>()
-            .map(|r| r.0.clone())
+        crate::middleware::RequestId::of(&self.req)
     }
 
     /// Sets a cookie on this response.

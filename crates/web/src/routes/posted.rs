@@ -68,13 +68,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
             let token: Token = serde_urlencoded::from_bytes(&body).unwrap_or(Token {
                 csrf: String::new(),
             });
-            csrf::check(
-                &req,
-                state.sessions.secure_cookies,
-                &state.secrets,
-                &state.sessions,
-                &token.csrf,
-            )?;
+            csrf::check(&req, &state.secrets, &state.sessions, &token.csrf)?;
             let refused = |e: serde_urlencoded::de::Error| {
                 tracing::debug!(error = %e, "form refused");
                 AppError::BadInput("bad_input_fields")

@@ -4,7 +4,7 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpMessage, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use minijinja::Value;
 use serde_json::{Map, json};
 use sportello_domain::{Language, LifeEvent};
@@ -295,10 +295,7 @@ pub fn error_page(
     page: ErrorPage,
 ) -> HttpResponse {
     let s = &state.render.strings;
-    let request_id = req
-        .extensions()
-        .get::<crate::middleware::RequestId>()
-        .map(|r| r.0.clone());
+    let request_id = crate::middleware::RequestId::of(req);
     if req.match_info().as_str().starts_with("/api/") {
         let code = actix_web::http::StatusCode::from_u16(page.status)
             .unwrap_or(actix_web::http::StatusCode::NOT_FOUND);

@@ -45,13 +45,12 @@ pub(super) async fn fetch_metadata(
     roots: &[reqwest::Certificate],
 ) -> Result<String, String> {
     if source.starts_with("http://") || source.starts_with("https://") {
-        let mut client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30));
-        for r in roots {
-            client = client.add_root_certificate(r.clone());
-        }
-        let client = client
-            .build()
-            .map_err(|e| format!("IdP metadata {source}: {e}"))?;
+        let client = crate::idp::trusting(
+            reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)),
+            roots,
+        )
+        .build()
+        .map_err(|e| format!("IdP metadata {source}: {e}"))?;
         let resp = client
             .get(source)
             .send()

@@ -99,6 +99,11 @@ const MAX_RESPONSE_B64: usize = 2 * 1024 * 1024;
 /// Largest IdP metadata document accepted (bytes).
 const MAX_METADATA: usize = 8 * 1024 * 1024;
 
+/// The entries of a comma-separated setting, trimmed, empty ones left out.
+fn comma_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').map(str::trim).filter(|e| !e.is_empty())
+}
+
 /// The Service Provider's own settings.
 #[derive(Clone)]
 pub struct SpConfig {
@@ -292,15 +297,16 @@ impl Saml {
     pub async fn load(
         idps: &str,
         sp: SpConfig,
-        accept_expired: &[String],
+        accept_expired: &str,
         roots: &[reqwest::Certificate],
     ) -> Result<Saml, String> {
+        let accept_expired: Vec<&str> = comma_list(accept_expired).collect();
         let (key, key_der, cert_der) = load_sp_key(&sp)?;
         let mut list: Vec<IdpInfo> = Vec::new();
-        for source in idps.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for source in comma_list(idps) {
             let xml = fetch_metadata(source, roots).await?;
             for mut idp in parse_idp_metadata(&xml, source)? {
-                idp.accept_expired = accept_expired.contains(&idp.entity_id);
+                idp.accept_expired = accept_expired.contains(&idp.entity_id.as_str());
                 if list.iter().any(|o| o.entity_id == idp.entity_id) {
                     return Err(format!(
                         "IdP metadata {source}: entityID {} is listed twice",
@@ -312,7 +318,7 @@ impl Saml {
         }
         if let Some(e) = accept_expired
             .iter()
-            .find(|e| !list.iter().any(|i| &i.entity_id == *e))
+            .find(|e| !list.iter().any(|i| i.entity_id == **e))
         {
             return Err(format!(
                 "saml_idps_accept_expired: {e} is not the entityID of a configured IdP"

@@ -19,7 +19,7 @@ pub(super) async fn audit_log(ctx: Ctx, actor: Admitted) -> HttpResponse {
                 vec![
                     text(when(&ctx, e.at)),
                     text(who(&e.actor_name, &e.actor)),
-                    text(action_words(&ctx, &e.action)),
+                    text(ctx.label_or_code("audit_", &e.action)),
                     text(&e.object),
                     text(e.on_behalf_of.as_deref().unwrap_or("")),
                     text(e.purpose.as_deref().unwrap_or("")),
@@ -67,18 +67,6 @@ fn who(name: &str, actor: &str) -> String {
     match actor.split_once(':') {
         Some(("federation", _)) => "Federazione".to_owned(),
         _ => actor.to_owned(),
-    }
-}
-
-/// The action as a person reads it (`audit_<action>` in ui.toml; the code itself only if it has
-/// no label yet).
-fn action_words(ctx: &Ctx, action: &str) -> String {
-    let key = format!("audit_{action}");
-    let label = ctx.state.render.strings.get(ctx.lang, &key);
-    if label == key {
-        action.to_owned()
-    } else {
-        label.to_owned()
     }
 }
 
