@@ -69,6 +69,7 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/console/servizi/certificato-residenza", ADMIN_HEAD),
     ("GET", "/console/personale", ADMIN_HEAD),
     ("POST", "/console/personale", ADMIN),
+    ("GET", "/console/personale/{me}", ADMIN_HEAD),
     ("POST", "/console/personale/{me}/ruoli", ADMIN),
     ("POST", "/console/personale/{me}/elimina", ADMIN),
     ("GET", "/console/permessi", ADMIN),
@@ -113,6 +114,7 @@ const FEDERATION_MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/console/comuni?q=calci", FED),
     ("GET", "/console/comuni/nuovo?istat=050001", FED),
     ("POST", "/console/comuni", FED),
+    ("GET", "/console/comuni/050003/stato", FED),
     ("POST", "/console/comuni/050003/stato", FED),
     ("GET", "/console/assistenza", FED),
     // Passes the guard (then the entry is refused: Pisa granted no support access).
@@ -1102,7 +1104,31 @@ async fn federation_staff_onboard_a_commune_that_is_live_at_once() {
             &[("status", "suspended"), ("csrf", &csrf)],
         )
         .await;
+    // Not without a reason and a confirmation: the form again, asking for both.
+    assert_eq!(s.status, StatusCode::BAD_REQUEST);
+    assert!(s.body.contains("id=\"s1-reason-error\""), "{}", s.body);
+    assert!(s.body.contains("id=\"s1-confirm-error\""), "{}", s.body);
+    let s = fed
+        .post(
+            &fed.url("localhost", "/console/comuni/050002/stato"),
+            &[
+                ("status", "suspended"),
+                ("reason", "richiesta del sindaco"),
+                ("confirm", "on"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert!(s.url.contains("esito=salvato"), "{}", s.body);
+    let logged = app
+        .rows("SELECT detail FROM federation_audit WHERE action = 'commune_status'")
+        .await;
+    assert!(
+        logged
+            .iter()
+            .any(|r| r[0].contains("richiesta del sindaco")),
+        "{logged:?}"
+    );
     assert_eq!(
         citizen
             .get(&citizen.url("buti.localhost", "/"))

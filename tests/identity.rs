@@ -760,6 +760,13 @@ async fn a_commune_on_its_own_domain_gets_the_single_sign_on_too() {
 async fn notification_contacts_are_validated_and_kept_with_consent() {
     let (app, mail) = app_with_mail().await;
     let (mut b, p) = anna_at_pisa(&app, &mail).await;
+    // The account's address is offered before any is chosen.
+    assert!(
+        p.body
+            .contains("id=\"c-email\" name=\"email\" value=\"anna@example.org\""),
+        "{}",
+        p.body
+    );
     let csrf = p.input("csrf").unwrap();
     let url = b.url("pisa.localhost", "/area-personale/contatti");
     let bad = b
@@ -773,8 +780,31 @@ async fn notification_contacts_are_validated_and_kept_with_consent() {
             ],
         )
         .await;
+    // The same page again: what was typed kept, the reason by the field in Italian, and a
+    // summary at the top linking to it.
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.body.contains("mobile number"), "{}", bad.body);
+    assert!(bad.body.contains("id=\"c-mobile-error\""), "{}", bad.body);
+    assert!(
+        bad.body.contains("Scrivi un numero di cellulare"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("<a href=\"#c-mobile\">"), "{}", bad.body);
+    assert!(
+        bad.body.contains("name=\"mobile\" value=\"12ab\""),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body
+            .contains("name=\"sms_consent\" value=\"yes\" checked"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        !bad.body.contains("c-email-error"),
+        "the good field has no error"
+    );
     let no_number = b
         .post(
             &url,
@@ -825,6 +855,16 @@ async fn notification_contacts_are_validated_and_kept_with_consent() {
     let after = app.store.identity().person(&person).await.unwrap().unwrap();
     assert_eq!(after.contact_email.as_deref(), Some("anna.b@example.org"));
     assert!(after.sms_consent && !after.email_consent);
+    // The contacts are the person's: the same in another commune of the federation.
+    let calci = b.get(&b.url("calci.localhost", "/area-personale")).await;
+    assert!(calci.url.contains("calci.localhost"), "{:?}", b.trail);
+    assert!(
+        calci
+            .body
+            .contains("name=\"mobile\" value=\"+393331234567\""),
+        "{}",
+        calci.body
+    );
     // Without a session the form is refused.
     let mut anon = Browser::new(app.addr);
     let p = anon.get(&anon.url("pisa.localhost", "/")).await;

@@ -7,6 +7,7 @@ mod authz;
 mod charter;
 mod demo;
 mod fixtures;
+mod forms;
 mod headers;
 mod hosts;
 mod identity;

@@ -6,7 +6,7 @@ use sportello_admin::{commune, federation, people, policy};
 use sportello_authz::{Action, Object, Role};
 use sportello_charter::edit;
 use sportello_domain::TenantId;
-use sportello_kernel::{Actor, Deps, Error, Secret, Settings};
+use sportello_kernel::{Actor, Deps, Error, Secret, Settings, Why};
 use sportello_store::staff::Realm;
 use sportello_tests::{TestDb, apex, tenants_dir};
 
@@ -159,7 +159,10 @@ async fn charter_offices_are_created_updated_and_scoped_without_a_server() {
     let refused = edit::update_office(&s.deps, &head, &id, &unchanged_office(&s, &id).await)
         .await
         .unwrap_err();
-    assert!(matches!(refused, Error::Forbidden(_)), "{refused:?}");
+    assert!(
+        matches!(refused, Error::Refused("refused_not_your_office")),
+        "{refused:?}"
+    );
 }
 
 /// A valid change of office `id` (its current name, no hours).
@@ -189,7 +192,7 @@ async fn admin_services_keep_an_administrator_and_apply_roles_at_once() {
     let s = services().await;
     let admin = staff(&s, "admin@pisa.example", Role::Admin, None).await;
     // The only administrator cannot leave the commune without one.
-    let err = people::remove(&s.deps, &admin, &admin.staff_id)
+    let err = people::remove(&s.deps, &admin, &admin.staff_id, &confirmed())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Invalid(_)), "{err:?}");
@@ -239,13 +242,18 @@ async fn admin_services_keep_an_administrator_and_apply_roles_at_once() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(own, Error::Forbidden(_)), "{own:?}");
+    assert!(
+        matches!(own, Error::Refused("refused_own_roles")),
+        "{own:?}"
+    );
     let locked_out = policy::save_rules(&s.deps, &admin, vec![])
         .await
         .unwrap_err();
     assert!(matches!(locked_out, Error::Invalid(_)), "{locked_out:?}");
     // Removing the clerk ends their access at once.
-    people::remove(&s.deps, &admin, &clerk_id).await.unwrap();
+    people::remove(&s.deps, &admin, &clerk_id, &confirmed())
+        .await
+        .unwrap();
     assert!(!clerk.may(&s.deps, Object::Cases, Action::Read).await);
     let actions = audit_actions(&s).await;
     assert!(
@@ -286,10 +294,7 @@ async fn onboarding_a_commune_is_a_service_call() {
     let again = federation::onboard(&s.deps, &ops, &onboard, "")
         .await
         .unwrap_err();
-    assert!(
-        matches!(&again, Error::Invalid(m) if m.contains("already onboarded")),
-        "{again:?}"
-    );
+    assert!(again.refuses("istat", Why::AlreadyOnboarded), "{again:?}");
 }
 
 #[tokio::test]
@@ -316,10 +321,12 @@ async fn an_office_head_stays_in_their_office_whatever_the_rules_let_the_role_do
     let head = staff(&s, "capo@pisa.example", Role::OfficeHead, Some("anagrafe")).await;
     let urp_clerk = staff(&s, "urp@pisa.example", Role::Clerk, Some("urp")).await;
     let forbidden = |r: Result<_, Error>, what: &str| {
-        assert!(matches!(r, Err(Error::Forbidden(_))), "{what}: {r:?}");
+        assert!(matches!(r, Err(Error::Refused(_))), "{what}: {r:?}");
     };
     forbidden(
-        edit::delete_office(&s.deps, &head, "urp").await.map(|_| ()),
+        edit::delete_office(&s.deps, &head, "urp", &confirmed())
+            .await
+            .map(|_| ()),
         "deleting another office",
     );
     forbidden(
@@ -373,13 +380,15 @@ async fn an_office_head_stays_in_their_office_whatever_the_rules_let_the_role_do
         "making someone a commune-wide office head",
     );
     forbidden(
-        people::remove(&s.deps, &head, &urp_clerk.staff_id)
+        people::remove(&s.deps, &head, &urp_clerk.staff_id, &confirmed())
             .await
             .map(|_| ()),
         "removing someone of another office",
     );
     // Their own office's people and office remain theirs.
-    people::remove(&s.deps, &head, &mine).await.unwrap();
+    people::remove(&s.deps, &head, &mine, &confirmed())
+        .await
+        .unwrap();
     // The other offices are untouched.
     let tx = s.deps.store.tenant(PISA).await.unwrap();
     assert!(tx.db().office_row("urp").await.unwrap().is_some());
@@ -402,10 +411,7 @@ async fn a_service_is_routed_only_to_an_office_of_its_commune() {
     let err = edit::update_service(&s.deps, &admin, "certificato-residenza", &change)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::Invalid(m) if m.contains("not one of this commune's offices")),
-        "{err:?}"
-    );
+    assert!(err.refuses("office", Why::UnknownOffice), "{err:?}");
 }
 
 #[tokio::test]
@@ -439,10 +445,7 @@ async fn the_console_accepts_the_legal_durations_the_loaders_accept() {
     let err = edit::update_service(&s.deps, &admin, "certificato-residenza", &change)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::Invalid(m) if m.contains("3650")),
-        "{err:?}"
-    );
+    assert!(err.refuses("max_days", Why::DaysRange), "{err:?}");
     // A tenant file with the same out-of-range value is refused by the loader, naming it.
     let dir = sportello_tests::tenants_folder(&[(
         "pisa.toml",
@@ -686,11 +689,11 @@ async fn the_last_administrator_who_can_sign_in_cannot_be_taken_away() {
         op: "remove".into(),
     };
     let last = |r: Result<bool, Error>| match r {
-        Err(Error::Invalid(m)) => assert!(m.contains("last administrator"), "{m}"),
+        Err(e) if e.refuses("role", Why::LastAdmin) || e.refuses("", Why::LastAdmin) => {}
         other => panic!("expected the last-administrator refusal: {other:?}"),
     };
     last(people::change_role(&s.deps, &head, &admin.staff_id, &take_admin).await);
-    let r = people::remove(&s.deps, &head, &admin.staff_id).await;
+    let r = people::remove(&s.deps, &head, &admin.staff_id, &confirmed()).await;
     last(r.map(|()| true));
     // An administrator invited but not enrolled cannot sign in: it does not count.
     let second = staff(&s, "secondo@pisa.example", Role::Admin, None).await;
@@ -702,4 +705,12 @@ async fn the_last_administrator_who_can_sign_in_cannot_be_taken_away() {
             .await
             .unwrap()
     );
+}
+
+/// A destructive action confirmed, with its reason.
+fn confirmed() -> sportello_kernel::input::Removal {
+    sportello_kernel::input::Removal {
+        reason: "a test".into(),
+        confirm: Some("on".into()),
+    }
 }

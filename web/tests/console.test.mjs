@@ -15,24 +15,20 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
 import { chromium } from 'playwright-core';
+import * as support from './support.mjs';
+import { assertAccessible, openConsole, sleep } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '..');
 const repoDir = path.resolve(webDir, '..');
 const serverBin = path.resolve(webDir, process.env.SPORTELLO_BIN || '../target/debug/sportello');
 const tenantsDir = path.join(repoDir, 'tenants');
-const axePath = path.join(webDir, 'node_modules', 'axe-core', 'axe.min.js');
-// Evaluated through the DevTools protocol, which the pages' Content-Security-Policy (no
-// script at all) does not govern: the pages are checked as served, policy included.
-const axeSource = readFileSync(axePath, 'utf8');
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /** Pisa's ISTAT code (a demo tenant: tenants/pisa.toml). */
@@ -104,142 +100,17 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** What the CLI needs to reach the server's database. */
+const cliCtx = () => ({ serverBin, tmp, tenantsDir, port });
+const inviteLink = (args, origin) => support.inviteLink(cliCtx(), args, origin);
+const acceptInvitation = (page, link, origin, who, heading) =>
+  support.acceptInvitation(page, link, origin, who, heading, PASSWORD);
 
 /** A page in a fresh context (no cookies carried over from another test). */
 async function freshPage(t) {
   const context = await browser.newContext();
   t.after(() => context.close());
   return context.newPage();
-}
-
-// --- the CLI -----------------------------------------------------------------------------------
-
-/**
- * Runs `sportello <args>` against the server's database; resolves with its stdout. SPORTELLO_BIND
- * carries the server's port so that the printed links do too.
- */
-function cli(args) {
-  return new Promise((resolve, reject) => {
-    execFile(
-      serverBin,
-      args,
-      {
-        cwd: tmp,
-        env: {
-          ...process.env,
-          SPORTELLO_DATABASE_URL: `sqlite://${path.join(tmp, 'db.sqlite')}?mode=rwc`,
-          SPORTELLO_TENANTS_DIR: tenantsDir,
-          SPORTELLO_MAIL_OUTBOX: path.join(tmp, 'mail-outbox'),
-          SPORTELLO_BIND: `127.0.0.1:${port}`,
-        },
-        timeout: 30_000,
-      },
-      (err, stdout, stderr) => {
-        if (err) {
-          reject(new Error(`sportello ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-        } else {
-          resolve(stdout);
-        }
-      },
-    );
-  });
-}
-
-/** The invitation link a `staff invite…` command printed (its last stdout line). */
-async function inviteLink(args, expectedOrigin) {
-  const out = await cli(args);
-  const link = out.trim().split('\n').pop().trim();
-  assert.ok(
-    link.startsWith(`${expectedOrigin}/console/invito?token=`),
-    `sportello ${args.join(' ')} printed ${JSON.stringify(out)}, ` +
-      `expected a link on ${expectedOrigin}`,
-  );
-  return link;
-}
-
-// --- TOTP (RFC 6238: HMAC-SHA1, 30 s steps, 6 digits) ------------------------------------------
-
-function base32Decode(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of s.replace(/[\s=]/g, '').toUpperCase()) {
-    const v = alphabet.indexOf(ch);
-    if (v < 0) throw new Error(`not base32: ${JSON.stringify(s)}`);
-    value = (value << 5) | v;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-function totp(secretBase32, unixSeconds = Math.floor(Date.now() / 1000)) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
-  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
-  const off = mac[mac.length - 1] & 0x0f;
-  const bin = (mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000;
-  return String(bin).padStart(6, '0');
-}
-
-// --- staff sign-in -----------------------------------------------------------------------------
-
-/**
- * Completes an invitation in `page`: the password form, then the TOTP enrolment with a code
- * computed from the secret shown. Ends signed in on `<origin>/console`, whose h1 is `heading`.
- */
-async function acceptInvitation(page, link, origin, who, heading) {
-  const res = await page.goto(link);
-  assert.equal(res.status(), 200, `${link}: unexpected status`);
-  assert.ok(
-    (await page.locator('main, body').first().innerText()).includes(who.email),
-    'the invitation page does not name the invited person',
-  );
-  await page.locator('#password').fill(PASSWORD);
-  await page.locator('#password_again').fill(PASSWORD);
-  await Promise.all([
-    page.waitForURL(`${origin}/console/invito`),
-    page.locator('form[action="/console/invito"] button[type=submit]').click(),
-  ]);
-  const secretEl = page.locator('#totp-secret');
-  assert.equal(
-    await secretEl.count(),
-    1,
-    'no TOTP secret after the password step:\n' +
-      (await page.locator('body').innerText()).slice(0, 800),
-  );
-  const secret = (await secretEl.innerText()).trim();
-  assert.match(secret, /^[A-Z2-7]+$/, 'the TOTP secret is not base32');
-  await page.locator('#code').fill(totp(secret));
-  await Promise.all([
-    page.waitForURL(`${origin}/console`),
-    page.locator('form[action="/console/invito/codice"] button[type=submit]').click(),
-  ]);
-  assert.equal((await page.locator('h1').innerText()).trim(), heading);
-}
-
-/**
- * Opens a console page; a 403 right after sign-in may only mean the roles the CLI gave have not
- * reached the server's authorization yet (it polls), so it reloads for up to 5 s.
- */
-async function openConsole(page, url, expectedStatus = 200) {
-  const deadline = Date.now() + 5_000;
-  let res = await page.goto(url);
-  while (res.status() === 403 && expectedStatus !== 403 && Date.now() < deadline) {
-    await sleep(250);
-    res = await page.goto(url);
-  }
-  assert.equal(
-    res.status(),
-    expectedStatus,
-    `${url}: unexpected status\n${(await page.locator('body').innerText()).slice(0, 500)}`,
-  );
-  return res;
 }
 
 /** One signed-in session per console, shared by the tests (made on first use). */
@@ -357,39 +228,6 @@ async function openPublic(page, url) {
   }
   assert.equal(res.status(), 200, `${url}: unexpected status`);
   return res;
-}
-
-// --- axe -----------------------------------------------------------------------------------------
-
-/** Runs axe-core (WCAG 2.0/2.1 A and AA) on the page as it is and fails with a readable report. */
-async function assertAccessible(page, label = page.url()) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    }),
-  );
-  const report = result.violations
-    .map((v) => {
-      const nodes = v.nodes
-        .slice(0, 5)
-        .map(
-          (n) =>
-            `      target: ${JSON.stringify(n.target)}\n` +
-            `      html:   ${n.html}\n` +
-            `      why:    ${n.failureSummary?.replace(/\n/g, ' ')}`,
-        )
-        .join('\n');
-      return `  - ${v.id} [${v.impact}] ${v.help} (${v.nodes.length} node(s))\n${nodes}`;
-    })
-    .join('\n');
-  assert.deepEqual(
-    result.violations.map((v) => v.id),
-    [],
-    `axe found ${result.violations.length} violation(s) on ${label}:\n${report}`,
-  );
-  assert.ok(result.passes.length > 0, `axe ran no passing rule on ${label}`);
 }
 
 // --- the tests -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
 import { chromium } from 'playwright-core';
+import { assertAccessible } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '..');
@@ -30,10 +31,6 @@ const serverBin = path.resolve(webDir, process.env.SPORTELLO_BIN || '../target/d
 const tenantsDir = path.join(repoDir, 'tenants');
 const idpPython = path.join(repoDir, 'tests', 'counterparts', '.venv', 'bin', 'python');
 const idpScript = path.join(repoDir, 'tests', 'counterparts', 'saml', 'idp.py');
-const axePath = path.join(webDir, 'node_modules', 'axe-core', 'axe.min.js');
-// Evaluated through the DevTools protocol, which the pages' Content-Security-Policy (no
-// script at all) does not govern: the pages are checked as served, policy included.
-const axeSource = readFileSync(axePath, 'utf8');
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /** The citizen the IdP asserts. */
@@ -222,33 +219,6 @@ async function freshPage(t) {
 }
 
 /** Runs axe-core (WCAG 2.0/2.1 A and AA) on the page as it is and fails with a readable report. */
-async function assertAccessible(page, label = page.url()) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    }),
-  );
-  const report = result.violations
-    .map((v) => {
-      const n = v.nodes[0];
-      return (
-        `  - ${v.id} [${v.impact}] ${v.help} (${v.nodes.length} node(s))\n` +
-        `      target: ${JSON.stringify(n?.target)}\n` +
-        `      html:   ${n?.html}\n` +
-        `      why:    ${n?.failureSummary?.replace(/\n/g, ' ')}`
-      );
-    })
-    .join('\n');
-  assert.deepEqual(
-    result.violations.map((v) => v.id),
-    [],
-    `axe found ${result.violations.length} violation(s) on ${label}:\n${report}`,
-  );
-  assert.ok(result.passes.length > 0, `axe ran no passing rule on ${label}`);
-}
-
 /** Goes to a URL, checks the status, then runs axe. */
 async function visitAccessible(page, url, expectedStatus = 200) {
   const res = await page.goto(url);

@@ -10,7 +10,7 @@ use sportello_store::staff::CommuneIdp;
 use sportello_kernel::Actor;
 use sportello_kernel::Deps;
 use sportello_kernel::input::{optional, required};
-use sportello_kernel::{Error, Result};
+use sportello_kernel::{Error, Result, Why};
 
 /// A commune's settings as the administrator gives them.
 #[derive(Debug, Default)]
@@ -31,39 +31,36 @@ fn colour(s: &str) -> Result<String> {
     if ok {
         Ok(s)
     } else {
-        Err(Error::Invalid(format!("colour: {s:?} is not #rrggbb")))
+        Err(Error::invalid_at("color", Why::ColourInvalid, s))
     }
 }
 
-fn email(name: &str, s: &str) -> Result<Option<String>> {
+fn email(field: &str, s: &str) -> Result<Option<String>> {
     optional(s)
         .map(|e| Email::parse(&e).map(|e| e.as_str().to_owned()))
         .transpose()
-        .map_err(|e| Error::Invalid(format!("{name}: {e}")))
+        .map_err(Error::parse(field))
 }
 
 pub async fn save_settings(deps: &Deps, actor: &Actor, f: &SettingsChange) -> Result<()> {
     let c = actor.commune()?;
     let color = colour(&f.color)?;
-    let default =
-        Language::parse(&f.default_language).map_err(|e| Error::Invalid(e.to_string()))?;
+    let default = Language::parse(&f.default_language).map_err(Error::parse("default_language"))?;
     let mut languages = Vec::new();
     for l in &f.languages {
-        let l = Language::parse(l).map_err(|e| Error::Invalid(e.to_string()))?;
+        let l = Language::parse(l).map_err(Error::parse("languages"))?;
         languages.push(l.key().to_owned());
     }
     if !languages.iter().any(|l| l == default.key()) {
         languages.insert(0, default.key().to_owned());
     }
-    let contact = email("e-mail", &f.email)?;
-    let reply_to = email("reply-to address", &f.mail_reply_to)?;
+    let contact = email("email", &f.email)?;
+    let reply_to = email("mail_reply_to", &f.mail_reply_to)?;
     let website = optional(&f.website);
     if let Some(w) = &website
         && !(w.starts_with("https://") || w.starts_with("http://"))
     {
-        return Err(Error::Invalid(
-            "website: an address starting with https://".into(),
-        ));
+        return Err(Error::invalid("website", Why::AddressNeeded));
     }
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(c).await?;
@@ -112,15 +109,15 @@ pub struct NewIdp {
 pub async fn add_idp(deps: &Deps, actor: &Actor, f: &NewIdp) -> Result<()> {
     let c = actor.commune()?;
     let id = sportello_domain::Slug::parse(f.id.trim())
-        .map_err(|e| Error::Invalid(format!("identifier: {e}")))?
+        .map_err(Error::parse("id"))?
         .to_string();
     let issuer = required("issuer", &f.issuer)?;
     if !issuer.starts_with("https://") && !issuer.starts_with("http://") {
-        return Err(Error::Invalid("issuer: an https:// address".into()));
+        return Err(Error::invalid("issuer", Why::AddressNeeded));
     }
     let sealed = deps
         .secrets
-        .seal(required("client secret", &f.client_secret)?.as_bytes())
+        .seal(required("client_secret", &f.client_secret)?.as_bytes())
         .map_err(Error::Upstream)?;
     let tx = deps.store.tenant(c).await?;
     let db = tx.db();
@@ -131,16 +128,14 @@ pub async fn add_idp(deps: &Deps, actor: &Actor, f: &NewIdp) -> Result<()> {
                 name: required("name", &f.name)?,
                 protocol: "oidc".into(),
                 issuer: issuer.clone(),
-                client_id: required("client id", &f.client_id)?,
+                client_id: required("client_id", &f.client_id)?,
                 client_secret: sealed,
             },
             sportello_store::now_micros(),
         )
         .await?;
     if !added {
-        return Err(Error::Invalid(format!(
-            "identifier: {id} is taken (remove that provider first)"
-        )));
+        return Err(Error::invalid_at("id", Why::IdTaken, id));
     }
     sportello_kernel::audit::record(
         &db,
@@ -160,9 +155,7 @@ pub async fn remove_idp(deps: &Deps, actor: &Actor, id: &str) -> Result<()> {
     let tx = deps.store.tenant(c).await?;
     let db = tx.db();
     if !db.delete_commune_idp(id).await? {
-        return Err(Error::Invalid(format!(
-            "identity provider: none with the identifier {id:?}"
-        )));
+        return Err(Error::invalid_at("", Why::UnknownIdp, id));
     }
     sportello_kernel::audit::record(&db, actor, "idp_removed", &format!("idp:{id}"), json!({}))
         .await?;
@@ -186,7 +179,7 @@ pub async fn grant_support(deps: &Deps, actor: &Actor, f: &NewGrant) -> Result<S
         .parse()
         .ok()
         .filter(|h| (1..=72).contains(h))
-        .ok_or_else(|| Error::Invalid("duration: between 1 and 72 hours".into()))?;
+        .ok_or_else(|| Error::invalid("hours", Why::DurationRange))?;
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(c).await?;
     let db = tx.db();
@@ -223,9 +216,7 @@ pub async fn revoke_support(
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     if !db.revoke_support(id, &actor.audit_name(), now).await? {
-        return Err(Error::Invalid(
-            "support access: not active (already revoked, or expired)".into(),
-        ));
+        return Err(Error::invalid("", Why::SupportInactive));
     }
     sportello_kernel::audit::record(
         &db,

@@ -14,8 +14,8 @@ use sportello_store::{FederationDb, now_micros};
 
 use sportello_kernel::Actor;
 use sportello_kernel::Deps;
-use sportello_kernel::input::{optional, required};
-use sportello_kernel::{Error, Result};
+use sportello_kernel::input::{Removal, optional, required};
+use sportello_kernel::{Error, Result, Why};
 
 /// The slug a commune gets in the national list (its name, plus the province code when two
 /// communes share the name).
@@ -101,54 +101,52 @@ pub async fn onboard(
 ) -> Result<(TenantId, Host)> {
     let row = istat::embedded()
         .get(f.istat.trim())
-        .ok_or_else(|| Error::Invalid(format!("ISTAT code: {:?} is not in the list", f.istat)))?
+        .ok_or_else(|| Error::invalid_at("istat", Why::IstatUnknown, f.istat.trim()))?
         .clone();
     let id = row.tenant_id();
     if deps.tenancy.by_id(id).is_some() {
-        return Err(Error::Invalid(format!(
-            "{}: already onboarded",
-            row.name_it
-        )));
+        return Err(Error::invalid_at(
+            "istat",
+            Why::AlreadyOnboarded,
+            row.name_it.as_str(),
+        ));
     }
     let slug = national_slug(&row);
     let apex = deps.tenancy.apex.clone();
     let host = match optional(&f.host) {
-        Some(h) => Host::parse(&h).map_err(|e| Error::Invalid(format!("host: {e}")))?,
-        None => Host::parse(&format!("{slug}.{apex}"))
-            .map_err(|e| Error::Invalid(format!("host: {e}")))?,
+        Some(h) => Host::parse(&h).map_err(Error::parse("host"))?,
+        None => Host::parse(&format!("{slug}.{apex}")).map_err(Error::parse("host"))?,
     };
     let aliases = f
         .aliases
         .split([',', '\n', ' '])
         .map(str::trim)
         .filter(|a| !a.is_empty())
-        .map(|a| Host::parse(a).map_err(|e| Error::Invalid(format!("alias {a}: {e}"))))
+        .map(|a| Host::parse(a).map_err(Error::parse("aliases")))
         .collect::<Result<Vec<Host>>>()?;
     // The federation's own hosts are never a commune's.
     for h in std::iter::once(&host).chain(&aliases) {
         if *h == apex || *h == deps.login_host {
-            return Err(Error::Invalid(format!(
-                "host: {} is the federation's own",
-                h.as_str()
-            )));
+            let field = if *h == host { "host" } else { "aliases" };
+            return Err(Error::invalid_at(field, Why::HostFederation, h.as_str()));
         }
     }
     let language =
-        Language::parse(&f.default_language).map_err(|e| Error::Invalid(e.to_string()))?;
+        Language::parse(&f.default_language).map_err(Error::parse("default_language"))?;
     let color = match optional(&f.color) {
         Some(c) => {
             let c = c.to_ascii_lowercase();
             if c.len() != 7 || !c.starts_with('#') || !c[1..].chars().all(|x| x.is_ascii_hexdigit())
             {
-                return Err(Error::Invalid(format!("colour: {c:?} is not #rrggbb")));
+                return Err(Error::invalid_at("color", Why::ColourInvalid, c));
             }
             c
         }
         None => DEFAULT_COLOUR.to_owned(),
     };
-    let admin_email = sportello_domain::Email::parse(&f.admin_email)
-        .map_err(|e| Error::Invalid(format!("administrator's e-mail: {e}")))?;
-    let admin_name = required("administrator's name", &f.admin_name)?;
+    let admin_email =
+        sportello_domain::Email::parse(&f.admin_email).map_err(Error::parse("admin_email"))?;
+    let admin_name = required("admin_name", &f.admin_name)?;
     let spec = CommuneSpec {
         istat: row.clone(),
         slug,
@@ -168,7 +166,14 @@ pub async fn onboard(
     deps.store
         .federation()
         .onboard_commune(&spec, &starter, &by)
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // Another commune holds the host (or the name it would take).
+            sportello_store::StoreError::Invalid(_) => {
+                Error::invalid_at("host", Why::HostTaken, host.as_str())
+            }
+            other => Error::Store(other),
+        })?;
     deps.apply_registry_changes().await;
     let (staff_id, token) = sportello_identity::staff::invite(
         &deps.store,
@@ -217,9 +222,20 @@ pub async fn onboard(
     Ok((id, host))
 }
 
-/// Suspends or resumes a commune.
-pub async fn set_status(deps: &Deps, actor: &Actor, commune: TenantId, status: &str) -> Result<()> {
-    let status = CommuneStatus::parse(status).map_err(|e| Error::Invalid(e.to_string()))?;
+/// Suspends (once confirmed, with a reason) or resumes a commune.
+pub async fn set_status(
+    deps: &Deps,
+    actor: &Actor,
+    commune: TenantId,
+    status: &str,
+    f: &Removal,
+) -> Result<()> {
+    let status = CommuneStatus::parse(status).map_err(Error::parse("status"))?;
+    // Taking a commune off line needs the reason; bringing it back does not.
+    let reason = match status {
+        CommuneStatus::Suspended => Some(f.reason()?),
+        CommuneStatus::Active => optional(&f.reason),
+    };
     if !deps.store.federation().set_status(commune, status).await? {
         return Err(Error::NotFound);
     }
@@ -228,7 +244,7 @@ pub async fn set_status(deps: &Deps, actor: &Actor, commune: TenantId, status: &
         actor,
         Some(commune),
         "commune_status",
-        json!({"status": status.key()}),
+        json!({"status": status.key(), "reason": reason}),
     )
     .await?;
     deps.apply_registry_changes().await;
@@ -246,9 +262,7 @@ pub async fn support_entry(
     let tx = deps.store.tenant(commune).await?;
     let until = tx.db().support_until(now).await?;
     tx.commit().await?;
-    let until = until.ok_or(Error::Forbidden(
-        "this commune has not granted support access (or it ended)".into(),
-    ))?;
+    let until = until.ok_or(Error::Refused("refused_no_support"))?;
     let c = deps.tenancy.by_id(commune).ok_or(Error::NotFound)?;
     let host = Host::parse(&c.record.primary_host).map_err(|e| Error::Upstream(e.to_string()))?;
     let code = sportello_kernel::tokens::new_token();

@@ -10,9 +10,9 @@ use sportello_store::staff::Realm;
 
 use sportello_kernel::Actor;
 use sportello_kernel::Deps;
-use sportello_kernel::input::{optional, required};
+use sportello_kernel::input::{Removal, optional, required};
 use sportello_kernel::mail::Mail;
-use sportello_kernel::{Error, Result};
+use sportello_kernel::{Error, Result, Why};
 
 #[derive(Debug, Deserialize)]
 pub struct Invite {
@@ -35,9 +35,7 @@ async fn may_give(deps: &Deps, actor: &Actor, role: Role) -> Result<()> {
             )
             .await
     {
-        return Err(Error::Forbidden(
-            "only administrators may make administrators".into(),
-        ));
+        return Err(Error::Refused("refused_admin_only"));
     }
     Ok(())
 }
@@ -61,7 +59,7 @@ async fn other_admins(db: &sportello_store::TenantDb<'_>, except: &str) -> Resul
 fn staff_role(s: &str) -> Result<Role> {
     Role::parse(s)
         .filter(|r| Role::STAFF.contains(r))
-        .ok_or_else(|| Error::Invalid(format!("role: {s:?} is not a staff role")))
+        .ok_or_else(|| Error::invalid_at("role", Why::UnknownRole, s))
 }
 
 /// Invites a staff member: the account, its first role, and a mail with the link (valid 7 days).
@@ -152,7 +150,7 @@ pub async fn change_role(
     let role = staff_role(&f.role)?;
     let office = optional(&f.office);
     if staff_id == actor.staff_id && !actor.federation {
-        return Err(Error::Forbidden("nobody changes their own roles".into()));
+        return Err(Error::Refused("refused_own_roles"));
     }
     may_give(deps, actor, role).await?;
     // Roles of one's own offices only: never commune-wide, never another office's.
@@ -172,7 +170,7 @@ pub async fn change_role(
     if let Some(o) = &office
         && db.office_row(o).await?.is_none()
     {
-        return Err(Error::Invalid(format!("office: {o} does not exist")));
+        return Err(Error::invalid_at("office", Why::UnknownOffice, o.as_str()));
     }
     let changed = match f.op.as_str() {
         "add" => {
@@ -190,18 +188,14 @@ pub async fn change_role(
             if role == Role::Admin {
                 let admins = other_admins(&db, staff_id).await?;
                 if admins == 0 {
-                    return Err(Error::Invalid(
-                        "role: this is the commune's last administrator".into(),
-                    ));
+                    return Err(Error::invalid("role", Why::LastAdmin));
                 }
             }
             db.unassign_role(staff_id, role.key(), office.as_deref())
                 .await?
         }
         other => {
-            return Err(Error::Invalid(format!(
-                "op: {other:?} is not add or remove"
-            )));
+            return Err(Error::invalid_at("op", Why::NotOneOf, other));
         }
     };
     if changed {
@@ -223,12 +217,14 @@ pub async fn change_role(
     Ok(changed)
 }
 
-/// Removes a staff account: its roles, its sessions, the account.
-pub async fn remove(deps: &Deps, actor: &Actor, staff_id: &str) -> Result<()> {
+/// Removes a staff account, once confirmed: its roles, its sessions, the account. The reason
+/// goes to the audit log.
+pub async fn remove(deps: &Deps, actor: &Actor, staff_id: &str, f: &Removal) -> Result<()> {
     let c = actor.commune()?;
     if staff_id == actor.staff_id && !actor.federation {
-        return Err(Error::Invalid("you cannot remove your own account".into()));
+        return Err(Error::invalid("", Why::OwnAccount));
     }
+    let reason = f.reason()?;
     let scope = office_scope(deps, actor, Object::Staff, Action::Delete).await?;
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(c).await?;
@@ -254,9 +250,7 @@ pub async fn remove(deps: &Deps, actor: &Actor, staff_id: &str) -> Result<()> {
                 .iter()
                 .any(|r| !r.office_id.as_ref().is_some_and(|o| mine.contains(o))))
     {
-        return Err(Error::Forbidden(
-            "this person works outside your offices".into(),
-        ));
+        return Err(Error::Refused("refused_outside_offices"));
     }
     let is_admin = roles.iter().any(|r| r.role == Role::Admin.key());
     let other_admins = if is_admin {
@@ -265,9 +259,7 @@ pub async fn remove(deps: &Deps, actor: &Actor, staff_id: &str) -> Result<()> {
         0
     };
     if is_admin && other_admins == 0 {
-        return Err(Error::Invalid(
-            "this is the commune's last administrator".into(),
-        ));
+        return Err(Error::invalid("", Why::LastAdmin));
     }
     db.unassign_all(staff_id).await?;
     db.staff_db().delete(staff_id).await?;
@@ -276,7 +268,7 @@ pub async fn remove(deps: &Deps, actor: &Actor, staff_id: &str) -> Result<()> {
         actor,
         "staff_removed",
         &format!("staff:{staff_id}"),
-        json!({"email": acc.email}),
+        json!({"email": acc.email, "reason": reason}),
     )
     .await?;
     tx.commit().await?;

@@ -9,7 +9,7 @@ use sportello_store::authz::StoredPolicy;
 
 use sportello_kernel::Actor;
 use sportello_kernel::Deps;
-use sportello_kernel::{Error, Result};
+use sportello_kernel::{Error, Result, Why};
 
 /// The matrix's checkbox name for a permission.
 pub fn cell(role: Role, object: Object, action: Action) -> String {
@@ -27,15 +27,11 @@ pub fn rules_from_form(pairs: &[(String, String)]) -> Result<Vec<Rule>> {
         let (Some(r), Some(o), Some(a), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(Error::Invalid(format!(
-                "permission {k:?}: not role:object:action"
-            )));
+            return Err(Error::invalid_at("", Why::Malformed, k.as_str()));
         };
-        let role = Role::parse(r).ok_or_else(|| Error::Invalid(format!("role {r:?} unknown")))?;
-        let object =
-            Object::parse(o).ok_or_else(|| Error::Invalid(format!("object {o:?} unknown")))?;
-        let action =
-            Action::parse(a).ok_or_else(|| Error::Invalid(format!("action {a:?} unknown")))?;
+        let role = Role::parse(r).ok_or_else(|| Error::invalid_at("", Why::UnknownRole, r))?;
+        let object = Object::parse(o).ok_or_else(|| Error::invalid_at("", Why::Malformed, o))?;
+        let action = Action::parse(a).ok_or_else(|| Error::invalid_at("", Why::Malformed, a))?;
         by.entry((role, object)).or_default().insert(action);
     }
     Ok(by
@@ -50,10 +46,11 @@ pub fn rules_from_form(pairs: &[(String, String)]) -> Result<Vec<Rule>> {
 
 /// Saves the commune's own rules.
 pub async fn save_rules(deps: &Deps, actor: &Actor, rules: Vec<Rule>) -> Result<()> {
-    let rules = template::check_commune_rules(rules).map_err(|e| Error::Invalid(e.to_string()))?;
+    let rules = template::check_commune_rules(rules)
+        .map_err(|e| Error::invalid_at("", Why::PermissionsUnsafe, e.to_string()))?;
     let c = actor.commune()?;
     let now = sportello_store::now_micros();
-    let custom = serde_json::to_string(&rules).map_err(|e| Error::Invalid(e.to_string()))?;
+    let custom = serde_json::to_string(&rules).map_err(|e| Error::Upstream(e.to_string()))?;
     let tx = deps.store.tenant(c).await?;
     let db = tx.db();
     let version = db

@@ -10,14 +10,14 @@ use sportello_store::entity::{office, service};
 
 use sportello_kernel::Actor;
 use sportello_kernel::Deps;
-use sportello_kernel::input::{optional, required};
+use sportello_kernel::input::{Removal, optional, required};
 use sportello_kernel::scope::{check_scope, office_scope};
-use sportello_kernel::{Error, Result};
+use sportello_kernel::{Error, Problems, Result, Why};
 
-fn slug(name: &str, v: &str) -> Result<String> {
+fn slug(field: &str, v: &str) -> Result<String> {
     Slug::parse(v.trim())
         .map(|s| s.to_string())
-        .map_err(|e| Error::Invalid(format!("{name}: {e}")))
+        .map_err(Error::parse(field))
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,14 +32,12 @@ pub async fn create_office(deps: &Deps, actor: &Actor, f: &NewOffice) -> Result<
         &office_scope(deps, actor, Object::Offices, Action::Create).await?,
         None,
     )?;
-    let id = slug("identifier", &f.id)?;
+    let id = slug("id", &f.id)?;
     let name = required("name", &f.name)?;
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
     if db.office_row(&id).await?.is_some() {
-        return Err(Error::Invalid(format!(
-            "identifier: an office {id} exists already"
-        )));
+        return Err(Error::invalid_at("id", Why::IdTaken, id));
     }
     let m = office::Model {
         tenant_id: 0,
@@ -101,16 +99,22 @@ pub async fn update_office(deps: &Deps, actor: &Actor, id: &str, f: &OfficeChang
         &office_scope(deps, actor, Object::Offices, Action::Update).await?,
         Some(id),
     )?;
-    let weekly = WeeklyHours::parse_lines(&f.hours).map_err(|e| Error::Invalid(e.to_string()))?;
-    let closures = Closure::parse_lines(&f.closures).map_err(|e| Error::Invalid(e.to_string()))?;
+    // Every field is checked, so the form can show every mistake at once.
+    let mut problems = Problems::default();
+    let name = required("name", &f.name).map_err(|e| keep(&mut problems, e));
+    let weekly = WeeklyHours::parse_lines(&f.hours).map_err(|e| problems.parse("hours", &e));
+    let closures = Closure::parse_lines(&f.closures).map_err(|e| problems.parse("closures", &e));
     let email = optional(&f.email)
         .map(|e| sportello_domain::Email::parse(&e).map(|e| e.as_str().to_owned()))
         .transpose()
-        .map_err(|e| Error::Invalid(format!("e-mail: {e}")))?;
+        .map_err(|e| problems.parse("email", &e));
+    let (Ok(name), Ok(weekly), Ok(closures), Ok(email)) = (name, weekly, closures, email) else {
+        return Err(Error::Invalid(problems));
+    };
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
     let mut m = db.office_row(id).await?.ok_or(Error::NotFound)?;
-    m.name = required("name", &f.name)?;
+    m.name = name;
     m.name_en = optional(&f.name_en);
     m.description = f.description.trim().to_owned();
     m.floor = f.floor.trim().to_owned();
@@ -118,8 +122,7 @@ pub async fn update_office(deps: &Deps, actor: &Actor, id: &str, f: &OfficeChang
     m.directions = f.directions.trim().to_owned();
     m.phone = f.phone.trim().to_owned();
     m.email = email.unwrap_or_default();
-    m.hours = serde_json::to_string(&sportello_store::charter::StoredHours { weekly, closures })
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+    m.hours = to_json(&sportello_store::charter::StoredHours { weekly, closures })?;
     let changed = db.put_office_row(m, &actor.audit_name()).await?;
     if changed {
         sportello_kernel::audit::record(
@@ -136,14 +139,21 @@ pub async fn update_office(deps: &Deps, actor: &Actor, id: &str, f: &OfficeChang
     Ok(changed)
 }
 
-pub async fn delete_office(deps: &Deps, actor: &Actor, id: &str) -> Result<()> {
+/// Deletes an office, once confirmed; the reason goes to the audit log.
+pub async fn delete_office(deps: &Deps, actor: &Actor, id: &str, f: &Removal) -> Result<()> {
     check_scope(
         &office_scope(deps, actor, Object::Offices, Action::Delete).await?,
         Some(id),
     )?;
+    let reason = f.reason()?;
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
-    if !db.delete_office(id).await? {
+    let deleted = db.delete_office(id).await.map_err(|e| match e {
+        // Services, staff entries or roles still refer to it.
+        sportello_store::StoreError::Invalid(_) => Error::invalid("", Why::OfficeInUse),
+        other => Error::Store(other),
+    })?;
+    if !deleted {
         return Err(Error::NotFound);
     }
     sportello_kernel::audit::record(
@@ -151,7 +161,7 @@ pub async fn delete_office(deps: &Deps, actor: &Actor, id: &str) -> Result<()> {
         actor,
         "office_deleted",
         &format!("office:{id}"),
-        json!({}),
+        json!({"reason": reason}),
     )
     .await?;
     tx.commit().await?;
@@ -168,7 +178,7 @@ pub struct NewService {
 }
 
 pub async fn create_service(deps: &Deps, actor: &Actor, f: &NewService) -> Result<String> {
-    let id = slug("identifier", &f.id)?;
+    let id = slug("id", &f.id)?;
     let title = required("title", &f.title)?;
     let office = optional(&f.office);
     check_scope(
@@ -178,9 +188,7 @@ pub async fn create_service(deps: &Deps, actor: &Actor, f: &NewService) -> Resul
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
     if db.service_row(&id).await?.is_some() {
-        return Err(Error::Invalid(format!(
-            "identifier: a service {id} exists already"
-        )));
+        return Err(Error::invalid_at("id", Why::IdTaken, id));
     }
     let m = service::Model {
         tenant_id: 0,
@@ -242,32 +250,47 @@ pub async fn update_service(
     id: &str,
     f: &ServiceChange,
 ) -> Result<bool> {
-    let bad = |e: sportello_domain::ParseError| Error::Invalid(e.to_string());
-    let audience = Audience::parse(&f.audience).map_err(bad)?;
-    let level = AssuranceLevel::parse(&f.online_level).map_err(bad)?;
+    // Every field is checked, so the form can show every mistake at once.
+    let mut p = Problems::default();
+    let title = required("title", &f.title).map_err(|e| keep(&mut p, e));
+    let summary = required("summary", &f.summary).map_err(|e| keep(&mut p, e));
+    let audience = Audience::parse(&f.audience).map_err(|e| p.parse("audience", &e));
+    let level = AssuranceLevel::parse(&f.online_level).map_err(|e| p.parse("online_level", &e));
     let events = f
         .life_events
         .iter()
         .map(|e| LifeEvent::parse(e))
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(bad)?;
+        .map_err(|e| p.parse("life_events", &e));
     let channels = f
         .channels
         .iter()
         .map(|c| Channel::parse(c))
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(bad)?;
-    let cost = sportello_domain::Money::parse(&f.cost)
-        .map_err(|e| Error::Invalid(format!("cost: {}", e.detail)))?
-        .cents();
+        .map_err(|e| p.parse("channels", &e));
+    let cost = sportello_domain::Money::parse(&f.cost).map_err(|e| p.parse("cost", &e));
     let max_days = match f.max_days.trim() {
-        "" => None,
-        d => Some(i32::from(
-            sportello_domain::LegalDays::parse(d)
-                .map_err(|e| Error::Invalid(e.to_string()))?
-                .days(),
-        )),
+        "" => Ok(None),
+        d => sportello_domain::LegalDays::parse(d)
+            .map(|d| Some(i32::from(d.days())))
+            .map_err(|e| p.parse("max_days", &e)),
     };
+    let (
+        Ok(title),
+        Ok(summary),
+        Ok(audience),
+        Ok(level),
+        Ok(events),
+        Ok(channels),
+        Ok(cost),
+        Ok(max_days),
+    ) = (
+        title, summary, audience, level, events, channels, cost, max_days,
+    )
+    else {
+        return Err(Error::Invalid(p));
+    };
+    let cost = cost.cents();
     let documents: Vec<String> = f
         .documents
         .lines()
@@ -283,16 +306,14 @@ pub async fn update_service(
     if let Some(o) = &office
         && db.office_row(o).await?.is_none()
     {
-        return Err(Error::Invalid(format!(
-            "competent office: {o} is not one of this commune's offices"
-        )));
+        return Err(Error::invalid_at("office", Why::UnknownOffice, o.as_str()));
     }
     // A scoped head edits services of their offices, and keeps them there.
     check_scope(&scope, m.office_id.as_deref())?;
     check_scope(&scope, office.as_deref())?;
-    m.title = required("title", &f.title)?;
+    m.title = title;
     m.title_en = optional(&f.title_en);
-    m.summary = required("summary", &f.summary)?;
+    m.summary = summary;
     m.description = f.description.trim().to_owned();
     m.audience = audience.key().to_owned();
     m.life_events = to_json(&events)?;
@@ -319,5 +340,12 @@ pub async fn update_service(
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Invalid(e.to_string()))
+    serde_json::to_string(v).map_err(|e| Error::Upstream(e.to_string()))
+}
+
+/// Adds a refused field's problems to the form's.
+fn keep(all: &mut Problems, e: Error) {
+    if let Error::Invalid(p) = e {
+        all.0.extend(p.0);
+    }
 }

@@ -21,7 +21,7 @@ macro_rules! keyed_enum {
             pub fn parse(s: &str) -> Result<Self, ParseError> {
                 match s {
                     $($key => Ok($name::$variant),)+
-                    other => Err(ParseError::new($what, format!(
+                    other => Err(ParseError::new($crate::Why::NotOneOf, $what, format!(
                         "{other:?} is not one of: {}", [$($key),+].join(", ")))),
                 }
             }

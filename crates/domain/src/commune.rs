@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::ParseError;
+use crate::{ParseError, Why};
 
 /// Whether a commune's portal is served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -23,6 +23,7 @@ impl CommuneStatus {
             "active" => Ok(Self::Active),
             "suspended" => Ok(Self::Suspended),
             o => Err(ParseError::new(
+                Why::NotOneOf,
                 "status",
                 format!("{o:?} is not active or suspended"),
             )),
@@ -61,6 +62,7 @@ impl Language {
             "fr" => Ok(Self::Fr),
             "sl" => Ok(Self::Sl),
             o => Err(ParseError::new(
+                Why::NotOneOf,
                 "language",
                 format!("{o:?} is not it, en, de, fr or sl"),
             )),

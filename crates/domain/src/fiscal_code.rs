@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::ParseError;
+use crate::{ParseError, Why};
 
 /// Positions (0-based) that hold digits in the normal form and may hold letters under omocodia.
 const DIGIT_POSITIONS: [usize; 7] = [6, 7, 9, 10, 12, 13, 14];
@@ -58,7 +58,7 @@ impl FiscalCode {
     /// Parses a fiscal code: spaces are ignored and case folded; the structure, the month, the
     /// day (1–31, +40 for women) and the check character must be right.
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let err = |m: &str| ParseError::new("fiscal code", m.to_owned());
+        let err = |m: &str| ParseError::new(Why::FiscalCodeInvalid, "fiscal code", m.to_owned());
         let s: String = raw
             .chars()
             .filter(|c| !c.is_whitespace())

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::ParseError;
+use crate::{ParseError, Why};
 
 /// An opening interval within one day, `08:30-12:30`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,15 +17,24 @@ pub struct TimeRange {
 
 impl TimeRange {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let bad = || ParseError::new("opening hours", format!("{s:?} is not HH:MM-HH:MM"));
+        let bad = || {
+            ParseError::new(
+                Why::HoursFormat,
+                "opening hours",
+                format!("{s:?} is not HH:MM-HH:MM"),
+            )
+            .arg(s)
+        };
         let (a, b) = s.split_once('-').ok_or_else(bad)?;
         let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| bad());
         let (opens, closes) = (t(a)?, t(b)?);
         if opens >= closes {
             return Err(ParseError::new(
+                Why::HoursOrder,
                 "opening hours",
                 format!("{s:?} closes before it opens"),
-            ));
+            )
+            .arg(s));
         }
         Ok(Self { opens, closes })
     }
@@ -116,9 +125,11 @@ fn check_ranges(r: &[TimeRange]) -> Result<(), ParseError> {
     for w in r.windows(2) {
         if w[1].opens < w[0].closes {
             return Err(ParseError::new(
+                Why::HoursOverlap,
                 "opening hours",
                 format!("{} and {} overlap or are out of order", w[0], w[1]),
-            ));
+            )
+            .arg(format!("{}, {}", w[0], w[1])));
         }
     }
     Ok(())
@@ -313,9 +324,11 @@ impl WeeklyHours {
                 .map(|d| d.0)
                 .ok_or_else(|| {
                     ParseError::new(
+                        Why::WeekdayUnknown,
                         "opening hours",
                         format!("line {}: {first:?} is not a day of the week", n + 1),
                     )
+                    .arg(*first)
                 })?;
             let r = ranges(rest)?;
             h.day_mut(day).extend(r);
@@ -353,9 +366,11 @@ impl Closure {
             };
             let date = NaiveDate::parse_from_str(first, "%Y-%m-%d").map_err(|_| {
                 ParseError::new(
+                    Why::DateInvalid,
                     "closures",
                     format!("line {}: {first:?} is not a date (YYYY-MM-DD)", n + 1),
                 )
+                .arg(*first)
             })?;
             let times: Vec<&str> = rest
                 .iter()

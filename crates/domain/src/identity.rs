@@ -1,7 +1,7 @@
 //! Identity vocabulary: how identity providers express assurance levels, what a valid e-mail
 //! address and an acceptable password are, and how a fiscal code arrives from SPID.
 
-use crate::{AssuranceLevel, FiscalCode, ParseError};
+use crate::{AssuranceLevel, FiscalCode, ParseError, Why};
 
 /// The SPID `AuthnContextClassRef` / OIDC `acr` URIs.
 pub const SPID_L1: &str = "https://www.spid.gov.it/SpidL1";
@@ -57,9 +57,13 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let s = raw.trim().to_lowercase();
-        let err = |d: &str| ParseError::new("e-mail address", d.to_owned());
+        let err = |d: &str| ParseError::new(Why::EmailInvalid, "e-mail address", d.to_owned());
         if s.is_empty() {
-            return Err(err("it is empty"));
+            return Err(ParseError::new(
+                Why::Required,
+                "e-mail address",
+                "it is empty",
+            ));
         }
         if s.len() > 254 {
             return Err(err("it is longer than 254 characters"));
@@ -114,6 +118,7 @@ impl MobileNumber {
         let digits = with_prefix.strip_prefix('+').unwrap_or("");
         if digits.len() < 8 || digits.len() > 15 || !digits.chars().all(|c| c.is_ascii_digit()) {
             return Err(ParseError::new(
+                Why::MobileInvalid,
                 "mobile number",
                 "use the international form, e.g. +39 333 123 4567",
             ));
@@ -128,20 +133,23 @@ impl MobileNumber {
 
 /// Why a new password is refused (NIST SP 800-63B: length, not the e-mail, not a known-weak one).
 pub fn check_new_password(password: &str, email: &str) -> Result<(), ParseError> {
-    let err = |d: &str| ParseError::new("password", d.to_owned());
+    let err = |why: Why, d: &str| ParseError::new(why, "password", d.to_owned());
     let n = password.chars().count();
     if n < 12 {
-        return Err(err("use at least 12 characters"));
+        return Err(err(Why::PasswordShort, "use at least 12 characters"));
     }
     if n > 256 {
-        return Err(err("use at most 256 characters"));
+        return Err(err(Why::PasswordLong, "use at most 256 characters"));
     }
     let lower = password.to_lowercase();
     let local = email.split('@').next().unwrap_or("").to_lowercase();
     if !email.is_empty()
         && (lower == email.to_lowercase() || (local.len() >= 4 && lower.contains(&local)))
     {
-        return Err(err("do not use your e-mail address in it"));
+        return Err(err(
+            Why::PasswordHasEmail,
+            "do not use your e-mail address in it",
+        ));
     }
     const WEAK: &[&str] = &[
         "123456789012",
@@ -156,7 +164,7 @@ pub fn check_new_password(password: &str, email: &str) -> Result<(), ParseError>
     ];
     let first = lower.chars().next();
     if WEAK.contains(&lower.as_str()) || lower.chars().all(|c| Some(c) == first) {
-        return Err(err("this password is too easy to guess"));
+        return Err(err(Why::PasswordWeak, "this password is too easy to guess"));
     }
     Ok(())
 }

@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ParseError;
+use crate::{ParseError, Why};
 
 /// The database id of a commune (tenant). Only the store hands these out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -25,12 +25,14 @@ impl Slug {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if s.is_empty() || s.len() > 80 {
             return Err(ParseError::new(
+                Why::SlugInvalid,
                 "identifier",
                 "must be 1 to 80 characters long",
             ));
         }
         if !ok_chars || s.starts_with('-') || s.ends_with('-') || s.contains("--") {
             return Err(ParseError::new(
+                Why::SlugInvalid,
                 "identifier",
                 format!("{s:?} may only hold a-z, 0-9 and single inner dashes"),
             ));
@@ -67,6 +69,7 @@ impl IstatCode {
             Ok(Self(s.to_owned()))
         } else {
             Err(ParseError::new(
+                Why::IstatInvalid,
                 "ISTAT code",
                 format!("{s:?} is not six digits"),
             ))
@@ -102,6 +105,7 @@ impl CadastralCode {
             Ok(Self(s))
         } else {
             Err(ParseError::new(
+                Why::CadastralInvalid,
                 "cadastral code",
                 format!("{s:?} is not a letter and three digits"),
             ))
@@ -125,9 +129,11 @@ impl Host {
             Some((h, port)) if !h.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => h,
             Some(_) => {
                 return Err(ParseError::new(
+                    Why::HostInvalid,
                     "host",
                     format!("{raw:?} is not a host name"),
-                ));
+                )
+                .arg(raw));
             }
             None => raw,
         };
@@ -143,9 +149,11 @@ impl Host {
         };
         if h.is_empty() || h.len() > 253 || !h.split('.').all(label_ok) {
             return Err(ParseError::new(
+                Why::HostInvalid,
                 "host",
                 format!("{raw:?} is not a host name"),
-            ));
+            )
+            .arg(raw));
         }
         Ok(Self(h))
     }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ParseError;
+use crate::{ParseError, Why};
 
 /// The legal maximum duration of a procedure: 0 means at once (a certificate at the desk), at
 /// most ten years. The console, `tenants/*.toml` and the ISTAT starter charter all go through
@@ -23,6 +23,7 @@ impl LegalDays {
             .map(LegalDays)
             .ok_or_else(|| {
                 ParseError::new(
+                    Why::DaysRange,
                     "maximum duration",
                     format!("{days} is not a number of days from 0 (at once) to 3650"),
                 )
@@ -34,6 +35,7 @@ impl LegalDays {
         let t = s.trim();
         let days: u32 = t.parse().map_err(|_| {
             ParseError::new(
+                Why::DaysRange,
                 "maximum duration",
                 format!("{t:?} is not a number of days from 0 (at once) to 3650"),
             )

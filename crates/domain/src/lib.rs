@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ids;
 pub mod legal_days;
 pub mod money;
+pub mod why;
 
 pub use charter::{AssuranceLevel, Audience, Channel, LifeEvent};
 pub use commune::{CommuneStatus, Language, slugify};
@@ -22,20 +23,33 @@ pub use identity::{Email, MobileNumber};
 pub use ids::{CadastralCode, Host, IstatCode, Slug, TenantId};
 pub use legal_days::LegalDays;
 pub use money::Money;
+pub use why::Why;
 
-/// A value that failed to parse: what was expected and what was given.
+/// A value that failed to parse: what was expected and what was given (in English, for logs,
+/// files and the command line), and [`Why`] with the offending text, for the person's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what}: {detail}")]
 pub struct ParseError {
     pub what: &'static str,
     pub detail: String,
+    pub why: Why,
+    /// The part of the input at fault, quoted in the person's words ("8.30-12.30").
+    pub arg: String,
 }
 
 impl ParseError {
-    pub fn new(what: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(why: Why, what: &'static str, detail: impl Into<String>) -> Self {
         Self {
             what,
             detail: detail.into(),
+            why,
+            arg: String::new(),
         }
+    }
+
+    /// The same error, naming the part of the input at fault.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.arg = arg.into();
+        self
     }
 }

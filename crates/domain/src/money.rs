@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ParseError;
+use crate::{ParseError, Why};
 
 /// An amount in euro cents. Never a float.
 #[derive(
@@ -30,7 +30,14 @@ impl Money {
         if s.is_empty() {
             return Ok(Money::ZERO);
         }
-        let bad = || ParseError::new("amount", format!("{s:?} is not an amount in euros"));
+        let bad = || {
+            ParseError::new(
+                Why::AmountInvalid,
+                "amount",
+                format!("{s:?} is not an amount in euros"),
+            )
+            .arg(s.as_str())
+        };
         let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
         if frac.len() > 2
             || int.is_empty()

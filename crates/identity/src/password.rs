@@ -93,3 +93,15 @@ pub fn dummy_hash() -> &'static str {
 #[cfg(test)]
 #[path = "tests/password.rs"]
 mod tests;
+
+/// A new password as a form gives it (typed twice): refused on the `password` field for its
+/// own faults, on `password_again` when the two differ.
+pub fn check_new(password: &str, again: &str, email: &str) -> Result<(), sportello_kernel::Error> {
+    use sportello_kernel::{Error, Why};
+    sportello_domain::identity::check_new_password(password, email)
+        .map_err(Error::parse("password"))?;
+    if password != again {
+        return Err(Error::invalid("password_again", Why::PasswordsDiffer));
+    }
+    Ok(())
+}

@@ -13,7 +13,7 @@ use super::{password, totp};
 use sportello_kernel::Deps;
 use sportello_kernel::session::{Kind, NewSession};
 use sportello_kernel::tokens;
-use sportello_kernel::{Error, Result};
+use sportello_kernel::{Error, Result, Why};
 
 const MICROS: i64 = 1_000_000;
 pub const INVITE_DAYS: i64 = 7;
@@ -51,7 +51,7 @@ pub async fn invite_for_office(
     role: &str,
     office: Option<&str>,
 ) -> Result<(String, String)> {
-    let email = Email::parse(email).map_err(|e| Error::Invalid(e.to_string()))?;
+    let email = Email::parse(email).map_err(Error::parse("email"))?;
     let now = now_micros();
     let tx = store.staff(realm).await?;
     let db = tx.db();
@@ -61,10 +61,7 @@ pub async fn invite_for_office(
     {
         Some(id) => id,
         None => {
-            return Err(Error::Invalid(format!(
-                "e-mail address: {} already has an account in this commune",
-                email.as_str()
-            )));
+            return Err(Error::invalid_at("email", Why::EmailTaken, email.as_str()));
         }
     };
     let token = tokens::new_token();
@@ -81,13 +78,13 @@ pub async fn invite_for_office(
         Realm::Federation => r == sportello_authz::Role::Federation,
     });
     if !role_ok {
-        return Err(Error::Invalid(format!("role: {role} is not a role here")));
+        return Err(Error::invalid_at("role", Why::UnknownRole, role));
     }
     if let Some(tdb) = tx.tenant_db() {
         if let Some(o) = office
             && tdb.office_row(o).await?.is_none()
         {
-            return Err(Error::Invalid(format!("office: {o} does not exist")));
+            return Err(Error::invalid_at("office", Why::UnknownOffice, o));
         }
         tdb.assign_role(&id, role, office, "invitation", now)
             .await?;
@@ -121,10 +118,10 @@ pub async fn accept_password(
     realm: Realm,
     token: &str,
     new_password: &str,
+    again: &str,
 ) -> Result<(StaffAccount, Vec<u8>)> {
     let acc = invited(deps, realm, token).await?;
-    sportello_domain::identity::check_new_password(new_password, &acc.email)
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+    password::check_new(new_password, again, &acc.email)?;
     let hash = password::hash(new_password.to_owned())
         .await
         .map_err(Error::Upstream)?;
@@ -164,7 +161,7 @@ pub async fn check_code(deps: &Deps, realm: Realm, acc: &StaffAccount, code: &st
 pub async fn enrolment(deps: &Deps, realm: Realm, token: &str) -> Result<(StaffAccount, Vec<u8>)> {
     let acc = invited(deps, realm, token).await?;
     if acc.password_hash.is_none() {
-        return Err(Error::Invalid("Choose a password first.".into()));
+        return Err(Error::invalid("", Why::PasswordFirst));
     }
     let secret = secret_of(deps, &acc)?;
     Ok((acc, secret))
@@ -181,7 +178,7 @@ pub async fn accept_totp(
 ) -> Result<String> {
     let acc = invited(deps, realm, token).await?;
     if acc.password_hash.is_none() {
-        return Err(Error::Invalid("Choose a password first.".into()));
+        return Err(Error::invalid("", Why::PasswordFirst));
     }
     if !check_code(deps, realm, &acc, code).await? {
         return Err(Error::Refused("code_wrong"));
@@ -326,14 +323,15 @@ pub async fn link_fiscal_code(
     fiscal_code: &str,
 ) -> Result<()> {
     let cf = sportello_domain::FiscalCode::parse(fiscal_code)
-        .map_err(|e| Error::Invalid(e.to_string()))?
+        .map_err(Error::parse("fiscal_code"))?
         .normalised();
     let tx = store.staff(realm).await?;
     if !tx.db().set_staff_fiscal_code(staff_id, cf.as_str()).await? {
-        return Err(Error::Invalid(format!(
-            "fiscal code: {} is linked to another staff account of this commune",
-            cf.as_str()
-        )));
+        return Err(Error::invalid_at(
+            "fiscal_code",
+            Why::FiscalCodeTaken,
+            cf.as_str(),
+        ));
     }
     tx.commit().await?;
     Ok(())

@@ -7,15 +7,12 @@ pub enum Error {
     /// What was asked for does not exist (or is not the caller's to see).
     #[error("not found")]
     NotFound,
-    /// The input is wrong; the message says which field and how.
+    /// The input is wrong: which fields, and why (the interface says it in the person's words).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Problems),
     /// The action exists only inside a commune.
     #[error("this exists only in a commune")]
     NeedsCommune,
-    /// Refused, with words the user can act on.
-    #[error("{0}")]
-    Forbidden(String),
     /// Refused, with the key of its text in `web/i18n/ui.toml` (translated by the UI).
     #[error("refused: {0}")]
     Refused(&'static str),
@@ -36,3 +33,83 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+pub use sportello_domain::Why;
+
+/// One refused field: its name in the form, why, and the part of the input at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The form field's name (`password`, `hours`); empty when the whole form is at fault.
+    pub field: String,
+    pub why: Why,
+    pub arg: String,
+}
+
+/// Every refused field of one form, in the form's order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn add(&mut self, field: &str, why: Why, arg: impl Into<String>) {
+        self.0.push(Problem {
+            field: field.to_owned(),
+            why,
+            arg: arg.into(),
+        });
+    }
+    /// A field that failed to parse.
+    pub fn parse(&mut self, field: &str, e: &sportello_domain::ParseError) {
+        self.add(field, e.why, e.arg.clone());
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// `Ok` when nothing was refused, else the error.
+    pub fn result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self))
+        }
+    }
+    /// Whether a field was refused for this reason (tests).
+    pub fn has(&self, field: &str, why: Why) -> bool {
+        self.0.iter().any(|p| p.field == field && p.why == why)
+    }
+}
+
+impl std::fmt::Display for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", p.field, p.why.key())?;
+            if !p.arg.is_empty() {
+                write!(f, " ({:?})", p.arg)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// One field refused.
+    pub fn invalid(field: &str, why: Why) -> Error {
+        Error::invalid_at(field, why, "")
+    }
+    /// One field refused, naming the part of the input at fault.
+    pub fn invalid_at(field: &str, why: Why, arg: impl Into<String>) -> Error {
+        let mut p = Problems::default();
+        p.add(field, why, arg);
+        Error::Invalid(p)
+    }
+    /// A field that failed to parse.
+    pub fn parse(field: &str) -> impl Fn(sportello_domain::ParseError) -> Error + '_ {
+        move |e| Error::invalid_at(field, e.why, e.arg)
+    }
+    /// Whether this refuses `field` for `why` (tests).
+    pub fn refuses(&self, field: &str, why: Why) -> bool {
+        matches!(self, Error::Invalid(p) if p.has(field, why))
+    }
+}

@@ -30,4 +30,4 @@ pub mod tokens;
 pub use actor::Actor;
 pub use config::{Secret, Settings};
 pub use deps::Deps;
-pub use error::{Error, Result};
+pub use error::{Error, Problem, Problems, Result, Why};

@@ -47,6 +47,6 @@ pub fn check_scope(scope: &Option<Vec<String>>, office: Option<&str>) -> Result<
     match (scope, office) {
         (None, _) => Ok(()),
         (Some(list), Some(o)) if list.iter().any(|x| x == o) => Ok(()),
-        _ => Err(Error::Forbidden("this office is not one of yours".into())),
+        _ => Err(Error::Refused("refused_not_your_office")),
     }
 }

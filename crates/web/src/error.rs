@@ -14,12 +14,12 @@ pub enum AppError {
     /// The request was understood but its input is wrong; the message says how.
     #[error("{0}")]
     BadRequest(String),
+    /// A form's fields were refused: which, and why (answered with the form again where the
+    /// handler can, else with the reasons in the person's words).
+    #[error("{0}")]
+    Invalid(sportello_kernel::Problems),
     #[error("this page exists only on a commune's site")]
     NeedsCommune,
-    /// The request is refused (a failed form check, a rejected sign-in); the message says why in
-    /// words the user can act on.
-    #[error("{0}")]
-    Forbidden(String),
     /// A refusal the user can act on: the key of its text in `web/i18n/ui.toml`.
     #[error("refused: {0}")]
     Refused(&'static str),
@@ -54,13 +54,13 @@ impl AppError {
         match self {
             AppError::NotFound | AppError::NeedsCommune => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::BadRequest(_) | AppError::BadInput(_) | AppError::BadParam(_) => {
-                StatusCode::BAD_REQUEST
+            AppError::BadRequest(_)
+            | AppError::Invalid(_)
+            | AppError::BadInput(_)
+            | AppError::BadParam(_) => StatusCode::BAD_REQUEST,
+            AppError::Refused(_) | AppError::SignInRefused(_) | AppError::IdpSaidNo(_) => {
+                StatusCode::FORBIDDEN
             }
-            AppError::Forbidden(_)
-            | AppError::Refused(_)
-            | AppError::SignInRefused(_)
-            | AppError::IdpSaidNo(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Store(sportello_store::StoreError::Invalid(_)) => {
@@ -77,10 +77,10 @@ impl AppError {
             AppError::BadRequest(_) | AppError::BadInput(_) | AppError::BadParam(_) => {
                 "bad_request"
             }
-            AppError::Forbidden(_)
-            | AppError::Refused(_)
-            | AppError::SignInRefused(_)
-            | AppError::IdpSaidNo(_) => "forbidden",
+            AppError::Invalid(_) => "invalid",
+            AppError::Refused(_) | AppError::SignInRefused(_) | AppError::IdpSaidNo(_) => {
+                "forbidden"
+            }
             AppError::TooManyRequests => "too_many_requests",
             AppError::Upstream(_) => "upstream",
             AppError::Store(sportello_store::StoreError::Invalid(_)) => "invalid",
@@ -111,7 +111,7 @@ impl AppError {
             AppError::BadInput(k) => AppError::BadInput(k),
             AppError::BadParam(n) => AppError::BadParam(n.clone()),
             AppError::NeedsCommune => AppError::NeedsCommune,
-            AppError::Forbidden(s) => AppError::Forbidden(s.clone()),
+            AppError::Invalid(p) => AppError::Invalid(p.clone()),
             AppError::Refused(k) => AppError::Refused(k),
             AppError::SignInRefused(s) => AppError::SignInRefused(s.clone()),
             AppError::IdpSaidNo(s) => AppError::IdpSaidNo(s.clone()),
@@ -138,9 +138,8 @@ impl From<sportello_kernel::Error> for AppError {
         use sportello_kernel::Error as E;
         match e {
             E::NotFound => AppError::NotFound,
-            E::Invalid(s) => AppError::BadRequest(s),
+            E::Invalid(p) => AppError::Invalid(p),
             E::NeedsCommune => AppError::NeedsCommune,
-            E::Forbidden(s) => AppError::Forbidden(s),
             E::Refused(k) => AppError::Refused(k),
             E::SignInRefused(s) => AppError::SignInRefused(s),
             E::IdpSaidNo(s) => AppError::IdpSaidNo(s),

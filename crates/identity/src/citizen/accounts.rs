@@ -10,7 +10,7 @@ use super::{Client, LOCK_AFTER, LOCK_SECONDS, MICROS, audit};
 use crate::password;
 use sportello_kernel::Deps;
 use sportello_kernel::tokens;
-use sportello_kernel::{Error, Result};
+use sportello_kernel::{Error, Problems, Result, Why};
 
 /// Checks an e-mail and password; the person on success. Counts failures and locks the account
 /// after [`LOCK_AFTER`] in a row; a wrong e-mail costs the same time as a wrong password.
@@ -80,25 +80,58 @@ async fn send(deps: &Deps, mail: sportello_kernel::mail::Mail) -> Result<()> {
     })
 }
 
+/// What a person fills in to open a password account.
+#[derive(Debug)]
+pub struct Registration<'a> {
+    pub given_name: &'a str,
+    pub family_name: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub password_again: &'a str,
+    /// The privacy notice was read (the box ticked).
+    pub consent: bool,
+}
+
+/// The longest name a person may give.
+const NAME_MAX: usize = 100;
+
+impl Registration<'_> {
+    /// Every field checked at once: the names, the address, and the password.
+    fn check(&self) -> Result<(&str, &str, Email)> {
+        let mut p = Problems::default();
+        let (given, family) = (self.given_name.trim(), self.family_name.trim());
+        for (field, v) in [("given_name", given), ("family_name", family)] {
+            if v.is_empty() {
+                p.add(field, Why::Required, "");
+            } else if v.chars().count() > NAME_MAX {
+                p.add(field, Why::TooLong, NAME_MAX.to_string());
+            }
+        }
+        let email = Email::parse(self.email).map_err(|e| p.parse("email", &e));
+        if let Err(e) = check_new_password(self.password, self.email.trim()) {
+            p.parse("password", &e);
+        } else if self.password != self.password_again {
+            p.add("password_again", Why::PasswordsDiffer, "");
+        }
+        if !self.consent {
+            p.add("privacy", Why::ConsentNeeded, "");
+        }
+        match email {
+            Ok(email) if p.is_empty() => Ok((given, family, email)),
+            _ => Err(Error::Invalid(p)),
+        }
+    }
+}
+
 /// Registers a password account and mails the confirmation link. If the address is taken, the
 /// owner gets a mail saying so instead (the page says the same either way).
 pub async fn register(
     deps: &Deps,
-    given_name: &str,
-    family_name: &str,
-    email: &str,
-    password_text: &str,
+    f: &Registration<'_>,
     verify_url: impl Fn(&str) -> String,
 ) -> Result<()> {
-    let email = Email::parse(email).map_err(|e| Error::Invalid(e.to_string()))?;
-    let given = given_name.trim();
-    let family = family_name.trim();
-    if given.is_empty() || family.is_empty() || given.len() > 100 || family.len() > 100 {
-        return Err(Error::Invalid(
-            "name: give your first and last name (up to 100 characters each)".into(),
-        ));
-    }
-    check_new_password(password_text, email.as_str()).map_err(|e| Error::Invalid(e.to_string()))?;
+    let (given, family, email) = f.check()?;
+    let password_text = f.password;
     let hash = password::hash(password_text.to_owned())
         .await
         .map_err(Error::Upstream)?;
@@ -168,9 +201,7 @@ pub async fn request_reset(
     email: &str,
     reset_url: impl Fn(&str) -> String,
 ) -> Result<()> {
-    let Ok(email) = Email::parse(email) else {
-        return Err(Error::Invalid("e-mail address: it is not valid".into()));
-    };
+    let email = Email::parse(email).map_err(Error::parse("email"))?;
     let Some(account) = deps
         .store
         .identity()
@@ -212,7 +243,12 @@ pub async fn request_reset(
 
 /// Sets a new password from a reset link; ends every session of that person. Also confirms the
 /// e-mail address (the link proved it).
-pub async fn reset_password(deps: &Deps, token: &str, new_password: &str) -> Result<()> {
+pub async fn reset_password(
+    deps: &Deps,
+    token: &str,
+    new_password: &str,
+    again: &str,
+) -> Result<()> {
     let now = now_micros();
     let expired = || Error::Refused("reset_link_expired");
     let token_hash = tokens::hash(token);
@@ -230,7 +266,7 @@ pub async fn reset_password(deps: &Deps, token: &str, new_password: &str) -> Res
         .local_account_of(&person)
         .await?
         .ok_or(Error::NotFound)?;
-    check_new_password(new_password, &account.email).map_err(|e| Error::Invalid(e.to_string()))?;
+    password::check_new(new_password, again, &account.email)?;
     if deps
         .store
         .identity()

@@ -3,8 +3,11 @@
 //! answer; local password accounts are in [`accounts`].
 
 mod accounts;
+pub mod contacts;
 
-pub use accounts::{check_password, confirm_email, register, request_reset, reset_password};
+pub use accounts::{
+    Registration, check_password, confirm_email, register, request_reset, reset_password,
+};
 
 use sportello_domain::{AssuranceLevel, TenantId};
 use sportello_store::identity::{AuditEvent, LoginFlow, VerifiedIdentity};

@@ -302,9 +302,7 @@ async fn guard(
     };
     if !ok {
         state.http_metrics.authz_denied.inc();
-        let res = error(AppError::Forbidden(
-            "your role does not allow this here".into(),
-        ));
+        let res = error(AppError::Refused("refused_role"));
         return Ok(answer(req, refusal("not-permitted", res)));
     }
     req.extensions_mut().insert(actor);

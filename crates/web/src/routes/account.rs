@@ -5,7 +5,7 @@ use crate::auth::cookies::SessionCookies;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use sportello_domain::{AssuranceLevel, Email, MobileNumber};
+use sportello_domain::AssuranceLevel;
 use sportello_store::now_micros;
 
 use super::signin::client;
@@ -249,9 +249,32 @@ async fn personal_context(
             })
         })
         .collect();
+    let contacts = sportello_identity::citizen::contacts::of(&ctx.state, &person.id).await?;
+    // A refused form shows what was sent.
+    let fs = ctx.form_state(
+        &[
+            ("email", "c-email"),
+            ("mobile", "c-mobile"),
+            ("email_consent", "email_consent"),
+            ("sms_consent", "sms_consent"),
+        ],
+        "contacts-form",
+    );
+    let contacts = if ctx.redoing() {
+        let v = &fs["values"];
+        json!({
+            "email": v["email"], "mobile": v["mobile"],
+            "email_consent": !v["email_consent"].is_null(),
+            "sms_consent": !v["sms_consent"].is_null(),
+        })
+    } else {
+        json!(contacts)
+    };
     Ok((
         "personal.html",
         json!({
+            "contacts": contacts,
+            "fs": fs,
             "person": person,
             "level": user.level.number(),
             "level_label": user.level.label(ctx.lang),
@@ -311,45 +334,31 @@ async fn save_contacts(ctx: Ctx, form: Posted<ContactsForm>) -> HttpResponse {
             .cloned()
             .ok_or(AppError::Refused("session_ended"))?;
         let person = user.person.as_ref().ok_or(AppError::NotFound)?;
-        let email = match form.email.trim() {
-            "" => None,
-            e => Some(Email::parse(e).map_err(|e| AppError::BadRequest(e.to_string()))?),
+        let change = sportello_identity::citizen::contacts::ContactsChange {
+            email: &form.email,
+            mobile: &form.mobile,
+            email_consent: form.email_consent.is_some(),
+            sms_consent: form.sms_consent.is_some(),
         };
-        let mobile = match form.mobile.trim() {
-            "" => None,
-            m => Some(MobileNumber::parse(m).map_err(|e| AppError::BadRequest(e.to_string()))?),
-        };
-        let email_consent = form.email_consent.is_some();
-        let sms_consent = form.sms_consent.is_some();
-        if email_consent && email.is_none() {
-            return Err(AppError::BadRequest(
-                "e-mail: give an address to receive e-mails".into(),
-            ));
-        }
-        if sms_consent && mobile.is_none() {
-            return Err(AppError::BadRequest(
-                "mobile: give a number to receive text messages".into(),
-            ));
-        }
-        ctx.state
-            .store
-            .identity()
-            .set_contacts(
-                &person.id,
-                email.map(|e| e.as_str().to_owned()),
-                mobile.map(|m| m.as_str().to_owned()),
-                email_consent,
-                sms_consent,
-                now_micros(),
-            )
-            .await?;
+        sportello_identity::citizen::contacts::save(&ctx.state, &person.id, &change).await?;
         ctx.state.sessions.forget(&user.token_hash);
         Ok(())
     }
     .await;
     match r {
         Ok(()) => ctx.see_other("/area-personale?salvato=1"),
-        Err(e) => ctx.respond(Err(e)),
+        Err(e) => match (ctx.redo(&form, e), ctx.citizen().cloned()) {
+            (Ok(()), Some(user)) => {
+                let page = personal_context(&ctx, &user, None).await;
+                let mut res = ctx.page(page);
+                if res.status().is_success() {
+                    *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+                }
+                res
+            }
+            (Ok(()), None) => ctx.respond(Err(AppError::Refused("session_ended"))),
+            (Err(e), _) => ctx.respond(Err(e)),
+        },
     }
 }
 

@@ -165,14 +165,27 @@ pub struct TokenQuery {
 }
 
 async fn invite_form(ctx: Ctx, q: web::Query<TokenQuery>) -> HttpResponse {
+    invite_page(&ctx, &q.token).await
+}
+
+/// The invitation's password form (again, after a refusal: `ctx` holds what was sent).
+async fn invite_page(ctx: &Ctx, token: &str) -> HttpResponse {
     let r = async {
         let c = ctx.realm()?;
-        let acc = staff::invited(&ctx.state, c, &q.token).await?;
-        Ok(json!({"token": q.token, "name": acc.display_name, "email": acc.email, "error": null}))
+        let acc = staff::invited(&ctx.state, c, token).await?;
+        let fields = [
+            ("password", "password"),
+            ("password_again", "password_again"),
+        ];
+        Ok(json!({
+            "token": token, "name": acc.display_name, "email": acc.email,
+            "fs": ctx.form_state(&fields, "invite-form"),
+        }))
     }
     .await;
+    let status = if ctx.redoing() { 400 } else { 200 };
     match r {
-        Ok(extra) => form_page(&ctx, "console_invite.html", extra, 200),
+        Ok(extra) => form_page(ctx, "console_invite.html", extra, status),
         Err(e) => ctx.respond(Err(e)),
     }
 }
@@ -187,13 +200,14 @@ pub struct InvitePasswordForm {
 async fn invite_password(ctx: Ctx, form: Posted<InvitePasswordForm>) -> HttpResponse {
     let r = async {
         let c = ctx.realm()?;
-        if form.password != form.password_again {
-            return Err(AppError::BadRequest(
-                "password: the two passwords differ".into(),
-            ));
-        }
-        let (acc, secret) =
-            staff::accept_password(&ctx.state, c, &form.token, &form.password).await?;
+        let (acc, secret) = staff::accept_password(
+            &ctx.state,
+            c,
+            &form.token,
+            &form.password,
+            &form.password_again,
+        )
+        .await?;
         Ok(enrol_page(
             &ctx,
             &form.token,
@@ -204,7 +218,13 @@ async fn invite_password(ctx: Ctx, form: Posted<InvitePasswordForm>) -> HttpResp
         ))
     }
     .await;
-    r.unwrap_or_else(|e| ctx.respond(Err(e)))
+    match r {
+        Ok(res) => res,
+        Err(e) => match ctx.redo(&form, e) {
+            Ok(()) => invite_page(&ctx, &form.token).await,
+            Err(e) => ctx.respond(Err(e)),
+        },
+    }
 }
 
 /// The authenticator enrolment page: the secret (and its `otpauth://` URI) and the form for the

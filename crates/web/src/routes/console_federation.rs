@@ -8,12 +8,14 @@ use sportello_authz::{Action, Object};
 use sportello_domain::{CommuneStatus, TenantId};
 
 use super::console_page::{
-    after_post, button, field, field_help, form, link, notice_of, render, select, table, text, when,
+    after_post_or, button, field, field_help, form, form_with_text, link, no_query, notice_of,
+    removal_fields, render, select, table, text, when,
 };
 use super::{Button, Ctx, Posted};
 use crate::authz::{Admitted, Need, Needs, Routes};
 use crate::error::{AppError, AppResult};
 use sportello_admin::{commune, federation};
+use sportello_kernel::input::Removal;
 
 type Query = web::Query<HashMap<String, String>>;
 
@@ -32,6 +34,11 @@ pub fn routes(r: &mut Routes) {
         onboard_form,
     )
     .post("/console/comuni", allow(Object::Communes, Create), onboard)
+    .get(
+        "/console/comuni/{istat}/stato",
+        allow(Object::Communes, Update),
+        status_page,
+    )
     .post(
         "/console/comuni/{istat}/stato",
         allow(Object::Communes, Update),
@@ -159,15 +166,14 @@ async fn commune_rows(
             text(staff),
         ];
         if can_update {
-            let (label, to) = if suspended {
-                (ctx.t("console_resume"), "active")
+            let label = if suspended {
+                ctx.t("console_resume")
             } else {
-                (ctx.t("console_suspend"), "suspended")
+                ctx.t("console_suspend")
             };
-            row.push(button(
+            row.push(link(
                 label,
                 format!("/console/comuni/{}/stato", c.record.istat_code.as_str()),
-                &[("status", to)],
             ));
         }
         rows.push(row);
@@ -292,12 +298,64 @@ async fn onboard(ctx: Ctx, actor: Admitted, f: Posted<federation::Onboard>) -> H
         Ok(format!("/console?esito=creato&q={:06}", id.0))
     }
     .await;
-    after_post(&ctx, r)
+    let istat = f.istat.clone();
+    after_post_or(ctx, &f, r, |ctx| {
+        onboard_form(
+            ctx,
+            actor,
+            web::Query(HashMap::from([("istat".to_owned(), istat)])),
+        )
+    })
+    .await
 }
 
 #[derive(Deserialize)]
 struct StatusForm {
     status: String,
+    #[serde(flatten)]
+    removal: Removal,
+}
+
+/// A commune's status: the form that suspends it (with the reason and a confirmation), or
+/// brings it back.
+async fn status_page(ctx: Ctx, actor: Admitted, istat: web::Path<String>) -> HttpResponse {
+    let Some(c) = tenant(&istat).ok().and_then(|t| ctx.state.tenancy.by_id(t)) else {
+        return ctx.respond(Err(AppError::NotFound));
+    };
+    let suspended = c.record.status == CommuneStatus::Suspended;
+    let action = format!("/console/comuni/{}/stato", c.record.istat_code.as_str());
+    let section = if suspended {
+        form_with_text(
+            ctx.t("console_resume"),
+            ctx.t("console_resume_text"),
+            &action,
+            ctx.t("console_resume"),
+            vec![field("hidden", "status", "", "active")],
+        )
+    } else {
+        let mut fields = vec![field("hidden", "status", "", "suspended")];
+        fields.extend(removal_fields(&ctx, ctx.t("console_suspend_confirm")));
+        form_with_text(
+            ctx.t("console_suspend"),
+            ctx.t("console_suspend_text"),
+            &action,
+            ctx.t("console_suspend"),
+            fields,
+        )
+    };
+    render(
+        &ctx,
+        &actor,
+        "/console",
+        &ctx.tf(
+            "console_commune_of",
+            &[&c.record.name, &c.record.province_code],
+        ),
+        "",
+        None,
+        vec![section],
+    )
+    .await
 }
 
 async fn set_status(
@@ -307,11 +365,11 @@ async fn set_status(
     f: Posted<StatusForm>,
 ) -> HttpResponse {
     let r = async {
-        federation::set_status(&ctx.state, &actor, tenant(&istat)?, &f.status).await?;
+        federation::set_status(&ctx.state, &actor, tenant(&istat)?, &f.status, &f.removal).await?;
         Ok("/console?esito=salvato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| status_page(ctx, actor, istat)).await
 }
 
 async fn support(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
@@ -388,7 +446,7 @@ async fn support_enter(
     ctx: Ctx,
     actor: Admitted,
     istat: web::Path<String>,
-    _: Posted<Button>,
+    b: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
         let (host, code) = federation::support_entry(&ctx.state, &actor, tenant(&istat)?).await?;
@@ -400,19 +458,19 @@ async fn support_enter(
         ))
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &b, r, |ctx| support(ctx, actor, no_query())).await
 }
 
 async fn support_revoke(
     ctx: Ctx,
     actor: Admitted,
     path: web::Path<(String, String)>,
-    _: Posted<Button>,
+    b: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
         commune::revoke_support(&ctx.state, &actor, tenant(&path.0)?, &path.1).await?;
         Ok("/console/assistenza?esito=salvato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &b, r, |ctx| support(ctx, actor, no_query())).await
 }

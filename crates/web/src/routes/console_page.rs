@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sportello_authz::{Action, Object};
 use sportello_store::staff::Realm;
 
-use super::Ctx;
+use super::{Ctx, Posted};
 use crate::authz::Actor;
 use crate::error::AppResult;
 
@@ -48,6 +48,29 @@ pub fn select(name: &str, label: &str, options: &[(String, String)], selected: &
         .map(|(v, l)| json!({"value": v, "label": l, "selected": v == selected}))
         .collect();
     json!({"kind": "select", "name": name, "label": label, "options": options})
+}
+
+/// The fields of a destructive action's form: why (to the audit log), and the tick that says the
+/// person means it (`kernel::input::Removal`).
+pub fn removal_fields(ctx: &Ctx, confirm: &str) -> Vec<Value> {
+    vec![
+        json!({"kind": "textarea", "name": "reason", "label": ctx.t("console_reason_label"),
+               "help": ctx.t("console_removal_help"), "value": "", "rows": 3, "required": true}),
+        json!({"kind": "checkbox", "name": "confirm", "label": confirm, "value": false, "required": true}),
+    ]
+}
+
+/// A section with words before its form (a warning, what will happen).
+pub fn form_with_text(
+    heading: &str,
+    text: &str,
+    action: &str,
+    submit: &str,
+    fields: Vec<Value>,
+) -> Value {
+    let mut f = form(heading, action, submit, fields);
+    f["text"] = json!(text);
+    f
 }
 
 pub fn table(heading: &str, headers: &[&str], rows: Vec<Vec<Value>>) -> Value {
@@ -130,27 +153,50 @@ pub async fn render(
     title: &str,
     intro: &str,
     notice: Option<(&str, String)>,
-    sections: Vec<Value>,
+    mut sections: Vec<Value>,
 ) -> HttpResponse {
+    let errors = ctx.redo_sections(&mut sections);
     let page = json!({
         "title": title,
         "intro": intro,
         "nav": nav(ctx, actor, current).await,
-        "notice": notice.map(|(k, t)| json!({"kind": k, "text": t})),
+        "notice": if ctx.redoing() { None } else { notice.map(|(k, t)| json!({"kind": k, "text": t})) },
+        "errors": errors,
         "sections": sections,
     });
-    ctx.page(Ok((
+    let mut res = ctx.page(Ok((
         "console_page.html",
         json!({"page": page, "csrf": ctx.csrf_token()}),
-    )))
+    )));
+    if ctx.redoing() && res.status().is_success() {
+        *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
+    res
 }
 
-/// The outcome of a form post: back to `to` with a notice, or the error.
-pub fn after_post(ctx: &Ctx, r: AppResult<String>) -> HttpResponse {
+/// The outcome of a form post: back to `to` with a notice; refused fields: the form's page
+/// again (`again`), with the values sent and the words by each field; another error: its page.
+pub async fn after_post_or<T, Fut>(
+    ctx: Ctx,
+    posted: &Posted<T>,
+    r: AppResult<String>,
+    again: impl FnOnce(Ctx) -> Fut,
+) -> HttpResponse
+where
+    Fut: std::future::Future<Output = HttpResponse>,
+{
     match r {
         Ok(to) => ctx.see_other(&to),
-        Err(e) => ctx.respond(Err(e)),
+        Err(e) => match ctx.redo(posted, e) {
+            Ok(()) => again(ctx).await,
+            Err(e) => ctx.respond(Err(e)),
+        },
     }
+}
+
+/// No query (a form's page shown again after a refused post).
+pub fn no_query() -> actix_web::web::Query<std::collections::HashMap<String, String>> {
+    actix_web::web::Query(std::collections::HashMap::new())
 }
 
 /// The notice a page shows after a redirect (`?esito=`).

@@ -45,6 +45,8 @@ pub struct Ctx {
     req: actix_web::HttpRequest,
     /// Cookies this response sets (sessions, flows).
     pub(super) cookies: std::cell::RefCell<Vec<Cookie<'static>>>,
+    /// A refused form to show again, with its values and problems (see [`super::redo`]).
+    pub(super) redo: std::cell::RefCell<Option<super::redo::Redo>>,
 }
 
 /// Commune pages whose rendering may be cached: the public charter pages, and the JSON API's
@@ -127,6 +129,7 @@ impl FromRequest for Ctx {
             csrf_used: std::cell::Cell::new(false),
             req: req.clone(),
             cookies: std::cell::RefCell::new(Vec::new()),
+            redo: std::cell::RefCell::new(None),
             lang,
             remember_lang: req.query_string().contains("lang="),
             // As the router decoded it (`/%61pi/` is the API too).
@@ -271,11 +274,25 @@ impl Ctx {
             AppError::IdpSaidNo(words) => {
                 Some(format!("{}: {words}", s.get(self.lang, "idp_said_no")))
             }
-            AppError::BadRequest(_) | AppError::Forbidden(_) | AppError::Upstream(_) => {
-                Some(e.to_string())
-            }
+            AppError::Invalid(p) => Some(
+                p.0.iter()
+                    .map(|p| self.problem_text(p))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            AppError::BadRequest(_) | AppError::Upstream(_) => Some(e.to_string()),
             _ => None,
         }
+    }
+
+    /// A refused field's reason in the page's language.
+    pub fn problem_text(&self, p: &sportello_kernel::Problem) -> String {
+        let key = format!("invalid_{}", p.why.key());
+        self.state
+            .render
+            .strings
+            .get(self.lang, &key)
+            .replace("{}", &p.arg)
     }
 
     /// Sets the cookie of a new session of `kind` and sends the browser on to `to`.

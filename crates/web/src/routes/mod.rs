@@ -14,6 +14,7 @@ mod oidc;
 mod ops;
 mod portal;
 mod posted;
+mod redo;
 pub(crate) mod saml;
 mod signin;
 pub mod table;

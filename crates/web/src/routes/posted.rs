@@ -21,12 +21,27 @@ use crate::error::AppError;
 pub const LIMIT: usize = 64 * 1024;
 
 /// A CSRF-checked form; dereferences to its fields.
-pub struct Posted<T>(pub T);
+pub struct Posted<T> {
+    fields: T,
+    /// The fields as sent (but the token), to give them back with a refused form.
+    pairs: Vec<(String, String)>,
+}
 
 impl<T> Deref for Posted<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.0
+        &self.fields
+    }
+}
+
+impl<T> Posted<T> {
+    /// The fields as sent, but the token and passwords (never sent back to the browser).
+    pub fn values(&self) -> Vec<(String, String)> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k != "csrf" && !k.starts_with("password"))
+            .cloned()
+            .collect()
     }
 }
 
@@ -79,7 +94,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
                 return Err(AppError::BadInput("bad_input_form").into());
             }
             let fields = serde_urlencoded::from_bytes(&body).map_err(refused)?;
-            Ok(Posted(fields))
+            Ok(Posted { fields, pairs })
         })
     }
 }

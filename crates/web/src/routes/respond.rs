@@ -244,6 +244,11 @@ fn base_context(
         );
     }
     m.insert("path".into(), json!(path));
+    // A form's state (`Ctx::form_state`): nothing refused, unless a page says otherwise.
+    m.insert(
+        "fs".into(),
+        json!({"values": {}, "errors": {}, "summary": []}),
+    );
     m.insert(
         "federation".into(),
         json!({"name": state.federation_name, "url": federation_url}),

@@ -382,12 +382,7 @@ fn message(
 }
 
 async fn register_form(ctx: Ctx) -> HttpResponse {
-    let r = ctx.on_login_host().map(|_| {
-        (
-            "register.html",
-            json!({"csrf": ctx.csrf_token(), "form": {}, "error": null}),
-        )
-    });
+    let r = ctx.on_login_host().and_then(|_| register_page(&ctx));
     ctx.page(r)
 }
 
@@ -408,42 +403,51 @@ async fn register(ctx: Ctx, form: Posted<RegisterForm>) -> HttpResponse {
         if !ctx.state.password_limiter.allow(ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
-        let problem = if form.password != form.password_again {
-            Some("password: the two passwords differ".to_owned())
-        } else if form.privacy.is_none() {
-            Some("privacy: please confirm you have read the privacy notice".to_owned())
-        } else {
-            None
+        let base = format!("{}/verifica?token=", ctx.state.login_base);
+        let f = citizen::Registration {
+            given_name: &form.given_name,
+            family_name: &form.family_name,
+            email: &form.email,
+            password: &form.password,
+            password_again: &form.password_again,
+            consent: form.privacy.is_some(),
         };
-        let result = match problem {
-            Some(p) => Err(AppError::BadRequest(p)),
-            None => {
-                let base = format!("{}/verifica?token=", ctx.state.login_base);
-                citizen::register(
-                    &ctx.state,
-                    &form.given_name,
-                    &form.family_name,
-                    &form.email,
-                    &form.password,
-                    |t| format!("{base}{t}"),
-                )
-                .await
-                .map_err(AppError::from)
-            }
-        };
-        match result {
+        match citizen::register(&ctx.state, &f, |t| format!("{base}{t}")).await {
             Ok(()) => message(&ctx, "register_sent_title", "register_sent_text", None),
-            Err(AppError::BadRequest(msg)) => Ok((
-                "register.html",
-                json!({"csrf": ctx.csrf_token(), "form": &*form, "error": msg, "status": 400}),
-            )),
-            Err(e) => Err(e),
+            Err(e) => {
+                ctx.redo(&form, e.into())?;
+                register_page(&ctx)
+            }
         }
     }
     .await;
-    let bad = matches!(&r, Ok(("register.html", _)));
+    form_answer(&ctx, r)
+}
+
+/// The registration form (again, after a refusal: `ctx` holds what was sent).
+fn register_page(ctx: &Ctx) -> AppResult<(&'static str, serde_json::Value)> {
+    let fields = [
+        ("given_name", "given_name"),
+        ("family_name", "family_name"),
+        ("email", "email"),
+        ("password", "password"),
+        ("password_again", "password_again"),
+        ("privacy", "privacy"),
+    ];
+    Ok((
+        "register.html",
+        json!({
+            "csrf": ctx.csrf_token(),
+            "fs": ctx.form_state(&fields, "register-form"),
+            "privacy_url": format!("{}/privacy", ctx.federation_url()),
+        }),
+    ))
+}
+
+/// A page with a form: 400 when it shows a refused form again.
+fn form_answer(ctx: &Ctx, r: AppResult<(&'static str, serde_json::Value)>) -> HttpResponse {
     let mut res = ctx.page(r);
-    if bad {
+    if ctx.redoing() && res.status().is_success() {
         *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
     }
     res
@@ -470,9 +474,7 @@ async fn verify(ctx: Ctx, q: web::Query<TokenQuery>) -> HttpResponse {
 }
 
 async fn recover_form(ctx: Ctx) -> HttpResponse {
-    let r = ctx
-        .on_login_host()
-        .map(|_| ("recover.html", json!({"csrf": ctx.csrf_token()})));
+    let r = ctx.on_login_host().and_then(|_| recover_page(&ctx));
     ctx.page(r)
 }
 
@@ -488,21 +490,39 @@ async fn recover(ctx: Ctx, form: Posted<RecoverForm>) -> HttpResponse {
             return Err(AppError::TooManyRequests);
         }
         let base = format!("{}/reimposta?token=", ctx.state.login_base);
-        citizen::request_reset(&ctx.state, &form.email, |t| format!("{base}{t}")).await?;
-        message(&ctx, "recover_sent_title", "recover_sent_text", None)
+        match citizen::request_reset(&ctx.state, &form.email, |t| format!("{base}{t}")).await {
+            Ok(()) => message(&ctx, "recover_sent_title", "recover_sent_text", None),
+            Err(e) => {
+                ctx.redo(&form, e.into())?;
+                recover_page(&ctx)
+            }
+        }
     }
     .await;
-    ctx.page(r)
+    form_answer(&ctx, r)
+}
+
+fn recover_page(ctx: &Ctx) -> AppResult<(&'static str, serde_json::Value)> {
+    Ok((
+        "recover.html",
+        json!({"csrf": ctx.csrf_token(), "fs": ctx.form_state(&[("email", "email")], "recover-form")}),
+    ))
 }
 
 async fn reset_form(ctx: Ctx, q: web::Query<TokenQuery>) -> HttpResponse {
-    let r = ctx.on_login_host().map(|_| {
-        (
-            "reset.html",
-            json!({"csrf": ctx.csrf_token(), "token": q.token, "error": null}),
-        )
-    });
+    let r = ctx.on_login_host().and_then(|_| reset_page(&ctx, &q.token));
     ctx.page(r)
+}
+
+fn reset_page(ctx: &Ctx, token: &str) -> AppResult<(&'static str, serde_json::Value)> {
+    let fields = [
+        ("password", "password"),
+        ("password_again", "password_again"),
+    ];
+    Ok((
+        "reset.html",
+        json!({"csrf": ctx.csrf_token(), "token": token, "fs": ctx.form_state(&fields, "reset-form")}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -515,19 +535,26 @@ pub struct ResetForm {
 async fn reset(ctx: Ctx, form: Posted<ResetForm>) -> HttpResponse {
     let r = async {
         ctx.on_login_host()?;
-        if form.password != form.password_again {
-            return Err(AppError::BadRequest(
-                "password: the two passwords differ".into(),
-            ));
-        }
-        citizen::reset_password(&ctx.state, &form.token, &form.password).await?;
-        message(
-            &ctx,
-            "reset_done_title",
-            "reset_done_text",
-            Some(("/", "sign_in")),
+        let done = citizen::reset_password(
+            &ctx.state,
+            &form.token,
+            &form.password,
+            &form.password_again,
         )
+        .await;
+        match done {
+            Ok(()) => message(
+                &ctx,
+                "reset_done_title",
+                "reset_done_text",
+                Some(("/", "sign_in")),
+            ),
+            Err(e) => {
+                ctx.redo(&form, e.into())?;
+                reset_page(&ctx, &form.token)
+            }
+        }
     }
     .await;
-    ctx.page(r)
+    form_answer(&ctx, r)
 }

@@ -54,8 +54,9 @@ fn every_key_in_use_exists() {
             }
         }
     }
+    // Every crate: services refuse with keys too (`Error::Refused("key")`).
     scan(
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")),
         &mut used,
     );
     // Keys the Rust code asks for (routes/mod.rs, middleware.rs, views/).
@@ -101,4 +102,21 @@ fn language_choice_order() {
     assert_eq!(choose(Some("en"), Some("it"), Language::It), Language::En);
     assert_eq!(choose(Some("xx"), Some("en"), Language::It), Language::En);
     assert_eq!(choose(None, None, Language::De), Language::It);
+}
+
+/// Every reason a field can be refused for has its words in both languages.
+#[test]
+fn every_refused_field_has_words() {
+    let s = Strings::load().unwrap();
+    let missing: Vec<String> = sportello_domain::Why::ALL
+        .iter()
+        .map(|w| format!("invalid_{}", w.key()))
+        .filter(|k| {
+            [Language::It, Language::En]
+                .iter()
+                .any(|l| s.get(*l, k) == k.as_str())
+                || !s.en.contains_key(k)
+        })
+        .collect();
+    assert!(missing.is_empty(), "reasons without words: {missing:?}");
 }

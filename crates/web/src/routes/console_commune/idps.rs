@@ -5,7 +5,9 @@ use sportello_authz::{Action, Object};
 
 use crate::authz::Admitted;
 use crate::error::AppResult;
-use crate::routes::console_page::{after_post, field, form, notice_of, render, table, text};
+use crate::routes::console_page::{
+    after_post_or, field, form, no_query, notice_of, render, table, text,
+};
 use crate::routes::{Button, Ctx, Posted};
 use sportello_admin::commune;
 
@@ -84,19 +86,19 @@ pub(super) async fn idp_add(ctx: Ctx, actor: Admitted, f: Posted<commune::NewIdp
         Ok("/console/identita?esito=salvato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| idps(ctx, actor, no_query())).await
 }
 
 pub(super) async fn idp_remove(
     ctx: Ctx,
     actor: Admitted,
     id: web::Path<String>,
-    _: Posted<Button>,
+    b: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
         commune::remove_idp(&ctx.state, &actor, &id).await?;
         Ok("/console/identita?esito=eliminato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &b, r, |ctx| idps(ctx, actor, no_query())).await
 }

@@ -80,6 +80,11 @@ pub fn routes(r: &mut Routes) {
             allow(Object::Staff, Create),
             staff_invite,
         )
+        .get(
+            "/console/personale/{id}",
+            allow(Object::Staff, Read),
+            person,
+        )
         .post(
             "/console/personale/{id}/ruoli",
             allow(Object::Staff, Update),

@@ -7,10 +7,12 @@ use sportello_domain::hours::Closure;
 use crate::authz::Admitted;
 use crate::error::{AppError, AppResult};
 use crate::routes::console_page::{
-    after_post, button, field, field_help, form, link, notice_of, render, table, text, when,
+    after_post_or, field, field_help, form, form_with_text, link, no_query, notice_of,
+    removal_fields, render, table, text, when,
 };
-use crate::routes::{Button, Ctx, Posted};
+use crate::routes::{Ctx, Posted};
 use sportello_charter::edit;
+use sportello_kernel::input::Removal;
 
 use super::*;
 
@@ -86,7 +88,7 @@ pub(super) async fn office_create(
         Ok(format!("/console/uffici/{id}?esito=creato"))
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| offices(ctx, actor, no_query())).await
 }
 
 pub(super) async fn office_page(
@@ -151,17 +153,12 @@ pub(super) async fn office_page(
         }
         s.push(history_table(&ctx, &history));
         if actor.may(&ctx.state, Object::Offices, Action::Delete).await {
-            s.push(table(
+            s.push(form_with_text(
                 ctx.t("console_delete"),
-                &[ctx.t("console_office"), ""],
-                vec![vec![
-                    text(&o.name),
-                    button(
-                        ctx.t("console_delete_office"),
-                        format!("/console/uffici/{}/elimina", o.id),
-                        &[],
-                    ),
-                ]],
+                ctx.t("console_delete_office_text"),
+                &format!("/console/uffici/{}/elimina", o.id),
+                ctx.t("console_delete_office"),
+                removal_fields(&ctx, ctx.t("console_delete_office_confirm")),
             ));
         }
         Ok((o.name.clone(), s))
@@ -227,19 +224,19 @@ pub(super) async fn office_update(
         ))
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| office_page(ctx, actor, id, no_query())).await
 }
 
 pub(super) async fn office_delete(
     ctx: Ctx,
     actor: Admitted,
     id: web::Path<String>,
-    _: Posted<Button>,
+    f: Posted<Removal>,
 ) -> HttpResponse {
     let r = async {
-        edit::delete_office(&ctx.state, &actor, &id).await?;
+        edit::delete_office(&ctx.state, &actor, &id, &f).await?;
         Ok("/console/uffici?esito=eliminato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| office_page(ctx, actor, id, no_query())).await
 }

@@ -5,7 +5,9 @@ use sportello_authz::{Action, Object, Role};
 
 use crate::authz::Admitted;
 use crate::error::AppResult;
-use crate::routes::console_page::{after_post, checkbox, form, notice_of, render, table, text};
+use crate::routes::console_page::{
+    after_post_or, checkbox, form, no_query, notice_of, render, table, text,
+};
 use crate::routes::{Button, Ctx, Posted};
 use sportello_admin::policy;
 
@@ -83,18 +85,18 @@ pub(super) async fn policies_save(ctx: Ctx, actor: Admitted, f: Pairs) -> HttpRe
         Ok("/console/permessi?esito=salvato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| policies(ctx, actor, no_query())).await
 }
 
 pub(super) async fn policies_template(
     ctx: Ctx,
     actor: Admitted,
-    _: Posted<Button>,
+    b: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
         policy::apply_template(&ctx.state, &actor).await?;
         Ok("/console/permessi?esito=salvato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &b, r, |ctx| policies(ctx, actor, no_query())).await
 }

@@ -8,7 +8,8 @@ use sportello_domain::{AssuranceLevel, Audience, Channel, LifeEvent};
 use crate::authz::{Actor, Admitted};
 use crate::error::{AppError, AppResult};
 use crate::routes::console_page::{
-    after_post, check, field, field_help, form, link, notice_of, render, select, table, text,
+    after_post_or, check, field, field_help, form, link, no_query, notice_of, render, select,
+    table, text,
 };
 use crate::routes::{Ctx, Posted};
 use sportello_charter::edit;
@@ -106,7 +107,7 @@ pub(super) async fn service_create(
         Ok(format!("/console/servizi/{id}?esito=creato"))
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| services(ctx, actor, no_query())).await
 }
 
 pub(super) async fn service_page(
@@ -245,7 +246,7 @@ pub(super) async fn service_update(
         ))
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| service_page(ctx, actor, id, no_query())).await
 }
 
 /// The service form: life events and channels arrive as repeated checkbox keys.

@@ -8,7 +8,7 @@ use crate::authz::Admitted;
 use crate::error::AppResult;
 use crate::routes::Ctx;
 use crate::routes::console_page::{
-    after_post, check, field, field_help, form, notice_of, render, select, table, text,
+    after_post_or, check, field, field_help, form, no_query, notice_of, render, select, table, text,
 };
 use sportello_admin::commune;
 
@@ -118,7 +118,7 @@ pub(super) async fn settings_save(ctx: Ctx, actor: Admitted, f: Pairs) -> HttpRe
         Ok("/console/impostazioni?esito=salvato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| settings(ctx, actor, no_query())).await
 }
 
 /// The settings form: language checkboxes arrive as repeated keys.

@@ -7,7 +7,7 @@ use sportello_authz::{Action, Object};
 use crate::authz::Admitted;
 use crate::error::AppResult;
 use crate::routes::console_page::{
-    after_post, button, field, field_help, form, notice_of, render, table, text, when,
+    after_post_or, button, field, field_help, form, no_query, notice_of, render, table, text, when,
 };
 use crate::routes::{Button, Ctx, Posted};
 use sportello_admin::commune;
@@ -106,14 +106,14 @@ pub(super) async fn support_grant(
         Ok("/console/supporto?esito=salvato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &f, r, |ctx| support(ctx, actor, no_query())).await
 }
 
 pub(super) async fn support_revoke(
     ctx: Ctx,
     actor: Admitted,
     id: web::Path<String>,
-    _: Posted<Button>,
+    b: Posted<Button>,
 ) -> HttpResponse {
     let r = async {
         let c = actor.commune()?;
@@ -121,7 +121,7 @@ pub(super) async fn support_revoke(
         Ok("/console/supporto?esito=salvato".to_owned())
     }
     .await;
-    after_post(&ctx, r)
+    after_post_or(ctx, &b, r, |ctx| support(ctx, actor, no_query())).await
 }
 
 #[derive(Deserialize)]
