@@ -14,6 +14,7 @@ mod identity;
 mod idp_trust;
 mod input;
 mod isolation;
+mod legal;
 mod limits;
 mod oidc;
 mod onboarding;

@@ -582,6 +582,7 @@ async fn a_communes_own_tables_are_never_read_through_another_communes_handle() 
         &sportello_store::authz::CommuneSettings {
             mail_from_name: Some("Comune di Pisa".into()),
             mail_reply_to: Some("urp@comune.pisa.it".into()),
+            ..Default::default()
         },
         now,
     )

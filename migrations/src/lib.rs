@@ -15,6 +15,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_identity;
 mod m0003_authz;
+mod m0004_legal;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_identity::Migration),
             Box::new(m0003_authz::Migration),
+            Box::new(m0004_legal::Migration),
         ]
     }
 }

@@ -92,6 +92,14 @@ impl Browser {
         self.jar.get(host)?.get(name).cloned()
     }
 
+    /// The names of every cookie the browser holds, on any host.
+    pub fn cookie_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.jar.values().flat_map(|j| j.keys().cloned()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     pub fn set_cookie(&mut self, host: &str, name: &str, value: &str) {
         self.jar
             .entry(host.to_owned())

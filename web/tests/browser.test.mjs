@@ -164,6 +164,12 @@ test('axe-core: no WCAG 2.1 A/AA violations', async (t) => {
     [commune('/cerca?q=anagrafe')],
     [commune('/servizi/certificato-residenza?lang=en')],
     [apex('/?q=pisa')],
+    [commune('/privacy')],
+    [commune('/privacy?lang=en')],
+    [commune('/note-legali')],
+    [commune('/cookie')],
+    [commune('/accessibilita')],
+    [apex('/privacy')],
     [`http://nowhere.localhost:${port}/`, 404],
   ];
   for (const [url, status] of pages) {

@@ -10,7 +10,7 @@ use sportello_store::staff::CommuneIdp;
 use sportello_kernel::Actor;
 use sportello_kernel::Deps;
 use sportello_kernel::input::{optional, required};
-use sportello_kernel::{Error, Result, Why};
+use sportello_kernel::{Error, Problems, Result, Why};
 
 /// A commune's settings as the administrator gives them.
 #[derive(Debug, Default)]
@@ -23,44 +23,72 @@ pub struct SettingsChange {
     pub languages: Vec<String>,
     pub mail_from_name: String,
     pub mail_reply_to: String,
+    pub dpo_name: String,
+    pub dpo_email: String,
+    pub accessibility_url: String,
+    pub privacy_notes: String,
 }
 
-fn colour(s: &str) -> Result<String> {
+/// The longest notes a commune adds to its privacy notice.
+const NOTES_MAX: usize = 8000;
+
+fn colour(p: &mut Problems, s: &str) -> String {
     let s = s.trim().to_ascii_lowercase();
     let ok = s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit());
-    if ok {
-        Ok(s)
-    } else {
-        Err(Error::invalid_at("color", Why::ColourInvalid, s))
+    if !ok {
+        p.add("color", Why::ColourInvalid, s.as_str());
+    }
+    s
+}
+
+fn email(p: &mut Problems, field: &str, s: &str) -> Option<String> {
+    let e = optional(s)?;
+    match Email::parse(&e) {
+        Ok(e) => Some(e.as_str().to_owned()),
+        Err(e) => {
+            p.parse(field, &e);
+            None
+        }
     }
 }
 
-fn email(field: &str, s: &str) -> Result<Option<String>> {
-    optional(s)
-        .map(|e| Email::parse(&e).map(|e| e.as_str().to_owned()))
-        .transpose()
-        .map_err(Error::parse(field))
+/// An optional web address: blank, or `https://` (or `http://`) and more.
+fn web_address(p: &mut Problems, field: &str, s: &str) -> Option<String> {
+    let w = optional(s)?;
+    let ok = (w.starts_with("https://") || w.starts_with("http://")) && w.len() > "https://".len();
+    if !ok || w.chars().any(char::is_whitespace) {
+        p.add(field, Why::AddressNeeded, "");
+    }
+    Some(w)
 }
 
 pub async fn save_settings(deps: &Deps, actor: &Actor, f: &SettingsChange) -> Result<()> {
     let c = actor.commune()?;
-    let color = colour(&f.color)?;
-    let default = Language::parse(&f.default_language).map_err(Error::parse("default_language"))?;
+    // Every field is checked, so the form can show every mistake at once.
+    let mut p = Problems::default();
+    let color = colour(&mut p, &f.color);
+    let default = Language::parse(&f.default_language).map_err(|e| p.parse("default_language", &e));
     let mut languages = Vec::new();
     for l in &f.languages {
-        let l = Language::parse(l).map_err(Error::parse("languages"))?;
-        languages.push(l.key().to_owned());
+        match Language::parse(l) {
+            Ok(l) => languages.push(l.key().to_owned()),
+            Err(e) => p.parse("languages", &e),
+        }
     }
+    let contact = email(&mut p, "email", &f.email);
+    let reply_to = email(&mut p, "mail_reply_to", &f.mail_reply_to);
+    let website = web_address(&mut p, "website", &f.website);
+    let dpo_email = email(&mut p, "dpo_email", &f.dpo_email);
+    let accessibility_url = web_address(&mut p, "accessibility_url", &f.accessibility_url);
+    if f.privacy_notes.chars().count() > NOTES_MAX {
+        p.add("privacy_notes", Why::TooLong, NOTES_MAX.to_string());
+    }
+    let default = match default {
+        Ok(d) if p.is_empty() => d,
+        _ => return Err(Error::Invalid(p)),
+    };
     if !languages.iter().any(|l| l == default.key()) {
         languages.insert(0, default.key().to_owned());
-    }
-    let contact = email("email", &f.email)?;
-    let reply_to = email("mail_reply_to", &f.mail_reply_to)?;
-    let website = optional(&f.website);
-    if let Some(w) = &website
-        && !(w.starts_with("https://") || w.starts_with("http://"))
-    {
-        return Err(Error::invalid("website", Why::AddressNeeded));
     }
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(c).await?;
@@ -79,6 +107,10 @@ pub async fn save_settings(deps: &Deps, actor: &Actor, f: &SettingsChange) -> Re
         &CommuneSettings {
             mail_from_name: optional(&f.mail_from_name),
             mail_reply_to: reply_to,
+            dpo_name: optional(&f.dpo_name),
+            dpo_email,
+            accessibility_url,
+            privacy_notes: optional(&f.privacy_notes),
         },
         now,
     )

@@ -118,11 +118,12 @@ impl TenantDb<'_> {
             .collect()
     }
 
-    /// The commune's mail settings (defaults when never set).
+    /// The commune's mail and legal settings (defaults when never set).
     pub async fn settings(&self) -> Result<CommuneSettings> {
         let rows = self
             .all(
-                "SELECT mail_from_name, mail_reply_to FROM commune_settings WHERE tenant_id = $1",
+                "SELECT mail_from_name, mail_reply_to, dpo_name, dpo_email, accessibility_url, \
+                 privacy_notes FROM commune_settings WHERE tenant_id = $1",
                 vec![],
             )
             .await?;
@@ -130,6 +131,10 @@ impl TenantDb<'_> {
             Some(r) => Ok(CommuneSettings {
                 mail_from_name: get(r, "mail_from_name")?,
                 mail_reply_to: get(r, "mail_reply_to")?,
+                dpo_name: get(r, "dpo_name")?,
+                dpo_email: get(r, "dpo_email")?,
+                accessibility_url: get(r, "accessibility_url")?,
+                privacy_notes: get(r, "privacy_notes")?,
             }),
             None => Ok(CommuneSettings::default()),
         }
@@ -137,13 +142,20 @@ impl TenantDb<'_> {
 
     pub async fn set_settings(&self, s: &CommuneSettings, now: i64) -> Result<()> {
         self.exec(
-            "INSERT INTO commune_settings (tenant_id, mail_from_name, mail_reply_to, updated_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET \
+            "INSERT INTO commune_settings (tenant_id, mail_from_name, mail_reply_to, dpo_name, \
+             dpo_email, accessibility_url, privacy_notes, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id) DO UPDATE SET \
              mail_from_name = excluded.mail_from_name, \
-             mail_reply_to = excluded.mail_reply_to, updated_at = excluded.updated_at",
+             mail_reply_to = excluded.mail_reply_to, dpo_name = excluded.dpo_name, \
+             dpo_email = excluded.dpo_email, accessibility_url = excluded.accessibility_url, \
+             privacy_notes = excluded.privacy_notes, updated_at = excluded.updated_at",
             vec![
                 s.mail_from_name.clone().into(),
                 s.mail_reply_to.clone().into(),
+                s.dpo_name.clone().into(),
+                s.dpo_email.clone().into(),
+                s.accessibility_url.clone().into(),
+                s.privacy_notes.clone().into(),
                 now.into(),
             ],
         )

@@ -65,6 +65,13 @@ pub struct CommuneSettings {
     /// The name mails are sent under (the address is the federation's sender).
     pub mail_from_name: Option<String>,
     pub mail_reply_to: Option<String>,
+    /// The data protection officer, for the privacy notice.
+    pub dpo_name: Option<String>,
+    pub dpo_email: Option<String>,
+    /// The commune's accessibility statement (AgID), linked from every page's footer.
+    pub accessibility_url: Option<String>,
+    /// The commune's own words added to the federation's privacy notice.
+    pub privacy_notes: Option<String>,
 }
 
 fn grant_of(r: &QueryResult) -> Result<SupportGrant> {

@@ -10,6 +10,7 @@ pub(crate) mod contract;
 mod demo_idp;
 mod federation;
 mod ids;
+mod legal;
 mod oidc;
 mod ops;
 mod portal;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     saml::configure(&mut t);
     account::configure(&mut t);
     portal::configure(&mut t);
+    legal::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }

@@ -36,6 +36,13 @@ impl Ctx {
     /// The context every page gets, plus `extra`.
     fn page_context(&self, extra: serde_json::Value) -> Value {
         let mut m = self.base_context();
+        // This host's canonical origin, for the absolute addresses of the language versions.
+        let origin = match &self.site {
+            Site::Commune(c) => self.origin.url_for(&c.record.primary_host),
+            Site::Federation => self.federation_url(),
+            Site::Login => self.state.login_base.clone(),
+        };
+        m.insert("page_origin".into(), json!(origin));
         if let serde_json::Value::Object(extra) = extra {
             m.extend(extra);
         }

@@ -76,6 +76,34 @@ pub(super) async fn settings(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
             ctx.t("console_reply_to"),
             s.mail_reply_to.as_deref().unwrap_or(""),
         ));
+        // The legal pages: the privacy notice's data protection officer and the commune's own
+        // notes; the accessibility statement every page's footer links to.
+        fields.push(field(
+            "text",
+            "dpo_name",
+            ctx.t("console_dpo_name"),
+            s.dpo_name.as_deref().unwrap_or(""),
+        ));
+        fields.push(field(
+            "email",
+            "dpo_email",
+            ctx.t("console_dpo_email"),
+            s.dpo_email.as_deref().unwrap_or(""),
+        ));
+        fields.push(field_help(
+            "url",
+            "accessibility_url",
+            ctx.t("console_accessibility_url"),
+            s.accessibility_url.as_deref().unwrap_or(""),
+            ctx.t("console_accessibility_url_help"),
+        ));
+        fields.push(field_help(
+            "textarea",
+            "privacy_notes",
+            ctx.t("console_privacy_notes"),
+            s.privacy_notes.as_deref().unwrap_or(""),
+            ctx.t("console_privacy_notes_help"),
+        ));
         let editable = actor
             .may(&ctx.state, Object::Settings, Action::Update)
             .await;
@@ -133,6 +161,10 @@ fn settings_change(pairs: &[(String, String)]) -> commune::SettingsChange {
             "default_language" => f.default_language = v.clone(),
             "mail_from_name" => f.mail_from_name = v.clone(),
             "mail_reply_to" => f.mail_reply_to = v.clone(),
+            "dpo_name" => f.dpo_name = v.clone(),
+            "dpo_email" => f.dpo_email = v.clone(),
+            "accessibility_url" => f.accessibility_url = v.clone(),
+            "privacy_notes" => f.privacy_notes = v.clone(),
             k if k.starts_with("lang:") => f.languages.push(k[5..].to_owned()),
             _ => {}
         }
