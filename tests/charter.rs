@@ -1,5 +1,6 @@
 //! The digital service charter as citizens see it: pages, API, JSON-LD, OpenAPI, languages.
 
+use sportello_tests::browser::Browser;
 use sportello_tests::{StatusCode, spawn_app};
 
 #[tokio::test]
@@ -351,5 +352,104 @@ async fn charter_page_views_run_no_query_once_the_charter_is_cached() {
     assert!(
         app.store.queries() > before,
         "the counter sees the server's statements"
+    );
+}
+
+/// A service shows its online channel only where it leads somewhere: another site's service
+/// (named), never a dead end; otherwise the card says so and points to the desk.
+#[tokio::test]
+async fn the_online_channel_is_shown_only_where_it_works() {
+    use sportello_store::staff::Realm;
+    let app = spawn_app().await;
+    let mut b = Browser::new(app.addr);
+    let works = b
+        .get(&b.url("pisa.localhost", "/servizi/certificato-residenza"))
+        .await;
+    assert!(
+        works.body.contains(
+            "id=\"start-online\" href=\"https://www.anagrafenazionale.interno.it/servizi-al-cittadino/\""
+        ),
+        "{}",
+        works.body
+    );
+    assert!(
+        works
+            .body
+            .contains("www.anagrafenazionale.interno.it</span>")
+    );
+    // The ZTL permit is marked online in Pisa's file, with nowhere to go: not shown as online.
+    let ztl = b
+        .get(&b.url("pisa.localhost", "/servizi/permesso-ztl"))
+        .await;
+    assert!(!ztl.body.contains("id=\"start-online\""));
+    assert!(ztl.body.contains("id=\"not-online\""), "{}", ztl.body);
+    assert!(!ztl.body.contains("/servizi/permesso-ztl/avvia"));
+    let api = b
+        .get(&b.url("pisa.localhost", "/api/v1/services/permesso-ztl"))
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert!(v["online_url"].is_null());
+    assert!(
+        v["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["key"] != "online"),
+        "{v}"
+    );
+    let list = b
+        .get(&b.url("pisa.localhost", "/servizi?evento=mobility"))
+        .await;
+    let ztl_card = list
+        .body
+        .split("/servizi/permesso-ztl")
+        .nth(1)
+        .unwrap_or("");
+    let ztl_card = ztl_card.split("</li>").next().unwrap_or("");
+    assert!(!ztl_card.contains("badge"), "{ztl_card}");
+    // The administrator gives it its address (a bad one is refused by the field): online.
+    let mut admin = crate::actors::signed_in(
+        &app,
+        Realm::Commune(sportello_domain::TenantId(50026)),
+        "pisa.localhost",
+        "admin@pisa.example",
+        "admin",
+    )
+    .await;
+    let url = admin.url("pisa.localhost", "/console/servizi/permesso-ztl");
+    let page = admin.get(&url).await;
+    let csrf = page.input("csrf").unwrap();
+    let form = |online_url: &'static str| {
+        vec![
+            ("title", "Permesso di accesso alla ZTL"),
+            (
+                "summary",
+                "Permesso per entrare nella zona a traffico limitato.",
+            ),
+            ("audience", "citizens"),
+            ("online_level", "substantial"),
+            ("channel:online", "on"),
+            ("channel:desk", "on"),
+            ("online_url", online_url),
+        ]
+    };
+    let mut bad = form("http://ztl.example");
+    bad.push(("csrf", &csrf));
+    let bad = admin.post(&url, &bad).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(bad.body.contains("-online_url-error\""), "{}", bad.body);
+    assert!(bad.body.contains("value=\"http://ztl.example\""), "kept");
+    let mut ok = form("https://ztl.comune.pisa.it/permessi");
+    ok.push(("csrf", &csrf));
+    let ok = admin.post(&url, &ok).await;
+    assert!(ok.url.contains("esito=salvato"), "{}", ok.body);
+    let ztl = b
+        .get(&b.url("pisa.localhost", "/servizi/permesso-ztl"))
+        .await;
+    assert!(
+        ztl.body
+            .contains("id=\"start-online\" href=\"https://ztl.comune.pisa.it/permessi\""),
+        "{}",
+        ztl.body
     );
 }

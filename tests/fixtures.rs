@@ -56,6 +56,7 @@ cost_note = "Costo {marker}"
 max_days = 30
 channels = ["online", "desk"]
 online_level = "substantial"
+online_url = "https://servizi.example.it/{marker}"
 "#
     )
 }

@@ -16,6 +16,7 @@ mod m0001_foundation;
 mod m0002_identity;
 mod m0003_authz;
 mod m0004_legal;
+mod m0005_online_links;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_identity::Migration),
             Box::new(m0003_authz::Migration),
             Box::new(m0004_legal::Migration),
+            Box::new(m0005_online_links::Migration),
         ]
     }
 }

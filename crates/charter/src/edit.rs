@@ -208,6 +208,7 @@ pub async fn create_service(deps: &Deps, actor: &Actor, f: &NewService) -> Resul
         max_days: None,
         channels: json!([Channel::Desk]).to_string(),
         online_level: AssuranceLevel::None.key().to_owned(),
+        online_url: None,
         available_from: None,
         available_to: None,
         search_text: String::new(),
@@ -242,6 +243,7 @@ pub struct ServiceChange {
     pub max_days: String,
     pub channels: Vec<String>,
     pub online_level: String,
+    pub online_url: String,
 }
 
 pub async fn update_service(
@@ -269,6 +271,12 @@ pub async fn update_service(
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| p.parse("channels", &e));
     let cost = sportello_domain::Money::parse(&f.cost).map_err(|e| p.parse("cost", &e));
+    let online_url = match optional(&f.online_url) {
+        None => Ok(None),
+        Some(u) => sportello_domain::WebAddress::parse(&u)
+            .map(|u| Some(u.as_str().to_owned()))
+            .map_err(|e| p.parse("online_url", &e)),
+    };
     let max_days = match f.max_days.trim() {
         "" => Ok(None),
         d => sportello_domain::LegalDays::parse(d)
@@ -284,8 +292,9 @@ pub async fn update_service(
         Ok(channels),
         Ok(cost),
         Ok(max_days),
+        Ok(online_url),
     ) = (
-        title, summary, audience, level, events, channels, cost, max_days,
+        title, summary, audience, level, events, channels, cost, max_days, online_url,
     )
     else {
         return Err(Error::Invalid(p));
@@ -323,6 +332,7 @@ pub async fn update_service(
     m.max_days = max_days;
     m.channels = to_json(&channels)?;
     m.online_level = level.key().to_owned();
+    m.online_url = online_url;
     let changed = db.put_service_row(m, &actor.audit_name()).await?;
     if changed {
         sportello_kernel::audit::record(

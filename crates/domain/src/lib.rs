@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ids;
 pub mod legal_days;
 pub mod money;
+pub mod web;
 pub mod why;
 
 pub use charter::{AssuranceLevel, Audience, Channel, LifeEvent};
@@ -23,6 +24,7 @@ pub use identity::{Email, MobileNumber};
 pub use ids::{CadastralCode, Host, IstatCode, Slug, TenantId};
 pub use legal_days::LegalDays;
 pub use money::Money;
+pub use web::WebAddress;
 pub use why::Why;
 
 /// A value that failed to parse: what was expected and what was given (in English, for logs,

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use sportello_domain::hours::{Closure, WeeklyHours};
-use sportello_domain::{AssuranceLevel, Audience, Channel, LifeEvent, Money};
+use sportello_domain::{AssuranceLevel, Audience, Channel, LifeEvent, Money, WebAddress};
 
 use crate::entity::{building, charter_history, office, service, staff};
 use crate::{Result, StoreError, TenantDb, fold_for_search};
@@ -57,6 +57,8 @@ pub struct Service {
     pub max_days: Option<i32>,
     pub channels: Vec<Channel>,
     pub online_level: AssuranceLevel,
+    /// The online service on another site, if the online channel is there.
+    pub online_url: Option<WebAddress>,
     pub available_from: Option<NaiveDate>,
     pub available_to: Option<NaiveDate>,
     /// When this version started to hold (microseconds since the epoch).
@@ -112,6 +114,11 @@ impl TryFrom<service::Model> for Service {
                 .map(|k| Channel::parse(k).map_err(|e| c(&e)))
                 .collect::<Result<_>>()?,
             online_level: AssuranceLevel::parse(&m.online_level).map_err(|e| c(&e))?,
+            online_url: m
+                .online_url
+                .as_deref()
+                .map(|u| WebAddress::parse(u).map_err(|e| c(&e)))
+                .transpose()?,
             available_from: date(&m.available_from)?,
             available_to: date(&m.available_to)?,
             cost: Money::from_cents(m.cost_cents),
@@ -127,6 +134,14 @@ impl TryFrom<service::Model> for Service {
             max_days: m.max_days,
             valid_from: m.updated_at,
         })
+    }
+}
+
+impl Service {
+    /// Whether the service can really be done online now: its online channel leads somewhere
+    /// (another site's service; cases will add forms of our own).
+    pub fn online(&self) -> bool {
+        self.channels.contains(&Channel::Online) && self.online_url.is_some()
     }
 }
 

@@ -137,6 +137,8 @@ pub struct ServiceSpec {
     pub channels: Vec<Channel>,
     #[serde(default = "default_level")]
     pub online_level: AssuranceLevel,
+    /// The online service on another site (https://…), where the online channel is.
+    pub online_url: Option<sportello_domain::WebAddress>,
     pub available_from: Option<NaiveDate>,
     pub available_to: Option<NaiveDate>,
 }

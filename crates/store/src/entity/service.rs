@@ -25,6 +25,9 @@ pub struct Model {
     /// JSON list of channel keys.
     pub channels: String,
     pub online_level: String,
+    /// The online service on another site (https), if any.
+    #[serde(default)]
+    pub online_url: Option<String>,
     pub available_from: Option<String>,
     pub available_to: Option<String>,
     pub search_text: String,

@@ -161,6 +161,7 @@ pub(crate) fn charter_rows(t: TenantId, spec: &CharterSpec) -> Result<CharterRow
                 max_days: s.max_days.map(|d| i32::from(d.days())),
                 channels: json(&s.channels)?,
                 online_level: s.online_level.key().to_owned(),
+                online_url: s.online_url.as_ref().map(|u| u.as_str().to_owned()),
                 available_from: s.available_from.map(|d| d.to_string()),
                 available_to: s.available_to.map(|d| d.to_string()),
                 search_text: fold_for_search(&format!(

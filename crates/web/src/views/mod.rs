@@ -121,7 +121,7 @@ pub fn service_summary<'a>(lang: Language, s: &'a Service) -> ServiceSummary<'a>
         summary: pick(lang, &s.summary, &s.summary_en),
         audience: s.audience.key(),
         audience_label: s.audience.label(lang),
-        online: s.channels.contains(&Channel::Online),
+        online: s.online(),
         life_events: event_labels(lang, &s.life_events),
     }
 }
@@ -164,6 +164,9 @@ pub struct ServiceView<'a> {
     pub channels: Vec<KeyLabel>,
     pub online_level: Option<&'static str>,
     pub online_level_label: Option<&'static str>,
+    /// Where the online service is (another site), and that site's host.
+    pub online_url: Option<&'a str>,
+    pub online_site: Option<&'a str>,
     pub available_from: Option<String>,
     pub available_to: Option<String>,
     pub valid_from: String,
@@ -241,7 +244,7 @@ pub fn service_view<'a>(
     s: &'a Service,
     rel: &Related<'a>,
 ) -> ServiceView<'a> {
-    let online = s.channels.contains(&Channel::Online);
+    let online = s.online();
     let office = s
         .office_id
         .as_ref()
@@ -265,15 +268,19 @@ pub fn service_view<'a>(
         },
         cost_note: s.cost_note.as_deref(),
         max_days: s.max_days,
+        // The online channel only where it leads somewhere.
         channels: s
             .channels
             .iter()
+            .filter(|c| **c != Channel::Online || online)
             .map(|c| KeyLabel {
                 key: c.key(),
                 label: c.label(lang),
             })
             .collect(),
         online_level: online.then(|| s.online_level.key()),
+        online_url: s.online_url.as_ref().filter(|_| online).map(|u| u.as_str()),
+        online_site: s.online_url.as_ref().filter(|_| online).map(|u| u.host()),
         online_level_label: online.then(|| s.online_level.label(lang)),
         available_from: s.available_from.map(|d| d.to_string()),
         available_to: s.available_to.map(|d| d.to_string()),

@@ -32,13 +32,23 @@ pub(super) async fn services(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
         let tx = ctx.state.store.tenant(c).await?;
         let list = tx.db().services().await?;
         tx.commit().await?;
+        let offices = office_options(&ctx, &actor).await?;
         let rows = list
             .iter()
             .map(|s| {
+                let office = s
+                    .office_id
+                    .as_ref()
+                    .and_then(|o| offices.iter().find(|(id, _)| id == o))
+                    .map_or("—", |(_, name)| name.as_str());
                 vec![
                     link(&s.title, format!("/console/servizi/{}", s.id)),
-                    text(s.office_id.clone().unwrap_or_default()),
-                    text(s.online_level.key()),
+                    text(office),
+                    text(if s.online() {
+                        s.online_level.label(ctx.lang)
+                    } else {
+                        ctx.t("console_not_online")
+                    }),
                 ]
             })
             .collect();
@@ -188,6 +198,13 @@ pub(super) async fn service_page(
                         .collect::<Vec<_>>(),
                     s.online_level.key(),
                 ),
+                field_help(
+                    "url",
+                    "online_url",
+                    ctx.t("console_online_url"),
+                    s.online_url.as_ref().map_or("", |u| u.as_str()),
+                    ctx.t("console_online_url_help"),
+                ),
             ];
             for e in LifeEvent::ALL {
                 fields.push(check(
@@ -264,6 +281,7 @@ fn service_change(pairs: &[(String, String)]) -> edit::ServiceChange {
             "cost" => f.cost = v.clone(),
             "max_days" => f.max_days = v.clone(),
             "online_level" => f.online_level = v.clone(),
+            "online_url" => f.online_url = v.clone(),
             k if k.starts_with("event:") => f.life_events.push(k[6..].to_owned()),
             k if k.starts_with("channel:") => f.channels.push(k[8..].to_owned()),
             _ => {}
