@@ -216,6 +216,22 @@ async fn password_account_signs_in_once_for_every_commune_and_signs_out_everywhe
         "personalised header"
     );
 
+    // On the sign-in host itself, the way back: the commune used last, and the area there.
+    let login = b.get(&b.url("login.localhost", "/")).await;
+    let way = login.body.split("id=\"way-back\"").nth(1).unwrap_or("");
+    let way = way.split("</p>").next().unwrap_or("");
+    let calci_home = b.url("calci.localhost", "/");
+    assert!(
+        way.contains(&format!("href=\"{calci_home}\"")),
+        "{}",
+        login.body
+    );
+    assert!(way.contains("Comune di Calci"), "{way}");
+    assert!(
+        way.contains(&format!("href=\"{calci_home}area-personale\"")),
+        "{way}"
+    );
+
     // Sign out on Calci: every session of this sign-in ends, Pisa included, and nobody else's.
     let mut bruno = bruno_at_pisa(&app, &mail, 2).await;
     let bruno_sessions = session_count(&app).await - 3;
@@ -225,6 +241,14 @@ async fn password_account_signs_in_once_for_every_commune_and_signs_out_everywhe
         .post(&b.url("calci.localhost", "/esci"), &[("csrf", &csrf)])
         .await;
     assert_eq!(out.status, StatusCode::OK);
+    // The page that says so shows nobody signed in.
+    assert!(
+        !out.body.contains("href=\"/area-personale\""),
+        "{}",
+        out.body
+    );
+    assert!(!out.body.contains("Anna"), "{}", out.body);
+    assert!(out.body.contains("href=\"/accedi?next=/\""), "{}", out.body);
     assert_eq!(session_count(&app).await, bruno_sessions, "Anna's only");
     // The per-node session cache forgets within a refresh.
     assert!(ends_soon(&app, &b).await, "signed out of Pisa too");

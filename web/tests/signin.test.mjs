@@ -307,6 +307,14 @@ test('a citizen signs in with SAML at Pisa, enters Calci with no prompt, and sig
   assert.equal(await page.locator('#fiscal-code').innerText(), FISCAL_CODE);
   assert.equal(await page.locator('#family-name').innerText(), 'Rossi');
 
+  // 3b. On the sign-in host itself: the way back to the commune used last and the area there.
+  await page.goto(login('/'));
+  const back = page.locator('#way-back a');
+  assert.equal(await back.count(), 2, 'the sign-in host should offer the way back');
+  assert.equal(await back.first().getAttribute('href'), calci('/'));
+  await Promise.all([page.waitForURL(calci('/area-personale')), back.nth(1).click()]);
+  await assertAccessible(page, 'the personal area, reached from the sign-in host');
+
   // 4. Sign out of every commune, from Calci: Sportello ends its sessions, then sends the
   //    browser to the IdP's SingleLogoutService with a signed LogoutRequest, and the IdP's
   //    signed LogoutResponse comes back to the sign-in host.
@@ -330,6 +338,10 @@ test('a citizen signs in with SAML at Pisa, enters Calci with no prompt, and sig
   assert.equal(await page.locator('#fiscal-code').count(), 0);
   // And the sign-in host no longer knows the citizen either.
   assert.ok(!(await page.locator('body').innerText()).includes('Mario Rossi'));
+  // Nor does any commune's header.
+  await page.goto(pisa('/servizi'));
+  assert.ok(!(await page.locator('header').innerText()).includes('Mario'), 'a name after sign-out');
+  assert.equal(await page.locator('header a[href^="/accedi?next="]').count(), 1);
 });
 
 test('the registration and password pages pass axe', async (t) => {

@@ -153,6 +153,7 @@ async fn sign_out(ctx: Ctx, _: Posted<Button>) -> HttpResponse {
                 .sessions
                 .removal(ctx.state.sessions.cookie_name(kind)),
         );
+        ctx.forget_user();
         let s = &ctx.state.render.strings;
         Ok((
             at_idp,
@@ -162,6 +163,8 @@ async fn sign_out(ctx: Ctx, _: Posted<Button>) -> HttpResponse {
                     "title": s.get(ctx.lang, "signed_out_title"),
                     "text": s.get(ctx.lang, "signed_out_text"),
                     "link": {"href": "/", "label": s.get(ctx.lang, "home")},
+                    // Signing in again starts from the home page, not from this POST.
+                    "next_path": "/",
                 }),
             ),
         ))

@@ -47,6 +47,9 @@ pub struct Ctx {
     pub(super) cookies: std::cell::RefCell<Vec<Cookie<'static>>>,
     /// A refused form to show again, with its values and problems (see [`super::redo`]).
     pub(super) redo: std::cell::RefCell<Option<super::redo::Redo>>,
+    /// The session this request came with has just been ended: the answer shows nobody
+    /// signed in.
+    signed_out: std::cell::Cell<bool>,
 }
 
 /// Commune pages whose rendering may be cached: the public charter pages, and the JSON API's
@@ -130,6 +133,7 @@ impl FromRequest for Ctx {
             req: req.clone(),
             cookies: std::cell::RefCell::new(Vec::new()),
             redo: std::cell::RefCell::new(None),
+            signed_out: std::cell::Cell::new(false),
             lang,
             remember_lang: req.query_string().contains("lang="),
             // As the router decoded it (`/%61pi/` is the API too).
@@ -312,6 +316,12 @@ impl Ctx {
         self.user
             .as_ref()
             .filter(|u| u.kind == sportello_kernel::session::Kind::Citizen)
+            .filter(|_| !self.signed_out.get())
+    }
+
+    /// The request's session was just ended: nothing in this answer may show the person.
+    pub fn forget_user(&self) {
+        self.signed_out.set(true);
     }
 
     pub fn federation_url(&self) -> String {

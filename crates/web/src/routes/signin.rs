@@ -294,8 +294,13 @@ async fn signin_page(
         Ok(p) => p,
         Err(e) => return ctx.respond(Err(e.into())),
     };
+    let back = match sso {
+        Some(s) => way_back(ctx, target.as_ref().map(|t| t.1), s).await,
+        None => serde_json::Value::Null,
+    };
     let target = target.map(|t| t.0);
     let extra = json!({
+        "back": back,
         "target": target,
         "needed_level": needed.number(),
         "needed_label": needed.label(ctx.lang),
@@ -312,6 +317,47 @@ async fn signin_page(
         *res.status_mut() = code;
     }
     res
+}
+
+/// Where a signed-in person goes from the sign-in host: the commune this sign-in is for, or the
+/// one they used last, with their personal area there; else the federation's portal.
+async fn way_back(
+    ctx: &Ctx,
+    target: Option<TenantId>,
+    sso: &sportello_kernel::session::Current,
+) -> serde_json::Value {
+    let mut commune = target;
+    if commune.is_none()
+        && let Some(p) = &sso.person
+        && let Ok(sessions) = ctx
+            .state
+            .store
+            .identity()
+            .sessions_of_person(&p.id, sportello_store::now_micros())
+            .await
+    {
+        commune = sessions
+            .iter()
+            .filter(|s| s.kind == "citizen")
+            .max_by_key(|s| s.last_seen_at)
+            .and_then(|s| s.commune_id)
+            .map(TenantId);
+    }
+    match commune.and_then(|id| ctx.state.tenancy.by_id(id)) {
+        Some(c) => {
+            let base = ctx.origin.url_for(&c.record.primary_host);
+            json!({
+                "name": format!("{} {}", ctx.t("commune_of"), c.record.name),
+                "home": format!("{base}/"),
+                "area": format!("{base}/area-personale"),
+            })
+        }
+        None => json!({
+            "name": ctx.state.federation_name,
+            "home": format!("{}/", ctx.federation_url()),
+            "area": null,
+        }),
+    }
 }
 
 #[derive(Deserialize)]
