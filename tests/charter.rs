@@ -453,3 +453,100 @@ async fn the_online_channel_is_shown_only_where_it_works() {
         ztl.body
     );
 }
+
+/// The ids of the services a search finds on Pisa's portal, best first (the API gives the
+/// same list as the page).
+async fn services_found(app: &sportello_tests::TestApp, q: &str) -> Vec<String> {
+    let (status, v) = app
+        .json("pisa.localhost", &format!("/api/v1/search?q={q}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{q}: {v}");
+    v["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Searches rank by relevance on real queries: the service named by the words first (a title
+/// before a description, a whole word before a fragment), plurals and singulars alike.
+#[tokio::test]
+async fn searches_rank_what_people_mean_first() {
+    let app = spawn_app().await;
+    let cie = services_found(&app, "CIE").await;
+    assert_eq!(
+        cie.first().map(String::as_str),
+        Some("carta-identita-elettronica"),
+        "{cie:?}"
+    );
+    let carta = services_found(&app, "carta%20identit%C3%A0").await;
+    assert_eq!(
+        carta.first().map(String::as_str),
+        Some("carta-identita-elettronica"),
+        "{carta:?}"
+    );
+    let residenza = services_found(&app, "residenza").await;
+    let titled: Vec<&str> = residenza.iter().take(2).map(String::as_str).collect();
+    assert!(
+        titled.contains(&"certificato-residenza") && titled.contains(&"cambio-residenza"),
+        "the services named by the word come first: {residenza:?}"
+    );
+    assert!(
+        residenza.len() > 2,
+        "and the ones that only mention it after: {residenza:?}"
+    );
+    // A plural finds the singular, and function words do not narrow anything.
+    let certificati = services_found(&app, "certificati").await;
+    assert!(
+        certificati.contains(&"certificato-residenza".to_owned()),
+        "{certificati:?}"
+    );
+    assert_eq!(
+        services_found(&app, "il%20certificato%20di%20residenza")
+            .await
+            .first()
+            .map(String::as_str),
+        Some("certificato-residenza")
+    );
+    // The page shows the same order.
+    let (_, page) = app.text("pisa.localhost", "/cerca?q=residenza").await;
+    let first = page
+        .find("/servizi/certificato-residenza\"")
+        .unwrap_or(usize::MAX);
+    let later = page
+        .find("/servizi/certificati-anagrafici-storici\"")
+        .unwrap_or(0);
+    assert!(first < later, "page order");
+}
+
+/// The federation's portal finds a commune by its name, its province or its region, the
+/// commune of that name first.
+#[tokio::test]
+async fn the_federation_portal_finds_communes_by_name_province_and_region() {
+    let app = spawn_app().await;
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["communes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, pisa) = app.json("localhost", "/api/v1/communes?q=pisa").await;
+    let pisa = names(&pisa);
+    assert_eq!(pisa.first().map(String::as_str), Some("Pisa"), "{pisa:?}");
+    assert!(
+        pisa.iter().any(|n| n == "Calci"),
+        "the province's communes follow: {pisa:?}"
+    );
+    let (_, toscana) = app.json("localhost", "/api/v1/communes?q=Toscana").await;
+    let toscana = names(&toscana);
+    assert!(toscana.contains(&"Pisa".to_owned()) && toscana.contains(&"Volterra".to_owned()));
+    assert!(!toscana.contains(&"Parma".to_owned()), "{toscana:?}");
+    let (_, forli) = app.json("localhost", "/api/v1/communes?q=Forl%C3%AC").await;
+    assert!(names(&forli).contains(&"Cesena".to_owned()), "{forli}");
+    // The page searches the same way.
+    let (_, page) = app.text("localhost", "/?q=Toscana").await;
+    assert!(page.contains("Volterra"));
+}

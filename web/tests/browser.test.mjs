@@ -180,6 +180,24 @@ test('axe-core: no WCAG 2.1 A/AA violations', async (t) => {
   }
 });
 
+test('search: the service people mean comes first, from the search box', async (t) => {
+  const page = await freshPage(t);
+  for (const [words, first] of [
+    ['CIE', '/servizi/carta-identita-elettronica'],
+    ["carta d'identità", '/servizi/carta-identita-elettronica'],
+    ['residenza', '/servizi/cambio-residenza'],
+  ]) {
+    await page.goto(commune('/'));
+    await page.locator('#site-search').fill(words);
+    await Promise.all([page.waitForURL(/\/cerca\?/), page.locator('#site-search').press('Enter')]);
+    const found = page.locator('#res-services-h + ul a');
+    assert.equal(await found.first().getAttribute('href'), first, `first result for ${words}`);
+  }
+  // The federation's portal finds communes by region.
+  await page.goto(apex('/?q=Toscana'));
+  assert.ok((await page.locator('main').innerText()).includes('Volterra'));
+});
+
 test('language switch sets English and the choice sticks', async (t) => {
   const page = await freshPage(t);
   await page.goto(commune('/servizi'));

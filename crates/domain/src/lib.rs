@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ids;
 pub mod legal_days;
 pub mod money;
+pub mod search;
 pub mod web;
 pub mod why;
 

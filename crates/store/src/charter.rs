@@ -8,7 +8,7 @@ use sportello_domain::hours::{Closure, WeeklyHours};
 use sportello_domain::{AssuranceLevel, Audience, Channel, LifeEvent, Money, WebAddress};
 
 use crate::entity::{building, charter_history, office, service, staff};
-use crate::{Result, StoreError, TenantDb, fold_for_search};
+use crate::{Result, StoreError, TenantDb};
 
 /// How an office's hours are stored (JSON in `offices.hours`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -145,23 +145,6 @@ impl Service {
     }
 }
 
-/// Results of a search across the charter.
-#[derive(Debug, Default)]
-pub struct SearchResults {
-    pub services: Vec<Service>,
-    pub offices: Vec<Office>,
-    pub staff: Vec<Staff>,
-}
-
-/// A `LIKE` pattern per word of the query, accents and case folded, wildcards escaped away.
-fn like_terms(q: &str) -> Vec<String> {
-    fold_for_search(q)
-        .split_whitespace()
-        .take(8)
-        .map(|w| format!("%{w}%"))
-        .collect()
-}
-
 impl TenantDb<'_> {
     pub async fn services(&self) -> Result<Vec<Service>> {
         service::Entity::find()
@@ -250,38 +233,5 @@ impl TenantDb<'_> {
             .order_by_asc(staff::Column::Name)
             .all(self.conn())
             .await?)
-    }
-
-    /// Services, offices and staff whose text holds every word of `q` (case and accents folded).
-    pub async fn search(&self, q: &str) -> Result<SearchResults> {
-        let terms = like_terms(q);
-        if terms.is_empty() {
-            return Ok(SearchResults::default());
-        }
-        let mut s = service::Entity::find().filter(service::Column::TenantId.eq(self.tenant().0));
-        let mut o = office::Entity::find().filter(office::Column::TenantId.eq(self.tenant().0));
-        let mut p = staff::Entity::find().filter(staff::Column::TenantId.eq(self.tenant().0));
-        for t in &terms {
-            s = s.filter(service::Column::SearchText.like(t.as_str()));
-            o = o.filter(office::Column::SearchText.like(t.as_str()));
-            p = p.filter(staff::Column::SearchText.like(t.as_str()));
-        }
-        Ok(SearchResults {
-            services: s
-                .order_by_asc(service::Column::Title)
-                .all(self.conn())
-                .await?
-                .into_iter()
-                .map(Service::try_from)
-                .collect::<Result<_>>()?,
-            offices: o
-                .order_by_asc(office::Column::Name)
-                .all(self.conn())
-                .await?
-                .into_iter()
-                .map(Office::try_from)
-                .collect::<Result<_>>()?,
-            staff: p.order_by_asc(staff::Column::Name).all(self.conn()).await?,
-        })
     }
 }

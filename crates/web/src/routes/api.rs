@@ -128,7 +128,7 @@ async fn search(ctx: Ctx, q: web::Query<SearchQuery>) -> HttpResponse {
     ctx.json(search_results(&ctx, &q.q).await)
 }
 
-/// On the federation host: communes by name, province or ISTAT code.
+/// On the federation host: communes by relevance (name, province, region) or by code.
 async fn communes(ctx: Ctx, q: web::Query<federation::CommuneQuery>) -> HttpResponse {
     let (communes, matched) = federation::find(&ctx, &q.q);
     ctx.json(Ok(json!({"communes": communes, "matched": matched})))

@@ -15,32 +15,54 @@ pub struct CommuneQuery {
 /// At most this many communes in one answer.
 const LIMIT: usize = 50;
 
-/// Communes whose name (either language) holds the text, or whose province code or ISTAT code
-/// is the text. Runs on the in-memory registry: no query.
+/// Communes by relevance: their name (either language) first, then their province and region
+/// ("Forlì", "Toscana"), or exactly their province code or ISTAT code. Suspended communes are
+/// not offered. Runs on the in-memory registry: no query.
 pub fn find(ctx: &Ctx, q: &str) -> (Vec<serde_json::Value>, usize) {
+    use sportello_domain::search::Query;
     let reg = ctx.state.tenancy.snapshot();
-    let folded = sportello_store::fold_for_search(q);
+    let query = Query::parse(q);
     let upper = q.trim().to_ascii_uppercase();
-    let mut out = Vec::new();
-    let mut matched = 0;
-    for c in reg.communes.iter() {
-        let r = &c.record;
-        let hit = folded.is_empty()
-            || c.search_key.contains(&folded)
-            || r.province_code == upper
-            || r.istat_code == q.trim()
-            || sportello_store::fold_for_search(&r.province_name) == folded;
-        if hit {
-            matched += 1;
-            if out.len() < LIMIT {
-                out.push(json!({
-                    "name": r.name, "name_other": r.name_other, "province_code": r.province_code,
-                    "province_name": r.province_name, "region": r.region, "istat_code": r.istat_code,
-                    "status": r.status.key(), "url": format!("{}/", ctx.origin.url_for(&r.primary_host)),
-                }));
+    let live = reg
+        .communes
+        .iter()
+        .filter(|c| c.record.status != sportello_domain::CommuneStatus::Suspended);
+    let mut hits: Vec<(u32, &std::sync::Arc<sportello_kernel::tenancy::Commune>)> = live
+        .filter_map(|c| {
+            let r = &c.record;
+            if query.is_empty() {
+                return Some((0, c));
             }
-        }
-    }
+            if r.province_code == upper || r.istat_code == q.trim() {
+                return Some((1000, c));
+            }
+            query
+                .score(&[
+                    (&r.name, 10),
+                    (r.name_other.as_deref().unwrap_or(""), 10),
+                    (&r.province_name, 3),
+                    (&r.region, 2),
+                ])
+                .map(|s| (s, c))
+        })
+        .collect();
+    hits.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.search_key.cmp(&b.1.search_key))
+    });
+    let matched = hits.len();
+    let out = hits
+        .into_iter()
+        .take(LIMIT)
+        .map(|(_, c)| {
+            let r = &c.record;
+            json!({
+                "name": r.name, "name_other": r.name_other, "province_code": r.province_code,
+                "province_name": r.province_name, "region": r.region, "istat_code": r.istat_code,
+                "status": r.status.key(), "url": format!("{}/", ctx.origin.url_for(&r.primary_host)),
+            })
+        })
+        .collect();
     (out, matched)
 }
 

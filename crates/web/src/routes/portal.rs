@@ -248,10 +248,9 @@ pub(super) async fn search_results(ctx: &Ctx, q: &str) -> AppResult<serde_json::
         ));
     }
     let ch = load_charter(ctx).await?;
-    let tx = ctx.state.store.tenant(ctx.commune()?.id()).await?;
-    let found = tx.db().search(q).await?;
+    let found = sportello_charter::search::find(&ch, q);
     let rel = views::Related::of(&ch);
-    let total = found.services.len() + found.offices.len() + found.staff.len();
+    let total = found.total();
     Ok(json!({
         "q": q,
         "services": found.services.iter().map(|s| views::service_summary(ctx.lang, s)).collect::<Vec<_>>(),
