@@ -52,6 +52,15 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
         )
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{:?}", b.trail);
+    // Signed in, the recovery codes shown this once, then the console.
+    let codes = recovery_codes(&ok.body);
+    assert_eq!(
+        codes.len(),
+        sportello_identity::recovery::COUNT,
+        "{}",
+        ok.body
+    );
+    let ok = b.get(&b.url("pisa.localhost", "/console")).await;
     assert!(ok.body.contains("id=\"console-intro\">Anna Neri"));
     // The invitation is used up.
     assert_eq!(
@@ -113,6 +122,44 @@ async fn invited_staff_set_a_password_enrol_totp_and_sign_in_with_both_factors()
         .await;
     assert_eq!(next.status, StatusCode::OK, "{}", next.body);
     assert!(next.body.contains("Anna Neri"));
+
+    // A recovery code instead of the app's: once (typed loosely), never twice.
+    for (attempt, expected) in [
+        (&codes[3].to_uppercase(), StatusCode::OK),
+        (&codes[3], StatusCode::FORBIDDEN),
+    ] {
+        let csrf = next.input("csrf").unwrap();
+        b.post(
+            &b.url("pisa.localhost", "/console/esci"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+        let page = b.get(&b.url("pisa.localhost", "/console/accedi")).await;
+        let csrf = page.input("csrf").unwrap();
+        let step2 = b
+            .post(
+                &b.url("pisa.localhost", "/console/accedi"),
+                &[
+                    ("email", "anna@comune.pisa.it"),
+                    ("password", PASSWORD),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        let csrf = step2.input("csrf").unwrap();
+        let r = b
+            .post(
+                &b.url("pisa.localhost", "/console/codice"),
+                &[("code", attempt.as_str()), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(r.status, expected, "{}", r.body);
+    }
+    assert_eq!(
+        app.audit_details("staff_recovery_code_used").await.len(),
+        1,
+        "the code that worked is in the log"
+    );
 
     // The staff session is for Pisa only: the same cookie on Calci opens nothing.
     let sid = b.cookie("pisa.localhost", "sportello_staff").unwrap();
@@ -241,4 +288,17 @@ async fn staff_without_a_role_see_nothing_of_the_commune() {
         after.body
     );
     assert!(!after.body.contains("Il comune in breve"));
+}
+
+/// The recovery codes a page shows.
+fn recovery_codes(body: &str) -> Vec<String> {
+    let Some(list) = body.split("id=\"recovery-codes\"").nth(1) else {
+        return vec![];
+    };
+    let list = list.split("</ol>").next().unwrap_or("");
+    list.split("<code>")
+        .skip(1)
+        .filter_map(|c| c.split("</code>").next())
+        .map(str::to_owned)
+        .collect()
 }

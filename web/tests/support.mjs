@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -119,12 +120,37 @@ export async function acceptInvitation(page, link, origin, who, heading, passwor
   );
   const secret = (await secretEl.innerText()).trim();
   assert.match(secret, /^[A-Z2-7]+$/, 'the TOTP secret is not base32');
+  // The QR code beside the key carries the same link: decoded here from what Chromium drew.
+  const uri = (await page.locator('#totp-uri').innerText()).trim();
+  assert.equal(await decodeQr(page.locator('#totp-qr svg')), uri, 'the QR code is not the link');
+  await assertAccessible(page, 'the authenticator enrolment page');
   await page.locator('#code').fill(totp(secret));
   await Promise.all([
-    page.waitForURL(`${origin}/console`),
+    page.waitForURL(`${origin}/console/invito/codice`),
     page.locator('form[action="/console/invito/codice"] button[type=submit]').click(),
   ]);
+  // Signed in: the recovery codes, shown once, then on to the console.
+  assert.equal(await page.locator('#recovery-codes li').count(), 10, 'ten recovery codes');
+  await assertAccessible(page, 'the recovery codes page');
+  await Promise.all([page.waitForURL(`${origin}/console`), page.locator('#to-console').click()]);
   assert.equal((await page.locator('h1').innerText()).trim(), heading);
+}
+
+/** The text of a QR code on the page, read by `zbarimg` (Debian's zbar-tools) from a screenshot. */
+export async function decodeQr(locator) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sportello-qr-'));
+  const file = path.join(dir, 'qr.png');
+  try {
+    await locator.screenshot({ path: file });
+    const out = await new Promise((resolve, reject) =>
+      execFile('zbarimg', ['--raw', '-q', file], (err, stdout, stderr) =>
+        err ? reject(new Error(`zbarimg: ${err.message} ${stderr}`)) : resolve(stdout),
+      ),
+    );
+    return out.trim();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

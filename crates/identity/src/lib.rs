@@ -13,5 +13,6 @@ pub mod citizen;
 pub mod idp;
 pub mod password;
 pub mod ratelimit;
+pub mod recovery;
 pub mod staff;
 pub mod totp;

@@ -168,14 +168,15 @@ pub async fn enrolment(deps: &Deps, realm: Realm, token: &str) -> Result<(StaffA
 }
 
 /// Step 2 of an invitation: the first code confirms the authenticator; the invitation is used up
-/// and the staff member is signed in (with the second factor). Returns the session token.
+/// (its link stops working), recovery codes are issued, and the staff member is signed in (with
+/// the second factor). Returns the session token and the codes, to show once.
 pub async fn accept_totp(
     deps: &Deps,
     realm: Realm,
     token: &str,
     code: &str,
     client: &Client,
-) -> Result<String> {
+) -> Result<(String, Vec<String>)> {
     let acc = invited(deps, realm, token).await?;
     if acc.password_hash.is_none() {
         return Err(Error::invalid("", Why::PasswordFirst));
@@ -186,8 +187,9 @@ pub async fn accept_totp(
     let tx = deps.store.staff(realm).await?;
     tx.db().delete_staff_token(&tokens::hash(token)).await?;
     tx.commit().await?;
+    let codes = crate::recovery::issue(deps, realm, &acc.id).await?;
     audit(deps, staff_event("staff_enrolled", realm, &acc.id, client)).await;
-    open(deps, realm, &acc, true, client).await
+    Ok((open(deps, realm, &acc, true, client).await?, codes))
 }
 
 async fn open(
@@ -273,7 +275,8 @@ pub async fn sign_in_password(
     open(deps, realm, &acc, false, client).await
 }
 
-/// Second-factor step: the password-only session is replaced by a new one with the factor.
+/// Second-factor step: the password-only session is replaced by a new one with the factor. The
+/// factor is the authenticator's code, or one of the recovery codes (spent).
 pub async fn sign_in_totp(
     deps: &Deps,
     realm: Realm,
@@ -298,13 +301,26 @@ pub async fn sign_in_totp(
     if !claimed {
         return Err(Error::Refused("staff_locked"));
     }
-    if !check_code(deps, realm, &acc, code).await? {
+    let recovery = crate::recovery::looks_like_one(code);
+    let ok = if recovery {
+        crate::recovery::spend(deps, realm, &acc.id, code).await?
+    } else {
+        check_code(deps, realm, &acc, code).await?
+    };
+    if !ok {
         audit(
             deps,
             staff_event("staff_totp_failed", realm, &acc.id, client),
         )
         .await;
         return Err(Error::Refused("code_wrong"));
+    }
+    if recovery {
+        audit(
+            deps,
+            staff_event("staff_recovery_code_used", realm, &acc.id, client),
+        )
+        .await;
     }
     let tx = deps.store.staff(realm).await?;
     tx.db().reset_staff_failures(&acc.id).await?;

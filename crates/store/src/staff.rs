@@ -474,6 +474,70 @@ impl StaffDb<'_> {
         .transpose()
     }
 
+    /// Replaces a person's tokens of one purpose with these (recovery codes: a set at a time).
+    pub async fn replace_staff_tokens(
+        &self,
+        staff_id: &str,
+        purpose: &str,
+        token_hashes: &[String],
+        expires_at: i64,
+    ) -> Result<()> {
+        self.exec(
+            "DELETE FROM staff_tokens WHERE tenant_id = $1 AND staff_id = $2 AND purpose = $3",
+            vec![staff_id.into(), purpose.into()],
+        )
+        .await?;
+        for h in token_hashes {
+            self.exec(
+                "INSERT INTO staff_tokens (tenant_id, token_hash, staff_id, purpose, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                vec![
+                    h.as_str().into(),
+                    staff_id.into(),
+                    purpose.into(),
+                    expires_at.into(),
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Spends one token of this person and purpose: true once, false ever after (or for a
+    /// token that is not theirs, or expired).
+    pub async fn take_staff_token(
+        &self,
+        token_hash: &str,
+        purpose: &str,
+        staff_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let n = self
+            .exec(
+                "DELETE FROM staff_tokens WHERE tenant_id = $1 AND token_hash = $2 \
+                 AND purpose = $3 AND staff_id = $4 AND expires_at > $5",
+                vec![
+                    token_hash.into(),
+                    purpose.into(),
+                    staff_id.into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// How many tokens of this purpose a person has left.
+    pub async fn staff_tokens_left(&self, staff_id: &str, purpose: &str, now: i64) -> Result<i64> {
+        self.one(
+            "SELECT COUNT(*) AS n FROM staff_tokens WHERE tenant_id = $1 AND staff_id = $2 \
+             AND purpose = $3 AND expires_at > $4",
+            vec![staff_id.into(), purpose.into(), now.into()],
+        )
+        .await?
+        .map_or(Ok(0), |r| get(&r, "n"))
+    }
+
     pub async fn delete_staff_token(&self, token_hash: &str) -> Result<()> {
         self.exec(
             "DELETE FROM staff_tokens WHERE tenant_id = $1 AND token_hash = $2",

@@ -241,10 +241,12 @@ fn enrol_page(
         Ok(commune) => format!("{} – {}", ctx.state.federation_name, commune.record.name),
         Err(_) => ctx.state.federation_name.clone(),
     };
+    let uri = totp::otpauth_uri(secret, &issuer, email);
     let extra = json!({
         "token": token,
         "secret": totp::base32(secret),
-        "uri": totp::otpauth_uri(secret, &issuer, email),
+        "qr": crate::views::qr::svg(&uri, 220, ctx.t("totp_qr_label")),
+        "uri": uri,
         "error": error,
     });
     form_page(ctx, "console_enrol.html", extra, status)
@@ -262,13 +264,16 @@ async fn invite_code(ctx: Ctx, form: Posted<InviteCodeForm>) -> HttpResponse {
         Err(e) => return ctx.respond(Err(e)),
     };
     match staff::accept_totp(&ctx.state, c, &form.token, &form.code, &client(&ctx)).await {
-        Ok(token) => {
+        Ok((token, codes)) => {
             // Roles given outside this node (the CLI, another node) are in place before the
             // first console page, not a poll later.
             if let Err(e) = ctx.state.apply_policy_changes().await {
                 tracing::warn!(error = %e, "applying policy changes at sign-in failed");
             }
-            ctx.start_session(Kind::Staff, token, "/console")
+            // Signed in; the recovery codes are shown this once, then the console.
+            let sessions = &ctx.state.sessions;
+            ctx.set_cookie(sessions.cookie(sessions.cookie_name(Kind::Staff), token));
+            form_page(&ctx, "console_recovery.html", json!({"codes": codes}), 200)
         }
         // A wrong first code: try again on the same page, with the same secret (the one already
         // in the person's authenticator app).

@@ -12,6 +12,7 @@ use crate::tenancy::Commune;
 
 mod jsonld;
 mod office;
+pub mod qr;
 pub mod when;
 
 pub use jsonld::{cpsv_jsonld, script_json};
