@@ -302,3 +302,62 @@ fn recovery_codes(body: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// The console's audit log names refused actions and the staff's sign-ins and failed codes.
+#[tokio::test]
+async fn refusals_and_staff_sign_ins_are_in_the_communes_audit_log() {
+    use sportello_store::staff::Realm;
+    let app = spawn_app().await;
+    let pisa = Realm::Commune(sportello_domain::TenantId(50026));
+    let mut admin =
+        crate::actors::signed_in(&app, pisa, "pisa.localhost", "admin@pisa.example", "admin").await;
+    let mut clerk =
+        crate::actors::signed_in(&app, pisa, "pisa.localhost", "clerk@pisa.example", "clerk").await;
+    let refused = clerk
+        .get(&clerk.url("pisa.localhost", "/console/permessi"))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // A wrong code at sign-in, by the same clerk.
+    let csrf = clerk
+        .get(&clerk.url("pisa.localhost", "/console"))
+        .await
+        .input("csrf")
+        .unwrap();
+    clerk
+        .post(&clerk.url("pisa.localhost", "/console/esci"), &[("csrf", &csrf)])
+        .await;
+    let page = clerk.get(&clerk.url("pisa.localhost", "/console/accedi")).await;
+    let csrf = page.input("csrf").unwrap();
+    let step2 = clerk
+        .post(
+            &clerk.url("pisa.localhost", "/console/accedi"),
+            &[("email", "clerk@pisa.example"), ("password", PASSWORD), ("csrf", &csrf)],
+        )
+        .await;
+    let csrf = step2.input("csrf").unwrap();
+    let wrong = clerk
+        .post(
+            &clerk.url("pisa.localhost", "/console/codice"),
+            &[("code", "000000"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let log = admin
+        .get(&admin.url("pisa.localhost", "/console/registro"))
+        .await;
+    assert_eq!(log.status, StatusCode::OK);
+    let row = log
+        .body
+        .split("<tr>")
+        .find(|r| r.contains("Operazione non permessa al ruolo"))
+        .unwrap_or_else(|| panic!("no refusal in the log: {}", log.body));
+    assert!(row.contains("clerk@pisa.example") && row.contains("GET /console/permessi"), "{row}");
+    assert!(row.contains("policies:read"), "{row}");
+    let codes = log
+        .body
+        .split("<tr>")
+        .find(|r| r.contains("Codice di verifica errato"))
+        .unwrap_or_else(|| panic!("no failed code in the log: {}", log.body));
+    assert!(codes.contains("clerk@pisa.example"), "{codes}");
+    assert!(log.body.contains("Attivazione dell&#x27;account"), "{}", log.body);
+}

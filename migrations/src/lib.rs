@@ -17,6 +17,7 @@ mod m0002_identity;
 mod m0003_authz;
 mod m0004_legal;
 mod m0005_online_links;
+mod m0006_staff_audit;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_authz::Migration),
             Box::new(m0004_legal::Migration),
             Box::new(m0005_online_links::Migration),
+            Box::new(m0006_staff_audit::Migration),
         ]
     }
 }

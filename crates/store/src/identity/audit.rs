@@ -76,20 +76,33 @@ impl IdentityDb<'_> {
                 .await?
             }
         };
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEvent {
-                    at: get(r, "at")?,
-                    event: get(r, "event")?,
-                    person_id: get(r, "person_id")?,
-                    commune_id: get(r, "commune_id")?,
-                    staff_id: get(r, "staff_id")?,
-                    idp: get(r, "idp")?,
-                    level: get(r, "level")?,
-                    ip: get(r, "ip")?,
-                    detail: get(r, "detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_of).collect()
     }
+
+    /// The latest sign-in events of one commune's staff (its console's log), newest first.
+    pub async fn staff_audit_log(&self, commune_id: i64, limit: u64) -> Result<Vec<AuditEvent>> {
+        let rows = self
+            .all(
+                "SELECT at, event, person_id, commune_id, staff_id, idp, level, ip, detail \
+                 FROM auth_audit WHERE commune_id = $1 AND staff_id IS NOT NULL \
+                 ORDER BY at DESC LIMIT $2",
+                vec![commune_id.into(), (limit as i64).into()],
+            )
+            .await?;
+        rows.iter().map(event_of).collect()
+    }
+}
+
+fn event_of(r: &sea_orm::QueryResult) -> Result<AuditEvent> {
+    Ok(AuditEvent {
+        at: get(r, "at")?,
+        event: get(r, "event")?,
+        person_id: get(r, "person_id")?,
+        commune_id: get(r, "commune_id")?,
+        staff_id: get(r, "staff_id")?,
+        idp: get(r, "idp")?,
+        level: get(r, "level")?,
+        ip: get(r, "ip")?,
+        detail: get(r, "detail")?,
+    })
 }

@@ -302,6 +302,17 @@ async fn guard(
     };
     if !ok {
         state.http_metrics.authz_denied.inc();
+        // Who tried what, for the audit log: the route as declared (not the path typed).
+        let what = format!(
+            "{} {}",
+            req.method(),
+            req.match_pattern().unwrap_or_else(|| req.path().to_owned())
+        );
+        let needed = match need {
+            Need::Allow(obj, act) => format!("{}:{}", obj.key(), act.key()),
+            Need::Public | Need::Staff => "support".to_owned(),
+        };
+        sportello_kernel::audit::refusal(&state, &actor, &what, &needed).await;
         let res = error(AppError::Refused("refused_role"));
         return Ok(answer(req, refusal("not-permitted", res)));
     }

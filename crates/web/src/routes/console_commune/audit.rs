@@ -12,7 +12,26 @@ pub(super) async fn audit_log(ctx: Ctx, actor: Admitted) -> HttpResponse {
         let c = actor.commune()?;
         let tx = ctx.state.store.tenant(c).await?;
         let list = tx.db().audit_log(200).await?;
+        let staff = tx.db().staff_db().list().await?;
         tx.commit().await?;
+        let sign_ins = ctx.state.store.identity().staff_audit_log(c.0, 200).await?;
+        let name_of = |id: &str| {
+            staff.iter().find(|s| s.id == id).map_or_else(
+                || id.to_owned(),
+                |s| format!("{} ({})", s.display_name, s.email),
+            )
+        };
+        let sign_in_rows = sign_ins
+            .iter()
+            .map(|e| {
+                vec![
+                    text(when(&ctx, e.at)),
+                    text(e.staff_id.as_deref().map(name_of).unwrap_or_default()),
+                    text(ctx.label_or_code("event_", &e.event)),
+                    text(e.ip.as_deref().unwrap_or("")),
+                ]
+            })
+            .collect();
         let rows = list
             .iter()
             .map(|e| {
@@ -27,19 +46,31 @@ pub(super) async fn audit_log(ctx: Ctx, actor: Admitted) -> HttpResponse {
                 ]
             })
             .collect();
-        Ok(vec![table(
-            ctx.t("console_last_200"),
-            &[
-                ctx.t("console_when"),
-                ctx.t("console_who"),
-                ctx.t("console_what"),
-                ctx.t("console_object"),
-                ctx.t("console_on_behalf_of"),
-                ctx.t("console_reason"),
-                ctx.t("console_details"),
-            ],
-            rows,
-        )])
+        Ok(vec![
+            table(
+                ctx.t("console_last_200"),
+                &[
+                    ctx.t("console_when"),
+                    ctx.t("console_who"),
+                    ctx.t("console_what"),
+                    ctx.t("console_object"),
+                    ctx.t("console_on_behalf_of"),
+                    ctx.t("console_reason"),
+                    ctx.t("console_details"),
+                ],
+                rows,
+            ),
+            table(
+                ctx.t("console_staff_sign_ins"),
+                &[
+                    ctx.t("console_when"),
+                    ctx.t("console_who"),
+                    ctx.t("console_what"),
+                    ctx.t("console_from_address"),
+                ],
+                sign_in_rows,
+            ),
+        ])
     }
     .await;
     match r {
