@@ -317,6 +317,27 @@ async fn refusals_and_staff_sign_ins_are_in_the_communes_audit_log() {
         .get(&clerk.url("pisa.localhost", "/console/permessi"))
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // The refusal is a page of the console, in words: the console's own frame (no citizen
+    // search, menu, sign-in link or life-event footer; the legal links stay).
+    for page in [
+        &refused,
+        &clerk.get(&clerk.url("pisa.localhost", "/console")).await,
+    ] {
+        assert!(
+            page.body.contains("class=\"sp-console-badge\""),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("id=\"site-search\""));
+        assert!(!page.body.contains("/accedi?next="));
+        assert!(!page.body.contains("/servizi?evento="));
+        assert!(page.body.contains("id=\"legal-links\""));
+    }
+    assert!(
+        refused.body.contains("Il tuo ruolo non permette"),
+        "{}",
+        refused.body
+    );
     // A wrong code at sign-in, by the same clerk.
     let csrf = clerk
         .get(&clerk.url("pisa.localhost", "/console"))
@@ -324,14 +345,23 @@ async fn refusals_and_staff_sign_ins_are_in_the_communes_audit_log() {
         .input("csrf")
         .unwrap();
     clerk
-        .post(&clerk.url("pisa.localhost", "/console/esci"), &[("csrf", &csrf)])
+        .post(
+            &clerk.url("pisa.localhost", "/console/esci"),
+            &[("csrf", &csrf)],
+        )
         .await;
-    let page = clerk.get(&clerk.url("pisa.localhost", "/console/accedi")).await;
+    let page = clerk
+        .get(&clerk.url("pisa.localhost", "/console/accedi"))
+        .await;
     let csrf = page.input("csrf").unwrap();
     let step2 = clerk
         .post(
             &clerk.url("pisa.localhost", "/console/accedi"),
-            &[("email", "clerk@pisa.example"), ("password", PASSWORD), ("csrf", &csrf)],
+            &[
+                ("email", "clerk@pisa.example"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     let csrf = step2.input("csrf").unwrap();
@@ -351,7 +381,10 @@ async fn refusals_and_staff_sign_ins_are_in_the_communes_audit_log() {
         .split("<tr>")
         .find(|r| r.contains("Operazione non permessa al ruolo"))
         .unwrap_or_else(|| panic!("no refusal in the log: {}", log.body));
-    assert!(row.contains("clerk@pisa.example") && row.contains("GET /console/permessi"), "{row}");
+    assert!(
+        row.contains("clerk@pisa.example") && row.contains("GET /console/permessi"),
+        "{row}"
+    );
     assert!(row.contains("policies:read"), "{row}");
     let codes = log
         .body
@@ -359,5 +392,9 @@ async fn refusals_and_staff_sign_ins_are_in_the_communes_audit_log() {
         .find(|r| r.contains("Codice di verifica errato"))
         .unwrap_or_else(|| panic!("no failed code in the log: {}", log.body));
     assert!(codes.contains("clerk@pisa.example"), "{codes}");
-    assert!(log.body.contains("Attivazione dell&#x27;account"), "{}", log.body);
+    assert!(
+        log.body.contains("Attivazione dell&#x27;account"),
+        "{}",
+        log.body
+    );
 }

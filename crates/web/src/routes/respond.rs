@@ -251,6 +251,10 @@ fn base_context(
         );
     }
     m.insert("path".into(), json!(path));
+    // The consoles' pages, refusals included, have the consoles' own frame.
+    if path.starts_with("/console") {
+        m.insert("layout".into(), json!("console_layout.html"));
+    }
     // A form's state (`Ctx::form_state`): nothing refused, unless a page says otherwise.
     m.insert(
         "fs".into(),
