@@ -270,3 +270,53 @@ async fn destructive_actions_ask_for_a_confirmation_and_a_reason_that_is_audited
             .contains(&format!("/console/personale/{other}/ruoli\""))
     );
 }
+
+/// The console speaks in words: permissions grouped by area with action names and the roles
+/// explained, the history naming who changed what, roles naming their office.
+#[tokio::test]
+async fn the_console_shows_words_not_codes() {
+    let app = spawn_app().await;
+    let mut admin = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "admin@pisa.example",
+        "admin",
+    )
+    .await;
+    let perms = admin
+        .get(&admin.url("pisa.localhost", "/console/permessi"))
+        .await;
+    assert_eq!(perms.status, StatusCode::OK);
+    for words in [
+        "Consultare",
+        "Rimborsare",
+        "Pagamenti",
+        "Impiegato d&#x27;ufficio",
+        "Lavora le pratiche",
+    ] {
+        assert!(perms.body.contains(words), "{words}");
+    }
+    for code in [">read<", ">act_for<", ">refund<", "· offices"] {
+        assert!(!perms.body.contains(code), "{code} shown");
+    }
+    // A save names its author in the office's history.
+    let url = admin.url("pisa.localhost", "/console/uffici/anagrafe");
+    let page = admin.get(&url).await;
+    let csrf = page.input("csrf").unwrap();
+    let name = page.input("name").unwrap();
+    let saved = admin
+        .post(
+            &url,
+            &[
+                ("name", name.as_str()),
+                ("description", "Nuova descrizione"),
+                ("csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert!(saved.url.contains("esito=salvato"), "{}", saved.body);
+    let history = saved.body.rsplit("<table").next().unwrap_or("");
+    assert!(history.contains("admin@pisa.example"), "{}", saved.body);
+    assert!(!saved.body.contains("staff:"), "{}", saved.body);
+}

@@ -148,6 +148,12 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
         let c = actor.commune()?;
         let tx = ctx.state.store.tenant(c).await?;
         let db = tx.db();
+        let offices: Vec<(String, String)> = db
+            .offices()
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o.name))
+            .collect();
         let roles: Vec<String> = db
             .role_assignments()
             .await?
@@ -156,7 +162,13 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
             .map(|r| {
                 let name = role_name(&ctx, &r.role);
                 match r.office_id {
-                    Some(o) => format!("{name} ({o})"),
+                    Some(o) => {
+                        let office = offices
+                            .iter()
+                            .find(|(id, _)| *id == o)
+                            .map_or(o.as_str(), |(_, n)| n);
+                        format!("{name} ({office})")
+                    }
                     None => name,
                 }
             })
@@ -166,7 +178,7 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
             tx.commit().await?;
             return Ok(None);
         }
-        let offices = db.offices().await?.len();
+        let offices = offices.len();
         let services = db.services().await?.len();
         tx.commit().await?;
         Ok(Some(vec![table(

@@ -103,6 +103,7 @@ pub(super) async fn office_page(
         let db = tx.db();
         let o = db.office(&id).await?.ok_or(AppError::NotFound)?;
         let history = db.history("office", &id).await?;
+        let staff = db.staff_db().list().await?;
         tx.commit().await?;
         let mut s = vec![];
         if actor.may(&ctx.state, Object::Offices, Action::Update).await {
@@ -151,7 +152,7 @@ pub(super) async fn office_page(
                 ],
             ));
         }
-        s.push(history_table(&ctx, &history));
+        s.push(history_table(&ctx, &history, &staff));
         if actor.may(&ctx.state, Object::Offices, Action::Delete).await {
             s.push(form_with_text(
                 ctx.t("console_delete"),
@@ -181,9 +182,32 @@ pub(super) async fn office_page(
     }
 }
 
+/// Who made a version, in words: a person of the staff by name, the federation, the tenant
+/// file, the onboarding.
+fn changed_by_words(
+    ctx: &Ctx,
+    raw: &str,
+    staff: &[sportello_store::staff::StaffAccount],
+) -> String {
+    match raw.split_once(':') {
+        Some(("staff", id)) => staff.iter().find(|s| s.id == id).map_or_else(
+            || ctx.t("console_by_former_staff").to_owned(),
+            |s| s.display_name.clone(),
+        ),
+        Some(("federation", _)) => ctx.t("console_by_federation").to_owned(),
+        _ if raw == "istat-import" || raw == "console" => ctx.t("console_by_onboarding").to_owned(),
+        _ if raw.contains(".toml") => {
+            let file = raw.rsplit(['/', ':']).next().unwrap_or(raw);
+            format!("{} ({file})", ctx.t("console_by_file"))
+        }
+        _ => raw.to_owned(),
+    }
+}
+
 pub(super) fn history_table(
     ctx: &Ctx,
     h: &[sportello_store::sync::HistoryEntry],
+    staff: &[sportello_store::staff::StaffAccount],
 ) -> serde_json::Value {
     table(
         ctx.t("console_history"),
@@ -203,7 +227,7 @@ pub(super) fn history_table(
                             .map(|t| when(ctx, t))
                             .unwrap_or_else(|| ctx.t("console_in_force").into()),
                     ),
-                    text(&v.changed_by),
+                    text(changed_by_words(ctx, &v.changed_by, staff)),
                 ]
             })
             .collect(),

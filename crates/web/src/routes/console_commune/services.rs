@@ -132,6 +132,7 @@ pub(super) async fn service_page(
         let db = tx.db();
         let s = db.service(&id).await?.ok_or(AppError::NotFound)?;
         let history = db.history("service", &id).await?;
+        let staff = db.staff_db().list().await?;
         tx.commit().await?;
         let offices = office_options(&ctx, &actor).await?;
         let mut out = vec![];
@@ -227,7 +228,7 @@ pub(super) async fn service_page(
                 fields,
             ));
         }
-        out.push(history_table(&ctx, &history));
+        out.push(history_table(&ctx, &history, &staff));
         Ok((s.title.clone(), out))
     }
     .await;
