@@ -320,3 +320,108 @@ async fn the_console_shows_words_not_codes() {
     assert!(history.contains("admin@pisa.example"), "{}", saved.body);
     assert!(!saved.body.contains("staff:"), "{}", saved.body);
 }
+
+/// Opening hours typed as rows of times (a weekday per row, a second slot, closures with a
+/// date and a reason), the text lines still accepted; a mistake comes back in the rows.
+#[tokio::test]
+async fn opening_hours_are_edited_as_rows_of_times() {
+    let app = spawn_app().await;
+    let mut admin = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "admin@pisa.example",
+        "admin",
+    )
+    .await;
+    let url = admin.url("pisa.localhost", "/console/uffici/anagrafe");
+    let page = admin.get(&url).await;
+    assert!(
+        page.body
+            .contains("type=\"time\" class=\"form-control\" name=\"week:mon:1:from\"")
+    );
+    let csrf = page.input("csrf").unwrap();
+    let name = page.input("name").unwrap();
+    let hours_was = page.input("hours_was").unwrap();
+    let closures_was = page.input("closures_was").unwrap();
+    let form = |tue_to: &'static str| {
+        vec![
+            ("name", name.clone()),
+            ("week:mon:1:from", "09:00".to_owned()),
+            ("week:mon:1:to", "12:30".to_owned()),
+            ("week:mon:2:from", "".to_owned()),
+            ("week:mon:2:to", "".to_owned()),
+            ("week:tue:1:from", "14:00".to_owned()),
+            ("week:tue:1:to", tue_to.to_owned()),
+            ("week:thu:2:from", "15:00".to_owned()),
+            ("week:thu:2:to", "17:30".to_owned()),
+            ("closure:1:date", "2026-12-24".to_owned()),
+            ("closure:1:hours", "".to_owned()),
+            ("closure:1:note", "Vigilia di Natale".to_owned()),
+            ("closure:2:date", "".to_owned()),
+            ("closure:2:hours", "".to_owned()),
+            ("closure:2:note", "".to_owned()),
+            ("hours", hours_was.clone()),
+            ("hours_was", hours_was.clone()),
+            ("closures", closures_was.clone()),
+            ("closures_was", closures_was.clone()),
+            ("csrf", csrf.clone()),
+        ]
+    };
+    // Tuesday closing before it opens: the rows come back with what was typed.
+    let bad = form("10:00");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = admin.post(&url, &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("id=\"s1-week\""), "{}", refused.body);
+    assert!(refused.body.contains("«14:00-10:00»"), "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("name=\"week:tue:1:to\" value=\"10:00\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("name=\"closure:1:note\" value=\"Vigilia di Natale\"")
+    );
+    let good = form("18:00");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = admin.post(&url, &good).await;
+    assert!(saved.url.contains("esito=salvato"), "{}", saved.body);
+    let tx = app.store.tenant(PISA).await.unwrap();
+    let office = tx.db().office("anagrafe").await.unwrap().unwrap();
+    drop(tx);
+    assert_eq!(
+        office.hours.weekly.to_lines(),
+        "lun 09:00-12:30\nmar 14:00-18:00\ngio 15:00-17:30\n"
+    );
+    assert_eq!(office.hours.closures.len(), 1);
+    assert_eq!(
+        office.hours.closures[0].note.as_deref(),
+        Some("Vigilia di Natale")
+    );
+    // The text lines still work for whoever prefers them: changed, they win.
+    let page = admin.get(&url).await;
+    let csrf = page.input("csrf").unwrap();
+    let was = page.input("hours_was").unwrap();
+    let text = admin
+        .post(
+            &url,
+            &[
+                ("name", name.as_str()),
+                ("week:mon:1:from", "09:00"),
+                ("week:mon:1:to", "12:30"),
+                ("hours", "ven 08:00-13:00"),
+                ("hours_was", was.as_str()),
+                ("csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert!(text.url.contains("esito=salvato"), "{}", text.body);
+    let tx = app.store.tenant(PISA).await.unwrap();
+    let office = tx.db().office("anagrafe").await.unwrap().unwrap();
+    assert_eq!(office.hours.weekly.to_lines(), "ven 08:00-13:00\n");
+}

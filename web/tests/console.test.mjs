@@ -251,7 +251,13 @@ test(
     assert.equal((await page.locator('h1').innerText()).trim(), OFFICE.name);
 
     const officeForm = page.locator(`form[action="/console/uffici/${OFFICE.id}"]`);
-    await officeForm.getByLabel('Orari settimanali').fill(OFFICE.hours);
+    // The hours typed as rows of times (Chromium's own time inputs), a closure by its date.
+    await officeForm.getByLabel('Lunedì, Fascia 1: apre').fill('09:00');
+    await officeForm.getByLabel('Lunedì, Fascia 1: chiude').fill('12:00');
+    await officeForm.getByLabel('Giovedì, Fascia 1: apre').fill('15:00');
+    await officeForm.getByLabel('Giovedì, Fascia 1: chiude').fill('17:30');
+    await officeForm.getByLabel('Data (1)').fill('2026-12-24');
+    await officeForm.getByLabel('Motivo (1)').fill('Vigilia di Natale');
     await officeForm.getByLabel('E-mail').fill(OFFICE.email);
     await Promise.all([
       page.waitForURL(pisa(`/console/uffici/${OFFICE.id}?esito=salvato`)),
@@ -262,6 +268,11 @@ test(
     assert.match(savedHours, /lun 09:00-12:00/, `hours saved as ${JSON.stringify(savedHours)}`);
     assert.match(savedHours, /gio 15:00-17:30/, `hours saved as ${JSON.stringify(savedHours)}`);
     assert.equal(await page.locator('form [name=email]').inputValue(), OFFICE.email);
+    assert.match(
+      await page.locator('form [name=closures]').inputValue(),
+      /2026-12-24 Vigilia di Natale/,
+    );
+    assert.equal(await page.locator('input[name="week:thu:1:to"]').inputValue(), '17:30');
     created.office = OFFICE.id;
 
     // The list now shows it.

@@ -99,7 +99,16 @@ impl Ctx {
                     .unwrap_or("")
                     .to_owned();
                 let kind = f.get("kind").and_then(Value::as_str).unwrap_or("");
-                if kind == "checkbox" {
+                if kind == "week" || kind == "closures" {
+                    let prefix = format!("{name}:");
+                    let sent: serde_json::Map<String, Value> = r
+                        .values
+                        .iter()
+                        .filter(|(k, _)| k.starts_with(&prefix))
+                        .map(|(k, v)| (k.clone(), json!(v)))
+                        .collect();
+                    f["sent"] = Value::Object(sent);
+                } else if kind == "checkbox" {
                     f["value"] = json!(r.values.iter().any(|(k, _)| *k == name));
                 } else if kind == "select" {
                     let sent = r.values.iter().find(|(k, _)| *k == name).map(|(_, v)| v);

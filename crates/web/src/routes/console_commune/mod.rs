@@ -3,6 +3,7 @@
 //! area of the console.
 
 mod audit;
+mod hours_form;
 mod idps;
 mod offices;
 mod policies;

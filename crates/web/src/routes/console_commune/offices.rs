@@ -135,19 +135,29 @@ pub(super) async fn office_page(
                     ),
                     field("text", "phone", ctx.t("console_phone"), &o.phone),
                     field("email", "email", ctx.t("console_email"), &o.email),
+                    super::hours_form::week_field(&ctx, &o.hours.weekly),
+                    super::hours_form::closures_field(&ctx, &o.hours.closures),
+                    // The same as text, for whoever prefers typing it: changed, it wins.
                     field_help(
                         "textarea",
                         "hours",
-                        ctx.t("console_weekly_hours"),
+                        ctx.t("console_weekly_hours_text"),
                         o.hours.weekly.to_lines(),
                         ctx.t("console_weekly_hours_help"),
                     ),
+                    field("hidden", "hours_was", "", o.hours.weekly.to_lines()),
                     field_help(
                         "textarea",
                         "closures",
-                        ctx.t("console_closures"),
+                        ctx.t("console_closures_text"),
                         Closure::to_lines(&o.hours.closures),
                         ctx.t("console_closures_help"),
+                    ),
+                    field(
+                        "hidden",
+                        "closures_was",
+                        "",
+                        Closure::to_lines(&o.hours.closures),
                     ),
                 ],
             ));
@@ -238,10 +248,22 @@ pub(super) async fn office_update(
     ctx: Ctx,
     actor: Admitted,
     id: web::Path<String>,
-    f: Posted<edit::OfficeChange>,
+    f: Pairs,
 ) -> HttpResponse {
     let r = async {
-        let changed = edit::update_office(&ctx.state, &actor, &id, &f).await?;
+        let (change, sources) = office_change(&f);
+        let changed = edit::update_office(&ctx.state, &actor, &id, &change)
+            .await
+            .map_err(|e| match e {
+                // By the rows the person typed the hours in, when they did.
+                sportello_kernel::Error::Invalid(mut p) => {
+                    for problem in &mut p.0 {
+                        problem.field = sources.field_of(&problem.field).to_owned();
+                    }
+                    sportello_kernel::Error::Invalid(p)
+                }
+                other => other,
+            })?;
         Ok(format!(
             "/console/uffici/{id}?esito={}",
             if changed { "salvato" } else { "invariato" }
@@ -263,4 +285,29 @@ pub(super) async fn office_delete(
     }
     .await;
     after_post_or(ctx, &f, r, |ctx| office_page(ctx, actor, id, no_query())).await
+}
+
+/// The office form: the hours arrive as rows of times (or as text), see `hours_form`.
+fn office_change(pairs: &[(String, String)]) -> (edit::OfficeChange, super::hours_form::Sources) {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (hours, closures, sources) = super::hours_form::lines_of(pairs);
+    let change = edit::OfficeChange {
+        name: get("name"),
+        name_en: get("name_en"),
+        description: get("description"),
+        floor: get("floor"),
+        room: get("room"),
+        directions: get("directions"),
+        phone: get("phone"),
+        email: get("email"),
+        hours,
+        closures,
+    };
+    (change, sources)
 }
