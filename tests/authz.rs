@@ -62,6 +62,7 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/console/uffici", ADMIN),
     ("GET", "/console/uffici/anagrafe", READ_OFFICES),
     ("POST", "/console/uffici/anagrafe", ADMIN_HEAD),
+    ("POST", "/console/uffici/anagrafe/pubblica", ADMIN_HEAD),
     ("POST", "/console/uffici/anagrafe/elimina", ADMIN),
     ("GET", "/console/servizi", READ_SERVICES),
     ("POST", "/console/servizi", ADMIN_HEAD),
@@ -757,7 +758,38 @@ async fn an_administrator_edits_the_charter_and_citizens_see_it() {
         "{}",
         created.body
     );
+    // A new office is a draft: citizens do not see it, nor the service naming it, until it is
+    // published.
     let mut citizen = Browser::new(app.addr);
+    let draft = citizen
+        .get(&citizen.url("pisa.localhost", "/uffici/ufficio-cultura"))
+        .await;
+    assert_eq!(draft.status, StatusCode::NOT_FOUND);
+    let (_, offices) = app.json("pisa.localhost", "/api/v1/offices").await;
+    assert!(
+        !offices.to_string().contains("ufficio-cultura"),
+        "{offices}"
+    );
+    let (_, found) = app.json("pisa.localhost", "/api/v1/search?q=cultura").await;
+    assert!(
+        found["offices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["id"] != "ufficio-cultura"),
+        "{found}"
+    );
+    let published = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/uffici/ufficio-cultura/pubblica"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert!(
+        published.url.contains("esito=pubblicato"),
+        "{}",
+        published.body
+    );
     let office = citizen
         .get(&citizen.url("pisa.localhost", "/uffici/ufficio-cultura"))
         .await;
@@ -777,7 +809,7 @@ async fn an_administrator_edits_the_charter_and_citizens_see_it() {
             .await
             .unwrap()
             .len(),
-        2
+        3
     );
     drop(tx);
     let calci = citizen

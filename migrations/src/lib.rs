@@ -18,6 +18,7 @@ mod m0003_authz;
 mod m0004_legal;
 mod m0005_online_links;
 mod m0006_staff_audit;
+mod m0007_drafts;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_legal::Migration),
             Box::new(m0005_online_links::Migration),
             Box::new(m0006_staff_audit::Migration),
+            Box::new(m0007_drafts::Migration),
         ]
     }
 }

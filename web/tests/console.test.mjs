@@ -273,6 +273,11 @@ test(
       /2026-12-24 Vigilia di Natale/,
     );
     assert.equal(await page.locator('input[name="week:thu:1:to"]').inputValue(), '17:30');
+    // A new office is a draft until published.
+    await Promise.all([
+      page.waitForURL(pisa(`/console/uffici/${OFFICE.id}?esito=pubblicato`)),
+      page.getByRole('button', { name: "Pubblica l'ufficio" }).click(),
+    ]);
     created.office = OFFICE.id;
 
     // The list now shows it.

@@ -77,9 +77,26 @@ impl CharterCache {
         }
         let tx = store.tenant(id).await?;
         let db = tx.db();
+        // The public's charter: offices still in draft are not in it, nor are they named as
+        // the competent office of a service.
+        let offices: Vec<_> = db
+            .offices()
+            .await?
+            .into_iter()
+            .filter(|o| !o.draft)
+            .collect();
+        let mut services = db.services().await?;
+        for s in &mut services {
+            if s.office_id
+                .as_ref()
+                .is_some_and(|o| !offices.iter().any(|x| &x.id == o))
+            {
+                s.office_id = None;
+            }
+        }
         let charter = Arc::new(Charter {
-            services: db.services().await?,
-            offices: db.offices().await?,
+            services,
+            offices,
             buildings: db.buildings().await?,
             staff: db.staff().await?,
             patron_day: commune.record.patron_day,

@@ -56,6 +56,8 @@ pub async fn create_office(deps: &Deps, actor: &Actor, f: &NewOffice) -> Result<
         hours: json!({"weekly": {}, "closures": []}).to_string(),
         search_text: String::new(),
         updated_at: 0,
+        // Citizens see it once someone who may edit the charter publishes it.
+        draft: true,
     };
     db.put_office_row(m, &actor.audit_name()).await?;
     sportello_kernel::audit::record(
@@ -137,6 +139,34 @@ pub async fn update_office(deps: &Deps, actor: &Actor, id: &str, f: &OfficeChang
     tx.commit().await?;
     deps.apply_registry_changes().await;
     Ok(changed)
+}
+
+/// Publishes an office made in the console: from now on citizens see it. Only who may edit the
+/// commune's charter as a whole decides (an administrator, an office head of that office).
+pub async fn publish_office(deps: &Deps, actor: &Actor, id: &str) -> Result<bool> {
+    check_scope(
+        &office_scope(deps, actor, Object::Charter, Action::Update).await?,
+        Some(id),
+    )?;
+    let tx = deps.store.tenant(actor.commune()?).await?;
+    let db = tx.db();
+    let mut m = db.office_row(id).await?.ok_or(Error::NotFound)?;
+    if !m.draft {
+        return Ok(false);
+    }
+    m.draft = false;
+    db.put_office_row(m, &actor.audit_name()).await?;
+    sportello_kernel::audit::record(
+        &db,
+        actor,
+        "office_published",
+        &format!("office:{id}"),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    deps.apply_registry_changes().await;
+    Ok(true)
 }
 
 /// Deletes an office, once confirmed; the reason goes to the audit log.

@@ -37,6 +37,8 @@ pub struct Office {
     pub head_id: Option<String>,
     pub hours: StoredHours,
     pub updated_at: i64,
+    /// Not yet published (see the entity).
+    pub draft: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +90,7 @@ impl TryFrom<office::Model> for Office {
             head_id: m.head_id,
             hours,
             updated_at: m.updated_at,
+            draft: m.draft,
         })
     }
 }

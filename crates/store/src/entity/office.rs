@@ -22,6 +22,9 @@ pub struct Model {
     pub hours: String,
     pub search_text: String,
     pub updated_at: i64,
+    /// Made in the console and not yet published: the commune's staff see it, citizens do not.
+    #[serde(default)]
+    pub draft: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

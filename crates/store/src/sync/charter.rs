@@ -121,6 +121,8 @@ pub(crate) fn charter_rows(t: TenantId, spec: &CharterSpec) -> Result<CharterRow
                     o.description
                 )),
                 updated_at: 0,
+                // A commune's file publishes what it declares.
+                draft: false,
             })
         })
         .collect::<Result<_>>()?;

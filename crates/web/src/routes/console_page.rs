@@ -211,6 +211,7 @@ pub fn notice_of(
             "invitato" => ctx.t("console_notice_invited"),
             "creato" => ctx.t("console_notice_created"),
             "eliminato" => ctx.t("console_notice_deleted"),
+            "pubblicato" => ctx.t("console_notice_published"),
             _ => ctx.t("console_notice_done"),
         };
         ("success", t.to_owned())

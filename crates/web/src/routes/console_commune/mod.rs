@@ -55,6 +55,11 @@ pub fn routes(r: &mut Routes) {
             office_update,
         )
         .post(
+            "/console/uffici/{id}/pubblica",
+            allow(Object::Charter, Update),
+            office_publish,
+        )
+        .post(
             "/console/uffici/{id}/elimina",
             allow(Object::Offices, Delete),
             office_delete,

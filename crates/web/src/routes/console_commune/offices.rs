@@ -29,6 +29,11 @@ pub(super) async fn offices(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse
                     link(&o.name, format!("/console/uffici/{}", o.id)),
                     text(&o.id),
                     text(o.hours.weekly.to_lines().replace('\n', " · ")),
+                    text(if o.draft {
+                        ctx.t("console_draft")
+                    } else {
+                        ctx.t("console_published")
+                    }),
                 ]
             })
             .collect();
@@ -38,6 +43,7 @@ pub(super) async fn offices(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse
                 ctx.t("console_office"),
                 ctx.t("console_identifier"),
                 ctx.t("console_hours"),
+                ctx.t("console_status"),
             ],
             rows,
         )];
@@ -106,6 +112,24 @@ pub(super) async fn office_page(
         let staff = db.staff_db().list().await?;
         tx.commit().await?;
         let mut s = vec![];
+        // A draft: who may publish it is offered to.
+        if o.draft {
+            let publish = actor.may(&ctx.state, Object::Charter, Action::Update).await;
+            s.push(form_with_text(
+                ctx.t("console_draft_heading"),
+                ctx.t(if publish {
+                    "console_office_draft_text"
+                } else {
+                    "console_office_draft_wait"
+                }),
+                &format!("/console/uffici/{}/pubblica", o.id),
+                ctx.t("console_publish_office"),
+                vec![],
+            ));
+            if !publish && let Some(m) = s.last_mut().and_then(|v| v.as_object_mut()) {
+                m.remove("form");
+            }
+        }
         if actor.may(&ctx.state, Object::Offices, Action::Update).await {
             s.push(form(
                 ctx.t("console_office_data"),
@@ -310,4 +334,18 @@ fn office_change(pairs: &[(String, String)]) -> (edit::OfficeChange, super::hour
         closures,
     };
     (change, sources)
+}
+
+pub(super) async fn office_publish(
+    ctx: Ctx,
+    actor: Admitted,
+    id: web::Path<String>,
+    b: Posted<crate::routes::Button>,
+) -> HttpResponse {
+    let r = async {
+        edit::publish_office(&ctx.state, &actor, &id).await?;
+        Ok(format!("/console/uffici/{id}?esito=pubblicato"))
+    }
+    .await;
+    after_post_or(ctx, &b, r, |ctx| office_page(ctx, actor, id, no_query())).await
 }
