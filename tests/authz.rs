@@ -82,6 +82,7 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/console/identita", ADMIN),
     ("POST", "/console/identita/nothing/elimina", ADMIN),
     ("GET", "/console/registro", ADMIN),
+    ("POST", "/console/pubblica", ADMIN),
     ("GET", "/console/supporto", ADMIN),
     ("POST", "/console/supporto", ADMIN),
     ("POST", "/console/supporto/nothing/revoca", ADMIN),
@@ -1004,7 +1005,7 @@ async fn federation_support_enters_only_while_the_commune_grants_it() {
 }
 
 #[tokio::test]
-async fn federation_staff_onboard_a_commune_that_is_live_at_once() {
+async fn federation_staff_onboard_a_commune_its_administrator_publishes() {
     let app = spawn_app().await;
     let mut fed = signed_in(
         &app,
@@ -1080,7 +1081,53 @@ async fn federation_staff_onboard_a_commune_that_is_live_at_once() {
         "{}",
         done.body
     );
-    // Live at once with the starter charter; the alias redirects; twice is refused.
+    // Listed among the communes being prepared.
+    assert!(done.body.contains("In preparazione (1)"), "{}", done.body);
+    // Being prepared: citizens find a page that says so, its staff the console.
+    let draft = citizen
+        .get(&citizen.url("buti.localhost", "/servizi"))
+        .await;
+    assert_eq!(draft.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        draft.body.contains("Portale in preparazione"),
+        "{}",
+        draft.body
+    );
+    let (_, found) = app.json("localhost", "/api/v1/communes?q=buti").await;
+    assert_eq!(
+        found["matched"], 0,
+        "not offered on the federation portal: {found}"
+    );
+    let mut buti_admin = crate::actors::signed_in(
+        &app,
+        Realm::Commune(sportello_domain::TenantId(50002)),
+        "buti.localhost",
+        "vicesindaco@comune.buti.pi.it",
+        "admin",
+    )
+    .await;
+    let console = buti_admin
+        .get(&buti_admin.url("buti.localhost", "/console"))
+        .await;
+    assert!(
+        console.body.contains("Il portale non è ancora pubblico"),
+        "{}",
+        console.body
+    );
+    let b_csrf = console.input("csrf").unwrap();
+    let published = buti_admin
+        .post(
+            &buti_admin.url("buti.localhost", "/console/pubblica"),
+            &[("csrf", &b_csrf)],
+        )
+        .await;
+    assert!(
+        published.url.contains("esito=pubblicato"),
+        "{}",
+        published.body
+    );
+    // Published by its administrator: live with the starter charter; the alias redirects;
+    // twice is refused.
     let home = citizen.get(&citizen.url("buti.localhost", "/")).await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("Buti"));

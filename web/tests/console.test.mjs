@@ -433,7 +433,7 @@ test(
     ]);
     await assertNotice(page, 'Creato.');
 
-    // The federation console home lists it, active, with a link to its portal.
+    // The federation console home lists it, being prepared, with a link to its portal.
     await openConsole(page, apex('/console'));
     const listed = page.locator('table tbody tr', {
       has: page.locator('td', { hasText: new RegExp(`^\\s*${NEW_COMMUNE.istat}\\s*$`) }),
@@ -445,7 +445,7 @@ test(
     );
     const cells = await listed.locator('td').allInnerTexts();
     const trimmed = cells.map((c) => c.trim());
-    for (const want of ['attivo', `${NEW_COMMUNE.slug}.localhost`]) {
+    for (const want of ['in preparazione', `${NEW_COMMUNE.slug}.localhost`]) {
       assert.ok(
         trimmed.includes(want),
         `${NEW_COMMUNE.name}'s row reads ${JSON.stringify(cells)}, no ${want}`,
@@ -455,8 +455,49 @@ test(
     assert.equal((await portalLink.innerText()).trim(), NEW_COMMUNE.name);
     assert.equal(await portalLink.getAttribute('href'), newCommune('/'));
 
-    // The portal is live at once, with the starter charter; a citizen (no cookies) opens it.
+    // Being prepared: a citizen (no cookies) finds a page that says so.
     const citizen = await freshPage(t);
+    const early = await citizen.goto(newCommune('/servizi'));
+    assert.equal(early.status(), 503, 'a commune being prepared is not public');
+    assert.match(await citizen.locator('h1').innerText(), /in preparazione/i);
+
+    // Its first administrator was invited by e-mail (the development outbox): they accept,
+    // review, and publish the portal.
+    const outbox = path.join(tmp, 'mail-outbox');
+    const deadline = Date.now() + 3_000;
+    let mail = null;
+    while (!mail && Date.now() < deadline) {
+      let files = [];
+      try {
+        files = readdirSync(outbox);
+      } catch {
+        // not created yet
+      }
+      mail = files
+        .map((f) => readFileSync(path.join(outbox, f), 'utf8'))
+        .find((m) => m.includes(adminEmail));
+      if (!mail) await sleep(200);
+    }
+    assert.ok(mail, `no invitation mail to ${adminEmail} in ${outbox}`);
+    // Quoted-printable: soft line breaks and the escaped "=".
+    const plain = mail.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+    const link = plain.match(/http:\/\/[^\s"<>]+\/console\/invito\?token=[A-Za-z0-9_-]+/)?.[0];
+    assert.ok(link, `no invitation link in the mail:\n${plain.slice(0, 1500)}`);
+    const admin = await freshPage(t);
+    await support.acceptInvitation(
+      admin,
+      link,
+      newCommune(''),
+      { email: adminEmail },
+      'Console del comune',
+      PASSWORD,
+    );
+    await Promise.all([
+      admin.waitForURL(newCommune('/console?esito=pubblicato')),
+      admin.getByRole('button', { name: 'Pubblica il portale' }).click(),
+    ]);
+
+    // Published: live with the starter charter.
     await openPublic(citizen, newCommune('/'));
     assert.ok(
       (await citizen.locator('.it-brand-title').first().innerText()).includes(
@@ -470,22 +511,6 @@ test(
       (await citizen.locator('a[href^="/servizi/"]').count()) > 0,
       'the new portal has no services (starter charter)',
     );
-
-    // Its first administrator was invited by e-mail (the development outbox).
-    const outbox = path.join(tmp, 'mail-outbox');
-    const deadline = Date.now() + 3_000;
-    let mailed = false;
-    while (!mailed && Date.now() < deadline) {
-      let files = [];
-      try {
-        files = readdirSync(outbox);
-      } catch {
-        // not created yet
-      }
-      mailed = files.some((f) => readFileSync(path.join(outbox, f), 'utf8').includes(adminEmail));
-      if (!mailed) await sleep(200);
-    }
-    assert.ok(mailed, `no invitation mail to ${adminEmail} in ${outbox}`);
   },
 );
 

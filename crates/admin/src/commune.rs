@@ -266,3 +266,19 @@ pub async fn revoke_support(
     deps.sessions.end_support(&deps.store, commune).await?;
     deps.apply_policy_changes().await
 }
+
+/// Publishes the commune's portal after onboarding: until then only its console answers. The
+/// administrator decides, once the starter charter is reviewed.
+pub async fn publish_portal(deps: &Deps, actor: &Actor) -> Result<bool> {
+    let c = actor.commune()?;
+    let tx = deps.store.tenant(c).await?;
+    let db = tx.db();
+    let published = db.publish_portal(sportello_store::now_micros()).await?;
+    if published {
+        sportello_kernel::audit::record(&db, actor, "portal_published", "commune", json!({}))
+            .await?;
+    }
+    tx.commit().await?;
+    deps.apply_registry_changes().await;
+    Ok(published)
+}

@@ -153,7 +153,8 @@ pub async fn onboard(
         primary_host: host.clone(),
         aliases,
         default_language: language,
-        status: CommuneStatus::Active,
+        // Its staff prepare it first: the starter charter is a draft to review.
+        status: CommuneStatus::Draft,
         patron_day: None,
         branding: Branding {
             color: Some(color),
@@ -234,7 +235,7 @@ pub async fn set_status(
     // Taking a commune off line needs the reason; bringing it back does not.
     let reason = match status {
         CommuneStatus::Suspended => Some(f.reason()?),
-        CommuneStatus::Active => optional(&f.reason),
+        CommuneStatus::Active | CommuneStatus::Draft => optional(&f.reason),
     };
     if !deps.store.federation().set_status(commune, status).await? {
         return Err(Error::NotFound);

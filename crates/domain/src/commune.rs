@@ -2,13 +2,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ParseError, Why};
 
-/// Whether a commune's portal is served.
+/// Whether a commune's portal is served: to everyone (`Active`), to nobody (`Suspended`), or
+/// only in its console while it is prepared (`Draft`, a commune just onboarded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum CommuneStatus {
     #[default]
     Active,
     Suspended,
+    Draft,
 }
 
 impl CommuneStatus {
@@ -16,16 +18,18 @@ impl CommuneStatus {
         match self {
             CommuneStatus::Active => "active",
             CommuneStatus::Suspended => "suspended",
+            CommuneStatus::Draft => "draft",
         }
     }
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         match s {
             "active" => Ok(Self::Active),
             "suspended" => Ok(Self::Suspended),
+            "draft" => Ok(Self::Draft),
             o => Err(ParseError::new(
                 Why::NotOneOf,
                 "status",
-                format!("{o:?} is not active or suspended"),
+                format!("{o:?} is not active, suspended or draft"),
             )),
         }
     }

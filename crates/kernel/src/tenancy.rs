@@ -44,6 +44,8 @@ pub enum Resolution {
     /// An alias: answer with a permanent redirect to this primary host.
     Redirect(String),
     Suspended(Arc<Commune>),
+    /// Onboarded, not yet published: its console only.
+    Draft(Arc<Commune>),
     Federation,
     Unknown,
 }
@@ -79,6 +81,9 @@ impl Registry {
         match self.by_host.get(host.as_str()) {
             Some(Entry::Primary(c)) if c.record.status == CommuneStatus::Suspended => {
                 Resolution::Suspended(c.clone())
+            }
+            Some(Entry::Primary(c)) if c.record.status == CommuneStatus::Draft => {
+                Resolution::Draft(c.clone())
             }
             Some(Entry::Primary(c)) => Resolution::Commune(c.clone()),
             Some(Entry::Alias(c)) => Resolution::Redirect(c.record.primary_host.clone()),

@@ -223,6 +223,23 @@ pub async fn resolve_tenant(
     let federation_url = origin.url_for(state.tenancy.apex.as_str());
     let site = match resolution {
         Resolution::Commune(c) => Site::Commune(c),
+        // A commune being prepared: its console (and the console's assets) only.
+        Resolution::Draft(c)
+            if req.path().starts_with("/console") || req.path().starts_with("/static/") =>
+        {
+            Site::Commune(c)
+        }
+        Resolution::Draft(c) => {
+            tracing::Span::current().record("tenant", c.record.slug.as_str());
+            let page = ErrorPage {
+                status: 503,
+                title_key: "draft_title",
+                message_key: "draft_message",
+            };
+            let lang = crate::routes::lang_of(req.request(), c.record.default_language);
+            let res = error_page(&state, &req, lang, Some(&c), &federation_url, page);
+            return Ok(req.into_response(res).map_into_right_body());
+        }
         Resolution::Federation if is_login => Site::Login,
         Resolution::Federation => Site::Federation,
         Resolution::Redirect(primary) => {

@@ -196,4 +196,22 @@ impl TenantDb<'_> {
             .await?;
         crate::sync::bump_registry_revision(self.conn()).await
     }
+
+    /// Publishes the commune's portal, if it was being prepared: true when it was.
+    pub async fn publish_portal(&self, now: i64) -> Result<bool> {
+        let res = self
+            .conn()
+            .execute_raw(stmt(
+                self.conn().get_database_backend(),
+                "UPDATE communes SET status = 'active', updated_at = $1 \
+                 WHERE id = $2 AND status = 'draft'",
+                vec![now.into(), self.tenant().0.into()],
+            ))
+            .await?;
+        if res.rows_affected() == 0 {
+            return Ok(false);
+        }
+        crate::sync::bump_registry_revision(self.conn()).await?;
+        Ok(true)
+    }
 }

@@ -76,24 +76,36 @@ pub async fn home(ctx: Ctx, actor: Admitted, q: HashMap<String, String>) -> Http
         let filter = sportello_store::fold_for_search(q.get("q").map(String::as_str).unwrap_or(""));
         let page: usize = q.get("pagina").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
         let reg = ctx.state.tenancy.snapshot();
-        let (live, suspended): (Vec<_>, Vec<_>) = reg
+        let (live, others): (Vec<_>, Vec<_>) = reg
             .communes()
             .iter()
             .filter(|c| filter.is_empty() || c.search_key.contains(&filter) || c.record.istat_code.as_str() == filter)
             .cloned()
-            .partition(|c| c.record.status != CommuneStatus::Suspended);
+            .partition(|c| c.record.status == CommuneStatus::Active);
+        let (drafts, suspended): (Vec<_>, Vec<_>) =
+            others.into_iter().partition(|c| c.record.status == CommuneStatus::Draft);
         let total = live.len();
         let shown: Vec<_> = live.into_iter().skip(page.saturating_sub(1).saturating_mul(50)).take(50).collect();
         let can_update = actor.may(&ctx.state, Object::Communes, Action::Update).await;
         let header = [ctx.t("console_commune"), ctx.t("console_istat"), ctx.t("console_address"), ctx.t("console_status"), ctx.t("console_signins_30d"), ctx.t("console_services"), ctx.t("console_staff"), ""];
         let mut sections = vec![
             serde_json::json!({"heading": ctx.t("console_search_active"), "search": {"action": "/console", "value": q.get("q").cloned().unwrap_or_default()}}),
+        ];
+        // Communes being prepared first: the newest work.
+        if !drafts.is_empty() {
+            sections.push(table(
+                &ctx.tf("console_draft_communes", &[&drafts.len()]),
+                &header,
+                commune_rows(&ctx, &drafts, can_update).await?,
+            ));
+        }
+        sections.extend([
             table(
                 &ctx.tf("console_active_communes", &[&total]),
                 &header,
                 commune_rows(&ctx, &shown, can_update).await?,
             ),
-        ];
+        ]);
         if !suspended.is_empty() {
             sections.push(table(
                 &ctx.tf("console_suspended_communes", &[&suspended.len()]),
@@ -156,7 +168,9 @@ async fn commune_rows(
             ),
             text(c.record.istat_code.as_str()),
             text(&c.record.primary_host),
-            text(if suspended {
+            text(if c.record.status == CommuneStatus::Draft {
+                ctx.t("console_commune_draft")
+            } else if suspended {
                 ctx.t("console_commune_suspended")
             } else {
                 ctx.t("console_commune_live")

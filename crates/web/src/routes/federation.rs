@@ -16,8 +16,8 @@ pub struct CommuneQuery {
 const LIMIT: usize = 50;
 
 /// Communes by relevance: their name (either language) first, then their province and region
-/// ("Forlì", "Toscana"), or exactly their province code or ISTAT code. Suspended communes are
-/// not offered. Runs on the in-memory registry: no query.
+/// ("Forlì", "Toscana"), or exactly their province code or ISTAT code. Suspended communes and
+/// those still being prepared are not offered. Runs on the in-memory registry: no query.
 pub fn find(ctx: &Ctx, q: &str) -> (Vec<serde_json::Value>, usize) {
     use sportello_domain::search::Query;
     let reg = ctx.state.tenancy.snapshot();
@@ -26,7 +26,7 @@ pub fn find(ctx: &Ctx, q: &str) -> (Vec<serde_json::Value>, usize) {
     let live = reg
         .communes
         .iter()
-        .filter(|c| c.record.status != sportello_domain::CommuneStatus::Suspended);
+        .filter(|c| c.record.status == sportello_domain::CommuneStatus::Active);
     let mut hits: Vec<(u32, &std::sync::Arc<sportello_kernel::tenancy::Commune>)> = live
         .filter_map(|c| {
             let r = &c.record;

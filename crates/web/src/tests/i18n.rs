@@ -66,6 +66,8 @@ fn every_key_in_use_exists() {
             "unknown_host_message",
             "suspended_title",
             "suspended_message",
+            "draft_title",
+            "draft_message",
             "not_found_title",
             "not_found_message",
             "bad_request_title",

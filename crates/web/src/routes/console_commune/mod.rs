@@ -130,6 +130,11 @@ pub fn routes(r: &mut Routes) {
             idp_remove,
         )
         .get("/console/registro", allow(Object::Audit, Read), audit_log)
+        .post(
+            "/console/pubblica",
+            allow(Object::Settings, Update),
+            publish_portal,
+        )
         .get("/console/supporto", allow(Object::Support, Read), support)
         .post(
             "/console/supporto",
@@ -187,7 +192,29 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
         let offices = offices.len();
         let services = db.services().await?.len();
         tx.commit().await?;
-        Ok(Some(vec![table(
+        let mut out = vec![];
+        // Onboarded, not yet public: what to do, and for whoever may, the button.
+        if ctx.commune()?.record.status == sportello_domain::CommuneStatus::Draft {
+            let may = actor
+                .may(&ctx.state, Object::Settings, Action::Update)
+                .await;
+            let mut s = crate::routes::console_page::form_with_text(
+                ctx.t("console_portal_draft"),
+                ctx.t(if may {
+                    "console_portal_draft_text"
+                } else {
+                    "console_portal_draft_wait"
+                }),
+                "/console/pubblica",
+                ctx.t("console_publish_portal"),
+                vec![],
+            );
+            if !may && let Some(m) = s.as_object_mut() {
+                m.remove("form");
+            }
+            out.push(s);
+        }
+        out.push(table(
             ctx.t("console_commune_summary"),
             &[ctx.t("console_item"), ctx.t("console_value")],
             vec![
@@ -202,7 +229,8 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
                     }),
                 ],
             ],
-        )]))
+        ));
+        Ok(Some(out))
     }
     .await;
     match r {
@@ -224,4 +252,18 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
         }
         Err(e) => ctx.respond(Err(e)),
     }
+}
+
+/// Publishes the commune's portal after onboarding (its administrator decides).
+pub(super) async fn publish_portal(
+    ctx: Ctx,
+    actor: Admitted,
+    b: Posted<crate::routes::Button>,
+) -> HttpResponse {
+    let r = async {
+        sportello_admin::commune::publish_portal(&ctx.state, &actor).await?;
+        Ok("/console?esito=pubblicato".to_owned())
+    }
+    .await;
+    crate::routes::console_page::after_post_or(ctx, &b, r, |ctx| home(ctx, actor)).await
 }
