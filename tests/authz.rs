@@ -1199,6 +1199,14 @@ async fn federation_staff_onboard_a_commune_its_administrator_publishes() {
         )
         .await;
     assert!(s.url.contains("esito=salvato"), "{}", s.body);
+    // "Being prepared" is where onboarding starts, not a state to send a commune back to.
+    let back = fed
+        .post(
+            &fed.url("localhost", "/console/comuni/050002/stato"),
+            &[("status", "draft"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::BAD_REQUEST, "{}", back.body);
     let logged = app
         .rows("SELECT detail FROM federation_audit WHERE action = 'commune_status'")
         .await;

@@ -546,7 +546,78 @@ async fn the_federation_portal_finds_communes_by_name_province_and_region() {
     assert!(!toscana.contains(&"Parma".to_owned()), "{toscana:?}");
     let (_, forli) = app.json("localhost", "/api/v1/communes?q=Forl%C3%AC").await;
     assert!(names(&forli).contains(&"Cesena".to_owned()), "{forli}");
-    // The page searches the same way.
+    // The page searches the same way, within the same 200 characters.
     let (_, page) = app.text("localhost", "/?q=Toscana").await;
     assert!(page.contains("Volterra"));
+    let (status, _) = app
+        .text("localhost", &format!("/?q={}", "toscana+".repeat(40)))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// On an English page, every text that has no English version yet is marked as Italian
+/// (WCAG 3.1.2); translated texts and Italian pages carry no mark.
+#[tokio::test]
+async fn untranslated_content_on_english_pages_is_marked_italian() {
+    use sportello_store::staff::Realm;
+    let app = spawn_app().await;
+    let mut admin = crate::actors::signed_in(
+        &app,
+        Realm::Commune(sportello_domain::TenantId(50026)),
+        "pisa.localhost",
+        "admin@pisa.example",
+        "admin",
+    )
+    .await;
+    let page = admin
+        .get(&admin.url("pisa.localhost", "/console/servizi"))
+        .await;
+    let csrf = page.input("csrf").unwrap();
+    let created = admin
+        .post(
+            &admin.url("pisa.localhost", "/console/servizi"),
+            &[
+                ("id", "prova-lingua"),
+                ("title", "Servizio di prova"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert!(created.url.contains("prova-lingua"), "{}", created.body);
+    let mut b = Browser::new(app.addr);
+    let en = b
+        .get(&b.url("pisa.localhost", "/servizi/prova-lingua?lang=en"))
+        .await;
+    assert!(
+        en.body
+            .contains("<h1 class=\"sp-page-title\" lang=\"it\">Servizio di prova</h1>"),
+        "{}",
+        en.body
+    );
+    let translated = b
+        .get(&b.url("pisa.localhost", "/servizi/certificato-residenza?lang=en"))
+        .await;
+    assert!(
+        translated.body.contains("<h1 class=\"sp-page-title\">"),
+        "{}",
+        translated.body
+    );
+    assert!(
+        translated
+            .body
+            .contains("<p class=\"sp-prewrap\" lang=\"it\">")
+    );
+    let list = b.get(&b.url("pisa.localhost", "/servizi?lang=en")).await;
+    assert!(
+        list.body
+            .contains("class=\"sp-stretched\" lang=\"it\">Servizio di prova</a>")
+    );
+    let it = b
+        .get(&b.url("pisa.localhost", "/servizi/certificato-residenza?lang=it"))
+        .await;
+    let main = it.body.split("<main").nth(1).unwrap_or("");
+    assert!(
+        !main.contains(" lang=\"it\""),
+        "no marks on an Italian page"
+    );
 }

@@ -425,3 +425,78 @@ async fn opening_hours_are_edited_as_rows_of_times() {
     let office = tx.db().office("anagrafe").await.unwrap().unwrap();
     assert_eq!(office.hours.weekly.to_lines(), "ven 08:00-13:00\n");
 }
+
+/// A refused save of the permissions comes back with the boxes as they were ticked, the reason
+/// in words; a refused button beside a form does not fill that form.
+#[tokio::test]
+async fn refused_permissions_keep_the_ticks_and_a_button_does_not_fill_a_form() {
+    let app = spawn_app().await;
+    let mut admin = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        "pisa.localhost",
+        "admin@pisa.example",
+        "admin",
+    )
+    .await;
+    let url = admin.url("pisa.localhost", "/console/permessi");
+    let page = admin.get(&url).await;
+    let csrf = page.input("csrf").unwrap();
+    // Only one box: the clerk deletes offices; the administrators lose the permissions.
+    let refused = admin
+        .post(&url, &[("p:clerk:offices:delete", "on"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("gli amministratori"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        !refused.body.contains("administrators must"),
+        "no English inside Italian"
+    );
+    assert!(
+        refused
+            .body
+            .contains("name=\"p:clerk:offices:delete\" value=\"on\" checked"),
+        "the tick sent is kept"
+    );
+    assert!(
+        !refused
+            .body
+            .contains("name=\"p:admin:policies:update\" value=\"on\" checked"),
+        "the tick removed stays removed"
+    );
+    // A refused "take the role away" button: the "give a role" form stays as it was.
+    let (clerk, _) = sportello_identity::staff::invite(
+        &app.store,
+        Realm::Commune(PISA),
+        "clerk@pisa.example",
+        "Carla Clerk",
+        "clerk",
+    )
+    .await
+    .unwrap();
+    let bad = admin
+        .post(
+            &admin.url(
+                "pisa.localhost",
+                &format!("/console/personale/{clerk}/ruoli"),
+            ),
+            &[
+                ("role", "admin"),
+                ("office", "fantasma"),
+                ("op", "remove"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(
+        !bad.body.contains("<option value=\"admin\" selected>"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("id=\"error-summary\""));
+}

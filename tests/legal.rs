@@ -93,7 +93,7 @@ async fn a_commune_fills_in_its_data_protection_officer_notes_and_statement() {
         ("default_language", "it"),
         ("lang:it", "on"),
         ("lang:en", "on"),
-        ("dpo_name", "Avv. Paola Verdi"),
+        ("dpo_name", ""),
         ("dpo_email", "dpo@comune.pisa.it"),
         (
             "accessibility_url",
@@ -115,6 +115,25 @@ async fn a_commune_fills_in_its_data_protection_officer_notes_and_statement() {
         bad.body
     );
     form[6].1 = "https://form.agid.gov.it/view/pisa-2026";
+    // Not over plain http either.
+    form[6].1 = "http://form.agid.gov.it/view/pisa-2026";
+    let bad = admin.post(&url, &form).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    form[6].1 = "https://form.agid.gov.it/view/pisa-2026";
+    // Without the officer's name first: nothing printed for it (never "None").
+    let saved = admin.post(&url, &form).await;
+    assert!(saved.url.contains("esito=salvato"), "{}", saved.body);
+    let mut anon = Browser::new(app.addr);
+    let no_name = anon.get(&anon.url("pisa.localhost", "/privacy")).await;
+    assert!(
+        no_name
+            .body
+            .contains("id=\"dpo\"> <a href=\"mailto:dpo@comune.pisa.it\""),
+        "{}",
+        no_name.body
+    );
+    assert!(!no_name.body.contains("None"));
+    form[4].1 = "Avv. Paola Verdi";
     let saved = admin.post(&url, &form).await;
     assert!(saved.url.contains("esito=salvato"), "{}", saved.body);
     let mut b = Browser::new(app.addr);

@@ -31,6 +31,8 @@ pub struct SettingsChange {
 
 /// The longest notes a commune adds to its privacy notice.
 const NOTES_MAX: usize = 8000;
+/// The longest name (the DPO's, the mails' sender).
+const NAME_MAX: usize = 200;
 
 fn colour(p: &mut Problems, s: &str) -> String {
     let s = s.trim().to_ascii_lowercase();
@@ -79,7 +81,20 @@ pub async fn save_settings(deps: &Deps, actor: &Actor, f: &SettingsChange) -> Re
     let reply_to = email(&mut p, "mail_reply_to", &f.mail_reply_to);
     let website = web_address(&mut p, "website", &f.website);
     let dpo_email = email(&mut p, "dpo_email", &f.dpo_email);
-    let accessibility_url = web_address(&mut p, "accessibility_url", &f.accessibility_url);
+    let accessibility_url = optional(&f.accessibility_url).and_then(|u| {
+        sportello_domain::WebAddress::parse(&u)
+            .map(|u| u.as_str().to_owned())
+            .map_err(|e| p.parse("accessibility_url", &e))
+            .ok()
+    });
+    for (field, v) in [
+        ("dpo_name", &f.dpo_name),
+        ("mail_from_name", &f.mail_from_name),
+    ] {
+        if v.chars().count() > NAME_MAX {
+            p.add(field, Why::TooLong, NAME_MAX.to_string());
+        }
+    }
     if f.privacy_notes.chars().count() > NOTES_MAX {
         p.add("privacy_notes", Why::TooLong, NOTES_MAX.to_string());
     }

@@ -232,10 +232,12 @@ pub async fn set_status(
     f: &Removal,
 ) -> Result<()> {
     let status = CommuneStatus::parse(status).map_err(Error::parse("status"))?;
-    // Taking a commune off line needs the reason; bringing it back does not.
+    // Taking a commune off line needs the reason; bringing it back does not. Being prepared is
+    // where onboarding starts, never a state to put a commune back into.
     let reason = match status {
         CommuneStatus::Suspended => Some(f.reason()?),
-        CommuneStatus::Active | CommuneStatus::Draft => optional(&f.reason),
+        CommuneStatus::Active => optional(&f.reason),
+        CommuneStatus::Draft => return Err(Error::invalid_at("status", Why::NotOneOf, "draft")),
     };
     if !deps.store.federation().set_status(commune, status).await? {
         return Err(Error::NotFound);

@@ -46,8 +46,10 @@ pub fn rules_from_form(pairs: &[(String, String)]) -> Result<Vec<Rule>> {
 
 /// Saves the commune's own rules.
 pub async fn save_rules(deps: &Deps, actor: &Actor, rules: Vec<Rule>) -> Result<()> {
-    let rules = template::check_commune_rules(rules)
-        .map_err(|e| Error::invalid_at("", Why::PermissionsUnsafe, e.to_string()))?;
+    let rules = template::check_commune_rules(rules).map_err(|e| match e {
+        template::RuleSetError::AdminLockout => Error::invalid("", Why::PermissionsUnsafe),
+        other => Error::invalid_at("", Why::Malformed, other.to_string()),
+    })?;
     let c = actor.commune()?;
     let now = sportello_store::now_micros();
     let custom = serde_json::to_string(&rules).map_err(|e| Error::Upstream(e.to_string()))?;

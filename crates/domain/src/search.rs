@@ -25,6 +25,9 @@ const STOP: &[&str] = &[
     "uno", "an", "and", "for", "of", "or", "the", "to",
 ];
 
+/// The most words of a query that count.
+pub const MOST_TERMS: usize = 8;
+
 /// A light stemmer for Italian (and English plurals): the ending that marks gender and number
 /// goes, so "certificato", "certificati" and "certificate" meet at "certificat".
 pub fn stem(w: &str) -> String {
@@ -62,11 +65,15 @@ impl Query {
             .cloned()
             .collect();
         // A query of function words only ("di") still searches for them.
-        let chosen = if meaningful.is_empty() {
+        let mut chosen = if meaningful.is_empty() {
             all
         } else {
             meaningful
         };
+        // Each word once, and a bounded number of them (a query is a few words, not a text).
+        let mut seen = std::collections::HashSet::new();
+        chosen.retain(|w| seen.insert(w.clone()));
+        chosen.truncate(MOST_TERMS);
         Query {
             terms: chosen
                 .into_iter()
@@ -163,5 +170,9 @@ mod tests {
                 .score(&[("Ufficio di piano", 1)])
                 .is_some()
         );
+        let long = Query::parse(&"toscana ".repeat(8000));
+        assert_eq!(long.terms.len(), 1, "repeated words count once");
+        let many = Query::parse("a1 b2 c3 d4 e5 f6 g7 h8 i9 j10");
+        assert_eq!(many.terms.len(), MOST_TERMS);
     }
 }

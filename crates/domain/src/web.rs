@@ -28,6 +28,9 @@ impl WebAddress {
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
         if host.is_empty()
             || !host.contains('.')
+            // No `user@` before the host (the link would name one site and go to another).
+            || host.contains('@')
+            || s.contains('\\')
             || s.len() > LONGEST
             || s.chars()
                 .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<')
@@ -84,6 +87,8 @@ mod tests {
             "https://a.example/ x",
             "example.org",
             "https://a.example/\"onmouseover",
+            "https://www.prenotazionicie.interno.it:x@evil.example/",
+            "https://evil.example\\@good.example/",
         ] {
             let e = WebAddress::parse(bad).unwrap_err();
             assert_eq!(e.why, Why::AddressNeeded, "{bad}");

@@ -26,10 +26,41 @@ pub async fn record(
     Ok(())
 }
 
+/// The same person refused the same thing is recorded once in this long (per node): repeated
+/// attempts cannot push the rest of the log out of sight.
+const REFUSAL_QUIET_MICROS: i64 = 10 * 60 * 1_000_000;
+/// Remembered refusals before the memory is cleared (bounded whatever happens).
+const REFUSALS_REMEMBERED: usize = 10_000;
+
+/// Whether this refusal was recorded a moment ago (and, if not, remembers it now).
+fn recently_recorded(key: String, now: i64) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static RECENT: OnceLock<Mutex<HashMap<String, i64>>> = OnceLock::new();
+    let Ok(mut map) = RECENT.get_or_init(|| Mutex::new(HashMap::new())).lock() else {
+        return false;
+    };
+    if map
+        .get(&key)
+        .is_some_and(|at| now - at < REFUSAL_QUIET_MICROS)
+    {
+        return true;
+    }
+    if map.len() >= REFUSALS_REMEMBERED {
+        map.clear();
+    }
+    map.insert(key, now);
+    false
+}
+
 /// Records that `actor` was refused `what` (a route's method and path) for lack of permission:
-/// in the commune's log inside a commune, in the federation's on the apex. A failure to record
-/// is logged, never turned into another refusal.
+/// in the commune's log inside a commune, in the federation's on the apex; once per person and
+/// route in ten minutes. A failure to record is logged, never turned into another refusal.
 pub async fn refusal(deps: &crate::Deps, actor: &Actor, what: &str, needed: &str) {
+    let key = format!("{:?}|{}|{what}", actor.realm, actor.audit_name());
+    if recently_recorded(key, sportello_store::now_micros()) {
+        return;
+    }
     let detail = serde_json::json!({"request": what, "needed": needed});
     let done: Result<()> = async {
         match actor.realm {

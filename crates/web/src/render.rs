@@ -36,6 +36,10 @@ impl Renderer {
         // HTML-escape the five characters that matter (minijinja's default also escapes `/`,
         // which garbles URLs in the source and in tests for no safety gain).
         env.set_formatter(|out, state, value| {
+            // An absent value prints nothing (never "none" in a page or an input's value).
+            if value.is_none() || value.is_undefined() {
+                return Ok(());
+            }
             if state.auto_escape() == minijinja::AutoEscape::Html
                 && !value.is_safe()
                 && !value.is_none()

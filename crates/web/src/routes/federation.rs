@@ -67,6 +67,10 @@ pub fn find(ctx: &Ctx, q: &str) -> (Vec<serde_json::Value>, usize) {
 }
 
 pub fn home(ctx: &Ctx, q: &CommuneQuery) -> AppResult<(&'static str, serde_json::Value)> {
+    // As the API's document says of `q`: at most 200 characters.
+    if q.q.chars().count() > 200 {
+        return Err(crate::error::AppError::BadParam("q".into()));
+    }
     let (communes, matched) = find(ctx, &q.q);
     let total = ctx.state.tenancy.snapshot().len();
     Ok((

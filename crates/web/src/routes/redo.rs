@@ -89,6 +89,48 @@ impl Ctx {
             if form.get("action").and_then(Value::as_str) != Some(r.action.as_str()) {
                 continue;
             }
+            // Another form posting to the same place (a button beside it) is not this one: its
+            // hidden fields say so (`op=add` is not the `op=remove` that was sent).
+            let hidden_differs = form
+                .get("fields")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|f| f.get("kind").and_then(Value::as_str) == Some("hidden"))
+                .any(|f| {
+                    let name = f.get("name").and_then(Value::as_str).unwrap_or("");
+                    let value = f.get("value").and_then(Value::as_str).unwrap_or("");
+                    // (Browsers send line ends as CRLF, whatever the page had.)
+                    let same =
+                        |a: &str, b: &str| a.replace('\r', "").trim() == b.replace('\r', "").trim();
+                    r.values.iter().any(|(k, v)| k == name && !same(v, value))
+                });
+            if hidden_differs {
+                continue;
+            }
+            // A table of checkboxes in the form (the permissions): ticked as sent.
+            if let Some(tables) = s.get_mut("tables").and_then(Value::as_array_mut) {
+                for tb in tables {
+                    let rows = tb.get_mut("rows").and_then(Value::as_array_mut);
+                    for cell in rows
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_array_mut)
+                        .flatten()
+                    {
+                        if let Some(name) = cell
+                            .get("checkbox")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                        {
+                            cell["checked"] = json!(r.values.iter().any(|(k, _)| *k == name));
+                        }
+                    }
+                }
+            }
+            let Some(form) = s.get_mut("form") else {
+                continue;
+            };
             let Some(fields) = form.get_mut("fields").and_then(Value::as_array_mut) else {
                 continue;
             };

@@ -94,11 +94,22 @@ fn pick<'a>(lang: Language, it: &'a str, en: &'a Option<String>) -> &'a str {
     }
 }
 
+/// The language of the text [`pick`] shows, when it is not the page's: `"it"` for the Italian
+/// text on an English page (the page marks it, WCAG 3.1.2).
+pub(crate) fn picked_lang(lang: Language, en: &Option<String>) -> Option<&'static str> {
+    (lang == Language::En && en.as_ref().is_none_or(|e| e.trim().is_empty())).then_some("it")
+}
+
 #[derive(Serialize)]
 pub struct ServiceSummary<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub summary: &'a str,
+    /// The language of `title`/`summary` when not the page's (no translation yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_lang: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary_lang: Option<&'static str>,
     pub audience: &'static str,
     pub audience_label: &'static str,
     pub online: bool,
@@ -120,6 +131,8 @@ pub fn service_summary<'a>(lang: Language, s: &'a Service) -> ServiceSummary<'a>
         id: &s.id,
         title: pick(lang, &s.title, &s.title_en),
         summary: pick(lang, &s.summary, &s.summary_en),
+        title_lang: picked_lang(lang, &s.title_en),
+        summary_lang: picked_lang(lang, &s.summary_en),
         audience: s.audience.key(),
         audience_label: s.audience.label(lang),
         online: s.online(),
@@ -131,6 +144,8 @@ pub fn service_summary<'a>(lang: Language, s: &'a Service) -> ServiceSummary<'a>
 pub struct OfficeRef<'a> {
     pub id: &'a str,
     pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_lang: Option<&'static str>,
     pub building_name: Option<&'a str>,
     pub address: Option<&'a str>,
     pub floor: &'a str,
@@ -151,6 +166,11 @@ pub struct ServiceView<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub summary: &'a str,
+    /// The language of `title`/`summary` when not the page's (no translation yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_lang: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary_lang: Option<&'static str>,
     pub description: &'a str,
     pub audience: &'static str,
     pub audience_label: &'static str,
@@ -210,6 +230,7 @@ impl<'a> Related<'a> {
         OfficeRef {
             id: &o.id,
             name: pick(lang, &o.name, &o.name_en),
+            name_lang: picked_lang(lang, &o.name_en),
             building_name: b.map(|b| b.name.as_str()),
             address: b.map(|b| b.address.as_str()).filter(|a| !a.is_empty()),
             floor: &o.floor,
@@ -254,6 +275,8 @@ pub fn service_view<'a>(
         id: &s.id,
         title: pick(lang, &s.title, &s.title_en),
         summary: pick(lang, &s.summary, &s.summary_en),
+        title_lang: picked_lang(lang, &s.title_en),
+        summary_lang: picked_lang(lang, &s.summary_en),
         description: &s.description,
         audience: s.audience.key(),
         audience_label: s.audience.label(lang),

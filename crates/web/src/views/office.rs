@@ -15,6 +15,8 @@ use super::*;
 pub struct OfficeSummary<'a> {
     pub id: &'a str,
     pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_lang: Option<&'static str>,
     pub description: &'a str,
     pub building_name: Option<&'a str>,
     pub address: Option<&'a str>,
@@ -28,6 +30,7 @@ pub fn office_summary<'a>(lang: Language, o: &'a Office, rel: &Related<'a>) -> O
     OfficeSummary {
         id: r.id,
         name: r.name,
+        name_lang: r.name_lang,
         description: &o.description,
         building_name: r.building_name,
         address: r.address,
@@ -67,6 +70,8 @@ pub struct ClosureView {
 pub struct OfficeView<'a> {
     pub id: &'a str,
     pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_lang: Option<&'static str>,
     pub description: &'a str,
     pub building: Option<BuildingView<'a>>,
     pub floor: &'a str,
@@ -197,6 +202,7 @@ pub fn office_view<'a>(
     OfficeView {
         id: &o.id,
         name: pick(lang, &o.name, &o.name_en),
+        name_lang: super::picked_lang(lang, &o.name_en),
         description: &o.description,
         building: b.map(|b| BuildingView {
             name: &b.name,

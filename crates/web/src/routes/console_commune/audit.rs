@@ -37,7 +37,7 @@ pub(super) async fn audit_log(ctx: Ctx, actor: Admitted) -> HttpResponse {
             .map(|e| {
                 vec![
                     text(when(&ctx, e.at)),
-                    text(who(&e.actor_name, &e.actor)),
+                    text(who(&ctx, &e.actor_name, &e.actor)),
                     text(ctx.label_or_code("audit_", &e.action)),
                     text(&e.object),
                     text(e.on_behalf_of.as_deref().unwrap_or("")),
@@ -91,12 +91,12 @@ pub(super) async fn audit_log(ctx: Ctx, actor: Admitted) -> HttpResponse {
 }
 
 /// Who acted, by name ("cli" and unnamed accounts by their kind).
-fn who(name: &str, actor: &str) -> String {
+fn who(ctx: &Ctx, name: &str, actor: &str) -> String {
     if !name.trim().is_empty() {
         return name.trim().to_owned();
     }
     match actor.split_once(':') {
-        Some(("federation", _)) => "Federazione".to_owned(),
+        Some(("federation", _)) => ctx.t("console_by_federation").to_owned(),
         _ => actor.to_owned(),
     }
 }
