@@ -870,7 +870,8 @@ async fn notification_contacts_are_validated_and_kept_with_consent() {
         )
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{:?}", b.trail);
-    assert!(ok.url.ends_with("/area-personale?salvato=1"));
+    // A new address: saved, and a code sent to prove it (see the test after this one).
+    assert!(ok.url.ends_with("/area-personale?verifica=1"), "{}", ok.url);
     assert!(ok.body.contains("id=\"notice\""));
     assert!(
         ok.body.contains("value=\"+393331234567\""),
@@ -1057,4 +1058,86 @@ async fn parallel_guesses_cannot_get_past_the_lockout() {
     let failed = log.iter().filter(|e| e.event == "sign_in_failed").count();
     let locked = log.iter().filter(|e| e.event == "sign_in_locked").count();
     assert_eq!((failed, locked), (5, 7), "only five guesses were checked");
+}
+
+/// The six digits of the verification code in a mail (its subject says them).
+fn code_in(mail: &str) -> String {
+    let i = mail
+        .find("codice di verifica ")
+        .unwrap_or_else(|| panic!("no code in:\n{mail}"))
+        + "codice di verifica ".len();
+    mail[i..i + 6].to_owned()
+}
+
+#[tokio::test]
+async fn a_new_contact_address_is_used_only_once_proven_by_a_mailed_code() {
+    let (app, mail) = app_with_mail().await;
+    let (mut b, p) = anna_at_pisa(&app, &mail).await;
+    let csrf = p.input("csrf").unwrap();
+    let url = b.url("pisa.localhost", "/area-personale/contatti");
+    let verify = b.url("pisa.localhost", "/area-personale/contatti/verifica");
+    let save = |email: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("email", email.to_owned()),
+            ("mobile", String::new()),
+        ]
+    };
+    // The account's own confirmed address: proven already, no code.
+    let own = save("anna@example.org");
+    let own: Vec<(&str, &str)> = own.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = b.post(&url, &own).await;
+    assert!(
+        saved.url.ends_with("/area-personale?salvato=1"),
+        "{}",
+        saved.body
+    );
+    assert!(!saved.body.contains("id=\"email-unverified\""));
+    // A new address: a code goes to it, and the page says it is not used yet.
+    let new = save("anna.lavoro@example.org");
+    let new: Vec<(&str, &str)> = new.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = b.post(&url, &new).await;
+    assert!(
+        saved.url.ends_with("/area-personale?verifica=1"),
+        "{}",
+        saved.body
+    );
+    assert!(
+        saved.body.contains("id=\"email-unverified\""),
+        "{}",
+        saved.body
+    );
+    let m = mail.wait_for(2).await;
+    assert!(m.contains("anna.lavoro@example.org"), "{m}");
+    let code = code_in(&m);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = b.post(&verify, &[("csrf", &csrf), ("code", wrong)]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("id=\"verify-code-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("name=\"email\" value=\"anna.lavoro@example.org\"")
+    );
+    let proven = b.post(&verify, &[("csrf", &csrf), ("code", &code)]).await;
+    assert!(
+        proven.url.ends_with("/area-personale?salvato=1"),
+        "{}",
+        proven.body
+    );
+    assert!(
+        !proven.body.contains("id=\"email-unverified\""),
+        "{}",
+        proven.body
+    );
+    // A code proves the address it was sent to only: after a change, the old one is worthless.
+    let other = save("anna.casa@example.org");
+    let other: Vec<(&str, &str)> = other.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(&url, &other).await;
+    let again = b.post(&verify, &[("csrf", &csrf), ("code", &code)]).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
 }

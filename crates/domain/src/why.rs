@@ -64,5 +64,6 @@ whys! {
     DurationRange => "duration_range",
     SupportInactive => "support_inactive",
     ConfirmNeeded => "confirm_needed",
+    CodeWrong => "code_wrong",
     Malformed => "malformed",
 }

@@ -1,6 +1,9 @@
 //! The contacts a person gives for notifications: one e-mail and one mobile number, with the
 //! consent to use each. They belong to the person (every commune sees the same), so they are
-//! read from the store each time, never from a session's copy.
+//! read from the store each time, never from a session's copy. A new e-mail address is used
+//! only once proven: a code is mailed to it and typed back (an address the identity provider
+//! or the person's confirmed account already proved needs none). Mobile numbers are proven the
+//! same way once the SMS channel exists (issue 13); until then they are marked unproven.
 
 use serde::Serialize;
 use sportello_domain::{Email, MobileNumber};
@@ -16,12 +19,19 @@ pub struct Contacts {
     pub mobile: String,
     pub email_consent: bool,
     pub sms_consent: bool,
+    /// The contact e-mail is proven the person's (notifications go only to a proven address).
+    pub email_verified: bool,
 }
+
+/// How long a mailed code works.
+const CODE_MINUTES: i64 = 15;
 
 /// A person's contacts now.
 pub async fn of(deps: &Deps, person_id: &str) -> Result<Contacts> {
     let id = deps.store.identity();
     let p = id.person(person_id).await?.ok_or(Error::NotFound)?;
+    let verified = id.contact_email_verified(person_id).await?;
+    let email_verified = p.contact_email.is_some() && p.contact_email == verified;
     let email = match (&p.contact_email, &p.idp_email) {
         (Some(e), _) => e.clone(),
         (None, Some(e)) => e.clone(),
@@ -36,6 +46,7 @@ pub async fn of(deps: &Deps, person_id: &str) -> Result<Contacts> {
         mobile: p.contact_mobile.or(p.idp_mobile).unwrap_or_default(),
         email_consent: p.email_consent,
         sms_consent: p.sms_consent,
+        email_verified,
     })
 }
 
@@ -48,9 +59,16 @@ pub struct ContactsChange<'a> {
     pub sms_consent: bool,
 }
 
+/// What saving did: whether a code went to a new address to prove it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Saved {
+    Done,
+    CodeSent,
+}
+
 /// Saves a person's contacts; every field is checked first, and nothing is written unless all
-/// are right. A consent needs its contact.
-pub async fn save(deps: &Deps, person_id: &str, f: &ContactsChange<'_>) -> Result<()> {
+/// are right. A consent needs its contact. A new, unproven e-mail address gets a code.
+pub async fn save(deps: &Deps, person_id: &str, f: &ContactsChange<'_>) -> Result<Saved> {
     let mut p = Problems::default();
     let email = match f.email.trim() {
         "" => None,
@@ -69,16 +87,87 @@ pub async fn save(deps: &Deps, person_id: &str, f: &ContactsChange<'_>) -> Resul
         p.add("mobile", Why::Required, "");
     }
     p.result()?;
-    deps.store
-        .identity()
-        .set_contacts(
-            person_id,
-            email.map(|e| e.as_str().to_owned()),
-            mobile.map(|m| m.as_str().to_owned()),
-            f.email_consent,
-            f.sms_consent,
+    let id = deps.store.identity();
+    let email = email.map(|e| e.as_str().to_owned());
+    id.set_contacts(
+        person_id,
+        email.clone(),
+        mobile.map(|m| m.as_str().to_owned()),
+        f.email_consent,
+        f.sms_consent,
+        now_micros(),
+    )
+    .await?;
+    let Some(email) = email else {
+        return Ok(Saved::Done);
+    };
+    if id.contact_email_verified(person_id).await?.as_deref() == Some(email.as_str()) {
+        return Ok(Saved::Done);
+    }
+    // An address the identity provider gave, or the person's confirmed account, is proven.
+    let person = id.person(person_id).await?.ok_or(Error::NotFound)?;
+    let account = id.local_account_of(person_id).await?;
+    let proven = person.idp_email.as_deref() == Some(email.as_str())
+        || account.is_some_and(|a| a.email_verified && a.email == email);
+    if proven {
+        id.mark_contact_email_verified(person_id, &email).await?;
+        return Ok(Saved::Done);
+    }
+    let code = six_digits();
+    id.create_account_token(
+        &code_hash(person_id, &email, &code),
+        person_id,
+        "contact",
+        now_micros() + CODE_MINUTES * 60 * 1_000_000,
+    )
+    .await?;
+    let mail = sportello_kernel::mail::Mail {
+        to: email.clone(),
+        subject: format!("{}: codice di verifica {code}", deps.federation_name),
+        body: format!(
+            "Il codice per confermare questo indirizzo come tuo recapito è {code}.\n\
+             Scrivilo nella tua area personale entro {CODE_MINUTES} minuti.\n\n\
+             Se non hai chiesto tu di usare questo indirizzo, ignora questo messaggio.\n\n\
+             Your code to confirm this address as your contact is {code} \
+             (valid for {CODE_MINUTES} minutes)."
+        ),
+        ..Default::default()
+    };
+    deps.mailer.send(mail).await.map_err(|e| {
+        tracing::error!(error = %e, "sending the verification code failed");
+        Error::Upstream("mail".into())
+    })?;
+    Ok(Saved::CodeSent)
+}
+
+/// Proves the contact e-mail with the code mailed to it.
+pub async fn verify(deps: &Deps, person_id: &str, code: &str) -> Result<()> {
+    let id = deps.store.identity();
+    let person = id.person(person_id).await?.ok_or(Error::NotFound)?;
+    let email = person
+        .contact_email
+        .ok_or_else(|| Error::invalid("code", Why::CodeWrong))?;
+    let code: String = code.chars().filter(char::is_ascii_digit).collect();
+    let taken = id
+        .take_account_token(
+            &code_hash(person_id, &email, &code),
+            "contact",
             now_micros(),
         )
         .await?;
+    if taken.as_deref() != Some(person_id) {
+        return Err(Error::invalid("code", Why::CodeWrong));
+    }
+    id.mark_contact_email_verified(person_id, &email).await?;
     Ok(())
+}
+
+/// A code is for one person and one address (a code mailed to an older address proves nothing).
+fn code_hash(person_id: &str, email: &str, code: &str) -> String {
+    sportello_kernel::tokens::hash(&format!("contact:{person_id}:{email}:{code}"))
+}
+
+fn six_digits() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
 }

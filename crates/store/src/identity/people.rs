@@ -89,6 +89,27 @@ impl IdentityDb<'_> {
         get(&row, "n")
     }
 
+    /// The contact address the person proved theirs, if any.
+    pub async fn contact_email_verified(&self, person_id: &str) -> Result<Option<String>> {
+        self.one(
+            "SELECT contact_email_verified FROM people WHERE id = $1",
+            vec![person_id.into()],
+        )
+        .await?
+        .map_or(Ok(None), |r| get(&r, "contact_email_verified"))
+    }
+
+    /// Records that the person proved `email` theirs, if it is still their contact address.
+    pub async fn mark_contact_email_verified(&self, person_id: &str, email: &str) -> Result<bool> {
+        let n = self
+            .exec(
+                "UPDATE people SET contact_email_verified = $1 WHERE id = $2 AND contact_email = $1",
+                vec![email.into(), person_id.into()],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
     /// The notification contacts a person chose.
     pub async fn set_contacts(
         &self,

@@ -24,6 +24,7 @@ pub fn configure(t: &mut super::table::Table<'_>) {
         .get("/accedi/ritorno", handoff_return)
         .get("/area-personale", personal_area)
         .post("/area-personale/contatti", save_contacts)
+        .post("/area-personale/contatti/verifica", verify_contact)
         .get("/servizi/{id}/avvia", start_service)
         .get("/accedi/operatore", staff_through_idp);
 }
@@ -180,6 +181,7 @@ async fn sign_out(ctx: Ctx, _: Posted<Button>) -> HttpResponse {
 #[derive(Deserialize)]
 pub struct PersonalQuery {
     salvato: Option<String>,
+    verifica: Option<String>,
 }
 
 async fn personal_area(ctx: Ctx, q: web::Query<PersonalQuery>) -> HttpResponse {
@@ -189,13 +191,14 @@ async fn personal_area(ctx: Ctx, q: web::Query<PersonalQuery>) -> HttpResponse {
             Err(e) => ctx.respond(Err(e)),
         };
     };
-    let notice = q.salvato.is_some().then(|| {
-        ctx.state
-            .render
-            .strings
-            .get(ctx.lang, "contacts_saved")
-            .to_owned()
-    });
+    let key = if q.verifica.is_some() {
+        Some("contacts_code_sent")
+    } else if q.salvato.is_some() {
+        Some("contacts_saved")
+    } else {
+        None
+    };
+    let notice = key.map(|k| ctx.state.render.strings.get(ctx.lang, k).to_owned());
     let r = personal_context(&ctx, &user, notice).await;
     ctx.page(r)
 }
@@ -253,17 +256,28 @@ async fn personal_context(
         })
         .collect();
     let contacts = sportello_identity::citizen::contacts::of(&ctx.state, &person.id).await?;
-    // A refused form shows what was sent.
-    let fs = ctx.form_state(
-        &[
-            ("email", "c-email"),
-            ("mobile", "c-mobile"),
-            ("email_consent", "email_consent"),
-            ("sms_consent", "sms_consent"),
-        ],
-        "contacts-form",
-    );
-    let contacts = if ctx.redoing() {
+    // A refused form shows what was sent: the contacts, or the code that proves the address.
+    let verifying = ctx.redo_action().is_some_and(|a| a.ends_with("/verifica"));
+    let empty = json!({"values": {}, "errors": {}, "summary": []});
+    let vfs = if verifying {
+        ctx.form_state(&[("code", "verify-code")], "verify-form")
+    } else {
+        empty.clone()
+    };
+    let fs = if verifying {
+        empty
+    } else {
+        ctx.form_state(
+            &[
+                ("email", "c-email"),
+                ("mobile", "c-mobile"),
+                ("email_consent", "email_consent"),
+                ("sms_consent", "sms_consent"),
+            ],
+            "contacts-form",
+        )
+    };
+    let contacts = if ctx.redoing() && !verifying {
         let v = &fs["values"];
         json!({
             "email": v["email"], "mobile": v["mobile"],
@@ -277,6 +291,7 @@ async fn personal_context(
         "personal.html",
         json!({
             "contacts": contacts,
+            "vfs": vfs,
             "fs": fs,
             "person": person,
             "level": user.level.number(),
@@ -343,14 +358,27 @@ async fn save_contacts(ctx: Ctx, form: Posted<ContactsForm>) -> HttpResponse {
             email_consent: form.email_consent.is_some(),
             sms_consent: form.sms_consent.is_some(),
         };
-        sportello_identity::citizen::contacts::save(&ctx.state, &person.id, &change).await?;
+        let saved =
+            sportello_identity::citizen::contacts::save(&ctx.state, &person.id, &change).await?;
         ctx.state.sessions.forget(&user.token_hash);
-        Ok(())
+        Ok(match saved {
+            sportello_identity::citizen::contacts::Saved::CodeSent => "/area-personale?verifica=1",
+            sportello_identity::citizen::contacts::Saved::Done => "/area-personale?salvato=1",
+        })
     }
     .await;
+    personal_answer(ctx, &form, r).await
+}
+
+/// After a post to the personal area: on to it, or the page again with the form refused.
+async fn personal_answer<T>(
+    ctx: Ctx,
+    form: &Posted<T>,
+    r: AppResult<&'static str>,
+) -> HttpResponse {
     match r {
-        Ok(()) => ctx.see_other("/area-personale?salvato=1"),
-        Err(e) => match (ctx.redo(&form, e), ctx.citizen().cloned()) {
+        Ok(to) => ctx.see_other(to),
+        Err(e) => match (ctx.redo(form, e), ctx.citizen().cloned()) {
             (Ok(()), Some(user)) => {
                 let page = personal_context(&ctx, &user, None).await;
                 let mut res = ctx.page(page);
@@ -363,6 +391,31 @@ async fn save_contacts(ctx: Ctx, form: Posted<ContactsForm>) -> HttpResponse {
             (Err(e), _) => ctx.respond(Err(e)),
         },
     }
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// The code mailed to a new contact address, typed back: the address is proven.
+async fn verify_contact(ctx: Ctx, form: Posted<VerifyForm>) -> HttpResponse {
+    let r = async {
+        let user = ctx
+            .citizen()
+            .cloned()
+            .ok_or(AppError::Refused("session_ended"))?;
+        let person = user.person.as_ref().ok_or(AppError::NotFound)?;
+        // Six digits: guesses are limited like passwords, per address.
+        if !ctx.state.password_limiter.allow(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
+        sportello_identity::citizen::contacts::verify(&ctx.state, &person.id, &form.code).await?;
+        Ok("/area-personale?salvato=1")
+    }
+    .await;
+    personal_answer(ctx, &form, r).await
 }
 
 /// The online channel of a service: signed in at the level the charter states, or sent to sign

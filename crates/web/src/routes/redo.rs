@@ -37,6 +37,11 @@ impl Ctx {
         }
     }
 
+    /// The path the refused form posted to, when this answer shows one again.
+    pub fn redo_action(&self) -> Option<String> {
+        self.redo.borrow().as_ref().map(|r| r.action.clone())
+    }
+
     /// Whether this answer shows a refused form again (its status is then 400).
     pub fn redoing(&self) -> bool {
         self.redo.borrow().is_some()
