@@ -602,10 +602,27 @@ async fn untranslated_content_on_english_pages_is_marked_italian() {
         "{}",
         translated.body
     );
+    // Its description has an English version: shown, unmarked.
     assert!(
         translated
             .body
-            .contains("<p class=\"sp-prewrap\" lang=\"it\">")
+            .contains("<p class=\"sp-prewrap\">Anyone may request the certificate"),
+        "{}",
+        translated.body
+    );
+    // Another one has none yet: the Italian, marked.
+    let italian = b
+        .get(&b.url(
+            "pisa.localhost",
+            "/servizi/certificato-stato-famiglia?lang=en",
+        ))
+        .await;
+    assert!(
+        italian
+            .body
+            .contains("<p class=\"sp-prewrap\" lang=\"it\">"),
+        "{}",
+        italian.body
     );
     let list = b.get(&b.url("pisa.localhost", "/servizi?lang=en")).await;
     assert!(

@@ -20,6 +20,7 @@ mod m0005_online_links;
 mod m0006_staff_audit;
 mod m0007_drafts;
 mod m0008_contact_verification;
+mod m0009_descriptions_en;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_staff_audit::Migration),
             Box::new(m0007_drafts::Migration),
             Box::new(m0008_contact_verification::Migration),
+            Box::new(m0009_descriptions_en::Migration),
         ]
     }
 }

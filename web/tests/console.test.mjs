@@ -273,7 +273,10 @@ test(
       /2026-12-24 Vigilia di Natale/,
     );
     assert.equal(await page.locator('input[name="week:thu:1:to"]').inputValue(), '17:30');
-    // A new office is a draft until published.
+    // A new office is a draft until published: citizens do not find it yet.
+    const early = await freshPage(t);
+    const notYet = await early.goto(pisa(`/uffici/${OFFICE.id}`));
+    assert.equal(notYet.status(), 404, 'a draft office is not public');
     await Promise.all([
       page.waitForURL(pisa(`/console/uffici/${OFFICE.id}?esito=pubblicato`)),
       page.getByRole('button', { name: "Pubblica l'ufficio" }).click(),

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 import * as support from './support.mjs';
-import { assertAccessible, openConsole } from './support.mjs';
+import { assertAccessible, openConsole, overlaps } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '..');
@@ -57,49 +57,6 @@ after(async () => {
   }
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-/**
- * Every overlap on the page between a form's label and: its own field, another field, another
- * label, a heading. Boxes are the elements' client rectangles; touching edges are not overlaps.
- */
-async function overlaps(page) {
-  return page.evaluate(() => {
-    const visible = (el) => {
-      const r = el.getBoundingClientRect();
-      const s = getComputedStyle(el);
-      return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
-    };
-    const box = (el) => el.getBoundingClientRect();
-    const meet = (a, b) =>
-      a.left < b.right - 0.5 &&
-      b.left < a.right - 0.5 &&
-      a.top < b.bottom - 0.5 &&
-      b.top < a.bottom - 0.5;
-    const name = (el) => `${el.tagName.toLowerCase()}#${el.id || el.getAttribute('for') || '?'}`;
-    const found = [];
-    for (const form of document.querySelectorAll('main form')) {
-      const labels = [...form.querySelectorAll('label')].filter(visible);
-      const fields = [...form.querySelectorAll('input, select, textarea')].filter(
-        (f) => f.type !== 'hidden' && visible(f),
-      );
-      const headings = [...document.querySelectorAll('main h1, main h2, main h3')].filter(visible);
-      for (const [i, l] of labels.entries()) {
-        for (const f of fields) {
-          // A checkbox sits beside its own label (inside Bootstrap Italia's drawn box).
-          if (f.type === 'checkbox' && l.htmlFor === f.id) continue;
-          if (meet(box(l), box(f))) found.push(`${name(l)} on ${name(f)}`);
-        }
-        for (const other of labels.slice(i + 1)) {
-          if (meet(box(l), box(other))) found.push(`${name(l)} on ${name(other)}`);
-        }
-        for (const h of headings) {
-          if (meet(box(l), box(h))) found.push(`${name(l)} on ${name(h)}`);
-        }
-      }
-    }
-    return found;
-  });
-}
 
 /** Checks the page as it is, at each width; `what` names it in the failures. */
 async function checkLayout(page, what) {
@@ -171,7 +128,9 @@ test('the commune console: prefilled forms, a refused one, and the destructive o
   );
   const page = await freshPage(t);
   const who = { email: 'moduli@comune.pisa.it' };
-  await support.acceptInvitation(page, link, pisa(''), who, 'Console del comune', PASSWORD);
+  await support.acceptInvitation(page, link, pisa(''), who, 'Console del comune', PASSWORD, {
+    wrongFirst: true,
+  });
   for (const p of [
     '/console/uffici',
     '/console/uffici/anagrafe',

@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
 import { chromium } from 'playwright-core';
-import { assertAccessible } from './support.mjs';
+import { assertAccessible, overlaps } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '..');
@@ -293,6 +293,11 @@ test('a citizen signs in with SAML at Pisa, enters Calci with no prompt, and sig
   assert.equal(await page.locator('#given-name').innerText(), 'Mario');
   assert.equal(await page.locator('#family-name').innerText(), 'Rossi');
   await assertAccessible(page, "Pisa's personal area");
+  // The contacts form, prefilled, at a phone's and a desk's width: no label over a field.
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    assert.deepEqual(await overlaps(page), [], `the personal area at ${width} px`);
+  }
 
   // 3. Calci: signed in already at the sign-in host, so no prompt and no trip to the IdP.
   requests = [];

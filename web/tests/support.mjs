@@ -98,7 +98,7 @@ export function totp(secretBase32, unixSeconds = Math.floor(Date.now() / 1000)) 
  * Completes an invitation in `page`: the password form, then the TOTP enrolment with a code
  * computed from the secret shown. Ends signed in on `<origin>/console`, whose h1 is `heading`.
  */
-export async function acceptInvitation(page, link, origin, who, heading, password) {
+export async function acceptInvitation(page, link, origin, who, heading, password, opts = {}) {
   const res = await page.goto(link);
   assert.equal(res.status(), 200, `${link}: unexpected status`);
   assert.ok(
@@ -124,6 +124,23 @@ export async function acceptInvitation(page, link, origin, who, heading, passwor
   const uri = (await page.locator('#totp-uri').innerText()).trim();
   assert.equal(await decodeQr(page.locator('#totp-qr svg')), uri, 'the QR code is not the link');
   await assertAccessible(page, 'the authenticator enrolment page');
+  if (opts.wrongFirst) {
+    // A wrong first code: the same page again, the same secret, the reason by the field.
+    const wrong = totp(secret) === '000000' ? '111111' : '000000';
+    await page.locator('#code').fill(wrong);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.locator('form[action="/console/invito/codice"] button[type=submit]').click(),
+    ]);
+    assert.equal(res.status(), 403, 'a wrong first code is refused');
+    await page.waitForSelector('#code-error');
+    assert.equal((await page.locator('#totp-secret').innerText()).trim(), secret, 'the same secret');
+    assert.equal(
+      await decodeQr(page.locator('#totp-qr svg')),
+      uri,
+      'the same QR code after a wrong code',
+    );
+  }
   await page.locator('#code').fill(totp(secret));
   await Promise.all([
     page.waitForURL(`${origin}/console/invito/codice`),
@@ -203,5 +220,49 @@ export async function assertAccessible(page, label = page.url()) {
     `axe found ${result.violations.length} violation(s) on ${label}:\n${report}`,
   );
   assert.ok(result.passes.length > 0, `axe ran no passing rule on ${label}`);
+}
+
+
+/**
+ * Every overlap on the page between a form's label and: its own field, another field, another
+ * label, a heading. Boxes are the elements' client rectangles; touching edges are not overlaps.
+ */
+export async function overlaps(page) {
+  return page.evaluate(() => {
+    const visible = (el) => {
+      const r = el.getBoundingClientRect();
+      const s = getComputedStyle(el);
+      return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+    };
+    const box = (el) => el.getBoundingClientRect();
+    const meet = (a, b) =>
+      a.left < b.right - 0.5 &&
+      b.left < a.right - 0.5 &&
+      a.top < b.bottom - 0.5 &&
+      b.top < a.bottom - 0.5;
+    const name = (el) => `${el.tagName.toLowerCase()}#${el.id || el.getAttribute('for') || '?'}`;
+    const found = [];
+    for (const form of document.querySelectorAll('main form')) {
+      const labels = [...form.querySelectorAll('label')].filter(visible);
+      const fields = [...form.querySelectorAll('input, select, textarea')].filter(
+        (f) => f.type !== 'hidden' && visible(f),
+      );
+      const headings = [...document.querySelectorAll('main h1, main h2, main h3')].filter(visible);
+      for (const [i, l] of labels.entries()) {
+        for (const f of fields) {
+          // A checkbox sits beside its own label (inside Bootstrap Italia's drawn box).
+          if (f.type === 'checkbox' && l.htmlFor === f.id) continue;
+          if (meet(box(l), box(f))) found.push(`${name(l)} on ${name(f)}`);
+        }
+        for (const other of labels.slice(i + 1)) {
+          if (meet(box(l), box(other))) found.push(`${name(l)} on ${name(other)}`);
+        }
+        for (const h of headings) {
+          if (meet(box(l), box(h))) found.push(`${name(l)} on ${name(h)}`);
+        }
+      }
+    }
+    return found;
+  });
 }
 

@@ -45,6 +45,7 @@ pub async fn create_office(deps: &Deps, actor: &Actor, f: &NewOffice) -> Result<
         name,
         name_en: None,
         description: String::new(),
+        description_en: None,
         building_id: None,
         floor: String::new(),
         room: String::new(),
@@ -80,6 +81,8 @@ pub struct OfficeChange {
     pub name_en: String,
     #[serde(default)]
     pub description: String,
+    #[serde(default)]
+    pub description_en: String,
     #[serde(default)]
     pub floor: String,
     #[serde(default)]
@@ -119,6 +122,7 @@ pub async fn update_office(deps: &Deps, actor: &Actor, id: &str, f: &OfficeChang
     m.name = name;
     m.name_en = optional(&f.name_en);
     m.description = f.description.trim().to_owned();
+    m.description_en = optional(&f.description_en);
     m.floor = f.floor.trim().to_owned();
     m.room = f.room.trim().to_owned();
     m.directions = f.directions.trim().to_owned();
@@ -228,6 +232,7 @@ pub async fn create_service(deps: &Deps, actor: &Actor, f: &NewService) -> Resul
         summary: title,
         summary_en: None,
         description: String::new(),
+        description_en: None,
         audience: Audience::Citizens.key().to_owned(),
         life_events: "[]".into(),
         office_id: office,
@@ -265,6 +270,7 @@ pub struct ServiceChange {
     pub title_en: String,
     pub summary: String,
     pub description: String,
+    pub description_en: String,
     pub audience: String,
     pub life_events: Vec<String>,
     pub office: String,
@@ -354,6 +360,7 @@ pub async fn update_service(
     m.title_en = optional(&f.title_en);
     m.summary = summary;
     m.description = f.description.trim().to_owned();
+    m.description_en = optional(&f.description_en);
     m.audience = audience.key().to_owned();
     m.life_events = to_json(&events)?;
     m.office_id = office;

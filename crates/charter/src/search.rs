@@ -57,6 +57,7 @@ pub fn find<'a>(ch: &'a Charter, q: &str) -> Found<'a> {
                     (&s.summary, SUMMARY),
                     (opt(&s.summary_en), SUMMARY),
                     (&s.description, BODY),
+                    (opt(&s.description_en), BODY),
                     (&docs, BODY),
                 ])
             },
@@ -69,6 +70,7 @@ pub fn find<'a>(ch: &'a Charter, q: &str) -> Found<'a> {
                     (&o.name, TITLE),
                     (opt(&o.name_en), TITLE),
                     (&o.description, BODY),
+                    (opt(&o.description_en), BODY),
                 ])
             },
             |o| &o.name,

@@ -82,6 +82,8 @@ pub struct OfficeSpec {
     pub name_en: Option<String>,
     #[serde(default)]
     pub description: String,
+    /// The description in English.
+    pub description_en: Option<String>,
     pub building: Option<Slug>,
     #[serde(default)]
     pub floor: String,
@@ -122,6 +124,8 @@ pub struct ServiceSpec {
     pub summary_en: Option<String>,
     #[serde(default)]
     pub description: String,
+    /// The description in English.
+    pub description_en: Option<String>,
     pub audience: Audience,
     #[serde(default)]
     pub life_events: Vec<LifeEvent>,

@@ -10,6 +10,9 @@ pub struct Model {
     pub name: String,
     pub name_en: Option<String>,
     pub description: String,
+    /// The description in English, if given.
+    #[serde(default)]
+    pub description_en: Option<String>,
     pub building_id: Option<String>,
     pub floor: String,
     pub room: String,

@@ -12,6 +12,9 @@ pub struct Model {
     pub summary: String,
     pub summary_en: Option<String>,
     pub description: String,
+    /// The description in English, if given.
+    #[serde(default)]
+    pub description_en: Option<String>,
     pub audience: String,
     /// JSON list of life-event keys.
     pub life_events: String,

@@ -172,6 +172,8 @@ pub struct ServiceView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary_lang: Option<&'static str>,
     pub description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description_lang: Option<&'static str>,
     pub audience: &'static str,
     pub audience_label: &'static str,
     pub life_events: Vec<KeyLabel>,
@@ -277,7 +279,8 @@ pub fn service_view<'a>(
         summary: pick(lang, &s.summary, &s.summary_en),
         title_lang: picked_lang(lang, &s.title_en),
         summary_lang: picked_lang(lang, &s.summary_en),
-        description: &s.description,
+        description: pick(lang, &s.description, &s.description_en),
+        description_lang: picked_lang(lang, &s.description_en),
         audience: s.audience.key(),
         audience_label: s.audience.label(lang),
         life_events: event_labels(lang, &s.life_events),

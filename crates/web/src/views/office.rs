@@ -18,6 +18,8 @@ pub struct OfficeSummary<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name_lang: Option<&'static str>,
     pub description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description_lang: Option<&'static str>,
     pub building_name: Option<&'a str>,
     pub address: Option<&'a str>,
     pub floor: &'a str,
@@ -31,7 +33,8 @@ pub fn office_summary<'a>(lang: Language, o: &'a Office, rel: &Related<'a>) -> O
         id: r.id,
         name: r.name,
         name_lang: r.name_lang,
-        description: &o.description,
+        description: pick(lang, &o.description, &o.description_en),
+        description_lang: super::picked_lang(lang, &o.description_en),
         building_name: r.building_name,
         address: r.address,
         floor: r.floor,
@@ -73,6 +76,8 @@ pub struct OfficeView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name_lang: Option<&'static str>,
     pub description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description_lang: Option<&'static str>,
     pub building: Option<BuildingView<'a>>,
     pub floor: &'a str,
     pub room: &'a str,
@@ -203,7 +208,8 @@ pub fn office_view<'a>(
         id: &o.id,
         name: pick(lang, &o.name, &o.name_en),
         name_lang: super::picked_lang(lang, &o.name_en),
-        description: &o.description,
+        description: pick(lang, &o.description, &o.description_en),
+        description_lang: super::picked_lang(lang, &o.description_en),
         building: b.map(|b| BuildingView {
             name: &b.name,
             address: &b.address,

@@ -149,6 +149,12 @@ pub(super) async fn office_page(
                         ctx.t("console_description"),
                         &o.description,
                     ),
+                    field(
+                        "textarea",
+                        "description_en",
+                        ctx.t("console_description_en"),
+                        o.description_en.as_deref().unwrap_or(""),
+                    ),
                     field("text", "floor", ctx.t("console_floor"), &o.floor),
                     field("text", "room", ctx.t("console_room"), &o.room),
                     field(
@@ -325,6 +331,7 @@ fn office_change(pairs: &[(String, String)]) -> (edit::OfficeChange, super::hour
         name: get("name"),
         name_en: get("name_en"),
         description: get("description"),
+        description_en: get("description_en"),
         floor: get("floor"),
         room: get("room"),
         directions: get("directions"),

@@ -155,6 +155,12 @@ pub(super) async fn service_page(
                     ctx.t("console_description"),
                     &s.description,
                 ),
+                field(
+                    "textarea",
+                    "description_en",
+                    ctx.t("console_description_en"),
+                    s.description_en.as_deref().unwrap_or(""),
+                ),
                 select(
                     "audience",
                     ctx.t("console_audience"),
@@ -276,6 +282,7 @@ fn service_change(pairs: &[(String, String)]) -> edit::ServiceChange {
             "title_en" => f.title_en = v.clone(),
             "summary" => f.summary = v.clone(),
             "description" => f.description = v.clone(),
+            "description_en" => f.description_en = v.clone(),
             "audience" => f.audience = v.clone(),
             "office" => f.office = v.clone(),
             "documents" => f.documents = v.clone(),
