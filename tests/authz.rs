@@ -1098,6 +1098,22 @@ async fn federation_staff_onboard_a_commune_its_administrator_publishes() {
         found["matched"], 0,
         "not offered on the federation portal: {found}"
     );
+    // Publishing is the commune's administrators' decision: the federation cannot resume it
+    // into the public (nor suspend and resume it past them).
+    for status in ["active", "suspended"] {
+        let r = fed
+            .post(
+                &fed.url("localhost", "/console/comuni/050002/stato"),
+                &[
+                    ("status", status),
+                    ("reason", "prova"),
+                    ("confirm", "on"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{status}: {}", r.body);
+    }
     let mut buti_admin = crate::actors::signed_in(
         &app,
         Realm::Commune(sportello_domain::TenantId(50002)),

@@ -1134,10 +1134,60 @@ async fn a_new_contact_address_is_used_only_once_proven_by_a_mailed_code() {
         "{}",
         proven.body
     );
-    // A code proves the address it was sent to only: after a change, the old one is worthless.
+    // Another new address: a new code; a third at once, while that one waits: no mail
+    // within the minute, and nothing changed.
     let other = save("anna.casa@example.org");
     let other: Vec<(&str, &str)> = other.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    b.post(&url, &other).await;
-    let again = b.post(&verify, &[("csrf", &csrf), ("code", &code)]).await;
-    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    let sent = b.post(&url, &other).await;
+    assert!(sent.url.ends_with("verifica=1"), "{}", sent.body);
+    let third = save("anna.mare@example.org");
+    let third: Vec<(&str, &str)> = third.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let wait = b.post(&url, &third).await;
+    assert_eq!(wait.status, StatusCode::FORBIDDEN, "{}", wait.body);
+    assert!(wait.body.contains("aspetta un minuto"), "{}", wait.body);
+    let pid = person_of(&app).await;
+    let kept = app.store.identity().person(&pid).await.unwrap().unwrap();
+    assert_eq!(kept.contact_email.as_deref(), Some("anna.casa@example.org"));
+    // The first code proved its own address only.
+    let old = b.post(&verify, &[("csrf", &csrf), ("code", &code)]).await;
+    assert_eq!(old.status, StatusCode::BAD_REQUEST);
+}
+
+async fn person_of(app: &TestApp) -> String {
+    app.store
+        .identity()
+        .local_account_by_email("anna@example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .person_id
+}
+
+#[tokio::test]
+async fn a_contact_code_stops_working_after_a_few_wrong_guesses() {
+    let (app, mail) = app_with_mail().await;
+    let (mut b, p) = anna_at_pisa(&app, &mail).await;
+    let csrf = p.input("csrf").unwrap();
+    let saved = b
+        .post(
+            &b.url("pisa.localhost", "/area-personale/contatti"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("email", "anna.lavoro@example.org"),
+                ("mobile", ""),
+            ],
+        )
+        .await;
+    assert!(saved.url.ends_with("verifica=1"), "{}", saved.body);
+    let code = code_in(&mail.wait_for(2).await);
+    let verify = b.url("pisa.localhost", "/area-personale/contatti/verifica");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let r = b.post(&verify, &[("csrf", &csrf), ("code", wrong)]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+    // The right code, too late: the code was dropped after the fifth wrong guess.
+    let late = b.post(&verify, &[("csrf", &csrf), ("code", &code)]).await;
+    assert_eq!(late.status, StatusCode::BAD_REQUEST, "{}", late.body);
+    assert!(late.body.contains("id=\"email-unverified\""));
 }

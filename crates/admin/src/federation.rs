@@ -234,6 +234,15 @@ pub async fn set_status(
     let status = CommuneStatus::parse(status).map_err(Error::parse("status"))?;
     // Taking a commune off line needs the reason; bringing it back does not. Being prepared is
     // where onboarding starts, never a state to put a commune back into.
+    // A commune being prepared is its administrator's to publish: not resumed into the public
+    // by the federation, nor suspended and resumed past them.
+    if deps
+        .tenancy
+        .by_id(commune)
+        .is_some_and(|c| c.record.status == CommuneStatus::Draft)
+    {
+        return Err(Error::invalid_at("status", Why::NotOneOf, status.key()));
+    }
     let reason = match status {
         CommuneStatus::Suspended => Some(f.reason()?),
         CommuneStatus::Active => optional(&f.reason),

@@ -25,13 +25,22 @@ pub struct Contacts {
 
 /// How long a mailed code works.
 const CODE_MINUTES: i64 = 15;
+/// At most one code a minute per person (a code mailed is a mail to someone's inbox).
+const CODE_GAP_SECONDS: i64 = 60;
+/// Wrong guesses a code survives (then the person asks for another).
+const CODE_GUESSES: u32 = 5;
 
 /// A person's contacts now.
 pub async fn of(deps: &Deps, person_id: &str) -> Result<Contacts> {
     let id = deps.store.identity();
     let p = id.person(person_id).await?.ok_or(Error::NotFound)?;
     let verified = id.contact_email_verified(person_id).await?;
-    let email_verified = p.contact_email.is_some() && p.contact_email == verified;
+    // No address chosen: the one offered is the identity provider's or the confirmed
+    // account's, proven already.
+    let email_verified = match &p.contact_email {
+        Some(_) => p.contact_email == verified,
+        None => true,
+    };
     let email = match (&p.contact_email, &p.idp_email) {
         (Some(e), _) => e.clone(),
         (None, Some(e)) => e.clone(),
@@ -89,6 +98,17 @@ pub async fn save(deps: &Deps, person_id: &str, f: &ContactsChange<'_>) -> Resul
     p.result()?;
     let id = deps.store.identity();
     let email = email.map(|e| e.as_str().to_owned());
+    // A new address to prove: not more than one code a minute (checked before anything is
+    // written, so a refused save changes nothing).
+    if let Some(e) = &email
+        && id.contact_email_verified(person_id).await?.as_deref() != Some(e.as_str())
+        && let Some(expiry) = id.account_token_expiry(person_id, "contact").await?
+    {
+        let sent_at = expiry - CODE_MINUTES * 60 * 1_000_000;
+        if now_micros() - sent_at < CODE_GAP_SECONDS * 1_000_000 {
+            return Err(Error::Refused("contacts_code_wait"));
+        }
+    }
     id.set_contacts(
         person_id,
         email.clone(),
@@ -156,10 +176,35 @@ pub async fn verify(deps: &Deps, person_id: &str, code: &str) -> Result<()> {
         )
         .await?;
     if taken.as_deref() != Some(person_id) {
+        // Guessing: after a few wrong tries the code stops working (per node).
+        if wrong_guess(person_id) >= CODE_GUESSES {
+            id.delete_account_tokens(person_id, "contact").await?;
+        }
         return Err(Error::invalid("code", Why::CodeWrong));
     }
     id.mark_contact_email_verified(person_id, &email).await?;
     Ok(())
+}
+
+/// Counts a wrong guess of a person's code; returns how many so far (forgotten once the code
+/// is dropped).
+fn wrong_guess(person_id: &str) -> u32 {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static WRONG: OnceLock<Mutex<HashMap<String, u32>>> = OnceLock::new();
+    let Ok(mut map) = WRONG.get_or_init(|| Mutex::new(HashMap::new())).lock() else {
+        return CODE_GUESSES;
+    };
+    if map.len() > 100_000 {
+        map.clear();
+    }
+    let n = map.entry(person_id.to_owned()).or_insert(0);
+    *n += 1;
+    let seen = *n;
+    if seen >= CODE_GUESSES {
+        map.remove(person_id);
+    }
+    seen
 }
 
 /// A code is for one person and one address (a code mailed to an older address proves nothing).

@@ -157,6 +157,30 @@ impl IdentityDb<'_> {
     }
 
     /// Stores a one-time e-mail token (`verify` or `reset`), replacing older ones of that purpose.
+    /// When the person's latest token of this purpose expires, if they have one.
+    pub async fn account_token_expiry(
+        &self,
+        person_id: &str,
+        purpose: &str,
+    ) -> Result<Option<i64>> {
+        self.one(
+            "SELECT MAX(expires_at) AS e FROM account_tokens WHERE person_id = $1 AND purpose = $2",
+            vec![person_id.into(), purpose.into()],
+        )
+        .await?
+        .map_or(Ok(None), |r| get(&r, "e"))
+    }
+
+    /// Drops the person's tokens of this purpose (a code guessed at too often).
+    pub async fn delete_account_tokens(&self, person_id: &str, purpose: &str) -> Result<()> {
+        self.exec(
+            "DELETE FROM account_tokens WHERE person_id = $1 AND purpose = $2",
+            vec![person_id.into(), purpose.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn create_account_token(
         &self,
         token_hash: &str,

@@ -407,10 +407,7 @@ async fn verify_contact(ctx: Ctx, form: Posted<VerifyForm>) -> HttpResponse {
             .cloned()
             .ok_or(AppError::Refused("session_ended"))?;
         let person = user.person.as_ref().ok_or(AppError::NotFound)?;
-        // Six digits: guesses are limited like passwords, per address.
-        if !ctx.state.password_limiter.allow(ctx.ip) {
-            return Err(AppError::TooManyRequests);
-        }
+        // Guesses are limited per person by the service (a code stops working after a few).
         sportello_identity::citizen::contacts::verify(&ctx.state, &person.id, &form.code).await?;
         Ok("/area-personale?salvato=1")
     }

@@ -56,7 +56,13 @@ fn form_page(
     extra: serde_json::Value,
     status: u16,
 ) -> HttpResponse {
-    let mut m = json!({"csrf": ctx.csrf_token()});
+    // Signing in to the console through an identity provider passes through the commune's
+    // public pages and the sign-in host: a live commune's only (not the apex's, not one being
+    // prepared, where the password and the code are the way in).
+    let idp_sign_in = ctx
+        .commune()
+        .is_ok_and(|c| c.record.status == sportello_domain::CommuneStatus::Active);
+    let mut m = json!({"csrf": ctx.csrf_token(), "idp_sign_in": idp_sign_in});
     if let (Some(m), serde_json::Value::Object(e)) = (m.as_object_mut(), extra) {
         m.extend(e);
     }

@@ -130,9 +130,11 @@ pub fn routes(r: &mut Routes) {
             idp_remove,
         )
         .get("/console/registro", allow(Object::Audit, Read), audit_log)
+        // The administrators' decision: the right only they hold by the template (support staff
+        // may change settings, not this).
         .post(
             "/console/pubblica",
-            allow(Object::Settings, Update),
+            allow(Object::Policies, Update),
             publish_portal,
         )
         .get("/console/supporto", allow(Object::Support, Read), support)
@@ -196,7 +198,7 @@ pub async fn home(ctx: Ctx, actor: Admitted) -> HttpResponse {
         // Onboarded, not yet public: what to do, and for whoever may, the button.
         if ctx.commune()?.record.status == sportello_domain::CommuneStatus::Draft {
             let may = actor
-                .may(&ctx.state, Object::Settings, Action::Update)
+                .may(&ctx.state, Object::Policies, Action::Update)
                 .await;
             let mut s = crate::routes::console_page::form_with_text(
                 ctx.t("console_portal_draft"),
