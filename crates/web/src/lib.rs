@@ -138,10 +138,12 @@ pub async fn start(
     })
 }
 
-/// Deletes expired sessions, codes and pending sign-ins every few minutes.
+/// Deletes expired sessions, codes and pending sign-ins every few minutes (the first time one
+/// period after start: a node starting is busy enough, and what expired waits harmlessly).
 fn spawn_purger(store: Store) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        let every = Duration::from_secs(300);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             tick.tick().await;
             if let Err(e) = store
