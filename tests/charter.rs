@@ -201,6 +201,14 @@ async fn each_service_is_published_as_cpsv_ap_json_ld() {
         j["cv:hasCompetentAuthority"]["dct:identifier"],
         "istat:050026"
     );
+    // Both languages of the description, each tagged.
+    let langs: Vec<&str> = j["dct:description"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["@language"].as_str())
+        .collect();
+    assert_eq!(langs, ["it", "en"], "{}", j["dct:description"]);
     assert_eq!(
         j["@id"],
         format!(

@@ -49,6 +49,12 @@ pub fn cpsv_jsonld(
     ) {
         obj.push(serde_json::json!({"@value": en, "@language": "en"}));
     }
+    if let (Some(en), Some(obj)) = (
+        s.description_en.as_ref().filter(|d| !d.trim().is_empty()),
+        v.get_mut("dct:description").and_then(|t| t.as_array_mut()),
+    ) {
+        obj.push(serde_json::json!({"@value": en, "@language": "en"}));
+    }
     if let (Some(o), Some(obj)) = (office, v.as_object_mut()) {
         obj.insert(
             "cv:hasContactPoint".into(),
