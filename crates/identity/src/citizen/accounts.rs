@@ -73,7 +73,7 @@ pub async fn check_password(
 }
 
 /// Sends a mail; a failure is logged and the user told to try again later.
-async fn send(deps: &Deps, mail: sportello_kernel::mail::Mail) -> Result<()> {
+pub(super) async fn send(deps: &Deps, mail: sportello_kernel::mail::Mail) -> Result<()> {
     deps.mailer.send(mail).await.map_err(|e| {
         tracing::error!(error = %e, "sending mail failed");
         Error::Upstream("We could not send the e-mail right now. Please try again later.".into())

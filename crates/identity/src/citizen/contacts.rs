@@ -153,10 +153,7 @@ pub async fn save(deps: &Deps, person_id: &str, f: &ContactsChange<'_>) -> Resul
         ),
         ..Default::default()
     };
-    deps.mailer.send(mail).await.map_err(|e| {
-        tracing::error!(error = %e, "sending the verification code failed");
-        Error::Upstream("mail".into())
-    })?;
+    super::accounts::send(deps, mail).await?;
     Ok(Saved::CodeSent)
 }
 

@@ -11,6 +11,7 @@ mod demo_idp;
 mod federation;
 mod ids;
 mod legal;
+mod local_accounts;
 mod oidc;
 mod ops;
 mod portal;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     account::configure(&mut t);
     portal::configure(&mut t);
     legal::configure(&mut t);
+    local_accounts::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }
