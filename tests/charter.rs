@@ -1,4 +1,4 @@
-//! The digital service charter as citizens see it: pages, API, JSON-LD, OpenAPI, languages.
+//! The digital service charter as citizens see it: pages, API, JSON-LD, OpenAPI.
 
 use sportello_tests::browser::Browser;
 use sportello_tests::{StatusCode, spawn_app};
@@ -160,29 +160,6 @@ async fn search_folds_case_and_accents_and_finds_services_offices_and_people() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-}
-
-#[tokio::test]
-async fn english_is_one_click_away_and_remembered() {
-    let app = spawn_app().await;
-    let r = app
-        .get("pisa.localhost", "/servizi/certificato-residenza?lang=en")
-        .await;
-    assert!(
-        r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .starts_with("lang=en")
-    );
-    let body = r.text().await.unwrap();
-    assert!(body.contains("lang=\"en\""));
-    assert!(body.contains("Certificate of residence"));
-    let r = app
-        .get_with("pisa.localhost", "/servizi", &[("cookie", "lang=en")])
-        .await;
-    assert!(r.text().await.unwrap().contains("lang=\"en\""));
-    let (_, it) = app.text("pisa.localhost", "/servizi").await;
-    assert!(it.contains("lang=\"it\""));
 }
 
 #[tokio::test]
@@ -570,88 +547,4 @@ async fn the_federation_portal_finds_communes_by_name_province_and_region() {
         .text("localhost", &format!("/?q={}", "toscana+".repeat(40)))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-}
-
-/// On an English page, every text that has no English version yet is marked as Italian
-/// (WCAG 3.1.2); translated texts and Italian pages carry no mark.
-#[tokio::test]
-async fn untranslated_content_on_english_pages_is_marked_italian() {
-    use sportello_store::staff::Realm;
-    let app = spawn_app().await;
-    let mut admin = crate::actors::signed_in(
-        &app,
-        Realm::Commune(sportello_domain::TenantId(50026)),
-        "pisa.localhost",
-        "admin@pisa.example",
-        "admin",
-    )
-    .await;
-    let page = admin
-        .get(&admin.url("pisa.localhost", "/console/servizi"))
-        .await;
-    let csrf = page.input("csrf").unwrap();
-    let created = admin
-        .post(
-            &admin.url("pisa.localhost", "/console/servizi"),
-            &[
-                ("id", "prova-lingua"),
-                ("title", "Servizio di prova"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-    assert!(created.url.contains("prova-lingua"), "{}", created.body);
-    let mut b = Browser::new(app.addr);
-    let en = b
-        .get(&b.url("pisa.localhost", "/servizi/prova-lingua?lang=en"))
-        .await;
-    assert!(
-        en.body
-            .contains("<h1 class=\"sp-page-title\" lang=\"it\">Servizio di prova</h1>"),
-        "{}",
-        en.body
-    );
-    let translated = b
-        .get(&b.url("pisa.localhost", "/servizi/certificato-residenza?lang=en"))
-        .await;
-    assert!(
-        translated.body.contains("<h1 class=\"sp-page-title\">"),
-        "{}",
-        translated.body
-    );
-    // Its description has an English version: shown, unmarked.
-    assert!(
-        translated
-            .body
-            .contains("<p class=\"sp-prewrap\">Anyone may request the certificate"),
-        "{}",
-        translated.body
-    );
-    // Another one has none yet: the Italian, marked.
-    let italian = b
-        .get(&b.url(
-            "pisa.localhost",
-            "/servizi/certificato-stato-famiglia?lang=en",
-        ))
-        .await;
-    assert!(
-        italian
-            .body
-            .contains("<p class=\"sp-prewrap\" lang=\"it\">"),
-        "{}",
-        italian.body
-    );
-    let list = b.get(&b.url("pisa.localhost", "/servizi?lang=en")).await;
-    assert!(
-        list.body
-            .contains("class=\"sp-stretched\" lang=\"it\">Servizio di prova</a>")
-    );
-    let it = b
-        .get(&b.url("pisa.localhost", "/servizi/certificato-residenza?lang=it"))
-        .await;
-    let main = it.body.split("<main").nth(1).unwrap_or("");
-    assert!(
-        !main.contains(" lang=\"it\""),
-        "no marks on an Italian page"
-    );
 }

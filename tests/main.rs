@@ -14,6 +14,7 @@ mod identity;
 mod idp_trust;
 mod input;
 mod isolation;
+mod languages;
 mod legal;
 mod limits;
 mod oidc;

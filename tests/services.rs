@@ -109,6 +109,7 @@ async fn charter_offices_are_created_updated_and_scoped_without_a_server() {
         email: String::new(),
         hours: "lun 08:30-12:30".into(),
         closures: String::new(),
+        ..Default::default()
     };
     assert!(
         edit::update_office(&s.deps, &admin, &id, &change)
@@ -186,6 +187,7 @@ async fn unchanged_office(s: &Services, id: &str) -> edit::OfficeChange {
         email: String::new(),
         hours: String::new(),
         closures: String::new(),
+        ..Default::default()
     }
 }
 

@@ -21,6 +21,7 @@ mod m0006_staff_audit;
 mod m0007_drafts;
 mod m0008_contact_verification;
 mod m0009_descriptions_en;
+mod m0010_german;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_drafts::Migration),
             Box::new(m0008_contact_verification::Migration),
             Box::new(m0009_descriptions_en::Migration),
+            Box::new(m0010_german::Migration),
         ]
     }
 }

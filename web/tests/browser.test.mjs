@@ -170,6 +170,10 @@ test('axe-core: no WCAG 2.1 A/AA violations', async (t) => {
     [commune('/cookie')],
     [commune('/accessibilita')],
     [apex('/privacy')],
+    // German beside the Italian (Bolzano/Bozen).
+    [`http://bolzano.localhost:${port}/servizi/certificato-residenza`],
+    [`http://bolzano.localhost:${port}/uffici/anagrafe`],
+    [`http://bolzano.localhost:${port}/servizi`],
     [`http://nowhere.localhost:${port}/`, 404],
   ];
   for (const [url, status] of pages) {

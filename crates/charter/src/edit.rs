@@ -46,6 +46,8 @@ pub async fn create_office(deps: &Deps, actor: &Actor, f: &NewOffice) -> Result<
         name_en: None,
         description: String::new(),
         description_en: None,
+        name_de: None,
+        description_de: None,
         building_id: None,
         floor: String::new(),
         room: String::new(),
@@ -74,7 +76,7 @@ pub async fn create_office(deps: &Deps, actor: &Actor, f: &NewOffice) -> Result<
     Ok(id)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct OfficeChange {
     pub name: String,
     #[serde(default)]
@@ -83,6 +85,10 @@ pub struct OfficeChange {
     pub description: String,
     #[serde(default)]
     pub description_en: String,
+    #[serde(default)]
+    pub name_de: String,
+    #[serde(default)]
+    pub description_de: String,
     #[serde(default)]
     pub floor: String,
     #[serde(default)]
@@ -97,6 +103,16 @@ pub struct OfficeChange {
     pub hours: String,
     #[serde(default)]
     pub closures: String,
+}
+
+/// Whether the actor's commune carries its charter in German too (province of Bolzano/Bozen).
+pub fn speaks_german(deps: &Deps, actor: &Actor) -> bool {
+    actor
+        .commune()
+        .ok()
+        .and_then(|c| deps.tenancy.by_id(c))
+        .and_then(|c| sportello_domain::commune::co_official_language(&c.record.province_code))
+        == Some(sportello_domain::Language::De)
 }
 
 pub async fn update_office(deps: &Deps, actor: &Actor, id: &str, f: &OfficeChange) -> Result<bool> {
@@ -123,6 +139,11 @@ pub async fn update_office(deps: &Deps, actor: &Actor, id: &str, f: &OfficeChang
     m.name_en = optional(&f.name_en);
     m.description = f.description.trim().to_owned();
     m.description_en = optional(&f.description_en);
+    // German only where it is official: elsewhere the form has no such fields to clear them.
+    if speaks_german(deps, actor) {
+        m.name_de = optional(&f.name_de);
+        m.description_de = optional(&f.description_de);
+    }
     m.floor = f.floor.trim().to_owned();
     m.room = f.room.trim().to_owned();
     m.directions = f.directions.trim().to_owned();
@@ -233,6 +254,9 @@ pub async fn create_service(deps: &Deps, actor: &Actor, f: &NewService) -> Resul
         summary_en: None,
         description: String::new(),
         description_en: None,
+        title_de: None,
+        summary_de: None,
+        description_de: None,
         audience: Audience::Citizens.key().to_owned(),
         life_events: "[]".into(),
         office_id: office,
@@ -271,6 +295,10 @@ pub struct ServiceChange {
     pub summary: String,
     pub description: String,
     pub description_en: String,
+    pub summary_en: String,
+    pub title_de: String,
+    pub summary_de: String,
+    pub description_de: String,
     pub audience: String,
     pub life_events: Vec<String>,
     pub office: String,
@@ -361,6 +389,12 @@ pub async fn update_service(
     m.summary = summary;
     m.description = f.description.trim().to_owned();
     m.description_en = optional(&f.description_en);
+    m.summary_en = optional(&f.summary_en);
+    if speaks_german(deps, actor) {
+        m.title_de = optional(&f.title_de);
+        m.summary_de = optional(&f.summary_de);
+        m.description_de = optional(&f.description_de);
+    }
     m.audience = audience.key().to_owned();
     m.life_events = to_json(&events)?;
     m.office_id = office;

@@ -58,6 +58,9 @@ pub fn find<'a>(ch: &'a Charter, q: &str) -> Found<'a> {
                     (opt(&s.summary_en), SUMMARY),
                     (&s.description, BODY),
                     (opt(&s.description_en), BODY),
+                    (opt(&s.title_de), TITLE),
+                    (opt(&s.summary_de), SUMMARY),
+                    (opt(&s.description_de), BODY),
                     (&docs, BODY),
                 ])
             },
@@ -71,6 +74,8 @@ pub fn find<'a>(ch: &'a Charter, q: &str) -> Found<'a> {
                     (opt(&o.name_en), TITLE),
                     (&o.description, BODY),
                     (opt(&o.description_en), BODY),
+                    (opt(&o.name_de), TITLE),
+                    (opt(&o.description_de), BODY),
                 ])
             },
             |o| &o.name,

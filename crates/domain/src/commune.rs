@@ -81,6 +81,14 @@ impl Language {
     }
 }
 
+/// The language official beside Italian in a province, in which the portal carries the charter's
+/// contents too: German in the province of Bolzano/Bozen, where public administrations speak to
+/// the public in both languages (Statute of Autonomy art. 99–100, DPR 574/1988). Elsewhere none
+/// (the French of Aosta and the Slovenian of the eastern border have no content fields yet).
+pub fn co_official_language(province_code: &str) -> Option<Language> {
+    (province_code.trim().eq_ignore_ascii_case("BZ")).then_some(Language::De)
+}
+
 /// A host-name-safe slug from a commune's name: `Sant'Angelo a Cupolo` → `sant-angelo-a-cupolo`,
 /// `Bolzano/Bozen` → `bolzano-bozen`. Accented letters lose their accents.
 pub fn slugify(name: &str) -> String {

@@ -84,6 +84,9 @@ pub struct OfficeSpec {
     pub description: String,
     /// The description in English.
     pub description_en: Option<String>,
+    /// The name and description in German (province of Bolzano/Bozen only).
+    pub name_de: Option<String>,
+    pub description_de: Option<String>,
     pub building: Option<Slug>,
     #[serde(default)]
     pub floor: String,
@@ -126,6 +129,10 @@ pub struct ServiceSpec {
     pub description: String,
     /// The description in English.
     pub description_en: Option<String>,
+    /// The texts in German (province of Bolzano/Bozen only).
+    pub title_de: Option<String>,
+    pub summary_de: Option<String>,
+    pub description_de: Option<String>,
     pub audience: Audience,
     #[serde(default)]
     pub life_events: Vec<LifeEvent>,

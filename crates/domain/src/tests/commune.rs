@@ -13,3 +13,13 @@ fn slugs_from_real_names() {
         "doberdo-del-lago-doberdob"
     );
 }
+
+#[test]
+fn german_beside_italian_only_in_south_tyrol() {
+    assert_eq!(co_official_language("BZ"), Some(Language::De));
+    assert_eq!(co_official_language("bz"), Some(Language::De));
+    // Trento is in the same region but its communes are not bilingual.
+    assert_eq!(co_official_language("TN"), None);
+    assert_eq!(co_official_language("PI"), None);
+    assert_eq!(co_official_language(""), None);
+}

@@ -13,6 +13,11 @@ pub struct Model {
     /// The description in English, if given.
     #[serde(default)]
     pub description_en: Option<String>,
+    /// The name and description in German (province of Bolzano/Bozen), if given.
+    #[serde(default)]
+    pub name_de: Option<String>,
+    #[serde(default)]
+    pub description_de: Option<String>,
     pub building_id: Option<String>,
     pub floor: String,
     pub room: String,

@@ -15,6 +15,13 @@ pub struct Model {
     /// The description in English, if given.
     #[serde(default)]
     pub description_en: Option<String>,
+    /// The texts in German (province of Bolzano/Bozen), if given.
+    #[serde(default)]
+    pub title_de: Option<String>,
+    #[serde(default)]
+    pub summary_de: Option<String>,
+    #[serde(default)]
+    pub description_de: Option<String>,
     pub audience: String,
     /// JSON list of life-event keys.
     pub life_events: String,

@@ -100,6 +100,30 @@ pub(crate) fn picked_lang(lang: Language, en: &Option<String>) -> Option<&'stati
     (lang == Language::En && en.as_ref().is_none_or(|e| e.trim().is_empty())).then_some("it")
 }
 
+/// A text in German, shown beside the Italian (province of Bolzano/Bozen), if given.
+pub(crate) fn german(de: &Option<String>) -> Option<&str> {
+    de.as_deref().map(str::trim).filter(|d| !d.is_empty())
+}
+
+/// A service's texts in German, where the commune gives them.
+#[derive(Serialize)]
+pub struct ServiceGerman<'a> {
+    pub title: Option<&'a str>,
+    pub summary: Option<&'a str>,
+    pub description: Option<&'a str>,
+}
+
+impl<'a> ServiceGerman<'a> {
+    fn of(s: &'a Service) -> Option<Self> {
+        let g = ServiceGerman {
+            title: german(&s.title_de),
+            summary: german(&s.summary_de),
+            description: german(&s.description_de),
+        };
+        (g.title.is_some() || g.summary.is_some() || g.description.is_some()).then_some(g)
+    }
+}
+
 #[derive(Serialize)]
 pub struct ServiceSummary<'a> {
     pub id: &'a str,
@@ -110,6 +134,9 @@ pub struct ServiceSummary<'a> {
     pub title_lang: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary_lang: Option<&'static str>,
+    /// The title in German, beside the Italian.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_de: Option<&'a str>,
     pub audience: &'static str,
     pub audience_label: &'static str,
     pub online: bool,
@@ -133,6 +160,7 @@ pub fn service_summary<'a>(lang: Language, s: &'a Service) -> ServiceSummary<'a>
         summary: pick(lang, &s.summary, &s.summary_en),
         title_lang: picked_lang(lang, &s.title_en),
         summary_lang: picked_lang(lang, &s.summary_en),
+        title_de: german(&s.title_de),
         audience: s.audience.key(),
         audience_label: s.audience.label(lang),
         online: s.online(),
@@ -174,6 +202,9 @@ pub struct ServiceView<'a> {
     pub description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description_lang: Option<&'static str>,
+    /// The texts in German, beside the Italian (province of Bolzano/Bozen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub de: Option<ServiceGerman<'a>>,
     pub audience: &'static str,
     pub audience_label: &'static str,
     pub life_events: Vec<KeyLabel>,
@@ -281,6 +312,7 @@ pub fn service_view<'a>(
         summary_lang: picked_lang(lang, &s.summary_en),
         description: pick(lang, &s.description, &s.description_en),
         description_lang: picked_lang(lang, &s.description_en),
+        de: ServiceGerman::of(s),
         audience: s.audience.key(),
         audience_label: s.audience.label(lang),
         life_events: event_labels(lang, &s.life_events),

@@ -20,6 +20,9 @@ pub struct OfficeSummary<'a> {
     pub description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description_lang: Option<&'static str>,
+    /// The name in German, beside the Italian.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_de: Option<&'a str>,
     pub building_name: Option<&'a str>,
     pub address: Option<&'a str>,
     pub floor: &'a str,
@@ -35,6 +38,7 @@ pub fn office_summary<'a>(lang: Language, o: &'a Office, rel: &Related<'a>) -> O
         name_lang: r.name_lang,
         description: pick(lang, &o.description, &o.description_en),
         description_lang: super::picked_lang(lang, &o.description_en),
+        name_de: super::german(&o.name_de),
         building_name: r.building_name,
         address: r.address,
         floor: r.floor,
@@ -78,6 +82,11 @@ pub struct OfficeView<'a> {
     pub description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description_lang: Option<&'static str>,
+    /// The name and description in German, beside the Italian.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_de: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description_de: Option<&'a str>,
     pub building: Option<BuildingView<'a>>,
     pub floor: &'a str,
     pub room: &'a str,
@@ -210,6 +219,8 @@ pub fn office_view<'a>(
         name_lang: super::picked_lang(lang, &o.name_en),
         description: pick(lang, &o.description, &o.description_en),
         description_lang: super::picked_lang(lang, &o.description_en),
+        name_de: super::german(&o.name_de),
+        description_de: super::german(&o.description_de),
         building: b.map(|b| BuildingView {
             name: &b.name,
             address: &b.address,

@@ -131,65 +131,85 @@ pub(super) async fn office_page(
             }
         }
         if actor.may(&ctx.state, Object::Offices, Action::Update).await {
+            let mut fields = vec![
+                field("text", "name", ctx.t("console_name"), &o.name),
+                field(
+                    "text",
+                    "name_en",
+                    ctx.t("console_name_en"),
+                    o.name_en.as_deref().unwrap_or(""),
+                ),
+                field(
+                    "textarea",
+                    "description",
+                    ctx.t("console_description"),
+                    &o.description,
+                ),
+                field(
+                    "textarea",
+                    "description_en",
+                    ctx.t("console_description_en"),
+                    o.description_en.as_deref().unwrap_or(""),
+                ),
+                field("text", "floor", ctx.t("console_floor"), &o.floor),
+                field("text", "room", ctx.t("console_room"), &o.room),
+                field(
+                    "textarea",
+                    "directions",
+                    ctx.t("console_directions"),
+                    &o.directions,
+                ),
+                field("text", "phone", ctx.t("console_phone"), &o.phone),
+                field("email", "email", ctx.t("console_email"), &o.email),
+                super::hours_form::week_field(&ctx, &o.hours.weekly),
+                super::hours_form::closures_field(&ctx, &o.hours.closures),
+                // The same as text, for whoever prefers typing it: changed, it wins.
+                field_help(
+                    "textarea",
+                    "hours",
+                    ctx.t("console_weekly_hours_text"),
+                    o.hours.weekly.to_lines(),
+                    ctx.t("console_weekly_hours_help"),
+                ),
+                field("hidden", "hours_was", "", o.hours.weekly.to_lines()),
+                field_help(
+                    "textarea",
+                    "closures",
+                    ctx.t("console_closures_text"),
+                    Closure::to_lines(&o.hours.closures),
+                    ctx.t("console_closures_help"),
+                ),
+                field(
+                    "hidden",
+                    "closures_was",
+                    "",
+                    Closure::to_lines(&o.hours.closures),
+                ),
+            ];
+            if edit::speaks_german(&ctx.state, &actor) {
+                fields.splice(
+                    4..4,
+                    [
+                        field(
+                            "text",
+                            "name_de",
+                            ctx.t("console_name_de"),
+                            o.name_de.as_deref().unwrap_or(""),
+                        ),
+                        field(
+                            "textarea",
+                            "description_de",
+                            ctx.t("console_description_de"),
+                            o.description_de.as_deref().unwrap_or(""),
+                        ),
+                    ],
+                );
+            }
             s.push(form(
                 ctx.t("console_office_data"),
                 &format!("/console/uffici/{}", o.id),
                 ctx.t("console_save"),
-                vec![
-                    field("text", "name", ctx.t("console_name"), &o.name),
-                    field(
-                        "text",
-                        "name_en",
-                        ctx.t("console_name_en"),
-                        o.name_en.as_deref().unwrap_or(""),
-                    ),
-                    field(
-                        "textarea",
-                        "description",
-                        ctx.t("console_description"),
-                        &o.description,
-                    ),
-                    field(
-                        "textarea",
-                        "description_en",
-                        ctx.t("console_description_en"),
-                        o.description_en.as_deref().unwrap_or(""),
-                    ),
-                    field("text", "floor", ctx.t("console_floor"), &o.floor),
-                    field("text", "room", ctx.t("console_room"), &o.room),
-                    field(
-                        "textarea",
-                        "directions",
-                        ctx.t("console_directions"),
-                        &o.directions,
-                    ),
-                    field("text", "phone", ctx.t("console_phone"), &o.phone),
-                    field("email", "email", ctx.t("console_email"), &o.email),
-                    super::hours_form::week_field(&ctx, &o.hours.weekly),
-                    super::hours_form::closures_field(&ctx, &o.hours.closures),
-                    // The same as text, for whoever prefers typing it: changed, it wins.
-                    field_help(
-                        "textarea",
-                        "hours",
-                        ctx.t("console_weekly_hours_text"),
-                        o.hours.weekly.to_lines(),
-                        ctx.t("console_weekly_hours_help"),
-                    ),
-                    field("hidden", "hours_was", "", o.hours.weekly.to_lines()),
-                    field_help(
-                        "textarea",
-                        "closures",
-                        ctx.t("console_closures_text"),
-                        Closure::to_lines(&o.hours.closures),
-                        ctx.t("console_closures_help"),
-                    ),
-                    field(
-                        "hidden",
-                        "closures_was",
-                        "",
-                        Closure::to_lines(&o.hours.closures),
-                    ),
-                ],
+                fields,
             ));
         }
         s.push(history_table(&ctx, &history, &staff));
@@ -332,6 +352,8 @@ fn office_change(pairs: &[(String, String)]) -> (edit::OfficeChange, super::hour
         name_en: get("name_en"),
         description: get("description"),
         description_en: get("description_en"),
+        name_de: get("name_de"),
+        description_de: get("description_de"),
         floor: get("floor"),
         room: get("room"),
         directions: get("directions"),

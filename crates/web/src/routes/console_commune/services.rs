@@ -151,6 +151,12 @@ pub(super) async fn service_page(
                 field("textarea", "summary", ctx.t("console_summary"), &s.summary),
                 field(
                     "textarea",
+                    "summary_en",
+                    ctx.t("console_summary_en"),
+                    s.summary_en.as_deref().unwrap_or(""),
+                ),
+                field(
+                    "textarea",
                     "description",
                     ctx.t("console_description"),
                     &s.description,
@@ -213,6 +219,31 @@ pub(super) async fn service_page(
                     ctx.t("console_online_url_help"),
                 ),
             ];
+            if edit::speaks_german(&ctx.state, &actor) {
+                fields.splice(
+                    6..6,
+                    [
+                        field(
+                            "text",
+                            "title_de",
+                            ctx.t("console_title_de"),
+                            s.title_de.as_deref().unwrap_or(""),
+                        ),
+                        field(
+                            "textarea",
+                            "summary_de",
+                            ctx.t("console_summary_de"),
+                            s.summary_de.as_deref().unwrap_or(""),
+                        ),
+                        field(
+                            "textarea",
+                            "description_de",
+                            ctx.t("console_description_de"),
+                            s.description_de.as_deref().unwrap_or(""),
+                        ),
+                    ],
+                );
+            }
             for e in LifeEvent::ALL {
                 fields.push(check(
                     &format!("event:{}", e.key()),
@@ -281,8 +312,12 @@ fn service_change(pairs: &[(String, String)]) -> edit::ServiceChange {
             "title" => f.title = v.clone(),
             "title_en" => f.title_en = v.clone(),
             "summary" => f.summary = v.clone(),
+            "summary_en" => f.summary_en = v.clone(),
             "description" => f.description = v.clone(),
             "description_en" => f.description_en = v.clone(),
+            "title_de" => f.title_de = v.clone(),
+            "summary_de" => f.summary_de = v.clone(),
+            "description_de" => f.description_de = v.clone(),
             "audience" => f.audience = v.clone(),
             "office" => f.office = v.clone(),
             "documents" => f.documents = v.clone(),
