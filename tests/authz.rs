@@ -82,6 +82,8 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/console/identita", ADMIN),
     ("POST", "/console/identita/nothing/elimina", ADMIN),
     ("GET", "/console/registro", ADMIN),
+    ("GET", "/console/messaggi", ADMIN),
+    ("POST", "/console/messaggi/sms", ADMIN),
     ("POST", "/console/pubblica", ADMIN),
     ("GET", "/console/supporto", ADMIN),
     ("POST", "/console/supporto", ADMIN),

@@ -13,7 +13,7 @@ pub(crate) async fn app_with_mail() -> (TestApp, MailSink) {
     app_with_mail_and(|_| {}).await
 }
 
-async fn app_with_mail_and(
+pub(crate) async fn app_with_mail_and(
     more: impl FnOnce(&mut sportello_web::Settings) + 'static,
 ) -> (TestApp, MailSink) {
     let mail = MailSink::start();

@@ -17,6 +17,7 @@ mod isolation;
 mod languages;
 mod legal;
 mod limits;
+mod notify;
 mod oidc;
 mod onboarding;
 mod postgres_rls;

@@ -214,6 +214,9 @@ async fn admin_services_keep_an_administrator_and_apply_roles_at_once() {
     )
     .await
     .unwrap();
+    // What a delivery worker does next.
+    let worker = sportello_notify::worker::Worker::new(&s.deps, s.deps.store.clone()).unwrap();
+    assert_eq!(worker.round().await.unwrap(), 1);
     let mails: Vec<_> = std::fs::read_dir(s.outbox.path())
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())

@@ -88,6 +88,7 @@ async fn an_edit_updates_the_commune_and_keeps_the_old_version_in_history() {
             .unwrap(),
         2
     );
+    tx.commit().await.unwrap();
     // A time before the first sync has no version; the current one is at the end of today.
     let (status, _) = app
         .json(
@@ -120,6 +121,7 @@ async fn an_edit_updates_the_commune_and_keeps_the_old_version_in_history() {
     assert_eq!(before.summary, "Sintesi alfa");
     assert_eq!(before.cost.cents(), 1600);
     assert!(cur.valid_from <= now_us);
+    tx2.commit().await.unwrap();
     // Removing the service from the file removes it from the charter and closes its history.
     let without: String = text.split("[[services]]").next().unwrap().to_owned();
     std::fs::write(dir.path().join("alfa.toml"), without).unwrap();

@@ -22,6 +22,7 @@ mod m0007_drafts;
 mod m0008_contact_verification;
 mod m0009_descriptions_en;
 mod m0010_german;
+mod m0011_messages;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_contact_verification::Migration),
             Box::new(m0009_descriptions_en::Migration),
             Box::new(m0010_german::Migration),
+            Box::new(m0011_messages::Migration),
         ]
     }
 }
@@ -62,6 +64,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "audit_log",
     "support_grants",
     "commune_settings",
+    "messages",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

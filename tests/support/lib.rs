@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod counterparts;
+pub mod sms_gateway;
 pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};

@@ -7,7 +7,6 @@ use serde_json::json;
 use sportello_domain::{CommuneStatus, Host, Language, TenantId, slugify};
 use sportello_store::authz::FederationAuditEntry;
 use sportello_store::istat::{self, IstatRow};
-use sportello_store::staff::Realm;
 use sportello_store::sync::{CommuneSpec, DEFAULT_COLOUR};
 use sportello_store::tenant_file::{Branding, CharterSpec, STARTER_CHARTER};
 use sportello_store::{FederationDb, now_micros};
@@ -176,14 +175,37 @@ pub async fn onboard(
             other => Error::Store(other),
         })?;
     deps.apply_registry_changes().await;
-    let (staff_id, token) = sportello_identity::staff::invite(
+    let portal = format!("{}://{}{port_suffix}/", deps.scheme, host.as_str());
+    // The invitation leaves from the federation, with the administrator's account.
+    let message = |token: &str| {
+        sportello_notify::compose::compose(
+            deps,
+            TenantId(0),
+            &sportello_notify::Notice {
+                template: "commune_onboarded",
+                lang: Language::It,
+                to: sportello_notify::To::Email(admin_email.clone()),
+                person_id: None,
+                vars: json!({
+                    "name": admin_name, "commune": row.name_it, "portal": portal,
+                    "url": format!("{portal}console/invito?token={token}"),
+                }),
+            },
+            None,
+            None,
+        )
+    };
+    let (staff_id, _token) = sportello_identity::staff::invite_with_message(
         &deps.store,
-        Realm::Commune(id),
+        id,
         admin_email.as_str(),
         &admin_name,
         "admin",
+        None,
+        &message,
     )
     .await?;
+    sportello_notify::wake(deps);
     federation_audit(
         deps.store.federation(),
         actor,
@@ -193,33 +215,6 @@ pub async fn onboard(
     )
     .await?;
     deps.apply_policy_changes().await?;
-    let link = format!(
-        "{}://{}{port_suffix}/console/invito?token={token}",
-        deps.scheme,
-        host.as_str()
-    );
-    let sent = deps
-        .mailer
-        .send(sportello_kernel::mail::Mail {
-            to: admin_email.as_str().to_owned(),
-            subject: format!("{}: il portale di {} è attivo", deps.federation_name, row.name_it),
-            body: format!(
-                "Buongiorno {admin_name},\n\nil portale del Comune di {} è attivo su {}://{}{port_suffix}/ \
-                 con la carta dei servizi di partenza.\nLei ne è l'amministratore: apra questo \
-                 collegamento entro 7 giorni per scegliere la password e configurare l'app di \
-                 autenticazione (TOTP):\n\n{link}\n",
-                row.name_it,
-                deps.scheme,
-                host.as_str()
-            ),
-            ..Default::default()
-        })
-        .await;
-    // The commune is live either way: a failed mail is logged, not a failed onboarding (the
-    // invitation can be sent again with `sportello staff invite`).
-    if let Err(e) = sent {
-        tracing::warn!(commune = id.0, error = %e, "onboarding: the invitation mail was not sent");
-    }
     Ok((id, host))
 }
 

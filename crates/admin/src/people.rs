@@ -6,13 +6,13 @@ use serde::Deserialize;
 use serde_json::json;
 use sportello_authz::{Action, Object, Role};
 use sportello_kernel::scope::{check_scope, office_scope};
-use sportello_store::staff::Realm;
 
+use sportello_domain::Language;
 use sportello_kernel::Actor;
 use sportello_kernel::Deps;
 use sportello_kernel::input::{Removal, optional, required};
-use sportello_kernel::mail::Mail;
 use sportello_kernel::{Error, Result, Why};
+use sportello_notify::{Notice, To};
 
 #[derive(Debug, Deserialize)]
 pub struct Invite {
@@ -74,29 +74,6 @@ pub async fn invite(deps: &Deps, actor: &Actor, f: &Invite, base_url: &str) -> R
         &office_scope(deps, actor, Object::Staff, Action::Create).await?,
         office.as_deref(),
     )?;
-    let (id, token) = sportello_identity::staff::invite_for_office(
-        &deps.store,
-        Realm::Commune(c),
-        &f.email,
-        &name,
-        role.key(),
-        office.as_deref(),
-    )
-    .await?;
-    let tx = deps.store.tenant(c).await?;
-    let db = tx.db();
-    let sender = db.settings().await?;
-    sportello_kernel::audit::record(
-        &db,
-        actor,
-        "staff_invited",
-        &format!("staff:{id}"),
-        json!({"email": f.email.trim(), "role": role.key(), "office": office}),
-    )
-    .await?;
-    tx.commit().await?;
-    deps.apply_policy_changes().await?;
-    let link = format!("{base_url}/console/invito?token={token}");
     // Who invites, for which commune: a person must be able to tell a real invitation.
     let commune = deps
         .tenancy
@@ -107,26 +84,54 @@ pub async fn invite(deps: &Deps, actor: &Actor, f: &Invite, base_url: &str) -> R
     } else {
         format!("{} ({})", actor.name.trim(), actor.email)
     };
-    deps.mailer
-        .send(Mail {
-            to: f.email.trim().to_owned(),
-            subject: format!(
-                "Comune di {commune}: invito alla console di {}",
-                deps.federation_name
-            ),
-            body: format!(
-                "Buongiorno {name},\n\n{by} l'ha invitata nella console del Comune di \
-                 {commune} su {fed}.\n\
-                 Apra questo collegamento entro 7 giorni per scegliere la password e configurare \
-                 l'app di autenticazione (TOTP):\n\n{link}\n\n\
-                 Se non si aspettava questo invito, ignori questo messaggio.\n",
-                fed = deps.federation_name
-            ),
-            from_name: sender.mail_from_name,
-            reply_to: sender.mail_reply_to,
-        })
-        .await
-        .map_err(Error::Upstream)?;
+    let to = sportello_domain::Email::parse(&f.email).map_err(Error::parse("email"))?;
+    let sender = {
+        let tx = deps.store.tenant(c).await?;
+        let s = tx.db().settings().await?;
+        tx.commit().await?;
+        s
+    };
+    let message = |token: &str| {
+        sportello_notify::compose::compose(
+            deps,
+            c,
+            &Notice {
+                template: "staff_invitation",
+                lang: Language::It,
+                to: To::Email(to.clone()),
+                person_id: None,
+                vars: json!({
+                    "name": name, "by": by, "commune": commune,
+                    "url": format!("{base_url}/console/invito?token={token}"),
+                }),
+            },
+            sender.mail_from_name.clone(),
+            sender.mail_reply_to.clone(),
+        )
+    };
+    let (id, _token) = sportello_identity::staff::invite_with_message(
+        &deps.store,
+        c,
+        &f.email,
+        &name,
+        role.key(),
+        office.as_deref(),
+        &message,
+    )
+    .await?;
+    sportello_notify::wake(deps);
+    let tx = deps.store.tenant(c).await?;
+    let db = tx.db();
+    sportello_kernel::audit::record(
+        &db,
+        actor,
+        "staff_invited",
+        &format!("staff:{id}"),
+        json!({"email": f.email.trim(), "role": role.key(), "office": office}),
+    )
+    .await?;
+    tx.commit().await?;
+    deps.apply_policy_changes().await?;
     Ok(id)
 }
 

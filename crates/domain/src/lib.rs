@@ -14,6 +14,7 @@ pub mod ids;
 pub mod legal_days;
 pub mod money;
 pub mod search;
+pub mod sms;
 pub mod web;
 pub mod why;
 

@@ -66,4 +66,5 @@ whys! {
     ConfirmNeeded => "confirm_needed",
     CodeWrong => "code_wrong",
     Malformed => "malformed",
+    SenderInvalid => "sender_invalid",
 }

@@ -51,6 +51,45 @@ pub async fn invite_for_office(
     role: &str,
     office: Option<&str>,
 ) -> Result<(String, String)> {
+    invite_inner(store, realm, email, name, role, office, None).await
+}
+
+/// The message that carries an invitation, made from its token.
+pub type InvitationMessage<'a> =
+    &'a (dyn Fn(&str) -> Result<sportello_store::outbox::NewMessage> + Send + Sync);
+
+/// [`invite_for_office`] in a commune, with the message carrying the link written into the
+/// commune's outbox in the same transaction: no invitation without its mail.
+pub async fn invite_with_message(
+    store: &sportello_store::Store,
+    commune: sportello_domain::TenantId,
+    email: &str,
+    name: &str,
+    role: &str,
+    office: Option<&str>,
+    message: InvitationMessage<'_>,
+) -> Result<(String, String)> {
+    invite_inner(
+        store,
+        Realm::Commune(commune),
+        email,
+        name,
+        role,
+        office,
+        Some(message),
+    )
+    .await
+}
+
+async fn invite_inner(
+    store: &sportello_store::Store,
+    realm: Realm,
+    email: &str,
+    name: &str,
+    role: &str,
+    office: Option<&str>,
+    message: Option<InvitationMessage<'_>>,
+) -> Result<(String, String)> {
     let email = Email::parse(email).map_err(Error::parse("email"))?;
     let now = now_micros();
     let tx = store.staff(realm).await?;
@@ -89,6 +128,9 @@ pub async fn invite_for_office(
         tdb.assign_role(&id, role, office, "invitation", now)
             .await?;
         tdb.note_policy_change(now).await?;
+        if let Some(message) = message {
+            tdb.enqueue_message(&message(&token)?, now).await?;
+        }
     }
     tx.commit().await?;
     if realm == Realm::Federation {

@@ -67,6 +67,8 @@ pub struct Settings {
     pub smtp_url: Secret,
     pub mail_from: String,
     pub mail_outbox: String,
+    /// The outbox's delivery: how each node's workers send what the events wrote.
+    pub delivery: Delivery,
     /// A citizen session ends after this many minutes without a request…
     pub session_idle_minutes: i64,
     /// …and in any case this many hours after sign-in.
@@ -111,6 +113,47 @@ pub struct Settings {
     pub demo: bool,
 }
 
+/// How the outbox is delivered (see the `notify` crate).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Delivery {
+    /// Delivery workers on this node (0: this node sends nothing; others do).
+    pub workers: usize,
+    /// How often an idle worker looks for due messages (a message written on this node wakes
+    /// its workers at once).
+    pub poll_ms: u64,
+    /// Messages claimed at a time, and sent at once by one worker.
+    pub batch: u64,
+    pub concurrency: usize,
+    /// How long a claimed message is a worker's: after that, another worker takes it (the first
+    /// one died).
+    pub lease_ms: u64,
+    /// The first retry waits about this long, each next one twice as long (±50 % jitter), up
+    /// to `retry_max_ms`…
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// …and after this many tries the message fails for good.
+    pub max_attempts: i32,
+    /// A provider answering later than this is a temporary failure.
+    pub timeout_ms: u64,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Self {
+            workers: 1,
+            poll_ms: 250,
+            batch: 50,
+            concurrency: 16,
+            lease_ms: 60_000,
+            retry_base_ms: 30_000,
+            retry_max_ms: 3_600_000,
+            max_attempts: 8,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
 /// An OpenID Connect provider the federation trusts.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OidcProvider {
@@ -145,6 +188,7 @@ impl Default for Settings {
             smtp_url: Secret::new(""),
             mail_from: "Sportello <noreply@sportello.localhost>".into(),
             mail_outbox: "mail-outbox".into(),
+            delivery: Delivery::default(),
             session_idle_minutes: 30,
             session_absolute_hours: 8,
             staff_idle_minutes: 15,
@@ -205,7 +249,7 @@ impl Settings {
         Self::from_figment(
             Figment::from(Serialized::defaults(Settings::default()))
                 .merge(Toml::file(file))
-                .merge(Env::prefixed("SPORTELLO_").ignore(&["config"])),
+                .merge(Env::prefixed("SPORTELLO_").ignore(&["config"]).split("__")),
         )
     }
 

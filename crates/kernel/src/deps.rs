@@ -37,6 +37,8 @@ pub struct Deps {
     pub login_host: Host,
     /// `scheme://login-host[:public port]`: for links in mails (never from a request).
     pub login_base: String,
+    /// Wakes this node's delivery workers: a message was just committed.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Deps {
@@ -94,6 +96,7 @@ impl Deps {
             scheme: settings.public_scheme.clone(),
             login_host,
             login_base,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

@@ -30,6 +30,10 @@ pub enum Error {
     Upstream(String),
     #[error(transparent)]
     Store(#[from] sportello_store::StoreError),
+    /// Our own fault (a template that does not render, a key that does not seal): logged,
+    /// never shown.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -1,7 +1,7 @@
 //! Outgoing e-mail (lettre): SMTP when `smtp_url` is set, otherwise `.eml` files in
 //! `mail_outbox` (development: nothing leaves the machine, and the link is in the file).
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 pub enum Transport {
@@ -24,6 +24,27 @@ pub struct Mail {
     /// the federation's, which is the one the mail system may send for.
     pub from_name: Option<String>,
     pub reply_to: Option<String>,
+    /// The HTML part beside the text (multipart/alternative).
+    pub html: Option<String>,
+    /// `Message-ID` without brackets: the same on every attempt, so a retried message is
+    /// recognisably the same one.
+    pub message_id: Option<String>,
+}
+
+/// Why a message could not be sent: worth trying again later, or never.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendError {
+    Temporary(String),
+    Permanent(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Temporary(e) => write!(f, "temporary: {e}"),
+            SendError::Permanent(e) => write!(f, "permanent: {e}"),
+        }
+    }
 }
 
 impl Mailer {
@@ -47,23 +68,48 @@ impl Mailer {
     }
 
     pub async fn send(&self, mail: Mail) -> Result<(), String> {
-        let to: Mailbox = mail.to.parse().map_err(|e| format!("recipient: {e}"))?;
+        self.deliver(mail).await.map_err(|e| e.to_string())
+    }
+
+    /// Sends one message; an address that cannot be one, or an SMTP 5xx answer, is permanent.
+    pub async fn deliver(&self, mail: Mail) -> Result<(), SendError> {
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
         let from = match mail.from_name {
             Some(name) => Mailbox::new(Some(name), self.from.email.clone()),
             None => self.from.clone(),
         };
         let mut builder = Message::builder().from(from).to(to);
         if let Some(r) = mail.reply_to {
-            builder = builder.reply_to(r.parse().map_err(|e| format!("reply-to: {e}"))?);
+            builder = builder.reply_to(
+                r.parse()
+                    .map_err(|e| SendError::Permanent(format!("reply-to: {e}")))?,
+            );
         }
-        let msg = builder
-            .subject(mail.subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body)
-            .map_err(|e| format!("message: {e}"))?;
+        if let Some(id) = mail.message_id {
+            builder = builder.message_id(Some(format!("<{id}>")));
+        }
+        let builder = builder.subject(mail.subject);
+        let msg = match mail.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.body, html)),
+            None => builder.singlepart(SinglePart::plain(mail.body)),
+        }
+        .map_err(|e| SendError::Permanent(format!("message: {e}")))?;
         match &self.transport {
-            Transport::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
-            Transport::File(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+            Transport::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Permanent(e.to_string())
+                } else {
+                    SendError::Temporary(e.to_string())
+                }
+            }),
+            Transport::File(t) => t
+                .send(msg)
+                .await
+                .map(|_| ())
+                .map_err(|e| SendError::Temporary(e.to_string())),
         }
     }
 }

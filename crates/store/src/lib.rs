@@ -10,10 +10,12 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod authz;
+pub mod channels;
 pub mod charter;
 pub mod entity;
 pub mod identity;
 pub mod istat;
+pub mod outbox;
 mod raw;
 pub mod registry;
 pub mod staff;
@@ -23,12 +25,13 @@ pub mod tenant_file;
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    Statement, TransactionTrait,
 };
 use sportello_domain::TenantId;
 use sportello_migrations::MigratorTrait;
 
+pub use sea_orm::DbBackend;
 pub use sportello_migrations::{APP_ROLE, COMMUNE_TABLES};
 
 /// What can go wrong below the request path.
@@ -134,7 +137,7 @@ impl Store {
 
     /// Begins a transaction scoped to one commune.
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx> {
-        let txn = self.conn.begin().await?;
+        let txn = crate::begin(&self.conn).await?;
         set_tenant(&txn, tenant).await?;
         Ok(TenantTx { txn, tenant })
     }
@@ -142,7 +145,7 @@ impl Store {
     /// A transaction on the staff accounts of a commune (scoped like [`Store::tenant`]) or of the
     /// federation.
     pub async fn staff(&self, realm: staff::Realm) -> Result<staff::StaffTx> {
-        let txn = self.conn.begin().await?;
+        let txn = crate::begin(&self.conn).await?;
         if let staff::Realm::Commune(t) = realm {
             set_tenant(&txn, t).await?;
         }
@@ -301,6 +304,22 @@ impl<'a> FederationDb<'a> {
     pub(crate) fn conn(&self) -> &'a DatabaseConnection {
         self.conn
     }
+}
+
+/// Begins a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+/// transaction that reads and then writes would otherwise fail at once with "database is
+/// locked" whenever another connection wrote in between (the delivery workers write all the
+/// time), where waiting its turn (the busy timeout) is what is wanted. PostgreSQL: `BEGIN`.
+pub(crate) async fn begin(conn: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    Ok(if conn.get_database_backend() == DbBackend::Sqlite {
+        conn.begin_with_options(sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?
+    } else {
+        conn.begin().await?
+    })
 }
 
 /// Microseconds since the Unix epoch: how times are stored.

@@ -47,6 +47,8 @@ pub enum AppError {
     Store(#[from] sportello_store::StoreError),
     #[error("template: {0}")]
     Template(#[from] minijinja::Error),
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl AppError {
@@ -66,7 +68,9 @@ impl AppError {
             AppError::Store(sportello_store::StoreError::Invalid(_)) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            AppError::Store(_) | AppError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -84,14 +88,16 @@ impl AppError {
             AppError::TooManyRequests => "too_many_requests",
             AppError::Upstream(_) => "upstream",
             AppError::Store(sportello_store::StoreError::Invalid(_)) => "invalid",
-            AppError::Store(_) | AppError::Template(_) => "internal",
+            AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => "internal",
         }
     }
 
     /// What the user may read: internal details stay in the log.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::Store(_) | AppError::Template(_) if self.status().is_server_error() => {
+            AppError::Store(_) | AppError::Template(_) | AppError::Internal(_)
+                if self.status().is_server_error() =>
+            {
                 "Something went wrong on our side. Please try again later.".into()
             }
             other => other.to_string(),
@@ -117,6 +123,7 @@ impl AppError {
             AppError::IdpSaidNo(s) => AppError::IdpSaidNo(s.clone()),
             AppError::TooManyRequests => AppError::TooManyRequests,
             AppError::Upstream(s) => AppError::Upstream(s.clone()),
+            AppError::Internal(s) => AppError::Internal(s.clone()),
             AppError::Store(_) | AppError::Template(_) => return None,
         })
     }
@@ -146,6 +153,7 @@ impl From<sportello_kernel::Error> for AppError {
             E::TooManyAttempts => AppError::TooManyRequests,
             E::Upstream(s) => AppError::Upstream(s),
             E::Store(s) => AppError::Store(s),
+            E::Internal(s) => AppError::Internal(s),
         }
     }
 }

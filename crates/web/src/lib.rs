@@ -78,6 +78,10 @@ pub async fn start(
     let deps = Deps::load(settings, store.clone(), login_base).await?;
     deps.spawn_pollers();
     spawn_purger(store);
+    // This node's share of the outbox (settings.delivery.workers; on SQLite one).
+    if settings.delivery.workers > 0 {
+        sportello_notify::worker::Worker::start(&deps).await?;
+    }
     let roots = idp::extra_roots(&settings.tls_ca_bundle)?;
     let saml = load_saml(settings, &login_host, addr_port, &roots).await?;
     if let Some(saml) = &saml {

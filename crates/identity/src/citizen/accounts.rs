@@ -1,8 +1,9 @@
 //! Local password accounts: register (a confirmation mail), confirm, sign in with e-mail and
 //! password (locked after repeated failures), reset by mail (ending old sessions).
 
-use sportello_domain::Email;
 use sportello_domain::identity::check_new_password;
+use sportello_domain::{Email, Language, TenantId};
+use sportello_notify::{Notice, To};
 use sportello_store::identity::AuditEvent;
 use sportello_store::now_micros;
 
@@ -72,14 +73,6 @@ pub async fn check_password(
     Ok(account.person_id)
 }
 
-/// Sends a mail; a failure is logged and the user told to try again later.
-pub(super) async fn send(deps: &Deps, mail: sportello_kernel::mail::Mail) -> Result<()> {
-    deps.mailer.send(mail).await.map_err(|e| {
-        tracing::error!(error = %e, "sending mail failed");
-        Error::Upstream("We could not send the e-mail right now. Please try again later.".into())
-    })
-}
-
 /// What a person fills in to open a password account.
 #[derive(Debug)]
 pub struct Registration<'a> {
@@ -128,6 +121,7 @@ impl Registration<'_> {
 pub async fn register(
     deps: &Deps,
     f: &Registration<'_>,
+    lang: Language,
     verify_url: impl Fn(&str) -> String,
 ) -> Result<()> {
     let (given, family, email) = f.check()?;
@@ -141,43 +135,51 @@ pub async fn register(
         .identity()
         .create_local_account(email.as_str(), &hash, given, family, now)
         .await?;
-    let mail = match created {
+    match created {
         Some(person_id) => {
             let token = tokens::new_token();
+            let m = sportello_notify::compose::federation_message(
+                deps,
+                &Notice {
+                    template: "account_confirmation",
+                    lang,
+                    to: To::Email(email),
+                    person_id: Some(person_id.clone()),
+                    vars: serde_json::json!({"given": given, "url": verify_url(&token)}),
+                },
+            )?;
             deps.store
                 .identity()
-                .create_account_token(
+                .create_account_token_with_message(
                     &tokens::hash(&token),
                     &person_id,
                     "verify",
                     now + 24 * 3600 * MICROS,
+                    TenantId(0),
+                    &m,
+                    now,
                 )
                 .await?;
-            sportello_kernel::mail::Mail {
-                to: email.as_str().into(),
-                subject: format!("{}: conferma il tuo indirizzo e-mail", deps.federation_name),
-                body: format!(
-                    "Buongiorno {given},\n\nper attivare il tuo account apri questo collegamento \
-                     entro 24 ore:\n\n{}\n\nSe non hai chiesto tu la registrazione, ignora questo \
-                     messaggio.\n\n--\nTo activate your account open the link above within 24 \
-                     hours.\n",
-                    verify_url(&token)
-                ),
-                ..Default::default()
-            }
         }
-        None => sportello_kernel::mail::Mail {
-            to: email.as_str().into(),
-            subject: format!("{}: hai già un account", deps.federation_name),
-            body: "Qualcuno (forse tu) ha provato a registrarsi con questo indirizzo, che ha già \
-                   un account. Se hai dimenticato la password, usa «Password dimenticata» nella \
-                   pagina di accesso.\n\n--\nSomeone tried to register with this address, which \
-                   already has an account. If you forgot your password, use “Forgot password”.\n"
-                .into(),
-            ..Default::default()
-        },
-    };
-    send(deps, mail).await
+        None => {
+            let tx = deps.store.tenant(TenantId(0)).await?;
+            sportello_notify::enqueue(
+                deps,
+                &tx.db(),
+                &Notice {
+                    template: "account_exists",
+                    lang,
+                    to: To::Email(email),
+                    person_id: None,
+                    vars: serde_json::json!({}),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+        }
+    }
+    sportello_notify::wake(deps);
+    Ok(())
 }
 
 pub async fn confirm_email(deps: &Deps, token: &str) -> Result<()> {
@@ -199,6 +201,7 @@ pub async fn confirm_email(deps: &Deps, token: &str) -> Result<()> {
 pub async fn request_reset(
     deps: &Deps,
     email: &str,
+    lang: Language,
     reset_url: impl Fn(&str) -> String,
 ) -> Result<()> {
     let email = Email::parse(email).map_err(Error::parse("email"))?;
@@ -211,33 +214,30 @@ pub async fn request_reset(
         return Ok(());
     };
     let token = tokens::new_token();
+    let m = sportello_notify::compose::federation_message(
+        deps,
+        &Notice {
+            template: "password_reset",
+            lang,
+            to: To::Email(email),
+            person_id: Some(account.person_id.clone()),
+            vars: serde_json::json!({"url": reset_url(&token)}),
+        },
+    )?;
+    let now = now_micros();
     deps.store
         .identity()
-        .create_account_token(
+        .create_account_token_with_message(
             &tokens::hash(&token),
             &account.person_id,
             "reset",
-            now_micros() + 3600 * MICROS,
+            now + 3600 * MICROS,
+            TenantId(0),
+            &m,
+            now,
         )
         .await?;
-    let mail = sportello_kernel::mail::Mail {
-        to: email.as_str().into(),
-        subject: format!("{}: reimposta la password", deps.federation_name),
-        body: format!(
-            "Per scegliere una nuova password apri questo collegamento entro un'ora:\n\n{}\n\n\
-                 Se non l'hai chiesto tu, ignora questo messaggio: la password resta quella di \
-                 prima.\n\n--\nTo choose a new password open the link above within one hour.\n",
-            reset_url(&token)
-        ),
-        ..Default::default()
-    };
-    // Sent in the background: an address with an account answers as fast as one without.
-    let mailer = deps.mailer.clone();
-    tokio::spawn(async move {
-        if let Err(e) = mailer.send(mail).await {
-            tracing::error!(error = %e, "sending the reset mail failed");
-        }
-    });
+    sportello_notify::wake(deps);
     Ok(())
 }
 

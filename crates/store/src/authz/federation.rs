@@ -1,7 +1,7 @@
 //! Across communes: the policy snapshot a node starts from, the numbered policy changes, the
 //! federation's audit log and the console's activity figures.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value};
 use serde::Serialize;
 
 use crate::identity::{get, stmt};
@@ -49,7 +49,7 @@ impl FederationDb<'_> {
     /// the row-level security of these three tables lets read (and nothing else).
     pub async fn policy_snapshot(&self, now: i64) -> Result<PolicySnapshot> {
         let conn: &DatabaseConnection = self.conn();
-        let txn = conn.begin().await?;
+        let txn = crate::begin(conn).await?;
         if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             txn.execute_unprepared("SELECT set_config('sportello.scope', 'policies', true)")
                 .await?;
@@ -154,7 +154,7 @@ impl FederationDb<'_> {
 
     /// Numbers a federation-level change (its staff).
     pub async fn note_federation_change(&self, now: i64) -> Result<i64> {
-        let txn = self.conn().begin().await?;
+        let txn = crate::begin(self.conn()).await?;
         let rev = note_change(&txn, None, now).await?;
         txn.commit().await?;
         Ok(rev)
@@ -207,7 +207,7 @@ impl FederationDb<'_> {
     /// Every active support grant of every commune (the federation console), via the same
     /// read-only scope as [`FederationDb::policy_snapshot`].
     pub async fn active_support_grants(&self, now: i64) -> Result<Vec<SupportGrant>> {
-        let txn = self.conn().begin().await?;
+        let txn = crate::begin(self.conn()).await?;
         if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             txn.execute_unprepared("SELECT set_config('sportello.scope', 'policies', true)")
                 .await?;

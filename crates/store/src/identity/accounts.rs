@@ -16,8 +16,7 @@ impl IdentityDb<'_> {
         family_name: &str,
         now: i64,
     ) -> Result<Option<String>> {
-        use sea_orm::TransactionTrait;
-        let txn = self.conn.begin().await?;
+        let txn = crate::begin(self.conn).await?;
         let b = self.backend();
         let taken = txn
             .query_one_raw(stmt(
@@ -178,6 +177,48 @@ impl IdentityDb<'_> {
             vec![person_id.into(), purpose.into()],
         )
         .await?;
+        Ok(())
+    }
+
+    /// [`IdentityDb::create_account_token`] and the message that carries the token, in one
+    /// transaction: the message (in `tenant`'s outbox; 0 for the sign-in host) exists if and
+    /// only if the token does.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_account_token_with_message(
+        &self,
+        token_hash: &str,
+        person_id: &str,
+        purpose: &str,
+        expires_at: i64,
+        tenant: sportello_domain::TenantId,
+        message: &crate::outbox::NewMessage,
+        now: i64,
+    ) -> Result<()> {
+        let txn = crate::begin(self.conn).await?;
+        let b = self.backend();
+        txn.execute_raw(stmt(
+            b,
+            "DELETE FROM account_tokens WHERE person_id = $1 AND purpose = $2",
+            vec![person_id.into(), purpose.into()],
+        ))
+        .await?;
+        txn.execute_raw(stmt(
+            b,
+            "INSERT INTO account_tokens (token_hash, person_id, purpose, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+            vec![
+                token_hash.into(),
+                person_id.into(),
+                purpose.into(),
+                expires_at.into(),
+            ],
+        ))
+        .await?;
+        crate::TenantDb::enter(&txn, tenant)
+            .await?
+            .enqueue_message(message, now)
+            .await?;
+        txn.commit().await?;
         Ok(())
     }
 

@@ -110,6 +110,31 @@ impl IdentityDb<'_> {
         Ok(n == 1)
     }
 
+    /// The contact mobile number the person proved theirs, if any.
+    pub async fn contact_mobile_verified(&self, person_id: &str) -> Result<Option<String>> {
+        self.one(
+            "SELECT contact_mobile_verified FROM people WHERE id = $1",
+            vec![person_id.into()],
+        )
+        .await?
+        .map_or(Ok(None), |r| get(&r, "contact_mobile_verified"))
+    }
+
+    /// Records that the person proved `mobile` theirs, if it is still their contact number.
+    pub async fn mark_contact_mobile_verified(
+        &self,
+        person_id: &str,
+        mobile: &str,
+    ) -> Result<bool> {
+        let n = self
+            .exec(
+                "UPDATE people SET contact_mobile_verified = $1 WHERE id = $2 AND contact_mobile = $1",
+                vec![mobile.into(), person_id.into()],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
     /// The notification contacts a person chose.
     pub async fn set_contacts(
         &self,

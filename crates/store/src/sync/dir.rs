@@ -20,7 +20,6 @@ impl FederationDb<'_> {
     /// Syncs every `*.toml` of `dir` (not its subfolders), all or nothing: every file is parsed
     /// and checked before anything is written, and all are written in one transaction.
     pub async fn sync_tenants_dir(&self, dir: &std::path::Path, apex: &Host) -> Result<DirReport> {
-        use sea_orm::TransactionTrait;
         let mut paths: Vec<_> = std::fs::read_dir(dir)
             .map_err(|e| StoreError::Invalid(format!("{}: {e}", dir.display())))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -50,7 +49,7 @@ impl FederationDb<'_> {
             }
             specs.push((origin, spec, file.charter));
         }
-        let txn = self.conn().begin().await?;
+        let txn = crate::begin(self.conn()).await?;
         let mut report = DirReport::default();
         for (origin, spec, charter) in &specs {
             let outcome =

@@ -174,8 +174,7 @@ impl FederationDb<'_> {
         charter: &CharterSpec,
         changed_by: &str,
     ) -> Result<()> {
-        use sea_orm::TransactionTrait;
-        let txn = self.conn().begin().await?;
+        let txn = crate::begin(self.conn()).await?;
         if commune::Entity::find_by_id(spec.tenant_id().0)
             .one(&txn)
             .await?
@@ -198,8 +197,7 @@ impl FederationDb<'_> {
         tenant: TenantId,
         status: sportello_domain::CommuneStatus,
     ) -> Result<bool> {
-        use sea_orm::TransactionTrait;
-        let txn = self.conn().begin().await?;
+        let txn = crate::begin(self.conn()).await?;
         let res = commune::Entity::update_many()
             .col_expr(commune::Column::Status, Expr::value(status.key()))
             .col_expr(commune::Column::UpdatedAt, Expr::value(now_micros()))

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
 use sportello_domain::{CommuneStatus, Host, Language};
 
 use super::{CommuneSpec, apply_charter};
@@ -126,7 +126,7 @@ impl FederationDb<'_> {
         // Write: changed names of known communes, then every new commune in batches, then each new
         // commune's starter charter (one commune at a time: row-level security checks each row
         // against the commune set for the transaction).
-        let txn = self.conn().begin().await?;
+        let txn = crate::begin(self.conn()).await?;
         let now = crate::now_micros();
         let mut report = ImportReport::default();
         let mut fresh = Vec::new();

@@ -255,6 +255,24 @@ async fn personal_context(
             })
         })
         .collect();
+    // What this commune (on the sign-in host: the federation) sent the person.
+    let from = ctx
+        .commune()
+        .map_or(sportello_domain::TenantId(0), |c| c.record.id);
+    let messages: Vec<_> = sportello_notify::lists::for_person(&ctx.state, from, &person.id)
+        .await?
+        .into_iter()
+        .take(20)
+        .map(|m| {
+            json!({
+                "at": when(ctx.lang, m.created_at),
+                "channel": ctx.label_or_code("channel_", &m.channel),
+                "subject": m.subject,
+                "secret": m.secret,
+                "status": ctx.label_or_code("msg_status_", m.status.key()),
+            })
+        })
+        .collect();
     let contacts = sportello_identity::citizen::contacts::of(&ctx.state, &person.id).await?;
     // A refused form shows what was sent: the contacts, or the code that proves the address.
     let verifying = ctx.redo_action().is_some_and(|a| a.ends_with("/verifica"));
@@ -298,6 +316,7 @@ async fn personal_context(
             "level_label": user.level.label(ctx.lang),
             "idp": user.idp,
             "sessions": sessions,
+            "messages": messages,
             "events": events,
             "notice": notice,
             "csrf": ctx.csrf_token(),
@@ -358,8 +377,14 @@ async fn save_contacts(ctx: Ctx, form: Posted<ContactsForm>) -> HttpResponse {
             email_consent: form.email_consent.is_some(),
             sms_consent: form.sms_consent.is_some(),
         };
-        let saved =
-            sportello_identity::citizen::contacts::save(&ctx.state, &person.id, &change).await?;
+        // The code goes out from this commune (the sign-in host: the federation).
+        let from = ctx
+            .commune()
+            .map_or(sportello_domain::TenantId(0), |c| c.record.id);
+        let saved = sportello_identity::citizen::contacts::save(
+            &ctx.state, from, ctx.lang, &person.id, &change,
+        )
+        .await?;
         ctx.state.sessions.forget(&user.token_hash);
         Ok(match saved {
             sportello_identity::citizen::contacts::Saved::CodeSent => "/area-personale?verifica=1",

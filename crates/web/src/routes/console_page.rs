@@ -116,6 +116,11 @@ async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
                 Object::Audit,
             ),
             (
+                "/console/messaggi",
+                ctx.t("console_nav_messages"),
+                Object::Audit,
+            ),
+            (
                 "/console/supporto",
                 ctx.t("console_nav_support"),
                 Object::Support,

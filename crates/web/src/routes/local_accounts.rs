@@ -69,7 +69,7 @@ async fn register(ctx: Ctx, form: Posted<RegisterForm>) -> HttpResponse {
             password_again: &form.password_again,
             consent: form.privacy.is_some(),
         };
-        match citizen::register(&ctx.state, &f, |t| format!("{base}{t}")).await {
+        match citizen::register(&ctx.state, &f, ctx.lang, |t| format!("{base}{t}")).await {
             Ok(()) => message(&ctx, "register_sent_title", "register_sent_text", None),
             Err(e) => {
                 ctx.redo(&form, e.into())?;
@@ -147,7 +147,9 @@ async fn recover(ctx: Ctx, form: Posted<RecoverForm>) -> HttpResponse {
             return Err(AppError::TooManyRequests);
         }
         let base = format!("{}/reimposta?token=", ctx.state.login_base);
-        match citizen::request_reset(&ctx.state, &form.email, |t| format!("{base}{t}")).await {
+        match citizen::request_reset(&ctx.state, &form.email, ctx.lang, |t| format!("{base}{t}"))
+            .await
+        {
             Ok(()) => message(&ctx, "recover_sent_title", "recover_sent_text", None),
             Err(e) => {
                 ctx.redo(&form, e.into())?;

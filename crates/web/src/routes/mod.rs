@@ -19,6 +19,7 @@ mod posted;
 mod redo;
 pub(crate) mod saml;
 mod signin;
+mod sms_reports;
 pub mod table;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     portal::configure(&mut t);
     legal::configure(&mut t);
     local_accounts::configure(&mut t);
+    sms_reports::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }

@@ -5,6 +5,7 @@
 mod audit;
 mod hours_form;
 mod idps;
+mod messages;
 mod offices;
 mod policies;
 mod services;
@@ -14,6 +15,7 @@ mod support;
 
 use audit::*;
 use idps::*;
+use messages::*;
 use offices::*;
 use policies::*;
 use services::*;
@@ -130,6 +132,12 @@ pub fn routes(r: &mut Routes) {
             idp_remove,
         )
         .get("/console/registro", allow(Object::Audit, Read), audit_log)
+        .get("/console/messaggi", allow(Object::Audit, Read), messages)
+        .post(
+            "/console/messaggi/sms",
+            allow(Object::Settings, Update),
+            gateway_save,
+        )
         // The administrators' decision: the right only they hold by the template (support staff
         // may change settings, not this).
         .post(

@@ -1,0 +1,65 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+
+fn vars() -> serde_json::Value {
+    serde_json::json!({
+        "federation": "Sportello", "given": "Anna", "name": "Anna Neri",
+        "url": "https://login.example/x?token=abc&y=1", "code": "123456", "minutes": 15,
+        "commune": "Pisa", "by": "Mario Rossi (m@example.org)", "portal": "https://pisa.example/",
+        "sender": "Comune di Pisa",
+    })
+}
+
+#[test]
+fn every_template_renders_in_both_languages() {
+    for key in keys() {
+        for lang in [Language::It, Language::En] {
+            let r = render(key, lang, &vars()).unwrap_or_else(|e| panic!("{key} {lang:?}: {e}"));
+            assert!(!r.subject.is_empty() && !r.text.is_empty(), "{key}");
+            assert!(!r.text.contains("{{") && !r.subject.contains("{{"), "{key}");
+            assert!(
+                r.html.contains(&format!("lang=\"{}\"", lang.key())),
+                "{key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_missing_word_is_an_error_not_a_blank() {
+    let err = render(
+        "password_reset",
+        Language::It,
+        &serde_json::json!({"federation": "S"}),
+    );
+    assert!(err.is_err(), "{err:?}");
+}
+
+#[test]
+fn the_html_part_links_addresses_and_escapes_the_rest() {
+    let r = render("account_confirmation", Language::En, &vars()).unwrap();
+    assert!(r.html.contains(
+        "<a href=\"https://login.example/x?token=abc&amp;y=1\">https://login.example/x?token=abc&amp;y=1</a>"
+    ));
+    let r = render(
+        "account_confirmation",
+        Language::It,
+        &serde_json::json!({"federation": "S", "given": "<b>Anna</b>", "url": "https://x.example/"}),
+    )
+    .unwrap();
+    assert!(r.html.contains("&lt;b&gt;Anna&lt;/b&gt;"), "{}", r.html);
+    assert!(
+        r.text.contains("<b>Anna</b>"),
+        "the text part is plain text"
+    );
+}
+
+#[test]
+fn sms_texts_fit_one_message() {
+    for lang in [Language::It, Language::En] {
+        let r = render("contact_code", lang, &vars()).unwrap();
+        let sms = r.sms.unwrap();
+        assert_eq!(sportello_domain::sms::parts(&sms).len(), 1, "{sms}");
+    }
+}
