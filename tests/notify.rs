@@ -19,10 +19,11 @@ const CALCI: TenantId = TenantId(50003);
 
 /// The services' bundle on the app's database (what another capability writing an event has).
 pub(crate) async fn deps_for(app: &TestApp) -> Deps {
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: Secret::new(app.db.app_url.clone()),
         ..Settings::default()
     };
+    settings.delivery.private_gateways = true;
     Deps::load(
         &settings,
         app.db.app_store().await,
@@ -102,7 +103,7 @@ async fn configure_gateway(admin: &mut Browser, gw: &SmsGateway, secret: &str) {
     let csrf = page.input("csrf").unwrap();
     let save = admin.url("pisa.localhost", "/console/messaggi/sms");
     let endpoint = gw.url();
-    // A sender networks would refuse: the form again, nothing stored.
+    // A sender networks would refuse, a secret one could guess: the form again, nothing stored.
     let bad = admin
         .post(
             &save,
@@ -110,12 +111,14 @@ async fn configure_gateway(admin: &mut Browser, gw: &SmsGateway, secret: &str) {
                 ("enabled", "on"),
                 ("endpoint", &endpoint),
                 ("sender", "Comune di Pisa"),
+                ("report_secret", "short"),
                 ("csrf", &csrf),
             ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
     assert!(bad.body.contains("-sender-error\""), "{}", bad.body);
+    assert!(bad.body.contains("-report_secret-error\""), "{}", bad.body);
     let ok = admin
         .post(
             &save,
@@ -132,6 +135,20 @@ async fn configure_gateway(admin: &mut Browser, gw: &SmsGateway, secret: &str) {
     assert!(ok.url.contains("esito=salvato"), "{}", ok.body);
     // The secrets are never shown again.
     assert!(!ok.body.contains("pisa-token") && !ok.body.contains(secret));
+    // The stored token goes only where it went: another address needs it typed again.
+    let moved = admin
+        .post(
+            &save,
+            &[
+                ("enabled", "on"),
+                ("endpoint", "http://127.0.0.2:9/send"),
+                ("sender", "ComunePisa"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::BAD_REQUEST, "{}", moved.body);
+    assert!(moved.body.contains("-token-error\""), "{}", moved.body);
 }
 
 fn code_in(text: &str) -> String {
@@ -144,6 +161,20 @@ fn code_in(text: &str) -> String {
 #[tokio::test]
 async fn an_invitation_leaves_through_the_outbox_in_both_parts_with_its_status() {
     let (app, mail) = crate::identity::app_with_mail().await;
+    // Pisa's own sender name and reply-to.
+    let tx = app.store.tenant(PISA).await.unwrap();
+    tx.db()
+        .set_settings(
+            &sportello_store::authz::CommuneSettings {
+                mail_from_name: Some("Comune di Pisa URP".into()),
+                mail_reply_to: Some("urp@comune.pisa.it".into()),
+                ..Default::default()
+            },
+            sportello_store::now_micros(),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let mut admin = admin_of(&app, PISA, "pisa.localhost").await;
     let page = admin
         .get(&admin.url("pisa.localhost", "/console/personale"))
@@ -181,6 +212,8 @@ async fn an_invitation_leaves_through_the_outbox_in_both_parts_with_its_status()
     assert!(m.contains("text/plain") && m.contains("text/html"), "{m}");
     assert!(m.contains(&format!("<{}@sportello>", row.id)), "{m}");
     assert!(m.contains("<a href=\"http://pisa.localhost"), "{m}");
+    assert!(m.contains("From: \"Comune di Pisa URP\" <"), "{m}");
+    assert!(m.contains("Reply-To: urp@comune.pisa.it"), "{m}");
     // The console shows it, in words; never the link.
     let list = admin
         .get(&admin.url("pisa.localhost", "/console/messaggi"))
@@ -232,7 +265,7 @@ async fn a_mobile_number_is_proven_by_an_sms_through_the_commune_gateway() {
         saved.body
     );
     let mut admin = admin_of(&app, PISA, "pisa.localhost").await;
-    configure_gateway(&mut admin, &gw, "report-secret").await;
+    configure_gateway(&mut admin, &gw, "report-secret-of-pisa").await;
     // A new number: a code by SMS, from Pisa's sender, with the message's idempotency key.
     let form = as_refs(&save("+39 347 765 4321"));
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -273,16 +306,24 @@ async fn a_mobile_number_is_proven_by_an_sms_through_the_commune_gateway() {
         .report(
             app.addr,
             "calci.localhost",
-            "report-secret",
+            "report-secret-of-pisa",
             &sms.id,
             "delivered",
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = gw
-        .report(app.addr, "pisa.localhost", "report-secret", &sms.id, "lost")
+    // A status that is not final yet is acknowledged and changes nothing.
+    let (s, body) = gw
+        .report(
+            app.addr,
+            "pisa.localhost",
+            "report-secret-of-pisa",
+            &sms.id,
+            "buffered",
+        )
         .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "an unknown status is refused");
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["recorded"], false);
     assert_eq!(
         messages(&app, PISA)
             .await
@@ -296,7 +337,7 @@ async fn a_mobile_number_is_proven_by_an_sms_through_the_commune_gateway() {
         .report(
             app.addr,
             "pisa.localhost",
-            "report-secret",
+            "report-secret-of-pisa",
             &sms.id,
             "delivered",
         )
@@ -504,7 +545,9 @@ async fn delivery_worker_process() {
     settings.delivery.batch = 40;
     settings.delivery.concurrency = 4;
     settings.delivery.lease_ms = 1_500;
+    settings.delivery.timeout_ms = 1_000;
     settings.delivery.poll_ms = 50;
+    settings.delivery.private_gateways = true;
     let store = sportello_store::Store::connect(&url).await.unwrap();
     let deps = Deps::load(&settings, store.clone(), "http://login.localhost".into())
         .await
@@ -531,7 +574,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_no_message_arrives_twice() 
         enqueue_sms(&deps, PISA, &format!("+39 340 5{i:06}")).await;
     }
     // A slow gateway, so that the kill lands in the middle of a batch.
-    gw.slow_down(Duration::from_millis(40));
+    gw.slow_down(Duration::from_millis(200));
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "notify::delivery_worker_process", "--ignored"])
         .env("SPORTELLO_TEST_WORKER_DB", &app.db.app_url)
@@ -575,4 +618,46 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_no_message_arrives_twice() 
         rows.iter().all(|m| m.provider_id.is_some()),
         "every message recorded as sent"
     );
+}
+
+#[tokio::test]
+async fn a_late_worker_cannot_settle_a_message_another_worker_took() {
+    use sportello_store::outbox::Outcome;
+    let app = spawn_app_with(Options {
+        settings: Box::new(|s| s.delivery.workers = 0),
+        ..Options::default()
+    })
+    .await;
+    let deps = deps_for(&app).await;
+    let id = enqueue_sms(&deps, PISA, "+39 347 3333333").await;
+    let d = app.store.delivery();
+    // The first worker's lease runs out at once; a second worker takes the message.
+    let now = sportello_store::now_micros();
+    let first = d.claim(10, now, 1).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let second = d.claim(10, now + 10, 60_000_000).await.unwrap();
+    assert_eq!((second.len(), second[0].attempts), (1, 2));
+    assert!(
+        d.claim(10, now + 20, 60_000_000).await.unwrap().is_empty(),
+        "held"
+    );
+    // The first worker comes back late: its outcome is not recorded.
+    assert!(
+        !d.settle(&first[0], &Outcome::Delivered, now + 30)
+            .await
+            .unwrap()
+    );
+    let accepted = Outcome::Accepted {
+        provider_id: "gw-late".into(),
+    };
+    assert!(d.settle(&second[0], &accepted, now + 40).await.unwrap());
+    let row = messages(&app, PISA)
+        .await
+        .into_iter()
+        .find(|m| m.id == id)
+        .unwrap();
+    assert_eq!(row.status, Status::Sending);
+    assert_eq!(row.provider_id.as_deref(), Some("gw-late"));
+    // Handed over: never claimed again.
+    assert!(d.claim(10, now + 120_000_000, 1).await.unwrap().is_empty());
 }

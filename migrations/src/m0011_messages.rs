@@ -60,9 +60,12 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
             // The delivery workers claim and settle messages of every commune, in transactions
             // that declare it (`DeliveryDb`); nothing else reads across communes.
+            // Reading and updating only: a worker never writes or deletes a message.
             run_script(
                 manager,
-                "CREATE POLICY delivery ON messages \
+                "CREATE POLICY delivery_read ON messages FOR SELECT \
+                 USING (current_setting('sportello.scope', true) = 'delivery');\n\
+                 CREATE POLICY delivery_update ON messages FOR UPDATE \
                  USING (current_setting('sportello.scope', true) = 'delivery') \
                  WITH CHECK (current_setting('sportello.scope', true) = 'delivery')",
             )

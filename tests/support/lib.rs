@@ -190,6 +190,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         login_attempts_per_minute: 1000,
         ..Settings::default()
     };
+    // The tests' SMS gateway listens on this machine.
+    settings.delivery.private_gateways = true;
     (opts.settings)(&mut settings);
     let listener = opts
         .listener
@@ -218,7 +220,7 @@ impl TestApp {
 
     /// Another node of the same deployment: a second server on the same database.
     pub async fn another_node(&self) -> SocketAddr {
-        let settings = Settings {
+        let mut settings = Settings {
             database_url: Secret::new(self.db.app_url.clone()),
             registry_refresh_ms: 100,
             policy_refresh_ms: 100,
@@ -226,6 +228,7 @@ impl TestApp {
             mail_outbox: self._outbox.path().display().to_string(),
             ..Settings::default()
         };
+        settings.delivery.private_gateways = true;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let store = self.db.app_store().await;
         let running = sportello_web::start(&settings, store, listener)

@@ -534,6 +534,8 @@ test('console pages have no axe violations', { timeout: 300_000 }, async (t) => 
     '/console/impostazioni',
     '/console/identita',
     '/console/registro',
+    '/console/messaggi',
+    '/console/messaggi?canale=email',
     '/console/supporto',
   ];
   for (const p of communePages) {

@@ -139,6 +139,7 @@ test('the commune console: prefilled forms, a refused one, and the destructive o
     '/console/impostazioni',
     '/console/identita',
     '/console/supporto',
+    '/console/messaggi',
   ]) {
     await openConsole(page, pisa(p));
     await checkLayout(page, `${p} (prefilled)`);

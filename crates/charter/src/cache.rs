@@ -75,7 +75,7 @@ impl CharterCache {
         if let Some(c) = self.cached(id, version) {
             return Ok(c);
         }
-        let tx = store.tenant(id).await?;
+        let tx = store.tenant_read(id).await?;
         let db = tx.db();
         // The public's charter: offices still in draft are not in it, nor are they named as
         // the competent office of a service.

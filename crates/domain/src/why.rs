@@ -67,4 +67,5 @@ whys! {
     CodeWrong => "code_wrong",
     Malformed => "malformed",
     SenderInvalid => "sender_invalid",
+    SecretShort => "secret_short",
 }

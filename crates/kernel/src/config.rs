@@ -134,8 +134,13 @@ pub struct Delivery {
     pub retry_max_ms: u64,
     /// …and after this many tries the message fails for good.
     pub max_attempts: i32,
-    /// A provider answering later than this is a temporary failure.
+    /// A provider answering later than this is a temporary failure (shorter than the lease).
     pub timeout_ms: u64,
+    /// SMS gateways may be on this machine or a private network (loopback, private and
+    /// link-local addresses, plain http). Off: gateways are public https services, and an
+    /// address that resolves to a private one is refused (no commune can make the node call
+    /// its own network).
+    pub private_gateways: bool,
 }
 
 impl Default for Delivery {
@@ -150,6 +155,7 @@ impl Default for Delivery {
             retry_max_ms: 3_600_000,
             max_attempts: 8,
             timeout_ms: 10_000,
+            private_gateways: false,
         }
     }
 }
@@ -216,6 +222,13 @@ impl Settings {
     /// in as its fictitious people (whose fiscal codes are valid, and could be a real person's
     /// in a real database); it is for trying Sportello on one machine, not for a public site.
     pub fn check(&self) -> Result<(), String> {
+        if self.delivery.lease_ms <= self.delivery.timeout_ms {
+            return Err(format!(
+                "delivery.lease_ms ({}) must exceed delivery.timeout_ms ({}): a message is a \
+                 worker's only while its lease lasts",
+                self.delivery.lease_ms, self.delivery.timeout_ms
+            ));
+        }
         if self.demo && self.public_scheme != "http" {
             return Err(format!(
                 "demo mode is refused with public_scheme = {:?}: its sign-in as fictitious \

@@ -61,6 +61,7 @@ impl Deps {
             Some(settings.smtp_url.expose()),
             &settings.mail_outbox,
             &settings.mail_from,
+            Duration::from_millis(settings.delivery.timeout_ms.max(100)),
         )?);
         let secrets = SecretBox::from_base64(settings.secret_key()?)?;
         let sessions = Arc::new(Sessions::with_cache(

@@ -48,7 +48,14 @@ impl std::fmt::Display for SendError {
 }
 
 impl Mailer {
-    pub fn new(smtp_url: Option<&str>, outbox: &str, from: &str) -> Result<Self, String> {
+    /// `timeout`: the longest an SMTP command may take (then the attempt is a temporary
+    /// failure).
+    pub fn new(
+        smtp_url: Option<&str>,
+        outbox: &str,
+        from: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Self, String> {
         let from: Mailbox = from
             .parse()
             .map_err(|e| format!("mail_from {from:?}: {e}"))?;
@@ -56,6 +63,7 @@ impl Mailer {
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| format!("smtp_url: {e}"))?
+                    .timeout(Some(timeout))
                     .build(),
             ),
             None => {

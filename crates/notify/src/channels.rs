@@ -35,7 +35,7 @@ pub struct GatewayView {
 }
 
 pub async fn gateway(deps: &Deps, actor: &Actor) -> Result<GatewayView> {
-    let tx = deps.store.tenant(actor.commune()?).await?;
+    let tx = deps.store.tenant_read(actor.commune()?).await?;
     let g = tx.db().sms_gateway().await?;
     tx.commit().await?;
     Ok(GatewayView {
@@ -47,23 +47,24 @@ pub async fn gateway(deps: &Deps, actor: &Actor) -> Result<GatewayView> {
     })
 }
 
-/// An https address, or http to this machine (a gateway beside the node, and the tests').
-fn endpoint(p: &mut Problems, raw: &str) -> Option<String> {
+/// An https address on the public internet (or, where the deployment allows private
+/// gateways, any http(s) address).
+fn endpoint(p: &mut Problems, raw: &str, private: bool) -> Option<reqwest::Url> {
     let raw = optional(raw)?;
-    let ok = reqwest::Url::parse(&raw).ok().is_some_and(|u| {
-        let loopback = matches!(
-            u.host_str(),
-            Some("127.0.0.1") | Some("localhost") | Some("[::1]")
-        );
-        u.username().is_empty()
-            && u.password().is_none()
-            && u.host_str().is_some()
-            && (u.scheme() == "https" || (u.scheme() == "http" && loopback))
-    });
-    if !ok {
-        p.add("endpoint", Why::AddressNeeded, "");
+    match reqwest::Url::parse(&raw) {
+        Ok(u) if crate::sms::allowed(&u, private) => Some(u),
+        _ => {
+            p.add("endpoint", Why::AddressNeeded, "");
+            None
+        }
     }
-    Some(raw)
+}
+
+/// Scheme, host and port: where a token goes.
+fn origin(u: &str) -> Option<String> {
+    reqwest::Url::parse(u)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
 }
 
 /// The alphanumeric sender networks accept: 3 to 11 ASCII letters or digits.
@@ -78,22 +79,36 @@ fn sender(p: &mut Problems, raw: &str) -> Option<String> {
 pub async fn save_gateway(deps: &Deps, actor: &Actor, f: &GatewayForm) -> Result<()> {
     let c = actor.commune()?;
     let mut p = Problems::default();
-    let endpoint = endpoint(&mut p, &f.endpoint);
+    let endpoint = endpoint(&mut p, &f.endpoint, deps.settings.delivery.private_gateways)
+        .map(|u| u.to_string());
     let sender = sender(&mut p, &f.sender);
-    if f.enabled && endpoint.is_none() {
+    if f.enabled && f.endpoint.trim().is_empty() {
         p.add("endpoint", Why::Required, "");
+    }
+    // Every SMS shows a sender networks accept.
+    if f.enabled && f.sender.trim().is_empty() {
+        p.add("sender", Why::Required, "");
     }
     for (field, v) in [("token", &f.token), ("report_secret", &f.report_secret)] {
         if v.chars().count() > 500 {
             p.add(field, Why::TooLong, "500");
         }
     }
-    if !p.is_empty() {
-        return Err(Error::Invalid(p));
+    // A report secret someone could guess proves nothing.
+    if !f.report_secret.trim().is_empty() && f.report_secret.trim().chars().count() < 16 {
+        p.add("report_secret", Why::SecretShort, "16");
     }
     let tx = deps.store.tenant(c).await?;
     let db = tx.db();
     let old = db.sms_gateway().await?;
+    // The stored token goes only where it went before: a new address needs it typed again.
+    let moved = endpoint.as_deref().and_then(origin) != old.endpoint.as_deref().and_then(origin);
+    if moved && old.token_sealed.is_some() && f.token.trim().is_empty() {
+        p.add("token", Why::Required, "");
+    }
+    if !p.is_empty() {
+        return Err(Error::Invalid(p));
+    }
     let seal = |v: &str, old: Option<String>| -> Result<Option<String>> {
         match optional(v) {
             Some(v) => deps
@@ -107,7 +122,7 @@ pub async fn save_gateway(deps: &Deps, actor: &Actor, f: &GatewayForm) -> Result
     let row = SmsGatewayRow {
         enabled: f.enabled,
         endpoint,
-        token_sealed: seal(&f.token, old.token_sealed)?,
+        token_sealed: seal(&f.token, if moved { None } else { old.token_sealed })?,
         sender,
         report_secret_sealed: seal(&f.report_secret, old.report_secret_sealed)?,
     };
@@ -127,7 +142,7 @@ pub async fn save_gateway(deps: &Deps, actor: &Actor, f: &GatewayForm) -> Result
 
 /// Whether the commune sends SMS (and so can prove a mobile number).
 pub async fn sms_enabled(deps: &Deps, commune: sportello_domain::TenantId) -> Result<bool> {
-    let tx = deps.store.tenant(commune).await?;
+    let tx = deps.store.tenant_read(commune).await?;
     let g = tx.db().sms_gateway().await?;
     tx.commit().await?;
     Ok(g.enabled && g.endpoint.is_some())

@@ -21,7 +21,7 @@ pub async fn for_commune(
     actor: &Actor,
     f: &MessageFilter,
 ) -> Result<(Vec<MessageRow>, Vec<Counts>)> {
-    let tx = deps.store.tenant(actor.commune()?).await?;
+    let tx = deps.store.tenant_read(actor.commune()?).await?;
     let db = tx.db();
     let rows = db.messages(f).await?;
     let mut counts: Vec<Counts> = vec![];
@@ -55,7 +55,7 @@ pub async fn for_person(
     commune: TenantId,
     person_id: &str,
 ) -> Result<Vec<MessageRow>> {
-    let tx = deps.store.tenant(commune).await?;
+    let tx = deps.store.tenant_read(commune).await?;
     let rows = tx
         .db()
         .messages(&MessageFilter {

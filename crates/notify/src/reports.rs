@@ -24,16 +24,13 @@ fn same(a: &str, b: &str) -> bool {
         == 0
 }
 
-/// Records a report; gives whether a message of this commune moved.
+/// Records a report; gives whether a message of this commune moved. The secret is checked
+/// before anything is written (a flood of wrong ones takes no write lock); a status that is not
+/// final yet ("sent", "buffered") is acknowledged and changes nothing.
 pub async fn record(deps: &Deps, commune: TenantId, secret: &str, r: &Report) -> Result<bool> {
-    let delivered = match r.status.as_str() {
-        "delivered" => true,
-        "failed" | "undeliverable" | "expired" | "rejected" => false,
-        _ => return Err(Error::Refused("sms_report_unknown_status")),
-    };
-    let tx = deps.store.tenant(commune).await?;
-    let db = tx.db();
-    let g = db.sms_gateway().await?;
+    let tx = deps.store.tenant_read(commune).await?;
+    let g = tx.db().sms_gateway().await?;
+    tx.commit().await?;
     let expected = match g.report_secret_sealed {
         Some(s) => String::from_utf8(deps.secrets.open(&s).map_err(Error::Internal)?)
             .map_err(|e| Error::Internal(e.to_string()))?,
@@ -42,8 +39,18 @@ pub async fn record(deps: &Deps, commune: TenantId, secret: &str, r: &Report) ->
     if secret.is_empty() || !same(secret, &expected) {
         return Err(Error::Refused("sms_report_refused"));
     }
-    let reason: Option<String> = r.reason.as_deref().map(|s| s.chars().take(300).collect());
-    let moved = db
+    let delivered = match r.status.as_str() {
+        "delivered" => true,
+        "failed" | "undeliverable" | "expired" | "rejected" => false,
+        _ => return Ok(false),
+    };
+    let reason: Option<String> = r
+        .reason
+        .as_deref()
+        .map(|s| s.chars().filter(|c| !c.is_control()).take(300).collect());
+    let tx = deps.store.tenant(commune).await?;
+    let moved = tx
+        .db()
         .settle_by_provider_id(
             r.id.trim(),
             delivered,

@@ -8,8 +8,13 @@
 //! words). Answer: 2xx with `{"id": "…"}`. A 4xx answer (but 408 and 429) is permanent — a bad
 //! number, a refused sender; anything else (5xx, 408, 429, no answer in time) is tried again.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
 use serde::Deserialize;
 use sportello_domain::TenantId;
+use sportello_kernel::config::Delivery;
 use sportello_kernel::mail::SendError;
 use sportello_kernel::secretbox::SecretBox;
 use sportello_store::Store;
@@ -29,7 +34,7 @@ pub async fn load(
     secrets: &SecretBox,
     t: TenantId,
 ) -> Result<Option<Gateway>, String> {
-    let tx = store.tenant(t).await.map_err(|e| e.to_string())?;
+    let tx = store.tenant_read(t).await.map_err(|e| e.to_string())?;
     let row = tx.db().sms_gateway().await.map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
     let (true, Some(endpoint)) = (row.enabled, row.endpoint) else {
@@ -51,6 +56,109 @@ struct Accepted {
     id: String,
 }
 
+/// Whether an address is on the public internet (not loopback, private, link-local, shared,
+/// documentation, multicast or unspecified).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            !(a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || a.is_documentation()
+                || a.is_multicast()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64))
+        }
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                let s0 = a.segments()[0];
+                !(a.is_loopback()
+                    || a.is_unspecified()
+                    || a.is_multicast()
+                    || (s0 & 0xfe00) == 0xfc00
+                    || (s0 & 0xffc0) == 0xfe80)
+            }
+        },
+    }
+}
+
+/// Resolves names to their public addresses only: a gateway's name cannot lead the node into
+/// its own network.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let public: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(format!("{host} has no public address").into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// The client the workers call gateways with: no redirects (a gateway answers, it does not
+/// send the node elsewhere) and, unless `private_gateways`, public addresses only.
+pub fn client(cfg: &Delivery) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .timeout(Duration::from_millis(cfg.timeout_ms.max(100)))
+        .pool_max_idle_per_host(cfg.concurrency.max(1))
+        .redirect(reqwest::redirect::Policy::none());
+    if !cfg.private_gateways {
+        b = b.dns_resolver(Arc::new(PublicOnly));
+    }
+    b.build().map_err(|e| format!("SMS client: {e}"))
+}
+
+/// Whether a gateway address may be called: https to a public host, or anything on a private
+/// network where the deployment allows it.
+pub fn allowed(url: &reqwest::Url, private_gateways: bool) -> bool {
+    let host_ok = match url.host() {
+        Some(url::Host::Ipv4(a)) => private_gateways || is_public(IpAddr::V4(a)),
+        Some(url::Host::Ipv6(a)) => private_gateways || is_public(IpAddr::V6(a)),
+        Some(url::Host::Domain(d)) => {
+            private_gateways || !(d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"))
+        }
+        None => false,
+    };
+    host_ok
+        && url.username().is_empty()
+        && url.password().is_none()
+        && (url.scheme() == "https" || (private_gateways && url.scheme() == "http"))
+}
+
+/// What a gateway said, in a few words: its JSON `error` or `message`, else only the status
+/// (never a page's body: it could be anything the gateway's address leads to).
+fn said(status: reqwest::StatusCode, body: &str) -> String {
+    let words = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            ["error", "message"]
+                .iter()
+                .find_map(|k| v[*k].as_str().map(str::to_owned))
+        })
+        .map(|w| {
+            w.chars()
+                .filter(|c| !c.is_control())
+                .take(120)
+                .collect::<String>()
+        });
+    match words {
+        Some(w) => format!("gateway answered {}: {w}", status.as_u16()),
+        None => format!("gateway answered {}", status.as_u16()),
+    }
+}
+
 /// Hands one SMS to the gateway; gives the gateway's id for it.
 pub async fn send(
     http: &reqwest::Client,
@@ -59,6 +167,7 @@ pub async fn send(
     to: &str,
     text: &str,
     sender: &str,
+    private: bool,
 ) -> Result<String, SendError> {
     let parts = sportello_domain::sms::parts(text);
     let alias = if g.sender.is_empty() {
@@ -66,8 +175,15 @@ pub async fn send(
     } else {
         &g.sender
     };
+    let url = reqwest::Url::parse(&g.endpoint)
+        .map_err(|_| SendError::Temporary("the gateway's address is not valid".into()))?;
+    if !allowed(&url, private) {
+        return Err(SendError::Temporary(
+            "the gateway's address is not allowed here".into(),
+        ));
+    }
     let mut req = http
-        .post(&g.endpoint)
+        .post(url)
         .header("Idempotency-Key", message_id)
         .json(&serde_json::json!({
             "to": to,
@@ -82,20 +198,24 @@ pub async fn send(
     let r = req
         .send()
         .await
-        .map_err(|e| SendError::Temporary(format!("gateway: {e}")))?;
+        .map_err(|e| SendError::Temporary(format!("gateway: {}", without_url(e))))?;
     let status = r.status();
     let body = r.text().await.unwrap_or_default();
-    let said = || {
-        let b: String = body.chars().take(200).collect();
-        format!("gateway answered {}: {b}", status.as_u16())
-    };
+    let code = status.as_u16();
     if status.is_success() {
         serde_json::from_str::<Accepted>(&body)
             .map(|a| a.id)
-            .map_err(|_| SendError::Temporary(said()))
-    } else if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
-        Err(SendError::Permanent(said()))
+            .map_err(|_| SendError::Temporary(said(status, "")))
+    } else if status.is_client_error() && !matches!(code, 401 | 403 | 408 | 429) {
+        // The message itself is refused (a number that does not exist, a text it will not
+        // take). Credentials refused are the commune's to fix: tried again later.
+        Err(SendError::Permanent(said(status, &body)))
     } else {
-        Err(SendError::Temporary(said()))
+        Err(SendError::Temporary(said(status, &body)))
     }
+}
+
+/// A request error without the URL (it may carry a token in its query).
+fn without_url(e: reqwest::Error) -> String {
+    e.without_url().to_string()
 }

@@ -104,8 +104,14 @@ pub fn render(key: &str, lang: Language, vars: &serde_json::Value) -> Result<Ren
     let subject = r(&w.subject)?.trim().to_owned();
     let text = r(&w.text)?.trim().to_owned();
     let sms = w.sms.as_deref().map(r).transpose()?;
+    // Only the addresses the product put there become links (`url`, `portal`), never one a
+    // person typed into their name.
+    let links: Vec<&str> = ["url", "portal"]
+        .iter()
+        .filter_map(|k| vars[*k].as_str())
+        .collect();
     Ok(Rendered {
-        html: html(&subject, &text, lang),
+        html: html(&subject, &text, lang, &links),
         subject,
         text,
         sms,
@@ -119,9 +125,9 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The text as a simple HTML page: paragraphs at blank lines, line breaks kept, and every
-/// `http(s)://` address a link.
-fn html(subject: &str, text: &str, lang: Language) -> String {
+/// The text as a simple HTML page: paragraphs at blank lines, line breaks kept, and the given
+/// addresses as links.
+fn html(subject: &str, text: &str, lang: Language, links: &[&str]) -> String {
     let mut body = String::new();
     for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
         let lines: Vec<String> = para
@@ -129,7 +135,7 @@ fn html(subject: &str, text: &str, lang: Language) -> String {
             .map(|line| {
                 line.split(' ')
                     .map(|w| {
-                        if w.starts_with("https://") || w.starts_with("http://") {
+                        if links.contains(&w) {
                             let w = escape(w);
                             format!("<a href=\"{w}\">{w}</a>")
                         } else {

@@ -50,13 +50,7 @@ impl Worker {
 
     /// Workers over `store` (not started: see [`Worker::round`] and [`Worker::spawn`]).
     pub fn new(deps: &sportello_kernel::Deps, store: Store) -> Result<Arc<Worker>, String> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(
-                deps.settings.delivery.timeout_ms.max(100),
-            ))
-            .pool_max_idle_per_host(deps.settings.delivery.concurrency.max(1))
-            .build()
-            .map_err(|e| format!("SMS client: {e}"))?;
+        let http = sms::client(&deps.settings.delivery)?;
         Ok(Arc::new(Worker {
             store,
             mailer: deps.mailer.clone(),
@@ -107,10 +101,16 @@ impl Worker {
     pub async fn round(self: &Arc<Self>) -> Result<usize, String> {
         let now = sportello_store::now_micros();
         let lease = (self.cfg.lease_ms * 1000) as i64;
+        // No more than it sends at once: every claimed message is being sent while its lease
+        // runs (a send ends within the timeout, shorter than the lease).
         let claimed = self
             .store
             .delivery()
-            .claim(self.cfg.batch, now, lease)
+            .claim(
+                self.cfg.batch.min(self.cfg.concurrency.max(1) as u64),
+                now,
+                lease,
+            )
             .await
             .map_err(|e| e.to_string())?;
         let n = claimed.len();
@@ -164,9 +164,17 @@ impl Worker {
                 .await
                 .map(|()| None),
             Ok(Payload::Sms { text, sender }) => match self.gateway(m.tenant).await {
-                Ok(Some(g)) => sms::send(&self.http, &g, &m.id, &m.recipient, &text, &sender)
-                    .await
-                    .map(Some),
+                Ok(Some(g)) => sms::send(
+                    &self.http,
+                    &g,
+                    &m.id,
+                    &m.recipient,
+                    &text,
+                    &sender,
+                    self.cfg.private_gateways,
+                )
+                .await
+                .map(Some),
                 Ok(None) => Err(SendError::Permanent(
                     "the commune has no SMS gateway".into(),
                 )),

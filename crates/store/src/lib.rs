@@ -142,6 +142,15 @@ impl Store {
         Ok(TenantTx { txn, tenant })
     }
 
+    /// A transaction scoped to one commune that only reads: on SQLite it takes no lock (WAL
+    /// readers wait for nobody; [`Store::tenant`] takes the write lock at once). Writing through
+    /// it may fail with "database is locked" beside other writers.
+    pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx> {
+        let txn = self.conn.begin().await?;
+        set_tenant(&txn, tenant).await?;
+        Ok(TenantTx { txn, tenant })
+    }
+
     /// A transaction on the staff accounts of a commune (scoped like [`Store::tenant`]) or of the
     /// federation.
     pub async fn staff(&self, realm: staff::Realm) -> Result<staff::StaffTx> {

@@ -163,6 +163,32 @@ impl TenantDb<'_> {
         self.all(&sql, values).await?.iter().map(row).collect()
     }
 
+    /// How many messages of a template this commune sent a person by a channel since a time.
+    pub async fn count_sent_to(
+        &self,
+        person_id: &str,
+        channel: &str,
+        template: &str,
+        since: i64,
+    ) -> Result<i64> {
+        let r = self
+            .one(
+                "SELECT COUNT(*) AS n FROM messages WHERE tenant_id = $1 AND person_id = $2 \
+                 AND channel = $3 AND template = $4 AND created_at >= $5",
+                vec![
+                    person_id.to_owned().into(),
+                    channel.to_owned().into(),
+                    template.to_owned().into(),
+                    since.into(),
+                ],
+            )
+            .await?;
+        match r {
+            Some(r) => get(&r, "n"),
+            None => Ok(0),
+        }
+    }
+
     /// How many of this commune's messages are in each status, per channel.
     pub async fn message_counts(&self) -> Result<Vec<(String, Status, i64)>> {
         self.all(
@@ -306,43 +332,60 @@ impl DeliveryDb<'_> {
         Ok(claimed)
     }
 
-    /// Records how an attempt ended. A secret payload is dropped once the message is settled.
-    pub async fn settle(&self, m: &Claimed, outcome: &Outcome, now: i64) -> Result<()> {
+    /// Records how an attempt ended — only if the message is still this attempt's (`sending`,
+    /// with the number of tries the claim gave it): a worker whose lease ran out and whose
+    /// message another worker took since changes nothing. A secret payload is dropped once the
+    /// provider has the message or it failed for good.
+    pub async fn settle(&self, m: &Claimed, outcome: &Outcome, now: i64) -> Result<bool> {
         let txn = self.begin().await?;
-        let (sql, values): (&str, Vec<Value>) = match outcome {
+        const MINE: &str =
+            "WHERE tenant_id = $1 AND id = $2 AND status = 'sending' AND attempts = $4";
+        let (sql, values): (String, Vec<Value>) = match outcome {
             Outcome::Delivered => (
-                "UPDATE messages SET status = 'delivered', sent_at = $3, done_at = $3, \
-                 lease_until = NULL, reason = NULL, updated_at = $3, \
-                 payload = CASE WHEN secret THEN '' ELSE payload END \
-                 WHERE tenant_id = $1 AND id = $2",
+                format!(
+                    "UPDATE messages SET status = 'delivered', sent_at = $3, done_at = $3, \
+                     lease_until = NULL, reason = NULL, updated_at = $3, \
+                     payload = CASE WHEN secret THEN '' ELSE payload END {MINE}"
+                ),
                 vec![],
             ),
             Outcome::Accepted { provider_id } => (
-                "UPDATE messages SET status = 'sending', sent_at = $3, provider_id = $4, \
-                 lease_until = NULL, reason = NULL, updated_at = $3 \
-                 WHERE tenant_id = $1 AND id = $2 AND status = 'sending'",
+                format!(
+                    "UPDATE messages SET sent_at = $3, provider_id = $5, lease_until = NULL, \
+                     reason = NULL, updated_at = $3, \
+                     payload = CASE WHEN secret THEN '' ELSE payload END {MINE}"
+                ),
                 vec![provider_id.clone().into()],
             ),
             Outcome::Retry { at, reason } => (
-                "UPDATE messages SET status = 'temporary_failure', next_attempt_at = $4, \
-                 reason = $5, lease_until = NULL, updated_at = $3 \
-                 WHERE tenant_id = $1 AND id = $2",
+                format!(
+                    "UPDATE messages SET status = 'temporary_failure', next_attempt_at = $5, \
+                     reason = $6, lease_until = NULL, updated_at = $3 {MINE}"
+                ),
                 vec![(*at).into(), reason.clone().into()],
             ),
             Outcome::Failed { reason } => (
-                "UPDATE messages SET status = 'permanent_failure', done_at = $3, reason = $4, \
-                 lease_until = NULL, updated_at = $3, \
-                 payload = CASE WHEN secret THEN '' ELSE payload END \
-                 WHERE tenant_id = $1 AND id = $2",
+                format!(
+                    "UPDATE messages SET status = 'permanent_failure', done_at = $3, reason = $5, \
+                     lease_until = NULL, updated_at = $3, \
+                     payload = CASE WHEN secret THEN '' ELSE payload END {MINE}"
+                ),
                 vec![reason.clone().into()],
             ),
         };
-        let mut all: Vec<Value> = vec![m.tenant.0.into(), m.id.clone().into(), now.into()];
+        let mut all: Vec<Value> = vec![
+            m.tenant.0.into(),
+            m.id.clone().into(),
+            now.into(),
+            m.attempts.into(),
+        ];
         all.extend(values);
-        txn.execute_raw(crate::raw::stmt(txn.get_database_backend(), sql, all))
-            .await?;
+        let n = txn
+            .execute_raw(crate::raw::stmt(txn.get_database_backend(), &sql, all))
+            .await?
+            .rows_affected();
         txn.commit().await?;
-        Ok(())
+        Ok(n == 1)
     }
 
     /// The earliest time a message becomes due (none: nothing waits).

@@ -30,6 +30,8 @@ pub struct Contacts {
 const CODE_MINUTES: i64 = 15;
 /// At most one code a minute per person (a code mailed is a mail to someone's inbox).
 const CODE_GAP_SECONDS: i64 = 60;
+/// SMS codes a person may be sent by one commune in a day.
+const SMS_CODES_A_DAY: i64 = 5;
 /// Wrong guesses a code survives (then the person asks for another).
 const CODE_GUESSES: u32 = 5;
 
@@ -132,10 +134,30 @@ pub async fn save(
         }
         _ => None,
     };
+    // An SMS code goes to Italian mobile numbers only (an SMS abroad costs the commune more,
+    // and numbers abroad are where SMS pumping sends them), at most a few a day per person.
     let sms = match &mobile_new {
-        Some((_, false)) => sportello_notify::channels::sms_enabled(deps, from).await?,
+        Some((m, false)) if m.as_str().starts_with("+393") => {
+            sportello_notify::channels::sms_enabled(deps, from).await?
+        }
         _ => false,
     };
+    if sms {
+        let tx = deps.store.tenant_read(from).await?;
+        let sent = tx
+            .db()
+            .count_sent_to(
+                person_id,
+                "sms",
+                "contact_code",
+                now_micros() - 24 * 3600 * 1_000_000,
+            )
+            .await?;
+        tx.commit().await?;
+        if sent >= SMS_CODES_A_DAY {
+            return Err(Error::Refused("contacts_sms_limit"));
+        }
+    }
     // Not more than one code a minute to each kind of contact (checked before anything is
     // written, so a refused save changes nothing).
     for (needed, purpose) in [

@@ -49,6 +49,19 @@ fn the_html_part_links_addresses_and_escapes_the_rest() {
     )
     .unwrap();
     assert!(r.html.contains("&lt;b&gt;Anna&lt;/b&gt;"), "{}", r.html);
+    // An address typed into a name stays text: only the product's own link is one.
+    let evil = render(
+        "account_confirmation",
+        Language::It,
+        &serde_json::json!({"federation": "S", "given": "https://evil.example/", "url": "https://x.example/"}),
+    )
+    .unwrap();
+    assert!(
+        !evil.html.contains("href=\"https://evil.example/"),
+        "{}",
+        evil.html
+    );
+    assert!(evil.html.contains("href=\"https://x.example/\""), "{}", evil.html);
     assert!(
         r.text.contains("<b>Anna</b>"),
         "the text part is plain text"

@@ -17,3 +17,34 @@ fn retries_double_up_to_the_maximum_with_jitter() {
     assert_eq!(retry_delay(&cfg, 3, 1.5), 6_000_000);
     assert_eq!(retry_delay(&cfg, 100, 1.0), 60_000_000, "no overflow");
 }
+
+#[test]
+fn gateways_are_public_https_services_unless_the_deployment_allows_private_ones() {
+    use crate::sms::{allowed, is_public};
+    let url = |s: &str| reqwest::Url::parse(s).unwrap();
+    assert!(allowed(&url("https://sms.example.com/send"), false));
+    for bad in [
+        "http://sms.example.com/send",
+        "https://127.0.0.1/send",
+        "https://localhost/send",
+        "https://10.1.2.3/send",
+        "https://169.254.169.254/latest",
+        "https://[::1]/send",
+        "https://[fd00::1]/send",
+        "https://user:pw@sms.example.com/send",
+        "ftp://sms.example.com/send",
+    ] {
+        assert!(!allowed(&url(bad), false), "{bad}");
+    }
+    assert!(allowed(&url("http://127.0.0.1:9000/send"), true));
+    assert!(!allowed(&url("https://user:pw@127.0.0.1/send"), true));
+    assert!(is_public("93.184.216.34".parse().unwrap()));
+    assert!(
+        !is_public("100.64.0.1".parse().unwrap()),
+        "shared address space"
+    );
+    assert!(
+        !is_public("::ffff:192.168.1.1".parse().unwrap()),
+        "mapped private"
+    );
+}

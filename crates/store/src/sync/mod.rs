@@ -101,6 +101,37 @@ impl CommuneSpec {
     }
 }
 
+/// German texts only where German is official (the console offers them there only, so
+/// elsewhere they could be neither seen to be edited nor cleared).
+fn german_only_where_official(spec: &CommuneSpec, charter: &CharterSpec) -> Result<()> {
+    if sportello_domain::commune::co_official_language(&spec.istat.province_code)
+        == Some(Language::De)
+    {
+        return Ok(());
+    }
+    let some = |v: &Option<String>| v.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let offices = charter
+        .offices
+        .iter()
+        .filter(|o| some(&o.name_de) || some(&o.description_de))
+        .map(|o| o.id.to_string());
+    let services = charter
+        .services
+        .iter()
+        .filter(|s| some(&s.title_de) || some(&s.summary_de) || some(&s.description_de))
+        .map(|s| s.id.to_string());
+    let found: Vec<String> = offices.chain(services).collect();
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "{}: German texts (*_de) are for the communes of the province of Bolzano/Bozen only: {}",
+            spec.istat.name_it,
+            found.join(", ")
+        )))
+    }
+}
+
 /// Whether the commune row or its hosts changed, and what changed in its charter.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SyncOutcome {
@@ -156,6 +187,7 @@ impl FederationDb<'_> {
                 .await?;
         }
         if let Some(charter) = charter {
+            german_only_where_official(spec, charter)?;
             let db = TenantDb::enter(txn, spec.tenant_id()).await?;
             out.charter = apply_charter(db, charter, changed_by, out.created).await?;
             if !out.charter.is_empty() && !out.created {

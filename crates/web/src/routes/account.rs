@@ -317,6 +317,7 @@ async fn personal_context(
             "idp": user.idp,
             "sessions": sessions,
             "messages": messages,
+            "sms_available": sportello_notify::channels::sms_enabled(&ctx.state, from).await?,
             "events": events,
             "notice": notice,
             "csrf": ctx.csrf_token(),

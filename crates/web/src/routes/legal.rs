@@ -25,7 +25,7 @@ pub fn configure(t: &mut super::table::Table<'_>) {
 async fn controller(ctx: &Ctx) -> AppResult<serde_json::Value> {
     match &ctx.site {
         Site::Commune(c) => {
-            let tx = ctx.state.store.tenant(c.id()).await?;
+            let tx = ctx.state.store.tenant_read(c.id()).await?;
             let s = tx.db().settings().await?;
             tx.commit().await?;
             Ok(json!({

@@ -139,7 +139,7 @@ pub(super) async fn load_service(
             .cloned()
             .ok_or(AppError::NotFound),
         Some(at) => {
-            let tx = ctx.state.store.tenant(ctx.commune()?.id()).await?;
+            let tx = ctx.state.store.tenant_read(ctx.commune()?.id()).await?;
             tx.db()
                 .service_as_of(id, at)
                 .await?

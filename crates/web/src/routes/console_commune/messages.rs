@@ -121,7 +121,7 @@ pub(super) async fn messages(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespons
             ),
         ];
         if actor
-            .may(&ctx.state, Object::Settings, Action::Update)
+            .may(&ctx.state, Object::Policies, Action::Update)
             .await
         {
             out.push(gateway_form(&ctx, &actor).await?);

@@ -133,9 +133,11 @@ pub fn routes(r: &mut Routes) {
         )
         .get("/console/registro", allow(Object::Audit, Read), audit_log)
         .get("/console/messaggi", allow(Object::Audit, Read), messages)
+        // The gateway holds a credential and spends the commune's money: the administrators'
+        // (support staff may change settings, not this).
         .post(
             "/console/messaggi/sms",
-            allow(Object::Settings, Update),
+            allow(Object::Policies, Update),
             gateway_save,
         )
         // The administrators' decision: the right only they hold by the template (support staff
