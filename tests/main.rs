@@ -25,4 +25,5 @@ mod routes;
 mod saml;
 mod services;
 mod staff;
+mod subscriptions;
 mod sync;

@@ -68,7 +68,7 @@ pub(crate) async fn messages(app: &TestApp, commune: TenantId) -> Vec<MessageRow
 }
 
 /// Waits until `done` holds for the commune's messages (at most `secs` seconds).
-async fn settle(
+pub(crate) async fn settle(
     app: &TestApp,
     commune: TenantId,
     secs: u64,
@@ -84,7 +84,7 @@ async fn settle(
     }
 }
 
-async fn admin_of(app: &TestApp, commune: TenantId, host: &str) -> Browser {
+pub(crate) async fn admin_of(app: &TestApp, commune: TenantId, host: &str) -> Browser {
     crate::actors::signed_in(
         app,
         Realm::Commune(commune),
@@ -96,7 +96,7 @@ async fn admin_of(app: &TestApp, commune: TenantId, host: &str) -> Browser {
 }
 
 /// Pisa's administrator points Pisa's SMS channel at `gw` through the console.
-async fn configure_gateway(admin: &mut Browser, gw: &SmsGateway, secret: &str) {
+pub(crate) async fn configure_gateway(admin: &mut Browser, gw: &SmsGateway, secret: &str) {
     let url = admin.url("pisa.localhost", "/console/messaggi");
     let page = admin.get(&url).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -151,7 +151,7 @@ async fn configure_gateway(admin: &mut Browser, gw: &SmsGateway, secret: &str) {
     assert!(moved.body.contains("-token-error\""), "{}", moved.body);
 }
 
-fn code_in(text: &str) -> String {
+pub(crate) fn code_in(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
         .unwrap_or_else(|| panic!("no code in {text}"))

@@ -23,6 +23,7 @@ mod m0008_contact_verification;
 mod m0009_descriptions_en;
 mod m0010_german;
 mod m0011_messages;
+mod m0012_topics;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_descriptions_en::Migration),
             Box::new(m0010_german::Migration),
             Box::new(m0011_messages::Migration),
+            Box::new(m0012_topics::Migration),
         ]
     }
 }
@@ -65,6 +67,9 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "support_grants",
     "commune_settings",
     "messages",
+    "topics",
+    "subscriptions",
+    "broadcasts",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

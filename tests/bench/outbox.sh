@@ -12,7 +12,7 @@ burst=${BENCH_BURST:-2000}
 seconds=${BENCH_SECONDS:-10}
 export PATH="$root/tests/counterparts/.venv/bin:$PATH"
 export SPORTELLO_TEST_PG_ADMIN=${SPORTELLO_TEST_PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
-cargo build --release --locked -p sportello-tests --example outbox_bench >/dev/null
+cargo build --release --locked -p sportello-tests --example outbox_bench >/dev/null 2>&1
 tool=$target/release/examples/outbox_bench
 rows=""
 for db in sqlite postgres; do

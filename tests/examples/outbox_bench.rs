@@ -154,18 +154,28 @@ async fn main() {
     }
     let took = wait_for(&owner, burst).await;
     let per_s = burst as f64 / took.as_secs_f64();
-    // Delay: one event a transaction at a steady rate, the workers running.
+    // Delay: one event a transaction at a steady rate (four writers, as requests would be),
+    // the workers running.
     clear(&owner).await;
-    let n = (rate * seconds as f64) as usize;
-    let gap = Duration::from_secs_f64(1.0 / rate);
+    const WRITERS: usize = 4;
+    let n = (rate * seconds as f64) as usize / WRITERS * WRITERS;
+    let gap = Duration::from_secs_f64(WRITERS as f64 / rate);
     let start = Instant::now();
-    for i in 0..n {
-        enqueue(&deps, email, burst + i, 1, 1).await;
-        let due = start + gap * (i as u32 + 1);
-        if let Some(d) = due.checked_duration_since(Instant::now()) {
-            tokio::time::sleep(d).await;
-        }
+    let deps = std::sync::Arc::new(deps);
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..WRITERS {
+        let deps = deps.clone();
+        writers.spawn(async move {
+            for i in 0..n / WRITERS {
+                enqueue(&deps, email, burst + w * n + i, 1, 1).await;
+                let due = start + gap * (i as u32 + 1);
+                if let Some(d) = due.checked_duration_since(Instant::now()) {
+                    tokio::time::sleep(d).await;
+                }
+            }
+        });
     }
+    while writers.join_next().await.is_some() {}
     let achieved = n as f64 / start.elapsed().as_secs_f64();
     wait_for(&owner, n).await;
     let mut d = handed_over(&owner).await;

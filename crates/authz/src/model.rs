@@ -103,12 +103,15 @@ pub enum Object {
     Idps,
     Support,
     Records,
+    /// The messages the commune sends: reading them, sending to subscribers (create),
+    /// publishing and withdrawing kinds of event (update, delete).
+    Messages,
     /// The federation's registry of communes (platform scope).
     Communes,
 }
 
 impl Object {
-    pub const ALL: [Object; 13] = [
+    pub const ALL: [Object; 14] = [
         Object::Offices,
         Object::Services,
         Object::Cases,
@@ -121,10 +124,11 @@ impl Object {
         Object::Idps,
         Object::Support,
         Object::Records,
+        Object::Messages,
         Object::Communes,
     ];
     /// The objects of a commune (what its policy speaks of).
-    pub const COMMUNE: [Object; 12] = [
+    pub const COMMUNE: [Object; 13] = [
         Object::Offices,
         Object::Services,
         Object::Cases,
@@ -137,6 +141,7 @@ impl Object {
         Object::Idps,
         Object::Support,
         Object::Records,
+        Object::Messages,
     ];
 
     pub fn key(self) -> &'static str {
@@ -153,6 +158,7 @@ impl Object {
             Object::Idps => "idps",
             Object::Support => "support",
             Object::Records => "records",
+            Object::Messages => "messages",
             Object::Communes => "communes",
         }
     }

@@ -68,4 +68,5 @@ whys! {
     Malformed => "malformed",
     SenderInvalid => "sender_invalid",
     SecretShort => "secret_short",
+    ContactNeeded => "contact_needed",
 }

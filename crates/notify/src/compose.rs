@@ -121,6 +121,7 @@ pub fn compose(
         },
         payload: deps.secrets.seal(&json).map_err(Error::Internal)?,
         secret: t.secret,
+        not_before: None,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod lists;
 pub mod reports;
 pub mod sms;
 pub mod templates;
+pub mod topics;
 pub mod worker;
 
 pub use compose::{Notice, To, enqueue, wake};

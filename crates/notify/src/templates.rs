@@ -34,6 +34,10 @@ const FILES: &[(&str, &str)] = &[
         "commune_onboarded",
         include_str!("../templates/commune_onboarded.toml"),
     ),
+    (
+        "topic_message",
+        include_str!("../templates/topic_message.toml"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -122,14 +122,27 @@ impl Worker {
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
                 let outcome = w.attempt(&m).await;
-                let now = sportello_store::now_micros();
-                if let Err(e) = w.store.delivery().settle(&m, &outcome, now).await {
-                    // The lease runs out and another attempt follows (same idempotency key).
-                    tracing::warn!(message = %m.id, error = %e, "recording a delivery failed");
-                }
+                (m, outcome)
             });
         }
-        while tasks.join_next().await.is_some() {}
+        let mut done = Vec::with_capacity(n);
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(d) => done.push(d),
+                // A send that panicked: its lease runs out and it is tried again.
+                Err(e) => tracing::error!(error = %e, "a delivery task failed"),
+            }
+        }
+        // The round's outcomes in one transaction (one write lock on SQLite, not one each).
+        if let Err(e) = self
+            .store
+            .delivery()
+            .settle_all(&done, sportello_store::now_micros())
+            .await
+        {
+            // The leases run out and other attempts follow (same idempotency keys).
+            tracing::warn!(error = %e, messages = done.len(), "recording deliveries failed");
+        }
         Ok(n)
     }
 

@@ -21,6 +21,7 @@ pub mod registry;
 pub mod staff;
 pub mod sync;
 pub mod tenant_file;
+pub mod topics;
 
 use std::time::Duration;
 

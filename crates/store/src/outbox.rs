@@ -63,6 +63,8 @@ pub struct NewMessage {
     pub payload: String,
     /// The payload holds a link or a code: never shown again, dropped once settled.
     pub secret: bool,
+    /// Not handed to a worker before this time (a long list spread over time); none: at once.
+    pub not_before: Option<i64>,
 }
 
 /// A message as the consoles and the personal area list it (no payload).
@@ -125,7 +127,7 @@ impl TenantDb<'_> {
         self.exec(
             "INSERT INTO messages (tenant_id, id, channel, template, recipient, person_id, \
              subject, payload, secret, status, attempts, next_attempt_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'created', 0, $10, $10, $10)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'created', 0, $11, $10, $10)",
             vec![
                 m.id.clone().into(),
                 m.channel.clone().into(),
@@ -136,6 +138,7 @@ impl TenantDb<'_> {
                 m.payload.clone().into(),
                 m.secret.into(),
                 now.into(),
+                m.not_before.unwrap_or(now).max(now).into(),
             ],
         )
         .await?;
@@ -337,7 +340,30 @@ impl DeliveryDb<'_> {
     /// message another worker took since changes nothing. A secret payload is dropped once the
     /// provider has the message or it failed for good.
     pub async fn settle(&self, m: &Claimed, outcome: &Outcome, now: i64) -> Result<bool> {
+        Ok(self
+            .settle_all(&[(m.clone(), outcome.clone())], now)
+            .await?
+            == 1)
+    }
+
+    /// [`DeliveryDb::settle`] for a whole round, in one transaction; gives how many were
+    /// recorded.
+    pub async fn settle_all(&self, done: &[(Claimed, Outcome)], now: i64) -> Result<u64> {
         let txn = self.begin().await?;
+        let mut recorded = 0;
+        for (m, outcome) in done {
+            recorded += Self::settle_one(&txn, m, outcome, now).await?;
+        }
+        txn.commit().await?;
+        Ok(recorded)
+    }
+
+    async fn settle_one(
+        txn: &DatabaseTransaction,
+        m: &Claimed,
+        outcome: &Outcome,
+        now: i64,
+    ) -> Result<u64> {
         const MINE: &str =
             "WHERE tenant_id = $1 AND id = $2 AND status = 'sending' AND attempts = $4";
         let (sql, values): (String, Vec<Value>) = match outcome {
@@ -380,12 +406,10 @@ impl DeliveryDb<'_> {
             m.attempts.into(),
         ];
         all.extend(values);
-        let n = txn
+        Ok(txn
             .execute_raw(crate::raw::stmt(txn.get_database_backend(), &sql, all))
             .await?
-            .rows_affected();
-        txn.commit().await?;
-        Ok(n == 1)
+            .rows_affected())
     }
 
     /// The earliest time a message becomes due (none: nothing waits).

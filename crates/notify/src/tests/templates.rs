@@ -7,7 +7,7 @@ fn vars() -> serde_json::Value {
         "federation": "Sportello", "given": "Anna", "name": "Anna Neri",
         "url": "https://login.example/x?token=abc&y=1", "code": "123456", "minutes": 15,
         "commune": "Pisa", "by": "Mario Rossi (m@example.org)", "portal": "https://pisa.example/",
-        "sender": "Comune di Pisa",
+        "sender": "Comune di Pisa", "topic": "Lavori stradali", "text": "Via Roma chiusa lunedì.",
     })
 }
 
@@ -61,7 +61,11 @@ fn the_html_part_links_addresses_and_escapes_the_rest() {
         "{}",
         evil.html
     );
-    assert!(evil.html.contains("href=\"https://x.example/\""), "{}", evil.html);
+    assert!(
+        evil.html.contains("href=\"https://x.example/\""),
+        "{}",
+        evil.html
+    );
     assert!(
         r.text.contains("<b>Anna</b>"),
         "the text part is plain text"

@@ -182,6 +182,7 @@ async fn sign_out(ctx: Ctx, _: Posted<Button>) -> HttpResponse {
 pub struct PersonalQuery {
     salvato: Option<String>,
     verifica: Option<String>,
+    avvisi: Option<String>,
 }
 
 async fn personal_area(ctx: Ctx, q: web::Query<PersonalQuery>) -> HttpResponse {
@@ -195,6 +196,8 @@ async fn personal_area(ctx: Ctx, q: web::Query<PersonalQuery>) -> HttpResponse {
         Some("contacts_code_sent")
     } else if q.salvato.is_some() {
         Some("contacts_saved")
+    } else if q.avvisi.is_some() {
+        Some("topics_saved")
     } else {
         None
     };
@@ -276,13 +279,33 @@ async fn personal_context(
     let contacts = sportello_identity::citizen::contacts::of(&ctx.state, &person.id).await?;
     // A refused form shows what was sent: the contacts, or the code that proves the address.
     let verifying = ctx.redo_action().is_some_and(|a| a.ends_with("/verifica"));
+    let subscribing = ctx.redo_action().is_some_and(|a| a.ends_with("/avvisi"));
     let empty = json!({"values": {}, "errors": {}, "summary": []});
+    let topics = super::subscriptions::view(ctx, &person.id).await?;
+    let tfs = if subscribing {
+        let ids: Vec<(String, String)> = topics
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["id"].as_str())
+            .flat_map(|id| {
+                [
+                    (format!("email:{id}"), format!("tp-email-{id}")),
+                    (format!("sms:{id}"), format!("tp-sms-{id}")),
+                ]
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = ids.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        ctx.form_state(&pairs, "topics-form")
+    } else {
+        empty.clone()
+    };
     let vfs = if verifying {
         ctx.form_state(&[("code", "verify-code")], "verify-form")
     } else {
         empty.clone()
     };
-    let fs = if verifying {
+    let fs = if verifying || subscribing {
         empty
     } else {
         ctx.form_state(
@@ -317,6 +340,8 @@ async fn personal_context(
             "idp": user.idp,
             "sessions": sessions,
             "messages": messages,
+            "topics": topics,
+            "tfs": tfs,
             "sms_available": sportello_notify::channels::sms_enabled(&ctx.state, from).await?,
             "events": events,
             "notice": notice,
@@ -397,7 +422,7 @@ async fn save_contacts(ctx: Ctx, form: Posted<ContactsForm>) -> HttpResponse {
 }
 
 /// After a post to the personal area: on to it, or the page again with the form refused.
-async fn personal_answer<T>(
+pub(super) async fn personal_answer<T>(
     ctx: Ctx,
     form: &Posted<T>,
     r: AppResult<&'static str>,

@@ -118,7 +118,12 @@ async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
             (
                 "/console/messaggi",
                 ctx.t("console_nav_messages"),
-                Object::Audit,
+                Object::Messages,
+            ),
+            (
+                "/console/avvisi",
+                ctx.t("console_nav_topics"),
+                Object::Messages,
             ),
             (
                 "/console/supporto",
@@ -217,6 +222,7 @@ pub fn notice_of(
             "creato" => ctx.t("console_notice_created"),
             "eliminato" => ctx.t("console_notice_deleted"),
             "pubblicato" => ctx.t("console_notice_published"),
+            "inviato" => ctx.t("console_notice_sent"),
             _ => ctx.t("console_notice_done"),
         };
         ("success", t.to_owned())

@@ -20,6 +20,7 @@ mod redo;
 pub(crate) mod saml;
 mod signin;
 mod sms_reports;
+mod subscriptions;
 pub mod table;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     legal::configure(&mut t);
     local_accounts::configure(&mut t);
     sms_reports::configure(&mut t);
+    subscriptions::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }

@@ -12,6 +12,7 @@ mod services;
 mod settings;
 mod staff;
 mod support;
+mod topics;
 
 use audit::*;
 use idps::*;
@@ -22,6 +23,7 @@ use services::*;
 use settings::*;
 use staff::*;
 use support::*;
+use topics::*;
 
 use std::collections::HashMap;
 
@@ -132,7 +134,27 @@ pub fn routes(r: &mut Routes) {
             idp_remove,
         )
         .get("/console/registro", allow(Object::Audit, Read), audit_log)
-        .get("/console/messaggi", allow(Object::Audit, Read), messages)
+        .get("/console/messaggi", allow(Object::Messages, Read), messages)
+        .get(
+            "/console/avvisi",
+            allow(Object::Messages, Read),
+            topics_page,
+        )
+        .post(
+            "/console/avvisi",
+            allow(Object::Messages, Update),
+            topic_save,
+        )
+        .post(
+            "/console/avvisi/{id}/invia",
+            allow(Object::Messages, Create),
+            topic_send,
+        )
+        .post(
+            "/console/avvisi/{id}/elimina",
+            allow(Object::Messages, Delete),
+            topic_delete,
+        )
         // The gateway holds a credential and spends the commune's money: the administrators'
         // (support staff may change settings, not this).
         .post(

@@ -171,6 +171,7 @@ fn object_label(o: Object) -> &'static str {
         Object::Idps => "object_idps",
         Object::Support => "object_support",
         Object::Records => "object_records",
+        Object::Messages => "object_messages",
         Object::Communes => "object_communes",
     }
 }
@@ -189,6 +190,7 @@ fn object_help(o: Object) -> &'static str {
         Object::Idps => "object_help_idps",
         Object::Support => "object_help_support",
         Object::Records => "object_help_records",
+        Object::Messages => "object_help_messages",
         Object::Communes => "object_help_communes",
     }
 }
