@@ -451,8 +451,8 @@ async fn failures_are_retried_with_backoff_and_permanent_ones_stop() {
 }
 
 #[tokio::test]
-async fn two_nodes_deliver_a_thousand_messages_once_each_and_a_dead_workers_claim_comes_back() {
-    // This node sends nothing: two other nodes on the same database do.
+async fn two_processes_deliver_a_thousand_messages_once_each_and_a_dead_workers_claim_comes_back() {
+    // This server sends nothing: two worker processes on the same database do.
     let app = spawn_app_with(Options {
         settings: Box::new(|s| s.delivery.workers = 0),
         ..Options::default()
@@ -487,7 +487,8 @@ async fn two_nodes_deliver_a_thousand_messages_once_each_and_a_dead_workers_clai
         .await
         .unwrap();
     assert_eq!(claimed.len(), 50);
-    let _nodes = (app.another_node().await, app.another_node().await);
+    // Two delivery processes of their own on the same database.
+    let _workers = (worker_process(&app), worker_process(&app));
     // The rest, a hundred to a transaction.
     for batch in 0..10 {
         let tx = deps.store.tenant(PISA).await.unwrap();
@@ -530,8 +531,30 @@ async fn two_nodes_deliver_a_thousand_messages_once_each_and_a_dead_workers_clai
     );
 }
 
-/// A delivery worker in a process of its own, for the test that kills it with SIGKILL: the test
-/// binary runs itself with this test's name (without its database variable it does nothing).
+/// A delivery worker in a process of its own (the test binary running itself with this test's
+/// name; without its database variable it does nothing), killed when dropped.
+struct WorkerProcess(std::process::Child);
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn worker_process(app: &TestApp) -> WorkerProcess {
+    WorkerProcess(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "notify::delivery_worker_process", "--ignored"])
+            .env("SPORTELLO_TEST_WORKER_DB", &app.db.app_url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// The body of [`worker_process`].
 #[tokio::test]
 #[ignore = "a helper process: run by a_worker_killed_mid_batch_loses_nothing"]
 async fn delivery_worker_process() {
