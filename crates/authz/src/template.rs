@@ -7,34 +7,18 @@ use std::collections::BTreeMap;
 use crate::model::{Action, Object, Role, Rule};
 
 /// The version onboarding applies today.
-pub const CURRENT: i32 = 2;
+pub const CURRENT: i32 = 1;
 
 /// The rules of template `version` (`None` for a version this build does not know).
 pub fn rules(version: i32) -> Option<Vec<Rule>> {
     match version {
         1 => Some(v1()),
-        2 => Some(v2()),
         _ => None,
     }
 }
 
 /// Every template version this build knows (rule sets the enforcer holds at start-up).
-pub const VERSIONS: &[i32] = &[1, 2];
-
-/// Version 2: the messages the commune sends (issue 13) — its administrators read them, send to
-/// subscribers and publish kinds of event; support staff read them. Communes on version 1 get
-/// it when their administrators re-apply the template.
-fn v2() -> Vec<Rule> {
-    use Action::*;
-    let mut rules = v1();
-    rules.push(Rule::new(
-        Role::Admin,
-        Object::Messages,
-        &[Read, Create, Update, Delete],
-    ));
-    rules.push(Rule::new(Role::Support, Object::Messages, &[Read]));
-    rules
-}
+pub const VERSIONS: &[i32] = &[1];
 
 fn v1() -> Vec<Rule> {
     use Action::*;
@@ -86,6 +70,9 @@ fn v1() -> Vec<Rule> {
         r(Admin, Audit, &[Read]),
         r(Admin, Idps, &[Read, Create, Delete]),
         r(Admin, Object::Support, &[Read, Create, Delete]),
+        // The messages the commune sends (a new object joins the version every commune follows:
+        // it takes no right away; a version changes when existing rights do).
+        r(Admin, Object::Messages, &[Read, Create, Update, Delete]),
         // Intermediary (CAF, patronato, bank, employer): acts for clients who delegated it.
         r(Intermediary, Services, &[Read]),
         r(Intermediary, Cases, &[Create, Read, ActFor]),
@@ -102,6 +89,7 @@ fn v1() -> Vec<Rule> {
         r(Role::Support, Audit, &[Read]),
         r(Role::Support, Idps, &[Read]),
         r(Role::Support, Object::Support, &[Read]),
+        r(Role::Support, Object::Messages, &[Read]),
     ]
 }
 

@@ -103,7 +103,7 @@ pub async fn save_gateway(deps: &Deps, actor: &Actor, f: &GatewayForm) -> Result
     let old = db.sms_gateway().await?;
     // The stored token goes only where it went before: a new address needs it typed again.
     let moved = endpoint.as_deref().and_then(origin) != old.endpoint.as_deref().and_then(origin);
-    if moved && old.token_sealed.is_some() && f.token.trim().is_empty() {
+    if moved && endpoint.is_some() && old.token_sealed.is_some() && f.token.trim().is_empty() {
         p.add("token", Why::Required, "");
     }
     if !p.is_empty() {

@@ -70,17 +70,25 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a.is_documentation()
                 || a.is_multicast()
                 || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64))
+                || o[0] >= 240
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18))
         }
         IpAddr::V6(a) => match a.to_ipv4_mapped() {
             Some(v4) => is_public(IpAddr::V4(v4)),
             None => {
-                let s0 = a.segments()[0];
+                let s = a.segments();
+                // Loopback, ULA, link- and site-local, NAT64, 6to4, IPv4-compatible: none is a
+                // public gateway's address.
                 !(a.is_loopback()
                     || a.is_unspecified()
                     || a.is_multicast()
-                    || (s0 & 0xfe00) == 0xfc00
-                    || (s0 & 0xffc0) == 0xfe80)
+                    || (s[0] & 0xfe00) == 0xfc00
+                    || (s[0] & 0xffc0) == 0xfe80
+                    || (s[0] & 0xffc0) == 0xfec0
+                    || (s[0] == 0x64 && s[1] == 0xff9b)
+                    || s[0] == 0x2002
+                    || s[..6].iter().all(|x| *x == 0))
             }
         },
     }
@@ -200,12 +208,17 @@ pub async fn send(
         .await
         .map_err(|e| SendError::Temporary(format!("gateway: {}", without_url(e))))?;
     let status = r.status();
-    let body = r.text().await.unwrap_or_default();
+    let body = capped_body(r).await;
     let code = status.as_u16();
     if status.is_success() {
+        // The gateway's id as something the database and a report can hold: printable ASCII.
         serde_json::from_str::<Accepted>(&body)
+            .ok()
             .map(|a| a.id)
-            .map_err(|_| SendError::Temporary(said(status, "")))
+            .filter(|id| {
+                !id.is_empty() && id.len() <= 200 && id.bytes().all(|b| b.is_ascii_graphic())
+            })
+            .ok_or_else(|| SendError::Temporary(said(status, "")))
     } else if status.is_client_error() && !matches!(code, 401 | 403 | 408 | 429) {
         // The message itself is refused (a number that does not exist, a text it will not
         // take). Credentials refused are the commune's to fix: tried again later.
@@ -213,6 +226,19 @@ pub async fn send(
     } else {
         Err(SendError::Temporary(said(status, &body)))
     }
+}
+
+/// The answer's body, at most 64 KiB of it (a gateway answers in a few words).
+async fn capped_body(mut r: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = r.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 64 * 1024 {
+            body.truncate(64 * 1024);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// A request error without the URL (it may carry a token in its query).

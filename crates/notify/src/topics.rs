@@ -138,8 +138,9 @@ pub async fn reach(deps: &Deps, person_id: &str) -> Result<Reach> {
         email: email
             .filter(|_| p.email_consent)
             .and_then(|e| Email::parse(&e).ok()),
+        // SMS go to Italian mobile numbers only (as the codes that prove them).
         mobile: mobile
-            .filter(|_| p.sms_consent)
+            .filter(|m| p.sms_consent && m.starts_with("+393"))
             .and_then(|m| MobileNumber::parse(&m).ok()),
     })
 }
@@ -164,8 +165,27 @@ pub async fn subscribe(
     let known = topics(deps, commune).await?;
     let reach = reach(deps, person_id).await?;
     let sms = crate::channels::sms_enabled(deps, commune).await?;
+    // Where the commune sends no SMS (now), the SMS choices stay as they were: the form has no
+    // boxes for them, and switching SMS off must not unsubscribe everyone.
+    let stored = {
+        let tx = deps.store.tenant_read(commune).await?;
+        let s = tx.db().subscriptions_of(person_id).await?;
+        tx.commit().await?;
+        s
+    };
+    let choices: Vec<Choice> = choices
+        .iter()
+        .map(|c| Choice {
+            by_sms: if sms {
+                c.by_sms
+            } else {
+                stored.iter().any(|s| s.topic_id == c.topic_id && s.by_sms)
+            },
+            ..c.clone()
+        })
+        .collect();
     let mut p = Problems::default();
-    for c in choices {
+    for c in &choices {
         if !known.iter().any(|t| t.id == c.topic_id) {
             p.add(
                 &format!("email:{}", c.topic_id),
@@ -177,7 +197,7 @@ pub async fn subscribe(
         if c.by_email && reach.email.is_none() {
             p.add(&format!("email:{}", c.topic_id), Why::ContactNeeded, "");
         }
-        if c.by_sms && (!sms || reach.mobile.is_none()) {
+        if c.by_sms && sms && reach.mobile.is_none() {
             p.add(&format!("sms:{}", c.topic_id), Why::ContactNeeded, "");
         }
     }
@@ -185,7 +205,7 @@ pub async fn subscribe(
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     let now = sportello_store::now_micros();
-    for c in choices {
+    for c in &choices {
         db.set_subscription(
             &Subscription {
                 topic_id: c.topic_id.clone(),
@@ -225,11 +245,15 @@ pub async fn broadcast(
         .into_iter()
         .find(|t| t.id == topic_id)
         .ok_or(Error::NotFound)?;
-    let now = sportello_store::now_micros();
     let subscribers = {
         let tx = deps.store.tenant_read(c).await?;
         let db = tx.db();
-        if db.broadcasts_since(now - 3_600_000_000).await? >= PER_HOUR {
+        // Refused early when the hour's sends are used up (checked again before writing).
+        if db
+            .broadcasts_since(sportello_store::now_micros() - 3_600_000_000)
+            .await?
+            >= PER_HOUR
+        {
             return Err(Error::Refused("broadcast_limit"));
         }
         let s = db.subscribers(topic_id).await?;
@@ -273,6 +297,17 @@ pub async fn broadcast(
     }
     let tx = deps.store.tenant(c).await?;
     let db = tx.db();
+    // Two sends at once take turns, and the second counts the first.
+    db.take_turn().await?;
+    let now = sportello_store::now_micros();
+    if db.broadcasts_since(now - 3_600_000_000).await? >= PER_HOUR {
+        return Err(Error::Refused("broadcast_limit"));
+    }
+    // After what this commune already has waiting: its pace holds across sends.
+    let start = db
+        .last_scheduled("topic_message")
+        .await?
+        .map_or(now, |t| t.max(now) + 1_000_000 / PER_SECOND);
     let settings = db.settings().await?;
     for (i, n) in notices.iter().enumerate() {
         let mut m = crate::compose::compose(
@@ -283,7 +318,7 @@ pub async fn broadcast(
             settings.mail_reply_to.clone(),
         )?;
         // Spread over time: PER_SECOND a second from now.
-        m.not_before = Some(now + (i as i64) * 1_000_000 / PER_SECOND);
+        m.not_before = Some(start + (i as i64) * 1_000_000 / PER_SECOND);
         db.enqueue_message(&m, now).await?;
     }
     let id = uuid::Uuid::new_v4().to_string();

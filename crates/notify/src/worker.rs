@@ -134,14 +134,17 @@ impl Worker {
             }
         }
         // The round's outcomes in one transaction (one write lock on SQLite, not one each).
-        if let Err(e) = self
-            .store
-            .delivery()
-            .settle_all(&done, sportello_store::now_micros())
-            .await
-        {
-            // The leases run out and other attempts follow (same idempotency keys).
-            tracing::warn!(error = %e, messages = done.len(), "recording deliveries failed");
+        let d = self.store.delivery();
+        let now = sportello_store::now_micros();
+        if let Err(e) = d.settle_all(&done, now).await {
+            // One bad row must not undo the others: each on its own, then.
+            tracing::warn!(error = %e, messages = done.len(), "recording a round failed");
+            for (m, outcome) in &done {
+                if let Err(e) = d.settle(m, outcome, now).await {
+                    // Its lease runs out and another attempt follows (same idempotency key).
+                    tracing::warn!(message = %m.id, error = %e, "recording a delivery failed");
+                }
+            }
         }
         Ok(n)
     }

@@ -192,6 +192,32 @@ impl TenantDb<'_> {
         }
     }
 
+    /// The latest time a message of this template of this commune waits for (none waiting: none).
+    pub async fn last_scheduled(&self, template: &str) -> Result<Option<i64>> {
+        match self
+            .one(
+                "SELECT MAX(next_attempt_at) AS t FROM messages WHERE tenant_id = $1 \
+                 AND template = $2 AND status = 'created'",
+                vec![template.to_owned().into()],
+            )
+            .await?
+        {
+            Some(r) => get(&r, "t"),
+            None => Ok(None),
+        }
+    }
+
+    /// Makes concurrent requests of this commune that count and then write take turns
+    /// (PostgreSQL: a transaction-scoped advisory lock on the commune; SQLite's write
+    /// transactions take turns already).
+    pub async fn take_turn(&self) -> Result<()> {
+        if self.conn().get_database_backend() == sea_orm::DbBackend::Postgres {
+            self.exec("SELECT pg_advisory_xact_lock($1)", vec![])
+                .await?;
+        }
+        Ok(())
+    }
+
     /// How many of this commune's messages are in each status, per channel.
     pub async fn message_counts(&self) -> Result<Vec<(String, Status, i64)>> {
         self.all(
@@ -307,7 +333,8 @@ impl DeliveryDb<'_> {
              WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM messages \
                WHERE (status IN ('created', 'temporary_failure') AND next_attempt_at <= $1) \
                   OR (status = 'sending' AND provider_id IS NULL AND lease_until < $1) \
-               ORDER BY next_attempt_at LIMIT {}{lock}) \
+               ORDER BY CASE WHEN template = 'topic_message' THEN 1 ELSE 0 END, next_attempt_at \
+               LIMIT {}{lock}) \
              RETURNING tenant_id, id, channel, recipient, payload, attempts",
             n.clamp(1, 1000)
         );

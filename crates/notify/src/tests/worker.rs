@@ -33,6 +33,11 @@ fn gateways_are_public_https_services_unless_the_deployment_allows_private_ones(
         "https://[fd00::1]/send",
         "https://user:pw@sms.example.com/send",
         "ftp://sms.example.com/send",
+        "https://[64:ff9b::a00:1]/send",
+        "https://[2002:a00:1::]/send",
+        "https://[::a00:1]/send",
+        "https://198.18.0.1/send",
+        "https://240.0.0.1/send",
     ] {
         assert!(!allowed(&url(bad), false), "{bad}");
     }

@@ -92,7 +92,7 @@ const GRANT_COLS: &str =
 
 /// The policy template version onboarding gives a new commune (the authorization crate's
 /// current template; a test in the server keeps the two equal).
-pub const ONBOARDING_POLICY_TEMPLATE: i32 = 2;
+pub const ONBOARDING_POLICY_TEMPLATE: i32 = 1;
 
 impl TenantDb<'_> {
     /// Records that a new commune follows the template onboarding applies.

@@ -318,7 +318,7 @@ async fn personal_context(
             "contacts-form",
         )
     };
-    let contacts = if ctx.redoing() && !verifying {
+    let contacts = if ctx.redoing() && !verifying && !subscribing {
         let v = &fs["values"];
         json!({
             "email": v["email"], "mobile": v["mobile"],
