@@ -289,6 +289,13 @@ async fn a_mobile_number_is_proven_by_an_sms_through_the_commune_gateway() {
         "{}",
         proven.body
     );
+    // A number abroad gets no code (SMS codes go to Italian mobiles only): saved, unproven.
+    let form = as_refs(&save("+44 7700 900123"));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let abroad = anna.post(&contacts, &form).await;
+    assert!(abroad.url.ends_with("?salvato=1"), "{}", abroad.body);
+    assert!(abroad.body.contains("id=\"mobile-unverified\""));
+    assert_eq!(gw.received().len(), 1, "no SMS abroad");
     // Handed over, its report to come.
     let rows = settle(&app, PISA, 10, |r| {
         r.iter().any(|m| m.provider_id.is_some())
