@@ -5,6 +5,7 @@ mod actors;
 mod api_contract;
 mod authz;
 mod charter;
+mod delivery;
 mod demo;
 mod fixtures;
 mod forms;

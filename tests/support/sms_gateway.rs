@@ -35,6 +35,8 @@ struct State {
     repeats: u64,
     temporary: HashMap<String, u32>,
     delay: Duration,
+    /// Requests being answered now (waiting out the delay).
+    in_flight: usize,
 }
 
 pub struct SmsGateway {
@@ -51,13 +53,20 @@ async fn send(
     body: web::Json<serde_json::Value>,
     state: web::Data<Arc<Mutex<State>>>,
 ) -> HttpResponse {
-    let delay = state.lock().map(|s| s.delay).unwrap_or_default();
+    let delay = match state.lock() {
+        Ok(mut s) => {
+            s.in_flight += 1;
+            s.delay
+        }
+        Err(_) => Duration::ZERO,
+    };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     let Ok(mut s) = state.lock() else {
         return HttpResponse::InternalServerError().finish();
     };
+    s.in_flight = s.in_flight.saturating_sub(1);
     let header = |n: &str| {
         req.headers()
             .get(n)
@@ -171,6 +180,11 @@ impl SmsGateway {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// How many requests the gateway is answering right now.
+    pub fn in_flight(&self) -> usize {
+        self.state.lock().map(|s| s.in_flight).unwrap_or_default()
     }
 
     /// Requests that repeated a key the gateway had taken already.
