@@ -241,13 +241,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_no_message_arrives_twice() 
     }
     // A slow gateway, so that the kill lands in the middle of a batch.
     gw.slow_down(Duration::from_millis(200));
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "delivery::delivery_worker_process", "--ignored"])
-        .env("SPORTELLO_TEST_WORKER_DB", &app.db.app_url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = worker_process(&app);
     let before = gw.wait_for(10, 60).await.len();
     assert!(before >= 10, "the worker process sent nothing");
     // In the middle of a round: the gateway is answering some of its messages right now.
@@ -255,8 +249,8 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_no_message_arrives_twice() 
     while gw.in_flight() == 0 && std::time::Instant::now() < end {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
     let rows = messages(&app, PISA).await;
     let held = rows
         .iter()

@@ -75,10 +75,6 @@ impl Mailer {
         Ok(Self { transport, from })
     }
 
-    pub async fn send(&self, mail: Mail) -> Result<(), String> {
-        self.deliver(mail).await.map_err(|e| e.to_string())
-    }
-
     /// Sends one message; an address that cannot be one, or an SMTP 5xx answer, is permanent.
     pub async fn deliver(&self, mail: Mail) -> Result<(), SendError> {
         let to: Mailbox = mail

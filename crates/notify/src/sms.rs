@@ -96,7 +96,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 
 /// Resolves names to their public addresses only: a gateway's name cannot lead the node into
 /// its own network.
-struct PublicOnly;
+pub(crate) struct PublicOnly;
 
 impl reqwest::dns::Resolve for PublicOnly {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {

@@ -90,6 +90,11 @@ pub struct MessageRow {
 const COLUMNS: &str = "tenant_id, id, channel, template, recipient, person_id, subject, secret, \
                        status, attempts, provider_id, reason, created_at, sent_at, done_at";
 
+/// A stored status, or the row is corrupt.
+fn status_of(s: &str) -> Result<Status> {
+    Status::parse(s).ok_or_else(|| crate::StoreError::Corrupt(format!("message status {s:?}")))
+}
+
 fn row(r: &QueryResult) -> Result<MessageRow> {
     let status: String = get(r, "status")?;
     Ok(MessageRow {
@@ -101,8 +106,7 @@ fn row(r: &QueryResult) -> Result<MessageRow> {
         person_id: get(r, "person_id")?,
         subject: get(r, "subject")?,
         secret: get(r, "secret")?,
-        status: Status::parse(&status)
-            .ok_or_else(|| crate::StoreError::Corrupt(format!("message status {status:?}")))?,
+        status: status_of(&status)?,
         attempts: get(r, "attempts")?,
         provider_id: get(r, "provider_id")?,
         reason: get(r, "reason")?,
@@ -229,12 +233,7 @@ impl TenantDb<'_> {
         .iter()
         .map(|r| {
             let s: String = get(r, "status")?;
-            Ok((
-                get(r, "channel")?,
-                Status::parse(&s)
-                    .ok_or_else(|| crate::StoreError::Corrupt(format!("message status {s:?}")))?,
-                get(r, "n")?,
-            ))
+            Ok((get(r, "channel")?, status_of(&s)?, get(r, "n")?))
         })
         .collect()
     }

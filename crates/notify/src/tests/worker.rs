@@ -53,3 +53,13 @@ fn gateways_are_public_https_services_unless_the_deployment_allows_private_ones(
         "mapped private"
     );
 }
+
+/// A name is resolved to its public addresses only: `localhost` (loopback) resolves to none.
+#[tokio::test]
+async fn gateway_names_resolve_to_public_addresses_only() {
+    use reqwest::dns::Resolve;
+    use std::str::FromStr;
+    let name = reqwest::dns::Name::from_str("localhost").unwrap();
+    let r = crate::sms::PublicOnly.resolve(name).await;
+    assert!(r.is_err(), "localhost resolved to a public address");
+}
