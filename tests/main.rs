@@ -4,6 +4,8 @@
 mod actors;
 mod api_contract;
 mod authz;
+mod cases;
+mod cases_office;
 mod charter;
 mod delivery;
 mod demo;

@@ -24,6 +24,7 @@ mod m0009_descriptions_en;
 mod m0010_german;
 mod m0011_messages;
 mod m0012_topics;
+mod m0013_cases;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_german::Migration),
             Box::new(m0011_messages::Migration),
             Box::new(m0012_topics::Migration),
+            Box::new(m0013_cases::Migration),
         ]
     }
 }
@@ -70,6 +72,11 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "topics",
     "subscriptions",
     "broadcasts",
+    "forms",
+    "case_drafts",
+    "protocol_counters",
+    "cases",
+    "case_events",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

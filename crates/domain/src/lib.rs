@@ -5,9 +5,11 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod case;
 pub mod charter;
 pub mod commune;
 pub mod fiscal_code;
+pub mod form;
 pub mod hours;
 pub mod identity;
 pub mod ids;
@@ -18,6 +20,7 @@ pub mod sms;
 pub mod web;
 pub mod why;
 
+pub use case::{CaseStatus, Deadline, ProtocolNumber};
 pub use charter::{AssuranceLevel, Audience, Channel, LifeEvent};
 pub use commune::{CommuneStatus, Language, slugify};
 pub use fiscal_code::{FiscalCode, Sex};

@@ -38,6 +38,8 @@ const FILES: &[(&str, &str)] = &[
         "topic_message",
         include_str!("../templates/topic_message.toml"),
     ),
+    ("case_update", include_str!("../templates/case_update.toml")),
+    ("case_clerk", include_str!("../templates/case_clerk.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -106,6 +106,16 @@ pub struct Reach {
 }
 
 pub async fn reach(deps: &Deps, person_id: &str) -> Result<Reach> {
+    reach_with(deps, person_id, true).await
+}
+
+/// Where a person can be told about what they asked for themselves (their case's receipt and
+/// outcome): the contacts they proved, whether or not they agreed to news by e-mail or SMS.
+pub async fn proven_contacts(deps: &Deps, person_id: &str) -> Result<Reach> {
+    reach_with(deps, person_id, false).await
+}
+
+async fn reach_with(deps: &Deps, person_id: &str, need_consent: bool) -> Result<Reach> {
     let id = deps.store.identity();
     let Some(p) = id.person(person_id).await? else {
         return Ok(Reach {
@@ -136,11 +146,11 @@ pub async fn reach(deps: &Deps, person_id: &str) -> Result<Reach> {
     };
     Ok(Reach {
         email: email
-            .filter(|_| p.email_consent)
+            .filter(|_| p.email_consent || !need_consent)
             .and_then(|e| Email::parse(&e).ok()),
         // SMS go to Italian mobile numbers only (as the codes that prove them).
         mobile: mobile
-            .filter(|m| p.sms_consent && m.starts_with("+393"))
+            .filter(|m| (p.sms_consent || !need_consent) && m.starts_with("+393"))
             .and_then(|m| MobileNumber::parse(&m).ok()),
     })
 }

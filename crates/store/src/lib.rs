@@ -10,6 +10,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod authz;
+pub mod cases;
 pub mod channels;
 pub mod charter;
 pub mod entity;
@@ -45,6 +46,9 @@ pub enum StoreError {
     Invalid(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The row changed since it was read (someone else acted first).
+    #[error("changed in the meantime")]
+    Conflict,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

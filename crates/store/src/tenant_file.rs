@@ -61,6 +61,28 @@ pub struct CharterSpec {
     pub staff: Vec<StaffSpec>,
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
+    /// The online forms of services with the online channel (see `domain::form`).
+    #[serde(default)]
+    pub forms: Vec<FormSpec>,
+}
+
+/// A service's online form as a commune file declares it: `service` and the definition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormSpec {
+    pub service: Slug,
+    pub pages: Vec<sportello_domain::form::Page>,
+    #[serde(default)]
+    pub routing: Vec<sportello_domain::form::Route>,
+}
+
+impl FormSpec {
+    pub fn definition(&self) -> sportello_domain::form::FormDef {
+        sportello_domain::form::FormDef {
+            pages: self.pages.clone(),
+            routing: self.routing.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,6 +295,30 @@ impl CharterSpec {
                     "service {:?} is available to a date before it is available from",
                     s.id.as_str()
                 ));
+            }
+        }
+        let office_ids: Vec<&str> = offices.iter().map(String::as_str).collect();
+        let mut with_form = HashSet::new();
+        for f in &self.forms {
+            let sid = f.service.as_str();
+            let Some(s) = self.services.iter().find(|s| s.id.as_str() == sid) else {
+                return err(format!("form for an unknown service {sid:?}"));
+            };
+            if !s.channels.contains(&Channel::Online) || s.online_url.is_some() {
+                return err(format!(
+                    "form for service {sid:?}: only a service with the online channel here (no online_url) takes a form"
+                ));
+            }
+            if s.office.is_none() && f.routing.is_empty() {
+                return err(format!(
+                    "form for service {sid:?}: the service has no office to route cases to"
+                ));
+            }
+            if !with_form.insert(sid) {
+                return err(format!("service {sid:?} has two forms"));
+            }
+            if let Err(e) = f.definition().check(&office_ids) {
+                return err(format!("form for service {sid:?}: {e}"));
             }
         }
         Ok(())

@@ -8,6 +8,8 @@ fn vars() -> serde_json::Value {
         "url": "https://login.example/x?token=abc&y=1", "code": "123456", "minutes": 15,
         "commune": "Pisa", "by": "Mario Rossi (m@example.org)", "portal": "https://pisa.example/",
         "sender": "Comune di Pisa", "topic": "Lavori stradali", "text": "Via Roma chiusa lunedì.",
+        "protocol": "2026/0000123", "service": "Accesso agli atti", "what": "è stata accolta",
+        "note": "", "answered": true,
     })
 }
 

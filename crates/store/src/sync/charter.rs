@@ -220,6 +220,18 @@ pub async fn apply_charter(
     c.deleted += delete::<staff::Entity, _>(db, &s, now).await?;
     c.deleted += delete::<office::Entity, _>(db, &o, now).await?;
     c.deleted += delete::<building::Entity, _>(db, &b, now).await?;
+    // Forms: a new version where the definition changed (cases keep theirs).
+    for f in &spec.forms {
+        let json = serde_json::to_string(&f.definition())
+            .map_err(|e| crate::StoreError::Invalid(e.to_string()))?;
+        let before = db.form(f.service.as_str(), None).await?.map(|x| x.version);
+        let now_version = db
+            .save_form(f.service.as_str(), &json, changed_by, now)
+            .await?;
+        if before != Some(now_version) {
+            c.updated += 1;
+        }
+    }
     Ok(c)
 }
 

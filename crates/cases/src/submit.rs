@@ -1,0 +1,185 @@
+//! Submitting a case: one transaction writes the case with its checked answers, its first
+//! history entry, the message that tells the citizen, removes the draft and takes the protocol
+//! number last (the counter row stays locked until commit, so numbers follow commit order and
+//! a rolled-back submission gives its number back). The draft's id is the submission's key: a
+//! second submission of the same draft (double click, retry after a timeout) finds the case the
+//! first one made.
+
+use serde::Serialize;
+use sportello_domain::form::validate_all;
+use sportello_domain::{AssuranceLevel, Language, ProtocolNumber, TenantId};
+use sportello_kernel::session::Current;
+use sportello_kernel::{Deps, Error, Result};
+use sportello_store::StoreError;
+use sportello_store::cases::{Case, Change, Event};
+
+use crate::draft::{internal, person, problems_of};
+use crate::{case_code, code_hash, forms, tell};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Submitted {
+    pub case_id: String,
+    pub protocol: ProtocolNumber,
+    /// This submission had been made before: the case is the one it made.
+    pub repeated: bool,
+}
+
+/// Where the person's answers are wrong: the first page with a problem, and every problem.
+#[derive(Debug)]
+pub struct NotReady {
+    pub page: usize,
+}
+
+/// Files the person's draft for `service_id` as a case. `draft_id` is the key of this
+/// submission (the summary page carries it).
+pub async fn submit(
+    deps: &Deps,
+    commune: TenantId,
+    who: &Current,
+    service_id: &str,
+    draft_id: &str,
+    lang: Language,
+    base: &str,
+) -> Result<Submitted> {
+    let now = sportello_store::now_micros();
+    // Read before the transaction: nothing waits on it while the counter is locked.
+    let to = match &who.person {
+        Some(p) => tell::reach(deps, &p.id).await?,
+        None => None,
+    };
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    let form = forms::of_service(&db, service_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let p = person(who, &form)?;
+    if let Some(done) = db.case_by_key(draft_id).await? {
+        return repeated(&done, &p.id);
+    }
+    let draft = db
+        .draft_of(&p.id, service_id)
+        .await?
+        .filter(|d| d.id == draft_id)
+        .ok_or(Error::NotFound)?;
+    let raw = serde_json::from_str(&draft.raw).unwrap_or_default();
+    let today = crate::rome_day(now);
+    let answers =
+        validate_all(&form.def, &raw, today).map_err(|e| Error::Invalid(problems_of(&e)))?;
+    let default_office = form.service.office_id.clone().unwrap_or_default();
+    let office = form.def.route(&answers, &default_office).to_owned();
+    if office.is_empty() || db.office(&office).await?.is_none() {
+        return Err(Error::Refused("refused_no_office"));
+    }
+    let max_days = form.service.max_days.unwrap_or(0).max(0);
+    let id = uuid::Uuid::new_v4().to_string();
+    let name = format!("{} {}", p.given_name, p.family_name);
+    let case = Case {
+        id: id.clone(),
+        year: None,
+        number: None,
+        person_id: p.id.clone(),
+        fiscal_code: p.fiscal_code.clone(),
+        applicant_name: name.clone(),
+        service_id: service_id.to_owned(),
+        form_version: form.version,
+        office_id: office.clone(),
+        status: "submitted".into(),
+        answers: serde_json::to_string(&answers).map_err(internal)?,
+        level: i32::from(who.level.number()),
+        idp: who.idp.clone(),
+        lang: lang.key().to_owned(),
+        code_hash: code_hash(&case_code(deps, commune, &id)),
+        max_days,
+        submitted_at: now,
+        submitted_on: today.to_string(),
+        due_on: (today + chrono::Duration::days(i64::from(max_days))).to_string(),
+        paused_days: 0,
+        paused_since: None,
+        taken_at: None,
+        taken_by: None,
+        assigned_to: None,
+        closed_at: None,
+        last_event: 0,
+        updated_at: now,
+    };
+    let search = sportello_store::fold_for_search(&name);
+    if let Err(e) = db.insert_case(&case, draft_id, &search).await {
+        // Another submission of this draft got there first (PostgreSQL waits for it, then
+        // refuses the key): the case is that one.
+        drop(tx);
+        return after_race(deps, commune, draft_id, &p.id, e).await;
+    }
+    let signed = who.level >= AssuranceLevel::Substantial && who.idp != "password";
+    db.append_event(
+        &id,
+        &Event {
+            seq: 0,
+            kind: "submitted".into(),
+            actor: format!("citizen:{}", p.id),
+            actor_name: name,
+            public: true,
+            body: serde_json::json!({"office": office, "level": who.level.number(), "idp": who.idp, "signed": signed})
+                .to_string(),
+            at: now,
+        },
+        &Change::default(),
+    )
+    .await?;
+    db.delete_draft(&draft.id, &p.id).await?;
+    let year = today
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .map_err(internal)?;
+    // Last: from here the counter of (commune, year) is locked until commit.
+    let number = db.take_protocol_number(&id, year).await?;
+    let protocol = ProtocolNumber { year, number };
+    let about = tell::About {
+        case: &case,
+        service_title: crate::view::title(&form.service, lang),
+        protocol,
+        base,
+        given_name: &p.given_name,
+    };
+    tell::citizen(deps, &db, to, &about, "submitted", "").await?;
+    tx.commit().await?;
+    sportello_notify::wake(deps);
+    tracing::info!(case = %id, %protocol, service = service_id, office = %office, "case submitted");
+    Ok(Submitted {
+        case_id: id,
+        protocol,
+        repeated: false,
+    })
+}
+
+fn repeated(c: &Case, person_id: &str) -> Result<Submitted> {
+    if c.person_id != person_id {
+        return Err(Error::NotFound);
+    }
+    let (Some(year), Some(number)) = (c.year, c.number) else {
+        return Err(Error::Internal(
+            "a committed case without its number".into(),
+        ));
+    };
+    Ok(Submitted {
+        case_id: c.id.clone(),
+        protocol: ProtocolNumber { year, number },
+        repeated: true,
+    })
+}
+
+async fn after_race(
+    deps: &Deps,
+    commune: TenantId,
+    key: &str,
+    person_id: &str,
+    e: StoreError,
+) -> Result<Submitted> {
+    let tx = deps.store.tenant_read(commune).await?;
+    let found = tx.db().case_by_key(key).await?;
+    tx.commit().await?;
+    match found {
+        Some(c) => repeated(&c, person_id),
+        None => Err(e.into()),
+    }
+}

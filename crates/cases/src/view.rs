@@ -1,0 +1,172 @@
+//! How a case is shown: its answers with the labels of the form version it was filed with, its
+//! legal deadline, its history (the citizen sees the public entries only).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sportello_domain::form::{Answers, ShownPage, summary};
+use sportello_domain::{CaseStatus, Deadline, Language, ProtocolNumber, TenantId};
+use sportello_kernel::{Deps, Result};
+use sportello_store::TenantDb;
+use sportello_store::cases::{Case, Event};
+use sportello_store::charter::Service;
+
+use crate::forms;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub id: String,
+    pub protocol: String,
+    pub service_id: String,
+    pub service_title: String,
+    pub office_id: String,
+    pub office_name: String,
+    pub status: String,
+    pub closed: bool,
+    pub submitted_at: i64,
+    pub deadline: Option<Deadline>,
+    pub answers: Vec<ShownPage>,
+    pub events: Vec<EventView>,
+    pub applicant_name: String,
+    pub fiscal_code: Option<String>,
+    pub level: i32,
+    pub idp: String,
+    /// Filed signed in with SPID or CIE at level 2 or more: the signed request the law
+    /// recognises (CAD art. 65 c. 1 b).
+    pub signed: bool,
+    pub taken_at: Option<i64>,
+    pub assigned_to: Option<String>,
+    pub can_withdraw: bool,
+    /// The receipt's code (the owner's pages only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub seq: i32,
+    pub kind: String,
+    pub actor_name: String,
+    /// From the citizen's side (their own entries).
+    pub by_citizen: bool,
+    pub public: bool,
+    pub at: i64,
+    pub text: String,
+    pub office: Option<String>,
+}
+
+pub fn title(s: &Service, lang: Language) -> &str {
+    match lang {
+        Language::En => s.title_en.as_deref().unwrap_or(&s.title),
+        _ => &s.title,
+    }
+}
+
+pub(crate) fn protocol_of(c: &Case) -> Option<ProtocolNumber> {
+    Some(ProtocolNumber {
+        year: c.year?,
+        number: c.number?,
+    })
+}
+
+pub(crate) fn day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// The legal deadline of an open case with a duration (none for a closed one, or a service
+/// that answers at once).
+pub fn deadline(c: &Case, today: NaiveDate) -> Option<Deadline> {
+    let status = CaseStatus::parse(&c.status)?;
+    if status.is_closed() || c.max_days <= 0 {
+        return None;
+    }
+    Some(Deadline::compute(
+        day(&c.submitted_on)?,
+        u32::try_from(c.max_days).ok()?,
+        i64::from(c.paused_days),
+        c.paused_since.as_deref().and_then(day),
+        today,
+    ))
+}
+
+fn event(e: &Event, offices: &[(String, String)]) -> EventView {
+    let body: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
+    let text = ["text", "reason"]
+        .iter()
+        .find_map(|k| body[*k].as_str())
+        .unwrap_or("")
+        .to_owned();
+    let office = body["office"].as_str().map(|o| {
+        offices
+            .iter()
+            .find(|(id, _)| id == o)
+            .map_or_else(|| o.to_owned(), |(_, n)| n.clone())
+    });
+    EventView {
+        seq: e.seq,
+        kind: e.kind.clone(),
+        actor_name: e.actor_name.clone(),
+        by_citizen: e.actor.starts_with("citizen:"),
+        public: e.public,
+        at: e.at,
+        text,
+        office,
+    }
+}
+
+/// The case as its reader sees it: `public_only` for the citizen (no internal notes);
+/// `code` given to the owner only.
+pub async fn build(
+    deps: &Deps,
+    db: &TenantDb<'_>,
+    c: &Case,
+    lang: Language,
+    public_only: bool,
+    owner: bool,
+) -> Result<CaseView> {
+    let service = db.service(&c.service_id).await?;
+    let def = forms::version(db, &c.service_id, c.form_version).await?;
+    let answers: Answers = serde_json::from_str(&c.answers).unwrap_or_default();
+    let offices: Vec<(String, String)> = db
+        .offices()
+        .await?
+        .into_iter()
+        .map(|o| {
+            let name = match lang {
+                Language::En => o.name_en.clone().unwrap_or(o.name.clone()),
+                _ => o.name.clone(),
+            };
+            (o.id, name)
+        })
+        .collect();
+    let events = db.events(&c.id, public_only).await?;
+    let office_name = offices
+        .iter()
+        .find(|(id, _)| *id == c.office_id)
+        .map_or_else(|| c.office_id.clone(), |(_, n)| n.clone());
+    let status = CaseStatus::parse(&c.status);
+    Ok(CaseView {
+        id: c.id.clone(),
+        protocol: protocol_of(c).map(|p| p.to_string()).unwrap_or_default(),
+        service_id: c.service_id.clone(),
+        service_title: service
+            .as_ref()
+            .map_or_else(|| c.service_id.clone(), |s| title(s, lang).to_owned()),
+        office_id: c.office_id.clone(),
+        office_name,
+        status: c.status.clone(),
+        closed: status.is_some_and(CaseStatus::is_closed),
+        submitted_at: c.submitted_at,
+        deadline: deadline(c, crate::today()),
+        answers: summary(&def, &answers, lang),
+        events: events.iter().map(|e| event(e, &offices)).collect(),
+        applicant_name: c.applicant_name.clone(),
+        fiscal_code: c.fiscal_code.clone(),
+        level: c.level,
+        idp: c.idp.clone(),
+        signed: c.level >= 2 && c.idp != "password",
+        taken_at: c.taken_at,
+        assigned_to: c.assigned_to.clone(),
+        can_withdraw: status == Some(CaseStatus::Submitted),
+        code: owner.then(|| crate::case_code(deps, TenantId(db.tenant().0), &c.id)),
+    })
+}

@@ -1,0 +1,200 @@
+//! Form definitions (numbered versions per service) and the drafts people keep.
+
+use serde::Serialize;
+
+use crate::identity::get;
+use crate::{Result, TenantDb};
+
+/// One version of a service's form, its definition as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormVersion {
+    pub service_id: String,
+    pub version: i32,
+    pub definition: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// What a person has typed so far into a service's form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Draft {
+    pub id: String,
+    pub person_id: String,
+    pub service_id: String,
+    pub form_version: i32,
+    /// The answers as typed, JSON (`{"field": ["value", …]}`).
+    pub raw: String,
+    pub page: i32,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn form(r: &sea_orm::QueryResult) -> Result<FormVersion> {
+    Ok(FormVersion {
+        service_id: get(r, "service_id")?,
+        version: get(r, "version")?,
+        definition: get(r, "definition")?,
+        created_by: get(r, "created_by")?,
+        created_at: get(r, "created_at")?,
+    })
+}
+
+fn draft(r: &sea_orm::QueryResult) -> Result<Draft> {
+    Ok(Draft {
+        id: get(r, "id")?,
+        person_id: get(r, "person_id")?,
+        service_id: get(r, "service_id")?,
+        form_version: get(r, "form_version")?,
+        raw: get(r, "raw")?,
+        page: get(r, "page")?,
+        created_at: get(r, "created_at")?,
+        updated_at: get(r, "updated_at")?,
+    })
+}
+
+const FORM_COLS: &str = "service_id, version, definition, created_by, created_at";
+const DRAFT_COLS: &str =
+    "id, person_id, service_id, form_version, raw, page, created_at, updated_at";
+
+impl TenantDb<'_> {
+    /// The newest version of each service's form.
+    pub async fn latest_forms(&self) -> Result<Vec<FormVersion>> {
+        self.all(
+            &format!(
+                "SELECT {FORM_COLS} FROM forms f WHERE tenant_id = $1 AND version = \
+                 (SELECT MAX(version) FROM forms g WHERE g.tenant_id = f.tenant_id AND g.service_id = f.service_id) \
+                 ORDER BY service_id"
+            ),
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(form)
+        .collect()
+    }
+
+    /// A service's form: the version given, or the newest.
+    pub async fn form(
+        &self,
+        service_id: &str,
+        version: Option<i32>,
+    ) -> Result<Option<FormVersion>> {
+        let row = match version {
+            Some(v) => {
+                self.one(
+                    &format!("SELECT {FORM_COLS} FROM forms WHERE tenant_id = $1 AND service_id = $2 AND version = $3"),
+                    vec![service_id.into(), v.into()],
+                )
+                .await?
+            }
+            None => {
+                self.one(
+                    &format!(
+                        "SELECT {FORM_COLS} FROM forms WHERE tenant_id = $1 AND service_id = $2 \
+                         ORDER BY version DESC LIMIT 1"
+                    ),
+                    vec![service_id.into()],
+                )
+                .await?
+            }
+        };
+        row.as_ref().map(form).transpose()
+    }
+
+    /// Every version of a service's form, newest first.
+    pub async fn form_versions(&self, service_id: &str) -> Result<Vec<FormVersion>> {
+        self.all(
+            &format!("SELECT {FORM_COLS} FROM forms WHERE tenant_id = $1 AND service_id = $2 ORDER BY version DESC"),
+            vec![service_id.into()],
+        )
+        .await?
+        .iter()
+        .map(form)
+        .collect()
+    }
+
+    /// Stores a new version of a service's form unless it equals the newest; gives the version
+    /// in force.
+    pub async fn save_form(
+        &self,
+        service_id: &str,
+        definition: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<i32> {
+        if let Some(cur) = self.form(service_id, None).await?
+            && cur.definition == definition
+        {
+            return Ok(cur.version);
+        }
+        let row = self
+            .one(
+                "INSERT INTO forms (tenant_id, service_id, version, definition, created_by, created_at) \
+                 SELECT $1, $2, COALESCE(MAX(version), 0) + 1, $3, $4, $5 FROM forms \
+                 WHERE tenant_id = $1 AND service_id = $2 RETURNING version",
+                vec![service_id.into(), definition.into(), by.into(), now.into()],
+            )
+            .await?;
+        row.as_ref()
+            .map(|r| get(r, "version"))
+            .transpose()?
+            .ok_or_else(|| crate::StoreError::Corrupt("no version returned".into()))
+    }
+
+    pub async fn draft_of(&self, person_id: &str, service_id: &str) -> Result<Option<Draft>> {
+        self.one(
+            &format!("SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND person_id = $2 AND service_id = $3"),
+            vec![person_id.into(), service_id.into()],
+        )
+        .await?
+        .as_ref()
+        .map(draft)
+        .transpose()
+    }
+
+    /// A person's drafts in this commune, the most recent first.
+    pub async fn drafts_of(&self, person_id: &str) -> Result<Vec<Draft>> {
+        self.all(
+            &format!("SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND person_id = $2 ORDER BY updated_at DESC"),
+            vec![person_id.into()],
+        )
+        .await?
+        .iter()
+        .map(draft)
+        .collect()
+    }
+
+    /// Creates or updates a person's draft for a service (one per person and service).
+    pub async fn save_draft(&self, d: &Draft) -> Result<()> {
+        self.exec(
+            "INSERT INTO case_drafts (tenant_id, id, person_id, service_id, form_version, raw, page, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (tenant_id, person_id, service_id) DO UPDATE SET \
+             form_version = excluded.form_version, raw = excluded.raw, page = excluded.page, \
+             updated_at = excluded.updated_at, expiry_notice_at = NULL",
+            vec![
+                d.id.clone().into(),
+                d.person_id.clone().into(),
+                d.service_id.clone().into(),
+                d.form_version.into(),
+                d.raw.clone().into(),
+                d.page.into(),
+                d.created_at.into(),
+                d.updated_at.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a draft; gives whether it existed (a submission consumes its draft).
+    pub async fn delete_draft(&self, id: &str, person_id: &str) -> Result<bool> {
+        Ok(self
+            .exec(
+                "DELETE FROM case_drafts WHERE tenant_id = $1 AND id = $2 AND person_id = $3",
+                vec![id.into(), person_id.into()],
+            )
+            .await?
+            == 1)
+    }
+}

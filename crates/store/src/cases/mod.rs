@@ -1,0 +1,305 @@
+//! Cases (pratiche): the case rows, their protocol numbers and their append-only history.
+//!
+//! The protocol number is taken by [`TenantDb::take_protocol_number`] inside the submission's
+//! transaction, as its last write before commit: the counter row of (commune, year) stays
+//! locked until the transaction ends, so numbers are given in commit order, and a transaction
+//! that rolls back gives its number back (no gap).
+
+pub mod forms;
+mod queue;
+
+pub use queue::{Queue, QueueFilter};
+
+use serde::Serialize;
+
+use crate::identity::get;
+use crate::{Result, StoreError, TenantDb};
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Case {
+    pub id: String,
+    pub year: Option<i32>,
+    pub number: Option<i64>,
+    pub person_id: String,
+    pub fiscal_code: Option<String>,
+    pub applicant_name: String,
+    pub service_id: String,
+    pub form_version: i32,
+    pub office_id: String,
+    pub status: String,
+    /// Checked answers, JSON.
+    pub answers: String,
+    pub level: i32,
+    pub idp: String,
+    /// The language of the pages the citizen used: their messages speak it.
+    pub lang: String,
+    pub code_hash: String,
+    pub max_days: i32,
+    pub submitted_at: i64,
+    /// `YYYY-MM-DD`, Rome time.
+    pub submitted_on: String,
+    pub due_on: String,
+    pub paused_days: i32,
+    pub paused_since: Option<String>,
+    pub taken_at: Option<i64>,
+    pub taken_by: Option<String>,
+    pub assigned_to: Option<String>,
+    pub closed_at: Option<i64>,
+    pub last_event: i32,
+    pub updated_at: i64,
+}
+
+/// One entry of a case's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub seq: i32,
+    pub kind: String,
+    /// `citizen:<person>`, `staff:<id>`, `federation:<id>` or `system`.
+    pub actor: String,
+    pub actor_name: String,
+    /// Shown to the citizen (an internal note is not).
+    pub public: bool,
+    /// JSON: what the entry says (a message, a status, a reason, an office).
+    pub body: String,
+    pub at: i64,
+}
+
+pub(crate) const CASE_COLS: &str = "id, year, number, person_id, fiscal_code, applicant_name, service_id, \
+    form_version, office_id, status, answers, level, idp, lang, code_hash, max_days, submitted_at, \
+    submitted_on, due_on, paused_days, paused_since, taken_at, taken_by, assigned_to, closed_at, \
+    last_event, updated_at";
+
+pub(crate) fn case(r: &sea_orm::QueryResult) -> Result<Case> {
+    Ok(Case {
+        id: get(r, "id")?,
+        year: get(r, "year")?,
+        number: get(r, "number")?,
+        person_id: get(r, "person_id")?,
+        fiscal_code: get(r, "fiscal_code")?,
+        applicant_name: get(r, "applicant_name")?,
+        service_id: get(r, "service_id")?,
+        form_version: get(r, "form_version")?,
+        office_id: get(r, "office_id")?,
+        status: get(r, "status")?,
+        answers: get(r, "answers")?,
+        level: get(r, "level")?,
+        idp: get(r, "idp")?,
+        lang: get(r, "lang")?,
+        code_hash: get(r, "code_hash")?,
+        max_days: get(r, "max_days")?,
+        submitted_at: get(r, "submitted_at")?,
+        submitted_on: get(r, "submitted_on")?,
+        due_on: get(r, "due_on")?,
+        paused_days: get(r, "paused_days")?,
+        paused_since: get(r, "paused_since")?,
+        taken_at: get(r, "taken_at")?,
+        taken_by: get(r, "taken_by")?,
+        assigned_to: get(r, "assigned_to")?,
+        closed_at: get(r, "closed_at")?,
+        last_event: get(r, "last_event")?,
+        updated_at: get(r, "updated_at")?,
+    })
+}
+
+fn event(r: &sea_orm::QueryResult) -> Result<Event> {
+    Ok(Event {
+        seq: get(r, "seq")?,
+        kind: get(r, "kind")?,
+        actor: get(r, "actor")?,
+        actor_name: get(r, "actor_name")?,
+        public: get(r, "public")?,
+        body: get(r, "body")?,
+        at: get(r, "at")?,
+    })
+}
+
+/// What changes when a case moves on: its state and the columns that follow it.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub status: Option<String>,
+    pub office_id: Option<String>,
+    pub due_on: Option<String>,
+    pub paused_days: Option<i32>,
+    /// `Some(None)`: the pause ended.
+    pub paused_since: Option<Option<String>>,
+    pub taken: Option<(i64, String)>,
+    pub assigned_to: Option<Option<String>>,
+    pub closed_at: Option<i64>,
+    /// The history number the change was decided on: another change in between refuses it.
+    pub expect_last: Option<i32>,
+}
+
+impl TenantDb<'_> {
+    /// Writes a new case without its number (see [`TenantDb::take_protocol_number`]).
+    pub async fn insert_case(&self, c: &Case, idempotency_key: &str, search: &str) -> Result<()> {
+        self.exec(
+            "INSERT INTO cases (tenant_id, id, year, number, idempotency_key, person_id, fiscal_code, \
+             applicant_name, applicant_search, service_id, form_version, office_id, status, answers, level, idp, \
+             lang, code_hash, max_days, submitted_at, submitted_on, due_on, paused_days, paused_since, taken_at, \
+             taken_by, assigned_to, closed_at, last_event, updated_at) VALUES ($1, $2, NULL, NULL, $3, $4, \
+             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 0, NULL, NULL, NULL, \
+             NULL, NULL, 0, $18)",
+            vec![
+                c.id.clone().into(),
+                idempotency_key.into(),
+                c.person_id.clone().into(),
+                c.fiscal_code.clone().into(),
+                c.applicant_name.clone().into(),
+                search.into(),
+                c.service_id.clone().into(),
+                c.form_version.into(),
+                c.office_id.clone().into(),
+                c.status.clone().into(),
+                c.answers.clone().into(),
+                c.level.into(),
+                c.idp.clone().into(),
+                c.lang.clone().into(),
+                c.code_hash.clone().into(),
+                c.max_days.into(),
+                c.submitted_at.into(),
+                c.submitted_on.clone().into(),
+                c.due_on.clone().into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Takes the next protocol number of `year` for the case: the counter row stays locked until
+    /// this transaction ends, so call it last, just before commit.
+    pub async fn take_protocol_number(&self, case_id: &str, year: i32) -> Result<i64> {
+        let row = self
+            .one(
+                "INSERT INTO protocol_counters (tenant_id, year, last_number) VALUES ($1, $2, 1) \
+                 ON CONFLICT (tenant_id, year) DO UPDATE SET last_number = protocol_counters.last_number + 1 \
+                 RETURNING last_number",
+                vec![year.into()],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("no protocol number returned".into()))?;
+        let n: i64 = get(&row, "last_number")?;
+        self.exec(
+            "UPDATE cases SET year = $2, number = $3 WHERE tenant_id = $1 AND id = $4",
+            vec![year.into(), n.into(), case_id.into()],
+        )
+        .await?;
+        Ok(n)
+    }
+
+    pub async fn case(&self, id: &str) -> Result<Option<Case>> {
+        self.one(
+            &format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND id = $2"),
+            vec![id.into()],
+        )
+        .await?
+        .as_ref()
+        .map(case)
+        .transpose()
+    }
+
+    /// The case a submission with this key made, if any (a repeated submission finds it).
+    pub async fn case_by_key(&self, key: &str) -> Result<Option<Case>> {
+        self.one(
+            &format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND idempotency_key = $2"),
+            vec![key.into()],
+        )
+        .await?
+        .as_ref()
+        .map(case)
+        .transpose()
+    }
+
+    pub async fn case_by_number(&self, year: i32, number: i64) -> Result<Option<Case>> {
+        self.one(
+            &format!(
+                "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND year = $2 AND number = $3"
+            ),
+            vec![year.into(), number.into()],
+        )
+        .await?
+        .as_ref()
+        .map(case)
+        .transpose()
+    }
+
+    /// A person's cases in this commune, newest first (at most `limit`).
+    pub async fn cases_of(&self, person_id: &str, limit: u64) -> Result<Vec<Case>> {
+        self.all(
+            &format!(
+                "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND person_id = $2 \
+                 ORDER BY submitted_at DESC LIMIT $3"
+            ),
+            vec![person_id.into(), (limit as i64).into()],
+        )
+        .await?
+        .iter()
+        .map(case)
+        .collect()
+    }
+
+    /// Appends an entry to a case's history, numbered after the last one; the case row
+    /// remembers that number (and moves as the change says). With `expect_last`, a change made
+    /// in between (another clerk, the citizen) makes this one fail with [`StoreError::Conflict`].
+    pub async fn append_event(&self, case_id: &str, e: &Event, change: &Change) -> Result<i32> {
+        let row = self
+            .one(
+                "UPDATE cases SET last_event = last_event + 1, updated_at = $3, \
+                 status = COALESCE($4, status), office_id = COALESCE($5, office_id), \
+                 due_on = COALESCE($6, due_on), paused_days = COALESCE($7, paused_days), \
+                 paused_since = CASE WHEN $8 THEN $9 ELSE paused_since END, \
+                 taken_at = COALESCE($10, taken_at), taken_by = COALESCE($11, taken_by), \
+                 assigned_to = CASE WHEN $12 THEN $13 ELSE assigned_to END, \
+                 closed_at = COALESCE($14, closed_at) \
+                 WHERE tenant_id = $1 AND id = $2 AND ($15 IS NULL OR last_event = $15) RETURNING last_event",
+                vec![
+                    case_id.into(),
+                    e.at.into(),
+                    change.status.clone().into(),
+                    change.office_id.clone().into(),
+                    change.due_on.clone().into(),
+                    change.paused_days.into(),
+                    change.paused_since.is_some().into(),
+                    change.paused_since.clone().flatten().into(),
+                    change.taken.as_ref().map(|t| t.0).into(),
+                    change.taken.as_ref().map(|t| t.1.clone()).into(),
+                    change.assigned_to.is_some().into(),
+                    change.assigned_to.clone().flatten().into(),
+                    change.closed_at.into(),
+                    change.expect_last.into(),
+                ],
+            )
+            .await?
+            .ok_or(StoreError::Conflict)?;
+        let seq: i32 = get(&row, "last_event")?;
+        self.exec(
+            "INSERT INTO case_events (tenant_id, case_id, seq, kind, actor, actor_name, public, body, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            vec![
+                case_id.into(),
+                seq.into(),
+                e.kind.clone().into(),
+                e.actor.clone().into(),
+                e.actor_name.clone().into(),
+                e.public.into(),
+                e.body.clone().into(),
+                e.at.into(),
+            ],
+        )
+        .await?;
+        Ok(seq)
+    }
+
+    /// A case's history in order (`public_only`: what the citizen sees).
+    pub async fn events(&self, case_id: &str, public_only: bool) -> Result<Vec<Event>> {
+        self.all(
+            "SELECT seq, kind, actor, actor_name, public, body, at FROM case_events \
+             WHERE tenant_id = $1 AND case_id = $2 AND (public OR NOT $3) ORDER BY seq",
+            vec![case_id.into(), public_only.into()],
+        )
+        .await?
+        .iter()
+        .map(event)
+        .collect()
+    }
+}
