@@ -29,6 +29,15 @@ const READ_SERVICES: &[&str] = &[
     "intermediary",
 ];
 const ADMIN: &[&str] = &["admin"];
+const READ_CASES: &[&str] = &[
+    "admin",
+    "office_head",
+    "clerk",
+    "front_desk",
+    "call_centre",
+    "intermediary",
+];
+const WORK_CASES: &[&str] = &["office_head", "clerk"];
 const ADMIN_HEAD: &[&str] = &["admin", "office_head"];
 const NOBODY: &[&str] = &[];
 const EVERYONE: &[&str] = &[
@@ -81,6 +90,9 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/console/identita", ADMIN),
     ("POST", "/console/identita", ADMIN),
     ("POST", "/console/identita/nothing/elimina", ADMIN),
+    ("GET", "/console/pratiche", READ_CASES),
+    ("GET", "/console/pratiche/nothing", READ_CASES),
+    ("POST", "/console/pratiche/nothing", WORK_CASES),
     ("GET", "/console/registro", ADMIN),
     ("GET", "/console/messaggi", ADMIN),
     ("POST", "/console/messaggi/sms", ADMIN),

@@ -110,7 +110,7 @@ pub(crate) async fn anna_at_pisa(app: &TestApp, mail: &MailSink) -> (Browser, Pa
 
 /// A second person (the `nth` mail of the test) signed in at Pisa: whatever ends Anna's
 /// sessions must leave Bruno's alone.
-async fn bruno_at_pisa(app: &TestApp, mail: &MailSink, nth: usize) -> Browser {
+pub(crate) async fn bruno_at_pisa(app: &TestApp, mail: &MailSink, nth: usize) -> Browser {
     let mut b = registered_as(app, mail, nth, "bruno@example.org", "Bruno").await;
     let p = sign_in_with_password(
         &mut b,

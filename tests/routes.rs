@@ -151,6 +151,15 @@ async fn every_form_refuses_a_token_drawn_for_another_browser() {
     let (app, mail) = crate::identity::app_with_mail().await;
     let (anna, _) = crate::identity::anna_at_pisa(&app, &mail).await;
     let admin = pisa_admin(&app, "admin@comune.pisa.it").await;
+    // Working a case is a clerk's (an administrator reads cases, does not decide them).
+    let clerk = signed_in(
+        &app,
+        Realm::Commune(sportello_domain::TenantId(50026)),
+        "pisa.localhost",
+        "clerk@comune.pisa.it",
+        "clerk",
+    )
+    .await;
     let fed = signed_in(
         &app,
         Realm::Federation,
@@ -180,6 +189,7 @@ async fn every_form_refuses_a_token_drawn_for_another_browser() {
         for host in &hosts {
             let browser = match (*host, pattern.starts_with("/console")) {
                 ("localhost", _) => &fed,
+                (_, true) if pattern.starts_with("/console/pratiche/") => &clerk,
                 (_, true) => &admin,
                 _ => &anna,
             };

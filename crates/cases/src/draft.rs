@@ -63,13 +63,25 @@ pub async fn open(
     let draft = match db.draft_of(&p.id, service_id).await? {
         Some(d) => d,
         None => {
+            // A password account's address is the account's (no provider gave one).
+            let account_email = match (&p.contact_email, &p.idp_email) {
+                (None, None) => deps
+                    .store
+                    .identity()
+                    .local_account_of(&p.id)
+                    .await?
+                    .filter(|a| a.email_verified)
+                    .map(|a| a.email),
+                _ => None,
+            };
             let now = sportello_store::now_micros();
             let d = Draft {
                 id: uuid::Uuid::new_v4().to_string(),
                 person_id: p.id.clone(),
                 service_id: service_id.to_owned(),
                 form_version: form.version,
-                raw: serde_json::to_string(&prefill(&form.def, &p)).map_err(internal)?,
+                raw: serde_json::to_string(&prefill(&form.def, &p, account_email))
+                    .map_err(internal)?,
                 page: 0,
                 created_at: now,
                 updated_at: now,
@@ -198,7 +210,7 @@ pub(crate) fn problems_of(list: &[sportello_domain::form::FieldProblem]) -> Prob
 }
 
 /// The answers of the pages before `page` that are shown and answered well (for conditions).
-pub(crate) fn answers_before(def: &FormDef, raw: &Raw, page: usize) -> Answers {
+pub fn answers_before(def: &FormDef, raw: &Raw, page: usize) -> Answers {
     let mut a = Answers::new();
     for i in 0..page.min(def.pages.len()) {
         if page_shown(def, i, &a)
@@ -228,7 +240,7 @@ pub(crate) fn walk(def: &FormDef, raw: &Raw) -> (Vec<usize>, bool) {
     (pages, complete)
 }
 
-fn prefill(def: &FormDef, p: &Person) -> Raw {
+fn prefill(def: &FormDef, p: &Person, account_email: Option<String>) -> Raw {
     let mut raw = Raw::new();
     for f in def.fields() {
         let v = match f.prefill {
@@ -237,7 +249,11 @@ fn prefill(def: &FormDef, p: &Person) -> Raw {
             Some(Prefill::FiscalCode) => p.fiscal_code.clone(),
             Some(Prefill::DateOfBirth) => p.date_of_birth.clone(),
             Some(Prefill::PlaceOfBirth) => p.place_of_birth.clone(),
-            Some(Prefill::Email) => p.contact_email.clone().or_else(|| p.idp_email.clone()),
+            Some(Prefill::Email) => p
+                .contact_email
+                .clone()
+                .or_else(|| p.idp_email.clone())
+                .or_else(|| account_email.clone()),
             Some(Prefill::Mobile) => p.contact_mobile.clone().or_else(|| p.idp_mobile.clone()),
             None => None,
         };
@@ -250,4 +266,38 @@ fn prefill(def: &FormDef, p: &Person) -> Raw {
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(e.to_string())
+}
+
+/// A draft as the person's list shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DraftLine {
+    pub service_id: String,
+    pub service_title: String,
+    pub updated_at: i64,
+}
+
+/// The person's drafts in this commune, the most recent first.
+pub async fn mine(
+    deps: &Deps,
+    commune: TenantId,
+    who: &Current,
+    lang: sportello_domain::Language,
+) -> Result<Vec<DraftLine>> {
+    let p = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
+    let tx = deps.store.tenant_read(commune).await?;
+    let db = tx.db();
+    let drafts = db.drafts_of(&p.id).await?;
+    let services = db.services().await?;
+    tx.commit().await?;
+    Ok(drafts
+        .into_iter()
+        .filter_map(|d| {
+            let s = services.iter().find(|s| s.id == d.service_id)?;
+            Some(DraftLine {
+                service_id: d.service_id,
+                service_title: crate::view::title(s, lang).to_owned(),
+                updated_at: d.updated_at,
+            })
+        })
+        .collect())
 }

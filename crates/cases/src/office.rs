@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sportello_authz::{Action, Object, Role};
 use sportello_domain::{CaseStatus, Deadline, FiscalCode, Language, ProtocolNumber};
-use sportello_kernel::scope::{check_scope, office_scope};
+use sportello_kernel::scope::{check_scope, office_scope, office_scope_without};
 use sportello_kernel::{Actor, Deps, Error, Result, Why};
 use sportello_store::cases::{Change, Event, Queue, QueueFilter};
 use sportello_store::staff::Realm;
@@ -90,9 +90,22 @@ fn filter(actor: &Actor, scope: Option<Vec<String>>, q: &QueueQuery) -> QueueFil
     f
 }
 
+/// The offices whose cases the actor reads. An intermediary (a CAF, a patronato) reads only the
+/// cases of the clients who delegated it, never an office's queue: that role opens nothing here.
+async fn read_scope(deps: &Deps, actor: &Actor) -> Result<Option<Vec<String>>> {
+    office_scope_without(
+        deps,
+        actor,
+        Object::Cases,
+        Action::Read,
+        &[Role::Intermediary],
+    )
+    .await
+}
+
 /// One page of a queue, with the count of every queue under the same search.
 pub async fn queue(deps: &Deps, actor: &Actor, q: &QueueQuery) -> Result<QueuePage> {
-    let scope = office_scope(deps, actor, Object::Cases, Action::Read).await?;
+    let scope = read_scope(deps, actor).await?;
     let f = filter(actor, scope, q);
     let tx = deps.store.tenant_read(actor.commune()?).await?;
     let db = tx.db();
@@ -134,7 +147,7 @@ pub async fn queue(deps: &Deps, actor: &Actor, q: &QueueQuery) -> Result<QueuePa
 
 /// A case as the office sees it (internal notes too), if it is in the actor's offices.
 pub async fn case(deps: &Deps, actor: &Actor, id: &str, lang: Language) -> Result<CaseView> {
-    let scope = office_scope(deps, actor, Object::Cases, Action::Read).await?;
+    let scope = read_scope(deps, actor).await?;
     let tx = deps.store.tenant_read(actor.commune()?).await?;
     let db = tx.db();
     let c = db.case(id).await?.ok_or(Error::NotFound)?;

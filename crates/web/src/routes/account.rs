@@ -342,6 +342,7 @@ async fn personal_context(
             "messages": messages,
             "topics": topics,
             "tfs": tfs,
+            "on_commune": ctx.commune().is_ok(),
             "sms_available": sportello_notify::channels::sms_enabled(&ctx.state, from).await?,
             "events": events,
             "notice": notice,
@@ -481,6 +482,10 @@ async fn start_service(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
         }
         let needed = s.online_level.max(AssuranceLevel::Low);
         match ctx.citizen() {
+            // A service that takes cases here: its form.
+            Some(u) if u.level >= needed && super::cases::has_form(&ctx, &s.id).await? => {
+                Ok(Ok(format!("/pratiche/compila/{}", s.id)))
+            }
             Some(u) if u.level >= needed => {
                 let person = u.person.clone().ok_or(AppError::NotFound)?;
                 Ok(Err((

@@ -95,6 +95,11 @@ async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
                 Object::Services,
             ),
             (
+                "/console/pratiche",
+                ctx.t("console_nav_cases"),
+                Object::Cases,
+            ),
+            (
                 "/console/personale",
                 ctx.t("console_nav_staff"),
                 Object::Staff,

@@ -2,6 +2,7 @@
 
 mod account;
 mod api;
+mod cases;
 mod console;
 mod console_commune;
 mod console_federation;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     local_accounts::configure(&mut t);
     sms_reports::configure(&mut t);
     subscriptions::configure(&mut t);
+    cases::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }

@@ -3,6 +3,7 @@
 //! area of the console.
 
 mod audit;
+mod cases;
 mod hours_form;
 mod idps;
 mod messages;
@@ -15,6 +16,7 @@ mod support;
 mod topics;
 
 use audit::*;
+use cases::*;
 use idps::*;
 use messages::*;
 use offices::*;
@@ -132,6 +134,17 @@ pub fn routes(r: &mut Routes) {
             "/console/identita/{id}/elimina",
             allow(Object::Idps, Delete),
             idp_remove,
+        )
+        .get("/console/pratiche", allow(Object::Cases, Read), cases)
+        .get(
+            "/console/pratiche/{id}",
+            allow(Object::Cases, Read),
+            case_page,
+        )
+        .post(
+            "/console/pratiche/{id}",
+            allow(Object::Cases, Update),
+            case_act,
         )
         .get("/console/registro", allow(Object::Audit, Read), audit_log)
         .get("/console/messaggi", allow(Object::Messages, Read), messages)

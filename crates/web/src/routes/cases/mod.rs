@@ -1,0 +1,22 @@
+//! Cases on the citizen's side: filling in a service's form (`fill`), the person's cases and one
+//! case with its history (`mine`), the status by protocol number and code (`status`). The
+//! office's side is in `console_commune::cases`.
+
+mod fill;
+mod mine;
+
+pub fn configure(t: &mut super::table::Table<'_>) {
+    t.on(super::table::on::COMMUNE)
+        .get("/pratiche/compila/{service}", fill::page)
+        .post("/pratiche/compila/{service}", fill::save)
+        .get("/pratiche/compila/{service}/riepilogo", fill::summary)
+        .post("/pratiche/compila/{service}/invia", fill::submit)
+        .post("/pratiche/compila/{service}/elimina", fill::discard)
+        .get("/area-personale/pratiche", mine::list)
+        .get("/area-personale/pratiche/{id}", mine::case)
+        .post("/area-personale/pratiche/{id}/messaggio", mine::reply)
+        .post("/area-personale/pratiche/{id}/ritira", mine::withdraw)
+        .get("/stato-pratica", mine::status);
+}
+
+pub(crate) use fill::has_form;

@@ -1,0 +1,297 @@
+//! Cases through the real server: a citizen fills a form page by page (a refused page keeps
+//! what was typed), submits it once (a second click makes no second case), follows it; a clerk
+//! works it in the console; the status by code; nothing of it through another commune's host
+//! or another person's session.
+
+use sportello_store::staff::Realm;
+use sportello_tests::StatusCode;
+
+use crate::actors::signed_in;
+use crate::cases::{CALCI, PISA};
+
+const HOST: &str = "pisa.localhost";
+
+#[tokio::test]
+async fn a_citizen_files_a_report_and_the_office_answers_it() {
+    let (app, mail) = crate::identity::app_with_mail().await;
+    let (mut anna, _) = crate::identity::anna_at_pisa(&app, &mail).await;
+    let mut bruno = crate::identity::bruno_at_pisa(&app, &mail, 2).await;
+    // The service's start page leads to its form.
+    let start = anna
+        .get(&anna.url(HOST, "/servizi/segnalazioni/avvia"))
+        .await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.body);
+    assert!(
+        start.url.contains("/pratiche/compila/segnalazioni"),
+        "{}",
+        start.url
+    );
+    assert!(start.body.contains("id=\"steps\""), "{}", start.body);
+    let csrf = start.input("csrf").unwrap();
+    let form = anna.url(HOST, "/pratiche/compila/segnalazioni");
+
+    // A refused page: 400, the words by each field, what was typed still there.
+    let refused = anna
+        .post(
+            &form,
+            &[
+                ("csrf", &csrf),
+                ("_pagina", "0"),
+                ("_azione", "avanti"),
+                ("categoria", "strade"),
+                ("oggetto", "Buca"),
+                (
+                    "descrizione",
+                    "Una buca profonda davanti al civico 3, pericolosa per le bici.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("f-oggetto-error") && refused.body.contains("f-luogo-error"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("pericolosa per le bici"),
+        "typed text kept"
+    );
+    // Put right, then the second page, then the summary.
+    let next = anna
+        .post(
+            &form,
+            &[
+                ("csrf", &csrf),
+                ("_pagina", "0"),
+                ("_azione", "avanti"),
+                ("categoria", "strade"),
+                ("oggetto", "Buca in Via Roma"),
+                (
+                    "descrizione",
+                    "Una buca profonda davanti al civico 3, pericolosa per le bici.",
+                ),
+                ("luogo", "Via Roma 3"),
+            ],
+        )
+        .await;
+    assert!(next.url.contains("pagina=1"), "{}", next.url);
+    assert!(
+        next.body.contains("anna@example.org"),
+        "the e-mail is prefilled: {}",
+        next.body
+    );
+    let summary = anna
+        .post(
+            &form,
+            &[
+                ("csrf", &csrf),
+                ("_pagina", "1"),
+                ("_azione", "avanti"),
+                ("email", "anna@example.org"),
+            ],
+        )
+        .await;
+    assert!(summary.url.ends_with("/riepilogo"), "{}", summary.url);
+    assert!(
+        summary.body.contains("Buca in Via Roma")
+            && summary.body.contains("Strade, marciapiedi e segnaletica"),
+        "{}",
+        summary.body
+    );
+    let draft = summary.input("_bozza").unwrap();
+    let send = anna.url(HOST, "/pratiche/compila/segnalazioni/invia");
+    let done = anna
+        .post(&send, &[("csrf", &csrf), ("_bozza", &draft)])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.url.contains("inviata=1"), "{}", done.url);
+    assert!(
+        done.body.contains("id=\"submitted-protocol\""),
+        "{}",
+        done.body
+    );
+    let year = sportello_cases::today().format("%Y").to_string();
+    assert!(
+        done.body.contains(&format!("{year}/0000001")),
+        "{}",
+        done.body
+    );
+    // The same submission again (a second click): the same case, no second number.
+    let again = anna
+        .post(&send, &[("csrf", &csrf), ("_bozza", &draft)])
+        .await;
+    assert_eq!(again.url, done.url);
+    let tx = app.store.tenant(PISA).await.unwrap();
+    let all = sportello_store::cases::QueueFilter {
+        queue: sportello_store::cases::Queue::All,
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(tx.db().queue_count(&all).await.unwrap(), 1, "one case");
+    tx.commit().await.unwrap();
+    let case_path = url::Url::parse(&done.url).unwrap().path().to_owned();
+    assert!(
+        case_path.starts_with("/area-personale/pratiche/"),
+        "{case_path}"
+    );
+    // Routed by the topic to the mobility office, without Anna choosing it.
+    assert!(
+        done.body.contains("Mobilità") || done.body.contains("mobilit"),
+        "{}",
+        done.body
+    );
+    let code = html_text(&done.body, "id=\"case-code\">").unwrap();
+
+    // The status by protocol number and code, signed out: the state and nothing personal.
+    let mut stranger = sportello_tests::browser::Browser::new(app.addr);
+    let status = stranger
+        .get(&stranger.url(
+            HOST,
+            &format!("/stato-pratica?protocollo={year}/1&codice={code}"),
+        ))
+        .await;
+    assert!(
+        status.body.contains("id=\"found-status\""),
+        "{}",
+        status.body
+    );
+    assert!(
+        !status.body.contains("Rossi") && !status.body.contains("Buca"),
+        "{}",
+        status.body
+    );
+    let wrong = stranger
+        .get(&stranger.url(
+            HOST,
+            &format!("/stato-pratica?protocollo={year}/1&codice=WRONG22222"),
+        ))
+        .await;
+    assert!(
+        wrong.body.contains("id=\"not-found\"") && !wrong.body.contains("found-status"),
+        "{}",
+        wrong.body
+    );
+    let elsewhere = stranger
+        .get(&stranger.url(
+            "calci.localhost",
+            &format!("/stato-pratica?protocollo={year}/1&codice={code}"),
+        ))
+        .await;
+    assert!(
+        elsewhere.body.contains("id=\"not-found\""),
+        "{}",
+        elsewhere.body
+    );
+
+    // Bruno, and Anna herself on Calci's host: no such case.
+    let theirs = bruno.get_once(&bruno.url(HOST, &case_path)).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let list = bruno
+        .get(&bruno.url(HOST, "/area-personale/pratiche"))
+        .await;
+    assert!(list.body.contains("id=\"no-cases\""), "{}", list.body);
+    let on_calci = anna
+        .get_once(&anna.url("calci.localhost", &case_path))
+        .await;
+    assert_ne!(on_calci.status, StatusCode::OK);
+    assert!(!on_calci.body.contains("Buca"));
+    let _ = CALCI;
+
+    // A clerk of Pisa takes it in charge and asks for a photo.
+    let mut clerk = signed_in(&app, Realm::Commune(PISA), HOST, "clerk@pisa.it", "clerk").await;
+    let queue = clerk.get(&clerk.url(HOST, "/console/pratiche")).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert!(
+        queue.body.contains(&format!("{year}/0000001")),
+        "{}",
+        queue.body
+    );
+    let id = case_path.rsplit('/').next().unwrap();
+    let console_case = clerk.url(HOST, &format!("/console/pratiche/{id}"));
+    let page = clerk.get(&console_case).await;
+    let ccsrf = page.input("csrf").unwrap();
+    let taken = clerk
+        .post(&console_case, &[("csrf", &ccsrf), ("azione", "prendi")])
+        .await;
+    assert!(taken.url.contains("esito=salvato"), "{}", taken.body);
+    let empty = clerk
+        .post(
+            &console_case,
+            &[("csrf", &ccsrf), ("azione", "chiedi"), ("text", "")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.body);
+    clerk
+        .post(
+            &console_case,
+            &[
+                ("csrf", &ccsrf),
+                ("azione", "chiedi"),
+                ("text", "Ci mandi una foto della buca?"),
+            ],
+        )
+        .await;
+
+    // Anna reads the request and answers it.
+    let mine = anna.get(&anna.url(HOST, &case_path)).await;
+    assert!(
+        mine.body.contains("Ci mandi una foto della buca?"),
+        "{}",
+        mine.body
+    );
+    assert!(mine.body.contains("sp-status-waiting"), "{}", mine.body);
+    let acsrf = mine.input("csrf").unwrap();
+    let answered = anna
+        .post(
+            &anna.url(HOST, &format!("{case_path}/messaggio")),
+            &[("csrf", &acsrf), ("text", "La buca è larga mezzo metro.")],
+        )
+        .await;
+    assert!(answered.url.contains("inviato=1"), "{}", answered.body);
+    // Withdrawing now is refused: the office has it.
+    let w = anna
+        .post(
+            &anna.url(HOST, &format!("{case_path}/ritira")),
+            &[("csrf", &acsrf), ("reason", "ci ho ripensato")],
+        )
+        .await;
+    assert_eq!(w.status, StatusCode::FORBIDDEN, "{}", w.body);
+
+    // The clerk accepts; Anna sees the outcome.
+    clerk
+        .post(
+            &console_case,
+            &[
+                ("csrf", &ccsrf),
+                ("azione", "esito"),
+                ("outcome", "accolta"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    let closed = anna.get(&anna.url(HOST, &case_path)).await;
+    assert!(
+        closed.body.contains("sp-status-accepted"),
+        "{}",
+        closed.body
+    );
+    assert!(
+        !closed.body.contains("id=\"reply-form\""),
+        "a closed case takes no message"
+    );
+    // A citizen's session opens no console page, and the clerk's no one else's commune.
+    let denied = anna.get_once(&anna.url(HOST, "/console/pratiche")).await;
+    assert_ne!(denied.status, StatusCode::OK);
+    let calci = clerk
+        .get_once(&clerk.url("calci.localhost", &format!("/console/pratiche/{id}")))
+        .await;
+    assert_ne!(calci.status, StatusCode::OK);
+}
+
+/// The text of an element whose opening tag ends with `marker`.
+fn html_text(body: &str, marker: &str) -> Option<String> {
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('<')? + start;
+    Some(body[start..end].trim().to_owned())
+}
