@@ -93,6 +93,7 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/console/pratiche", READ_CASES),
     ("GET", "/console/pratiche/nothing", READ_CASES),
     ("POST", "/console/pratiche/nothing", WORK_CASES),
+    ("GET", "/console/pratiche/nothing/allegati/nothing", READ_CASES),
     ("GET", "/console/registro", ADMIN),
     ("GET", "/console/messaggi", ADMIN),
     ("POST", "/console/messaggi/sms", ADMIN),

@@ -34,6 +34,7 @@ pub async fn world() -> World {
     let settings = Settings {
         database_url: Secret::new(db.app_url.clone()),
         mail_outbox: outbox.path().display().to_string(),
+        files_dir: outbox.path().join("files").display().to_string(),
         ..Settings::default()
     };
     let deps = Deps::load(&settings, store, "http://login.localhost:8080".into())

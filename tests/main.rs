@@ -5,6 +5,7 @@ mod actors;
 mod api_contract;
 mod authz;
 mod cases;
+mod cases_files;
 mod cases_office;
 mod cases_web;
 mod charter;

@@ -77,6 +77,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "protocol_counters",
     "cases",
     "case_events",
+    "case_files",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -11,11 +11,12 @@ pub(crate) const TABLES: &[&str] = &[
     "protocol_counters",
     "cases",
     "case_events",
+    "case_files",
 ];
 
 /// Cases (pratiche): a service's online form as numbered versions, the drafts people keep while
-/// filling one in, the protocol register's counter (per commune and year), the cases and their
-/// append-only history.
+/// filling one in, the protocol register's counter (per commune and year), the cases, their
+/// append-only history and the files attached (a draft's until it is submitted, then the case's).
 const SCHEMA: &str = r#"
 CREATE TABLE forms (
     tenant_id BIGINT NOT NULL,
@@ -99,7 +100,25 @@ CREATE TABLE case_events (
     at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, case_id, seq),
     FOREIGN KEY (tenant_id, case_id) REFERENCES cases (tenant_id, id)
-)
+);
+CREATE TABLE case_files (
+    tenant_id BIGINT NOT NULL,
+    id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    draft_id TEXT,
+    case_id TEXT,
+    field TEXT NOT NULL,
+    name TEXT NOT NULL,
+    file_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    storage_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, case_id) REFERENCES cases (tenant_id, id)
+);
+CREATE INDEX case_files_case ON case_files (tenant_id, case_id);
+CREATE INDEX case_files_draft ON case_files (tenant_id, draft_id)
 "#;
 
 /// A case's history is written once: SQLite refuses changes by trigger, PostgreSQL by grant.

@@ -154,6 +154,12 @@ impl Browser {
             req = req.form(f);
         }
         let res = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        self.answer(&host, url, res).await
+    }
+
+    /// Keeps the answer's cookies; gives the page.
+    async fn answer(&mut self, host: &str, url: &str, res: reqwest::Response) -> Page {
+        let host = host.to_owned();
         for sc in res.headers().get_all("set-cookie") {
             let sc = sc.to_str().unwrap_or("");
             let first = sc.split(';').next().unwrap_or("");
@@ -176,6 +182,53 @@ impl Browser {
             body,
             headers,
         }
+    }
+
+    /// POST `multipart/form-data` as a browser sends a file input's form (with the page's
+    /// `Origin`): the text fields, then the file as `file` with its name. Not following redirects.
+    pub async fn post_file(
+        &mut self,
+        url: &str,
+        fields: &[(&str, &str)],
+        name: &str,
+        bytes: &[u8],
+    ) -> Page {
+        let (host, port, path) = Self::split(url);
+        let boundary = "----sportello-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut req = self
+            .http
+            .post(format!("http://{}{path}", self.app))
+            .header("host", format!("{host}:{port}"))
+            .header("origin", format!("http://{host}:{port}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        if let Some(c) = self.jar.get(&host).filter(|c| !c.is_empty()) {
+            let v: Vec<String> = c.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req = req.header("cookie", v.join("; "));
+        }
+        let res = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        self.answer(&host, url, res).await
     }
 
     /// GET, following redirects (at most 20) across hosts.

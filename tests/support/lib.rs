@@ -187,6 +187,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         policy_refresh_ms: 100,
         workers: 1,
         mail_outbox: outbox.path().display().to_string(),
+        files_dir: outbox.path().join("files").display().to_string(),
         login_attempts_per_minute: 1000,
         ..Settings::default()
     };
@@ -226,6 +227,7 @@ impl TestApp {
             policy_refresh_ms: 100,
             workers: 1,
             mail_outbox: self._outbox.path().display().to_string(),
+            files_dir: self._outbox.path().join("files").display().to_string(),
             ..Settings::default()
         };
         settings.delivery.private_gateways = true;

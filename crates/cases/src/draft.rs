@@ -194,10 +194,19 @@ pub async fn discard(
     let p = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
+    let mut keys = vec![];
     if let Some(d) = db.draft_of(&p.id, service_id).await? {
+        for f in db.draft_files(&d.id).await? {
+            if let Some(k) = db.delete_draft_file(&f.id, &d.id).await? {
+                keys.push(k);
+            }
+        }
         db.delete_draft(&d.id, &p.id).await?;
     }
     tx.commit().await?;
+    for k in keys {
+        deps.files.delete(&k).await.ok();
+    }
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //!
 //! - [`forms`]: a service's online form (the definition in force, versions kept).
 //! - [`draft`]: filling it in, page by page, kept as typed (resumed after signing out).
+//! - [`files`]: files attached to file fields (limits, type by content, SHA-256, the store).
 //! - [`submit`]: one transaction makes the case, its first history entry, its message and its
 //!   protocol number (gap-free per commune and year, in commit order); a repeated submission
 //!   finds the case the first one made.
@@ -13,6 +14,7 @@
 //!   deadline, the history).
 
 pub mod draft;
+pub mod files;
 pub mod follow;
 pub mod forms;
 pub mod office;

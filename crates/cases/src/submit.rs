@@ -125,6 +125,7 @@ pub async fn submit(
         &Change::default(),
     )
     .await?;
+    db.files_to_case(&draft.id, &id).await?;
     db.delete_draft(&draft.id, &p.id).await?;
     let year = today
         .format("%Y")

@@ -36,6 +36,8 @@ pub struct CaseView {
     pub taken_at: Option<i64>,
     pub assigned_to: Option<String>,
     pub can_withdraw: bool,
+    /// The files attached, each with its SHA-256.
+    pub files: Vec<crate::files::FileLine>,
     /// The receipt's code (the owner's pages only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -167,6 +169,12 @@ pub async fn build(
         taken_at: c.taken_at,
         assigned_to: c.assigned_to.clone(),
         can_withdraw: status == Some(CaseStatus::Submitted),
+        files: db
+            .case_files(&c.id)
+            .await?
+            .iter()
+            .map(crate::files::FileLine::from)
+            .collect(),
         code: owner.then(|| crate::case_code(deps, TenantId(db.tenant().0), &c.id)),
     })
 }

@@ -8,6 +8,7 @@
 pub mod case;
 pub mod charter;
 pub mod commune;
+pub mod file_type;
 pub mod fiscal_code;
 pub mod form;
 pub mod hours;
@@ -23,6 +24,7 @@ pub mod why;
 pub use case::{CaseStatus, Deadline, ProtocolNumber};
 pub use charter::{AssuranceLevel, Audience, Channel, LifeEvent};
 pub use commune::{CommuneStatus, Language, slugify};
+pub use file_type::FileType;
 pub use fiscal_code::{FiscalCode, Sex};
 pub use hours::{OpeningHours, OpeningStatus, TimeRange};
 pub use identity::{Email, MobileNumber};

@@ -80,4 +80,7 @@ whys! {
     AddressInvalid => "address_invalid",
     TooManyFiles => "too_many_files",
     ProtocolInvalid => "protocol_invalid",
+    FileTooLarge => "file_too_large",
+    FileType => "file_type",
+    FileRefused => "file_refused",
 }

@@ -67,6 +67,8 @@ pub struct Settings {
     pub smtp_url: Secret,
     pub mail_from: String,
     pub mail_outbox: String,
+    /// Where the files people attach to their cases are kept (the local directory store).
+    pub files_dir: String,
     /// The outbox's delivery: how each node's workers send what the events wrote.
     pub delivery: Delivery,
     /// A citizen session ends after this many minutes without a request…
@@ -194,6 +196,7 @@ impl Default for Settings {
             smtp_url: Secret::new(""),
             mail_from: "Sportello <noreply@sportello.localhost>".into(),
             mail_outbox: "mail-outbox".into(),
+            files_dir: "files".into(),
             delivery: Delivery::default(),
             session_idle_minutes: 30,
             session_absolute_hours: 8,

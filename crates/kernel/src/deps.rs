@@ -39,6 +39,9 @@ pub struct Deps {
     pub login_base: String,
     /// Wakes this node's delivery workers: a message was just committed.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Where attached files are kept, and what looks at each before it is accepted.
+    pub files: Arc<dyn crate::files::FileStore>,
+    pub scanner: Arc<dyn crate::files::Scanner>,
 }
 
 impl Deps {
@@ -98,6 +101,8 @@ impl Deps {
             login_host,
             login_base,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            files: Arc::new(crate::files::LocalDir::new(&settings.files_dir)),
+            scanner: Arc::new(crate::files::NoScan),
         })
     }
 

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod config;
 mod deps;
 mod error;
+pub mod files;
 pub mod input;
 pub mod mail;
 pub mod metrics;

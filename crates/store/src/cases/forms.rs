@@ -198,3 +198,119 @@ impl TenantDb<'_> {
             == 1)
     }
 }
+
+/// A file attached to a draft (then to its case).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseFile {
+    pub id: String,
+    pub person_id: String,
+    pub draft_id: Option<String>,
+    pub case_id: Option<String>,
+    pub field: String,
+    pub name: String,
+    pub file_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub created_at: i64,
+}
+
+fn case_file(r: &sea_orm::QueryResult) -> Result<CaseFile> {
+    Ok(CaseFile {
+        id: get(r, "id")?,
+        person_id: get(r, "person_id")?,
+        draft_id: get(r, "draft_id")?,
+        case_id: get(r, "case_id")?,
+        field: get(r, "field")?,
+        name: get(r, "name")?,
+        file_type: get(r, "file_type")?,
+        size: get(r, "size")?,
+        sha256: get(r, "sha256")?,
+        storage_key: get(r, "storage_key")?,
+        created_at: get(r, "created_at")?,
+    })
+}
+
+const FILE_COLS: &str = "id, person_id, draft_id, case_id, field, name, file_type, size, sha256, storage_key, created_at";
+
+impl TenantDb<'_> {
+    pub async fn insert_case_file(&self, f: &CaseFile) -> Result<()> {
+        self.exec(
+            "INSERT INTO case_files (tenant_id, id, person_id, draft_id, case_id, field, name, file_type, \
+             size, sha256, storage_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            vec![
+                f.id.clone().into(),
+                f.person_id.clone().into(),
+                f.draft_id.clone().into(),
+                f.case_id.clone().into(),
+                f.field.clone().into(),
+                f.name.clone().into(),
+                f.file_type.clone().into(),
+                f.size.into(),
+                f.sha256.clone().into(),
+                f.storage_key.clone().into(),
+                f.created_at.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The files of a draft (not yet submitted).
+    pub async fn draft_files(&self, draft_id: &str) -> Result<Vec<CaseFile>> {
+        self.all(
+            &format!("SELECT {FILE_COLS} FROM case_files WHERE tenant_id = $1 AND draft_id = $2 AND case_id IS NULL ORDER BY created_at"),
+            vec![draft_id.into()],
+        )
+        .await?
+        .iter()
+        .map(case_file)
+        .collect()
+    }
+
+    pub async fn case_files(&self, case_id: &str) -> Result<Vec<CaseFile>> {
+        self.all(
+            &format!("SELECT {FILE_COLS} FROM case_files WHERE tenant_id = $1 AND case_id = $2 ORDER BY created_at"),
+            vec![case_id.into()],
+        )
+        .await?
+        .iter()
+        .map(case_file)
+        .collect()
+    }
+
+    pub async fn case_file(&self, id: &str) -> Result<Option<CaseFile>> {
+        self.one(
+            &format!("SELECT {FILE_COLS} FROM case_files WHERE tenant_id = $1 AND id = $2"),
+            vec![id.into()],
+        )
+        .await?
+        .as_ref()
+        .map(case_file)
+        .transpose()
+    }
+
+    /// A draft's files become the case's (in the submission's transaction).
+    pub async fn files_to_case(&self, draft_id: &str, case_id: &str) -> Result<u64> {
+        self.exec(
+            "UPDATE case_files SET case_id = $3 WHERE tenant_id = $1 AND draft_id = $2 AND case_id IS NULL",
+            vec![draft_id.into(), case_id.into()],
+        )
+        .await
+    }
+
+    /// Removes a file of a draft; gives its storage key if it was there.
+    pub async fn delete_draft_file(&self, id: &str, draft_id: &str) -> Result<Option<String>> {
+        let f = self.case_file(id).await?;
+        let Some(f) = f.filter(|f| f.draft_id.as_deref() == Some(draft_id) && f.case_id.is_none())
+        else {
+            return Ok(None);
+        };
+        self.exec(
+            "DELETE FROM case_files WHERE tenant_id = $1 AND id = $2",
+            vec![id.into()],
+        )
+        .await?;
+        Ok(Some(f.storage_key))
+    }
+}

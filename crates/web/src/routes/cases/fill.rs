@@ -40,10 +40,32 @@ pub async fn page(ctx: Ctx, service: web::Path<String>, q: web::Query<PageQuery>
     let r = async {
         let c = ctx.commune()?.id();
         let f = draft::open(&ctx.state, c, &who, &service, q.pagina).await?;
-        Ok(("case_fill.html", fill_context(&ctx, &f)))
+        let files = sportello_cases::files::of_draft(&ctx.state, c, &who, &service).await?;
+        Ok(("case_fill.html", fill_context(&ctx, &f, &files)))
     }
     .await;
     answer(&ctx, &service, r)
+}
+
+/// The form's page again after a refused post (the words by each field), with status 400.
+pub(super) async fn show_again(
+    ctx: &Ctx,
+    who: &sportello_kernel::session::Current,
+    service: &str,
+    page: usize,
+) -> HttpResponse {
+    let r = async {
+        let c = ctx.commune()?.id();
+        let f = draft::open(&ctx.state, c, who, service, Some(page)).await?;
+        let files = sportello_cases::files::of_draft(&ctx.state, c, who, service).await?;
+        Ok(("case_fill.html", fill_context(ctx, &f, &files)))
+    }
+    .await;
+    let mut res = answer(ctx, service, r);
+    if res.status().is_success() {
+        *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
+    res
 }
 
 fn answer(ctx: &Ctx, service: &str, r: AppResult<(&'static str, Value)>) -> HttpResponse {
@@ -54,7 +76,7 @@ fn answer(ctx: &Ctx, service: &str, r: AppResult<(&'static str, Value)>) -> Http
 }
 
 /// The page's context: the steps, the fields of the page to show with what the draft holds.
-fn fill_context(ctx: &Ctx, f: &Filling) -> Value {
+fn fill_context(ctx: &Ctx, f: &Filling, files: &[sportello_cases::files::FileLine]) -> Value {
     let def = &f.form.def;
     let lang = ctx.lang;
     let ids: Vec<(String, String)> = def.pages[f.page]
@@ -74,7 +96,23 @@ fn fill_context(ctx: &Ctx, f: &Filling) -> Value {
                 def.pages[f.page].fields.iter().any(|y| y.id == c.field) || c.holds(&prior)
             })
         })
-        .map(|x| field_json(ctx, def, x, &f.raw, &fs))
+        .map(|x| {
+            let mut j = field_json(ctx, def, x, &f.raw, &fs);
+            if x.kind == Kind::File {
+                let mine: Vec<_> = files.iter().filter(|y| y.field == x.id).collect();
+                j["files"] = json!(mine);
+                j["room"] = json!(mine.len() < x.max_files.unwrap_or(1) as usize);
+                j["types"] = json!(if x.types.is_empty() {
+                    "PDF".to_owned()
+                } else {
+                    x.types.join(", ").to_uppercase()
+                });
+                j["max_mb"] = json!(
+                    f64::from(x.max_kib.unwrap_or(sportello_cases::files::DEFAULT_KIB)) / 1024.0
+                );
+            }
+            j
+        })
         .collect();
     let steps: Vec<Value> = f
         .pages
@@ -212,19 +250,7 @@ pub async fn save(
         Ok(Some(p)) => ctx.see_other(&format!("/pratiche/compila/{service}?pagina={p}")),
         Ok(None) => ctx.see_other(&format!("/pratiche/compila/{service}/riepilogo")),
         Err(e) => match ctx.redo(&form, e) {
-            Ok(()) => {
-                let r = async {
-                    let c = ctx.commune()?.id();
-                    let f = draft::open(&ctx.state, c, &who, &service, Some(page)).await?;
-                    Ok(("case_fill.html", fill_context(&ctx, &f)))
-                }
-                .await;
-                let mut res = answer(&ctx, &service, r);
-                if res.status().is_success() {
-                    *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
-                }
-                res
-            }
+            Ok(()) => show_again(&ctx, &who, &service, page).await,
             Err(e) => answer(&ctx, &service, Err(e)),
         },
     }
@@ -247,6 +273,7 @@ pub async fn summary(ctx: Ctx, service: web::Path<String>) -> HttpResponse {
                     "answers": sportello_domain::form::summary(&f.form.def, &answers, ctx.lang),
                     "pages": f.pages.iter().map(|i| json!({"index": i, "title": f.form.def.pages[*i].title(ctx.lang)})).collect::<Vec<_>>(),
                     "draft": f.draft_id,
+                    "files": sportello_cases::files::of_draft(&ctx.state, ctx.commune()?.id(), &who, &service).await?,
                     "level": who.level.number(),
                     "signed": who.level >= sportello_domain::AssuranceLevel::Substantial && who.idp != "password",
                     "csrf": ctx.csrf_token(),

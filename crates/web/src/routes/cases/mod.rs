@@ -2,8 +2,11 @@
 //! case with its history (`mine`), the status by protocol number and code (`status`). The
 //! office's side is in `console_commune::cases`.
 
+mod attach;
 mod fill;
 mod mine;
+
+pub(crate) use attach::staff_download;
 
 pub fn configure(t: &mut super::table::Table<'_>) {
     t.on(super::table::on::COMMUNE)
@@ -12,6 +15,18 @@ pub fn configure(t: &mut super::table::Table<'_>) {
         .get("/pratiche/compila/{service}/riepilogo", fill::summary)
         .post("/pratiche/compila/{service}/invia", fill::submit)
         .post("/pratiche/compila/{service}/elimina", fill::discard)
+        .post(
+            "/pratiche/compila/{service}/allegati/{field}",
+            attach::upload,
+        )
+        .post(
+            "/pratiche/compila/{service}/allegati/{file}/elimina",
+            attach::remove,
+        )
+        .get(
+            "/area-personale/pratiche/{id}/allegati/{file}",
+            attach::citizen_download,
+        )
         .get("/area-personale/pratiche", mine::list)
         .get("/area-personale/pratiche/{id}", mine::case)
         .post("/area-personale/pratiche/{id}/messaggio", mine::reply)

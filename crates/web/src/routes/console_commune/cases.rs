@@ -198,6 +198,25 @@ pub(super) async fn case_page(
                     .collect(),
             ));
         }
+        if !v.files.is_empty() {
+            out.push(table(
+                ctx.t("case_files_attached"),
+                &[ctx.t("case_file"), ctx.t("case_question"), "SHA-256"],
+                v.files
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            link(
+                                &f.name,
+                                format!("/console/pratiche/{}/allegati/{}", v.id, f.id),
+                            ),
+                            text(&f.field),
+                            text(&f.sha256),
+                        ]
+                    })
+                    .collect(),
+            ));
+        }
         let history = v
             .events
             .iter()

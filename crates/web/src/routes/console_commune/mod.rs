@@ -146,6 +146,11 @@ pub fn routes(r: &mut Routes) {
             allow(Object::Cases, Update),
             case_act,
         )
+        .get(
+            "/console/pratiche/{id}/allegati/{file}",
+            allow(Object::Cases, Read),
+            crate::routes::cases::staff_download,
+        )
         .get("/console/registro", allow(Object::Audit, Read), audit_log)
         .get("/console/messaggi", allow(Object::Messages, Read), messages)
         .get(

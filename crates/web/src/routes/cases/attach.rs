@@ -1,0 +1,194 @@
+//! Files: attached to a draft's file field (a `multipart/form-data` post of its own, with the
+//! form token checked as every form's), taken off it, and downloaded from a case by its citizen
+//! or its office (always as an attachment, never shown inline).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use sportello_cases::files;
+
+use crate::authz::Admitted;
+use crate::error::{AppError, AppResult};
+use crate::routes::{Ctx, Posted};
+
+/// What an upload post carries: its form token and one file.
+struct Upload {
+    csrf: String,
+    name: String,
+    bytes: Vec<u8>,
+}
+
+/// Reads the post: the token, and the file up to one byte past the largest accepted (so "too
+/// large" is known without reading everything a client sends).
+async fn read(mut mp: actix_multipart::Multipart) -> AppResult<Upload> {
+    let cap = files::MAX_KIB as usize * 1024 + 1;
+    let mut up = Upload {
+        csrf: String::new(),
+        name: String::new(),
+        bytes: vec![],
+    };
+    while let Some(part) = mp.next().await {
+        let mut part = part.map_err(|_| AppError::BadInput("bad_input_fields"))?;
+        let (name, filename) = match part.content_disposition() {
+            Some(cd) => (
+                cd.get_name().unwrap_or("").to_owned(),
+                cd.get_filename().unwrap_or("").to_owned(),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let limit = if name == "file" { cap } else { 4096 };
+        let mut buf = vec![];
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|_| AppError::BadInput("bad_input_fields"))?;
+            if buf.len() + chunk.len() > limit {
+                return Err(AppError::BadInput("bad_input_too_large"));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf" => up.csrf = String::from_utf8_lossy(&buf).into_owned(),
+            "file" => {
+                up.name = filename;
+                up.bytes = buf;
+            }
+            _ => {}
+        }
+    }
+    Ok(up)
+}
+
+pub async fn upload(
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    mp: actix_multipart::Multipart,
+) -> HttpResponse {
+    let (service, field) = path.into_inner();
+    let Some(who) = ctx.citizen().cloned() else {
+        return ctx.see_other(&format!("/servizi/{service}/avvia"));
+    };
+    let r: AppResult<()> = async {
+        let up = read(mp).await?;
+        crate::auth::csrf::check(&req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
+        files::attach(
+            &ctx.state,
+            ctx.commune()?.id(),
+            &who,
+            &service,
+            &field,
+            &up.name,
+            &up.bytes,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    let page = page_of(&ctx, &service, &field).await;
+    match r {
+        Ok(()) => ctx.see_other(&format!(
+            "/pratiche/compila/{service}?pagina={page}#f-{field}"
+        )),
+        Err(AppError::Invalid(p)) => {
+            *ctx.redo.borrow_mut() = Some(crate::routes::redo::Redo {
+                action: ctx.path.clone(),
+                values: vec![],
+                problems: p,
+            });
+            super::fill::show_again(&ctx, &who, &service, page).await
+        }
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// The page of the form a field is on.
+async fn page_of(ctx: &Ctx, service: &str, field: &str) -> usize {
+    let Ok(c) = ctx.commune() else { return 0 };
+    let Ok(tx) = ctx.state.store.tenant_read(c.id()).await else {
+        return 0;
+    };
+    let f = sportello_cases::forms::of_service(&tx.db(), service)
+        .await
+        .ok()
+        .flatten();
+    tx.commit().await.ok();
+    f.and_then(|f| {
+        f.def
+            .pages
+            .iter()
+            .position(|p| p.fields.iter().any(|x| x.id == field))
+    })
+    .unwrap_or(0)
+}
+
+pub async fn remove(
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+    form: Posted<crate::routes::posted::Button>,
+) -> HttpResponse {
+    let _ = &form;
+    let (service, file) = path.into_inner();
+    let Some(who) = ctx.citizen().cloned() else {
+        return ctx.see_other(&format!("/servizi/{service}/avvia"));
+    };
+    let r: AppResult<()> = async {
+        files::remove(&ctx.state, ctx.commune()?.id(), &who, &service, &file).await?;
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => ctx.see_other(&format!("/pratiche/compila/{service}")),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// A file as a download: its own name, its type, never rendered by the browser.
+fn send(ctx: &Ctx, d: files::Download) -> HttpResponse {
+    let ascii: String = d
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let utf8: String = url::form_urlencoded::byte_serialize(d.name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    ctx.respond(Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, d.media_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}"),
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(d.bytes)))
+}
+
+pub async fn citizen_download(ctx: Ctx, path: web::Path<(String, String)>) -> HttpResponse {
+    let (case, file) = path.into_inner();
+    let r: AppResult<files::Download> = async {
+        let who = ctx.citizen().cloned().ok_or(AppError::NotFound)?;
+        Ok(files::citizen_download(&ctx.state, ctx.commune()?.id(), &who, &case, &file).await?)
+    }
+    .await;
+    match r {
+        Ok(d) => send(&ctx, d),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+pub async fn staff_download(
+    ctx: Ctx,
+    actor: Admitted,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (case, file) = path.into_inner();
+    match files::staff_download(&ctx.state, &actor, &case, &file).await {
+        Ok(d) => send(&ctx, d),
+        Err(e) => ctx.respond(Err(e.into())),
+    }
+}
