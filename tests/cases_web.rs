@@ -280,6 +280,49 @@ async fn a_citizen_files_a_report_and_the_office_answers_it() {
         !closed.body.contains("id=\"reply-form\""),
         "a closed case takes no message"
     );
+    // The rating, in two steps: the stars (a GET), then the question that fits them.
+    let step = anna
+        .get(&anna.url(HOST, &format!("{case_path}?stelle=2")))
+        .await;
+    assert!(
+        step.body.contains("id=\"rate-form\"") && step.body.contains("value=\"unclear\""),
+        "{}",
+        step.body
+    );
+    let rcsrf = step.input("csrf").unwrap();
+    let rate = anna.url(HOST, &format!("{case_path}/valuta"));
+    let refused = anna
+        .post(
+            &rate,
+            &[("csrf", &rcsrf), ("stars", "2"), ("answer", "clear")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("value=\"unclear\""),
+        "back at the second step: {}",
+        refused.body
+    );
+    let rated = anna
+        .post(
+            &rate,
+            &[
+                ("csrf", &rcsrf),
+                ("stars", "2"),
+                ("answer", "unclear"),
+                ("details", "Non trovavo il campo via"),
+            ],
+        )
+        .await;
+    assert!(rated.body.contains("id=\"rated\""), "{}", rated.body);
+    let card = stranger
+        .get(&stranger.url(HOST, "/servizi/segnalazioni"))
+        .await;
+    assert!(
+        card.body.contains("id=\"service-rating\"") && card.body.contains("2,0 / 5 (1 "),
+        "{}",
+        card.body
+    );
     // A citizen's session opens no console page, and the clerk's no one else's commune.
     let denied = anna.get_once(&anna.url(HOST, "/console/pratiche")).await;
     assert_ne!(denied.status, StatusCode::OK);

@@ -371,15 +371,25 @@ async fn the_online_channel_is_shown_only_where_it_works() {
             .body
             .contains("www.anagrafenazionale.interno.it</span>")
     );
-    // The ZTL permit is marked online in Pisa's file, with nowhere to go: not shown as online.
+    // The ZTL permit has its form here: filed online on this site.
     let ztl = b
         .get(&b.url("pisa.localhost", "/servizi/permesso-ztl"))
         .await;
-    assert!(!ztl.body.contains("id=\"start-online\""));
+    assert!(
+        ztl.body
+            .contains("id=\"start-here\" href=\"/servizi/permesso-ztl/avvia\""),
+        "{}",
+        ztl.body
+    );
+    // The school bus is marked online in Pisa's file, with nowhere to go: not shown as online.
+    let ztl = b
+        .get(&b.url("pisa.localhost", "/servizi/trasporto-scolastico"))
+        .await;
+    assert!(!ztl.body.contains("id=\"start-online\"") && !ztl.body.contains("id=\"start-here\""));
     assert!(ztl.body.contains("id=\"not-online\""), "{}", ztl.body);
-    assert!(!ztl.body.contains("/servizi/permesso-ztl/avvia"));
+    assert!(!ztl.body.contains("/servizi/trasporto-scolastico/avvia"));
     let api = b
-        .get(&b.url("pisa.localhost", "/api/v1/services/permesso-ztl"))
+        .get(&b.url("pisa.localhost", "/api/v1/services/trasporto-scolastico"))
         .await;
     let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
     assert!(v["online_url"].is_null());
@@ -392,11 +402,11 @@ async fn the_online_channel_is_shown_only_where_it_works() {
         "{v}"
     );
     let list = b
-        .get(&b.url("pisa.localhost", "/servizi?evento=mobility"))
+        .get(&b.url("pisa.localhost", "/servizi?evento=study"))
         .await;
     let ztl_card = list
         .body
-        .split("/servizi/permesso-ztl")
+        .split("/servizi/trasporto-scolastico")
         .nth(1)
         .unwrap_or("");
     let ztl_card = ztl_card.split("</li>").next().unwrap_or("");
@@ -410,16 +420,13 @@ async fn the_online_channel_is_shown_only_where_it_works() {
         "admin",
     )
     .await;
-    let url = admin.url("pisa.localhost", "/console/servizi/permesso-ztl");
+    let url = admin.url("pisa.localhost", "/console/servizi/trasporto-scolastico");
     let page = admin.get(&url).await;
     let csrf = page.input("csrf").unwrap();
     let form = |online_url: &'static str| {
         vec![
-            ("title", "Permesso di accesso alla ZTL"),
-            (
-                "summary",
-                "Permesso per entrare nella zona a traffico limitato.",
-            ),
+            ("title", "Trasporto scolastico"),
+            ("summary", "Iscrizione allo scuolabus comunale."),
             ("audience", "citizens"),
             ("online_level", "substantial"),
             ("channel:online", "on"),
@@ -438,7 +445,7 @@ async fn the_online_channel_is_shown_only_where_it_works() {
     let ok = admin.post(&url, &ok).await;
     assert!(ok.url.contains("esito=salvato"), "{}", ok.body);
     let ztl = b
-        .get(&b.url("pisa.localhost", "/servizi/permesso-ztl"))
+        .get(&b.url("pisa.localhost", "/servizi/trasporto-scolastico"))
         .await;
     assert!(
         ztl.body

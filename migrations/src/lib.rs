@@ -78,6 +78,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "cases",
     "case_events",
     "case_files",
+    "case_ratings",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

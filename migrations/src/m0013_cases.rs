@@ -12,6 +12,7 @@ pub(crate) const TABLES: &[&str] = &[
     "cases",
     "case_events",
     "case_files",
+    "case_ratings",
 ];
 
 /// Cases (pratiche): a service's online form as numbered versions, the drafts people keep while
@@ -118,7 +119,21 @@ CREATE TABLE case_files (
     FOREIGN KEY (tenant_id, case_id) REFERENCES cases (tenant_id, id)
 );
 CREATE INDEX case_files_case ON case_files (tenant_id, case_id);
-CREATE INDEX case_files_draft ON case_files (tenant_id, draft_id)
+CREATE INDEX case_files_draft ON case_files (tenant_id, draft_id);
+CREATE TABLE case_ratings (
+    tenant_id BIGINT NOT NULL,
+    case_id TEXT NOT NULL,
+    service_id TEXT NOT NULL,
+    office_id TEXT NOT NULL,
+    stars INTEGER NOT NULL,
+    answer TEXT NOT NULL,
+    details TEXT NOT NULL,
+    rated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, case_id),
+    FOREIGN KEY (tenant_id, case_id) REFERENCES cases (tenant_id, id)
+);
+CREATE INDEX case_ratings_service ON case_ratings (tenant_id, service_id);
+CREATE INDEX case_ratings_office ON case_ratings (tenant_id, office_id)
 "#;
 
 /// A case's history is written once: SQLite refuses changes by trigger, PostgreSQL by grant.

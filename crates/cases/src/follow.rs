@@ -275,3 +275,43 @@ pub(crate) fn conflict(e: sportello_store::StoreError) -> Error {
         other => other.into(),
     }
 }
+
+/// The citizen rates a closed case, once (Modello Comuni C.SE.1.7).
+pub async fn rate(
+    deps: &Deps,
+    commune: TenantId,
+    who: &Current,
+    id: &str,
+    stars: &str,
+    answer: &str,
+    details: &str,
+) -> Result<()> {
+    let r =
+        sportello_domain::rating::Rating::parse(stars, answer, details).map_err(|(field, e)| {
+            let mut p = sportello_kernel::Problems::default();
+            p.parse(field, &e);
+            Error::Invalid(p)
+        })?;
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    let c = own_case(&db, who, id).await?;
+    if !CaseStatus::parse(&c.status).is_some_and(CaseStatus::is_closed) {
+        return Err(Error::Refused("refused_rate_open"));
+    }
+    let fresh = db
+        .rate_case(&sportello_store::cases::ratings::CaseRating {
+            case_id: c.id.clone(),
+            service_id: c.service_id.clone(),
+            office_id: c.office_id.clone(),
+            stars: i32::from(r.stars),
+            answer: r.answer,
+            details: r.details,
+            rated_at: sportello_store::now_micros(),
+        })
+        .await?;
+    if !fresh {
+        return Err(Error::Refused("refused_rated_already"));
+    }
+    tx.commit().await?;
+    Ok(())
+}

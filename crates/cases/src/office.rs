@@ -401,3 +401,19 @@ pub async fn colleagues(deps: &Deps, actor: &Actor, office: &str) -> Result<Vec<
     }
     Ok(out)
 }
+
+/// The ratings' averages of the commune, by service and by office (tenths of a star).
+pub async fn ratings(
+    deps: &Deps,
+    actor: &Actor,
+) -> Result<(
+    Vec<sportello_store::cases::ratings::Average>,
+    Vec<sportello_store::cases::ratings::Average>,
+)> {
+    let tx = deps.store.tenant_read(actor.commune()?).await?;
+    let db = tx.db();
+    let by_service = db.rating_averages(false).await?;
+    let by_office = db.rating_averages(true).await?;
+    tx.commit().await?;
+    Ok((by_service, by_office))
+}

@@ -36,6 +36,8 @@ pub struct CaseView {
     pub taken_at: Option<i64>,
     pub assigned_to: Option<String>,
     pub can_withdraw: bool,
+    /// The stars the citizen gave, once closed and rated.
+    pub rated: Option<i32>,
     /// The files attached, each with its SHA-256.
     pub files: Vec<crate::files::FileLine>,
     /// The receipt's code (the owner's pages only).
@@ -169,6 +171,7 @@ pub async fn build(
         taken_at: c.taken_at,
         assigned_to: c.assigned_to.clone(),
         can_withdraw: status == Some(CaseStatus::Submitted),
+        rated: db.case_rating(&c.id).await?.map(|r| r.stars),
         files: db
             .case_files(&c.id)
             .await?

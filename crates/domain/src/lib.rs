@@ -16,6 +16,7 @@ pub mod identity;
 pub mod ids;
 pub mod legal_days;
 pub mod money;
+pub mod rating;
 pub mod search;
 pub mod sms;
 pub mod web;

@@ -68,6 +68,8 @@ pub struct Service {
     pub online_level: AssuranceLevel,
     /// The online service on another site, if the online channel is there.
     pub online_url: Option<WebAddress>,
+    /// The online service here: a form of its own (cases).
+    pub online_form: bool,
     pub available_from: Option<NaiveDate>,
     pub available_to: Option<NaiveDate>,
     /// When this version started to hold (microseconds since the epoch).
@@ -132,6 +134,7 @@ impl TryFrom<service::Model> for Service {
                 .as_deref()
                 .map(|u| WebAddress::parse(u).map_err(|e| c(&e)))
                 .transpose()?,
+            online_form: false,
             available_from: date(&m.available_from)?,
             available_to: date(&m.available_to)?,
             cost: Money::from_cents(m.cost_cents),
@@ -156,30 +159,51 @@ impl TryFrom<service::Model> for Service {
 
 impl Service {
     /// Whether the service can really be done online now: its online channel leads somewhere
-    /// (another site's service; cases will add forms of our own).
+    /// (another site's service, or a form of our own).
     pub fn online(&self) -> bool {
-        self.channels.contains(&Channel::Online) && self.online_url.is_some()
+        self.channels.contains(&Channel::Online) && (self.online_url.is_some() || self.online_form)
     }
 }
 
 impl TenantDb<'_> {
     pub async fn services(&self) -> Result<Vec<Service>> {
-        service::Entity::find()
+        let mut list: Vec<Service> = service::Entity::find()
             .filter(service::Column::TenantId.eq(self.tenant().0))
             .order_by_asc(service::Column::Title)
             .all(self.conn())
             .await?
             .into_iter()
             .map(Service::try_from)
-            .collect()
+            .collect::<Result<_>>()?;
+        let with_forms = self.services_with_forms().await?;
+        for s in &mut list {
+            s.online_form = with_forms.contains(&s.id);
+        }
+        Ok(list)
     }
 
     pub async fn service(&self, id: &str) -> Result<Option<Service>> {
-        service::Entity::find_by_id((self.tenant().0, id.to_owned()))
+        let mut s = service::Entity::find_by_id((self.tenant().0, id.to_owned()))
             .one(self.conn())
             .await?
             .map(Service::try_from)
-            .transpose()
+            .transpose()?;
+        if let Some(s) = &mut s {
+            s.online_form = self.form(id, None).await?.is_some();
+        }
+        Ok(s)
+    }
+
+    /// The services that have a form (cases are filed online here).
+    async fn services_with_forms(&self) -> Result<std::collections::HashSet<String>> {
+        self.all(
+            "SELECT DISTINCT service_id FROM forms WHERE tenant_id = $1",
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|r| crate::identity::get(r, "service_id"))
+        .collect()
     }
 
     /// The service as it was at `at` (microseconds since the epoch), from its history.

@@ -7,6 +7,7 @@
 
 pub mod forms;
 mod queue;
+pub mod ratings;
 
 pub use queue::{Queue, QueueFilter};
 

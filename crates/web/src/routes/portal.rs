@@ -165,9 +165,17 @@ async fn service_page(
     let s = load_service(ctx, &ch, id, at.as_ref().map(|a| a.1)).await?;
     let rel = views::Related::of(&ch);
     let jsonld = views::cpsv_jsonld(ctx.commune()?, &ctx.base_url()?, &s, &rel);
+    // What the citizens who used it online said of it (cached with the page).
+    let rating = {
+        let tx = ctx.state.store.tenant_read(ctx.commune()?.id()).await?;
+        let r = tx.db().service_rating(&s.id).await?;
+        tx.commit().await?;
+        r.map(|r| json!({"average": format!("{},{}", r.tenths / 10, r.tenths % 10), "count": r.count}))
+    };
     Ok((
         "service.html",
         json!({
+            "rating": rating,
             "service": views::service_view(ctx.lang, &ctx.state.render.strings, &s, &rel),
             "as_of": at.map(|a| a.0),
             // Safe inside <script>: "</" cannot end the element once escaped.

@@ -220,6 +220,8 @@ pub struct ServiceView<'a> {
     pub online_level_label: Option<&'static str>,
     /// Where the online service is (another site), and that site's host.
     pub online_url: Option<&'a str>,
+    /// Filed here, through the service's form.
+    pub online_here: bool,
     pub online_site: Option<&'a str>,
     pub available_from: Option<String>,
     pub available_to: Option<String>,
@@ -339,6 +341,7 @@ pub fn service_view<'a>(
             .collect(),
         online_level: online.then(|| s.online_level.key()),
         online_url: s.online_url.as_ref().filter(|_| online).map(|u| u.as_str()),
+        online_here: online && s.online_url.is_none() && s.online_form,
         online_site: s.online_url.as_ref().filter(|_| online).map(|u| u.host()),
         online_level_label: online.then(|| s.online_level.label(lang)),
         available_from: s.available_from.map(|d| d.to_string()),

@@ -67,21 +67,41 @@ pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> HttpResponse {
 pub struct CaseQuery {
     inviata: Option<String>,
     inviato: Option<String>,
+    /// The stars chosen at the rating's first step.
+    stelle: Option<u8>,
+    valutata: Option<String>,
 }
 
 pub async fn case(ctx: Ctx, id: web::Path<String>, q: web::Query<CaseQuery>) -> HttpResponse {
     if ctx.citizen().is_none() {
         return to_sign_in(&ctx);
     }
-    let r = case_page(&ctx, &id, q.inviata.is_some(), q.inviato.is_some()).await;
+    let notice = if q.inviato.is_some() {
+        Some("case_message_sent")
+    } else if q.valutata.is_some() {
+        Some("case_rated")
+    } else {
+        None
+    };
+    let stars = q.stelle.filter(|s| (1..=5).contains(s));
+    let r = case_page(&ctx, &id, q.inviata.is_some(), notice, stars).await;
     ctx.page(r)
+}
+
+/// The rating's second question, for the stars chosen: its fixed answers in words.
+fn rating_answers(ctx: &Ctx, stars: u8) -> Vec<serde_json::Value> {
+    sportello_domain::rating::Rating::answers_for(stars)
+        .iter()
+        .map(|a| json!({"value": a, "label": ctx.label_or_code("rating_answer_", a)}))
+        .collect()
 }
 
 async fn case_page(
     ctx: &Ctx,
     id: &str,
     submitted: bool,
-    sent: bool,
+    notice: Option<&'static str>,
+    stars: Option<u8>,
 ) -> AppResult<(&'static str, serde_json::Value)> {
     let u = who(ctx)?;
     let v = follow::one(&ctx.state, ctx.commune()?.id(), &u, id, ctx.lang).await?;
@@ -94,9 +114,17 @@ async fn case_page(
         })
         .collect();
     let fs = ctx.form_state(
-        &[("text", "reply-text"), ("reason", "withdraw-reason")],
+        &[
+            ("text", "reply-text"),
+            ("reason", "withdraw-reason"),
+            ("answer", "rate-answer"),
+            ("details", "rate-details"),
+            ("stars", "rate-stars"),
+        ],
         "case-forms",
     );
+    // A refused rating comes back at its second step, with the stars sent.
+    let stars = stars.or_else(|| fs["values"]["stars"].as_str().and_then(|s| s.parse().ok()));
     Ok((
         "case_page.html",
         json!({
@@ -105,7 +133,11 @@ async fn case_page(
             "submitted": crate::views::when::when(ctx.lang, v.submitted_at),
             "events": events,
             "just_submitted": submitted,
-            "just_sent": sent,
+            "notice": notice.map(|k| ctx.t(k)),
+            "rate": v.closed && v.rated.is_none(),
+            "stars": stars,
+            "rating_question": stars.map(|s| ctx.t(if s < 4 { "rating_where_hard" } else { "rating_what_liked" })),
+            "rating_answers": stars.map(|s| rating_answers(ctx, s)),
             "waiting": v.status == "waiting",
             "fs": fs,
             "csrf": ctx.csrf_token(),
@@ -128,6 +160,35 @@ pub async fn reply(ctx: Ctx, id: web::Path<String>, form: Posted<ReplyForm>) -> 
     }
     .await;
     after(ctx, &id, &form, r, "inviato").await
+}
+
+#[derive(Deserialize)]
+pub struct RateForm {
+    #[serde(default)]
+    stars: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    details: String,
+}
+
+pub async fn rate(ctx: Ctx, id: web::Path<String>, form: Posted<RateForm>) -> HttpResponse {
+    let r = async {
+        let u = who(&ctx)?;
+        follow::rate(
+            &ctx.state,
+            ctx.commune()?.id(),
+            &u,
+            &id,
+            &form.stars,
+            &form.answer,
+            &form.details,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    after(ctx, &id, &form, r, "valutata").await
 }
 
 #[derive(Deserialize)]
@@ -157,7 +218,7 @@ async fn after<T>(
         Ok(()) => ctx.see_other(&format!("/area-personale/pratiche/{id}?{done}=1")),
         Err(e) => match ctx.redo(form, e) {
             Ok(()) => {
-                let mut res = ctx.page(case_page(&ctx, id, false, false).await);
+                let mut res = ctx.page(case_page(&ctx, id, false, None, None).await);
                 if res.status().is_success() {
                     *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
                 }

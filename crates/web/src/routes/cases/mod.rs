@@ -31,6 +31,7 @@ pub fn configure(t: &mut super::table::Table<'_>) {
         .get("/area-personale/pratiche/{id}", mine::case)
         .post("/area-personale/pratiche/{id}/messaggio", mine::reply)
         .post("/area-personale/pratiche/{id}/ritira", mine::withdraw)
+        .post("/area-personale/pratiche/{id}/valuta", mine::rate)
         .get("/stato-pratica", mine::status);
 }
 

@@ -116,6 +116,20 @@ pub(super) async fn cases(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
         if !pages.is_empty() {
             out.push(table(ctx.t("case_pages"), &[ctx.t("case_pages")], pages));
         }
+        let (by_service, by_office) = office::ratings(&ctx.state, &actor).await?;
+        let avg = |a: &sportello_store::cases::ratings::Average| {
+            vec![text(&a.id), text(format!("{},{}", a.tenths / 10, a.tenths % 10)), text(a.count)]
+        };
+        out.push(table(
+            ctx.t("rating_by_service"),
+            &[ctx.t("case_service"), ctx.t("rating_average"), ctx.t("rating_count")],
+            by_service.iter().map(avg).collect(),
+        ));
+        out.push(table(
+            ctx.t("rating_by_office"),
+            &[ctx.t("case_office"), ctx.t("rating_average"), ctx.t("rating_count")],
+            by_office.iter().map(avg).collect(),
+        ));
         Ok(out)
     }
     .await;
