@@ -4,7 +4,8 @@
 #                                     with bindgen (libclang) and links libxmlsec1, libxml2, OpenSSL
 #   bash infra/system-deps.sh test    that, plus what the tests start: Chromium, PostgreSQL,
 #                                     Node.js/npm, the xmlsec1 command (the pysaml2 test IdP signs
-#                                     with it), curl, zbarimg (reads QR codes)
+#                                     with it), curl, zbarimg (reads QR codes), pdftotext (reads
+#                                     the PDF receipts)
 # Called by infra/demo.sh (build), tests/run.sh (test) and .ci/run (test). Root installs directly;
 # anyone else through sudo. Where neither works, it prints the one command to run and stops.
 set -euo pipefail
@@ -32,6 +33,8 @@ if [ "$what" = test ]; then
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   # Reads the QR codes the pages draw, in the browser tests.
   command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+  # Reads back the PDF receipts the portal writes (a real reader, not our own parser).
+  command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 elif [ "$what" != build ]; then
   echo "usage: bash infra/system-deps.sh [build|test]" >&2
   exit 2

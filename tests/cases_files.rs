@@ -253,6 +253,16 @@ async fn a_file_goes_up_as_a_multipart_post_and_comes_down_as_an_attachment() {
         "the hash is shown"
     );
     assert!(done.body.contains("id=\"signature\""), "{}", done.body);
+    let case_path = url::Url::parse(&done.url).unwrap().path().to_owned();
+    let receipt =
+        crate::cases_web::pdf_text(&mario, &mario.url(host, &format!("{case_path}/ricevuta")))
+            .await;
+    let hash = data_encoding::HEXLOWER.encode(&openssl::sha::sha256(PDF));
+    assert!(receipt.contains(&format!("SHA-256 {hash}")), "{receipt}");
+    assert!(
+        receipt.contains("istanza firmata"),
+        "signed at level 2: {receipt}"
+    );
     let start = done.body.find("/allegati/").unwrap();
     let href_start = done.body[..start].rfind('"').unwrap() + 1;
     let href_end = start + done.body[start..].find('"').unwrap();

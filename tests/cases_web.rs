@@ -142,6 +142,25 @@ async fn a_citizen_files_a_report_and_the_office_answers_it() {
         done.body
     );
     let code = html_text(&done.body, "id=\"case-code\">").unwrap();
+    // The receipt: a PDF a real reader reads back, with the number, the code and the answers.
+    let pdf = anna
+        .get_once(&anna.url(HOST, &format!("{case_path}/ricevuta")))
+        .await;
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    let text = pdf_text(&anna, &anna.url(HOST, &format!("{case_path}/ricevuta"))).await;
+    for wanted in [
+        format!("{year}/0000001"),
+        code.clone(),
+        "Comune di Pisa".into(),
+        "Segnalazioni e richieste al Comune".into(),
+        "Buca in Via Roma".into(),
+        "Strade, marciapiedi e segnaletica".into(),
+    ] {
+        assert!(
+            text.contains(&wanted),
+            "{wanted} not in the receipt: {text}"
+        );
+    }
 
     // The status by protocol number and code, signed out: the state and nothing personal.
     let mut stranger = sportello_tests::browser::Browser::new(app.addr);
@@ -330,6 +349,38 @@ async fn a_citizen_files_a_report_and_the_office_answers_it() {
         .get_once(&clerk.url("calci.localhost", &format!("/console/pratiche/{id}")))
         .await;
     assert_ne!(calci.status, StatusCode::OK);
+}
+
+/// The text `pdftotext` (poppler) reads from the PDF at `url`.
+pub(crate) async fn pdf_text(b: &sportello_tests::browser::Browser, url: &str) -> String {
+    let (host, rest) = url.split_once("://").unwrap().1.split_once('/').unwrap();
+    let host = host.split(':').next().unwrap();
+    let cookies = b.cookie_header(host);
+    let bytes = reqwest::Client::new()
+        .get(format!("http://{}/{rest}", b.app()))
+        .header("host", host)
+        .header("cookie", cookies)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, installed by infra/system-deps.sh test)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// The text of an element whose opening tag ends with `marker`.

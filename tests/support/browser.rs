@@ -107,6 +107,24 @@ impl Browser {
             .insert(name.into(), value.into());
     }
 
+    /// The `Cookie` header this browser sends to `host`.
+    pub fn cookie_header(&self, host: &str) -> String {
+        self.jar
+            .get(host)
+            .map(|c| {
+                c.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default()
+    }
+
+    /// The server this browser talks to.
+    pub fn app(&self) -> std::net::SocketAddr {
+        self.app
+    }
+
     pub fn clear_cookies(&mut self, host: &str) {
         self.jar.remove(host);
     }

@@ -10,6 +10,7 @@
 //!   request of the office, withdrawal, the status by protocol number and code.
 //! - [`office`]: the back office: queues per office, taking in charge, assigning, asking the
 //!   citizen, messages, internal notes, re-routing, the outcome.
+//! - [`receipt`]: the PDF receipt (`pdf`: plain text pages, the standard fonts).
 //! - [`view`]: how a case is shown (answers with the labels of its form version, the legal
 //!   deadline, the history).
 
@@ -18,6 +19,8 @@ pub mod files;
 pub mod follow;
 pub mod forms;
 pub mod office;
+mod pdf;
+pub mod receipt;
 pub mod submit;
 mod tell;
 pub mod view;

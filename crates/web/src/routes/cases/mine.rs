@@ -263,3 +263,35 @@ pub async fn status(ctx: Ctx, q: web::Query<StatusQuery>) -> HttpResponse {
     .await;
     ctx.page(r)
 }
+
+/// The receipt of one of the person's cases, as a PDF download.
+pub async fn receipt(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+    if ctx.citizen().is_none() {
+        return to_sign_in(&ctx);
+    }
+    let r = async {
+        let u = who(&ctx)?;
+        let base = ctx.base_url()?;
+        Ok(sportello_cases::receipt::receipt(
+            &ctx.state,
+            ctx.commune()?.id(),
+            &u,
+            &id,
+            ctx.lang,
+            &base,
+        )
+        .await?)
+    }
+    .await;
+    match r {
+        Ok((name, pdf)) => ctx.respond(Ok(HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CONTENT_TYPE, "application/pdf"))
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ))
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+            .body(pdf))),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}

@@ -32,6 +32,7 @@ pub fn configure(t: &mut super::table::Table<'_>) {
         .post("/area-personale/pratiche/{id}/messaggio", mine::reply)
         .post("/area-personale/pratiche/{id}/ritira", mine::withdraw)
         .post("/area-personale/pratiche/{id}/valuta", mine::rate)
+        .get("/area-personale/pratiche/{id}/ricevuta", mine::receipt)
         .get("/stato-pratica", mine::status);
 }
 

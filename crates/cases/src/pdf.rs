@@ -1,0 +1,208 @@
+//! A plain PDF of text lines (PDF 1.4, the standard Helvetica fonts, WinAnsi encoding: every
+//! letter Italian, German and English need, and €), for receipts. No images, no layout engine:
+//! lines are wrapped by character count, pages break at the bottom margin.
+
+/// A line of the document: bold or not, and its text.
+pub struct Line {
+    pub bold: bool,
+    pub size: u8,
+    pub text: String,
+}
+
+const TOP: i32 = 800;
+const BOTTOM: i32 = 50;
+const LEFT: i32 = 50;
+
+/// Writes the lines into PDF pages (A4).
+pub fn render(title: &str, lines: &[Line]) -> Vec<u8> {
+    // Lay out: wrap, then cut into pages.
+    let mut pages: Vec<Vec<(bool, u8, i32, String)>> = vec![vec![]];
+    let mut y = TOP;
+    for l in lines {
+        let width = (95.0 * 10.0 / f64::from(l.size.max(6))) as usize;
+        let leading = i32::from(l.size) + 4;
+        for part in wrap(&l.text, width) {
+            if y - leading < BOTTOM {
+                pages.push(vec![]);
+                y = TOP;
+            }
+            y -= leading;
+            if let Some(p) = pages.last_mut() {
+                p.push((l.bold, l.size, y, part));
+            }
+        }
+    }
+    let mut objects: Vec<Vec<u8>> = vec![];
+    // 1 catalog, 2 pages, 3 regular font, 4 bold font, 5 info; then page and content pairs.
+    let n = pages.len();
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 6 + 2 * i)).collect();
+    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    objects.push(format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes());
+    objects.push(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
+    );
+    objects.push(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
+    );
+    let mut info = b"<< /Producer (Sportello) /Title (".to_vec();
+    info.extend(escape(title));
+    info.extend_from_slice(b") >>");
+    objects.push(info);
+    for (i, page) in pages.iter().enumerate() {
+        let mut content = vec![];
+        for (bold, size, y, text) in page {
+            content.extend(
+                format!(
+                    "BT /{} {size} Tf {LEFT} {y} Td (",
+                    if *bold { "F2" } else { "F1" }
+                )
+                .into_bytes(),
+            );
+            content.extend(escape(text));
+            content.extend_from_slice(b") Tj ET\n");
+        }
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {} 0 R >>",
+                7 + 2 * i
+            )
+            .into_bytes(),
+        );
+        let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+        stream.extend(content);
+        stream.extend_from_slice(b"endstream");
+        objects.push(stream);
+    }
+    let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = vec![];
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n", i + 1).into_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
+    for o in offsets {
+        out.extend(format!("{o:010} 00000 n \n").into_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .into_bytes(),
+    );
+    out
+}
+
+/// Splits a text into lines of at most `width` characters, at spaces where it can.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = vec![];
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split(' ') {
+            let mut word = word.to_owned();
+            while word.chars().count() > width {
+                let head: String = word.chars().take(width).collect();
+                word = word.chars().skip(width).collect();
+                if !line.is_empty() {
+                    out.push(std::mem::take(&mut line));
+                }
+                out.push(head);
+            }
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&word);
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// A text as a PDF literal string's bytes in WinAnsi (Windows-1252): `(`, `)` and `\` escaped,
+/// what the encoding lacks as `?`, controls as spaces.
+fn escape(s: &str) -> Vec<u8> {
+    let mut out = vec![];
+    for c in s.chars() {
+        let b = match c {
+            '\u{20}'..='\u{7e}' => c as u8,
+            '€' => 0x80,
+            '‚' => 0x82,
+            '„' => 0x84,
+            '…' => 0x85,
+            '‘' => 0x91,
+            '’' => 0x92,
+            '“' => 0x93,
+            '”' => 0x94,
+            '–' => 0x96,
+            '—' => 0x97,
+            '\u{a0}'..='\u{ff}' => c as u32 as u8,
+            c if c.is_control() => b' ',
+            _ => b'?',
+        };
+        if matches!(b, b'(' | b')' | b'\\') {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_encoded() {
+        assert_eq!(escape("a(b)c\\"), b"a\\(b\\)c\\\\".to_vec());
+        assert_eq!(escape("è €"), vec![0xe8, b' ', 0x80]);
+        assert_eq!(escape("日"), b"?".to_vec());
+    }
+
+    #[test]
+    fn long_lines_wrap_and_pages_break() {
+        assert_eq!(wrap("uno due tre", 7), vec!["uno due", "tre"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        let many: Vec<Line> = (0..200)
+            .map(|i| Line {
+                bold: false,
+                size: 10,
+                text: format!("riga {i}"),
+            })
+            .collect();
+        let pdf = render("t", &many);
+        assert!(pdf.starts_with(b"%PDF-1.4"));
+        let find = |needle: &[u8]| pdf.windows(needle.len()).rposition(|w| w == needle);
+        assert!(
+            find(b"/Count 4").is_some(),
+            "200 lines of 14 points, 53 a page: four pages"
+        );
+        // Every offset in the table points at its object.
+        let xref = pdf.windows(5).position(|w| w == b"xref\n").unwrap();
+        let table = String::from_utf8_lossy(&pdf[xref..]).into_owned();
+        let mut objects = 0;
+        for (i, line) in table
+            .lines()
+            .skip(3)
+            .take_while(|l| l.ends_with(" n "))
+            .enumerate()
+        {
+            let at: usize = line[..10].parse().unwrap();
+            assert!(
+                pdf[at..].starts_with(format!("{} 0 obj", i + 1).as_bytes()),
+                "object {}",
+                i + 1
+            );
+            objects += 1;
+        }
+        assert_eq!(objects, 5 + 2 * 4);
+    }
+}
