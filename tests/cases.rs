@@ -49,8 +49,17 @@ pub async fn world() -> World {
 
 /// A citizen signed in at `level` in `commune`, as the session middleware hands them over.
 pub async fn citizen(w: &World, commune: TenantId, cf: &str, level: AssuranceLevel) -> Current {
-    let p = w
-        .deps
+    citizen_of(&w.deps, commune, cf, level).await
+}
+
+/// The same with the services' bundle of a running app.
+pub async fn citizen_of(
+    deps: &Deps,
+    commune: TenantId,
+    cf: &str,
+    level: AssuranceLevel,
+) -> Current {
+    let p = deps
         .store
         .identity()
         .person_from_idp(
@@ -448,9 +457,9 @@ async fn someone_elses_case_or_another_communes_is_not_there() {
 
 /// Makes every submission whose answers hold `FAIL` fail inside its transaction, after it took
 /// its number (a fault injected with the database's own trigger, as the schema owner).
-async fn fail_marked_submissions(w: &World) {
+pub async fn fail_marked_submissions(db: &TestDb) {
     use sea_orm::ConnectionTrait;
-    let owner = sportello_store::Store::connect(&w.db.admin_url)
+    let owner = sportello_store::Store::connect(&db.admin_url)
         .await
         .unwrap();
     let sql: &[&str] = if is_postgres() {
@@ -476,7 +485,7 @@ async fn fail_marked_submissions(w: &World) {
 #[tokio::test]
 async fn two_hundred_concurrent_submissions_get_numbers_one_to_n_with_none_burnt() {
     let w = world().await;
-    fail_marked_submissions(&w).await;
+    fail_marked_submissions(&w.db).await;
     let mut people = vec![];
     for i in 0..200 {
         let cf = format!("TSTPRS80A01G{i:03}Z");

@@ -6,6 +6,7 @@ mod api_contract;
 mod authz;
 mod cases;
 mod cases_files;
+mod cases_nodes;
 mod cases_office;
 mod cases_web;
 mod charter;

@@ -249,6 +249,32 @@ impl Browser {
         self.answer(&host, url, res).await
     }
 
+    /// POST a form once (no redirect followed); `None` when the server did not answer (a node
+    /// killed mid-request).
+    pub async fn post_once(&mut self, url: &str, form: &[(&str, &str)]) -> Option<Page> {
+        let (host, port, path) = Self::split(url);
+        let mut req = self
+            .http
+            .post(format!("http://{}{path}", self.app))
+            .header("host", format!("{host}:{port}"))
+            .header("origin", format!("http://{host}:{port}"))
+            .form(form);
+        let cookies = self.cookie_header(&host);
+        if !cookies.is_empty() {
+            req = req.header("cookie", cookies);
+        }
+        let res = req.send().await.ok()?;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.text().await.ok()?;
+        Some(Page {
+            status,
+            url: url.to_owned(),
+            body,
+            headers,
+        })
+    }
+
     /// GET, following redirects (at most 20) across hosts.
     pub async fn get(&mut self, url: &str) -> Page {
         self.trail.clear();
