@@ -595,3 +595,81 @@ async fn the_history_of_a_case_cannot_be_rewritten() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_draft_is_kept_a_year_its_person_told_a_month_before() {
+    use sportello_cases::expiry::{Pass, expire};
+    const DAY: i64 = 86_400_000_000;
+    let w = world().await;
+    let anna = citizen(&w, PISA, "RSSMRA85T10A562S", AssuranceLevel::Low).await;
+    let f = draft::open(&w.deps, PISA, &anna, "segnalazioni", None)
+        .await
+        .unwrap();
+    let pid = anna.person.as_ref().unwrap().id.clone();
+    let touched = sportello_store::now_micros();
+    // Six months on: nothing happens.
+    assert_eq!(
+        expire(&w.deps, PISA, touched + 180 * DAY, BASE)
+            .await
+            .unwrap(),
+        Pass::default()
+    );
+    // Eleven months on: the person is told, once, whichever node passes first.
+    let told = touched + 336 * DAY;
+    assert_eq!(
+        expire(&w.deps, PISA, told, BASE).await.unwrap(),
+        Pass {
+            noticed: 1,
+            deleted: 0
+        }
+    );
+    assert_eq!(
+        expire(&w.deps, PISA, told + DAY, BASE).await.unwrap(),
+        Pass::default()
+    );
+    let tx = w.deps.store.tenant(PISA).await.unwrap();
+    let msgs = tx
+        .db()
+        .messages(&sportello_store::outbox::MessageFilter {
+            person_id: Some(pid.clone()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        msgs.iter()
+            .filter(|m| m.subject.contains("sarà eliminata"))
+            .count(),
+        1,
+        "{msgs:?}"
+    );
+    // A year on, but told only 29 days before: still kept.
+    assert_eq!(
+        expire(&w.deps, PISA, told + 29 * DAY, BASE).await.unwrap(),
+        Pass::default()
+    );
+    // Told over a month before and a year untouched: gone.
+    assert_eq!(
+        expire(&w.deps, PISA, told + 31 * DAY, BASE).await.unwrap(),
+        Pass {
+            noticed: 0,
+            deleted: 1
+        }
+    );
+    let tx = w.deps.store.tenant(PISA).await.unwrap();
+    assert!(
+        tx.db()
+            .draft_of(&pid, "segnalazioni")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tx.commit().await.unwrap();
+    // Starting again makes a new draft.
+    let again = draft::open(&w.deps, PISA, &anna, "segnalazioni", None)
+        .await
+        .unwrap();
+    assert_ne!(again.draft_id, f.draft_id);
+}

@@ -2,6 +2,7 @@
 //!
 //! - [`forms`]: a service's online form (the definition in force, versions kept).
 //! - [`draft`]: filling it in, page by page, kept as typed (resumed after signing out).
+//! - [`expiry`]: drafts kept a year after their last change, their person told a month before.
 //! - [`files`]: files attached to file fields (limits, type by content, SHA-256, the store).
 //! - [`submit`]: one transaction makes the case, its first history entry, its message and its
 //!   protocol number (gap-free per commune and year, in commit order); a repeated submission
@@ -15,6 +16,7 @@
 //!   deadline, the history).
 
 pub mod draft;
+pub mod expiry;
 pub mod files;
 pub mod follow;
 pub mod forms;

@@ -40,6 +40,10 @@ const FILES: &[(&str, &str)] = &[
     ),
     ("case_update", include_str!("../templates/case_update.toml")),
     ("case_clerk", include_str!("../templates/case_clerk.toml")),
+    (
+        "draft_expiry",
+        include_str!("../templates/draft_expiry.toml"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -103,6 +103,7 @@ pub async fn start(
         oidc: idp::oidc::Oidc::new(&settings.oidc_providers, &roots)?,
         saml,
     });
+    spawn_draft_expiry(state.clone(), settings.clone(), addr_port);
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let demo = settings.demo;
     let https = settings.public_scheme == "https";
@@ -156,6 +157,26 @@ fn spawn_purger(store: Store) {
                 .await
             {
                 tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
+}
+
+/// Old drafts, every hour in every commune (the first pass one period after start): told a
+/// month before, deleted a year after their last change (`sportello_cases::expiry`).
+fn spawn_draft_expiry(state: web::Data<AppState>, settings: Settings, port: u16) {
+    tokio::spawn(async move {
+        let every = Duration::from_secs(3600);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tick.tick().await;
+            let communes: Vec<_> = state.tenancy.snapshot().communes.clone();
+            for c in communes {
+                let base = public_base(&settings, &c.record.primary_host, port);
+                let now = sportello_store::now_micros();
+                if let Err(e) = sportello_cases::expiry::expire(&state, c.id(), now, &base).await {
+                    tracing::warn!(error = %e, commune = c.id().0, "expiring old drafts failed");
+                }
             }
         }
     });

@@ -9,7 +9,7 @@ fn vars() -> serde_json::Value {
         "commune": "Pisa", "by": "Mario Rossi (m@example.org)", "portal": "https://pisa.example/",
         "sender": "Comune di Pisa", "topic": "Lavori stradali", "text": "Via Roma chiusa lunedì.",
         "protocol": "2026/0000123", "service": "Accesso agli atti", "what": "è stata accolta",
-        "note": "", "answered": true,
+        "note": "", "answered": true, "date": "06/12/2027",
     })
 }
 

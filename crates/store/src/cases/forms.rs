@@ -314,3 +314,52 @@ impl TenantDb<'_> {
         Ok(Some(f.storage_key))
     }
 }
+
+impl TenantDb<'_> {
+    /// Drafts untouched since `before` whose person was not yet told they will be deleted.
+    pub async fn drafts_to_notice(&self, before: i64, limit: u64) -> Result<Vec<Draft>> {
+        self.all(
+            &format!(
+                "SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND updated_at < $2 \
+                 AND expiry_notice_at IS NULL ORDER BY updated_at LIMIT $3"
+            ),
+            vec![before.into(), (limit as i64).into()],
+        )
+        .await?
+        .iter()
+        .map(draft)
+        .collect()
+    }
+
+    /// Records the notice; false if another node recorded it first.
+    pub async fn mark_draft_noticed(&self, id: &str, now: i64) -> Result<bool> {
+        Ok(self
+            .exec(
+                "UPDATE case_drafts SET expiry_notice_at = $3 WHERE tenant_id = $1 AND id = $2 \
+                 AND expiry_notice_at IS NULL",
+                vec![id.into(), now.into()],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Drafts untouched since `updated_before` whose notice went out before `noticed_before`.
+    pub async fn drafts_to_delete(
+        &self,
+        updated_before: i64,
+        noticed_before: i64,
+        limit: u64,
+    ) -> Result<Vec<Draft>> {
+        self.all(
+            &format!(
+                "SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND updated_at < $2 \
+                 AND expiry_notice_at IS NOT NULL AND expiry_notice_at < $3 ORDER BY updated_at LIMIT $4"
+            ),
+            vec![updated_before.into(), noticed_before.into(), (limit as i64).into()],
+        )
+        .await?
+        .iter()
+        .map(draft)
+        .collect()
+    }
+}
