@@ -309,6 +309,18 @@ async fn a_submission_gets_a_protocol_number_once_and_routes_by_its_answers() {
     assert_eq!(s.protocol.number, 1);
     assert!(s.protocol.to_string().ends_with("/0000001"));
     assert!(!s.repeated);
+    // The draft is gone with its submission: a late save of it (another tab) brings nothing back.
+    let late = draft::save(
+        &w.deps,
+        PISA,
+        &anna,
+        "segnalazioni",
+        1,
+        &raw(&[("email", "x@example.org")]),
+        Step::Save,
+    )
+    .await;
+    assert!(matches!(late, Err(Error::NotFound)), "{late:?}");
     // The same draft submitted again (a double click, a retry): the same case.
     let again = submit::submit(
         &w.deps,

@@ -322,7 +322,17 @@ async fn only_an_office_head_reroutes_and_only_to_a_real_office() {
         .await
         .unwrap();
     assert_eq!(c.office_id, "mobilita");
+    assert_eq!(c.status, "submitted");
+    assert!(!c.deadline.unwrap().paused, "the pause ended with the move");
     assert!(c.events.iter().any(|e| e.kind == "rerouted"));
+    assert_eq!(
+        office::queue(&w.deps, &mobility, &q(Queue::New))
+            .await
+            .unwrap()
+            .lines
+            .len(),
+        1
+    );
     // The citizen sees the case, not the hop.
     let seen = follow::one(&w.deps, PISA, &anna, &s.case_id, Language::It)
         .await

@@ -164,12 +164,20 @@ async fn a_citizen_files_a_report_and_the_office_answers_it() {
 
     // The status by protocol number and code, signed out: the state and nothing personal.
     let mut stranger = sportello_tests::browser::Browser::new(app.addr);
-    let status = stranger
-        .get(&stranger.url(
-            HOST,
-            &format!("/stato-pratica?protocollo={year}/1&codice={code}"),
-        ))
-        .await;
+    let number = format!("{year}/1");
+    let look = async |b: &mut sportello_tests::browser::Browser, host: &str, code: &str| {
+        let csrf = b
+            .get(&b.url(host, "/stato-pratica"))
+            .await
+            .input("csrf")
+            .unwrap();
+        b.post(
+            &b.url(host, "/stato-pratica"),
+            &[("csrf", &csrf), ("protocollo", &number), ("codice", code)],
+        )
+        .await
+    };
+    let status = look(&mut stranger, HOST, &code).await;
     assert!(
         status.body.contains("id=\"found-status\""),
         "{}",
@@ -180,29 +188,18 @@ async fn a_citizen_files_a_report_and_the_office_answers_it() {
         "{}",
         status.body
     );
-    let wrong = stranger
-        .get(&stranger.url(
-            HOST,
-            &format!("/stato-pratica?protocollo={year}/1&codice=WRONG22222"),
-        ))
-        .await;
+    let wrong = look(&mut stranger, HOST, "WRONG22222").await;
     assert!(
         wrong.body.contains("id=\"not-found\"") && !wrong.body.contains("found-status"),
         "{}",
         wrong.body
     );
-    let elsewhere = stranger
-        .get(&stranger.url(
-            "calci.localhost",
-            &format!("/stato-pratica?protocollo={year}/1&codice={code}"),
-        ))
-        .await;
+    let elsewhere = look(&mut stranger, "calci.localhost", &code).await;
     assert!(
         elsewhere.body.contains("id=\"not-found\""),
         "{}",
         elsewhere.body
     );
-
     // Bruno, and Anna herself on Calci's host: no such case.
     let theirs = bruno.get_once(&bruno.url(HOST, &case_path)).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);

@@ -86,8 +86,14 @@ pub async fn open(
                 created_at: now,
                 updated_at: now,
             };
-            db.save_draft(&d).await?;
-            d
+            // Two first visits at once: one draft, the other visit reads it.
+            if db.create_draft(&d).await? {
+                d
+            } else {
+                db.draft_of(&p.id, service_id)
+                    .await?
+                    .ok_or(Error::NotFound)?
+            }
         }
     };
     tx.commit().await?;
@@ -130,6 +136,7 @@ pub async fn save(
         .draft_of(&p.id, service_id)
         .await?
         .ok_or(Error::NotFound)?;
+    let was = draft.raw.clone();
     let mut raw: Raw = serde_json::from_str(&draft.raw).unwrap_or_default();
     let def = &form.def;
     let Some(on_page) = def.pages.get(page) else {
@@ -174,7 +181,10 @@ pub async fn save(
     draft.page = i32::try_from(next.unwrap_or(page)).unwrap_or(0);
     draft.form_version = form.version;
     draft.updated_at = sportello_store::now_micros();
-    db.save_draft(&draft).await?;
+    if !db.update_draft(&draft, &was).await? {
+        // Submitted, discarded or changed elsewhere meanwhile: nothing is overwritten.
+        return Err(Error::Refused("refused_draft_changed"));
+    }
     tx.commit().await?;
     if step == Step::Next
         && let Err(problems) = checked

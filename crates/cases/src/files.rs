@@ -49,20 +49,30 @@ fn refuse(field: &str, why: Why, arg: impl Into<String>) -> Error {
     Error::Invalid(p)
 }
 
-/// A name fit to show and to send back in `Content-Disposition`: its last path part, printable
-/// characters only, at most 120.
-pub fn clean_name(name: &str) -> String {
+/// A name fit to show and to send back in `Content-Disposition`: its last path part, without
+/// controls or the invisible characters that reorder or hide text (U+202E shows `exe.pdf` for
+/// `fdp.exe`), at most 100 characters, and always the extension of the type its bytes showed
+/// (`x.pdf.bat` holding a PDF is `x.pdf.bat.pdf`): the name never decides how it is opened.
+pub fn clean_name(name: &str, kind: FileType) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let invisible = |c: char| matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}');
     let kept: String = last
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | ';' | '<' | '>'))
-        .take(120)
+        .filter(|c| !c.is_control() && !invisible(*c) && !matches!(c, '"' | ';' | '<' | '>'))
+        .take(100)
         .collect();
-    if kept.trim().is_empty() {
-        "file".into()
-    } else {
-        kept.trim().to_owned()
-    }
+    let kept = kept.trim();
+    let stem = match kept.rsplit_once('.') {
+        Some((s, ext))
+            if ext.eq_ignore_ascii_case(kind.key())
+                || (kind == FileType::Jpeg && ext.eq_ignore_ascii_case("jpg")) =>
+        {
+            s.trim()
+        }
+        _ => kept,
+    };
+    let stem = if stem.is_empty() { "file" } else { stem };
+    format!("{stem}.{}", kind.key())
 }
 
 /// Attaches a file to the person's draft for `service_id`, in `field`.
@@ -114,7 +124,7 @@ pub async fn attach(
     let kind = FileType::sniff(bytes)
         .filter(|t| allowed.contains(&t.key()))
         .ok_or_else(|| refuse(field, Why::FileType, allowed.join(", ").to_uppercase()))?;
-    let name = clean_name(name);
+    let name = clean_name(name, kind);
     if let Err(why) = deps.scanner.scan(&name, bytes).await {
         tracing::warn!(%why, commune = commune.0, "an attached file was refused by the scanner");
         return Err(refuse(field, Why::FileRefused, ""));
@@ -143,6 +153,7 @@ pub async fn attach(
         .await?
         .filter(|d| d.id == draft.id)
         .ok_or(Error::NotFound)?;
+    let was = d.raw.clone();
     let mut raw: sportello_domain::form::Raw = serde_json::from_str(&d.raw).unwrap_or_default();
     let list = raw.entry(field.to_owned()).or_default();
     let max = f.max_files.unwrap_or(1) as usize;
@@ -155,7 +166,12 @@ pub async fn attach(
     d.raw = serde_json::to_string(&raw).map_err(internal)?;
     d.updated_at = row.created_at;
     db.insert_case_file(&row).await?;
-    db.save_draft(&d).await?;
+    // Two uploads at once: the second finds the draft changed and keeps nothing.
+    if !db.update_draft(&d, &was).await? {
+        drop(tx);
+        deps.files.delete(&key).await.ok();
+        return Err(Error::Refused("refused_draft_changed"));
+    }
     tx.commit().await?;
     Ok(FileLine::from(&row))
 }
@@ -179,13 +195,16 @@ pub async fn remove(
         .delete_draft_file(file_id, &d.id)
         .await?
         .ok_or(Error::NotFound)?;
+    let was = d.raw.clone();
     let mut raw: sportello_domain::form::Raw = serde_json::from_str(&d.raw).unwrap_or_default();
     for v in raw.values_mut() {
         v.retain(|x| x != file_id);
     }
     raw.retain(|_, v| !v.is_empty());
     d.raw = serde_json::to_string(&raw).map_err(internal)?;
-    db.save_draft(&d).await?;
+    if !db.update_draft(&d, &was).await? {
+        return Err(Error::Refused("refused_draft_changed"));
+    }
     tx.commit().await?;
     deps.files.delete(&key).await.ok();
     Ok(())
@@ -277,4 +296,29 @@ pub async fn staff_download(
         .ok_or(Error::NotFound)?;
     tx.commit().await?;
     load(deps, &f).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_takes_the_extension_of_what_the_bytes_are() {
+        assert_eq!(
+            clean_name("../../etc/libretto.PDF", FileType::Pdf),
+            "libretto.pdf"
+        );
+        assert_eq!(clean_name("x.pdf.bat", FileType::Pdf), "x.pdf.bat.pdf");
+        assert_eq!(clean_name("foto.jpg", FileType::Jpeg), "foto.jpeg");
+        assert_eq!(
+            clean_name("fattura\u{202e}fdp.exe", FileType::Pdf),
+            "fatturafdp.exe.pdf"
+        );
+        assert_eq!(clean_name("a\"b;c<d>.png", FileType::Png), "abcd.png");
+        assert_eq!(clean_name("", FileType::Pdf), "file.pdf");
+        assert_eq!(
+            clean_name(&"x".repeat(500), FileType::Pdf).chars().count(),
+            104
+        );
+    }
 }

@@ -183,6 +183,21 @@ pub async fn reply(
     Ok(())
 }
 
+/// A waiting case's pause ended `today`: the days paused in all, and the due date they give.
+pub(crate) fn resumed(c: &Case, today: chrono::NaiveDate) -> (i32, String) {
+    let since = c
+        .paused_since
+        .as_deref()
+        .and_then(view::day)
+        .unwrap_or(today);
+    let paused = c.paused_days
+        + i32::try_from(sportello_domain::case::pause_days(since, today)).unwrap_or(0);
+    let due = view::day(&c.submitted_on)
+        .map(|d| d + chrono::Duration::days(i64::from(c.max_days) + i64::from(paused)))
+        .unwrap_or(today);
+    (paused, due.to_string())
+}
+
 /// Withdraws a case nobody took in charge yet, with the citizen's reason.
 pub async fn withdraw(
     deps: &Deps,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sportello_authz::{Action, Object, Role};
 use sportello_domain::{CaseStatus, Deadline, FiscalCode, Language, ProtocolNumber};
-use sportello_kernel::scope::{check_scope, office_scope, office_scope_without};
+use sportello_kernel::scope::{check_scope, office_scope_without};
 use sportello_kernel::{Actor, Deps, Error, Result, Why};
 use sportello_store::cases::{Change, Event, Queue, QueueFilter};
 use sportello_store::staff::Realm;
@@ -181,7 +181,14 @@ pub enum Act {
 /// reached it (the citizen's link in the message).
 pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) -> Result<()> {
     let commune = actor.commune()?;
-    let scope = office_scope(deps, actor, Object::Cases, Action::Update).await?;
+    let scope = office_scope_without(
+        deps,
+        actor,
+        Object::Cases,
+        Action::Update,
+        &[Role::Intermediary],
+    )
+    .await?;
     // Read what the checks need first (nothing held open meanwhile).
     let (before, roles) = {
         let tx = deps.store.tenant_read(commune).await?;
@@ -203,7 +210,14 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
             email: String::new(),
             federation: false,
         };
-        let theirs = office_scope(deps, &colleague, Object::Cases, Action::Update).await?;
+        let theirs = office_scope_without(
+            deps,
+            &colleague,
+            Object::Cases,
+            Action::Update,
+            &[Role::Intermediary],
+        )
+        .await?;
         if check_scope(&theirs, Some(&before.office_id)).is_err()
             || !roles.iter().any(|r| r.staff_id == *staff_id)
         {
@@ -306,8 +320,14 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
             }
             change.office_id = Some(office.clone());
             change.assigned_to = Some(None);
-            if status == CaseStatus::InCharge {
-                change.status = Some("submitted".into());
+            // The new office starts from its queue of new cases (a pause for the citizen ends:
+            // the new office asks again if it needs to).
+            change.status = Some("submitted".into());
+            if status == CaseStatus::Waiting {
+                let (paused, due) = crate::follow::resumed(&before, today);
+                change.paused_days = Some(paused);
+                change.paused_since = Some(None);
+                change.due_on = Some(due);
             }
             (
                 "rerouted",
@@ -379,27 +399,23 @@ fn invalid(field: &str, why: Why) -> Error {
 /// The staff of the commune who may work on a case of `office` (for the assignment list).
 pub async fn colleagues(deps: &Deps, actor: &Actor, office: &str) -> Result<Vec<(String, String)>> {
     let commune = actor.commune()?;
-    let accounts = {
-        let tx = deps.store.staff(Realm::Commune(commune)).await?;
-        let a = tx.db().list().await?;
-        tx.commit().await?;
-        a
-    };
-    let mut out = vec![];
-    for a in accounts {
-        let who = Actor {
-            realm: Realm::Commune(commune),
-            staff_id: a.id.clone(),
-            name: a.display_name.clone(),
-            email: String::new(),
-            federation: false,
-        };
-        let scope = office_scope(deps, &who, Object::Cases, Action::Update).await?;
-        if check_scope(&scope, Some(office)).is_ok() {
-            out.push((a.id, a.display_name));
-        }
-    }
-    Ok(out)
+    let ids = sportello_kernel::scope::staff_for_office(
+        deps,
+        commune,
+        Object::Cases,
+        Action::Update,
+        office,
+        &[Role::Intermediary],
+    )
+    .await?;
+    let tx = deps.store.staff(Realm::Commune(commune)).await?;
+    let accounts = tx.db().list().await?;
+    tx.commit().await?;
+    Ok(accounts
+        .into_iter()
+        .filter(|a| ids.contains(&a.id))
+        .map(|a| (a.id, a.display_name))
+        .collect())
 }
 
 /// The ratings' averages of the commune, by service and by office (tenths of a star).
@@ -410,10 +426,21 @@ pub async fn ratings(
     Vec<sportello_store::cases::ratings::Average>,
     Vec<sportello_store::cases::ratings::Average>,
 )> {
+    // Limited like the queues: an office's staff see their offices' and services' averages.
+    let scope = read_scope(deps, actor).await?;
     let tx = deps.store.tenant_read(actor.commune()?).await?;
     let db = tx.db();
-    let by_service = db.rating_averages(false).await?;
-    let by_office = db.rating_averages(true).await?;
+    let mut by_service = db.rating_averages(false).await?;
+    let mut by_office = db.rating_averages(true).await?;
+    let services = db.services().await?;
     tx.commit().await?;
+    if let Some(list) = scope {
+        by_office.retain(|a| list.contains(&a.id));
+        by_service.retain(|a| {
+            services
+                .iter()
+                .any(|s| s.id == a.id && s.office_id.as_ref().is_some_and(|o| list.contains(o)))
+        });
+    }
     Ok((by_service, by_office))
 }

@@ -41,6 +41,27 @@ pub async fn submit(
     lang: Language,
     base: &str,
 ) -> Result<Submitted> {
+    // A submission begun in one year and numbered in the next is made again, in the new year.
+    match once(deps, commune, who, service_id, draft_id, lang, base).await {
+        Err(Error::Internal(e)) if e == NEW_YEAR => {
+            once(deps, commune, who, service_id, draft_id, lang, base).await
+        }
+        other => other,
+    }
+}
+
+const NEW_YEAR: &str = "the year changed while the submission waited for its number";
+
+#[allow(clippy::too_many_arguments)]
+async fn once(
+    deps: &Deps,
+    commune: TenantId,
+    who: &Current,
+    service_id: &str,
+    draft_id: &str,
+    lang: Language,
+    base: &str,
+) -> Result<Submitted> {
     let now = sportello_store::now_micros();
     // Read before the transaction: nothing waits on it while the counter is locked.
     let to = match &who.person {
@@ -134,6 +155,16 @@ pub async fn submit(
         .map_err(internal)?;
     // Last: from here the counter of (commune, year) is locked until commit.
     let number = db.take_protocol_number(&id, year).await?;
+    // The registration's time is taken under the lock, so times follow numbers; a year that
+    // turned meanwhile gives the number back and starts again.
+    let at = sportello_store::now_micros();
+    let on = crate::rome_day(at);
+    if on.format("%Y").to_string() != year.to_string() {
+        return Err(Error::Internal(NEW_YEAR.into()));
+    }
+    let due = on + chrono::Duration::days(i64::from(max_days));
+    db.stamp_case(&id, at, &on.to_string(), &due.to_string())
+        .await?;
     let protocol = ProtocolNumber { year, number };
     let about = tell::About {
         case: &case,

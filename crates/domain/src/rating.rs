@@ -45,6 +45,15 @@ impl Rating {
             ));
         }
         let details = details.trim();
+        if details
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err((
+                "details",
+                ParseError::new(Why::Malformed, "details", "control characters"),
+            ));
+        }
         if details.chars().count() > DETAILS_MAX {
             return Err((
                 "details",

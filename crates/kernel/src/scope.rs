@@ -55,6 +55,39 @@ pub async fn office_scope_without(
     Ok(Some(offices))
 }
 
+/// The staff of a commune whose roles let them `act` on `obj` of `office` (a commune-wide role
+/// or one for that office), leaving the roles in `without` out: one read of the roles, however
+/// many staff.
+pub async fn staff_for_office(
+    deps: &Deps,
+    commune: sportello_domain::TenantId,
+    obj: Object,
+    act: Action,
+    office: &str,
+    without: &[Role],
+) -> Result<Vec<String>> {
+    let rules = deps.policies.rules_of(commune).await;
+    let tx = deps.store.tenant_read(commune).await?;
+    let roles = tx.db().role_assignments().await?;
+    tx.commit().await?;
+    let mut out: Vec<String> = vec![];
+    for r in roles {
+        let Some(role) = Role::parse(&r.role).filter(|x| !without.contains(x)) else {
+            continue;
+        };
+        let grants = rules
+            .get(&(role, obj))
+            .is_some_and(|actions| actions.contains(&act));
+        if grants
+            && r.office_id.as_deref().is_none_or(|o| o == office)
+            && !out.contains(&r.staff_id)
+        {
+            out.push(r.staff_id);
+        }
+    }
+    Ok(out)
+}
+
 pub fn check_scope(scope: &Option<Vec<String>>, office: Option<&str>) -> Result<()> {
     match (scope, office) {
         (None, _) => Ok(()),

@@ -114,10 +114,7 @@ fn check(f: &Field, values: &[String], today: NaiveDate) -> Result<Option<Value>
     let v = match f.kind {
         Kind::Text | Kind::LongText => Value::String(text(f, first)?),
         Kind::Number => {
-            let n: i64 = first
-                .replace(['.', ' '], "")
-                .parse()
-                .map_err(|_| (Why::NumberInvalid, first.to_owned()))?;
+            let n = whole_number(first).ok_or((Why::NumberInvalid, first.to_owned()))?;
             range(f, n)?;
             Value::from(n)
         }
@@ -214,6 +211,20 @@ fn check(f: &Field, values: &[String], today: NaiveDate) -> Result<Option<Value>
     Ok(Some(v))
 }
 
+/// A whole number as typed: `1234`, `1.234`, `1 234`, `-5` (dots only between groups of three:
+/// `1.5` is no whole number, not fifteen).
+fn whole_number(s: &str) -> Option<i64> {
+    let s: String = s.chars().filter(|c| *c != ' ').collect();
+    let (sign, digits) = s.strip_prefix('-').map_or((1, s.as_str()), |d| (-1, d));
+    let groups: Vec<&str> = digits.split('.').collect();
+    let grouped = groups.len() == 1
+        || (matches!(groups[0].len(), 1..=3) && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    groups.concat().parse::<i64>().ok().map(|n| n * sign)
+}
+
 fn text(f: &Field, s: &str) -> Result<String, Refusal> {
     // One line for a text; a long text keeps its lines (CR LF folded).
     let s = if f.kind == Kind::LongText {
@@ -259,7 +270,10 @@ pub(crate) fn compile(p: &str) -> Result<regex::Regex, String> {
 /// A number within `min`–`max` (money: cents against whole euros, so 10,50 is above 10).
 fn range(f: &Field, value: i64) -> Result<(), Refusal> {
     let (lo, hi) = if f.kind == Kind::Money {
-        (f.min.map(|m| m * 100), f.max.map(|m| m * 100))
+        (
+            f.min.map(|m| m.saturating_mul(100)),
+            f.max.map(|m| m.saturating_mul(100)),
+        )
     } else {
         (f.min, f.max)
     };
@@ -336,7 +350,7 @@ impl DateBound {
                 .unwrap_or(rest)
                 .parse()
                 .map_err(|_| "expected today, today+N, today-N or YYYY-MM-DD".to_owned())?;
-            if days.abs() > 36_500 {
+            if days.unsigned_abs() > 36_500 {
                 return Err("at most 36500 days away".into());
             }
             return Ok(Self::Today(days));

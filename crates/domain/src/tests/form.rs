@@ -154,6 +154,9 @@ fn a_definition_with_a_mistake_is_refused_with_its_place() {
     assert!(bad("min = 1\n", "min = 9\n").contains("min is above max"));
     assert!(bad("types = [\"pdf\"]", "types = [\"exe\"]").contains("exe"));
     assert!(bad("after = \"today\"", "after = \"tomorrow\"").contains("date bound"));
+    assert!(
+        bad("after = \"today\"", "after = \"today-9223372036854775808\"").contains("date bound")
+    );
     assert!(bad("filled = true", "filled = true, equals = \"true\"").contains("exactly one"));
     assert!(
         toml::from_str::<FormDef>(&FORM.replacen("required = true", "requird = true", 1)).is_err()

@@ -164,27 +164,48 @@ impl TenantDb<'_> {
         .collect()
     }
 
-    /// Creates or updates a person's draft for a service (one per person and service).
-    pub async fn save_draft(&self, d: &Draft) -> Result<()> {
-        self.exec(
-            "INSERT INTO case_drafts (tenant_id, id, person_id, service_id, form_version, raw, page, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (tenant_id, person_id, service_id) DO UPDATE SET \
-             form_version = excluded.form_version, raw = excluded.raw, page = excluded.page, \
-             updated_at = excluded.updated_at, expiry_notice_at = NULL",
-            vec![
-                d.id.clone().into(),
-                d.person_id.clone().into(),
-                d.service_id.clone().into(),
-                d.form_version.into(),
-                d.raw.clone().into(),
-                d.page.into(),
-                d.created_at.into(),
-                d.updated_at.into(),
-            ],
-        )
-        .await?;
-        Ok(())
+    /// Creates a person's draft for a service unless they have one (one per person and
+    /// service); gives whether this one was created.
+    pub async fn create_draft(&self, d: &Draft) -> Result<bool> {
+        Ok(self
+            .exec(
+                "INSERT INTO case_drafts (tenant_id, id, person_id, service_id, form_version, raw, page, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (tenant_id, person_id, service_id) DO NOTHING",
+                vec![
+                    d.id.clone().into(),
+                    d.person_id.clone().into(),
+                    d.service_id.clone().into(),
+                    d.form_version.into(),
+                    d.raw.clone().into(),
+                    d.page.into(),
+                    d.created_at.into(),
+                    d.updated_at.into(),
+                ],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Writes a draft's new content if it still holds `was` (what the caller read): false when
+    /// it changed or went meanwhile (another tab, an upload, its submission). Never brings a
+    /// submitted draft back.
+    pub async fn update_draft(&self, d: &Draft, was: &str) -> Result<bool> {
+        Ok(self
+            .exec(
+                "UPDATE case_drafts SET form_version = $3, raw = $4, page = $5, updated_at = $6, \
+                 expiry_notice_at = NULL WHERE tenant_id = $1 AND id = $2 AND raw = $7",
+                vec![
+                    d.id.clone().into(),
+                    d.form_version.into(),
+                    d.raw.clone().into(),
+                    d.page.into(),
+                    d.updated_at.into(),
+                    was.into(),
+                ],
+            )
+            .await?
+            == 1)
     }
 
     /// Deletes a draft; gives whether it existed (a submission consumes its draft).

@@ -188,6 +188,18 @@ impl TenantDb<'_> {
         Ok(n)
     }
 
+    /// Sets a new case's registration time and the days that follow from it (taken under the
+    /// counter's lock, so times follow numbers).
+    pub async fn stamp_case(&self, id: &str, at: i64, on: &str, due: &str) -> Result<()> {
+        self.exec(
+            "UPDATE cases SET submitted_at = $3, submitted_on = $4, due_on = $5, updated_at = $3 \
+             WHERE tenant_id = $1 AND id = $2",
+            vec![id.into(), at.into(), on.into(), due.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn case(&self, id: &str) -> Result<Option<Case>> {
         self.one(
             &format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND id = $2"),

@@ -81,7 +81,8 @@ impl QueueFilter {
             }
             Queue::Waiting => sql.push_str(" AND status = 'waiting'"),
             Queue::Deadline => {
-                sql.push_str(" AND status IN ('submitted', 'in_charge')");
+                // A service that answers at once (no legal duration) has no deadline to be near.
+                sql.push_str(" AND status IN ('submitted', 'in_charge') AND max_days > 0");
                 push(&mut sql, " AND due_on <= ?", self.due_by.clone().into());
             }
             Queue::Closed => sql.push_str(" AND status IN ('accepted', 'rejected', 'withdrawn')"),

@@ -18,16 +18,27 @@ struct Upload {
     bytes: Vec<u8>,
 }
 
-/// Reads the post: the token, and the file up to one byte past the largest accepted (so "too
-/// large" is known without reading everything a client sends).
-async fn read(mut mp: actix_multipart::Multipart) -> AppResult<Upload> {
-    let cap = files::MAX_KIB as usize * 1024 + 1;
+/// Uploads read at once on this node (each holds at most its field's largest file in memory).
+fn uploads() -> &'static tokio::sync::Semaphore {
+    static S: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    S.get_or_init(|| tokio::sync::Semaphore::new(8))
+}
+
+/// Reads the post: the token, and the file up to one byte past `cap` (so "too large" is known
+/// without reading everything a client sends); at most four parts.
+async fn read(mut mp: actix_multipart::Multipart, cap: usize) -> AppResult<Upload> {
+    let cap = cap + 1;
+    let mut parts = 0;
     let mut up = Upload {
         csrf: String::new(),
         name: String::new(),
         bytes: vec![],
     };
     while let Some(part) = mp.next().await {
+        parts += 1;
+        if parts > 4 {
+            return Err(AppError::BadInput("bad_input_fields"));
+        }
         let mut part = part.map_err(|_| AppError::BadInput("bad_input_fields"))?;
         let (name, filename) = match part.content_disposition() {
             Some(cd) => (
@@ -68,7 +79,26 @@ pub async fn upload(
         return ctx.see_other(&format!("/servizi/{service}/avvia"));
     };
     let r: AppResult<()> = async {
-        let up = read(mp).await?;
+        // The field's own limit, known before a byte is read; a field that is no file: nothing.
+        let max_kib = {
+            let tx = ctx.state.store.tenant_read(ctx.commune()?.id()).await?;
+            let f = sportello_cases::forms::of_service(&tx.db(), &service).await?;
+            tx.commit().await?;
+            f.and_then(|f| {
+                f.def
+                    .field(&field)
+                    .filter(|x| x.kind == sportello_domain::form::Kind::File)
+                    .map(|x| x.max_kib)
+            })
+            .ok_or(AppError::NotFound)?
+            .unwrap_or(files::DEFAULT_KIB)
+            .min(files::MAX_KIB)
+        };
+        let _turn = uploads()
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("uploads closed".into()))?;
+        let up = read(mp, max_kib as usize * 1024).await?;
         crate::auth::csrf::check(&req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
         files::attach(
             &ctx.state,

@@ -230,38 +230,49 @@ async fn after<T>(
 }
 
 #[derive(Deserialize)]
-pub struct StatusQuery {
-    protocollo: Option<String>,
-    codice: Option<String>,
+pub struct StatusForm {
+    #[serde(default)]
+    protocollo: String,
+    #[serde(default)]
+    codice: String,
+}
+
+/// The status page's empty form.
+pub async fn status_form(ctx: Ctx) -> HttpResponse {
+    ctx.page(status_page(&ctx, None).await)
 }
 
 /// The status by protocol number and code: what the receipt lets anyone see, nothing personal.
-pub async fn status(ctx: Ctx, q: web::Query<StatusQuery>) -> HttpResponse {
-    let r = async {
-        let c = ctx.commune()?.id();
-        let asked = q.protocollo.is_some() || q.codice.is_some();
-        let found = match (&q.protocollo, &q.codice) {
-            (Some(p), Some(code)) => {
-                follow::status_by_code(&ctx.state, c, p, code, ctx.lang).await?
-            }
-            _ => None,
-        };
-        Ok((
-            "case_status.html",
-            json!({
-                "asked": asked,
-                "protocol": q.protocollo.clone().unwrap_or_default(),
-                "found": found.as_ref().map(|s| json!({
-                    "protocol": s.protocol, "service": s.service_title,
-                    "status": s.status, "status_label": status_label(&ctx, &s.status),
-                    "submitted": crate::views::when::when(ctx.lang, s.submitted_at),
-                    "updated": crate::views::when::when(ctx.lang, s.updated_at),
-                })),
-            }),
-        ))
-    }
-    .await;
-    ctx.page(r)
+/// Posted, so the code stays out of addresses, logs and the browser's history.
+pub async fn status(ctx: Ctx, form: Posted<StatusForm>) -> HttpResponse {
+    ctx.page(status_page(&ctx, Some(&form)).await)
+}
+
+async fn status_page(
+    ctx: &Ctx,
+    asked: Option<&StatusForm>,
+) -> AppResult<(&'static str, serde_json::Value)> {
+    let c = ctx.commune()?.id();
+    let found = match asked {
+        Some(f) => {
+            follow::status_by_code(&ctx.state, c, &f.protocollo, &f.codice, ctx.lang).await?
+        }
+        None => None,
+    };
+    Ok((
+        "case_status.html",
+        json!({
+            "asked": asked.is_some(),
+            "protocol": asked.map(|f| f.protocollo.clone()).unwrap_or_default(),
+            "csrf": ctx.csrf_token(),
+            "found": found.as_ref().map(|s| json!({
+                "protocol": s.protocol, "service": s.service_title,
+                "status": s.status, "status_label": status_label(ctx, &s.status),
+                "submitted": crate::views::when::when(ctx.lang, s.submitted_at),
+                "updated": crate::views::when::when(ctx.lang, s.updated_at),
+            })),
+        }),
+    ))
 }
 
 /// The receipt of one of the person's cases, as a PDF download.

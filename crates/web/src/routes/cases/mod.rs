@@ -33,7 +33,8 @@ pub fn configure(t: &mut super::table::Table<'_>) {
         .post("/area-personale/pratiche/{id}/ritira", mine::withdraw)
         .post("/area-personale/pratiche/{id}/valuta", mine::rate)
         .get("/area-personale/pratiche/{id}/ricevuta", mine::receipt)
-        .get("/stato-pratica", mine::status);
+        .get("/stato-pratica", mine::status_form)
+        .post("/stato-pratica", mine::status);
 }
 
 pub(crate) use fill::has_form;
