@@ -180,6 +180,11 @@ async fn every_form_refuses_a_token_drawn_for_another_browser() {
         if pattern == "/saml/acs" || pattern == "/sms/esiti" {
             continue;
         }
+        // A file's upload is multipart/form-data, which this form-encoded probe cannot be: its
+        // token is checked in the multipart body (tests/cases_files.rs posts a forged one).
+        if pattern.ends_with("/allegati/{field}") {
+            continue;
+        }
         let path = concrete(&pattern);
         let hosts: Vec<&str> = HOSTS
             .iter()

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod logs;
 mod middleware;
 pub mod page_cache;
+mod ratings_cache;
 pub mod render;
 mod routes;
 pub mod views;
@@ -39,6 +40,7 @@ pub struct AppState {
     pub render: render::Renderer,
     pub charters: sportello_charter::CharterCache,
     pub pages: page_cache::PageCache,
+    pub ratings: ratings_cache::RatingsCache,
     pub http_metrics: middleware::HttpMetrics,
     pub password_limiter: ratelimit::RateLimiter,
     pub oidc: idp::oidc::Oidc,
@@ -98,6 +100,7 @@ pub async fn start(
             20_000,
             64 << 20,
         ),
+        ratings: ratings_cache::RatingsCache::default(),
         http_metrics,
         password_limiter: ratelimit::RateLimiter::new(settings.login_attempts_per_minute),
         oidc: idp::oidc::Oidc::new(&settings.oidc_providers, &roots)?,

@@ -89,23 +89,4 @@ impl TenantDb<'_> {
         })
         .collect()
     }
-
-    /// One service's average.
-    pub async fn service_rating(&self, service_id: &str) -> Result<Option<Average>> {
-        let r = self
-            .one(
-                "SELECT COUNT(*) AS n, COALESCE(SUM(stars), 0) AS total FROM case_ratings \
-                 WHERE tenant_id = $1 AND service_id = $2",
-                vec![service_id.into()],
-            )
-            .await?;
-        let Some(r) = r else { return Ok(None) };
-        let n: i64 = get(&r, "n")?;
-        let total: i64 = get(&r, "total")?;
-        Ok((n > 0).then(|| Average {
-            id: service_id.to_owned(),
-            count: n,
-            tenths: (total * 10 + n / 2) / n,
-        }))
-    }
 }

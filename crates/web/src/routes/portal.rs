@@ -166,12 +166,12 @@ async fn service_page(
     let rel = views::Related::of(&ch);
     let jsonld = views::cpsv_jsonld(ctx.commune()?, &ctx.base_url()?, &s, &rel);
     // What the citizens who used it online said of it (cached with the page).
-    let rating = {
-        let tx = ctx.state.store.tenant_read(ctx.commune()?.id()).await?;
-        let r = tx.db().service_rating(&s.id).await?;
-        tx.commit().await?;
-        r.map(|r| json!({"average": format!("{},{}", r.tenths / 10, r.tenths % 10), "count": r.count}))
-    };
+    let rating = ctx
+        .state
+        .ratings
+        .of(&ctx.state.store, ctx.commune()?.id(), &s.id)
+        .await?
+        .map(|r| json!({"average": format!("{},{}", r.tenths / 10, r.tenths % 10), "count": r.count}));
     Ok((
         "service.html",
         json!({

@@ -79,7 +79,7 @@ pub async fn upload(
         return ctx.see_other(&format!("/servizi/{service}/avvia"));
     };
     let r: AppResult<()> = async {
-        // The field's own limit, known before a byte is read; a field that is no file: nothing.
+        // The field's own limit, known before a byte is read (none: a small post, for its token).
         let max_kib = {
             let tx = ctx.state.store.tenant_read(ctx.commune()?.id()).await?;
             let f = sportello_cases::forms::of_service(&tx.db(), &service).await?;
@@ -88,18 +88,18 @@ pub async fn upload(
                 f.def
                     .field(&field)
                     .filter(|x| x.kind == sportello_domain::form::Kind::File)
-                    .map(|x| x.max_kib)
+                    .map(|x| x.max_kib.unwrap_or(files::DEFAULT_KIB).min(files::MAX_KIB))
             })
-            .ok_or(AppError::NotFound)?
-            .unwrap_or(files::DEFAULT_KIB)
-            .min(files::MAX_KIB)
         };
         let _turn = uploads()
             .acquire()
             .await
             .map_err(|_| AppError::Internal("uploads closed".into()))?;
-        let up = read(mp, max_kib as usize * 1024).await?;
+        let up = read(mp, max_kib.unwrap_or(64) as usize * 1024).await?;
         crate::auth::csrf::check(&req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
+        if max_kib.is_none() {
+            return Err(AppError::NotFound);
+        }
         files::attach(
             &ctx.state,
             ctx.commune()?.id(),
