@@ -228,13 +228,15 @@ async fn submissions_to_two_nodes_at_once_get_one_number_each_with_no_gap() {
     let app = app().await;
     crate::cases::fail_marked_submissions(&app.db).await;
     let files = tempfile::tempdir().unwrap();
+    // The citizens ready first (on SQLite a node starting beside 1,600 writes could wait past
+    // its busy timeout for the lock its start-up read takes).
+    let all = ready(&app, 200, true).await;
     // Two server processes on PostgreSQL; SQLite is one process's database.
     let nodes: Vec<Node> = if is_postgres() {
         vec![node(&app, files.path()), node(&app, files.path())]
     } else {
         vec![node(&app, files.path())]
     };
-    let all = ready(&app, 200, true).await;
     let mut tasks = tokio::task::JoinSet::new();
     for (i, r) in all.into_iter().enumerate() {
         let at = nodes[i % nodes.len()].addr;
@@ -261,8 +263,8 @@ async fn submissions_to_two_nodes_at_once_get_one_number_each_with_no_gap() {
 async fn a_node_killed_mid_stream_loses_no_confirmed_submission() {
     let app = app().await;
     let files = tempfile::tempdir().unwrap();
-    let mut n = node(&app, files.path());
     let all = ready(&app, 120, false).await;
+    let mut n = node(&app, files.path());
     let addr = n.addr;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     // A steady stream: eight in flight at a time.
