@@ -258,6 +258,31 @@ async fn a_citizen_files_a_report_and_the_office_answers_it() {
     );
     assert!(mine.body.contains("sp-status-waiting"), "{}", mine.body);
     let acsrf = mine.input("csrf").unwrap();
+    // The documents come with the answer: a PDF is taken, anything else refused by the field.
+    let add = anna.url(HOST, &format!("{case_path}/allegati"));
+    let exe = anna
+        .post_file(
+            &add,
+            &[("csrf", &acsrf)],
+            "foto.pdf",
+            b"MZ\x90\x00 not a pdf",
+        )
+        .await;
+    assert_eq!(exe.status, StatusCode::BAD_REQUEST, "{}", exe.body);
+    assert!(exe.body.contains("case-file-error"), "{}", exe.body);
+    let forged = anna
+        .post_file(&add, &[("csrf", "forged")], "foto.pdf", b"%PDF-1.4 x")
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let added = anna
+        .post_file(
+            &add,
+            &[("csrf", &acsrf)],
+            "foto buca.pdf",
+            b"%PDF-1.4\n%%EOF\n",
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
     let answered = anna
         .post(
             &anna.url(HOST, &format!("{case_path}/messaggio")),
@@ -274,6 +299,12 @@ async fn a_citizen_files_a_report_and_the_office_answers_it() {
         .await;
     assert_eq!(w.status, StatusCode::FORBIDDEN, "{}", w.body);
 
+    let seen = clerk.get(&console_case).await;
+    assert!(
+        seen.body.contains("foto buca.pdf"),
+        "the office sees the document: {}",
+        seen.body
+    );
     // The clerk accepts; Anna sees the outcome.
     clerk
         .post(

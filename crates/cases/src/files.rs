@@ -298,6 +298,105 @@ pub async fn staff_download(
     load(deps, &f).await
 }
 
+/// How many files a citizen may add to an open case, and how large each (KiB).
+pub const CASE_FILES_MAX: usize = 20;
+pub const CASE_FILE_KIB: u32 = 10 * 1024;
+
+/// The citizen adds a document to their open case (an answer to the office's request comes with
+/// its documents): any type forms take, judged from the bytes; recorded in the history.
+pub async fn attach_to_case(
+    deps: &Deps,
+    commune: TenantId,
+    who: &Current,
+    case_id: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<FileLine> {
+    use sportello_domain::CaseStatus;
+    let p = who.person.clone().ok_or(Error::Refused("session_ended"))?;
+    if bytes.is_empty() {
+        return Err(refuse("file", Why::Required, ""));
+    }
+    if bytes.len() > CASE_FILE_KIB as usize * 1024 {
+        return Err(refuse(
+            "file",
+            Why::FileTooLarge,
+            format!("{} MB", CASE_FILE_KIB / 1024),
+        ));
+    }
+    let kind = FileType::sniff(bytes)
+        .ok_or_else(|| refuse("file", Why::FileType, "PDF, JPEG, PNG, P7M"))?;
+    let name = clean_name(name, kind);
+    if let Err(why) = deps.scanner.scan(&name, bytes).await {
+        tracing::warn!(%why, commune = commune.0, "an attached file was refused by the scanner");
+        return Err(refuse("file", Why::FileRefused, ""));
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let key = format!("{}/{}", commune.0, id);
+    let now = sportello_store::now_micros();
+    let row = CaseFile {
+        id: id.clone(),
+        person_id: p.id.clone(),
+        draft_id: None,
+        case_id: Some(case_id.to_owned()),
+        field: "reply".into(),
+        name: name.clone(),
+        file_type: kind.key().to_owned(),
+        size: bytes.len() as i64,
+        sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(bytes)),
+        storage_key: key.clone(),
+        created_at: now,
+    };
+    deps.files.put(&key, bytes).await.map_err(internal)?;
+    let r: Result<()> = async {
+        let tx = deps.store.tenant(commune).await?;
+        let db = tx.db();
+        let c = db
+            .case(case_id)
+            .await?
+            .filter(|c| c.person_id == p.id)
+            .ok_or(Error::NotFound)?;
+        if CaseStatus::parse(&c.status).is_none_or(CaseStatus::is_closed) {
+            return Err(Error::Refused("refused_case_closed"));
+        }
+        if db.case_files(case_id).await?.len() >= CASE_FILES_MAX {
+            return Err(refuse(
+                "file",
+                Why::TooManyFiles,
+                CASE_FILES_MAX.to_string(),
+            ));
+        }
+        db.insert_case_file(&row).await?;
+        db.append_event(
+            case_id,
+            &sportello_store::cases::Event {
+                seq: 0,
+                kind: "citizen_file".into(),
+                actor: format!("citizen:{}", p.id),
+                actor_name: format!("{} {}", p.given_name, p.family_name),
+                public: true,
+                body: serde_json::json!({ "text": row.name, "file": row.id }).to_string(),
+                at: now,
+            },
+            &sportello_store::cases::Change {
+                expect_last: Some(c.last_event),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(crate::follow::conflict)?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = r {
+        // Nothing recorded: the bytes go too.
+        deps.files.delete(&key).await.ok();
+        return Err(e);
+    }
+    Ok(FileLine::from(&row))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

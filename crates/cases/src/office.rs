@@ -383,7 +383,7 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
             base,
             given_name: &given,
         };
-        tell::citizen(deps, &db, to, &about, event, note).await?;
+        tell::citizen(deps, &db, to, &about, event, note, None).await?;
     }
     tx.commit().await?;
     sportello_notify::wake(deps);

@@ -153,18 +153,22 @@ async fn once(
         .to_string()
         .parse::<i32>()
         .map_err(internal)?;
-    // Last: from here the counter of (commune, year) is locked until commit.
-    let number = db.take_protocol_number(&id, year).await?;
-    // The registration's time is taken under the lock, so times follow numbers; a year that
-    // turned meanwhile gives the number back and starts again.
-    let at = sportello_store::now_micros();
-    let on = crate::rome_day(at);
-    if on.format("%Y").to_string() != year.to_string() {
+    // Read before the lock: from the number on, nothing but writes.
+    let sender = sportello_notify::sender(&db).await?;
+    // Last: from here the counter of (commune, year) is locked until commit. The registration's
+    // time is taken under the lock, so times follow numbers; a year that turned meanwhile gives
+    // the number back and starts again.
+    let (number, _at, on) = db
+        .take_protocol_number(&id, year, || {
+            let at = sportello_store::now_micros();
+            let on = crate::rome_day(at);
+            let due = on + chrono::Duration::days(i64::from(max_days));
+            (at, on.to_string(), due.to_string())
+        })
+        .await?;
+    if !on.starts_with(&year.to_string()) {
         return Err(Error::Internal(NEW_YEAR.into()));
     }
-    let due = on + chrono::Duration::days(i64::from(max_days));
-    db.stamp_case(&id, at, &on.to_string(), &due.to_string())
-        .await?;
     let protocol = ProtocolNumber { year, number };
     let about = tell::About {
         case: &case,
@@ -173,7 +177,7 @@ async fn once(
         base,
         given_name: &p.given_name,
     };
-    tell::citizen(deps, &db, to, &about, "submitted", "").await?;
+    tell::citizen(deps, &db, to, &about, "submitted", "", Some(&sender)).await?;
     tx.commit().await?;
     sportello_notify::wake(deps);
     tracing::info!(case = %id, %protocol, service = service_id, office = %office, "case submitted");

@@ -54,9 +54,14 @@ pub(crate) async fn citizen(
     about: &About<'_>,
     event: &str,
     note: &str,
+    sender: Option<&sportello_notify::Sender>,
 ) -> Result<()> {
     let Some(to) = to else {
         return Ok(());
+    };
+    let sender = match sender {
+        Some(s) => s.clone(),
+        None => sportello_notify::sender(db).await?,
     };
     let lang = Language::parse(&about.case.lang).unwrap_or(Language::It);
     let commune = deps
@@ -64,7 +69,7 @@ pub(crate) async fn citizen(
         .by_id(db.tenant())
         .map_or_else(|| db.tenant().0.to_string(), |c| c.record.name.clone());
     let note: String = note.chars().take(2000).collect();
-    sportello_notify::enqueue(
+    sportello_notify::enqueue_as(
         deps,
         db,
         &Notice {
@@ -82,6 +87,7 @@ pub(crate) async fn citizen(
                 "url": format!("{}/area-personale/pratiche/{}", about.base, about.case.id),
             }),
         },
+        &sender,
     )
     .await?;
     Ok(())

@@ -128,13 +128,39 @@ pub fn compose(
 /// Writes the notice into the outbox of `db`'s commune (tenant 0: the federation's), in `db`'s
 /// transaction. After the commit, [`wake`] this node's workers.
 pub async fn enqueue(deps: &Deps, db: &TenantDb<'_>, n: &Notice) -> Result<String> {
-    let (from_name, reply_to) = if db.tenant().0 == 0 {
-        (None, None)
-    } else {
-        let s = db.settings().await?;
-        (s.mail_from_name, s.mail_reply_to)
-    };
-    let m = compose(deps, db.tenant(), n, from_name, reply_to)?;
+    let s = sender(db).await?;
+    enqueue_as(deps, db, n, &s).await
+}
+
+/// A commune's sender words (its name and reply-to), read ahead of a message.
+#[derive(Debug, Clone, Default)]
+pub struct Sender {
+    pub from_name: Option<String>,
+    pub reply_to: Option<String>,
+}
+
+/// The sender words of `db`'s commune (none for the federation's own).
+pub async fn sender(db: &TenantDb<'_>) -> Result<Sender> {
+    if db.tenant().0 == 0 {
+        return Ok(Sender::default());
+    }
+    let s = db.settings().await?;
+    Ok(Sender {
+        from_name: s.mail_from_name,
+        reply_to: s.mail_reply_to,
+    })
+}
+
+/// [`enqueue`] with the sender read before (a transaction holding a lock writes the message
+/// without another read).
+pub async fn enqueue_as(deps: &Deps, db: &TenantDb<'_>, n: &Notice, s: &Sender) -> Result<String> {
+    let m = compose(
+        deps,
+        db.tenant(),
+        n,
+        s.from_name.clone(),
+        s.reply_to.clone(),
+    )?;
     db.enqueue_message(&m, sportello_store::now_micros())
         .await?;
     Ok(m.id)

@@ -14,4 +14,4 @@ pub mod templates;
 pub mod topics;
 pub mod worker;
 
-pub use compose::{Notice, To, enqueue, wake};
+pub use compose::{Notice, Sender, To, enqueue, enqueue_as, sender, wake};

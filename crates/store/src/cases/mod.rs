@@ -168,8 +168,15 @@ impl TenantDb<'_> {
     }
 
     /// Takes the next protocol number of `year` for the case: the counter row stays locked until
-    /// this transaction ends, so call it last, just before commit.
-    pub async fn take_protocol_number(&self, case_id: &str, year: i32) -> Result<i64> {
+    /// this transaction ends, so call it last, just before commit. `stamp` gives the registration
+    /// time (microseconds, the day and the due day) read once the lock is held: times follow
+    /// numbers.
+    pub async fn take_protocol_number(
+        &self,
+        case_id: &str,
+        year: i32,
+        stamp: impl FnOnce() -> (i64, String, String),
+    ) -> Result<(i64, i64, String)> {
         let row = self
             .one(
                 "INSERT INTO protocol_counters (tenant_id, year, last_number) VALUES ($1, $2, 1) \
@@ -180,24 +187,21 @@ impl TenantDb<'_> {
             .await?
             .ok_or_else(|| StoreError::Corrupt("no protocol number returned".into()))?;
         let n: i64 = get(&row, "last_number")?;
+        let (at, on, due) = stamp();
         self.exec(
-            "UPDATE cases SET year = $2, number = $3 WHERE tenant_id = $1 AND id = $4",
-            vec![year.into(), n.into(), case_id.into()],
+            "UPDATE cases SET year = $2, number = $3, submitted_at = $5, submitted_on = $6, \
+             due_on = $7, updated_at = $5 WHERE tenant_id = $1 AND id = $4",
+            vec![
+                year.into(),
+                n.into(),
+                case_id.into(),
+                at.into(),
+                on.clone().into(),
+                due.into(),
+            ],
         )
         .await?;
-        Ok(n)
-    }
-
-    /// Sets a new case's registration time and the days that follow from it (taken under the
-    /// counter's lock, so times follow numbers).
-    pub async fn stamp_case(&self, id: &str, at: i64, on: &str, due: &str) -> Result<()> {
-        self.exec(
-            "UPDATE cases SET submitted_at = $3, submitted_on = $4, due_on = $5, updated_at = $3 \
-             WHERE tenant_id = $1 AND id = $2",
-            vec![id.into(), at.into(), on.into(), due.into()],
-        )
-        .await?;
-        Ok(())
+        Ok((n, at, on))
     }
 
     pub async fn case(&self, id: &str) -> Result<Option<Case>> {

@@ -130,6 +130,49 @@ pub async fn upload(
     }
 }
 
+/// A document the citizen adds to their open case (multipart, like a form's file).
+pub async fn to_case(
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<String>,
+    mp: actix_multipart::Multipart,
+) -> HttpResponse {
+    let Some(who) = ctx.citizen().cloned() else {
+        return ctx.see_other("/accedi");
+    };
+    let r: AppResult<()> = async {
+        let _turn = uploads()
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("uploads closed".into()))?;
+        let up = read(mp, files::CASE_FILE_KIB as usize * 1024).await?;
+        crate::auth::csrf::check(&req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
+        files::attach_to_case(
+            &ctx.state,
+            ctx.commune()?.id(),
+            &who,
+            &id,
+            &up.name,
+            &up.bytes,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => ctx.see_other(&format!("/area-personale/pratiche/{id}?allegato=1")),
+        Err(AppError::Invalid(p)) => {
+            *ctx.redo.borrow_mut() = Some(crate::routes::redo::Redo {
+                action: ctx.path.clone(),
+                values: vec![],
+                problems: p,
+            });
+            super::mine::case_again(&ctx, &id).await
+        }
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
 /// The page of the form a field is on.
 async fn page_of(ctx: &Ctx, service: &str, field: &str) -> usize {
     let Ok(c) = ctx.commune() else { return 0 };

@@ -70,6 +70,7 @@ pub struct CaseQuery {
     /// The stars chosen at the rating's first step.
     stelle: Option<u8>,
     valutata: Option<String>,
+    allegato: Option<String>,
 }
 
 pub async fn case(ctx: Ctx, id: web::Path<String>, q: web::Query<CaseQuery>) -> HttpResponse {
@@ -80,6 +81,8 @@ pub async fn case(ctx: Ctx, id: web::Path<String>, q: web::Query<CaseQuery>) -> 
         Some("case_message_sent")
     } else if q.valutata.is_some() {
         Some("case_rated")
+    } else if q.allegato.is_some() {
+        Some("case_file_added")
     } else {
         None
     };
@@ -120,6 +123,7 @@ async fn case_page(
             ("answer", "rate-answer"),
             ("details", "rate-details"),
             ("stars", "rate-stars"),
+            ("file", "case-file"),
         ],
         "case-forms",
     );
@@ -205,6 +209,15 @@ pub async fn withdraw(ctx: Ctx, id: web::Path<String>, form: Posted<WithdrawForm
     }
     .await;
     after(ctx, &id, &form, r, "ritirata").await
+}
+
+/// The case page again after a refused post (its words by the field), status 400.
+pub(super) async fn case_again(ctx: &Ctx, id: &str) -> HttpResponse {
+    let mut res = ctx.page(case_page(ctx, id, false, None, None).await);
+    if res.status().is_success() {
+        *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
+    res
 }
 
 async fn after<T>(

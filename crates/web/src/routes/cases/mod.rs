@@ -32,6 +32,7 @@ pub fn configure(t: &mut super::table::Table<'_>) {
         .post("/area-personale/pratiche/{id}/messaggio", mine::reply)
         .post("/area-personale/pratiche/{id}/ritira", mine::withdraw)
         .post("/area-personale/pratiche/{id}/valuta", mine::rate)
+        .post("/area-personale/pratiche/{id}/allegati", attach::to_case)
         .get("/area-personale/pratiche/{id}/ricevuta", mine::receipt)
         .get("/stato-pratica", mine::status_form)
         .post("/stato-pratica", mine::status);
