@@ -215,7 +215,7 @@ async fn bulk(owner: &sportello_store::Store, commune: i64, office: &str, from: 
              SELECT {commune}, 'bulk-' || {commune} || '-' || i, 2026, i, 'key-' || {commune} || '-' || i, 'p-' || (i % 5000), \
              'CF' || i, 'Persona ' || i, 'persona ' || i, 'accesso-atti', 1, '{office}', \
              CASE i % 5 WHEN 0 THEN 'submitted' WHEN 1 THEN 'in_charge' WHEN 2 THEN 'waiting' WHEN 3 THEN 'accepted' ELSE 'rejected' END, \
-             '{{}}', 2, 'spid', 'it', 'nohash', 30, 1700000000000000 + i * 1000000, '2026-01-01', '2026-02-01', 0, NULL, NULL, NULL, \
+             '{{}}', 2, 'spid', 'it', 'nohash', 30, 1700000000000000 + CAST(i AS BIGINT) * 1000000, '2026-01-01', '2026-02-01', 0, NULL, NULL, NULL, \
              CASE i % 7 WHEN 0 THEN 'someone' ELSE NULL END, NULL, 0, 0 FROM seq",
             start = from + done + 1,
             end = from + done + k,
@@ -308,8 +308,8 @@ async fn run_read() {
     let (id, _) = sportello_identity::staff::invite_for_office(
         &deps.store,
         Realm::Commune(PISA),
-        "clerk@bench",
-        "clerk@bench",
+        "clerk@bench.example",
+        "clerk@bench.example",
         Role::Clerk.key(),
         Some("urp"),
     )
@@ -320,7 +320,7 @@ async fn run_read() {
         realm: Realm::Commune(PISA),
         staff_id: id,
         name: "clerk".into(),
-        email: "clerk@bench".into(),
+        email: "clerk@bench.example".into(),
         federation: false,
     };
     let runs = 300;

@@ -110,14 +110,31 @@ pub async fn queue(deps: &Deps, actor: &Actor, q: &QueueQuery) -> Result<QueuePa
     let tx = deps.store.tenant_read(actor.commune()?).await?;
     let db = tx.db();
     let mut rows = db.queue(&f).await?;
+    // The queues that are states come from one count by state; "mine" and "near the deadline"
+    // are counted on their own indexes.
+    let by_status = db.counts_by_status(&f).await?;
+    let of = |states: &[&str]| -> i64 {
+        by_status
+            .iter()
+            .filter(|(s, _)| states.contains(&s.as_str()))
+            .map(|(_, n)| n)
+            .sum()
+    };
     let mut counts = vec![];
     for (code, queue) in QUEUES {
-        let n = db
-            .queue_count(&QueueFilter {
-                queue: *queue,
-                ..f.clone()
-            })
-            .await?;
+        let n = match queue {
+            Queue::New => of(&["submitted"]),
+            Queue::Waiting => of(&["waiting"]),
+            Queue::Closed => of(&["accepted", "rejected", "withdrawn"]),
+            Queue::All => by_status.iter().map(|(_, n)| n).sum(),
+            Queue::Mine | Queue::Deadline => {
+                db.queue_count(&QueueFilter {
+                    queue: *queue,
+                    ..f.clone()
+                })
+                .await?
+            }
+        };
         counts.push((*code, n));
     }
     tx.commit().await?;

@@ -150,6 +150,25 @@ impl TenantDb<'_> {
         .collect()
     }
 
+    /// How many cases each state holds under the filter's other conditions (its queue left
+    /// aside): one pass over the office's index instead of one per queue.
+    pub async fn counts_by_status(&self, f: &QueueFilter) -> Result<Vec<(String, i64)>> {
+        let mut vals = vec![];
+        let cond = QueueFilter {
+            queue: Queue::All,
+            ..f.clone()
+        }
+        .conditions(&mut vals);
+        self.all(
+            &format!("SELECT status, COUNT(*) AS n FROM cases WHERE {cond} GROUP BY status"),
+            vals,
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((get(r, "status")?, get(r, "n")?)))
+        .collect()
+    }
+
     /// How many cases a queue holds (the filter's other conditions apply).
     pub async fn queue_count(&self, f: &QueueFilter) -> Result<i64> {
         let mut vals = vec![];
