@@ -174,6 +174,37 @@ async fn the_demo_forms_are_stored_once_and_versioned_on_change() {
         1
     );
     tx.commit().await.unwrap();
+    // A label changed in the file: a new version, the old one kept for the cases filed with it.
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(tenants_dir()).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text = if path.file_name().is_some_and(|n| n == "pisa.toml") {
+                text.replace("label = \"Targa del veicolo\"", "label = \"Targa\"")
+            } else {
+                text
+            };
+            std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    w.deps
+        .store
+        .federation()
+        .sync_tenants_dir(dir.path(), &apex())
+        .await
+        .unwrap();
+    let tx = w.deps.store.tenant(PISA).await.unwrap();
+    let versions = tx.db().form_versions("permesso-ztl").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert!(
+        versions[0].definition.contains("\"Targa\"")
+            && versions[1].definition.contains("Targa del veicolo")
+    );
 }
 
 #[tokio::test]

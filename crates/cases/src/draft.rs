@@ -54,16 +54,23 @@ pub async fn open(
     service_id: &str,
     page: Option<usize>,
 ) -> Result<Filling> {
-    let tx = deps.store.tenant(commune).await?;
-    let db = tx.db();
-    let form = forms::of_service(&db, service_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let p = person(who, &form)?;
-    let draft = match db.draft_of(&p.id, service_id).await? {
+    // A read first: a page view takes no write lock once the draft exists.
+    let (form, p, existing) = {
+        let tx = deps.store.tenant_read(commune).await?;
+        let db = tx.db();
+        let form = forms::of_service(&db, service_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let p = person(who, &form)?;
+        let d = db.draft_of(&p.id, service_id).await?;
+        tx.commit().await?;
+        (form, p, d)
+    };
+    let draft = match existing {
         Some(d) => d,
         None => {
-            // A password account's address is the account's (no provider gave one).
+            // A password account's address is the account's (no provider gave one); read
+            // before the writing transaction.
             let account_email = match (&p.contact_email, &p.idp_email) {
                 (None, None) => deps
                     .store
@@ -86,17 +93,20 @@ pub async fn open(
                 created_at: now,
                 updated_at: now,
             };
+            let tx = deps.store.tenant(commune).await?;
+            let db = tx.db();
             // Two first visits at once: one draft, the other visit reads it.
-            if db.create_draft(&d).await? {
+            let d = if db.create_draft(&d).await? {
                 d
             } else {
                 db.draft_of(&p.id, service_id)
                     .await?
                     .ok_or(Error::NotFound)?
-            }
+            };
+            tx.commit().await?;
+            d
         }
     };
-    tx.commit().await?;
     let raw: Raw = serde_json::from_str(&draft.raw).unwrap_or_default();
     let (pages, complete) = walk(&form.def, &raw);
     let at = page

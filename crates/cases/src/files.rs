@@ -10,7 +10,7 @@ use sportello_domain::form::Kind;
 use sportello_domain::{FileType, TenantId, Why};
 use sportello_kernel::scope::{check_scope, office_scope_without};
 use sportello_kernel::session::Current;
-use sportello_kernel::{Actor, Deps, Error, Problems, Result};
+use sportello_kernel::{Actor, Deps, Error, Result};
 use sportello_store::cases::forms::CaseFile;
 
 use crate::draft::{internal, person};
@@ -41,12 +41,6 @@ impl From<&CaseFile> for FileLine {
             sha256: f.sha256.clone(),
         }
     }
-}
-
-fn refuse(field: &str, why: Why, arg: impl Into<String>) -> Error {
-    let mut p = Problems::default();
-    p.add(field, why, arg);
-    Error::Invalid(p)
 }
 
 /// A name fit to show and to send back in `Content-Disposition`: its last path part, without
@@ -107,10 +101,10 @@ pub async fn attach(
         .ok_or(Error::NotFound)?;
     let max_kib = f.max_kib.unwrap_or(DEFAULT_KIB).min(MAX_KIB);
     if bytes.is_empty() {
-        return Err(refuse(field, Why::Required, ""));
+        return Err(Error::invalid_at(field, Why::Required, ""));
     }
     if bytes.len() > max_kib as usize * 1024 {
-        return Err(refuse(
+        return Err(Error::invalid_at(
             field,
             Why::FileTooLarge,
             format!("{} MB", f64::from(max_kib) / 1024.0),
@@ -123,11 +117,13 @@ pub async fn attach(
     };
     let kind = FileType::sniff(bytes)
         .filter(|t| allowed.contains(&t.key()))
-        .ok_or_else(|| refuse(field, Why::FileType, allowed.join(", ").to_uppercase()))?;
+        .ok_or_else(|| {
+            Error::invalid_at(field, Why::FileType, allowed.join(", ").to_uppercase())
+        })?;
     let name = clean_name(name, kind);
     if let Err(why) = deps.scanner.scan(&name, bytes).await {
         tracing::warn!(%why, commune = commune.0, "an attached file was refused by the scanner");
-        return Err(refuse(field, Why::FileRefused, ""));
+        return Err(Error::invalid_at(field, Why::FileRefused, ""));
     }
     let id = uuid::Uuid::new_v4().to_string();
     let key = format!("{}/{}", commune.0, id);
@@ -160,7 +156,7 @@ pub async fn attach(
     if list.len() >= max {
         drop(tx);
         deps.files.delete(&key).await.ok();
-        return Err(refuse(field, Why::TooManyFiles, max.to_string()));
+        return Err(Error::invalid_at(field, Why::TooManyFiles, max.to_string()));
     }
     list.push(id.clone());
     d.raw = serde_json::to_string(&raw).map_err(internal)?;
@@ -315,21 +311,21 @@ pub async fn attach_to_case(
     use sportello_domain::CaseStatus;
     let p = who.person.clone().ok_or(Error::Refused("session_ended"))?;
     if bytes.is_empty() {
-        return Err(refuse("file", Why::Required, ""));
+        return Err(Error::invalid_at("file", Why::Required, ""));
     }
     if bytes.len() > CASE_FILE_KIB as usize * 1024 {
-        return Err(refuse(
+        return Err(Error::invalid_at(
             "file",
             Why::FileTooLarge,
             format!("{} MB", CASE_FILE_KIB / 1024),
         ));
     }
     let kind = FileType::sniff(bytes)
-        .ok_or_else(|| refuse("file", Why::FileType, "PDF, JPEG, PNG, P7M"))?;
+        .ok_or_else(|| Error::invalid_at("file", Why::FileType, "PDF, JPEG, PNG, P7M"))?;
     let name = clean_name(name, kind);
     if let Err(why) = deps.scanner.scan(&name, bytes).await {
         tracing::warn!(%why, commune = commune.0, "an attached file was refused by the scanner");
-        return Err(refuse("file", Why::FileRefused, ""));
+        return Err(Error::invalid_at("file", Why::FileRefused, ""));
     }
     let id = uuid::Uuid::new_v4().to_string();
     let key = format!("{}/{}", commune.0, id);
@@ -360,7 +356,7 @@ pub async fn attach_to_case(
             return Err(Error::Refused("refused_case_closed"));
         }
         if db.case_files(case_id).await?.len() >= CASE_FILES_MAX {
-            return Err(refuse(
+            return Err(Error::invalid_at(
                 "file",
                 Why::TooManyFiles,
                 CASE_FILES_MAX.to_string(),
@@ -398,26 +394,5 @@ pub async fn attach_to_case(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_name_takes_the_extension_of_what_the_bytes_are() {
-        assert_eq!(
-            clean_name("../../etc/libretto.PDF", FileType::Pdf),
-            "libretto.pdf"
-        );
-        assert_eq!(clean_name("x.pdf.bat", FileType::Pdf), "x.pdf.bat.pdf");
-        assert_eq!(clean_name("foto.jpg", FileType::Jpeg), "foto.jpeg");
-        assert_eq!(
-            clean_name("fattura\u{202e}fdp.exe", FileType::Pdf),
-            "fatturafdp.exe.pdf"
-        );
-        assert_eq!(clean_name("a\"b;c<d>.png", FileType::Png), "abcd.png");
-        assert_eq!(clean_name("", FileType::Pdf), "file.pdf");
-        assert_eq!(
-            clean_name(&"x".repeat(500), FileType::Pdf).chars().count(),
-            104
-        );
-    }
-}
+#[path = "tests/files.rs"]
+mod tests;

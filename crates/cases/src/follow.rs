@@ -301,12 +301,8 @@ pub async fn rate(
     answer: &str,
     details: &str,
 ) -> Result<()> {
-    let r =
-        sportello_domain::rating::Rating::parse(stars, answer, details).map_err(|(field, e)| {
-            let mut p = sportello_kernel::Problems::default();
-            p.parse(field, &e);
-            Error::Invalid(p)
-        })?;
+    let r = sportello_domain::rating::Rating::parse(stars, answer, details)
+        .map_err(|(field, e)| Error::parse(field)(e))?;
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     let c = own_case(&db, who, id).await?;

@@ -44,13 +44,3 @@ pub async fn version(db: &TenantDb<'_>, service_id: &str, version: i32) -> Resul
 pub(crate) fn parse(json: &str) -> Result<FormDef> {
     FormDef::from_json(json).map_err(|e| Error::Internal(format!("stored form: {e}")))
 }
-
-/// The services of this commune with a form (their ids).
-pub async fn services_with_forms(db: &TenantDb<'_>) -> Result<Vec<String>> {
-    Ok(db
-        .latest_forms()
-        .await?
-        .into_iter()
-        .map(|f| f.service_id)
-        .collect())
-}

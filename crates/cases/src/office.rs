@@ -238,7 +238,7 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
         if check_scope(&theirs, Some(&before.office_id)).is_err()
             || !roles.iter().any(|r| r.staff_id == *staff_id)
         {
-            return Err(invalid("staff_id", Why::NotOneOf));
+            return Err(Error::invalid("staff_id", Why::NotOneOf));
         }
     }
     if let Act::Reroute { .. } = act {
@@ -333,7 +333,7 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
         Act::Reroute { office, reason } => {
             let reason = message_text("reason", reason)?;
             if *office == before.office_id {
-                return Err(invalid("office", Why::NotOneOf));
+                return Err(Error::invalid("office", Why::NotOneOf));
             }
             change.office_id = Some(office.clone());
             change.assigned_to = Some(None);
@@ -359,7 +359,7 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
     if let Act::Reroute { office, .. } = act
         && db.office(office).await?.is_none()
     {
-        return Err(invalid("office", Why::UnknownOffice));
+        return Err(Error::invalid("office", Why::UnknownOffice));
     }
     db.append_event(
         id,
@@ -405,12 +405,6 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
     tx.commit().await?;
     sportello_notify::wake(deps);
     Ok(())
-}
-
-fn invalid(field: &str, why: Why) -> Error {
-    let mut p = sportello_kernel::Problems::default();
-    p.add(field, why, "");
-    Error::Invalid(p)
 }
 
 /// The staff of the commune who may work on a case of `office` (for the assignment list).

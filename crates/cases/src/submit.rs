@@ -24,12 +24,6 @@ pub struct Submitted {
     pub repeated: bool,
 }
 
-/// Where the person's answers are wrong: the first page with a problem, and every problem.
-#[derive(Debug)]
-pub struct NotReady {
-    pub page: usize,
-}
-
 /// Files the person's draft for `service_id` as a case. `draft_id` is the key of this
 /// submission (the summary page carries it).
 pub async fn submit(

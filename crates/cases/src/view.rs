@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use sportello_domain::form::{Answers, ShownPage, summary};
-use sportello_domain::{CaseStatus, Deadline, Language, ProtocolNumber, TenantId};
+use sportello_domain::{CaseStatus, Deadline, Language, ProtocolNumber};
 use sportello_kernel::{Deps, Result};
 use sportello_store::TenantDb;
 use sportello_store::cases::{Case, Event};
@@ -178,6 +178,6 @@ pub async fn build(
             .iter()
             .map(crate::files::FileLine::from)
             .collect(),
-        code: owner.then(|| crate::case_code(deps, TenantId(db.tenant().0), &c.id)),
+        code: owner.then(|| crate::case_code(deps, db.tenant(), &c.id)),
     })
 }

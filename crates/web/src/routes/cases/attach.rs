@@ -196,9 +196,8 @@ async fn page_of(ctx: &Ctx, service: &str, field: &str) -> usize {
 pub async fn remove(
     ctx: Ctx,
     path: web::Path<(String, String)>,
-    form: Posted<crate::routes::posted::Button>,
+    _form: Posted<crate::routes::posted::Button>,
 ) -> HttpResponse {
-    let _ = &form;
     let (service, file) = path.into_inner();
     let Some(who) = ctx.citizen().cloned() else {
         return ctx.see_other(&format!("/servizi/{service}/avvia"));

@@ -332,9 +332,8 @@ pub async fn submit(
 pub async fn discard(
     ctx: Ctx,
     service: web::Path<String>,
-    form: Posted<crate::routes::posted::Button>,
+    _form: Posted<crate::routes::posted::Button>,
 ) -> HttpResponse {
-    let _ = &form;
     let Some(who) = signed_in(&ctx) else {
         return start_again(&ctx, &service);
     };
