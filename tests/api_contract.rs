@@ -6,6 +6,17 @@
 use sportello_tests::{TestApp, spawn_app};
 
 async fn schemathesis(app: &TestApp, host: &str, include: Option<&str>) {
+    schemathesis_with(app, host, include, &[]).await
+}
+
+/// The same, with headers sent on every request (a staff API token), over the paths that start
+/// with `include` (a prefix).
+pub(crate) async fn schemathesis_with(
+    app: &TestApp,
+    host: &str,
+    include: Option<&str>,
+    headers: &[&str],
+) {
     let (_, doc) = app.text(host, "/api/v1/openapi.json").await;
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("openapi.json");
@@ -20,8 +31,11 @@ async fn schemathesis(app: &TestApp, host: &str, include: Option<&str>) {
         .args(["--no-color"])
         .current_dir(dir.path())
         .kill_on_drop(true);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
     if let Some(path) = include {
-        cmd.args(["--include-path", path]);
+        cmd.args(["--include-path-regex", &format!("^{}", regex_escape(path))]);
     }
     let out = cmd
         .output()
@@ -46,4 +60,16 @@ async fn a_commune_api_agrees_with_its_document() {
 async fn the_federation_api_agrees_with_its_document() {
     let app = spawn_app().await;
     schemathesis(&app, "localhost", Some("/api/v1/communes")).await;
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                vec![c]
+            } else {
+                vec!['\\', c]
+            }
+        })
+        .collect()
 }

@@ -38,6 +38,8 @@ const READ_CASES: &[&str] = &[
     "intermediary",
 ];
 const WORK_CASES: &[&str] = &["office_head", "clerk"];
+/// Acting for citizens; the office head holds a front desk role too in the matrix's run.
+const ACT_FOR: &[&str] = &["office_head", "front_desk", "call_centre", "intermediary"];
 const ADMIN_HEAD: &[&str] = &["admin", "office_head"];
 const NOBODY: &[&str] = &[];
 const EVERYONE: &[&str] = &[
@@ -93,7 +95,29 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/console/pratiche", READ_CASES),
     ("GET", "/console/pratiche/nothing", READ_CASES),
     ("POST", "/console/pratiche/nothing", WORK_CASES),
+    ("POST", "/console/pratiche/nothing/documento", WORK_CASES),
     ("GET", "/console/pratiche/nothing/allegati/nothing", READ_CASES),
+    ("GET", "/console/accesso-api", ALL_STAFF),
+    ("POST", "/console/accesso-api", ALL_STAFF),
+    ("POST", "/console/accesso-api/revoca", ALL_STAFF),
+    ("GET", "/console/pratiche-impostazioni", ADMIN),
+    ("POST", "/console/pratiche-impostazioni", ADMIN),
+    ("GET", "/console/sportello", ACT_FOR),
+    ("POST", "/console/sportello", ACT_FOR),
+    ("POST", "/console/sportello/cittadino", ACT_FOR),
+    ("GET", "/console/sportello/bozze/50026/nothing", ACT_FOR),
+    ("POST", "/console/sportello/bozze/50026/nothing", ACT_FOR),
+    ("GET", "/console/sportello/bozze/50026/nothing/riepilogo", ACT_FOR),
+    ("POST", "/console/sportello/bozze/50026/nothing/invia", ACT_FOR),
+    ("POST", "/console/sportello/bozze/50026/nothing/elimina", ACT_FOR),
+    ("POST", "/console/sportello/bozze/50026/nothing/allegati/nothing", ACT_FOR),
+    ("POST", "/console/sportello/bozze/50026/nothing/allegati/nothing/elimina", ACT_FOR),
+    ("GET", "/console/sportello/pratiche/50026/nothing", ACT_FOR),
+    ("GET", "/console/sportello/pratiche/50026/nothing/ricevuta", ACT_FOR),
+    ("GET", "/console/deleghe", ACT_FOR),
+    ("POST", "/console/deleghe", ACT_FOR),
+    ("POST", "/console/deleghe/nothing/revoca", ACT_FOR),
+    ("GET", "/console/deleghe/nothing/documento", ACT_FOR),
     ("GET", "/console/registro", ADMIN),
     ("GET", "/console/messaggi", ADMIN),
     ("POST", "/console/messaggi/sms", ADMIN),
@@ -111,6 +135,12 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/console/assistenza", NOBODY),
     // The public API.
     ("GET", "/api/v1/openapi.json", EVERYONE),
+    // Cases in the API: the citizen's own (the handler answers 401 to staff), the back office.
+    ("GET", "/api/v1/cases", EVERYONE),
+    ("GET", "/api/v1/cases/nothing", EVERYONE),
+    ("GET", "/api/v1/office/cases", READ_CASES),
+    ("GET", "/api/v1/office/cases/nothing", READ_CASES),
+    ("POST", "/api/v1/office/cases/nothing/actions", WORK_CASES),
     ("GET", "/api/v1/services", EVERYONE),
     ("GET", "/api/v1/services/certificato-residenza", EVERYONE),
     ("GET", "/api/v1/services/certificato-residenza/jsonld", EVERYONE),

@@ -107,7 +107,14 @@ pub async fn report(
     topic: &str,
     subject: &str,
 ) -> Result<submit::Submitted, Error> {
-    let f = draft::open(&w.deps, PISA, who, "segnalazioni", None).await?;
+    let f = draft::open(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(who).unwrap(),
+        "segnalazioni",
+        None,
+    )
+    .await?;
     let first = raw(&[
         ("categoria", topic),
         ("oggetto", subject),
@@ -117,11 +124,20 @@ pub async fn report(
         ),
         ("luogo", "Via Santa Maria 12"),
     ]);
-    draft::save(&w.deps, PISA, who, "segnalazioni", 0, &first, Step::Next).await?;
     draft::save(
         &w.deps,
         PISA,
-        who,
+        &sportello_cases::filer::Filer::citizen(who).unwrap(),
+        "segnalazioni",
+        0,
+        &first,
+        Step::Next,
+    )
+    .await?;
+    draft::save(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(who).unwrap(),
         "segnalazioni",
         1,
         &raw(&[("email", "anna@example.org")]),
@@ -131,7 +147,7 @@ pub async fn report(
     submit::submit(
         &w.deps,
         PISA,
-        who,
+        &sportello_cases::filer::Filer::citizen(who).unwrap(),
         "segnalazioni",
         &f.draft_id,
         Language::It,
@@ -211,9 +227,15 @@ async fn the_demo_forms_are_stored_once_and_versioned_on_change() {
 async fn a_form_is_filled_page_by_page_and_nothing_typed_is_lost() {
     let w = world().await;
     let anna = citizen(&w, PISA, "RSSMRA85T10A562S", AssuranceLevel::Substantial).await;
-    let f = draft::open(&w.deps, PISA, &anna, "accesso-atti", None)
-        .await
-        .unwrap();
+    let f = draft::open(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+        "accesso-atti",
+        None,
+    )
+    .await
+    .unwrap();
     // Prefilled from the identity.
     assert_eq!(f.raw["codice_fiscale"], vec!["RSSMRA85T10A562S".to_owned()]);
     assert_eq!(f.raw["nome"], vec!["Anna".to_owned()]);
@@ -225,17 +247,31 @@ async fn a_form_is_filled_page_by_page_and_nothing_typed_is_lost() {
         ("codice_fiscale", "RSSMRA85T10A562X"),
         ("titolo", "interessato"),
     ]);
-    let e = draft::save(&w.deps, PISA, &anna, "accesso-atti", 0, &typed, Step::Next)
-        .await
-        .unwrap_err();
+    let e = draft::save(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+        "accesso-atti",
+        0,
+        &typed,
+        Step::Next,
+    )
+    .await
+    .unwrap_err();
     let Error::Invalid(p) = e else {
         panic!("{e:?}")
     };
     assert!(p.has("cognome", Why::Required) && p.has("codice_fiscale", Why::FiscalCodeInvalid));
     // Signed out and back days later: the draft is where it was, with the wrong code as typed.
-    let again = draft::open(&w.deps, PISA, &anna, "accesso-atti", None)
-        .await
-        .unwrap();
+    let again = draft::open(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+        "accesso-atti",
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(again.draft_id, f.draft_id);
     assert_eq!(
         again.raw["codice_fiscale"],
@@ -247,9 +283,17 @@ async fn a_form_is_filled_page_by_page_and_nothing_typed_is_lost() {
         ("codice_fiscale", "RSSMRA85T10A562S"),
         ("titolo", "interessato"),
     ]);
-    let next = draft::save(&w.deps, PISA, &anna, "accesso-atti", 0, &fixed, Step::Next)
-        .await
-        .unwrap();
+    let next = draft::save(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+        "accesso-atti",
+        0,
+        &fixed,
+        Step::Next,
+    )
+    .await
+    .unwrap();
     assert_eq!(next, Some(1));
     // Civic access asks no reason; documentary access does (a condition on the same page).
     let civic = raw(&[
@@ -258,9 +302,17 @@ async fn a_form_is_filled_page_by_page_and_nothing_typed_is_lost() {
         ("modalita", "copia_digitale"),
     ]);
     assert_eq!(
-        draft::save(&w.deps, PISA, &anna, "accesso-atti", 1, &civic, Step::Next)
-            .await
-            .unwrap(),
+        draft::save(
+            &w.deps,
+            PISA,
+            &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+            "accesso-atti",
+            1,
+            &civic,
+            Step::Next
+        )
+        .await
+        .unwrap(),
         None
     );
     let mut documentary = civic.clone();
@@ -268,7 +320,7 @@ async fn a_form_is_filled_page_by_page_and_nothing_typed_is_lost() {
     let e = draft::save(
         &w.deps,
         PISA,
-        &anna,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
         "accesso-atti",
         1,
         &documentary,
@@ -282,7 +334,7 @@ async fn a_form_is_filled_page_by_page_and_nothing_typed_is_lost() {
         draft::save(
             &w.deps,
             PISA,
-            &anna,
+            &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
             "accesso-atti",
             1,
             &documentary,
@@ -296,7 +348,7 @@ async fn a_form_is_filled_page_by_page_and_nothing_typed_is_lost() {
     let e = submit::submit(
         &w.deps,
         PISA,
-        &anna,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
         "accesso-atti",
         &f.draft_id,
         Language::It,
@@ -311,18 +363,30 @@ async fn a_form_is_filled_page_by_page_and_nothing_typed_is_lost() {
 async fn below_the_services_level_nothing_opens() {
     let w = world().await;
     let weak = citizen(&w, PISA, "RSSMRA85T10A562S", AssuranceLevel::Low).await;
-    let e = draft::open(&w.deps, PISA, &weak, "accesso-atti", None)
-        .await
-        .unwrap_err();
+    let e = draft::open(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&weak).unwrap(),
+        "accesso-atti",
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(e, Error::Refused("refused_level_too_low")),
         "{e:?}"
     );
     // A service without a form (its online channel is ANPR's) has no draft here.
     let strong = citizen(&w, PISA, "RSSMRA85T10A562S", AssuranceLevel::Substantial).await;
-    let e = draft::open(&w.deps, PISA, &strong, "cambio-residenza", None)
-        .await
-        .unwrap_err();
+    let e = draft::open(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&strong).unwrap(),
+        "cambio-residenza",
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::NotFound));
 }
 
@@ -330,9 +394,15 @@ async fn below_the_services_level_nothing_opens() {
 async fn a_submission_gets_a_protocol_number_once_and_routes_by_its_answers() {
     let w = world().await;
     let anna = citizen(&w, PISA, "RSSMRA85T10A562S", AssuranceLevel::Low).await;
-    let f = draft::open(&w.deps, PISA, &anna, "segnalazioni", None)
-        .await
-        .unwrap();
+    let f = draft::open(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+        "segnalazioni",
+        None,
+    )
+    .await
+    .unwrap();
     let s = report(&w, &anna, "traffico", "Auto in sosta sul marciapiede")
         .await
         .unwrap();
@@ -344,7 +414,7 @@ async fn a_submission_gets_a_protocol_number_once_and_routes_by_its_answers() {
     let late = draft::save(
         &w.deps,
         PISA,
-        &anna,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
         "segnalazioni",
         1,
         &raw(&[("email", "x@example.org")]),
@@ -356,7 +426,7 @@ async fn a_submission_gets_a_protocol_number_once_and_routes_by_its_answers() {
     let again = submit::submit(
         &w.deps,
         PISA,
-        &anna,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
         "segnalazioni",
         &f.draft_id,
         Language::It,
@@ -534,9 +604,15 @@ async fn two_hundred_concurrent_submissions_get_numbers_one_to_n_with_none_burnt
         let cf = format!("TSTPRS80A01G{i:03}Z");
         let who = citizen(&w, PISA, &cf, AssuranceLevel::Low).await;
         // Every draft ready first, so the submissions themselves race.
-        let f = draft::open(&w.deps, PISA, &who, "segnalazioni", None)
-            .await
-            .unwrap();
+        let f = draft::open(
+            &w.deps,
+            PISA,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
+            "segnalazioni",
+            None,
+        )
+        .await
+        .unwrap();
         let subject = if i % 10 == 3 {
             format!("FAIL numero {i}")
         } else {
@@ -547,13 +623,21 @@ async fn two_hundred_concurrent_submissions_get_numbers_one_to_n_with_none_burnt
             ("oggetto", &subject),
             ("descrizione", "Descrizione abbastanza lunga del problema."),
         ]);
-        draft::save(&w.deps, PISA, &who, "segnalazioni", 0, &first, Step::Next)
-            .await
-            .unwrap();
         draft::save(
             &w.deps,
             PISA,
-            &who,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
+            "segnalazioni",
+            0,
+            &first,
+            Step::Next,
+        )
+        .await
+        .unwrap();
+        draft::save(
+            &w.deps,
+            PISA,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
             "segnalazioni",
             1,
             &raw(&[("email", "x@example.org")]),
@@ -571,7 +655,7 @@ async fn two_hundred_concurrent_submissions_get_numbers_one_to_n_with_none_burnt
             submit::submit(
                 &deps,
                 PISA,
-                &who,
+                &sportello_cases::filer::Filer::citizen(&who).unwrap(),
                 "segnalazioni",
                 &draft_id,
                 Language::It,
@@ -645,9 +729,15 @@ async fn a_draft_is_kept_a_year_its_person_told_a_month_before() {
     const DAY: i64 = 86_400_000_000;
     let w = world().await;
     let anna = citizen(&w, PISA, "RSSMRA85T10A562S", AssuranceLevel::Low).await;
-    let f = draft::open(&w.deps, PISA, &anna, "segnalazioni", None)
-        .await
-        .unwrap();
+    let f = draft::open(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+        "segnalazioni",
+        None,
+    )
+    .await
+    .unwrap();
     let pid = anna.person.as_ref().unwrap().id.clone();
     let touched = sportello_store::now_micros();
     // Six months on: nothing happens.
@@ -704,15 +794,21 @@ async fn a_draft_is_kept_a_year_its_person_told_a_month_before() {
     let tx = w.deps.store.tenant(PISA).await.unwrap();
     assert!(
         tx.db()
-            .draft_of(&pid, "segnalazioni")
+            .draft_of(&pid, "segnalazioni", "")
             .await
             .unwrap()
             .is_none()
     );
     tx.commit().await.unwrap();
     // Starting again makes a new draft.
-    let again = draft::open(&w.deps, PISA, &anna, "segnalazioni", None)
-        .await
-        .unwrap();
+    let again = draft::open(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+        "segnalazioni",
+        None,
+    )
+    .await
+    .unwrap();
     assert_ne!(again.draft_id, f.draft_id);
 }

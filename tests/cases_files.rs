@@ -29,10 +29,29 @@ async fn files_meet_their_fields_limits_and_follow_the_case() {
     let w = world().await;
     let anna = citizen(&w, PISA, "RSSMRA85T10A562S", AssuranceLevel::Substantial).await;
     let svc = "contrassegno-disabili";
-    let f = draft::open(&w.deps, PISA, &anna, svc, None).await.unwrap();
+    let f = draft::open(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+        svc,
+        None,
+    )
+    .await
+    .unwrap();
     let attach = |field: &'static str, name: &'static str, bytes: Vec<u8>| {
         let (deps, anna) = (&w.deps, &anna);
-        async move { files::attach(deps, PISA, anna, svc, field, name, &bytes).await }
+        async move {
+            files::attach(
+                deps,
+                PISA,
+                &sportello_cases::filer::Filer::citizen(anna).unwrap(),
+                svc,
+                field,
+                name,
+                &bytes,
+            )
+            .await
+        }
     };
     // The type is the content's: a PNG named .pdf, an executable, are refused.
     let e = attach("certificato_asl", "certificato.pdf", PNG.to_vec())
@@ -85,10 +104,15 @@ async fn files_meet_their_fields_limits_and_follow_the_case() {
         .unwrap_err();
     assert_eq!(why(e, "certificato_asl"), Some(Why::TooManyFiles));
     assert_eq!(
-        files::of_draft(&w.deps, PISA, &anna, svc)
-            .await
-            .unwrap()
-            .len(),
+        files::of_draft(
+            &w.deps,
+            PISA,
+            &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+            svc
+        )
+        .await
+        .unwrap()
+        .len(),
         1
     );
     attach("foto", "foto.png", PNG.to_vec()).await.unwrap();
@@ -96,14 +120,30 @@ async fn files_meet_their_fields_limits_and_follow_the_case() {
     // The other fields, then the case: its files come with it, hashes and all.
     let first = raw(&[("per_chi", "me"), ("tipo", "permanente")]);
     assert_eq!(
-        draft::save(&w.deps, PISA, &anna, svc, 0, &first, Step::Next)
-            .await
-            .unwrap(),
+        draft::save(
+            &w.deps,
+            PISA,
+            &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+            svc,
+            0,
+            &first,
+            Step::Next
+        )
+        .await
+        .unwrap(),
         None
     );
-    let s = submit::submit(&w.deps, PISA, &anna, svc, &f.draft_id, Language::It, BASE)
-        .await
-        .unwrap();
+    let s = submit::submit(
+        &w.deps,
+        PISA,
+        &sportello_cases::filer::Filer::citizen(&anna).unwrap(),
+        svc,
+        &f.draft_id,
+        Language::It,
+        BASE,
+    )
+    .await
+    .unwrap();
     let case = sportello_cases::follow::one(&w.deps, PISA, &anna, &s.case_id, Language::It)
         .await
         .unwrap();

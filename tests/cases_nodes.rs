@@ -106,9 +106,15 @@ async fn ready(app: &TestApp, n: usize, fail: bool) -> Vec<Ready> {
             AssuranceLevel::Low,
         )
         .await;
-        let f = sportello_cases::draft::open(&deps, PISA, &who, "segnalazioni", None)
-            .await
-            .unwrap();
+        let f = sportello_cases::draft::open(
+            &deps,
+            PISA,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
+            "segnalazioni",
+            None,
+        )
+        .await
+        .unwrap();
         let subject = if fail && i % 10 == 3 {
             format!("FAIL numero {i}")
         } else {
@@ -122,7 +128,7 @@ async fn ready(app: &TestApp, n: usize, fail: bool) -> Vec<Ready> {
         sportello_cases::draft::save(
             &deps,
             PISA,
-            &who,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
             "segnalazioni",
             0,
             &page,
@@ -133,7 +139,7 @@ async fn ready(app: &TestApp, n: usize, fail: bool) -> Vec<Ready> {
         sportello_cases::draft::save(
             &deps,
             PISA,
-            &who,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
             "segnalazioni",
             1,
             &raw(&[("email", "x@example.org")]),

@@ -12,7 +12,7 @@ use sportello_store::staff::Realm;
 
 use crate::cases::{BASE, CALCI, PISA, World, citizen, report, world};
 
-async fn staff(
+pub(crate) async fn staff(
     w: &World,
     commune: sportello_domain::TenantId,
     email: &str,

@@ -25,6 +25,7 @@ mod m0010_german;
 mod m0011_messages;
 mod m0012_topics;
 mod m0013_cases;
+mod m0014_acting_for;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_messages::Migration),
             Box::new(m0012_topics::Migration),
             Box::new(m0013_cases::Migration),
+            Box::new(m0014_acting_for::Migration),
         ]
     }
 }
@@ -79,6 +81,9 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "case_events",
     "case_files",
     "case_ratings",
+    "delegations",
+    "case_settings",
+    "desk_filings",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -141,12 +141,26 @@ async fn drafts(
     for i in 0..n {
         let c = communes[i % communes.len()];
         let who = person(deps, offset + i, c).await;
-        let f = draft::open(deps, c, &who, "accesso-atti", None)
-            .await
-            .expect("open");
-        draft::save(deps, c, &who, "accesso-atti", 0, &answers(), Step::Next)
-            .await
-            .expect("save");
+        let f = draft::open(
+            deps,
+            c,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
+            "accesso-atti",
+            None,
+        )
+        .await
+        .expect("open");
+        draft::save(
+            deps,
+            c,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
+            "accesso-atti",
+            0,
+            &answers(),
+            Step::Next,
+        )
+        .await
+        .expect("save");
         out.push((c, who, f.draft_id));
     }
     out
@@ -166,9 +180,17 @@ async fn submit_all(
         let deps = deps.clone();
         tasks.spawn(async move {
             let t = Instant::now();
-            sportello_cases::submit::submit(&deps, c, &who, "accesso-atti", &d, Language::It, BASE)
-                .await
-                .expect("submit");
+            sportello_cases::submit::submit(
+                &deps,
+                c,
+                &sportello_cases::filer::Filer::citizen(&who).unwrap(),
+                "accesso-atti",
+                &d,
+                Language::It,
+                BASE,
+            )
+            .await
+            .expect("submit");
             drop(permit);
             t.elapsed().as_secs_f64() * 1000.0
         });
@@ -276,16 +298,30 @@ async fn run_read() {
     let who = person(&deps, 9_999, PISA).await;
     let mut mine = vec![];
     for _ in 0..20 {
-        let f = draft::open(&deps, PISA, &who, "accesso-atti", None)
-            .await
-            .expect("open");
-        draft::save(&deps, PISA, &who, "accesso-atti", 0, &answers(), Step::Next)
-            .await
-            .expect("save");
+        let f = draft::open(
+            &deps,
+            PISA,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
+            "accesso-atti",
+            None,
+        )
+        .await
+        .expect("open");
+        draft::save(
+            &deps,
+            PISA,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
+            "accesso-atti",
+            0,
+            &answers(),
+            Step::Next,
+        )
+        .await
+        .expect("save");
         let s = sportello_cases::submit::submit(
             &deps,
             PISA,
-            &who,
+            &sportello_cases::filer::Filer::citizen(&who).unwrap(),
             "accesso-atti",
             &f.draft_id,
             Language::It,

@@ -9,6 +9,7 @@ use sportello_kernel::{Deps, Error, Problems, Result};
 use sportello_store::cases::forms::Draft;
 use sportello_store::identity::Person;
 
+use crate::filer::Filer;
 use crate::forms::{self, ServiceForm};
 
 /// A form being filled in.
@@ -37,20 +38,12 @@ pub enum Step {
     Save,
 }
 
-/// The person filling in, signed in at the service's level.
-pub(crate) fn person(who: &Current, form: &ServiceForm) -> Result<Person> {
-    if who.level < form.service.online_level {
-        return Err(Error::Refused("refused_level_too_low"));
-    }
-    who.person.clone().ok_or(Error::Refused("session_ended"))
-}
-
 /// Opens the person's draft for a service (a new one, prefilled from their identity and
 /// contacts, if none), at `page` if given and shown, else where they left off.
 pub async fn open(
     deps: &Deps,
     commune: TenantId,
-    who: &Current,
+    who: &Filer,
     service_id: &str,
     page: Option<usize>,
 ) -> Result<Filling> {
@@ -61,8 +54,9 @@ pub async fn open(
         let form = forms::of_service(&db, service_id)
             .await?
             .ok_or(Error::NotFound)?;
-        let p = person(who, &form)?;
-        let d = db.draft_of(&p.id, service_id).await?;
+        who.may_fill(&form)?;
+        let p = who.person.clone();
+        let d = db.draft_of(&p.id, service_id, &who.key()).await?;
         tx.commit().await?;
         (form, p, d)
     };
@@ -72,7 +66,7 @@ pub async fn open(
             // A password account's address is the account's (no provider gave one); read
             // before the writing transaction.
             let account_email = match (&p.contact_email, &p.idp_email) {
-                (None, None) => deps
+                (None, None) if who.desk.is_none() => deps
                     .store
                     .identity()
                     .local_account_of(&p.id)
@@ -92,6 +86,17 @@ pub async fn open(
                 page: 0,
                 created_at: now,
                 updated_at: now,
+                filed_by: who.key(),
+                filed_as: who
+                    .desk
+                    .as_ref()
+                    .map_or_else(String::new, |d| d.as_.key().to_owned()),
+                filed_from: who.desk.as_ref().map(|d| d.from.0),
+                purpose: who
+                    .desk
+                    .as_ref()
+                    .map_or_else(String::new, |d| d.purpose.clone()),
+                delegation_id: who.desk.as_ref().and_then(|d| d.delegation_id.clone()),
             };
             let tx = deps.store.tenant(commune).await?;
             let db = tx.db();
@@ -99,7 +104,7 @@ pub async fn open(
             let d = if db.create_draft(&d).await? {
                 d
             } else {
-                db.draft_of(&p.id, service_id)
+                db.draft_of(&p.id, service_id, &who.key())
                     .await?
                     .ok_or(Error::NotFound)?
             };
@@ -130,7 +135,7 @@ pub async fn open(
 pub async fn save(
     deps: &Deps,
     commune: TenantId,
-    who: &Current,
+    who: &Filer,
     service_id: &str,
     page: usize,
     typed: &Raw,
@@ -141,9 +146,9 @@ pub async fn save(
     let form = forms::of_service(&db, service_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let p = person(who, &form)?;
+    who.may_fill(&form)?;
     let mut draft = db
-        .draft_of(&p.id, service_id)
+        .draft_of(&who.person.id, service_id, &who.key())
         .await?
         .ok_or(Error::NotFound)?;
     let was = draft.raw.clone();
@@ -205,17 +210,12 @@ pub async fn save(
 }
 
 /// Throws a draft away.
-pub async fn discard(
-    deps: &Deps,
-    commune: TenantId,
-    who: &Current,
-    service_id: &str,
-) -> Result<()> {
-    let p = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
+pub async fn discard(deps: &Deps, commune: TenantId, who: &Filer, service_id: &str) -> Result<()> {
+    let p = &who.person;
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     let mut keys = vec![];
-    if let Some(d) = db.draft_of(&p.id, service_id).await? {
+    if let Some(d) = db.draft_of(&p.id, service_id, &who.key()).await? {
         for f in db.draft_files(&d.id).await? {
             if let Some(k) = db.delete_draft_file(&f.id, &d.id).await? {
                 keys.push(k);

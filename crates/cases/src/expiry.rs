@@ -55,7 +55,13 @@ pub async fn expire(deps: &Deps, commune: TenantId, now: i64, base: &str) -> Res
         .by_id(commune)
         .map_or_else(|| commune.0.to_string(), |c| c.record.name.clone());
     for (d, title) in to_notice {
-        let to = crate::tell::reach(deps, &d.person_id).await?;
+        // A desk's draft is the desk's: the person is not told about it (it is marked all the
+        // same, and deleted a month later like any other).
+        let to = if d.filed_by.is_empty() {
+            crate::tell::reach(deps, &d.person_id).await?
+        } else {
+            None
+        };
         let tx = deps.store.tenant(commune).await?;
         let db = tx.db();
         if !db.mark_draft_noticed(&d.id, now).await? {

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sportello_authz::{Action, Object, Role};
+use sportello_authz::{Action, Object};
 use sportello_domain::form::Kind;
 use sportello_domain::{FileType, TenantId, Why};
 use sportello_kernel::scope::{check_scope, office_scope_without};
@@ -13,7 +13,8 @@ use sportello_kernel::session::Current;
 use sportello_kernel::{Actor, Deps, Error, Result};
 use sportello_store::cases::forms::CaseFile;
 
-use crate::draft::{internal, person};
+use crate::draft::internal;
+use crate::filer::Filer;
 use crate::forms;
 
 /// The largest file accepted whatever a form says (KiB), and a field's default.
@@ -73,7 +74,7 @@ pub fn clean_name(name: &str, kind: FileType) -> String {
 pub async fn attach(
     deps: &Deps,
     commune: TenantId,
-    who: &Current,
+    who: &Filer,
     service_id: &str,
     field: &str,
     name: &str,
@@ -86,9 +87,9 @@ pub async fn attach(
         let form = forms::of_service(&db, service_id)
             .await?
             .ok_or(Error::NotFound)?;
-        let p = person(who, &form)?;
+        who.may_fill(&form)?;
         let draft = db
-            .draft_of(&p.id, service_id)
+            .draft_of(&who.person.id, service_id, &who.key())
             .await?
             .ok_or(Error::NotFound)?;
         tx.commit().await?;
@@ -145,7 +146,7 @@ pub async fn attach(
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     let mut d = db
-        .draft_of(&draft.person_id, service_id)
+        .draft_of(&draft.person_id, service_id, &draft.filed_by)
         .await?
         .filter(|d| d.id == draft.id)
         .ok_or(Error::NotFound)?;
@@ -176,15 +177,14 @@ pub async fn attach(
 pub async fn remove(
     deps: &Deps,
     commune: TenantId,
-    who: &Current,
+    who: &Filer,
     service_id: &str,
     file_id: &str,
 ) -> Result<()> {
-    let p = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     let mut d = db
-        .draft_of(&p.id, service_id)
+        .draft_of(&who.person.id, service_id, &who.key())
         .await?
         .ok_or(Error::NotFound)?;
     let key = db
@@ -210,13 +210,12 @@ pub async fn remove(
 pub async fn of_draft(
     deps: &Deps,
     commune: TenantId,
-    who: &Current,
+    who: &Filer,
     service_id: &str,
 ) -> Result<Vec<FileLine>> {
-    let p = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
     let tx = deps.store.tenant_read(commune).await?;
     let db = tx.db();
-    let files = match db.draft_of(&p.id, service_id).await? {
+    let files = match db.draft_of(&who.person.id, service_id, &who.key()).await? {
         Some(d) => db.draft_files(&d.id).await?,
         None => vec![],
     };
@@ -273,14 +272,8 @@ pub async fn staff_download(
     case_id: &str,
     file_id: &str,
 ) -> Result<Download> {
-    let scope = office_scope_without(
-        deps,
-        actor,
-        Object::Cases,
-        Action::Read,
-        &[Role::Intermediary],
-    )
-    .await?;
+    let scope =
+        office_scope_without(deps, actor, Object::Cases, Action::Read, &crate::ACTING_FOR).await?;
     let tx = deps.store.tenant_read(actor.commune()?).await?;
     let db = tx.db();
     let case = db.case(case_id).await?.ok_or(Error::NotFound)?;

@@ -2,7 +2,7 @@
 //! and the status by protocol number and code (no sign-in, nothing personal).
 
 use serde::Serialize;
-use sportello_domain::{CaseStatus, Deadline, Language, ProtocolNumber, TenantId};
+use sportello_domain::{CaseStatus, Deadline, Language, ProtocolFormat, TenantId};
 use sportello_kernel::session::Current;
 use sportello_kernel::{Deps, Error, Result, Why};
 use sportello_store::cases::{Case, Change, Event};
@@ -51,7 +51,7 @@ pub async fn mine(
         .iter()
         .map(|c| CaseLine {
             id: c.id.clone(),
-            protocol: protocol_of(c).map(|p| p.to_string()).unwrap_or_default(),
+            protocol: crate::view::protocol_text(c),
             service_title: services
                 .iter()
                 .find(|s| s.id == c.service_id)
@@ -175,8 +175,9 @@ pub async fn reply(
     )
     .await
     .map_err(conflict)?;
-    if let (Some(clerk), Some(protocol)) = (clerk, protocol_of(&c)) {
-        tell::clerk(deps, &db, &clerk.email, protocol, &c.id, kind, base).await?;
+    if let (Some(clerk), Some(_)) = (clerk, protocol_of(&c)) {
+        let protocol = view::protocol_text(&c);
+        tell::clerk(deps, &db, &clerk.email, &protocol, &c.id, kind, base).await?;
     }
     tx.commit().await?;
     sportello_notify::wake(deps);
@@ -258,11 +259,13 @@ pub async fn status_by_code(
     code: &str,
     lang: Language,
 ) -> Result<Option<PublicStatus>> {
-    let Ok(p) = ProtocolNumber::parse(protocol) else {
-        return Ok(None);
-    };
     let tx = deps.store.tenant_read(commune).await?;
     let db = tx.db();
+    let format =
+        ProtocolFormat::parse(&db.case_settings().await?.protocol_format).unwrap_or_default();
+    let Ok(p) = format.read(protocol) else {
+        return Ok(None);
+    };
     let found = db.case_by_number(p.year, p.number).await?;
     let typed = code_hash(code);
     let Some(c) = found.filter(|c| constant_eq(c.code_hash.as_bytes(), typed.as_bytes())) else {
@@ -272,7 +275,7 @@ pub async fn status_by_code(
     let service = db.service(&c.service_id).await?;
     tx.commit().await?;
     Ok(Some(PublicStatus {
-        protocol: p.to_string(),
+        protocol: view::protocol_text(&c),
         service_title: service.map_or(c.service_id.clone(), |s| view::title(&s, lang).to_owned()),
         status: c.status,
         submitted_at: c.submitted_at,

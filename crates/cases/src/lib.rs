@@ -3,6 +3,10 @@
 //! - [`forms`]: a service's online form (the definition in force, versions kept).
 //! - [`draft`]: filling it in, page by page, kept as typed (resumed after signing out).
 //! - [`expiry`]: drafts kept a year after their last change, their person told a month before.
+//! - [`filer`]: who fills in and files: the person, or staff for them (front desk, call
+//!   centre, intermediary).
+//! - [`desk`]: staff filing for someone: starting and resuming their drafts, the cases they
+//!   filed, a citizen's cases looked up at a desk, "any desk" of a partner commune, delegations.
 //! - [`files`]: files attached to file fields (limits, type by content, SHA-256, the store).
 //! - [`submit`]: one transaction makes the case, its first history entry, its message and its
 //!   protocol number (gap-free per commune and year, in commit order); a repeated submission
@@ -11,26 +15,38 @@
 //!   request of the office, withdrawal, the status by protocol number and code.
 //! - [`office`]: the back office: queues per office, taking in charge, assigning, asking the
 //!   citizen, messages, internal notes, re-routing, the outcome.
+//! - [`response`]: the office's response document, attached with the outcome or after.
 //! - [`receipt`]: the PDF receipt (`pdf`: plain text pages, the standard fonts).
 //! - [`view`]: how a case is shown (answers with the labels of its form version, the legal
 //!   deadline, the history).
 
+pub mod delegations;
+pub mod desk;
 pub mod draft;
 pub mod expiry;
+pub mod filer;
 pub mod files;
 pub mod follow;
 pub mod forms;
+pub mod lookup;
 pub mod office;
 mod pdf;
 pub mod receipt;
+pub mod response;
+pub mod settings;
 pub mod submit;
 mod tell;
 pub mod view;
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
+use sportello_authz::Role;
 use sportello_domain::TenantId;
 use sportello_kernel::Deps;
+
+/// The roles that act for citizens: they file and follow cases for someone (every act
+/// recorded with whom for and why), and never read an office's queue.
+pub const ACTING_FOR: [Role; 3] = [Role::FrontDesk, Role::CallCentre, Role::Intermediary];
 
 /// The day in Rome at a time given in microseconds (protocol years and deadlines are Italian
 /// calendar days).

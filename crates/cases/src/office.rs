@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use sportello_authz::{Action, Object, Role};
-use sportello_domain::{CaseStatus, Deadline, FiscalCode, Language, ProtocolNumber};
+use sportello_domain::{CaseStatus, Deadline, FiscalCode, Language, ProtocolFormat};
 use sportello_kernel::scope::{check_scope, office_scope_without};
 use sportello_kernel::{Actor, Deps, Error, Result, Why};
 use sportello_store::cases::{Change, Event, Queue, QueueFilter};
@@ -64,7 +64,12 @@ pub const QUEUES: &[(&str, Queue)] = &[
 /// Days before the due date a case counts as near its deadline.
 pub const NEAR_DAYS: i64 = 7;
 
-fn filter(actor: &Actor, scope: Option<Vec<String>>, q: &QueueQuery) -> QueueFilter {
+fn filter(
+    actor: &Actor,
+    scope: Option<Vec<String>>,
+    q: &QueueQuery,
+    format: &ProtocolFormat,
+) -> QueueFilter {
     let mut f = QueueFilter {
         queue: q.queue,
         offices: scope,
@@ -79,7 +84,7 @@ fn filter(actor: &Actor, scope: Option<Vec<String>>, q: &QueueQuery) -> QueueFil
         ..QueueFilter::default()
     };
     if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if let Ok(p) = ProtocolNumber::parse(s) {
+        if let Ok(p) = format.read(s) {
             f.number = Some((p.year, p.number));
         } else if let Ok(cf) = FiscalCode::parse(s) {
             f.fiscal_code = Some(cf.to_string());
@@ -90,25 +95,21 @@ fn filter(actor: &Actor, scope: Option<Vec<String>>, q: &QueueQuery) -> QueueFil
     f
 }
 
-/// The offices whose cases the actor reads. An intermediary (a CAF, a patronato) reads only the
-/// cases of the clients who delegated it, never an office's queue: that role opens nothing here.
+/// The offices whose cases the actor reads. The roles that act for citizens (front desk, call
+/// centre, intermediaries) read only what they file or look up for someone, never an office's
+/// queue: those roles open nothing here.
 async fn read_scope(deps: &Deps, actor: &Actor) -> Result<Option<Vec<String>>> {
-    office_scope_without(
-        deps,
-        actor,
-        Object::Cases,
-        Action::Read,
-        &[Role::Intermediary],
-    )
-    .await
+    office_scope_without(deps, actor, Object::Cases, Action::Read, &crate::ACTING_FOR).await
 }
 
 /// One page of a queue, with the count of every queue under the same search.
 pub async fn queue(deps: &Deps, actor: &Actor, q: &QueueQuery) -> Result<QueuePage> {
     let scope = read_scope(deps, actor).await?;
-    let f = filter(actor, scope, q);
     let tx = deps.store.tenant_read(actor.commune()?).await?;
     let db = tx.db();
+    let format =
+        ProtocolFormat::parse(&db.case_settings().await?.protocol_format).unwrap_or_default();
+    let f = filter(actor, scope, q, &format);
     let mut rows = db.queue(&f).await?;
     // The queues that are states come from one count by state; "mine" and "near the deadline"
     // are counted on their own indexes.
@@ -146,7 +147,7 @@ pub async fn queue(deps: &Deps, actor: &Actor, q: &QueueQuery) -> Result<QueuePa
             .iter()
             .map(|c| QueueLine {
                 id: c.id.clone(),
-                protocol: protocol_of(c).map(|p| p.to_string()).unwrap_or_default(),
+                protocol: crate::view::protocol_text(c),
                 service_id: c.service_id.clone(),
                 office_id: c.office_id.clone(),
                 applicant_name: c.applicant_name.clone(),
@@ -203,7 +204,7 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
         actor,
         Object::Cases,
         Action::Update,
-        &[Role::Intermediary],
+        &crate::ACTING_FOR,
     )
     .await?;
     // Read what the checks need first (nothing held open meanwhile).
@@ -232,7 +233,7 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
             &colleague,
             Object::Cases,
             Action::Update,
-            &[Role::Intermediary],
+            &crate::ACTING_FOR,
         )
         .await?;
         if check_scope(&theirs, Some(&before.office_id)).is_err()
@@ -384,7 +385,8 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
         body.clone(),
     )
     .await?;
-    if let (Some(event), Some(protocol)) = (tell_event, protocol_of(&before)) {
+    if let (Some(event), Some(_)) = (tell_event, protocol_of(&before)) {
+        let protocol = view::protocol_text(&before);
         let service = db.service(&before.service_id).await?;
         let lang = Language::parse(&before.lang).unwrap_or(Language::It);
         let note = body["text"]
@@ -416,7 +418,7 @@ pub async fn colleagues(deps: &Deps, actor: &Actor, office: &str) -> Result<Vec<
         Object::Cases,
         Action::Update,
         office,
-        &[Role::Intermediary],
+        &crate::ACTING_FOR,
     )
     .await?;
     let tx = deps.store.staff(Realm::Commune(commune)).await?;

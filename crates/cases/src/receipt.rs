@@ -53,6 +53,29 @@ pub async fn receipt(
     base: &str,
 ) -> Result<(String, Vec<u8>)> {
     let v = crate::follow::one(deps, commune, who, id, lang).await?;
+    Ok(of_view(deps, commune, &v, lang, base))
+}
+
+/// The receipt of a case the actor filed for someone (what the desk hands over).
+pub async fn filed(
+    deps: &Deps,
+    actor: &sportello_kernel::Actor,
+    commune: TenantId,
+    id: &str,
+    lang: Language,
+    base: &str,
+) -> Result<(String, Vec<u8>)> {
+    let v = crate::desk::filed_case(deps, actor, commune, id, lang).await?;
+    Ok(of_view(deps, commune, &v, lang, base))
+}
+
+fn of_view(
+    deps: &Deps,
+    commune: TenantId,
+    v: &crate::view::CaseView,
+    lang: Language,
+    base: &str,
+) -> (String, Vec<u8>) {
     let w = words(lang);
     let name = deps
         .tenancy
@@ -98,9 +121,22 @@ pub async fn receipt(
             v.level
         )),
         plain(format!("{}: {}", w[7], v.office_name)),
-        plain(String::new()),
-        bold(w[8].to_owned(), 12),
     ];
+    if let Some(f) = &v.filed {
+        let by = if lang == Language::En {
+            format!(
+                "Filed for the applicant by {} ({}), {}: {}",
+                f.by_name, f.from, "purpose", f.purpose
+            )
+        } else {
+            format!(
+                "Presentata per il richiedente da {} ({}), motivo: {}",
+                f.by_name, f.from, f.purpose
+            )
+        };
+        lines.push(plain(by));
+    }
+    lines.extend([plain(String::new()), bold(w[8].to_owned(), 12)]);
     for p in &v.answers {
         lines.push(bold(p.title.clone(), 10));
         for r in &p.rows {
@@ -131,6 +167,11 @@ pub async fn receipt(
     }
     lines.push(plain(String::new()));
     lines.push(plain(format!("{} {base}/stato-pratica", w[10])));
-    let file = format!("ricevuta-{}.pdf", v.protocol.replace('/', "-"));
-    Ok((file, render(&format!("{} {}", w[0], v.protocol), &lines)))
+    let plain_number: String = v
+        .protocol
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let file = format!("ricevuta-{plain_number}.pdf");
+    (file, render(&format!("{} {}", w[0], v.protocol), &lines))
 }

@@ -7,13 +7,13 @@
 
 use serde::Serialize;
 use sportello_domain::form::validate_all;
-use sportello_domain::{AssuranceLevel, Language, ProtocolNumber, TenantId};
-use sportello_kernel::session::Current;
+use sportello_domain::{Language, ProtocolFormat, ProtocolNumber, TenantId};
 use sportello_kernel::{Deps, Error, Result};
 use sportello_store::StoreError;
 use sportello_store::cases::{Case, Change, Event};
 
-use crate::draft::{internal, person, problems_of};
+use crate::draft::{internal, problems_of};
+use crate::filer::Filer;
 use crate::{case_code, code_hash, forms, tell};
 
 #[derive(Debug, Clone, Serialize)]
@@ -29,7 +29,7 @@ pub struct Submitted {
 pub async fn submit(
     deps: &Deps,
     commune: TenantId,
-    who: &Current,
+    who: &Filer,
     service_id: &str,
     draft_id: &str,
     lang: Language,
@@ -50,7 +50,7 @@ const NEW_YEAR: &str = "the year changed while the submission waited for its num
 async fn once(
     deps: &Deps,
     commune: TenantId,
-    who: &Current,
+    who: &Filer,
     service_id: &str,
     draft_id: &str,
     lang: Language,
@@ -58,21 +58,19 @@ async fn once(
 ) -> Result<Submitted> {
     let now = sportello_store::now_micros();
     // Read before the transaction: nothing waits on it while the counter is locked.
-    let to = match &who.person {
-        Some(p) => tell::reach(deps, &p.id).await?,
-        None => None,
-    };
+    let to = tell::reach(deps, &who.person.id).await?;
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     let form = forms::of_service(&db, service_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let p = person(who, &form)?;
+    who.may_fill(&form)?;
+    let p = &who.person;
     if let Some(done) = db.case_by_key(draft_id).await? {
         return repeated(&done, &p.id);
     }
     let draft = db
-        .draft_of(&p.id, service_id)
+        .draft_of(&p.id, service_id, &who.key())
         .await?
         .filter(|d| d.id == draft_id)
         .ok_or(Error::NotFound)?;
@@ -116,6 +114,8 @@ async fn once(
         closed_at: None,
         last_event: 0,
         updated_at: now,
+        filed: who.filed(),
+        protocol_text: None,
     };
     let search = sportello_store::fold_for_search(&name);
     if let Err(e) = db.insert_case(&case, draft_id, &search).await {
@@ -124,22 +124,32 @@ async fn once(
         drop(tx);
         return after_race(deps, commune, draft_id, &p.id, e).await;
     }
-    let signed = who.level >= AssuranceLevel::Substantial && who.idp != "password";
+    let signed = who.signed();
+    let (actor, actor_name) = who.actor();
+    let mut body = serde_json::json!({"office": office, "level": who.level.number(), "idp": who.idp, "signed": signed});
+    if let Some(d) = &who.desk {
+        body["on_behalf_of"] = serde_json::json!(p.fiscal_code);
+        body["purpose"] = serde_json::json!(d.purpose);
+        body["filed_as"] = serde_json::json!(d.as_.key());
+        body["from"] = serde_json::json!(d.from.0);
+    }
     db.append_event(
         &id,
         &Event {
             seq: 0,
             kind: "submitted".into(),
-            actor: format!("citizen:{}", p.id),
-            actor_name: name,
+            actor,
+            actor_name,
             public: true,
-            body: serde_json::json!({"office": office, "level": who.level.number(), "idp": who.idp, "signed": signed})
-                .to_string(),
+            body: body.to_string(),
             at: now,
         },
         &Change::default(),
     )
     .await?;
+    if let Some(d) = &who.desk {
+        crate::desk::audit_filing(&db, d, &id, p, commune).await?;
+    }
     db.files_to_case(&draft.id, &id).await?;
     db.delete_draft(&draft.id, &p.id).await?;
     let year = today
@@ -149,16 +159,23 @@ async fn once(
         .map_err(internal)?;
     // Read before the lock: from the number on, nothing but writes.
     let sender = sportello_notify::sender(&db).await?;
+    let format =
+        ProtocolFormat::parse(&db.case_settings().await?.protocol_format).unwrap_or_default();
     // Last: from here the counter of (commune, year) is locked until commit. The registration's
     // time is taken under the lock, so times follow numbers; a year that turned meanwhile gives
     // the number back and starts again.
     let (number, _at, on) = db
-        .take_protocol_number(&id, year, || {
-            let at = sportello_store::now_micros();
-            let on = crate::rome_day(at);
-            let due = on + chrono::Duration::days(i64::from(max_days));
-            (at, on.to_string(), due.to_string())
-        })
+        .take_protocol_number(
+            &id,
+            year,
+            || {
+                let at = sportello_store::now_micros();
+                let on = crate::rome_day(at);
+                let due = on + chrono::Duration::days(i64::from(max_days));
+                (at, on.to_string(), due.to_string())
+            },
+            |n| format.write(ProtocolNumber { year, number: n }),
+        )
         .await?;
     if !on.starts_with(&year.to_string()) {
         return Err(Error::Internal(NEW_YEAR.into()));
@@ -167,7 +184,7 @@ async fn once(
     let about = tell::About {
         case: &case,
         service_title: crate::view::title(&form.service, lang),
-        protocol,
+        protocol: format.write(protocol),
         base,
         given_name: &p.given_name,
     };
@@ -175,6 +192,13 @@ async fn once(
     tx.commit().await?;
     sportello_notify::wake(deps);
     tracing::info!(case = %id, %protocol, service = service_id, office = %office, "case submitted");
+    if let Some(d) = who.desk.as_ref().filter(|d| d.from != commune) {
+        // The desk's own commune records it too (after the case is safe: a failure here is
+        // logged, the case stands).
+        if let Err(e) = crate::desk::audit_at_desk(deps, d, commune, &id, protocol, p).await {
+            tracing::error!(error = %e, case = %id, "the desk's commune could not record a filing for a partner commune");
+        }
+    }
     Ok(Submitted {
         case_id: id,
         protocol,

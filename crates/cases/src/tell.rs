@@ -1,7 +1,7 @@
 //! Telling the citizen what happened to their case (through the outbox, in the case's
 //! transaction), and the assigned clerk when the citizen writes.
 
-use sportello_domain::{Language, ProtocolNumber};
+use sportello_domain::Language;
 use sportello_kernel::{Deps, Result};
 use sportello_notify::{Notice, To};
 use sportello_store::TenantDb;
@@ -23,6 +23,10 @@ fn what(event: &str, lang: Language) -> &'static str {
         "accepted" => ("è stata accolta", "has been accepted"),
         "rejected" => ("è stata respinta", "has been rejected"),
         "withdrawn" => ("è stata ritirata", "has been withdrawn"),
+        "response_document" => (
+            "l'ufficio ti ha inviato un documento",
+            "the office sent you a document",
+        ),
         _ => ("è stata aggiornata", "has been updated"),
     };
     if lang == Language::En { en } else { it }
@@ -40,7 +44,8 @@ pub(crate) async fn reach(deps: &Deps, person_id: &str) -> Result<Option<To>> {
 pub(crate) struct About<'a> {
     pub case: &'a Case,
     pub service_title: &'a str,
-    pub protocol: ProtocolNumber,
+    /// As the commune writes it.
+    pub protocol: String,
     /// The commune's site as the person reached it (`https://host`): the case's link.
     pub base: &'a str,
     pub given_name: &'a str,
@@ -79,7 +84,7 @@ pub(crate) async fn citizen(
             person_id: Some(about.case.person_id.clone()),
             vars: serde_json::json!({
                 "commune": commune,
-                "protocol": about.protocol.to_string(),
+                "protocol": about.protocol,
                 "service": about.service_title,
                 "what": what(event, lang),
                 "note": note,
@@ -98,7 +103,7 @@ pub(crate) async fn clerk(
     deps: &Deps,
     db: &TenantDb<'_>,
     email: &str,
-    protocol: ProtocolNumber,
+    protocol: &str,
     case_id: &str,
     event: &str,
     base: &str,
@@ -115,7 +120,7 @@ pub(crate) async fn clerk(
             to: To::Email(email),
             person_id: None,
             vars: serde_json::json!({
-                "protocol": protocol.to_string(),
+                "protocol": protocol,
                 "answered": event == "answered",
                 "url": format!("{base}/console/pratiche/{case_id}"),
             }),

@@ -43,6 +43,18 @@ pub struct CaseView {
     /// The receipt's code (the owner's pages only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// Filed for the person by staff: who, as what, from which commune's desk, why.
+    pub filed: Option<FiledView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FiledView {
+    pub by_name: String,
+    /// `front_desk`, `call_centre`, `intermediary`.
+    pub as_: String,
+    /// The commune of the desk.
+    pub from: String,
+    pub purpose: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +75,14 @@ pub fn title(s: &Service, lang: Language) -> &str {
         Language::En => s.title_en.as_deref().unwrap_or(&s.title),
         _ => &s.title,
     }
+}
+
+/// The protocol number as the commune wrote it when it was given.
+pub(crate) fn protocol_text(c: &Case) -> String {
+    c.protocol_text
+        .clone()
+        .or_else(|| protocol_of(c).map(|p| p.to_string()))
+        .unwrap_or_default()
 }
 
 pub(crate) fn protocol_of(c: &Case) -> Option<ProtocolNumber> {
@@ -150,7 +170,7 @@ pub async fn build(
     let status = CaseStatus::parse(&c.status);
     Ok(CaseView {
         id: c.id.clone(),
-        protocol: protocol_of(c).map(|p| p.to_string()).unwrap_or_default(),
+        protocol: protocol_text(c),
         service_id: c.service_id.clone(),
         service_title: service
             .as_ref()
@@ -167,7 +187,7 @@ pub async fn build(
         fiscal_code: c.fiscal_code.clone(),
         level: c.level,
         idp: c.idp.clone(),
-        signed: c.level >= 2 && c.idp != "password",
+        signed: c.level >= 2 && c.idp != "password" && c.filed.is_none(),
         taken_at: c.taken_at,
         assigned_to: c.assigned_to.clone(),
         can_withdraw: status == Some(CaseStatus::Submitted),
@@ -179,5 +199,14 @@ pub async fn build(
             .map(crate::files::FileLine::from)
             .collect(),
         code: owner.then(|| crate::case_code(deps, db.tenant(), &c.id)),
+        filed: c.filed.as_ref().map(|f| FiledView {
+            by_name: f.by_name.clone(),
+            as_: f.as_.clone(),
+            from: deps
+                .tenancy
+                .by_id(sportello_domain::TenantId(f.from))
+                .map_or_else(|| f.from.to_string(), |x| x.record.name.clone()),
+            purpose: f.purpose.clone(),
+        }),
     })
 }

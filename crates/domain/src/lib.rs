@@ -16,6 +16,7 @@ pub mod identity;
 pub mod ids;
 pub mod legal_days;
 pub mod money;
+pub mod protocol_format;
 pub mod rating;
 pub mod search;
 pub mod sms;
@@ -32,6 +33,7 @@ pub use identity::{Email, MobileNumber};
 pub use ids::{CadastralCode, Host, IstatCode, Slug, TenantId};
 pub use legal_days::LegalDays;
 pub use money::Money;
+pub use protocol_format::{DEFAULT_PROTOCOL_FORMAT, ProtocolFormat};
 pub use web::WebAddress;
 pub use why::Why;
 

@@ -83,4 +83,6 @@ whys! {
     FileTooLarge => "file_too_large",
     FileType => "file_type",
     FileRefused => "file_refused",
+    ProtocolFormat => "protocol_format",
+    DelegationMissing => "delegation_missing",
 }

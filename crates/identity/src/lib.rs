@@ -9,6 +9,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod api_tokens;
 pub mod citizen;
 pub mod idp;
 pub mod password;

@@ -26,6 +26,32 @@ pub async fn record(
     Ok(())
 }
 
+/// Appends an act done for a citizen (`on_behalf_of`: their fiscal code) and why, in the
+/// caller's transaction.
+pub async fn record_for(
+    db: &TenantDb<'_>,
+    actor: &Actor,
+    action: &str,
+    object: &str,
+    detail: serde_json::Value,
+    on_behalf_of: &str,
+    purpose: &str,
+) -> Result<()> {
+    db.audit(&AuditEntry {
+        at: sportello_store::now_micros(),
+        actor: actor.audit_name(),
+        actor_name: actor.name.clone(),
+        on_behalf_of: Some(on_behalf_of.to_owned()),
+        purpose: Some(purpose.to_owned()),
+        action: action.to_owned(),
+        object: object.to_owned(),
+        detail: detail.to_string(),
+        ..Default::default()
+    })
+    .await?;
+    Ok(())
+}
+
 /// The same person refused the same thing is recorded once in this long (per node): repeated
 /// attempts cannot push the rest of the log out of sight.
 const REFUSAL_QUIET_MICROS: i64 = 10 * 60 * 1_000_000;

@@ -40,6 +40,9 @@ pub enum AppError {
     /// Too many attempts from this address: wait a minute.
     #[error("too many attempts: please wait a minute and try again")]
     TooManyRequests,
+    /// An API call that needs a signed-in person: the key of its text.
+    #[error("sign in first: {0}")]
+    Unauthorized(&'static str),
     /// Something outside us failed (an identity provider, the mail server).
     #[error("{0}")]
     Upstream(String),
@@ -64,6 +67,7 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Store(sportello_store::StoreError::Invalid(_)) => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -86,6 +90,7 @@ impl AppError {
                 "forbidden"
             }
             AppError::TooManyRequests => "too_many_requests",
+            AppError::Unauthorized(_) => "unauthorized",
             AppError::Upstream(_) => "upstream",
             AppError::Store(sportello_store::StoreError::Invalid(_)) => "invalid",
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => "internal",
@@ -122,6 +127,7 @@ impl AppError {
             AppError::SignInRefused(s) => AppError::SignInRefused(s.clone()),
             AppError::IdpSaidNo(s) => AppError::IdpSaidNo(s.clone()),
             AppError::TooManyRequests => AppError::TooManyRequests,
+            AppError::Unauthorized(k) => AppError::Unauthorized(k),
             AppError::Upstream(s) => AppError::Upstream(s.clone()),
             AppError::Internal(s) => AppError::Internal(s.clone()),
             AppError::Store(_) | AppError::Template(_) => return None,

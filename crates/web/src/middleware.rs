@@ -314,7 +314,8 @@ pub async fn resolve_tenant(
 }
 
 /// Finds the signed-in session for the request's site: the SSO session on the sign-in host, a
-/// citizen session on a commune's pages, a staff session under `/console`. No cookie, no query.
+/// citizen session on a commune's pages, a staff session under `/console` and the back office's
+/// API. No cookie, no query.
 pub async fn load_session(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -326,7 +327,9 @@ pub async fn load_session(
     let site = req.extensions().get::<Site>().cloned();
     // The path as the router decodes it (`/%63onsole` is the console), so that the session
     // found is the one the route matched will look for.
-    let console = req.match_info().as_str().starts_with("/console");
+    // The back office's API takes the console's session too (a program uses a token).
+    let console = req.match_info().as_str().starts_with("/console")
+        || req.match_info().as_str().starts_with("/api/v1/office/");
     let (kind, commune) = match site {
         Some(Site::Commune(c)) if console => (Kind::Staff, Some(c.id())),
         Some(Site::Commune(c)) => (Kind::Citizen, Some(c.id())),

@@ -27,6 +27,17 @@ pub struct Draft {
     pub page: i32,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Empty: the person's own draft. Else the staff filling it in for them (`staff:<id>`):
+    /// a desk's draft is the desk's, never shown to nor mixed with the person's own.
+    pub filed_by: String,
+    /// As what the staff files (`front_desk`, `call_centre`, `intermediary`).
+    pub filed_as: String,
+    /// The commune whose desk files it (another member commune's, for "any desk").
+    pub filed_from: Option<i64>,
+    /// Why staff act for the person (the audit log and the citizen's case show it).
+    pub purpose: String,
+    /// The delegation an intermediary files under.
+    pub delegation_id: Option<String>,
 }
 
 fn form(r: &sea_orm::QueryResult) -> Result<FormVersion> {
@@ -49,12 +60,17 @@ fn draft(r: &sea_orm::QueryResult) -> Result<Draft> {
         page: get(r, "page")?,
         created_at: get(r, "created_at")?,
         updated_at: get(r, "updated_at")?,
+        filed_by: get(r, "filed_by")?,
+        filed_as: get(r, "filed_as")?,
+        filed_from: get(r, "filed_from")?,
+        purpose: get(r, "purpose")?,
+        delegation_id: get(r, "delegation_id")?,
     })
 }
 
 const FORM_COLS: &str = "service_id, version, definition, created_by, created_at";
-const DRAFT_COLS: &str =
-    "id, person_id, service_id, form_version, raw, page, created_at, updated_at";
+const DRAFT_COLS: &str = "id, person_id, service_id, form_version, raw, page, created_at, updated_at, \
+    filed_by, filed_as, filed_from, purpose, delegation_id";
 
 impl TenantDb<'_> {
     /// The newest version of each service's form.
@@ -141,10 +157,16 @@ impl TenantDb<'_> {
             .ok_or_else(|| crate::StoreError::Corrupt("no version returned".into()))
     }
 
-    pub async fn draft_of(&self, person_id: &str, service_id: &str) -> Result<Option<Draft>> {
+    /// The draft for a service that `filed_by` keeps for the person (`""`: the person's own).
+    pub async fn draft_of(
+        &self,
+        person_id: &str,
+        service_id: &str,
+        filed_by: &str,
+    ) -> Result<Option<Draft>> {
         self.one(
-            &format!("SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND person_id = $2 AND service_id = $3"),
-            vec![person_id.into(), service_id.into()],
+            &format!("SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND person_id = $2 AND service_id = $3 AND filed_by = $4"),
+            vec![person_id.into(), service_id.into(), filed_by.into()],
         )
         .await?
         .as_ref()
@@ -152,10 +174,10 @@ impl TenantDb<'_> {
         .transpose()
     }
 
-    /// A person's drafts in this commune, the most recent first.
+    /// A person's own drafts in this commune, the most recent first.
     pub async fn drafts_of(&self, person_id: &str) -> Result<Vec<Draft>> {
         self.all(
-            &format!("SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND person_id = $2 ORDER BY updated_at DESC"),
+            &format!("SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND person_id = $2 AND filed_by = '' ORDER BY updated_at DESC"),
             vec![person_id.into()],
         )
         .await?
@@ -164,14 +186,39 @@ impl TenantDb<'_> {
         .collect()
     }
 
-    /// Creates a person's draft for a service unless they have one (one per person and
-    /// service); gives whether this one was created.
+    /// The drafts `filed_by` (staff) keeps for people, the most recent first.
+    pub async fn drafts_filed_by(&self, filed_by: &str) -> Result<Vec<Draft>> {
+        self.all(
+            &format!("SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND filed_by = $2 ORDER BY updated_at DESC LIMIT 200"),
+            vec![filed_by.into()],
+        )
+        .await?
+        .iter()
+        .map(draft)
+        .collect()
+    }
+
+    /// A draft by its id.
+    pub async fn draft(&self, id: &str) -> Result<Option<Draft>> {
+        self.one(
+            &format!("SELECT {DRAFT_COLS} FROM case_drafts WHERE tenant_id = $1 AND id = $2"),
+            vec![id.into()],
+        )
+        .await?
+        .as_ref()
+        .map(draft)
+        .transpose()
+    }
+
+    /// Creates a draft for a service unless its keeper has one for the person (one per person,
+    /// service and keeper); gives whether this one was created.
     pub async fn create_draft(&self, d: &Draft) -> Result<bool> {
         Ok(self
             .exec(
-                "INSERT INTO case_drafts (tenant_id, id, person_id, service_id, form_version, raw, page, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (tenant_id, person_id, service_id) DO NOTHING",
+                "INSERT INTO case_drafts (tenant_id, id, person_id, service_id, form_version, raw, page, created_at, updated_at, \
+                 filed_by, filed_as, filed_from, purpose, delegation_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 ON CONFLICT (tenant_id, person_id, service_id, filed_by) DO NOTHING",
                 vec![
                     d.id.clone().into(),
                     d.person_id.clone().into(),
@@ -181,6 +228,11 @@ impl TenantDb<'_> {
                     d.page.into(),
                     d.created_at.into(),
                     d.updated_at.into(),
+                    d.filed_by.clone().into(),
+                    d.filed_as.clone().into(),
+                    d.filed_from.into(),
+                    d.purpose.clone().into(),
+                    d.delegation_id.clone().into(),
                 ],
             )
             .await?

@@ -5,6 +5,7 @@
 //! locked until the transaction ends, so numbers are given in commit order, and a transaction
 //! that rolls back gives its number back (no gap).
 
+pub mod desk;
 pub mod forms;
 mod queue;
 pub mod ratings;
@@ -49,6 +50,24 @@ pub struct Case {
     pub closed_at: Option<i64>,
     pub last_event: i32,
     pub updated_at: i64,
+    /// Filed by staff for the person (a desk, the call centre, an intermediary).
+    pub filed: Option<Filed>,
+    /// The protocol number as the commune writes it (its format when the number was given).
+    pub protocol_text: Option<String>,
+}
+
+/// Who filed a case for its person, as what and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Filed {
+    /// `staff:<id>`.
+    pub by: String,
+    pub by_name: String,
+    /// `front_desk`, `call_centre` or `intermediary`.
+    pub as_: String,
+    /// The commune of the desk (another member commune's, for "any desk").
+    pub from: i64,
+    pub purpose: String,
+    pub delegation_id: Option<String>,
 }
 
 /// One entry of a case's history.
@@ -69,7 +88,8 @@ pub struct Event {
 pub(crate) const CASE_COLS: &str = "id, year, number, person_id, fiscal_code, applicant_name, service_id, \
     form_version, office_id, status, answers, level, idp, lang, code_hash, max_days, submitted_at, \
     submitted_on, due_on, paused_days, paused_since, taken_at, taken_by, assigned_to, closed_at, \
-    last_event, updated_at";
+    last_event, updated_at, filed_by, filed_by_name, filed_as, filed_from, purpose, delegation_id, \
+    protocol_text";
 
 pub(crate) fn case(r: &sea_orm::QueryResult) -> Result<Case> {
     Ok(Case {
@@ -100,6 +120,18 @@ pub(crate) fn case(r: &sea_orm::QueryResult) -> Result<Case> {
         closed_at: get(r, "closed_at")?,
         last_event: get(r, "last_event")?,
         updated_at: get(r, "updated_at")?,
+        filed: match get::<Option<String>>(r, "filed_by")? {
+            None => None,
+            Some(by) => Some(Filed {
+                by,
+                by_name: get::<Option<String>>(r, "filed_by_name")?.unwrap_or_default(),
+                as_: get::<Option<String>>(r, "filed_as")?.unwrap_or_default(),
+                from: get::<Option<i64>>(r, "filed_from")?.unwrap_or_default(),
+                purpose: get::<Option<String>>(r, "purpose")?.unwrap_or_default(),
+                delegation_id: get(r, "delegation_id")?,
+            }),
+        },
+        protocol_text: get(r, "protocol_text")?,
     })
 }
 
@@ -138,9 +170,10 @@ impl TenantDb<'_> {
             "INSERT INTO cases (tenant_id, id, year, number, idempotency_key, person_id, fiscal_code, \
              applicant_name, applicant_search, service_id, form_version, office_id, status, answers, level, idp, \
              lang, code_hash, max_days, submitted_at, submitted_on, due_on, paused_days, paused_since, taken_at, \
-             taken_by, assigned_to, closed_at, last_event, updated_at) VALUES ($1, $2, NULL, NULL, $3, $4, \
+             taken_by, assigned_to, closed_at, last_event, updated_at, filed_by, filed_by_name, filed_as, \
+             filed_from, purpose, delegation_id) VALUES ($1, $2, NULL, NULL, $3, $4, \
              $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 0, NULL, NULL, NULL, \
-             NULL, NULL, 0, $18)",
+             NULL, NULL, 0, $18, $21, $22, $23, $24, $25, $26)",
             vec![
                 c.id.clone().into(),
                 idempotency_key.into(),
@@ -161,6 +194,12 @@ impl TenantDb<'_> {
                 c.submitted_at.into(),
                 c.submitted_on.clone().into(),
                 c.due_on.clone().into(),
+                c.filed.as_ref().map(|f| f.by.clone()).into(),
+                c.filed.as_ref().map(|f| f.by_name.clone()).into(),
+                c.filed.as_ref().map(|f| f.as_.clone()).into(),
+                c.filed.as_ref().map(|f| f.from).into(),
+                c.filed.as_ref().map(|f| f.purpose.clone()).into(),
+                c.filed.as_ref().and_then(|f| f.delegation_id.clone()).into(),
             ],
         )
         .await?;
@@ -170,12 +209,13 @@ impl TenantDb<'_> {
     /// Takes the next protocol number of `year` for the case: the counter row stays locked until
     /// this transaction ends, so call it last, just before commit. `stamp` gives the registration
     /// time (microseconds, the day and the due day) read once the lock is held: times follow
-    /// numbers.
+    /// numbers. `text` writes the number as the commune does.
     pub async fn take_protocol_number(
         &self,
         case_id: &str,
         year: i32,
         stamp: impl FnOnce() -> (i64, String, String),
+        text: impl FnOnce(i64) -> String,
     ) -> Result<(i64, i64, String)> {
         let row = self
             .one(
@@ -190,7 +230,7 @@ impl TenantDb<'_> {
         let (at, on, due) = stamp();
         self.exec(
             "UPDATE cases SET year = $2, number = $3, submitted_at = $5, submitted_on = $6, \
-             due_on = $7, updated_at = $5 WHERE tenant_id = $1 AND id = $4",
+             due_on = $7, updated_at = $5, protocol_text = $8 WHERE tenant_id = $1 AND id = $4",
             vec![
                 year.into(),
                 n.into(),
@@ -198,6 +238,7 @@ impl TenantDb<'_> {
                 at.into(),
                 on.clone().into(),
                 due.into(),
+                text(n).into(),
             ],
         )
         .await?;
@@ -248,6 +289,21 @@ impl TenantDb<'_> {
                  ORDER BY submitted_at DESC LIMIT $3"
             ),
             vec![person_id.into(), (limit as i64).into()],
+        )
+        .await?
+        .iter()
+        .map(case)
+        .collect()
+    }
+
+    /// The cases `filed_by` (staff) filed for people, newest first (at most `limit`).
+    pub async fn cases_filed_by(&self, filed_by: &str, limit: u64) -> Result<Vec<Case>> {
+        self.all(
+            &format!(
+                "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND filed_by = $2 \
+                 ORDER BY submitted_at DESC LIMIT $3"
+            ),
+            vec![filed_by.into(), (limit as i64).into()],
         )
         .await?
         .iter()

@@ -242,47 +242,85 @@ async fn guard(
             refusal("not-permitted", HttpResponse::Forbidden().finish()),
         ));
     };
-    let user = req
-        .extensions()
-        .get::<SignedIn>()
-        .map(|s| s.0.clone())
-        .filter(|u| u.kind == Kind::Staff);
-    let Some(user) = user.clone().filter(|u| u.mfa) else {
-        // Not signed in: to the door; the second factor missing: to the code page.
-        let reading = matches!(
-            *req.method(),
-            actix_web::http::Method::GET | actix_web::http::Method::HEAD
-        );
-        let to = match (reading, user.is_some()) {
-            (true, false) => "/console/accedi",
-            (true, true) => "/console/codice",
-            (false, _) => "",
+    let api = req.path().starts_with("/api/");
+    let bearer = api
+        .then(|| {
+            req.headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_owned())
+        })
+        .flatten();
+    let actor = if let Some(token) = bearer {
+        // A program with a staff member's API token: only on that member's commune.
+        let account = match &site {
+            Some(Site::Commune(c)) => {
+                sportello_identity::api_tokens::account(&state.store, c.id(), &token)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|a| (c.id(), a))
+            }
+            _ => None,
         };
-        let res = if to.is_empty() {
-            error(AppError::Refused("console_sign_in_first"))
-        } else {
-            HttpResponse::SeeOther()
-                .insert_header((actix_web::http::header::LOCATION, to))
-                .finish()
+        let Some((commune, a)) = account else {
+            return Ok(answer(req, refusal("not-signed-in", unauthorized())));
         };
-        return Ok(answer(req, refusal("not-signed-in", res)));
+        Actor {
+            realm: Realm::Commune(commune),
+            staff_id: a.id,
+            name: a.display_name,
+            email: a.email,
+            federation: false,
+        }
+    } else {
+        let user = req
+            .extensions()
+            .get::<SignedIn>()
+            .map(|s| s.0.clone())
+            .filter(|u| u.kind == Kind::Staff);
+        let Some(user) = user.clone().filter(|u| u.mfa) else {
+            if api {
+                return Ok(answer(req, refusal("not-signed-in", unauthorized())));
+            }
+            // Not signed in: to the door; the second factor missing: to the code page.
+            let reading = matches!(
+                *req.method(),
+                actix_web::http::Method::GET | actix_web::http::Method::HEAD
+            );
+            let to = match (reading, user.is_some()) {
+                (true, false) => "/console/accedi",
+                (true, true) => "/console/codice",
+                (false, _) => "",
+            };
+            let res = if to.is_empty() {
+                error(AppError::Refused("console_sign_in_first"))
+            } else {
+                HttpResponse::SeeOther()
+                    .insert_header((actix_web::http::header::LOCATION, to))
+                    .finish()
+            };
+            return Ok(answer(req, refusal("not-signed-in", res)));
+        };
+        let Some(staff) = user.staff.clone() else {
+            let res = error(AppError::Refused("console_no_staff_account"));
+            return Ok(answer(req, refusal("no-staff-account", res)));
+        };
+        let realm = match &site {
+            Some(Site::Commune(c)) => Realm::Commune(c.id()),
+            _ => Realm::Federation,
+        };
+        let federation = realm == Realm::Federation || staff.id.starts_with("f:");
+        Actor {
+            realm,
+            staff_id: staff.id.trim_start_matches("f:").to_owned(),
+            name: staff.display_name.clone(),
+            email: staff.email.clone(),
+            federation,
+        }
     };
-    let Some(staff) = user.staff.clone() else {
-        let res = error(AppError::Refused("console_no_staff_account"));
-        return Ok(answer(req, refusal("no-staff-account", res)));
-    };
-    let realm = match &site {
-        Some(Site::Commune(c)) => Realm::Commune(c.id()),
-        _ => Realm::Federation,
-    };
-    let federation = realm == Realm::Federation || staff.id.starts_with("f:");
-    let actor = Actor {
-        realm,
-        staff_id: staff.id.trim_start_matches("f:").to_owned(),
-        name: staff.display_name.clone(),
-        email: staff.email.clone(),
-        federation,
-    };
+    let (realm, federation) = (actor.realm, actor.federation);
     let ok = match need {
         Need::Public | Need::Staff => {
             // Federation staff inside a commune only while its support grant lasts.
@@ -318,4 +356,14 @@ async fn guard(
     }
     req.extensions_mut().insert(actor);
     next.call(req).await
+}
+
+/// An API call without a staff session or a valid token: 401, the scheme named, JSON.
+fn unauthorized() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"))
+        .json(
+            serde_json::json!({"error": {"status": 401, "code": "unauthorized",
+            "message": "Sign in, or send a staff API token as Authorization: Bearer."}}),
+        )
 }

@@ -157,6 +157,15 @@ async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
             out.push(json!({"href": href, "label": label, "current": current == *href}));
         }
     }
+    // Acting for citizens (front desk, call centre, intermediaries) is its own permission.
+    if matches!(actor.realm, Realm::Commune(_))
+        && actor.may(&ctx.state, Object::Cases, Action::ActFor).await
+    {
+        out.push(json!({"href": "/console/sportello", "label": ctx.t("console_nav_desk"), "current": current == "/console/sportello"}));
+    }
+    if matches!(actor.realm, Realm::Commune(_)) && !actor.federation {
+        out.push(json!({"href": "/console/accesso-api", "label": ctx.t("console_nav_api"), "current": current == "/console/accesso-api"}));
+    }
     out
 }
 

@@ -266,7 +266,7 @@ impl Ctx {
     pub fn message_of(&self, e: &AppError) -> Option<String> {
         let s = &self.state.render.strings;
         match e {
-            AppError::Refused(key) | AppError::BadInput(key) => {
+            AppError::Refused(key) | AppError::BadInput(key) | AppError::Unauthorized(key) => {
                 Some(s.get(self.lang, key).to_owned())
             }
             AppError::BadParam(name) => {
@@ -330,5 +330,15 @@ impl Ctx {
 
     pub fn base_url(&self) -> AppResult<String> {
         Ok(self.origin.url_for(&self.commune()?.record.primary_host))
+    }
+
+    /// Another commune's site (a desk filing for a partner commune prints its address).
+    pub fn base_url_of(&self, commune: sportello_domain::TenantId) -> AppResult<String> {
+        let c = self
+            .state
+            .tenancy
+            .by_id(commune)
+            .ok_or(AppError::NotFound)?;
+        Ok(self.origin.url_for(&c.record.primary_host))
     }
 }

@@ -2,6 +2,7 @@
 
 mod account;
 mod api;
+mod api_cases;
 mod cases;
 mod console;
 mod console_commune;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
 pub(crate) fn guarded(r: &mut crate::authz::Routes) {
     console::routes(r);
     api::routes(r);
+    api_cases::routes(r);
 }
 
 /// A route for GET and for HEAD alike (RFC 9110: what answers GET answers HEAD; the server

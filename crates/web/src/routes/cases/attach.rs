@@ -7,36 +7,39 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use sportello_cases::files;
 
+use super::fill::Place;
 use crate::authz::Admitted;
 use crate::error::{AppError, AppResult};
 use crate::routes::{Ctx, Posted};
 
-/// What an upload post carries: its form token and one file.
-struct Upload {
-    csrf: String,
-    name: String,
-    bytes: Vec<u8>,
+/// What an upload post carries: its form token, one file, and a few short fields.
+pub(crate) struct Upload {
+    pub csrf: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub fields: Vec<(String, String)>,
 }
 
 /// Uploads read at once on this node (each holds at most its field's largest file in memory).
-fn uploads() -> &'static tokio::sync::Semaphore {
+pub(crate) fn uploads() -> &'static tokio::sync::Semaphore {
     static S: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     S.get_or_init(|| tokio::sync::Semaphore::new(8))
 }
 
 /// Reads the post: the token, and the file up to one byte past `cap` (so "too large" is known
-/// without reading everything a client sends); at most four parts.
-async fn read(mut mp: actix_multipart::Multipart, cap: usize) -> AppResult<Upload> {
+/// without reading everything a client sends); at most eight parts.
+pub(crate) async fn read(mut mp: actix_multipart::Multipart, cap: usize) -> AppResult<Upload> {
     let cap = cap + 1;
     let mut parts = 0;
     let mut up = Upload {
         csrf: String::new(),
         name: String::new(),
         bytes: vec![],
+        fields: vec![],
     };
     while let Some(part) = mp.next().await {
         parts += 1;
-        if parts > 4 {
+        if parts > 8 {
             return Err(AppError::BadInput("bad_input_fields"));
         }
         let mut part = part.map_err(|_| AppError::BadInput("bad_input_fields"))?;
@@ -62,7 +65,9 @@ async fn read(mut mp: actix_multipart::Multipart, cap: usize) -> AppResult<Uploa
                 up.name = filename;
                 up.bytes = buf;
             }
-            _ => {}
+            other => up
+                .fields
+                .push((other.to_owned(), String::from_utf8_lossy(&buf).into_owned())),
         }
     }
     Ok(up)
@@ -75,18 +80,29 @@ pub async fn upload(
     mp: actix_multipart::Multipart,
 ) -> HttpResponse {
     let (service, field) = path.into_inner();
-    let Some(who) = ctx.citizen().cloned() else {
-        return ctx.see_other(&format!("/servizi/{service}/avvia"));
-    };
+    match super::fill::signed_in(&ctx, &service) {
+        Ok(place) => upload_at(&ctx, &req, &place, &field, mp).await,
+        Err(to) => *to,
+    }
+}
+
+/// A file for a field of the draft at `place`.
+pub(crate) async fn upload_at(
+    ctx: &Ctx,
+    req: &HttpRequest,
+    place: &Place,
+    field: &str,
+    mp: actix_multipart::Multipart,
+) -> HttpResponse {
     let r: AppResult<()> = async {
         // The field's own limit, known before a byte is read (none: a small post, for its token).
         let max_kib = {
-            let tx = ctx.state.store.tenant_read(ctx.commune()?.id()).await?;
-            let f = sportello_cases::forms::of_service(&tx.db(), &service).await?;
+            let tx = ctx.state.store.tenant_read(place.commune).await?;
+            let f = sportello_cases::forms::of_service(&tx.db(), &place.service).await?;
             tx.commit().await?;
             f.and_then(|f| {
                 f.def
-                    .field(&field)
+                    .field(field)
                     .filter(|x| x.kind == sportello_domain::form::Kind::File)
                     .map(|x| x.max_kib.unwrap_or(files::DEFAULT_KIB).min(files::MAX_KIB))
             })
@@ -96,16 +112,16 @@ pub async fn upload(
             .await
             .map_err(|_| AppError::Internal("uploads closed".into()))?;
         let up = read(mp, max_kib.unwrap_or(64) as usize * 1024).await?;
-        crate::auth::csrf::check(&req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
+        crate::auth::csrf::check(req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
         if max_kib.is_none() {
             return Err(AppError::NotFound);
         }
         files::attach(
             &ctx.state,
-            ctx.commune()?.id(),
-            &who,
-            &service,
-            &field,
+            place.commune,
+            &place.filer,
+            &place.service,
+            field,
             &up.name,
             &up.bytes,
         )
@@ -113,18 +129,16 @@ pub async fn upload(
         Ok(())
     }
     .await;
-    let page = page_of(&ctx, &service, &field).await;
+    let page = page_of(ctx, place, field).await;
     match r {
-        Ok(()) => ctx.see_other(&format!(
-            "/pratiche/compila/{service}?pagina={page}#f-{field}"
-        )),
+        Ok(()) => ctx.see_other(&format!("{}?pagina={page}#f-{field}", place.base)),
         Err(AppError::Invalid(p)) => {
             *ctx.redo.borrow_mut() = Some(crate::routes::redo::Redo {
                 action: ctx.path.clone(),
                 values: vec![],
                 problems: p,
             });
-            super::fill::show_again(&ctx, &who, &service, page).await
+            super::fill::show_again(ctx, place, page).await
         }
         Err(e) => ctx.respond(Err(e)),
     }
@@ -174,12 +188,11 @@ pub async fn to_case(
 }
 
 /// The page of the form a field is on.
-async fn page_of(ctx: &Ctx, service: &str, field: &str) -> usize {
-    let Ok(c) = ctx.commune() else { return 0 };
-    let Ok(tx) = ctx.state.store.tenant_read(c.id()).await else {
+async fn page_of(ctx: &Ctx, place: &Place, field: &str) -> usize {
+    let Ok(tx) = ctx.state.store.tenant_read(place.commune).await else {
         return 0;
     };
-    let f = sportello_cases::forms::of_service(&tx.db(), service)
+    let f = sportello_cases::forms::of_service(&tx.db(), &place.service)
         .await
         .ok()
         .flatten();
@@ -199,22 +212,34 @@ pub async fn remove(
     _form: Posted<crate::routes::posted::Button>,
 ) -> HttpResponse {
     let (service, file) = path.into_inner();
-    let Some(who) = ctx.citizen().cloned() else {
-        return ctx.see_other(&format!("/servizi/{service}/avvia"));
-    };
+    match super::fill::signed_in(&ctx, &service) {
+        Ok(place) => remove_at(&ctx, &place, &file).await,
+        Err(to) => *to,
+    }
+}
+
+/// Takes a file off the draft at `place`.
+pub(crate) async fn remove_at(ctx: &Ctx, place: &Place, file: &str) -> HttpResponse {
     let r: AppResult<()> = async {
-        files::remove(&ctx.state, ctx.commune()?.id(), &who, &service, &file).await?;
+        files::remove(
+            &ctx.state,
+            place.commune,
+            &place.filer,
+            &place.service,
+            file,
+        )
+        .await?;
         Ok(())
     }
     .await;
     match r {
-        Ok(()) => ctx.see_other(&format!("/pratiche/compila/{service}")),
+        Ok(()) => ctx.see_other(&place.base),
         Err(e) => ctx.respond(Err(e)),
     }
 }
 
 /// A file as a download: its own name, its type, never rendered by the browser.
-fn send(ctx: &Ctx, d: files::Download) -> HttpResponse {
+pub(crate) fn send(ctx: &Ctx, d: files::Download) -> HttpResponse {
     let ascii: String = d
         .name
         .chars()

@@ -6,7 +6,10 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sportello_cases::draft::{self, Filling, Step};
+use sportello_cases::filer::Filer;
+use sportello_domain::TenantId;
 use sportello_domain::form::{Field, Kind, Raw, validate_all};
+use sportello_kernel::session::Current;
 
 use crate::error::{AppError, AppResult};
 use crate::routes::{Ctx, Posted};
@@ -21,7 +24,7 @@ pub(crate) async fn has_form(ctx: &Ctx, service: &str) -> AppResult<bool> {
 
 #[derive(Deserialize)]
 pub struct PageQuery {
-    pagina: Option<usize>,
+    pub(crate) pagina: Option<usize>,
 }
 
 /// Not signed in at the level: the service's start page signs in or steps up, then comes back.
@@ -29,39 +32,93 @@ fn start_again(ctx: &Ctx, service: &str) -> HttpResponse {
     ctx.see_other(&format!("/servizi/{service}/avvia"))
 }
 
-fn signed_in(ctx: &Ctx) -> Option<std::sync::Arc<sportello_kernel::session::Current>> {
-    ctx.citizen().cloned()
+/// Where a form is filled in, and by whom: the person on the commune's site, or staff at a desk
+/// in the console (for a person, maybe for a partner commune).
+pub(crate) struct Place {
+    pub commune: TenantId,
+    pub filer: Filer,
+    pub service: String,
+    /// The form's address: pages post here; `/riepilogo`, `/invia`, `/elimina` and
+    /// `/allegati/...` follow it.
+    pub base: String,
+    /// Where a filed case is shown (its id follows).
+    pub done: String,
+    /// Where a discarded draft leads.
+    pub discarded: String,
+    /// A desk's place: the console's frame, and whom the form is for.
+    pub desk: bool,
+}
+
+impl Place {
+    fn citizen(ctx: &Ctx, who: &Current, service: &str) -> AppResult<Self> {
+        Ok(Self {
+            commune: ctx.commune()?.id(),
+            filer: Filer::citizen(who)?,
+            service: service.to_owned(),
+            base: format!("/pratiche/compila/{service}"),
+            done: "/area-personale/pratiche/".into(),
+            discarded: "/area-personale/pratiche?bozza=eliminata".into(),
+            desk: false,
+        })
+    }
+
+    /// The template's frame and whom the form is for.
+    fn frame(&self, v: &mut Value) {
+        v["base"] = json!(self.base);
+        if self.desk {
+            v["layout"] = json!("console_layout.html");
+            v["for_whom"] = json!(format!(
+                "{} {} ({})",
+                self.filer.person.given_name,
+                self.filer.person.family_name,
+                self.filer.person.fiscal_code.clone().unwrap_or_default()
+            ));
+        }
+    }
+}
+
+/// The signed-in person's place for a service's form, or the way to sign in.
+pub(super) fn signed_in(ctx: &Ctx, service: &str) -> Result<Place, Box<HttpResponse>> {
+    let again = || Box::new(start_again(ctx, service));
+    let who = ctx.citizen().cloned().ok_or_else(again)?;
+    Place::citizen(ctx, &who, service).map_err(|_| again())
 }
 
 pub async fn page(ctx: Ctx, service: web::Path<String>, q: web::Query<PageQuery>) -> HttpResponse {
-    let Some(who) = signed_in(&ctx) else {
-        return start_again(&ctx, &service);
-    };
+    match signed_in(&ctx, &service) {
+        Ok(place) => page_at(&ctx, &place, q.pagina).await,
+        Err(to) => *to,
+    }
+}
+
+pub(crate) async fn page_at(ctx: &Ctx, place: &Place, pagina: Option<usize>) -> HttpResponse {
     let r = async {
-        let c = ctx.commune()?.id();
-        let f = draft::open(&ctx.state, c, &who, &service, q.pagina).await?;
-        let files = sportello_cases::files::of_draft(&ctx.state, c, &who, &service).await?;
-        Ok(("case_fill.html", fill_context(&ctx, &f, &files)))
+        let f = draft::open(
+            &ctx.state,
+            place.commune,
+            &place.filer,
+            &place.service,
+            pagina,
+        )
+        .await?;
+        let files = sportello_cases::files::of_draft(
+            &ctx.state,
+            place.commune,
+            &place.filer,
+            &place.service,
+        )
+        .await?;
+        let mut v = fill_context(ctx, &f, &files);
+        place.frame(&mut v);
+        Ok(("case_fill.html", v))
     }
     .await;
-    answer(&ctx, &service, r)
+    answer(ctx, &place.service, r)
 }
 
 /// The form's page again after a refused post (the words by each field), with status 400.
-pub(super) async fn show_again(
-    ctx: &Ctx,
-    who: &sportello_kernel::session::Current,
-    service: &str,
-    page: usize,
-) -> HttpResponse {
-    let r = async {
-        let c = ctx.commune()?.id();
-        let f = draft::open(&ctx.state, c, who, service, Some(page)).await?;
-        let files = sportello_cases::files::of_draft(&ctx.state, c, who, service).await?;
-        Ok(("case_fill.html", fill_context(ctx, &f, &files)))
-    }
-    .await;
-    let mut res = answer(ctx, service, r);
+pub(crate) async fn show_again(ctx: &Ctx, place: &Place, page: usize) -> HttpResponse {
+    let mut res = page_at(ctx, place, Some(page)).await;
     if res.status().is_success() {
         *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
     }
@@ -228,9 +285,17 @@ pub async fn save(
     service: web::Path<String>,
     form: Posted<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let Some(who) = signed_in(&ctx) else {
-        return start_again(&ctx, &service);
-    };
+    match signed_in(&ctx, &service) {
+        Ok(place) => save_at(&ctx, &place, &form).await,
+        Err(to) => *to,
+    }
+}
+
+pub(crate) async fn save_at(
+    ctx: &Ctx,
+    place: &Place,
+    form: &Posted<Vec<(String, String)>>,
+) -> HttpResponse {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let page: usize = get("_pagina").and_then(|p| p.parse().ok()).unwrap_or(0);
     let step = match get("_azione") {
@@ -239,53 +304,64 @@ pub async fn save(
         _ => Step::Next,
     };
     let r: AppResult<Option<usize>> = async {
-        let c = ctx.commune()?.id();
-        Ok(draft::save(&ctx.state, c, &who, &service, page, &typed(&form), step).await?)
+        Ok(draft::save(
+            &ctx.state,
+            place.commune,
+            &place.filer,
+            &place.service,
+            page,
+            &typed(form.as_slice()),
+            step,
+        )
+        .await?)
     }
     .await;
+    let base = &place.base;
     match r {
-        Ok(Some(p)) if step == Step::Save => {
-            ctx.see_other(&format!("/pratiche/compila/{service}?pagina={p}&salvata=1"))
-        }
-        Ok(Some(p)) => ctx.see_other(&format!("/pratiche/compila/{service}?pagina={p}")),
-        Ok(None) => ctx.see_other(&format!("/pratiche/compila/{service}/riepilogo")),
-        Err(e) => match ctx.redo(&form, e) {
-            Ok(()) => show_again(&ctx, &who, &service, page).await,
-            Err(e) => answer(&ctx, &service, Err(e)),
+        Ok(Some(p)) if step == Step::Save => ctx.see_other(&format!("{base}?pagina={p}&salvata=1")),
+        Ok(Some(p)) => ctx.see_other(&format!("{base}?pagina={p}")),
+        Ok(None) => ctx.see_other(&format!("{base}/riepilogo")),
+        Err(e) => match ctx.redo(form, e) {
+            Ok(()) => show_again(ctx, place, page).await,
+            Err(e) => answer(ctx, &place.service, Err(e)),
         },
     }
 }
 
 pub async fn summary(ctx: Ctx, service: web::Path<String>) -> HttpResponse {
-    let Some(who) = signed_in(&ctx) else {
-        return start_again(&ctx, &service);
-    };
+    match signed_in(&ctx, &service) {
+        Ok(place) => summary_at(&ctx, &place).await,
+        Err(to) => *to,
+    }
+}
+
+pub(crate) async fn summary_at(ctx: &Ctx, place: &Place) -> HttpResponse {
     let r = async {
-        let c = ctx.commune()?.id();
-        let f = draft::open(&ctx.state, c, &who, &service, None).await?;
+        let f = draft::open(&ctx.state, place.commune, &place.filer, &place.service, None).await?;
         match validate_all(&f.form.def, &f.raw, sportello_cases::today()) {
             // Something still wrong: back to the first page with a problem.
-            Err(p) => Ok(Err(format!("/pratiche/compila/{service}?pagina={}", p[0].page))),
-            Ok(answers) => Ok(Ok((
-                "case_summary.html",
-                json!({
+            Err(p) => Ok(Err(format!("{}?pagina={}", place.base, p[0].page))),
+            Ok(answers) => {
+                let mut v = json!({
                     "service": {"id": f.form.service.id, "title": sportello_cases::view::title(&f.form.service, ctx.lang)},
                     "answers": sportello_domain::form::summary(&f.form.def, &answers, ctx.lang),
                     "pages": f.pages.iter().map(|i| json!({"index": i, "title": f.form.def.pages[*i].title(ctx.lang)})).collect::<Vec<_>>(),
                     "draft": f.draft_id,
-                    "files": sportello_cases::files::of_draft(&ctx.state, ctx.commune()?.id(), &who, &service).await?,
-                    "level": who.level.number(),
-                    "signed": who.level >= sportello_domain::AssuranceLevel::Substantial && who.idp != "password",
+                    "files": sportello_cases::files::of_draft(&ctx.state, place.commune, &place.filer, &place.service).await?,
+                    "level": place.filer.level.number(),
+                    "signed": place.filer.signed(),
                     "csrf": ctx.csrf_token(),
-                }),
-            ))),
+                });
+                place.frame(&mut v);
+                Ok(Ok(("case_summary.html", v)))
+            }
         }
     }
     .await;
     match r {
         Ok(Err(to)) => ctx.see_other(&to),
-        Ok(Ok(p)) => answer(&ctx, &service, Ok(p)),
-        Err(e) => answer(&ctx, &service, Err(e)),
+        Ok(Ok(p)) => answer(ctx, &place.service, Ok(p)),
+        Err(e) => answer(ctx, &place.service, Err(e)),
     }
 }
 
@@ -300,18 +376,21 @@ pub async fn submit(
     service: web::Path<String>,
     form: Posted<SubmitForm>,
 ) -> HttpResponse {
-    let Some(who) = signed_in(&ctx) else {
-        return start_again(&ctx, &service);
-    };
+    match signed_in(&ctx, &service) {
+        Ok(place) => submit_at(&ctx, &place, &form.draft).await,
+        Err(to) => *to,
+    }
+}
+
+pub(crate) async fn submit_at(ctx: &Ctx, place: &Place, draft_id: &str) -> HttpResponse {
     let r = async {
-        let c = ctx.commune()?.id();
         let base = ctx.base_url()?;
         let s = sportello_cases::submit::submit(
             &ctx.state,
-            c,
-            &who,
-            &service,
-            &form.draft,
+            place.commune,
+            &place.filer,
+            &place.service,
+            draft_id,
             ctx.lang,
             &base,
         )
@@ -320,12 +399,10 @@ pub async fn submit(
     }
     .await;
     match r {
-        Ok(id) => ctx.see_other(&format!("/area-personale/pratiche/{id}?inviata=1")),
+        Ok(id) => ctx.see_other(&format!("{}{id}?inviata=1", place.done)),
         // Answers gone wrong since the summary (the form changed): back to the pages.
-        Err(AppError::Invalid(_)) => {
-            ctx.see_other(&format!("/pratiche/compila/{service}/riepilogo"))
-        }
-        Err(e) => answer(&ctx, &service, Err(e)),
+        Err(AppError::Invalid(_)) => ctx.see_other(&format!("{}/riepilogo", place.base)),
+        Err(e) => answer(ctx, &place.service, Err(e)),
     }
 }
 
@@ -334,16 +411,20 @@ pub async fn discard(
     service: web::Path<String>,
     _form: Posted<crate::routes::posted::Button>,
 ) -> HttpResponse {
-    let Some(who) = signed_in(&ctx) else {
-        return start_again(&ctx, &service);
-    };
+    match signed_in(&ctx, &service) {
+        Ok(place) => discard_at(&ctx, &place).await,
+        Err(to) => *to,
+    }
+}
+
+pub(crate) async fn discard_at(ctx: &Ctx, place: &Place) -> HttpResponse {
     let r = async {
-        draft::discard(&ctx.state, ctx.commune()?.id(), &who, &service).await?;
+        draft::discard(&ctx.state, place.commune, &place.filer, &place.service).await?;
         Ok(())
     }
     .await;
     match r {
-        Ok(()) => ctx.see_other("/area-personale/pratiche?bozza=eliminata"),
+        Ok(()) => ctx.see_other(&place.discarded),
         Err(e) => ctx.respond(Err(e)),
     }
 }

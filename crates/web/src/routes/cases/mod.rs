@@ -2,8 +2,8 @@
 //! case with its history (`mine`), the status by protocol number and code (`status`). The
 //! office's side is in `console_commune::cases`.
 
-mod attach;
-mod fill;
+pub(crate) mod attach;
+pub(crate) mod fill;
 mod mine;
 
 pub(crate) use attach::staff_download;

@@ -263,8 +263,23 @@ pub(super) async fn case_page(
             ],
             history,
         ));
-        if !v.closed && actor.may(&ctx.state, Object::Cases, Action::Update).await {
+        let may_work = actor.may(&ctx.state, Object::Cases, Action::Update).await;
+        if !v.closed && may_work {
             out.extend(action_forms(&ctx, &actor, &v).await?);
+        }
+        // The response document: with the outcome or after it (a permit, a decision).
+        if may_work && v.status != "submitted" && v.status != "withdrawn" {
+            let mut f = form(
+                ctx.t("case_response_document"),
+                &format!("/console/pratiche/{}/documento", v.id),
+                ctx.t("case_response_attach"),
+                vec![
+                    json!({"kind": "file", "name": "file", "label": ctx.t("case_response_file"),
+                            "help": ctx.t("case_response_help"), "value": ""}),
+                ],
+            );
+            f["form"]["multipart"] = json!(true);
+            out.push(f);
         }
         Ok(out)
     }
@@ -432,4 +447,42 @@ pub(super) async fn case_act(
         case_page(ctx, actor, web::Path::from(again_id), no_query())
     })
     .await
+}
+
+/// The office attaches its response document (multipart, its form token in the body).
+pub(super) async fn case_document(
+    ctx: Ctx,
+    actor: Admitted,
+    req: actix_web::HttpRequest,
+    id: web::Path<String>,
+    mp: actix_multipart::Multipart,
+) -> HttpResponse {
+    use crate::routes::cases::attach;
+    let r: AppResult<()> = async {
+        let _turn = attach::uploads()
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("uploads closed".into()))?;
+        let up = attach::read(mp, sportello_cases::response::RESPONSE_KIB * 1024).await?;
+        crate::auth::csrf::check(&req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
+        let base = ctx.base_url()?;
+        sportello_cases::response::attach(&ctx.state, &actor, &id, &up.name, &up.bytes, &base)
+            .await?;
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => ctx.see_other(&format!("/console/pratiche/{id}?esito=salvato")),
+        Err(AppError::Invalid(p)) => {
+            *ctx.redo.borrow_mut() = Some(crate::routes::redo::Redo {
+                action: ctx.path.clone(),
+                values: vec![],
+                problems: p,
+            });
+            let mut res = case_page(ctx, actor, id, crate::routes::console_page::no_query()).await;
+            *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+            res
+        }
+        Err(e) => ctx.respond(Err(e)),
+    }
 }

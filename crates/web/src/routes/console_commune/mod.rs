@@ -2,8 +2,11 @@
 //! permission in [`routes`]; the guard has checked it before these handlers run. One file per
 //! area of the console.
 
+mod api_token;
 mod audit;
 mod cases;
+mod delegations;
+mod desk;
 mod hours_form;
 mod idps;
 mod messages;
@@ -15,8 +18,11 @@ mod staff;
 mod support;
 mod topics;
 
+use api_token::*;
 use audit::*;
 use cases::*;
+use delegations::*;
+use desk::*;
 use idps::*;
 use messages::*;
 use offices::*;
@@ -39,6 +45,68 @@ use crate::routes::{Ctx, Posted};
 
 type Query = web::Query<HashMap<String, String>>;
 type Pairs = Posted<Vec<(String, String)>>;
+
+/// Acting for citizens: the desk and an intermediary's delegations (the services check the
+/// role: front desk, call centre or intermediary).
+fn desk_routes(r: &mut Routes) {
+    let act_for = Needs::Commune(Need::Allow(Object::Cases, Action::ActFor));
+    r.get("/console/sportello", act_for, desk_page)
+        .post("/console/sportello", act_for, desk_start)
+        .post("/console/sportello/cittadino", act_for, desk_lookup)
+        .get(
+            "/console/sportello/bozze/{commune}/{draft}",
+            act_for,
+            desk_fill,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}",
+            act_for,
+            desk_save,
+        )
+        .get(
+            "/console/sportello/bozze/{commune}/{draft}/riepilogo",
+            act_for,
+            desk_summary,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}/invia",
+            act_for,
+            desk_submit,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}/elimina",
+            act_for,
+            desk_discard,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}/allegati/{field}",
+            act_for,
+            desk_upload,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}/allegati/{file}/elimina",
+            act_for,
+            desk_remove_file,
+        )
+        .get(
+            "/console/sportello/pratiche/{commune}/{id}",
+            act_for,
+            desk_case,
+        )
+        .get(
+            "/console/sportello/pratiche/{commune}/{id}/ricevuta",
+            act_for,
+            desk_receipt,
+        )
+        .get("/console/deleghe", act_for, delegations_page)
+        .post("/console/deleghe", act_for, delegation_add)
+        .post("/console/deleghe/{id}/revoca", act_for, delegation_revoke)
+        .get(
+            "/console/deleghe/{id}/documento",
+            act_for,
+            delegation_document,
+        );
+}
 
 /// The commune console's pages (commune hosts only), each with the permission it needs.
 pub fn routes(r: &mut Routes) {
@@ -146,12 +214,32 @@ pub fn routes(r: &mut Routes) {
             allow(Object::Cases, Update),
             case_act,
         )
+        .post(
+            "/console/pratiche/{id}/documento",
+            allow(Object::Cases, Update),
+            case_document,
+        )
         .get(
             "/console/pratiche/{id}/allegati/{file}",
             allow(Object::Cases, Read),
             crate::routes::cases::staff_download,
         )
-        .get("/console/registro", allow(Object::Audit, Read), audit_log)
+        .get(
+            "/console/pratiche-impostazioni",
+            allow(Object::Settings, Read),
+            case_settings,
+        )
+        .post(
+            "/console/pratiche-impostazioni",
+            allow(Object::Settings, Update),
+            case_settings_save,
+        );
+    desk_routes(r);
+    let staff = Needs::Commune(Need::Staff);
+    r.get("/console/accesso-api", staff, api_token_page)
+        .post("/console/accesso-api", staff, api_token_create)
+        .post("/console/accesso-api/revoca", staff, api_token_revoke);
+    r.get("/console/registro", allow(Object::Audit, Read), audit_log)
         .get("/console/messaggi", allow(Object::Messages, Read), messages)
         .get(
             "/console/avvisi",

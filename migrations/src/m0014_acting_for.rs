@@ -1,0 +1,73 @@
+use sea_orm_migration::prelude::*;
+
+use crate::{run_script, secure_commune_tables};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+pub(crate) const TABLES: &[&str] = &["delegations", "case_settings", "desk_filings"];
+
+/// Cases filed for someone: a draft kept by staff at a desk (or an intermediary) is theirs, not
+/// the citizen's (`filed_by`); a case records who filed it, as what, from which commune's desk
+/// and why; a desk's own commune keeps where the cases it filed for partner communes are.
+/// Intermediaries' delegations (the signed document, its expiry); each commune's case
+/// settings (how its protocol numbers are written, which partner communes' desks may file).
+const SCHEMA: &str = r#"
+ALTER TABLE case_drafts ADD COLUMN filed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE case_drafts ADD COLUMN filed_as TEXT NOT NULL DEFAULT '';
+ALTER TABLE case_drafts ADD COLUMN filed_from BIGINT;
+ALTER TABLE case_drafts ADD COLUMN purpose TEXT NOT NULL DEFAULT '';
+ALTER TABLE case_drafts ADD COLUMN delegation_id TEXT;
+DROP INDEX case_drafts_person_service;
+CREATE UNIQUE INDEX case_drafts_keeper ON case_drafts (tenant_id, person_id, service_id, filed_by);
+CREATE INDEX case_drafts_filed_by ON case_drafts (tenant_id, filed_by, updated_at);
+ALTER TABLE cases ADD COLUMN filed_by TEXT;
+ALTER TABLE cases ADD COLUMN filed_by_name TEXT;
+ALTER TABLE cases ADD COLUMN filed_as TEXT;
+ALTER TABLE cases ADD COLUMN filed_from BIGINT;
+ALTER TABLE cases ADD COLUMN purpose TEXT;
+ALTER TABLE cases ADD COLUMN delegation_id TEXT;
+ALTER TABLE cases ADD COLUMN protocol_text TEXT;
+CREATE INDEX cases_filed_by ON cases (tenant_id, filed_by, submitted_at);
+CREATE TABLE delegations (
+    tenant_id BIGINT NOT NULL,
+    id TEXT NOT NULL,
+    staff_id TEXT NOT NULL,
+    fiscal_code TEXT NOT NULL,
+    client_name TEXT NOT NULL,
+    document_name TEXT NOT NULL,
+    file_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    storage_key TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX delegations_staff ON delegations (tenant_id, staff_id, fiscal_code);
+CREATE TABLE case_settings (
+    tenant_id BIGINT NOT NULL,
+    protocol_format TEXT NOT NULL,
+    desk_partners TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id)
+);
+CREATE TABLE desk_filings (
+    tenant_id BIGINT NOT NULL,
+    filed_by TEXT NOT NULL,
+    commune_id BIGINT NOT NULL,
+    case_id TEXT NOT NULL,
+    filed_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, filed_by, commune_id, case_id)
+)
+"#;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run_script(manager, SCHEMA).await?;
+        secure_commune_tables(manager, TABLES).await
+    }
+}
