@@ -237,6 +237,17 @@ async fn the_cases_api_serves_citizens_their_own_and_staff_their_offices() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Control characters in an act's text: refused before anything is written.
+    let (s, v) = api(
+        &app,
+        HOST,
+        "POST",
+        &format!("/api/v1/office/cases/{id}/actions"),
+        Some(&token),
+        Some(json!({"action": "note", "text": "a\u{0}b"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     // Revoked: the token opens nothing.
     let page = clerk.get(&clerk.url(HOST, "/console/accesso-api")).await;
     let csrf = page.input("csrf").unwrap();
@@ -256,6 +267,15 @@ async fn the_cases_api_serves_citizens_their_own_and_staff_their_offices() {
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Both were recorded.
+    let tx = app.store.tenant(PISA).await.unwrap();
+    let log = tx.db().audit_log(200).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.action == "api_token_created" && e.actor_name == "clerk@comune.pisa.it")
+    );
+    assert!(log.iter().any(|e| e.action == "api_token_revoked"));
 }
 
 #[tokio::test]
@@ -279,4 +299,26 @@ async fn the_office_api_agrees_with_its_document_with_a_token() {
         &[&format!("Authorization: Bearer {token}")],
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_sign_in_host_lists_a_persons_cases_in_every_commune() {
+    let (app, mail) = crate::identity::app_with_mail().await;
+    let (mut anna, _) = crate::identity::anna_at_pisa(&app, &mail).await;
+    let mut bruno = crate::identity::bruno_at_pisa(&app, &mail, 2).await;
+    let id = file_report(&mut anna).await;
+    let home = anna.get(&anna.url("login.localhost", "/")).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("id=\"everywhere\""), "{}", home.body);
+    assert!(
+        home.body.contains(&format!(
+            "pisa.localhost:{}/area-personale/pratiche/{id}",
+            app.port()
+        )),
+        "{}",
+        home.body
+    );
+    // Someone else's sign-in lists none of it.
+    let theirs = bruno.get(&bruno.url("login.localhost", "/")).await;
+    assert!(!theirs.body.contains(&id));
 }

@@ -184,6 +184,23 @@ async fn a_desk_draft_and_the_persons_own_draft_are_apart() {
     .await
     .unwrap();
     assert_ne!(id, own.draft_id);
+    // The desk's form holds what the desk said (names, fiscal code), never the person's stored
+    // contacts: the person's own draft has their address, the desk's has none.
+    let (filer, _) = desk::resume(&w.deps, &desk_op, PISA, &id).await.unwrap();
+    let theirs = draft::open(&w.deps, PISA, &filer, "segnalazioni", None)
+        .await
+        .unwrap();
+    assert!(
+        own.raw
+            .values()
+            .flatten()
+            .any(|v| v.contains("@example.org"))
+    );
+    assert!(
+        !theirs.raw.values().flatten().any(|v| v.contains('@')),
+        "{:?}",
+        theirs.raw
+    );
     // Another desk cannot resume it; the person's draft is not a desk's.
     let other = staff(&w, PISA, "desk2@comune.pisa.it", Role::FrontDesk, None).await;
     assert!(matches!(
@@ -225,6 +242,21 @@ async fn the_call_centre_files_only_for_known_people_and_first_level_services() 
         desk::start(&w.deps, &cc, &start(PISA, NEW_CF, "Verdi")).await,
         Err(Error::Refused("refused_person_unknown"))
     ));
+    // Nor does a desk having made them known: only an identity provider's word counts.
+    let desk_op = staff(&w, PISA, "desk@comune.pisa.it", Role::FrontDesk, None).await;
+    desk::start(&w.deps, &desk_op, &start(PISA, NEW_CF, "Verdi"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        desk::start(&w.deps, &cc, &start(PISA, NEW_CF, "Verdi")).await,
+        Err(Error::Refused("refused_person_unknown"))
+    ));
+    let _signed_in_since = citizen(&w, PISA, NEW_CF, AssuranceLevel::Low).await;
+    assert!(
+        desk::start(&w.deps, &cc, &start(PISA, NEW_CF, "Rossi VRDGPP80A01G702C"))
+            .await
+            .is_ok()
+    );
     let _anna = citizen(&w, PISA, "RSSMRA85T10A562S", AssuranceLevel::Low).await;
     let mut req = start(PISA, "RSSMRA85T10A562S", "Rossi RSSMRA85T10A562S");
     req.service_id = "accesso-atti".into();
@@ -290,6 +322,17 @@ async fn a_desk_looks_up_a_citizens_cases_and_the_look_is_on_each_case() {
     .unwrap();
     assert_eq!(l.cases.len(), 1);
     assert_eq!(l.cases[0].id, s.case_id);
+    // Looked at again the same day: one entry in the history, two in the audit log.
+    lookup::citizen_cases(
+        &w.deps,
+        &cc,
+        "RSSMRA85T10A562S",
+        "Rossi RSSMRA85T10A562S",
+        "Telefonata del 6/12, richiama",
+        Language::It,
+    )
+    .await
+    .unwrap();
     // The wrong family name: nothing, as for an unknown code.
     let none = lookup::citizen_cases(
         &w.deps,
@@ -306,9 +349,11 @@ async fn a_desk_looks_up_a_citizens_cases_and_the_look_is_on_each_case() {
     let v = follow::one(&w.deps, PISA, &anna, &s.case_id, Language::It)
         .await
         .unwrap();
+    assert_eq!(v.events.iter().filter(|e| e.kind == "consulted").count(), 1);
     let seen = v.events.iter().find(|e| e.kind == "consulted").unwrap();
     assert_eq!(seen.text, "Telefonata del 6/12, chiede lo stato");
     let log = audit(&w, PISA).await;
+    assert!(log.iter().filter(|e| e.action == "cases_read_for").count() >= 2);
     assert!(log.iter().any(|e| e.action == "cases_read_for"
         && e.on_behalf_of.as_deref() == Some("RSSMRA85T10A562S")
         && e.purpose.as_deref() == Some("Telefonata del 6/12, chiede lo stato")));
@@ -375,4 +420,25 @@ async fn a_commune_writes_its_protocol_numbers_its_own_way() {
     let page = office::queue(&w.deps, &clerk, &q).await.unwrap();
     assert_eq!(page.lines.len(), 1);
     assert_eq!(page.lines[0].protocol, text);
+    // The format changes again: the receipt printed before still finds its case, by its
+    // words and in the office's search.
+    settings::save(
+        &w.deps,
+        &admin,
+        &SettingsForm {
+            protocol_format: "{numero:9}-{anno}".into(),
+            desk: "none".into(),
+            partners: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        follow::status_by_code(&w.deps, PISA, &text, &code, Language::It)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let page = office::queue(&w.deps, &clerk, &q).await.unwrap();
+    assert_eq!(page.lines.len(), 1);
 }

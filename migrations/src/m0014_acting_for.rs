@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::{run_script, secure_commune_tables};
+use crate::{APP_ROLE, run_script, secure_commune_tables};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -11,7 +11,10 @@ pub(crate) const TABLES: &[&str] = &["delegations", "case_settings", "desk_filin
 /// the citizen's (`filed_by`); a case records who filed it, as what, from which commune's desk
 /// and why; a desk's own commune keeps where the cases it filed for partner communes are.
 /// Intermediaries' delegations (the signed document, its expiry); each commune's case
-/// settings (how its protocol numbers are written, which partner communes' desks may file).
+/// settings (how its protocol numbers are written); which partner communes' desks each commune
+/// lets file its cases (`desk_consents`, one row per commune, read across communes in one
+/// query); and, with the identity tables, the communes each person has cases with and whether
+/// a person was made known by a desk rather than an identity provider.
 const SCHEMA: &str = r#"
 ALTER TABLE case_drafts ADD COLUMN filed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE case_drafts ADD COLUMN filed_as TEXT NOT NULL DEFAULT '';
@@ -28,6 +31,8 @@ ALTER TABLE cases ADD COLUMN filed_from BIGINT;
 ALTER TABLE cases ADD COLUMN purpose TEXT;
 ALTER TABLE cases ADD COLUMN delegation_id TEXT;
 ALTER TABLE cases ADD COLUMN protocol_text TEXT;
+ALTER TABLE cases ADD COLUMN protocol_key TEXT;
+CREATE INDEX cases_protocol_key ON cases (tenant_id, protocol_key);
 CREATE INDEX cases_filed_by ON cases (tenant_id, filed_by, submitted_at);
 CREATE TABLE delegations (
     tenant_id BIGINT NOT NULL,
@@ -49,7 +54,6 @@ CREATE INDEX delegations_staff ON delegations (tenant_id, staff_id, fiscal_code)
 CREATE TABLE case_settings (
     tenant_id BIGINT NOT NULL,
     protocol_format TEXT NOT NULL,
-    desk_partners TEXT NOT NULL,
     updated_by TEXT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id)
@@ -61,6 +65,19 @@ CREATE TABLE desk_filings (
     case_id TEXT NOT NULL,
     filed_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, filed_by, commune_id, case_id)
+);
+CREATE TABLE desk_consents (
+    commune_id BIGINT NOT NULL,
+    partners TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (commune_id)
+);
+ALTER TABLE people ADD COLUMN desk_made BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE person_communes (
+    person_id TEXT NOT NULL,
+    commune_id BIGINT NOT NULL,
+    first_at BIGINT NOT NULL,
+    PRIMARY KEY (person_id, commune_id)
 )
 "#;
 
@@ -68,6 +85,18 @@ CREATE TABLE desk_filings (
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run_script(manager, SCHEMA).await?;
-        secure_commune_tables(manager, TABLES).await
+        secure_commune_tables(manager, TABLES).await?;
+        // Identity data, federation-wide: which communes a person has cases with (the sign-in
+        // host lists them all).
+        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
+            run_script(
+                manager,
+                &format!(
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON person_communes, desk_consents TO {APP_ROLE}"
+                ),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

@@ -55,9 +55,12 @@ async fn intermediary(deps: &Deps, actor: &Actor) -> Result<()> {
 /// The actor's delegations here, the newest first.
 pub async fn delegations(deps: &Deps, actor: &Actor) -> Result<Vec<DelegationLine>> {
     let tx = deps.store.tenant_read(actor.commune()?).await?;
-    let list = tx.db().delegations_of(&actor.staff_id).await?;
-    tx.commit().await?;
     let today = crate::today();
+    let list = tx
+        .db()
+        .delegations_of(&actor.staff_id, &today.to_string())
+        .await?;
+    tx.commit().await?;
     Ok(list.iter().map(|d| line(d, today)).collect())
 }
 
@@ -94,9 +97,12 @@ pub async fn add(deps: &Deps, actor: &Actor, n: &NewDelegation<'_>) -> Result<De
         p.add("client_name", Why::Required, "");
     } else if name.chars().count() > 100 {
         p.add("client_name", Why::TooLong, "100");
+    } else if name.chars().any(char::is_control) {
+        p.add("client_name", Why::Malformed, "");
     }
-    match NaiveDate::parse_from_str(n.valid_until.trim(), "%Y-%m-%d") {
-        Err(_) => p.add("valid_until", Why::Required, ""),
+    let until = NaiveDate::parse_from_str(n.valid_until.trim(), "%Y-%m-%d");
+    match until {
+        Err(_) => p.add("valid_until", Why::DateInvalid, n.valid_until.trim()),
         Ok(d) if d < today => p.add("valid_until", Why::DateTooEarly, today.to_string()),
         Ok(d) if d > today + chrono::Duration::days(LONGEST_DAYS) => p.add(
             "valid_until",
@@ -140,22 +146,33 @@ pub async fn add(deps: &Deps, actor: &Actor, n: &NewDelegation<'_>) -> Result<De
         size: n.document.len() as i64,
         sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(n.document)),
         storage_key: key.clone(),
-        valid_until: n.valid_until.trim().to_owned(),
+        // Written as `YYYY-MM-DD` whatever was typed: compared as text with today.
+        valid_until: until.map(|d| d.to_string()).unwrap_or_default(),
         created_at: sportello_store::now_micros(),
         revoked_at: None,
     };
+    // The bytes first (a row never names a file that is not there); gone again if the row is not
+    // written.
     deps.files.put(&key, n.document).await.map_err(internal)?;
-    let tx = deps.store.tenant(here).await?;
-    tx.db().insert_delegation(&d).await?;
-    sportello_kernel::audit::record(
-        &tx.db(),
-        actor,
-        "delegation_added",
-        &format!("delegation:{id}"),
-        serde_json::json!({"client": d.fiscal_code, "valid_until": d.valid_until, "sha256": d.sha256}),
-    )
-    .await?;
-    tx.commit().await?;
+    let written: Result<()> = async {
+        let tx = deps.store.tenant(here).await?;
+        tx.db().insert_delegation(&d).await?;
+        sportello_kernel::audit::record(
+            &tx.db(),
+            actor,
+            "delegation_added",
+            &format!("delegation:{id}"),
+            serde_json::json!({"client": d.fiscal_code, "valid_until": d.valid_until, "sha256": d.sha256}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = written {
+        deps.files.delete(&key).await.ok();
+        return Err(e);
+    }
     Ok(line(&d, today))
 }
 
@@ -181,15 +198,26 @@ pub async fn revoke(deps: &Deps, actor: &Actor, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The signed document of one of the actor's delegations.
+/// The signed document of one of the actor's delegations (each reading recorded: it carries
+/// the client's identity document).
 pub async fn document(deps: &Deps, actor: &Actor, id: &str) -> Result<Download> {
-    let tx = deps.store.tenant_read(actor.commune()?).await?;
+    let tx = deps.store.tenant(actor.commune()?).await?;
     let d = tx
         .db()
         .delegation(id)
         .await?
         .filter(|d| d.staff_id == actor.staff_id)
         .ok_or(Error::NotFound)?;
+    sportello_kernel::audit::record_for(
+        &tx.db(),
+        actor,
+        "delegation_read",
+        &format!("delegation:{id}"),
+        serde_json::json!({}),
+        &d.fiscal_code,
+        "documento di delega",
+    )
+    .await?;
     tx.commit().await?;
     let bytes = deps.files.get(&d.storage_key).await.map_err(internal)?;
     Ok(Download {

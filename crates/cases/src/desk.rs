@@ -75,32 +75,32 @@ impl PartnerDesk {
         if c.record.status != CommuneStatus::Active {
             return Err(Error::NotFound);
         }
-        let tx = deps.store.tenant_read(target).await?;
-        let s = tx.db().case_settings().await?;
-        tx.commit().await?;
-        if !crate::settings::allows(&s.desk_partners, from) {
+        if !deps
+            .store
+            .federation()
+            .desk_consent(target.0)
+            .await?
+            .allows(from.0)
+        {
             return Err(Error::Refused("refused_not_partner"));
         }
         Ok(Self { target, from })
     }
 
-    /// The communes whose cases this desk may file (its own first).
+    /// The communes whose cases this desk may file (its own first): one query, however many
+    /// communes the federation has.
     pub async fn targets(deps: &Deps, from: TenantId) -> Result<Vec<(TenantId, String)>> {
         let mut out = vec![];
-        let registry = deps.tenancy.snapshot();
-        for c in registry.communes() {
-            if c.record.status != CommuneStatus::Active {
-                continue;
-            }
-            let id = c.id();
-            if id == from {
-                out.insert(0, (id, c.record.name.clone()));
-                continue;
-            }
-            let tx = deps.store.tenant_read(id).await?;
-            let s = tx.db().case_settings().await?;
-            tx.commit().await?;
-            if crate::settings::allows(&s.desk_partners, from) {
+        if let Some(c) = deps.tenancy.by_id(from) {
+            out.push((from, c.record.name.clone()));
+        }
+        for id in deps.store.federation().desk_targets(from.0).await? {
+            let id = TenantId(id);
+            if let Some(c) = deps
+                .tenancy
+                .by_id(id)
+                .filter(|c| id != from && c.record.status == CommuneStatus::Active)
+            {
                 out.push((id, c.record.name.clone()));
             }
         }
@@ -170,6 +170,10 @@ async fn person_for(
         if folded(&p.family_name) != folded(&req.family_name) {
             return Err(Error::invalid("family_name", Why::NotOneOf));
         }
+        // Known to the call centre only through an identity provider, not a desk's word.
+        if as_ == FiledAs::CallCentre && ids.person_desk_made(&p.id).await? {
+            return Err(Error::Refused("refused_person_unknown"));
+        }
         return Ok(p);
     }
     if as_ == FiledAs::CallCentre {
@@ -185,7 +189,7 @@ async fn person_for(
         place_of_birth: None,
     };
     Ok(ids
-        .person_from_local_idp(&who, sportello_store::now_micros())
+        .person_from_desk(&who, sportello_store::now_micros())
         .await?)
 }
 
@@ -213,6 +217,8 @@ pub async fn start(deps: &Deps, actor: &Actor, req: &StartRequest) -> Result<Str
         None
     };
     let person = person_for(deps, as_, &cf, req).await?;
+    let keep_purpose = purpose.clone();
+    let keep_delegation = delegation_id.clone();
     let filer = Filer {
         person,
         level: AssuranceLevel::None,
@@ -226,6 +232,18 @@ pub async fn start(deps: &Deps, actor: &Actor, req: &StartRequest) -> Result<Str
         }),
     };
     let f = crate::draft::open(deps, desk.target, &filer, &req.service_id, None).await?;
+    // A draft this desk began earlier for the person: it files under what was said now.
+    let tx = deps.store.tenant(desk.target).await?;
+    tx.db()
+        .set_draft_filing(
+            &f.draft_id,
+            &actor.audit_name(),
+            as_.key(),
+            &keep_purpose,
+            keep_delegation.as_deref(),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(f.draft_id)
 }
 
@@ -237,41 +255,102 @@ pub async fn resume(
     target: TenantId,
     draft_id: &str,
 ) -> Result<(Filer, String)> {
+    let (d, as_) = own_draft(deps, actor, target, draft_id).await?;
     let here = actor.commune()?;
-    let as_ = filed_as(deps, actor).await?;
-    let desk = PartnerDesk::open(deps, here, target).await?;
-    let tx = deps.store.tenant_read(desk.target).await?;
-    let d = tx
-        .db()
-        .draft(draft_id)
-        .await?
-        .filter(|d| d.filed_by == actor.audit_name() && d.filed_from == Some(here.0))
-        .ok_or(Error::NotFound)?;
-    tx.commit().await?;
-    if let Some(id) = &d.delegation_id {
-        delegation_in_force(deps, actor, id).await?;
-    } else if as_ == FiledAs::Intermediary {
-        return Err(Error::NotFound);
-    }
     let person = deps
         .store
         .identity()
         .person(&d.person_id)
         .await?
         .ok_or(Error::NotFound)?;
+    match &d.delegation_id {
+        Some(id) => {
+            let del = delegation_in_force(deps, actor, id).await?;
+            if person.fiscal_code.as_deref() != Some(del.fiscal_code.as_str()) {
+                return Err(Error::NotFound);
+            }
+        }
+        None if as_ == FiledAs::Intermediary => return Err(Error::NotFound),
+        None => {}
+    }
     let filer = Filer {
         person,
         level: AssuranceLevel::None,
         idp: as_.key().to_owned(),
         desk: Some(Desk {
             staff: actor.clone(),
-            as_: FiledAs::parse(&d.filed_as).unwrap_or(as_),
+            as_,
             from: here,
             purpose: d.purpose.clone(),
             delegation_id: d.delegation_id.clone(),
         }),
     };
     Ok((filer, d.service_id))
+}
+
+/// The actor's own desk draft in `target`, with the role they act in now: the same as when the
+/// draft began, and a front desk's for a partner commune (whose consent is checked again).
+async fn own_draft(
+    deps: &Deps,
+    actor: &Actor,
+    target: TenantId,
+    draft_id: &str,
+) -> Result<(sportello_store::cases::forms::Draft, FiledAs)> {
+    let here = actor.commune()?;
+    let as_ = filed_as(deps, actor).await?;
+    if target != here && as_ != FiledAs::FrontDesk {
+        return Err(Error::Refused("refused_not_partner"));
+    }
+    let desk = PartnerDesk::open(deps, here, target).await?;
+    let tx = deps.store.tenant_read(desk.target).await?;
+    let d = tx
+        .db()
+        .draft(draft_id)
+        .await?
+        .filter(|d| {
+            d.filed_by == actor.audit_name()
+                && d.filed_from == Some(here.0)
+                && d.filed_as == as_.key()
+        })
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok((d, as_))
+}
+
+/// Throws away one of the actor's desk drafts (whatever became of its delegation).
+pub async fn discard(deps: &Deps, actor: &Actor, target: TenantId, draft_id: &str) -> Result<()> {
+    let here = actor.commune()?;
+    // Its own commune's drafts go even when the actor's role changed; a partner's only while
+    // the partner's consent holds (else its drafts expire there).
+    let d = match own_draft(deps, actor, target, draft_id).await {
+        Ok((d, _)) => d,
+        Err(_) if target == here => {
+            let tx = deps.store.tenant_read(here).await?;
+            let d = tx
+                .db()
+                .draft(draft_id)
+                .await?
+                .filter(|d| d.filed_by == actor.audit_name() && d.filed_from == Some(here.0))
+                .ok_or(Error::NotFound)?;
+            tx.commit().await?;
+            d
+        }
+        Err(e) => return Err(e),
+    };
+    let tx = deps.store.tenant(target).await?;
+    let db = tx.db();
+    let mut keys = vec![];
+    for f in db.draft_files(&d.id).await? {
+        if let Some(k) = db.delete_draft_file(&f.id, &d.id).await? {
+            keys.push(k);
+        }
+    }
+    db.delete_draft(&d.id, &d.person_id).await?;
+    tx.commit().await?;
+    for k in keys {
+        deps.files.delete(&k).await.ok();
+    }
+    Ok(())
 }
 
 /// Records a filing for someone in the case's commune (in the submission's transaction).
@@ -319,6 +398,20 @@ pub(crate) async fn audit_at_desk(
         &d.purpose,
     )
     .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Notes, in the desk's own commune and before the case is written, where the case it is about
+/// to file for a partner commune will be: the desk finds it in its list even if what follows
+/// the submission fails (a note for a case that never came is never shown).
+pub(crate) async fn note_at_desk(
+    deps: &Deps,
+    d: &Desk,
+    target: TenantId,
+    case_id: &str,
+) -> Result<()> {
+    let tx = deps.store.tenant(d.from).await?;
     tx.db()
         .record_desk_filing(&d.staff.audit_name(), target.0, case_id)
         .await?;
@@ -363,13 +456,28 @@ pub async fn filed_by_me(deps: &Deps, actor: &Actor, lang: Language) -> Result<V
         }
     }
     if as_ == FiledAs::Intermediary {
-        let valid = delegations(deps, actor).await?;
-        out.retain(|l| {
-            own.iter()
+        // Only while the client's delegation holds (each looked up once).
+        let mut holds: std::collections::HashMap<String, bool> = Default::default();
+        let mut kept = vec![];
+        for l in out {
+            let d = own
+                .iter()
                 .find(|c| c.id == l.id)
-                .and_then(|c| c.filed.as_ref()?.delegation_id.clone())
-                .is_some_and(|d| valid.iter().any(|v| v.id == d && v.in_force))
-        });
+                .and_then(|c| c.filed.as_ref()?.delegation_id.clone());
+            let Some(d) = d else { continue };
+            let ok = match holds.get(&d) {
+                Some(ok) => *ok,
+                None => {
+                    let ok = delegation_in_force(deps, actor, &d).await.is_ok();
+                    holds.insert(d, ok);
+                    ok
+                }
+            };
+            if ok {
+                kept.push(l);
+            }
+        }
+        out = kept;
     }
     out.sort_by_key(|l| std::cmp::Reverse(l.submitted_at));
     Ok(out)
@@ -436,9 +544,12 @@ pub async fn filed_case(
             .as_ref()
             .and_then(|f| f.delegation_id.clone())
             .ok_or(Error::NotFound)?;
-        delegation_in_force(deps, actor, &d)
+        let del = delegation_in_force(deps, actor, &d)
             .await
             .map_err(|_| Error::NotFound)?;
+        if c.fiscal_code.as_deref() != Some(del.fiscal_code.as_str()) {
+            return Err(Error::NotFound);
+        }
     }
     let v = view::build(deps, &db, &c, lang, true, true).await?;
     tx.commit().await?;

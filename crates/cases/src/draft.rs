@@ -81,8 +81,13 @@ pub async fn open(
                 person_id: p.id.clone(),
                 service_id: service_id.to_owned(),
                 form_version: form.version,
-                raw: serde_json::to_string(&prefill(&form.def, &p, account_email))
-                    .map_err(internal)?,
+                raw: serde_json::to_string(&prefill(
+                    &form.def,
+                    &p,
+                    account_email,
+                    who.desk.is_some(),
+                ))
+                .map_err(internal)?,
                 page: 0,
                 created_at: now,
                 updated_at: now,
@@ -269,13 +274,16 @@ pub(crate) fn walk(def: &FormDef, raw: &Raw) -> (Vec<usize>, bool) {
     (pages, complete)
 }
 
-fn prefill(def: &FormDef, p: &Person, account_email: Option<String>) -> Raw {
+/// The answers known before the person starts. For a desk, only what the desk was told (names
+/// and fiscal code): the person's stored contacts and birth data are not staff's to read.
+fn prefill(def: &FormDef, p: &Person, account_email: Option<String>, desk: bool) -> Raw {
     let mut raw = Raw::new();
     for f in def.fields() {
         let v = match f.prefill {
             Some(Prefill::GivenName) => Some(p.given_name.clone()),
             Some(Prefill::FamilyName) => Some(p.family_name.clone()),
             Some(Prefill::FiscalCode) => p.fiscal_code.clone(),
+            _ if desk => None,
             Some(Prefill::DateOfBirth) => p.date_of_birth.clone(),
             Some(Prefill::PlaceOfBirth) => p.place_of_birth.clone(),
             Some(Prefill::Email) => p

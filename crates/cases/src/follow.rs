@@ -46,6 +46,13 @@ pub async fn mine(
     let cases = db.cases_of(pid, MINE_MAX).await?;
     let services = db.services().await?;
     tx.commit().await?;
+    if !cases.is_empty() {
+        // Repairs the sign-in host's list if noting it after a submission failed.
+        deps.store
+            .identity()
+            .note_person_commune(pid, commune.0, sportello_store::now_micros())
+            .await?;
+    }
     let today = crate::today();
     Ok(cases
         .iter()
@@ -61,6 +68,62 @@ pub async fn mine(
             deadline: view::deadline(c, today),
         })
         .collect())
+}
+
+/// A person's cases in one commune, for the list across communes.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommuneCases {
+    pub commune: String,
+    pub host: String,
+    pub cases: Vec<CaseLine>,
+}
+
+/// How many communes, and cases in each, the list across communes shows.
+pub const EVERYWHERE_COMMUNES: u64 = 50;
+pub const EVERYWHERE_CASES: u64 = 20;
+
+/// The person's cases in every commune they filed with (the sign-in host's list), each
+/// commune's newest first.
+pub async fn everywhere(deps: &Deps, person_id: &str, lang: Language) -> Result<Vec<CommuneCases>> {
+    let communes = deps
+        .store
+        .identity()
+        .person_communes(person_id, EVERYWHERE_COMMUNES)
+        .await?;
+    let today = crate::today();
+    let mut out = vec![];
+    for id in communes {
+        let Some(c) = deps.tenancy.by_id(TenantId(id)) else {
+            continue;
+        };
+        let tx = deps.store.tenant_read(TenantId(id)).await?;
+        let db = tx.db();
+        let cases = db.cases_of(person_id, EVERYWHERE_CASES).await?;
+        let services = db.services().await?;
+        tx.commit().await?;
+        if cases.is_empty() {
+            continue;
+        }
+        out.push(CommuneCases {
+            commune: c.record.name.clone(),
+            host: c.record.primary_host.clone(),
+            cases: cases
+                .iter()
+                .map(|x| CaseLine {
+                    id: x.id.clone(),
+                    protocol: crate::view::protocol_text(x),
+                    service_title: services
+                        .iter()
+                        .find(|s| s.id == x.service_id)
+                        .map_or_else(|| x.service_id.clone(), |s| view::title(s, lang).to_owned()),
+                    status: x.status.clone(),
+                    submitted_at: x.submitted_at,
+                    deadline: view::deadline(x, today),
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
 }
 
 async fn own_case(db: &sportello_store::TenantDb<'_>, who: &Current, id: &str) -> Result<Case> {
@@ -261,12 +324,22 @@ pub async fn status_by_code(
 ) -> Result<Option<PublicStatus>> {
     let tx = deps.store.tenant_read(commune).await?;
     let db = tx.db();
-    let format =
-        ProtocolFormat::parse(&db.case_settings().await?.protocol_format).unwrap_or_default();
-    let Ok(p) = format.read(protocol) else {
-        return Ok(None);
+    // As written on the receipt (whatever format the commune had then), else read in today's
+    // format or as year/number.
+    let found = match db
+        .case_by_protocol_key(&ProtocolFormat::key(protocol))
+        .await?
+    {
+        Some(c) => Some(c),
+        None => {
+            let format = ProtocolFormat::parse(&db.case_settings().await?.protocol_format)
+                .unwrap_or_default();
+            match format.read(protocol) {
+                Ok(p) => db.case_by_number(p.year, p.number).await?,
+                Err(_) => None,
+            }
+        }
     };
-    let found = db.case_by_number(p.year, p.number).await?;
     let typed = code_hash(code);
     let Some(c) = found.filter(|c| constant_eq(c.code_hash.as_bytes(), typed.as_bytes())) else {
         tx.commit().await?;

@@ -81,7 +81,19 @@ pub async fn citizen_cases(
     .await?;
     let now = sportello_store::now_micros();
     let mut shown = vec![];
+    let today = crate::rome_day(now);
     for c in &cases {
+        // Once a day per case and desk: the history shows who looked and why without filling
+        // up (every look is in the audit log all the same).
+        let seen_today = db.events(&c.id, true).await?.iter().any(|e| {
+            e.kind == "consulted" && e.actor == actor.audit_name() && crate::rome_day(e.at) == today
+        });
+        if seen_today {
+            if let Some(c) = db.case(&c.id).await? {
+                shown.push(view::build(deps, &db, &c, lang, true, false).await?);
+            }
+            continue;
+        }
         db.append_event(
             &c.id,
             &Event {

@@ -109,7 +109,17 @@ pub async fn queue(deps: &Deps, actor: &Actor, q: &QueueQuery) -> Result<QueuePa
     let db = tx.db();
     let format =
         ProtocolFormat::parse(&db.case_settings().await?.protocol_format).unwrap_or_default();
-    let f = filter(actor, scope, q, &format);
+    let mut f = filter(actor, scope, q, &format);
+    // A number written in an earlier format of the commune: found by how it was written.
+    if f.number.is_none()
+        && let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        && let Some(c) = db.case_by_protocol_key(&ProtocolFormat::key(s)).await?
+        && let (Some(y), Some(n)) = (c.year, c.number)
+    {
+        f.number = Some((y, n));
+        f.fiscal_code = None;
+        f.name = None;
+    }
     let mut rows = db.queue(&f).await?;
     // The queues that are states come from one count by state; "mine" and "near the deadline"
     // are counted on their own indexes.

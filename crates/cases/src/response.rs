@@ -46,6 +46,10 @@ pub async fn attach(
         c
     };
     check_scope(&scope, Some(&before.office_id)).map_err(|_| Error::NotFound)?;
+    // Once the office works on it: taken in charge, waiting, or decided.
+    if matches!(before.status.as_str(), "submitted" | "withdrawn") {
+        return Err(Error::Refused("refused_response_not_now"));
+    }
     if bytes.is_empty() {
         return Err(Error::invalid_at("file", Why::Required, ""));
     }

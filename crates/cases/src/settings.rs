@@ -1,20 +1,12 @@
 //! A commune's case settings: how its protocol numbers are written, and which partner communes'
-//! front desks may file its cases ("any desk of the federation": off until the commune says).
+//! front desks may file its cases ("any desk of the federation": off until the commune says;
+//! kept in `desk_consents`, read across communes in one query).
 
 use serde::Serialize;
 use sportello_domain::{DEFAULT_PROTOCOL_FORMAT, ProtocolFormat, ProtocolNumber, TenantId, Why};
 use sportello_kernel::{Actor, Deps, Problems, Result};
 use sportello_store::cases::desk::CaseSettings;
-
-/// Whether `partners` (empty: none; `*`: every member commune; else tenant ids separated by
-/// commas) lets the desks of `from` file here.
-pub fn allows(partners: &str, from: TenantId) -> bool {
-    let p = partners.trim();
-    p == "*"
-        || p.split(',')
-            .filter_map(|x| x.trim().parse::<i64>().ok())
-            .any(|x| x == from.0)
-}
+use sportello_store::desk_consents::DeskConsent;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SettingsView {
@@ -28,15 +20,16 @@ pub struct SettingsView {
 }
 
 pub async fn get(deps: &Deps, actor: &Actor) -> Result<SettingsView> {
-    let tx = deps.store.tenant_read(actor.commune()?).await?;
+    let c = actor.commune()?;
+    let tx = deps.store.tenant_read(c).await?;
     let s = tx.db().case_settings().await?;
     tx.commit().await?;
-    Ok(view(&s))
+    let d = deps.store.federation().desk_consent(c.0).await?;
+    Ok(view(&s, &d))
 }
 
-fn view(s: &CaseSettings) -> SettingsView {
+fn view(s: &CaseSettings, d: &DeskConsent) -> SettingsView {
     let format = ProtocolFormat::parse(&s.protocol_format).unwrap_or_default();
-    let p = s.desk_partners.trim();
     SettingsView {
         protocol_format: if s.protocol_format.is_empty() {
             DEFAULT_PROTOCOL_FORMAT.to_owned()
@@ -51,12 +44,15 @@ fn view(s: &CaseSettings) -> SettingsView {
                 .unwrap_or(2026),
             number: 123,
         }),
-        desk: match p {
-            "" => "none",
-            "*" => "all",
-            _ => "some",
+        desk: match d {
+            DeskConsent::None => "none",
+            DeskConsent::All => "all",
+            DeskConsent::Some(_) => "some",
         },
-        partners: p.split(',').filter_map(|x| x.trim().parse().ok()).collect(),
+        partners: match d {
+            DeskConsent::Some(ids) => ids.clone(),
+            _ => vec![],
+        },
     }
 }
 
@@ -79,9 +75,9 @@ pub async fn save(deps: &Deps, actor: &Actor, f: &SettingsForm) -> Result<Settin
     if let Err(e) = ProtocolFormat::parse(format) {
         p.add("protocol_format", e.why, e.arg);
     }
-    let partners = match f.desk.as_str() {
-        "none" => String::new(),
-        "all" => "*".to_owned(),
+    let consent = match f.desk.as_str() {
+        "none" => DeskConsent::None,
+        "all" => DeskConsent::All,
         "some" => {
             let mut ids = vec![];
             for code in f
@@ -108,11 +104,11 @@ pub async fn save(deps: &Deps, actor: &Actor, f: &SettingsForm) -> Result<Settin
             if ids.is_empty() && p.0.is_empty() {
                 p.add("partners", Why::Required, "");
             }
-            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            DeskConsent::Some(ids)
         }
         _ => {
             p.add("desk", Why::NotOneOf, "");
-            String::new()
+            DeskConsent::None
         }
     };
     p.result()?;
@@ -122,24 +118,39 @@ pub async fn save(deps: &Deps, actor: &Actor, f: &SettingsForm) -> Result<Settin
         } else {
             format.to_owned()
         },
-        desk_partners: partners,
     };
-    let tx = deps.store.tenant(here).await?;
-    let db = tx.db();
-    let before = db.case_settings().await?;
-    db.set_case_settings(&s, &actor.audit_name(), sportello_store::now_micros())
+    let now = sportello_store::now_micros();
+    let federation = deps.store.federation();
+    let consent_before = federation.desk_consent(here.0).await?;
+    // The consent first (read across communes, its own table: SQLite has one writer at a time,
+    // so not inside the commune's transaction); put back if the commune's record fails.
+    federation.set_desk_consent(here.0, &consent, now).await?;
+    let recorded: Result<()> = async {
+        let tx = deps.store.tenant(here).await?;
+        let db = tx.db();
+        let before = db.case_settings().await?;
+        db.set_case_settings(&s, &actor.audit_name(), now).await?;
+        sportello_kernel::audit::record(
+            &db,
+            actor,
+            "case_settings_changed",
+            "case_settings",
+            serde_json::json!({
+                "protocol_format": [before.protocol_format, s.protocol_format],
+                "desk_partners": [format!("{consent_before:?}"), format!("{consent:?}")],
+            }),
+        )
         .await?;
-    sportello_kernel::audit::record(
-        &db,
-        actor,
-        "case_settings_changed",
-        "case_settings",
-        serde_json::json!({
-            "protocol_format": [before.protocol_format, s.protocol_format],
-            "desk_partners": [before.desk_partners, s.desk_partners],
-        }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(view(&s))
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = recorded {
+        federation
+            .set_desk_consent(here.0, &consent_before, now)
+            .await
+            .ok();
+        return Err(e);
+    }
+    Ok(view(&s, &consent))
 }

@@ -59,6 +59,11 @@ async fn once(
     let now = sportello_store::now_micros();
     // Read before the transaction: nothing waits on it while the counter is locked.
     let to = tell::reach(deps, &who.person.id).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    if let Some(d) = who.desk.as_ref().filter(|d| d.from != commune) {
+        // The desk's commune notes where the case will be, before it is written.
+        crate::desk::note_at_desk(deps, d, commune, &id).await?;
+    }
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     let form = forms::of_service(&db, service_id)
@@ -84,7 +89,6 @@ async fn once(
         return Err(Error::Refused("refused_no_office"));
     }
     let max_days = form.service.max_days.unwrap_or(0).max(0);
-    let id = uuid::Uuid::new_v4().to_string();
     let name = format!("{} {}", p.given_name, p.family_name);
     let case = Case {
         id: id.clone(),
@@ -192,6 +196,16 @@ async fn once(
     tx.commit().await?;
     sportello_notify::wake(deps);
     tracing::info!(case = %id, %protocol, service = service_id, office = %office, "case submitted");
+    // The sign-in host lists a person's cases in every commune: remember this one (after the
+    // case is safe; a failure is repaired when the person next opens their cases here).
+    if let Err(e) = deps
+        .store
+        .identity()
+        .note_person_commune(&p.id, commune.0, now)
+        .await
+    {
+        tracing::warn!(error = %e, case = %id, "the person's communes could not be noted");
+    }
     if let Some(d) = who.desk.as_ref().filter(|d| d.from != commune) {
         // The desk's own commune records it too (after the case is safe: a failure here is
         // logged, the case stands).

@@ -99,6 +99,13 @@ impl ProtocolFormat {
         if !apart {
             return Err(bad("the year and the number touch"));
         }
+        // Text right after the number must not begin with a digit: a reader could not tell
+        // where the number ends.
+        if let Some(Part::Text(t)) = parts.get(j + 1)
+            && t.starts_with(|c: char| c.is_ascii_digit())
+        {
+            return Err(bad("a digit right after the number"));
+        }
         Ok(Self { parts })
     }
 
@@ -113,6 +120,14 @@ impl ProtocolFormat {
             }
         }
         out
+    }
+
+    /// The key a written number is found by, whatever format wrote it: no spaces, upper case.
+    pub fn key(text: &str) -> String {
+        text.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase()
     }
 
     /// A number as a person types it: in this format (spaces and letter case aside), or as

@@ -85,4 +85,5 @@ whys! {
     FileRefused => "file_refused",
     ProtocolFormat => "protocol_format",
     DelegationMissing => "delegation_missing",
+    FieldInUse => "field_in_use",
 }

@@ -4,8 +4,7 @@
 //! the old), for 90 days; deleting the account deletes it.
 
 use sportello_domain::TenantId;
-use sportello_kernel::tokens;
-use sportello_kernel::{Error, Result};
+use sportello_kernel::{Actor, Error, Result, audit, tokens};
 use sportello_store::now_micros;
 use sportello_store::staff::{Realm, StaffAccount};
 
@@ -15,36 +14,55 @@ pub const API_TOKEN_DAYS: i64 = 90;
 /// Every token starts so (a scanner of leaked secrets can recognise it).
 pub const PREFIX: &str = "spt_";
 
-/// Makes the staff member's API token (replacing any older one); gives it and its expiry.
-pub async fn create(
-    store: &sportello_store::Store,
-    commune: TenantId,
-    staff_id: &str,
-) -> Result<(String, i64)> {
+/// Makes the actor's API token (replacing any older one), recorded in the commune's audit log;
+/// gives it and its expiry.
+pub async fn create(store: &sportello_store::Store, actor: &Actor) -> Result<(String, i64)> {
+    let commune = actor.commune()?;
     let token = format!("{PREFIX}{}", tokens::new_token());
     let expires = now_micros() + API_TOKEN_DAYS * 86_400 * 1_000_000;
     let tx = store.staff(Realm::Commune(commune)).await?;
     let db = tx.db();
-    if db.staff_by_id(staff_id).await?.is_none() {
+    if db.staff_by_id(&actor.staff_id).await?.is_none() {
         return Err(Error::NotFound);
     }
-    db.create_staff_token(&tokens::hash(&token), staff_id, PURPOSE, expires)
+    db.create_staff_token(&tokens::hash(&token), &actor.staff_id, PURPOSE, expires)
         .await?;
+    if let Some(tdb) = tx.tenant_db() {
+        audit::record(
+            &tdb,
+            actor,
+            "api_token_created",
+            &format!("staff:{}", actor.staff_id),
+            serde_json::json!({ "expires_at": expires }),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok((token, expires))
 }
 
-/// Ends the staff member's API token, if any.
-pub async fn revoke(
-    store: &sportello_store::Store,
-    commune: TenantId,
-    staff_id: &str,
-) -> Result<()> {
-    let tx = store.staff(Realm::Commune(commune)).await?;
+/// Ends the actor's API token, if any (recorded in the audit log).
+pub async fn revoke(store: &sportello_store::Store, actor: &Actor) -> Result<()> {
+    let tx = store.staff(Realm::Commune(actor.commune()?)).await?;
     // An expired token in its place: nothing matches it any more.
     tx.db()
-        .create_staff_token(&tokens::hash(&tokens::new_token()), staff_id, PURPOSE, 0)
+        .create_staff_token(
+            &tokens::hash(&tokens::new_token()),
+            &actor.staff_id,
+            PURPOSE,
+            0,
+        )
         .await?;
+    if let Some(tdb) = tx.tenant_db() {
+        audit::record(
+            &tdb,
+            actor,
+            "api_token_revoked",
+            &format!("staff:{}", actor.staff_id),
+            serde_json::json!({}),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod authz;
 pub mod cases;
 pub mod channels;
 pub mod charter;
+pub mod desk_consents;
 pub mod entity;
 pub mod identity;
 pub mod istat;

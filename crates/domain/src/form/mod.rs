@@ -10,9 +10,11 @@
 
 mod answers;
 mod display;
+mod edit;
 
 pub use answers::{Answers, FieldProblem, Raw, page_shown, validate_all, validate_page};
 pub use display::{Shown, ShownPage, summary};
+pub use edit::{EditProblem, NewField};
 
 use serde::{Deserialize, Serialize};
 

@@ -51,8 +51,17 @@ fn a_format_that_would_lose_the_number_or_the_year_is_refused() {
         "{anno}/{numero",
         "<b>{anno}/{numero}",
         "{anno}/{numero} and a very long tail of text",
+        "{anno}/{numero}1",
     ] {
         let e = ProtocolFormat::parse(bad).unwrap_err();
         assert_eq!(e.why, Why::ProtocolFormat, "{bad}");
     }
+}
+
+#[test]
+fn a_written_number_is_found_by_its_key_whatever_the_format() {
+    assert_eq!(
+        ProtocolFormat::key(" pg/2026/ 00000042 "),
+        "PG/2026/00000042"
+    );
 }

@@ -46,14 +46,12 @@ fn delegation(r: &sea_orm::QueryResult) -> Result<Delegation> {
 const DELEGATION_COLS: &str = "id, staff_id, fiscal_code, client_name, document_name, file_type, \
     size, sha256, storage_key, valid_until, created_at, revoked_at";
 
-/// A commune's case settings.
+/// A commune's case settings (which desks may file here is in
+/// [`crate::desk_consents`], read across communes).
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct CaseSettings {
     /// How protocol numbers are written (`{anno}/{numero:7}`); empty: the default.
     pub protocol_format: String,
-    /// Which partner communes' desks may file here: empty none, `*` all, else ISTAT codes
-    /// separated by commas.
-    pub desk_partners: String,
 }
 
 impl TenantDb<'_> {
@@ -82,14 +80,46 @@ impl TenantDb<'_> {
         Ok(())
     }
 
-    /// An intermediary's delegations, the newest first.
-    pub async fn delegations_of(&self, staff_id: &str) -> Result<Vec<Delegation>> {
+    /// An intermediary's delegations, the newest first: those in force on `today` (however
+    /// many), then at most 100 that ended.
+    pub async fn delegations_of(&self, staff_id: &str, today: &str) -> Result<Vec<Delegation>> {
         self.all(
             &format!(
                 "SELECT {DELEGATION_COLS} FROM delegations WHERE tenant_id = $1 AND staff_id = $2 \
-                 ORDER BY created_at DESC LIMIT 500"
+                 AND revoked_at IS NULL AND valid_until >= $3 ORDER BY client_name"
             ),
-            vec![staff_id.into()],
+            vec![staff_id.into(), today.into()],
+        )
+        .await?
+        .iter()
+        .map(delegation)
+        .chain(
+            self.all(
+                &format!(
+                    "SELECT {DELEGATION_COLS} FROM delegations WHERE tenant_id = $1 AND staff_id = $2 \
+                     AND (revoked_at IS NOT NULL OR valid_until < $3) ORDER BY created_at DESC LIMIT 100"
+                ),
+                vec![staff_id.into(), today.into()],
+            )
+            .await?
+            .iter()
+            .map(delegation),
+        )
+        .collect()
+    }
+
+    /// The delegations `staff_id` holds for the client `fiscal_code`.
+    pub async fn delegations_for(
+        &self,
+        staff_id: &str,
+        fiscal_code: &str,
+    ) -> Result<Vec<Delegation>> {
+        self.all(
+            &format!(
+                "SELECT {DELEGATION_COLS} FROM delegations WHERE tenant_id = $1 AND staff_id = $2 \
+                 AND fiscal_code = $3"
+            ),
+            vec![staff_id.into(), fiscal_code.into()],
         )
         .await?
         .iter()
@@ -124,14 +154,13 @@ impl TenantDb<'_> {
     pub async fn case_settings(&self) -> Result<CaseSettings> {
         Ok(self
             .one(
-                "SELECT protocol_format, desk_partners FROM case_settings WHERE tenant_id = $1",
+                "SELECT protocol_format FROM case_settings WHERE tenant_id = $1",
                 vec![],
             )
             .await?
             .map(|r| -> Result<CaseSettings> {
                 Ok(CaseSettings {
                     protocol_format: get(&r, "protocol_format")?,
-                    desk_partners: get(&r, "desk_partners")?,
                 })
             })
             .transpose()?
@@ -140,16 +169,11 @@ impl TenantDb<'_> {
 
     pub async fn set_case_settings(&self, s: &CaseSettings, by: &str, now: i64) -> Result<()> {
         self.exec(
-            "INSERT INTO case_settings (tenant_id, protocol_format, desk_partners, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO UPDATE SET \
-             protocol_format = excluded.protocol_format, desk_partners = excluded.desk_partners, \
+            "INSERT INTO case_settings (tenant_id, protocol_format, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET \
+             protocol_format = excluded.protocol_format, \
              updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-            vec![
-                s.protocol_format.clone().into(),
-                s.desk_partners.clone().into(),
-                by.into(),
-                now.into(),
-            ],
+            vec![s.protocol_format.clone().into(), by.into(), now.into()],
         )
         .await?;
         Ok(())

@@ -260,6 +260,32 @@ impl TenantDb<'_> {
             == 1)
     }
 
+    /// Sets who keeps a desk's draft as what, why and under which delegation (a draft begun
+    /// earlier files under what was said when it was opened again).
+    pub async fn set_draft_filing(
+        &self,
+        id: &str,
+        filed_by: &str,
+        filed_as: &str,
+        purpose: &str,
+        delegation_id: Option<&str>,
+    ) -> Result<bool> {
+        Ok(self
+            .exec(
+                "UPDATE case_drafts SET filed_as = $4, purpose = $5, delegation_id = $6 \
+                 WHERE tenant_id = $1 AND id = $2 AND filed_by = $3",
+                vec![
+                    id.into(),
+                    filed_by.into(),
+                    filed_as.into(),
+                    purpose.into(),
+                    delegation_id.map(str::to_owned).into(),
+                ],
+            )
+            .await?
+            == 1)
+    }
+
     /// Deletes a draft; gives whether it existed (a submission consumes its draft).
     pub async fn delete_draft(&self, id: &str, person_id: &str) -> Result<bool> {
         Ok(self

@@ -228,9 +228,11 @@ impl TenantDb<'_> {
             .ok_or_else(|| StoreError::Corrupt("no protocol number returned".into()))?;
         let n: i64 = get(&row, "last_number")?;
         let (at, on, due) = stamp();
+        let written = text(n);
         self.exec(
             "UPDATE cases SET year = $2, number = $3, submitted_at = $5, submitted_on = $6, \
-             due_on = $7, updated_at = $5, protocol_text = $8 WHERE tenant_id = $1 AND id = $4",
+             due_on = $7, updated_at = $5, protocol_text = $8, protocol_key = $9 \
+             WHERE tenant_id = $1 AND id = $4",
             vec![
                 year.into(),
                 n.into(),
@@ -238,7 +240,13 @@ impl TenantDb<'_> {
                 at.into(),
                 on.clone().into(),
                 due.into(),
-                text(n).into(),
+                written.clone().into(),
+                written
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_uppercase()
+                    .into(),
             ],
         )
         .await?;
@@ -260,6 +268,19 @@ impl TenantDb<'_> {
     pub async fn case_by_key(&self, key: &str) -> Result<Option<Case>> {
         self.one(
             &format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND idempotency_key = $2"),
+            vec![key.into()],
+        )
+        .await?
+        .as_ref()
+        .map(case)
+        .transpose()
+    }
+
+    /// The case whose number was written so (the key of [`sportello_domain::ProtocolFormat`]):
+    /// a receipt printed before the commune changed its format still finds its case.
+    pub async fn case_by_protocol_key(&self, key: &str) -> Result<Option<Case>> {
+        self.one(
+            &format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND protocol_key = $2"),
             vec![key.into()],
         )
         .await?

@@ -14,7 +14,7 @@ impl IdentityDb<'_> {
              ON CONFLICT (fiscal_code) DO UPDATE SET given_name = excluded.given_name, \
              family_name = excluded.family_name, date_of_birth = excluded.date_of_birth, \
              place_of_birth = excluded.place_of_birth, idp_email = excluded.idp_email, \
-             idp_mobile = excluded.idp_mobile, updated_at = excluded.updated_at \
+             idp_mobile = excluded.idp_mobile, updated_at = excluded.updated_at, desk_made = FALSE \
              RETURNING {PERSON_COLS}"
         );
         let row = self
@@ -162,4 +162,65 @@ impl IdentityDb<'_> {
     }
 
     // --- local accounts -------------------------------------------------------------------------
+}
+
+impl IdentityDb<'_> {
+    /// Remembers that the person has cases with `commune` (the sign-in host lists them all).
+    pub async fn note_person_commune(&self, person_id: &str, commune: i64, now: i64) -> Result<()> {
+        self.exec(
+            "INSERT INTO person_communes (person_id, commune_id, first_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (person_id, commune_id) DO NOTHING",
+            vec![person_id.into(), commune.into(), now.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The communes the person has cases with, the first ones first (at most `limit`).
+    pub async fn person_communes(&self, person_id: &str, limit: u64) -> Result<Vec<i64>> {
+        self.all(
+            "SELECT commune_id FROM person_communes WHERE person_id = $1 ORDER BY first_at LIMIT $2",
+            vec![person_id.into(), (limit as i64).into()],
+        )
+        .await?
+        .iter()
+        .map(|r| get(r, "commune_id"))
+        .collect()
+    }
+}
+
+impl IdentityDb<'_> {
+    /// The person with this fiscal code, made known by a desk that identified them (a document
+    /// at a front desk, an intermediary's delegation) if nobody knew them: never updated here,
+    /// and marked so until an identity provider vouches for them.
+    pub async fn person_from_desk(&self, who: &VerifiedIdentity, now: i64) -> Result<Person> {
+        self.exec(
+            "INSERT INTO people (id, fiscal_code, given_name, family_name, date_of_birth, \
+             place_of_birth, idp_email, idp_mobile, email_consent, sms_consent, created_at, \
+             updated_at, desk_made) VALUES ($1, $2, $3, $4, NULL, NULL, NULL, NULL, FALSE, FALSE, \
+             $5, $6, TRUE) ON CONFLICT (fiscal_code) DO NOTHING",
+            vec![
+                uuid::Uuid::new_v4().to_string().into(),
+                who.fiscal_code.clone().into(),
+                who.given_name.clone().into(),
+                who.family_name.clone().into(),
+                now.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        self.person_by_fiscal_code(&who.fiscal_code)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("person vanished".into()))
+    }
+
+    /// Whether the person is known only through a desk (no identity provider vouched yet).
+    pub async fn person_desk_made(&self, id: &str) -> Result<bool> {
+        self.one(
+            "SELECT desk_made FROM people WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?
+        .map_or(Ok(false), |r| get(&r, "desk_made"))
+    }
 }

@@ -173,6 +173,30 @@ fn body_of(req: &actix_web::HttpRequest, body: &[u8]) -> AppResult<Act> {
     }
     let b: ActBody = serde_json::from_slice(body)
         .map_err(|e| AppError::BadRequest(format!("the body is not an act: {e}")))?;
+    // What no form lets through either: control characters (a text keeps its line breaks and
+    // tabs), and ids that are no ids.
+    let text_ok = |t: &str| {
+        !t.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    };
+    let id_ok = |t: &str| {
+        t.len() <= 80
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+    };
+    if !text_ok(&b.text) || !text_ok(&b.reason) {
+        return Err(AppError::BadInput("bad_input_form"));
+    }
+    if !id_ok(&b.staff_id) || !id_ok(&b.office) {
+        return Err(AppError::BadParam(
+            if id_ok(&b.office) {
+                "staff_id"
+            } else {
+                "office"
+            }
+            .into(),
+        ));
+    }
     act_of(b)
 }
 

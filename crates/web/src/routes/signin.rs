@@ -291,8 +291,31 @@ async fn signin_page(
         Some(s) => way_back(ctx, target.as_ref().map(|t| t.1), s).await,
         None => serde_json::Value::Null,
     };
+    // Signed in, no commune waiting: the person's cases in every commune, each linking to it.
+    let everywhere = match (sso.and_then(|s| s.person.as_ref()), &target) {
+        (Some(p), None) => {
+            match sportello_cases::follow::everywhere(&ctx.state, &p.id, ctx.lang).await {
+                Ok(list) => list
+                    .into_iter()
+                    .map(|c| {
+                        let base = ctx.origin.url_for(&c.host);
+                        let cases: Vec<_> = c
+                            .cases
+                            .iter()
+                            .map(|x| json!({"id": x.id, "protocol": x.protocol, "service_title": x.service_title,
+                                            "status": ctx.label_or_code("case_status_", &x.status)}))
+                            .collect();
+                        json!({"commune": c.commune, "base": base, "cases": cases})
+                    })
+                    .collect::<Vec<_>>(),
+                Err(e) => return ctx.respond(Err(e.into())),
+            }
+        }
+        _ => vec![],
+    };
     let target = target.map(|t| t.0);
     let extra = json!({
+        "everywhere": everywhere,
         "back": back,
         "target": target,
         "needed_level": needed.number(),

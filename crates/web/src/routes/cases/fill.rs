@@ -384,7 +384,8 @@ pub async fn submit(
 
 pub(crate) async fn submit_at(ctx: &Ctx, place: &Place, draft_id: &str) -> HttpResponse {
     let r = async {
-        let base = ctx.base_url()?;
+        // The case's own commune's site (a partner's, for a desk filing for it).
+        let base = ctx.base_url_of(place.commune)?;
         let s = sportello_cases::submit::submit(
             &ctx.state,
             place.commune,

@@ -81,10 +81,8 @@ pub(super) async fn api_token_create(
     actor: Admitted,
     _f: Posted<crate::routes::posted::Button>,
 ) -> HttpResponse {
-    let r: AppResult<(String, i64)> = async {
-        Ok(api_tokens::create(&ctx.state.store, actor.commune()?, &actor.staff_id).await?)
-    }
-    .await;
+    let r: AppResult<(String, i64)> =
+        async { Ok(api_tokens::create(&ctx.state.store, &actor).await?) }.await;
     match r {
         Ok((token, expires)) => {
             let section = json!({"heading": ctx.t("api_token_made"), "table": {"headers": [ctx.t("api_token_made"), ctx.t("api_token_expires")], "rows": [[{"text": token}, {"text": crate::routes::console_page::when(&ctx, expires)}]]}});
@@ -113,10 +111,7 @@ pub(super) async fn api_token_revoke(
     actor: Admitted,
     _f: Posted<crate::routes::posted::Button>,
 ) -> HttpResponse {
-    let r: AppResult<()> = async {
-        Ok(api_tokens::revoke(&ctx.state.store, actor.commune()?, &actor.staff_id).await?)
-    }
-    .await;
+    let r: AppResult<()> = async { Ok(api_tokens::revoke(&ctx.state.store, &actor).await?) }.await;
     match r {
         Ok(()) => ctx.see_other("/console/accesso-api?esito=salvato"),
         Err(e) => ctx.respond(Err(e)),

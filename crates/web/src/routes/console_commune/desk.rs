@@ -261,8 +261,14 @@ pub(super) async fn desk_discard(
     path: DraftPath,
     _f: Posted<crate::routes::posted::Button>,
 ) -> HttpResponse {
-    match place(&ctx, &actor, &path.0, &path.1).await {
-        Ok(p) => fill::discard_at(&ctx, &p).await,
+    // Not through the draft's place: a draft whose delegation ended can still be thrown away.
+    let r: AppResult<()> = async {
+        let target = commune_param(&path.0)?;
+        Ok(desk::discard(&ctx.state, &actor, target, &path.1).await?)
+    }
+    .await;
+    match r {
+        Ok(()) => ctx.see_other("/console/sportello?esito=eliminato"),
         Err(e) => ctx.respond(Err(e)),
     }
 }
