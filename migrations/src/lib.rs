@@ -84,6 +84,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "delegations",
     "case_settings",
     "desk_filings",
+    "case_counts",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -5,7 +5,12 @@ use crate::{APP_ROLE, run_script, secure_commune_tables};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-pub(crate) const TABLES: &[&str] = &["delegations", "case_settings", "desk_filings"];
+pub(crate) const TABLES: &[&str] = &[
+    "delegations",
+    "case_settings",
+    "desk_filings",
+    "case_counts",
+];
 
 /// Cases filed for someone: a draft kept by staff at a desk (or an intermediary) is theirs, not
 /// the citizen's (`filed_by`); a case records who filed it, as what, from which commune's desk
@@ -66,6 +71,16 @@ CREATE TABLE desk_filings (
     filed_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, filed_by, commune_id, case_id)
 );
+CREATE TABLE case_counts (
+    tenant_id BIGINT NOT NULL,
+    office_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, office_id, status)
+);
+INSERT INTO case_counts (tenant_id, office_id, status, n)
+    SELECT tenant_id, office_id, status, COUNT(*) FROM cases WHERE number IS NOT NULL
+    GROUP BY tenant_id, office_id, status;
 CREATE TABLE desk_consents (
     commune_id BIGINT NOT NULL,
     partners TEXT NOT NULL,

@@ -136,6 +136,11 @@ test('a ZTL permit from the form to the rating', { timeout: 180_000 }, async (t)
   const casePath = new URL(page.url()).pathname;
   await assertAccessible(page, 'the case page, just submitted');
 
+  // The sign-in host lists her cases in every commune, each linking to its commune.
+  await page.goto(login('/'));
+  assert.match(await page.locator('#everywhere').innerText(), new RegExp(protocol));
+  await assertAccessible(page, 'the sign-in host, with cases across communes');
+
   // A clerk of Pisa works it.
   const link = await support.inviteLink(
     { serverBin, tmp, tenantsDir, port },
@@ -189,4 +194,65 @@ test('a ZTL permit from the form to the rating', { timeout: 180_000 }, async (t)
   await submitWith(visitor, visitor.getByRole('button', { name: 'Mostra lo stato' }));
   assert.match(await visitor.locator('#found-status').innerText(), /Accolta/);
   await assertAccessible(visitor, 'the status page, found');
+});
+
+test('the desk, API access, case settings, the form editor and delegations', { timeout: 180_000 }, async (t) => {
+  const staff = async (email, name, role) => {
+    const link = await support.inviteLink(
+      { serverBin, tmp, tenantsDir, port },
+      ['staff', 'invite', '050026', '--email', email, '--name', name, '--role', role],
+      pisa(''),
+    );
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const p = await context.newPage();
+    await support.acceptInvitation(p, link, pisa(''), { email }, 'Console del comune', PASSWORD);
+    return p;
+  };
+
+  // A front desk files a report for a citizen who is there.
+  const desk = await staff('sportello@comune.pisa.it', 'Sara Sportello', 'front_desk');
+  await openConsole(desk, pisa('/console/sportello'));
+  await assertAccessible(desk, 'the desk');
+  const start = desk.locator('form[action="/console/sportello"]');
+  await start.locator('[name=service]').selectOption('segnalazioni');
+  await start.locator('[name=fiscal_code]').fill('VRDGPP80A01G702C');
+  await start.locator('[name=given_name]').fill('Giuseppe');
+  await start.locator('[name=family_name]').fill('Verdi');
+  await start.locator('[name=purpose]').fill('Presente allo sportello, carta d’identità CA12345AB');
+  await submitWith(desk, start.locator('button[type=submit]'));
+  assert.match(desk.url(), /\/console\/sportello\/bozze\/50026\//);
+  assert.match(await desk.locator('#for-whom').innerText(), /VRDGPP80A01G702C/);
+  await assertAccessible(desk, 'a form filled in at the desk');
+  await desk.locator('#f-categoria').selectOption('strade');
+  await desk.locator('#f-oggetto').fill('Buca in Via Roma');
+  await desk.locator('#f-descrizione').fill('Una buca profonda davanti al civico 3, pericolosa.');
+  await desk.locator('#f-luogo').fill('Via Roma 3');
+  await submitWith(desk, desk.getByRole('button', { name: 'Avanti' }));
+  await desk.locator('#f-email').fill('giuseppe@example.org');
+  await submitWith(desk, desk.getByRole('button', { name: 'Avanti' }));
+  assert.match(desk.url(), /riepilogo/);
+  await assertAccessible(desk, 'the summary at the desk');
+  await submitWith(desk, desk.getByRole('button', { name: 'Invia la domanda' }));
+  assert.match(desk.url(), /\/console\/sportello\/pratiche\/50026\//);
+  assert.match(await desk.locator('main').innerText(), /CA12345AB/);
+  await assertAccessible(desk, 'a case filed at the desk');
+  await openConsole(desk, pisa('/console/accesso-api'));
+  await assertAccessible(desk, 'my API access');
+
+  // An administrator's case settings and form editor, with its preview.
+  const admin = await staff('amministra@comune.pisa.it', 'Ada Amministra', 'admin');
+  for (const [url, label] of [
+    ['/console/pratiche-impostazioni', 'case settings'],
+    ['/console/servizi/segnalazioni/modulo', 'the form editor'],
+    ['/console/servizi/segnalazioni/modulo/anteprima?pagina=1', 'the form preview'],
+  ]) {
+    await openConsole(admin, pisa(url));
+    await assertAccessible(admin, label);
+  }
+
+  // An intermediary's delegations.
+  const caf = await staff('caf@cafpisa.it', 'Carla Caf', 'intermediary');
+  await openConsole(caf, pisa('/console/deleghe'));
+  await assertAccessible(caf, 'delegations');
 });

@@ -1,5 +1,6 @@
 //! Cases (pratiche): a citizen's request to the commune, from the form to the answer.
 //!
+//! - [`form_edit`]: the console's form editor (a step at a time, each a new version).
 //! - [`forms`]: a service's online form (the definition in force, versions kept).
 //! - [`draft`]: filling it in, page by page, kept as typed (resumed after signing out).
 //! - [`expiry`]: drafts kept a year after their last change, their person told a month before.
@@ -27,6 +28,7 @@ pub mod expiry;
 pub mod filer;
 pub mod files;
 pub mod follow;
+pub mod form_edit;
 pub mod forms;
 pub mod lookup;
 pub mod office;

@@ -287,6 +287,11 @@ impl<'a> TenantDb<'a> {
         }
     }
 
+    pub(crate) fn is_postgres(&self) -> bool {
+        use sea_orm::ConnectionTrait;
+        self.conn.get_database_backend() == DbBackend::Postgres
+    }
+
     /// Runs raw SQL whose `$1` is this commune (the values given are `$2`…).
     pub(crate) async fn exec(&self, sql: &str, values: Vec<sea_orm::Value>) -> Result<u64> {
         self.raw().exec(sql, values).await

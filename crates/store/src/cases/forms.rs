@@ -260,6 +260,13 @@ impl TenantDb<'_> {
             == 1)
     }
 
+    /// A form changed outside a sync (the console's editor): the commune's charter is read
+    /// again on every node (a service gains its "start" button with its first form).
+    pub async fn note_form_change(&self) -> Result<()> {
+        crate::sync::touch_commune(self.conn(), self.tenant()).await?;
+        crate::sync::bump_registry_revision(self.conn()).await
+    }
+
     /// Sets who keeps a desk's draft as what, why and under which delegation (a draft begun
     /// earlier files under what was said when it was opened again).
     pub async fn set_draft_filing(

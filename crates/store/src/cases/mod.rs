@@ -229,25 +229,34 @@ impl TenantDb<'_> {
         let n: i64 = get(&row, "last_number")?;
         let (at, on, due) = stamp();
         let written = text(n);
-        self.exec(
-            "UPDATE cases SET year = $2, number = $3, submitted_at = $5, submitted_on = $6, \
+        let row = self
+            .one(
+                "UPDATE cases SET year = $2, number = $3, submitted_at = $5, submitted_on = $6, \
              due_on = $7, updated_at = $5, protocol_text = $8, protocol_key = $9 \
-             WHERE tenant_id = $1 AND id = $4",
-            vec![
-                year.into(),
-                n.into(),
-                case_id.into(),
-                at.into(),
-                on.clone().into(),
-                due.into(),
-                written.clone().into(),
-                written
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect::<String>()
-                    .to_ascii_uppercase()
-                    .into(),
-            ],
+             WHERE tenant_id = $1 AND id = $4 RETURNING office_id, status",
+                vec![
+                    year.into(),
+                    n.into(),
+                    case_id.into(),
+                    at.into(),
+                    on.clone().into(),
+                    due.into(),
+                    written.clone().into(),
+                    written
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect::<String>()
+                        .to_ascii_uppercase()
+                        .into(),
+                ],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("the case to number is gone".into()))?;
+        // Registered: the office's count of its state (under the same locks as the number).
+        self.bump_case_count(
+            &get::<String>(&row, "office_id")?,
+            &get::<String>(&row, "status")?,
+            1,
         )
         .await?;
         Ok((n, at, on))
@@ -317,6 +326,22 @@ impl TenantDb<'_> {
         .collect()
     }
 
+    /// Adds `delta` to the count of `office`'s cases in `status`.
+    pub(crate) async fn bump_case_count(
+        &self,
+        office: &str,
+        status: &str,
+        delta: i64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO case_counts (tenant_id, office_id, status, n) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, office_id, status) DO UPDATE SET n = case_counts.n + excluded.n",
+            vec![office.into(), status.into(), delta.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The cases `filed_by` (staff) filed for people, newest first (at most `limit`).
     pub async fn cases_filed_by(&self, filed_by: &str, limit: u64) -> Result<Vec<Case>> {
         self.all(
@@ -336,6 +361,29 @@ impl TenantDb<'_> {
     /// remembers that number (and moves as the change says). With `expect_last`, a change made
     /// in between (another clerk, the citizen) makes this one fail with [`StoreError::Conflict`].
     pub async fn append_event(&self, case_id: &str, e: &Event, change: &Change) -> Result<i32> {
+        // The state and office before, where the change moves them (the row locked on
+        // PostgreSQL; SQLite has one writer): the offices' counts follow.
+        let moves = change.status.is_some() || change.office_id.is_some();
+        let before: Option<(String, String)> = if moves {
+            let lock = if self.is_postgres() {
+                " FOR UPDATE"
+            } else {
+                ""
+            };
+            self.one(
+                &format!(
+                    "SELECT office_id, status FROM cases WHERE tenant_id = $1 AND id = $2{lock}"
+                ),
+                vec![case_id.into()],
+            )
+            .await?
+            .map(|r| -> Result<(String, String)> {
+                Ok((get(&r, "office_id")?, get(&r, "status")?))
+            })
+            .transpose()?
+        } else {
+            None
+        };
         let row = self
             .one(
                 "UPDATE cases SET last_event = last_event + 1, updated_at = $3, \
@@ -345,7 +393,8 @@ impl TenantDb<'_> {
                  taken_at = COALESCE($10, taken_at), taken_by = COALESCE($11, taken_by), \
                  assigned_to = CASE WHEN $12 THEN $13 ELSE assigned_to END, \
                  closed_at = COALESCE($14, closed_at) \
-                 WHERE tenant_id = $1 AND id = $2 AND ($15 IS NULL OR last_event = $15) RETURNING last_event",
+                 WHERE tenant_id = $1 AND id = $2 AND ($15 IS NULL OR last_event = $15) \
+                 RETURNING last_event, office_id, status, number",
                 vec![
                     case_id.into(),
                     e.at.into(),
@@ -366,6 +415,16 @@ impl TenantDb<'_> {
             .await?
             .ok_or(StoreError::Conflict)?;
         let seq: i32 = get(&row, "last_event")?;
+        let after: (String, String) = (get(&row, "office_id")?, get(&row, "status")?);
+        let numbered = get::<Option<i64>>(&row, "number")?.is_some();
+        if let Some(before) = before.filter(|b| numbered && *b != after) {
+            // Always in the same order (office, then state): two acts never wait on each other.
+            let mut moves = [(before, -1), (after, 1)];
+            moves.sort();
+            for ((office, status), delta) in moves {
+                self.bump_case_count(&office, &status, delta).await?;
+            }
+        }
         self.exec(
             "INSERT INTO case_events (tenant_id, case_id, seq, kind, actor, actor_name, public, body, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

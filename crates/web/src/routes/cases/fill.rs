@@ -108,7 +108,7 @@ pub(crate) async fn page_at(ctx: &Ctx, place: &Place, pagina: Option<usize>) -> 
             &place.service,
         )
         .await?;
-        let mut v = fill_context(ctx, &f, &files);
+        let mut v = fill_context(ctx, &f, &files, false);
         place.frame(&mut v);
         Ok(("case_fill.html", v))
     }
@@ -133,7 +133,12 @@ fn answer(ctx: &Ctx, service: &str, r: AppResult<(&'static str, Value)>) -> Http
 }
 
 /// The page's context: the steps, the fields of the page to show with what the draft holds.
-fn fill_context(ctx: &Ctx, f: &Filling, files: &[sportello_cases::files::FileLine]) -> Value {
+fn fill_context(
+    ctx: &Ctx,
+    f: &Filling,
+    files: &[sportello_cases::files::FileLine],
+    every_field: bool,
+) -> Value {
     let def = &f.form.def;
     let lang = ctx.lang;
     let ids: Vec<(String, String)> = def.pages[f.page]
@@ -148,10 +153,12 @@ fn fill_context(ctx: &Ctx, f: &Filling, files: &[sportello_cases::files::FileLin
         .fields
         .iter()
         .filter(|x| {
-            // A condition on an earlier page that does not hold: the field is not asked.
-            x.show_if.as_ref().is_none_or(|c| {
-                def.pages[f.page].fields.iter().any(|y| y.id == c.field) || c.holds(&prior)
-            })
+            // A condition on an earlier page that does not hold: the field is not asked (the
+            // preview shows every field, each with its condition in words).
+            every_field
+                || x.show_if.as_ref().is_none_or(|c| {
+                    def.pages[f.page].fields.iter().any(|y| y.id == c.field) || c.holds(&prior)
+                })
         })
         .map(|x| {
             let mut j = field_json(ctx, def, x, &f.raw, &fs);
@@ -188,6 +195,26 @@ fn fill_context(ctx: &Ctx, f: &Filling, files: &[sportello_cases::files::FileLin
         "saved": crate::views::when::when(lang, f.updated_at),
         "csrf": ctx.csrf_token(),
     })
+}
+
+/// The console's preview of a form's page: every page in the steps, every field with its
+/// condition in words, nothing typed.
+pub(crate) fn preview_context(
+    ctx: &Ctx,
+    form: sportello_cases::forms::ServiceForm,
+    page: usize,
+) -> Value {
+    let pages: Vec<usize> = (0..form.def.pages.len()).collect();
+    let f = Filling {
+        form,
+        draft_id: String::new(),
+        raw: Raw::new(),
+        page,
+        pages,
+        complete: false,
+        updated_at: sportello_store::now_micros(),
+    };
+    fill_context(ctx, &f, &[], true)
 }
 
 /// A definition's field as `_form.html` draws it (`multi`: a group of boxes, drawn by the page).

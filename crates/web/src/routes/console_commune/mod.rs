@@ -7,6 +7,7 @@ mod audit;
 mod cases;
 mod delegations;
 mod desk;
+mod forms;
 mod hours_form;
 mod idps;
 mod messages;
@@ -23,6 +24,7 @@ use audit::*;
 use cases::*;
 use delegations::*;
 use desk::*;
+use forms::*;
 use idps::*;
 use messages::*;
 use offices::*;
@@ -153,6 +155,21 @@ pub fn routes(r: &mut Routes) {
             "/console/servizi/{id}",
             allow(Object::Services, Update),
             service_update,
+        )
+        .get(
+            "/console/servizi/{id}/modulo",
+            allow(Object::Services, Read),
+            form_editor,
+        )
+        .post(
+            "/console/servizi/{id}/modulo",
+            allow(Object::Services, Update),
+            form_edit,
+        )
+        .get(
+            "/console/servizi/{id}/modulo/anteprima",
+            allow(Object::Services, Read),
+            form_preview,
         )
         .get("/console/personale", allow(Object::Staff, Read), staff)
         .post(

@@ -135,7 +135,14 @@ pub(super) async fn service_page(
         let staff = db.staff_db().list().await?;
         tx.commit().await?;
         let offices = office_options(&ctx, &actor).await?;
-        let mut out = vec![];
+        let mut out = vec![table(
+            ctx.t("form_editor_title"),
+            &[ctx.t("form_editor_title")],
+            vec![vec![link(
+                ctx.t("form_editor_open"),
+                format!("/console/servizi/{}/modulo", s.id),
+            )]],
+        )];
         if actor
             .may(&ctx.state, Object::Services, Action::Update)
             .await
