@@ -50,6 +50,7 @@ async fn an_administrator_builds_a_form_and_citizens_get_it() {
         &mut admin,
         &editor,
         add(vec![
+            ("version", "0".into()),
             ("page", "nuova".into()),
             ("new_page", "".into()),
             ("id", "Bad Id".into()),
@@ -71,6 +72,7 @@ async fn an_administrator_builds_a_form_and_citizens_get_it() {
         &mut admin,
         &editor,
         add(vec![
+            ("version", "0".into()),
             ("page", "nuova".into()),
             ("new_page", "Richiesta".into()),
             ("id", "uso".into()),
@@ -86,6 +88,7 @@ async fn an_administrator_builds_a_form_and_citizens_get_it() {
         &mut admin,
         &editor,
         add(vec![
+            ("version", "1".into()),
             ("page", "0".into()),
             ("id", "motivo_esenzione".into()),
             ("kind", "text".into()),
@@ -100,6 +103,7 @@ async fn an_administrator_builds_a_form_and_citizens_get_it() {
         &mut admin,
         &editor,
         add(vec![
+            ("version", "2".into()),
             ("page", "0".into()),
             ("id", "note".into()),
             ("kind", "long_text".into()),
@@ -115,6 +119,7 @@ async fn an_administrator_builds_a_form_and_citizens_get_it() {
         vec![
             ("csrf".into(), csrf.clone()),
             ("azione".into(), "su".into()),
+            ("version".into(), "3".into()),
             ("field".into(), "note".into()),
         ],
     )
@@ -126,11 +131,25 @@ async fn an_administrator_builds_a_form_and_citizens_get_it() {
         vec![
             ("csrf".into(), csrf.clone()),
             ("azione".into(), "elimina".into()),
+            ("version".into(), "4".into()),
             ("field".into(), "uso".into()),
         ],
     )
     .await;
     assert_eq!(kept.status, StatusCode::BAD_REQUEST);
+    // A step taken on a page shown before someone else's step: refused, nothing lost.
+    let stale = post(
+        &mut admin,
+        &editor,
+        vec![
+            ("csrf".into(), csrf.clone()),
+            ("azione".into(), "giu".into()),
+            ("version".into(), "3".into()),
+            ("field".into(), "note".into()),
+        ],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN, "{}", stale.body);
     let shown = admin.get(&editor).await;
     assert!(shown.body.contains("versione 4"), "{}", shown.body);
     let (a, b) = (

@@ -39,6 +39,7 @@ ALTER TABLE cases ADD COLUMN protocol_text TEXT;
 ALTER TABLE cases ADD COLUMN protocol_key TEXT;
 CREATE INDEX cases_protocol_key ON cases (tenant_id, protocol_key);
 CREATE INDEX cases_filed_by ON cases (tenant_id, filed_by, submitted_at);
+CREATE INDEX cases_status_time ON cases (tenant_id, status, submitted_at);
 CREATE TABLE delegations (
     tenant_id BIGINT NOT NULL,
     id TEXT NOT NULL,
@@ -78,9 +79,6 @@ CREATE TABLE case_counts (
     n BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, office_id, status)
 );
-INSERT INTO case_counts (tenant_id, office_id, status, n)
-    SELECT tenant_id, office_id, status, COUNT(*) FROM cases WHERE number IS NOT NULL
-    GROUP BY tenant_id, office_id, status;
 CREATE TABLE desk_consents (
     commune_id BIGINT NOT NULL,
     partners TEXT NOT NULL,
@@ -96,10 +94,24 @@ CREATE TABLE person_communes (
 )
 "#;
 
+const BACKFILL: &str = "INSERT INTO case_counts (tenant_id, office_id, status, n) \
+    SELECT tenant_id, office_id, status, COUNT(*) FROM cases WHERE number IS NOT NULL \
+    GROUP BY tenant_id, office_id, status";
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run_script(manager, SCHEMA).await?;
+        // The offices' counts of the cases already there. On PostgreSQL the owner reads every
+        // commune's cases only with row-level security not forced on it, for this statement.
+        let postgres = manager.get_database_backend() == sea_orm::DbBackend::Postgres;
+        if postgres {
+            run_script(manager, "ALTER TABLE cases NO FORCE ROW LEVEL SECURITY").await?;
+        }
+        run_script(manager, BACKFILL).await?;
+        if postgres {
+            run_script(manager, "ALTER TABLE cases FORCE ROW LEVEL SECURITY").await?;
+        }
         secure_commune_tables(manager, TABLES).await?;
         // Identity data, federation-wide: which communes a person has cases with (the sign-in
         // host lists them all).

@@ -63,15 +63,30 @@ pub enum FormOp {
     },
 }
 
-/// Applies `op` to the service's form and stores the result as a new version; gives it.
-pub async fn edit(deps: &Deps, actor: &Actor, service_id: &str, op: &FormOp) -> Result<i32> {
+/// Applies `op` to the service's form, as the editor showed it at version `seen`, and stores
+/// the result as a new version; gives it. Someone else's step in between: refused (the editor
+/// shows the form as it is now).
+pub async fn edit(
+    deps: &Deps,
+    actor: &Actor,
+    service_id: &str,
+    seen: i32,
+    op: &FormOp,
+) -> Result<i32> {
     let commune = actor.commune()?;
     let scope = office_scope(deps, actor, Object::Services, Action::Update).await?;
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
+    if !db.lock_service_forms(service_id).await? {
+        return Err(Error::NotFound);
+    }
     let service = db.service(service_id).await?.ok_or(Error::NotFound)?;
     check_scope(&scope, service.office_id.as_deref())?;
-    let mut def = match db.form(service_id, None).await? {
+    let current = db.form(service_id, None).await?;
+    if current.as_ref().map_or(0, |f| f.version) != seen {
+        return Err(Error::Refused("refused_form_changed"));
+    }
+    let mut def = match current {
         Some(f) => crate::forms::parse(&f.definition)?,
         None => FormDef::empty(),
     };

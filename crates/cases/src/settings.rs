@@ -120,37 +120,25 @@ pub async fn save(deps: &Deps, actor: &Actor, f: &SettingsForm) -> Result<Settin
         },
     };
     let now = sportello_store::now_micros();
-    let federation = deps.store.federation();
-    let consent_before = federation.desk_consent(here.0).await?;
-    // The consent first (read across communes, its own table: SQLite has one writer at a time,
-    // so not inside the commune's transaction); put back if the commune's record fails.
-    federation.set_desk_consent(here.0, &consent, now).await?;
-    let recorded: Result<()> = async {
-        let tx = deps.store.tenant(here).await?;
-        let db = tx.db();
-        let before = db.case_settings().await?;
-        db.set_case_settings(&s, &actor.audit_name(), now).await?;
-        sportello_kernel::audit::record(
-            &db,
-            actor,
-            "case_settings_changed",
-            "case_settings",
-            serde_json::json!({
-                "protocol_format": [before.protocol_format, s.protocol_format],
-                "desk_partners": [format!("{consent_before:?}"), format!("{consent:?}")],
-            }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    if let Err(e) = recorded {
-        federation
-            .set_desk_consent(here.0, &consent_before, now)
-            .await
-            .ok();
-        return Err(e);
-    }
+    let consent_before = deps.store.federation().desk_consent(here.0).await?;
+    // The consent (read across communes) is the commune's own row: written in its transaction,
+    // with the audit entry.
+    let tx = deps.store.tenant(here).await?;
+    let db = tx.db();
+    let before = db.case_settings().await?;
+    db.set_case_settings(&s, &actor.audit_name(), now).await?;
+    db.set_own_desk_consent(&consent, now).await?;
+    sportello_kernel::audit::record(
+        &db,
+        actor,
+        "case_settings_changed",
+        "case_settings",
+        serde_json::json!({
+            "protocol_format": [before.protocol_format, s.protocol_format],
+            "desk_partners": [format!("{consent_before:?}"), format!("{consent:?}")],
+        }),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(view(&s, &consent))
 }

@@ -77,7 +77,7 @@ pub async fn account(
     if !token.starts_with(PREFIX) || token.len() > 100 {
         return Ok(None);
     }
-    let tx = store.staff(Realm::Commune(commune)).await?;
+    let tx = store.staff_read(Realm::Commune(commune)).await?;
     let db = tx.db();
     let Some(id) = db
         .staff_token(&tokens::hash(token), PURPOSE, now_micros())

@@ -68,27 +68,6 @@ impl FederationDb<'_> {
         })
     }
 
-    /// Sets what `commune` allows (one statement: all or nothing).
-    pub async fn set_desk_consent(&self, commune: i64, d: &DeskConsent, now: i64) -> Result<()> {
-        let c = self.conn();
-        let sql = match d.stored() {
-            None => stmt(
-                c.get_database_backend(),
-                "DELETE FROM desk_consents WHERE commune_id = $1",
-                vec![commune.into()],
-            ),
-            Some(p) => stmt(
-                c.get_database_backend(),
-                "INSERT INTO desk_consents (commune_id, partners, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (commune_id) DO UPDATE SET partners = excluded.partners, \
-                 updated_at = excluded.updated_at",
-                vec![commune.into(), p.into(), now.into()],
-            ),
-        };
-        c.execute_raw(sql).await?;
-        Ok(())
-    }
-
     /// The communes that let the desks of `from` file with them.
     pub async fn desk_targets(&self, from: i64) -> Result<Vec<i64>> {
         let c = self.conn();
@@ -102,5 +81,32 @@ impl FederationDb<'_> {
         .iter()
         .map(|r| get(r, "commune_id"))
         .collect()
+    }
+}
+
+impl crate::TenantDb<'_> {
+    /// Sets what this commune allows, in its own transaction (its row only): the change and
+    /// its audit entry commit together.
+    pub async fn set_own_desk_consent(&self, d: &DeskConsent, now: i64) -> Result<()> {
+        let tenant = self.tenant().0;
+        match d.stored() {
+            None => {
+                self.exec(
+                    "DELETE FROM desk_consents WHERE commune_id = $2",
+                    vec![tenant.into()],
+                )
+                .await?;
+            }
+            Some(p) => {
+                self.exec(
+                    "INSERT INTO desk_consents (commune_id, partners, updated_at) VALUES ($2, $3, $4) \
+                     ON CONFLICT (commune_id) DO UPDATE SET partners = excluded.partners, \
+                     updated_at = excluded.updated_at",
+                    vec![tenant.into(), p.into(), now.into()],
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 }

@@ -167,6 +167,16 @@ impl Store {
         Ok(staff::StaffTx { txn, realm })
     }
 
+    /// The same for reading only (no write lock taken on SQLite): a token's check on every API
+    /// call.
+    pub async fn staff_read(&self, realm: staff::Realm) -> Result<staff::StaffTx> {
+        let txn = self.conn.begin().await?;
+        if let staff::Realm::Commune(t) = realm {
+            set_tenant(&txn, t).await?;
+        }
+        Ok(staff::StaffTx { txn, realm })
+    }
+
     /// Federation-wide identity: people, password accounts, sessions, sign-ins in progress.
     pub fn identity(&self) -> identity::IdentityDb<'_> {
         identity::IdentityDb { conn: &self.conn }

@@ -79,8 +79,20 @@ impl FormDef {
         } else if label.chars().count() > 200 {
             p.push(("label", Why::TooLong, "200".into()));
         }
-        if f.help.chars().count() > 1000 {
-            p.push(("help", Why::TooLong, "1000".into()));
+        let texts = [
+            ("label", &f.label, 200),
+            ("label_en", &f.label_en, 200),
+            ("help", &f.help, 1000),
+            ("new_page", &new_page.to_owned(), 200),
+            ("when_value", &f.when_value, 200),
+            ("options", &f.options, 10_000),
+        ];
+        for (name, t, max) in texts {
+            if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+                p.push((name, Why::Malformed, String::new()));
+            } else if name != "label" && t.chars().count() > max {
+                p.push((name, Why::TooLong, max.to_string()));
+            }
         }
         let mut options = vec![];
         for line in f.options.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -88,8 +100,13 @@ impl FormDef {
                 Some((v, l)) => (v.trim().to_owned(), l.trim().to_owned()),
                 None => (value_of(line), line.to_owned()),
             };
-            if !id_ok(&v) || l.is_empty() || options.iter().any(|o: &Choice| o.value == v) {
-                p.push(("options", Why::Malformed, line.to_owned()));
+            if !id_ok(&v)
+                || l.is_empty()
+                || l.chars().count() > 200
+                || options.len() >= 50
+                || options.iter().any(|o: &Choice| o.value == v)
+            {
+                p.push(("options", Why::Malformed, line.chars().take(60).collect()));
                 break;
             }
             options.push(Choice {
@@ -102,19 +119,23 @@ impl FormDef {
         if kind.is_some_and(Kind::has_options) && options.len() < 2 && p.is_empty() {
             p.push(("options", Why::Required, String::new()));
         }
+        if kind.is_some_and(|k| !k.has_options()) && !options.is_empty() {
+            p.push(("options", Why::NotOneOf, String::new()));
+        }
         // The condition names a field before this one (on an earlier page, or earlier on this).
         let before: Vec<&Field> = match page {
             Some(i) => self
                 .pages
                 .iter()
-                .take(i + 1)
+                .take(i.saturating_add(1))
                 .flat_map(|x| x.fields.iter())
                 .collect(),
             None => self.fields().collect(),
         };
         let show_if = match opt(&f.when_field) {
             None => None,
-            Some(on) => match before.iter().find(|x| x.id == on) {
+            // Files are attached, never answers: nothing can be shown on them.
+            Some(on) => match before.iter().find(|x| x.id == on && x.kind != Kind::File) {
                 None => {
                     p.push(("when_field", Why::NotOneOf, on));
                     None

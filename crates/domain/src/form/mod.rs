@@ -399,6 +399,12 @@ fn check_condition(c: &Condition, earlier: &[&Field]) -> Result<(), String> {
             c.field
         ));
     };
+    if f.kind == Kind::File {
+        return Err(format!(
+            "a condition names the file field {:?}: files are not answers",
+            c.field
+        ));
+    }
     let wanted: Vec<&String> = c.equals.iter().chain(c.any_of.iter().flatten()).collect();
     if f.kind.has_options() {
         if let Some(w) = wanted

@@ -65,3 +65,23 @@ fn a_bad_field_names_every_mistake() {
         "new_page"
     );
 }
+
+#[test]
+fn conditions_on_files_options_on_texts_and_absurd_pages_are_refused() {
+    let mut d = FormDef::empty();
+    d.add_field(None, "Pagina", &nf("doc", "file", "Documento"))
+        .unwrap();
+    let mut w = nf("w", "text", "W");
+    w.when_field = "doc".into();
+    assert_eq!(d.add_field(Some(0), "", &w).unwrap_err()[0].0, "when_field");
+    let mut t = nf("t", "text", "T");
+    t.options = "a|A\nb|B".into();
+    assert_eq!(d.add_field(Some(0), "", &t).unwrap_err()[0].0, "options");
+    let e = d
+        .add_field(Some(usize::MAX), "", &nf("x", "text", "X"))
+        .unwrap_err();
+    assert_eq!(e[0].0, "page");
+    let mut c = nf("c", "text", "Con\u{0}trollo");
+    c.help = "ok".into();
+    assert_eq!(d.add_field(Some(0), "", &c).unwrap_err()[0].0, "label");
+}

@@ -260,6 +260,23 @@ impl TenantDb<'_> {
             == 1)
     }
 
+    /// Holds the service's row until the transaction ends (PostgreSQL; SQLite has one writer):
+    /// two edits of its form one after the other, never on the same version.
+    pub async fn lock_service_forms(&self, service_id: &str) -> Result<bool> {
+        let lock = if self.is_postgres() {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        Ok(self
+            .one(
+                &format!("SELECT id FROM services WHERE tenant_id = $1 AND id = $2{lock}"),
+                vec![service_id.into()],
+            )
+            .await?
+            .is_some())
+    }
+
     /// A form changed outside a sync (the console's editor): the commune's charter is read
     /// again on every node (a service gains its "start" button with its first form).
     pub async fn note_form_change(&self) -> Result<()> {

@@ -10,7 +10,7 @@ pub mod forms;
 mod queue;
 pub mod ratings;
 
-pub use queue::{Queue, QueueFilter};
+pub use queue::{COUNT_CAP, Queue, QueueFilter};
 
 use serde::Serialize;
 

@@ -24,6 +24,9 @@ pub enum Queue {
     All,
 }
 
+/// The most a counted queue tab says exactly (a count above it reads "1000+").
+pub const COUNT_CAP: i64 = 1000;
+
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
     pub queue: Queue,
@@ -198,13 +201,17 @@ impl TenantDb<'_> {
         .collect()
     }
 
-    /// How many cases a queue holds (the filter's other conditions apply).
+    /// How many cases a queue holds (the filter's other conditions apply), counted up to
+    /// [`COUNT_CAP`] + 1 (more than the cap: "1000+"): a tab's count never reads a whole office.
     pub async fn queue_count(&self, f: &QueueFilter) -> Result<i64> {
         let mut vals = vec![];
         let cond = f.conditions(&mut vals);
         let row = self
             .one(
-                &format!("SELECT COUNT(*) AS n FROM cases WHERE {cond}"),
+                &format!(
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM cases WHERE {cond} LIMIT {}) AS capped",
+                    COUNT_CAP + 1
+                ),
                 vals,
             )
             .await?;

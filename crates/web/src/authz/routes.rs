@@ -242,7 +242,8 @@ async fn guard(
             refusal("not-permitted", HttpResponse::Forbidden().finish()),
         ));
     };
-    let api = req.path().starts_with("/api/");
+    // The path as the router decoded it (as `load_session` reads it).
+    let api = req.match_info().as_str().starts_with("/api/");
     let bearer = api
         .then(|| {
             req.headers()
@@ -256,11 +257,17 @@ async fn guard(
         // A program with a staff member's API token: only on that member's commune.
         let account = match &site {
             Some(Site::Commune(c)) => {
-                sportello_identity::api_tokens::account(&state.store, c.id(), &token)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|a| (c.id(), a))
+                match sportello_identity::api_tokens::account(&state.store, c.id(), &token).await {
+                    Ok(a) => a.map(|a| (c.id(), a)),
+                    // The database failed: not the token's fault (a client keeps it).
+                    Err(e) => {
+                        tracing::error!(error = %e, "an API token could not be checked");
+                        return Ok(answer(
+                            req,
+                            error(AppError::Internal("token check failed".into())),
+                        ));
+                    }
+                }
             }
             _ => None,
         };

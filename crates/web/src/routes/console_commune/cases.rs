@@ -66,6 +66,11 @@ pub(super) async fn cases(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
             .counts
             .iter()
             .map(|(c, n)| {
+                let n = if *n > sportello_store::cases::COUNT_CAP {
+                    format!("{}+", sportello_store::cases::COUNT_CAP)
+                } else {
+                    n.to_string()
+                };
                 let label = format!("{} ({n})", ctx.label_or_code("case_queue_", c));
                 if *c == code {
                     vec![text(format!("▸ {label}"))]

@@ -70,9 +70,10 @@ pub(super) async fn form_editor(
                         text(condition_words(&ctx, f)),
                     ];
                     if may {
-                        row.push(button(ctx.t("form_editor_up"), &action, &[("azione", "su"), ("field", &f.id)]));
-                        row.push(button(ctx.t("form_editor_down"), &action, &[("azione", "giu"), ("field", &f.id)]));
-                        row.push(button(ctx.t("form_editor_remove"), &action, &[("azione", "elimina"), ("field", &f.id)]));
+                        let v = e.version.to_string();
+                    row.push(button(ctx.t("form_editor_up"), &action, &[("azione", "su"), ("field", &f.id), ("version", &v)]));
+                        row.push(button(ctx.t("form_editor_down"), &action, &[("azione", "giu"), ("field", &f.id), ("version", &v)]));
+                        row.push(button(ctx.t("form_editor_remove"), &action, &[("azione", "elimina"), ("field", &f.id), ("version", &v)]));
                     }
                     row
                 })
@@ -126,6 +127,7 @@ pub(super) async fn form_editor(
                 ctx.t("form_editor_add_submit"),
                 vec![
                     json!({"kind": "hidden", "name": "azione", "value": "aggiungi"}),
+                    json!({"kind": "hidden", "name": "version", "value": e.version.to_string()}),
                     select("page", ctx.t("form_editor_page"), &pages, "0"),
                     field("text", "new_page", ctx.t("form_editor_new_page_title"), ""),
                     field("text", "id", ctx.t("form_editor_id"), ""),
@@ -205,7 +207,8 @@ pub(super) async fn form_edit(
         },
         _ => return ctx.respond(Err(crate::error::AppError::BadParam("azione".into()))),
     };
-    match form_edit::edit(&ctx.state, &actor, &id, &op).await {
+    let seen: i32 = get("version").parse().unwrap_or(-1);
+    match form_edit::edit(&ctx.state, &actor, &id, seen, &op).await {
         Ok(_) => ctx.see_other(&format!("/console/servizi/{id}/modulo?esito=salvato")),
         Err(e) => match ctx.redo(&f, e.into()) {
             Ok(()) => form_editor(ctx, actor, id, crate::routes::console_page::no_query()).await,
