@@ -39,7 +39,12 @@ ALTER TABLE cases ADD COLUMN protocol_text TEXT;
 ALTER TABLE cases ADD COLUMN protocol_key TEXT;
 CREATE INDEX cases_protocol_key ON cases (tenant_id, protocol_key);
 CREATE INDEX cases_filed_by ON cases (tenant_id, filed_by, submitted_at);
-CREATE INDEX cases_status_time ON cases (tenant_id, status, submitted_at);
+CREATE INDEX cases_status_time ON cases (tenant_id, status, submitted_at, id);
+DROP INDEX cases_queue;
+DROP INDEX cases_due;
+CREATE INDEX cases_queue_order ON cases (tenant_id, office_id, status, submitted_at, id);
+CREATE INDEX cases_due_order ON cases (tenant_id, office_id, due_on, submitted_at, id);
+CREATE INDEX cases_due_time ON cases (tenant_id, due_on, submitted_at, id);
 CREATE TABLE delegations (
     tenant_id BIGINT NOT NULL,
     id TEXT NOT NULL,
