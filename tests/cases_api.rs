@@ -237,6 +237,21 @@ async fn the_cases_api_serves_citizens_their_own_and_staff_their_offices() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // The response document's upload carries its form token in the multipart body: a forged
+    // one is refused before the file is read into anything.
+    let forged = clerk
+        .post_file(
+            &clerk.url(HOST, &format!("/console/pratiche/{id}/documento")),
+            &[("csrf", "forged")],
+            "risposta.pdf",
+            b"%PDF-1.4\n%%EOF\n",
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    assert!(
+        crate::actors::allowed(&forged),
+        "the guard let the clerk through"
+    );
     // Control characters in an act's text: refused before anything is written.
     let (s, v) = api(
         &app,
