@@ -123,10 +123,11 @@ async fn a_front_desk_files_a_report_for_a_citizen_in_the_console() {
     let pdf = desk.get(&desk.url(HOST, &receipt_path)).await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.headers["content-type"], "application/pdf");
-    // The desk's list has it.
+    // The desk's list has it, linking to the case.
     let list = desk.get(&desk.url(HOST, "/console/sportello")).await;
+    let case_path = path_of(&done.url);
     assert!(
-        list.body.contains("Buca") || list.body.contains("Segnalazioni"),
+        list.body.contains(&format!("href=\"{case_path}\"")),
         "{}",
         list.body
     );

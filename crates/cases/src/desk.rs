@@ -510,10 +510,7 @@ async fn lines(
             id: c.id.clone(),
             protocol: view::protocol_text(c),
             applicant_name: c.applicant_name.clone(),
-            service_title: services
-                .iter()
-                .find(|s| s.id == c.service_id)
-                .map_or_else(|| c.service_id.clone(), |s| view::title(s, lang).to_owned()),
+            service_title: view::service_title(&services, &c.service_id, lang),
             status: c.status.clone(),
             submitted_at: c.submitted_at,
         })

@@ -32,12 +32,6 @@ impl FiledAs {
             Self::Intermediary => "intermediary",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::FrontDesk, Self::CallCentre, Self::Intermediary]
-            .into_iter()
-            .find(|x| x.key() == s)
-    }
 }
 
 /// Staff filing for a person.

@@ -1,11 +1,13 @@
 //! The citizen's side of their cases: the list, one case, answering the office, withdrawing,
 //! and the status by protocol number and code (no sign-in, nothing personal).
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use sportello_domain::{CaseStatus, Deadline, Language, ProtocolFormat, TenantId};
 use sportello_kernel::session::Current;
 use sportello_kernel::{Deps, Error, Result, Why};
 use sportello_store::cases::{Case, Change, Event};
+use sportello_store::charter::Service;
 use sportello_store::staff::Realm;
 
 use crate::view::{self, CaseView, protocol_of};
@@ -24,6 +26,20 @@ pub struct CaseLine {
     pub status: String,
     pub submitted_at: i64,
     pub deadline: Option<Deadline>,
+}
+
+impl CaseLine {
+    /// A case as a list shows it (`services`: the commune's, for the title).
+    pub(crate) fn of(c: &Case, services: &[Service], lang: Language, today: NaiveDate) -> Self {
+        Self {
+            id: c.id.clone(),
+            protocol: view::protocol_text(c),
+            service_title: view::service_title(services, &c.service_id, lang),
+            status: c.status.clone(),
+            submitted_at: c.submitted_at,
+            deadline: view::deadline(c, today),
+        }
+    }
 }
 
 fn person_id(who: &Current) -> Result<&str> {
@@ -46,27 +62,10 @@ pub async fn mine(
     let cases = db.cases_of(pid, MINE_MAX).await?;
     let services = db.services().await?;
     tx.commit().await?;
-    if !cases.is_empty() {
-        // Repairs the sign-in host's list if noting it after a submission failed.
-        deps.store
-            .identity()
-            .note_person_commune(pid, commune.0, sportello_store::now_micros())
-            .await?;
-    }
     let today = crate::today();
     Ok(cases
         .iter()
-        .map(|c| CaseLine {
-            id: c.id.clone(),
-            protocol: crate::view::protocol_text(c),
-            service_title: services
-                .iter()
-                .find(|s| s.id == c.service_id)
-                .map_or_else(|| c.service_id.clone(), |s| view::title(s, lang).to_owned()),
-            status: c.status.clone(),
-            submitted_at: c.submitted_at,
-            deadline: view::deadline(c, today),
-        })
+        .map(|c| CaseLine::of(c, &services, lang, today))
         .collect())
 }
 
@@ -109,17 +108,7 @@ pub async fn everywhere(deps: &Deps, person_id: &str, lang: Language) -> Result<
             host: c.record.primary_host.clone(),
             cases: cases
                 .iter()
-                .map(|x| CaseLine {
-                    id: x.id.clone(),
-                    protocol: crate::view::protocol_text(x),
-                    service_title: services
-                        .iter()
-                        .find(|s| s.id == x.service_id)
-                        .map_or_else(|| x.service_id.clone(), |s| view::title(s, lang).to_owned()),
-                    status: x.status.clone(),
-                    submitted_at: x.submitted_at,
-                    deadline: view::deadline(x, today),
-                })
+                .map(|x| CaseLine::of(x, &services, lang, today))
                 .collect(),
         });
     }

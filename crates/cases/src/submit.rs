@@ -60,6 +60,12 @@ async fn once(
     // Read before the transaction: nothing waits on it while the counter is locked.
     let to = tell::reach(deps, &who.person.id).await?;
     let id = uuid::Uuid::new_v4().to_string();
+    // The sign-in host lists a person's cases in every commune: noted before the case is
+    // written (a commune noted for a case that never came lists nothing).
+    deps.store
+        .identity()
+        .note_person_commune(&who.person.id, commune.0, now)
+        .await?;
     if let Some(d) = who.desk.as_ref().filter(|d| d.from != commune) {
         // The desk's commune notes where the case will be, before it is written.
         crate::desk::note_at_desk(deps, d, commune, &id).await?;
@@ -196,16 +202,6 @@ async fn once(
     tx.commit().await?;
     sportello_notify::wake(deps);
     tracing::info!(case = %id, %protocol, service = service_id, office = %office, "case submitted");
-    // The sign-in host lists a person's cases in every commune: remember this one (after the
-    // case is safe; a failure is repaired when the person next opens their cases here).
-    if let Err(e) = deps
-        .store
-        .identity()
-        .note_person_commune(&p.id, commune.0, now)
-        .await
-    {
-        tracing::warn!(error = %e, case = %id, "the person's communes could not be noted");
-    }
     if let Some(d) = who.desk.as_ref().filter(|d| d.from != commune) {
         // The desk's own commune records it too (after the case is safe: a failure here is
         // logged, the case stands).

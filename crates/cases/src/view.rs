@@ -77,6 +77,14 @@ pub fn title(s: &Service, lang: Language) -> &str {
     }
 }
 
+/// A service's title by its id among the commune's services (the id if it is gone).
+pub(crate) fn service_title(services: &[Service], id: &str, lang: Language) -> String {
+    services
+        .iter()
+        .find(|s| s.id == id)
+        .map_or_else(|| id.to_owned(), |s| title(s, lang).to_owned())
+}
+
 /// The protocol number as the commune wrote it when it was given.
 pub(crate) fn protocol_text(c: &Case) -> String {
     c.protocol_text

@@ -108,25 +108,6 @@ impl TenantDb<'_> {
         .collect()
     }
 
-    /// The delegations `staff_id` holds for the client `fiscal_code`.
-    pub async fn delegations_for(
-        &self,
-        staff_id: &str,
-        fiscal_code: &str,
-    ) -> Result<Vec<Delegation>> {
-        self.all(
-            &format!(
-                "SELECT {DELEGATION_COLS} FROM delegations WHERE tenant_id = $1 AND staff_id = $2 \
-                 AND fiscal_code = $3"
-            ),
-            vec![staff_id.into(), fiscal_code.into()],
-        )
-        .await?
-        .iter()
-        .map(delegation)
-        .collect()
-    }
-
     pub async fn delegation(&self, id: &str) -> Result<Option<Delegation>> {
         self.one(
             &format!("SELECT {DELEGATION_COLS} FROM delegations WHERE tenant_id = $1 AND id = $2"),

@@ -133,11 +133,7 @@ pub(crate) async fn upload_at(
     match r {
         Ok(()) => ctx.see_other(&format!("{}?pagina={page}#f-{field}", place.base)),
         Err(AppError::Invalid(p)) => {
-            *ctx.redo.borrow_mut() = Some(crate::routes::redo::Redo {
-                action: ctx.path.clone(),
-                values: vec![],
-                problems: p,
-            });
+            redo_upload(ctx, p);
             super::fill::show_again(ctx, place, page).await
         }
         Err(e) => ctx.respond(Err(e)),
@@ -176,15 +172,21 @@ pub async fn to_case(
     match r {
         Ok(()) => ctx.see_other(&format!("/area-personale/pratiche/{id}?allegato=1")),
         Err(AppError::Invalid(p)) => {
-            *ctx.redo.borrow_mut() = Some(crate::routes::redo::Redo {
-                action: ctx.path.clone(),
-                values: vec![],
-                problems: p,
-            });
+            redo_upload(&ctx, p);
             super::mine::case_again(&ctx, &id).await
         }
         Err(e) => ctx.respond(Err(e)),
     }
+}
+
+/// A refused upload: its page is drawn again with the words by the field (a multipart post has
+/// no typed values to keep).
+pub(crate) fn redo_upload(ctx: &Ctx, problems: sportello_kernel::Problems) {
+    *ctx.redo.borrow_mut() = Some(crate::routes::redo::Redo {
+        action: ctx.path.clone(),
+        values: vec![],
+        problems,
+    });
 }
 
 /// The page of the form a field is on.

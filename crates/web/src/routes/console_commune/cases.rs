@@ -479,11 +479,7 @@ pub(super) async fn case_document(
     match r {
         Ok(()) => ctx.see_other(&format!("/console/pratiche/{id}?esito=salvato")),
         Err(AppError::Invalid(p)) => {
-            *ctx.redo.borrow_mut() = Some(crate::routes::redo::Redo {
-                action: ctx.path.clone(),
-                values: vec![],
-                problems: p,
-            });
+            crate::routes::cases::attach::redo_upload(&ctx, p);
             let mut res = case_page(ctx, actor, id, crate::routes::console_page::no_query()).await;
             *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
             res

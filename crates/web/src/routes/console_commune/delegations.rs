@@ -121,11 +121,7 @@ pub(super) async fn delegation_add(
     match r {
         Ok(()) => ctx.see_other("/console/deleghe?esito=creato"),
         Err(AppError::Invalid(p)) => {
-            *ctx.redo.borrow_mut() = Some(crate::routes::redo::Redo {
-                action: ctx.path.clone(),
-                values: vec![],
-                problems: p,
-            });
+            crate::routes::cases::attach::redo_upload(&ctx, p);
             let mut res =
                 delegations_page(ctx, actor, crate::routes::console_page::no_query()).await;
             *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
