@@ -26,6 +26,7 @@ mod m0011_messages;
 mod m0012_topics;
 mod m0013_cases;
 mod m0014_acting_for;
+mod m0015_queue_search;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_topics::Migration),
             Box::new(m0013_cases::Migration),
             Box::new(m0014_acting_for::Migration),
+            Box::new(m0015_queue_search::Migration),
         ]
     }
 }
@@ -85,6 +87,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "case_settings",
     "desk_filings",
     "case_counts",
+    "case_names",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

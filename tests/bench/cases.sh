@@ -22,9 +22,9 @@ for db in sqlite postgres; do
   while IFS= read -r row; do read+="| $name ${row}"$'\n'; done < <(SPORTELLO_TEST_DB=$db "$tool" read)
 done
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
-table="Measured $(date +%F) on $(nproc) cores ($cpu), release build, database on the same machine; through the services (what a case costs, not the web layer). Submissions: each a whole case (answers checked, case, history entry, the citizen's message in the outbox, draft removed, protocol number), $at_once at a time.
+table="Measured $(date +%F) on $(nproc) cores ($cpu), release build, database on the same machine; through the services (what a case costs, not the web layer). Submissions: each a whole case (answers checked, case, history entry, the citizen's e-mail in the outbox, draft removed, protocol number). First arriving at the aimed rate whether or not the earlier ones are done (latency counted from when each was due, so a backlog shows), then $at_once at a time for the most it does.
 
-| database | into | submissions | at once | rate | p50 | p99 |
+| database | into | submissions | load | rate | p50 | p99 |
 |---|---|---|---|---|---|---|
 $submit
 With 1,000,000 cases in the database (100,000 in Pisa's URP office, the rest over 49 other communes); 300 runs each:

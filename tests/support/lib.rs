@@ -102,6 +102,20 @@ impl TestDb {
     }
 
     pub async fn sqlite() -> TestDb {
+        Self::sqlite_with(true).await
+    }
+
+    /// A fresh database of the kind `SPORTELLO_TEST_DB` says, no migration applied (a test
+    /// applies them step by step).
+    pub async fn unmigrated() -> TestDb {
+        if is_postgres() {
+            Self::postgres_with(false).await
+        } else {
+            Self::sqlite_with(false).await
+        }
+    }
+
+    async fn sqlite_with(migrate: bool) -> TestDb {
         {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!(
@@ -109,7 +123,9 @@ impl TestDb {
                 dir.path().join("sportello.db").display()
             );
             let s = Store::connect(&url).await.expect("connect sqlite");
-            s.migrate().await.expect("migrate");
+            if migrate {
+                s.migrate().await.expect("migrate");
+            }
             s.close().await.ok();
             TestDb {
                 app_url: url.clone(),

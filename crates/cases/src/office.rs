@@ -89,7 +89,11 @@ fn filter(
         } else if let Ok(cf) = FiscalCode::parse(s) {
             f.fiscal_code = Some(cf.to_string());
         } else {
-            f.name = Some(sportello_store::fold_for_search(s));
+            // Words folding leaves nothing of (another script, signs only) find nobody: names
+            // are kept folded the same way.
+            let folded = sportello_store::fold_for_search(s);
+            f.nothing = folded.trim().is_empty();
+            f.name = Some(folded);
         }
     }
     f
@@ -120,6 +124,7 @@ pub async fn queue(deps: &Deps, actor: &Actor, q: &QueueQuery) -> Result<QueuePa
         f.fiscal_code = None;
         f.name = None;
     }
+    db.order_search_words(&mut f).await?;
     let mut rows = db.queue(&f).await?;
     // The queues that are states come from one count by state; "mine" and "near the deadline"
     // are counted on their own indexes.

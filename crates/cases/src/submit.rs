@@ -10,7 +10,7 @@ use sportello_domain::form::validate_all;
 use sportello_domain::{Language, ProtocolFormat, ProtocolNumber, TenantId};
 use sportello_kernel::{Deps, Error, Result};
 use sportello_store::StoreError;
-use sportello_store::cases::{Case, Change, Event};
+use sportello_store::cases::{Case, Change, Event, Registration};
 
 use crate::draft::{internal, problems_of};
 use crate::filer::Filer;
@@ -35,6 +35,9 @@ pub async fn submit(
     lang: Language,
     base: &str,
 ) -> Result<Submitted> {
+    // A few of the commune's submissions at a time from this node: they queue here, not on the
+    // protocol counter's row.
+    let _turn = deps.submissions.enter(commune).await;
     // A submission begun in one year and numbered in the next is made again, in the new year.
     match once(deps, commune, who, service_id, draft_id, lang, base).await {
         Err(Error::Internal(e)) if e == NEW_YEAR => {
@@ -77,14 +80,18 @@ async fn once(
         .ok_or(Error::NotFound)?;
     who.may_fill(&form)?;
     let p = &who.person;
-    if let Some(done) = db.case_by_key(draft_id).await? {
-        return repeated(&done, &p.id);
-    }
-    let draft = db
+    // The draft goes with the case it becomes: without it, this submission was made before
+    // (its key finds the case) or never could be.
+    let Some(draft) = db
         .draft_of(&p.id, service_id, &who.key())
         .await?
         .filter(|d| d.id == draft_id)
-        .ok_or(Error::NotFound)?;
+    else {
+        return match db.case_by_key(draft_id).await? {
+            Some(done) => repeated(&done, &p.id),
+            None => Err(Error::NotFound),
+        };
+    };
     let raw = serde_json::from_str(&draft.raw).unwrap_or_default();
     let today = crate::rome_day(now);
     let answers =
@@ -167,34 +174,35 @@ async fn once(
         .to_string()
         .parse::<i32>()
         .map_err(internal)?;
-    // Read before the lock: from the number on, nothing but writes.
     let sender = sportello_notify::sender(&db).await?;
     let format =
         ProtocolFormat::parse(&db.case_settings().await?.protocol_format).unwrap_or_default();
-    // Last: from here the counter of (commune, year) is locked until commit. The registration's
-    // time is taken under the lock, so times follow numbers; a year that turned meanwhile gives
-    // the number back and starts again.
-    let (number, _at, on) = db
-        .take_protocol_number(
-            &id,
+    // Last: from here the counter of (commune, year) is locked until commit: the registration
+    // (one statement on PostgreSQL), the citizen's message with the number, the commit. The
+    // registration's time is read under the lock, so times follow numbers; a year that turned
+    // meanwhile gives the number back and starts again.
+    let registered = db
+        .register_case(&Registration {
+            case_id: &id,
             year,
-            || {
+            format: &format,
+            clock: || {
                 let at = sportello_store::now_micros();
-                let on = crate::rome_day(at);
-                let due = on + chrono::Duration::days(i64::from(max_days));
-                (at, on.to_string(), due.to_string())
+                (at, crate::rome_day(at))
             },
-            |n| format.write(ProtocolNumber { year, number: n }),
-        )
+        })
         .await?;
-    if !on.starts_with(&year.to_string()) {
+    if !registered.on.starts_with(&registered.year.to_string()) {
         return Err(Error::Internal(NEW_YEAR.into()));
     }
-    let protocol = ProtocolNumber { year, number };
+    let protocol = ProtocolNumber {
+        year: registered.year,
+        number: registered.number,
+    };
     let about = tell::About {
         case: &case,
         service_title: crate::view::title(&form.service, lang),
-        protocol: format.write(protocol),
+        protocol: registered.text,
         base,
         given_name: &p.given_name,
     };

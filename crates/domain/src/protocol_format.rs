@@ -12,6 +12,16 @@ enum Part {
     Number(usize),
 }
 
+/// A piece of a [`ProtocolFormat`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Fixed text: letters, digits, spaces and `. / - _` only.
+    Text(&'a str),
+    Year,
+    /// The number with at least this many digits (zeros in front).
+    Number(usize),
+}
+
 /// A commune's way of writing protocol numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProtocolFormat {
@@ -120,6 +130,16 @@ impl ProtocolFormat {
             }
         }
         out
+    }
+
+    /// The pieces of the format in order, for a writer outside Rust (the store writes the number
+    /// in the statement that takes it).
+    pub fn pieces(&self) -> impl Iterator<Item = Piece<'_>> {
+        self.parts.iter().map(|p| match p {
+            Part::Text(t) => Piece::Text(t),
+            Part::Year => Piece::Year,
+            Part::Number(n) => Piece::Number(*n),
+        })
     }
 
     /// The key a written number is found by, whatever format wrote it: no spaces, upper case.

@@ -39,6 +39,8 @@ pub struct Deps {
     pub login_base: String,
     /// Wakes this node's delivery workers: a message was just committed.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Submissions of one commune let through to the database at once (see [`crate::gate`]).
+    pub submissions: Arc<crate::gate::Gate>,
     /// Where attached files are kept, and what looks at each before it is accepted.
     pub files: Arc<dyn crate::files::FileStore>,
     pub scanner: Arc<dyn crate::files::Scanner>,
@@ -101,6 +103,7 @@ impl Deps {
             login_host,
             login_base,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            submissions: Arc::new(crate::gate::Gate::default()),
             files: Arc::new(crate::files::LocalDir::new(&settings.files_dir)),
             scanner: Arc::new(crate::files::NoScan),
         })
@@ -122,6 +125,17 @@ impl Deps {
             self.policies.clone(),
             Duration::from_millis(self.settings.policy_refresh_ms.max(20)),
         );
+        // The planner's statistics (SQLite keeps none by itself): at start, then hourly.
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                if let Err(e) = store.refresh_statistics().await {
+                    tracing::warn!(error = %e, "refreshing the planner's statistics failed");
+                }
+            }
+        });
     }
 
     /// After a committed policy, role or grant change: this node applies it now (others within

@@ -18,6 +18,7 @@ pub mod config;
 mod deps;
 mod error;
 pub mod files;
+pub mod gate;
 pub mod input;
 pub mod mail;
 pub mod metrics;

@@ -105,6 +105,24 @@ impl Store {
         Ok(())
     }
 
+    /// Brings the query planner's statistics up to date where the database does not do it by
+    /// itself: SQLite plans without any until asked (`PRAGMA optimize`, which analyses only the
+    /// tables that changed much, each on a sample). PostgreSQL's autovacuum keeps its own.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        use sea_orm::ConnectionTrait;
+        if self.backend() != DbBackend::Sqlite {
+            return Ok(());
+        }
+        // One connection for both (the limit is the connection's setting), holding the write
+        // lock from the start: the statistics are written, and the delivery workers write too.
+        let tx = begin(&self.conn).await?;
+        tx.execute_unprepared("PRAGMA analysis_limit = 1000")
+            .await?;
+        tx.execute_unprepared("PRAGMA optimize = 0x10002").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// How many migrations this database has not had yet (reading needs no schema ownership:
     /// the application role may ask).
     pub async fn pending_migrations(&self) -> Result<usize> {

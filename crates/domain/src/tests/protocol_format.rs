@@ -65,3 +65,26 @@ fn a_written_number_is_found_by_its_key_whatever_the_format() {
         "PG/2026/00000042"
     );
 }
+
+#[test]
+fn the_pieces_write_what_the_format_writes() {
+    for s in [
+        "",
+        "PG/{anno}/{numero:8}",
+        "{numero:9}-{anno}",
+        "Prot. {anno}-{numero}",
+    ] {
+        let f = ProtocolFormat::parse(s).unwrap();
+        for n in [1, 123, 9_999_999, 123_456_789_012] {
+            let mut out = String::new();
+            for piece in f.pieces() {
+                match piece {
+                    Piece::Text(t) => out.push_str(t),
+                    Piece::Year => out.push_str("2026"),
+                    Piece::Number(w) => out.push_str(&format!("{n:0w$}")),
+                }
+            }
+            assert_eq!(out, f.write(p(2026, n)), "{s} {n}");
+        }
+    }
+}

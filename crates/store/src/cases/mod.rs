@@ -1,6 +1,6 @@
 //! Cases (pratiche): the case rows, their protocol numbers and their append-only history.
 //!
-//! The protocol number is taken by [`TenantDb::take_protocol_number`] inside the submission's
+//! The protocol number is taken by [`TenantDb::register_case`] inside the submission's
 //! transaction, as its last write before commit: the counter row of (commune, year) stays
 //! locked until the transaction ends, so numbers are given in commit order, and a transaction
 //! that rolls back gives its number back (no gap).
@@ -9,8 +9,10 @@ pub mod desk;
 pub mod forms;
 mod queue;
 pub mod ratings;
+mod register;
 
 pub use queue::{COUNT_CAP, Queue, QueueFilter};
+pub use register::{Registered, Registration};
 
 use serde::Serialize;
 
@@ -164,7 +166,7 @@ pub struct Change {
 }
 
 impl TenantDb<'_> {
-    /// Writes a new case without its number (see [`TenantDb::take_protocol_number`]).
+    /// Writes a new case without its number (see [`TenantDb::register_case`]).
     pub async fn insert_case(&self, c: &Case, idempotency_key: &str, search: &str) -> Result<()> {
         self.exec(
             "INSERT INTO cases (tenant_id, id, year, number, idempotency_key, person_id, fiscal_code, \
@@ -203,63 +205,23 @@ impl TenantDb<'_> {
             ],
         )
         .await?;
+        // The name's words, for the offices' search.
+        let mut words: Vec<&str> = search.split(' ').filter(|w| !w.is_empty()).collect();
+        words.sort_unstable();
+        words.dedup();
+        if !words.is_empty() {
+            let mut sql = String::from("INSERT INTO case_names (tenant_id, word, case_id) VALUES ");
+            let mut vals: Vec<sea_orm::Value> = vec![c.id.clone().into()];
+            for (i, w) in words.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                vals.push((*w).into());
+                sql.push_str(&format!("($1, ${}, $2)", vals.len() + 1));
+            }
+            self.exec(&sql, vals).await?;
+        }
         Ok(())
-    }
-
-    /// Takes the next protocol number of `year` for the case: the counter row stays locked until
-    /// this transaction ends, so call it last, just before commit. `stamp` gives the registration
-    /// time (microseconds, the day and the due day) read once the lock is held: times follow
-    /// numbers. `text` writes the number as the commune does.
-    pub async fn take_protocol_number(
-        &self,
-        case_id: &str,
-        year: i32,
-        stamp: impl FnOnce() -> (i64, String, String),
-        text: impl FnOnce(i64) -> String,
-    ) -> Result<(i64, i64, String)> {
-        let row = self
-            .one(
-                "INSERT INTO protocol_counters (tenant_id, year, last_number) VALUES ($1, $2, 1) \
-                 ON CONFLICT (tenant_id, year) DO UPDATE SET last_number = protocol_counters.last_number + 1 \
-                 RETURNING last_number",
-                vec![year.into()],
-            )
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("no protocol number returned".into()))?;
-        let n: i64 = get(&row, "last_number")?;
-        let (at, on, due) = stamp();
-        let written = text(n);
-        let row = self
-            .one(
-                "UPDATE cases SET year = $2, number = $3, submitted_at = $5, submitted_on = $6, \
-             due_on = $7, updated_at = $5, protocol_text = $8, protocol_key = $9 \
-             WHERE tenant_id = $1 AND id = $4 RETURNING office_id, status",
-                vec![
-                    year.into(),
-                    n.into(),
-                    case_id.into(),
-                    at.into(),
-                    on.clone().into(),
-                    due.into(),
-                    written.clone().into(),
-                    written
-                        .chars()
-                        .filter(|c| !c.is_whitespace())
-                        .collect::<String>()
-                        .to_ascii_uppercase()
-                        .into(),
-                ],
-            )
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("the case to number is gone".into()))?;
-        // Registered: the office's count of its state (under the same locks as the number).
-        self.bump_case_count(
-            &get::<String>(&row, "office_id")?,
-            &get::<String>(&row, "status")?,
-            1,
-        )
-        .await?;
-        Ok((n, at, on))
     }
 
     pub async fn case(&self, id: &str) -> Result<Option<Case>> {

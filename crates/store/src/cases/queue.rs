@@ -24,6 +24,16 @@ pub enum Queue {
     All,
 }
 
+/// A case's states.
+const STATES: [&str; 6] = [
+    "submitted",
+    "in_charge",
+    "waiting",
+    "accepted",
+    "rejected",
+    "withdrawn",
+];
+
 /// The most a counted queue tab says exactly (a count above it reads "1000+").
 pub const COUNT_CAP: i64 = 1000;
 
@@ -38,7 +48,7 @@ pub struct QueueFilter {
     /// Exactly this protocol number.
     pub number: Option<(i32, i64)>,
     pub fiscal_code: Option<String>,
-    /// Part of the applicant's name, folded for search.
+    /// Beginnings of the words of the applicant's name, folded for search.
     pub name: Option<String>,
     /// Submitted on or after / before (`YYYY-MM-DD`).
     pub from: Option<String>,
@@ -49,11 +59,16 @@ pub struct QueueFilter {
     pub due_by: String,
     pub offset: u64,
     pub limit: u64,
+    /// Finds nothing (a search with nothing to look for).
+    pub nothing: bool,
 }
 
 impl QueueFilter {
     fn conditions(&self, vals: &mut Vec<Value>) -> String {
         let mut sql = String::from("tenant_id = $1");
+        if self.nothing {
+            sql.push_str(" AND 1 = 0");
+        }
         if let Some(list) = &self.offices {
             if list.is_empty() {
                 sql.push_str(" AND 1 = 0");
@@ -102,15 +117,28 @@ impl QueueFilter {
             push(&mut sql, " AND fiscal_code = ?", cf.clone().into());
         }
         if let Some(n) = &self.name {
-            let escaped = n
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            push(
-                &mut sql,
-                " AND applicant_search LIKE ? ESCAPE '\\'",
-                format!("%{escaped}%").into(),
-            );
+            // Every word typed begins a word of the name. The first word (the rarest, once
+            // [`TenantDb::order_search_words`] ordered them) is a range of `case_names`; the
+            // others are checked on those cases' folded names (words one space apart).
+            let mut words = name_words(n);
+            if let Some(first) = words.next() {
+                push(
+                    &mut sql,
+                    " AND id IN (SELECT case_id FROM case_names WHERE tenant_id = $1 AND word >= ?",
+                    first.to_owned().into(),
+                );
+                match word_bound(first) {
+                    Some(b) => push(&mut sql, " AND word < ?)", b.into()),
+                    None => sql.push(')'),
+                }
+            }
+            for w in words {
+                push(
+                    &mut sql,
+                    " AND (' ' || applicant_search) LIKE ? ESCAPE '\\'",
+                    format!("% {}%", like_escaped(w)).into(),
+                );
+            }
         }
         if let Some(d) = &self.from {
             push(&mut sql, " AND submitted_on >= ?", d.clone().into());
@@ -121,13 +149,56 @@ impl QueueFilter {
         sql
     }
 
+    /// No search: only the queue and the offices.
+    fn is_plain(&self) -> bool {
+        !self.nothing
+            && self.service.is_none()
+            && self.number.is_none()
+            && self.fiscal_code.is_none()
+            && self.name.is_none()
+            && self.from.is_none()
+            && self.to.is_none()
+    }
+
     fn order(&self) -> &'static str {
         match self.queue {
             Queue::New | Queue::Mine | Queue::Waiting => "submitted_at ASC, id",
             Queue::Deadline => "due_on ASC, submitted_at ASC, id",
-            Queue::Closed | Queue::All => "submitted_at DESC, id",
+            Queue::Closed | Queue::All => "submitted_at DESC, id DESC",
         }
     }
+}
+
+/// The words of a folded name (letters and digits, one space apart) a search uses: at most five,
+/// and only words of `0-9a-z` (what folding writes; anything else is not a folded word).
+pub(crate) fn name_words(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(' ')
+        .filter(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        })
+        .take(5)
+}
+
+fn like_escaped(w: &str) -> String {
+    w.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// The first string after every word that begins with `w` (words are of `0-9a-z`, which sort
+/// the same in every collation): `ros` → `rot`, `az` → `b`, `9` → `a`; none after `zz`.
+fn word_bound(w: &str) -> Option<String> {
+    let kept = w.trim_end_matches('z');
+    let (head, last) = kept.split_at(kept.len().checked_sub(1)?);
+    let next = match last.as_bytes() {
+        [b'9'] => 'a',
+        [b] => char::from(b.wrapping_add(1)),
+        _ => return None,
+    };
+    Some(format!("{head}{next}"))
 }
 
 impl TenantDb<'_> {
@@ -153,16 +224,47 @@ impl TenantDb<'_> {
         .collect()
     }
 
+    /// Puts the rarest of the searched words first (each counted in `case_names` up to
+    /// [`COUNT_CAP`] + 1): the search starts from the fewest cases.
+    pub async fn order_search_words(&self, f: &mut QueueFilter) -> Result<()> {
+        let Some(n) = &f.name else {
+            return Ok(());
+        };
+        let mut counted = vec![];
+        for w in name_words(n) {
+            let mut vals: Vec<Value> = vec![w.to_owned().into()];
+            let mut sql = String::from("tenant_id = $1 AND word >= $2");
+            if let Some(b) = word_bound(w) {
+                vals.push(b.into());
+                sql.push_str(" AND word < $3");
+            }
+            let row = self
+                .one(
+                    &format!(
+                        "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM case_names WHERE {sql} LIMIT {}) AS capped",
+                        COUNT_CAP + 1
+                    ),
+                    vals,
+                )
+                .await?;
+            let k: i64 = row.as_ref().map_or(Ok(0), |r| get(r, "n"))?;
+            counted.push((k, w.to_owned()));
+        }
+        counted.sort_by_key(|(k, _)| *k);
+        f.name = Some(
+            counted
+                .into_iter()
+                .map(|(_, w)| w)
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        Ok(())
+    }
+
     /// How many cases each state holds under the filter's other conditions (its queue left
     /// aside): one pass over the office's index instead of one per queue.
     pub async fn counts_by_status(&self, f: &QueueFilter) -> Result<Vec<(String, i64)>> {
-        let plain = f.service.is_none()
-            && f.number.is_none()
-            && f.fiscal_code.is_none()
-            && f.name.is_none()
-            && f.from.is_none()
-            && f.to.is_none();
-        if plain {
+        if f.is_plain() {
             // No search: the offices' counts, kept in step with every change (no case read).
             let mut vals = vec![];
             let cond = QueueFilter {
@@ -185,36 +287,86 @@ impl TenantDb<'_> {
                 .map(|r| Ok((get(r, "status")?, get(r, "n")?)))
                 .collect();
         }
+        // A search: each state counted up to the cap (a common word never counts a whole
+        // office; more than the cap reads "1000+", and so does any sum holding one).
         let mut vals = vec![];
         let cond = QueueFilter {
             queue: Queue::All,
             ..f.clone()
         }
         .conditions(&mut vals);
-        self.all(
-            &format!("SELECT status, COUNT(*) AS n FROM cases WHERE {cond} GROUP BY status"),
-            vals,
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "status")?, get(r, "n")?)))
-        .collect()
+        let each: Vec<String> = STATES
+            .iter()
+            .map(|s| {
+                format!(
+                    "SELECT '{s}' AS status, COUNT(*) AS n FROM (SELECT 1 AS one FROM cases \
+                     WHERE {cond} AND status = '{s}' LIMIT {}) AS capped_{s}",
+                    COUNT_CAP + 1
+                )
+            })
+            .collect();
+        self.all(&each.join(" UNION ALL "), vals)
+            .await?
+            .iter()
+            .map(|r| Ok((get(r, "status")?, get(r, "n")?)))
+            .filter(|r| !matches!(r, Ok((_, 0))))
+            .collect()
     }
 
     /// How many cases a queue holds (the filter's other conditions apply), counted up to
     /// [`COUNT_CAP`] + 1 (more than the cap: "1000+"): a tab's count never reads a whole office.
+    /// Without a search, for one office, counted in the queue's order, so the database reads the
+    /// queue's index as the page does (a bare count may choose to scan the table, stopping
+    /// wherever it finds enough); with one, from where the search's conditions lead.
     pub async fn queue_count(&self, f: &QueueFilter) -> Result<i64> {
         let mut vals = vec![];
         let cond = f.conditions(&mut vals);
+        // One office (or the whole commune): its index is in the queue's order. Several: a
+        // sort of all of theirs would come first, so the database chooses.
+        let one_index = f.office.is_some() || f.offices.as_ref().is_none_or(|list| list.len() == 1);
+        let order = if f.is_plain() && one_index {
+            format!(" ORDER BY {}", f.order())
+        } else {
+            String::new()
+        };
         let row = self
             .one(
                 &format!(
-                    "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM cases WHERE {cond} LIMIT {}) AS capped",
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM cases WHERE {cond}{order} LIMIT {}) AS capped",
                     COUNT_CAP + 1
                 ),
                 vals,
             )
             .await?;
         row.as_ref().map_or(Ok(0), |r| get(r, "n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_words_bound_follows_every_word_it_begins() {
+        assert_eq!(word_bound("ros").as_deref(), Some("rot"));
+        assert_eq!(word_bound("az").as_deref(), Some("b"));
+        assert_eq!(word_bound("19").as_deref(), Some("1a"));
+        assert_eq!(word_bound("zz"), None);
+        for (w, after) in [
+            ("ros", "rossi"),
+            ("az", "azzurro"),
+            ("19", "1999"),
+            ("mar", "marzz"),
+        ] {
+            let b = word_bound(w).unwrap();
+            assert!(
+                after.starts_with(w) && after < b.as_str(),
+                "{w} {after} {b}"
+            );
+        }
+        assert_eq!(
+            name_words(" maria  rossi ").collect::<Vec<_>>(),
+            ["maria", "rossi"]
+        );
     }
 }
