@@ -36,3 +36,26 @@ impl Gate {
         sem.acquire_owned().await.ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_commune_gets_four_places_and_others_never_wait_for_it() {
+        let gate = Gate::default();
+        let (pisa, calci) = (TenantId(50026), TenantId(50003));
+        let mut held = vec![];
+        for _ in 0..PER_COMMUNE {
+            held.push(gate.enter(pisa).await);
+        }
+        let soon = Duration::from_millis(50);
+        // The fifth of Pisa waits; Calci goes in at once.
+        assert!(tokio::time::timeout(soon, gate.enter(pisa)).await.is_err());
+        assert!(tokio::time::timeout(soon, gate.enter(calci)).await.is_ok());
+        // A place given back lets the next one in.
+        held.pop();
+        assert!(tokio::time::timeout(soon, gate.enter(pisa)).await.is_ok());
+    }
+}

@@ -192,13 +192,13 @@ fn like_escaped(w: &str) -> String {
 /// the same in every collation): `ros` → `rot`, `az` → `b`, `9` → `a`; none after `zz`.
 fn word_bound(w: &str) -> Option<String> {
     let kept = w.trim_end_matches('z');
-    let (head, last) = kept.split_at(kept.len().checked_sub(1)?);
-    let next = match last.as_bytes() {
-        [b'9'] => 'a',
-        [b] => char::from(b.wrapping_add(1)),
+    let (i, last) = kept.char_indices().last()?;
+    let next = match last {
+        '9' => 'a',
+        c if c.is_ascii_digit() || c.is_ascii_lowercase() => char::from_u32(u32::from(c) + 1)?,
         _ => return None,
     };
-    Some(format!("{head}{next}"))
+    Some(format!("{}{next}", &kept[..i]))
 }
 
 impl TenantDb<'_> {
