@@ -407,4 +407,20 @@ async fn another_communes_staff_reach_nothing() {
             .lines
             .is_empty()
     );
+    // By name: Pisa's administrator (the whole commune) finds it, Calci's does not.
+    let by_name = QueueQuery {
+        queue: Queue::All,
+        search: Some("rossi".into()),
+        ..QueueQuery::default()
+    };
+    let pisa_admin = staff(&w, PISA, "admin@pisa.it", Role::Admin, None).await;
+    let found = office::queue(&w.deps, &pisa_admin, &by_name).await.unwrap();
+    assert_eq!(found.lines.len(), 1);
+    assert!(
+        office::queue(&w.deps, &calci_admin, &by_name)
+            .await
+            .unwrap()
+            .lines
+            .is_empty()
+    );
 }
