@@ -76,6 +76,7 @@ whys! {
     DateTooEarly => "date_too_early",
     DateTooLate => "date_too_late",
     IbanInvalid => "iban_invalid",
+    NoticeNumberInvalid => "notice_number_invalid",
     PhoneInvalid => "phone_invalid",
     AddressInvalid => "address_invalid",
     TooManyFiles => "too_many_files",
