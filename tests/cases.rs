@@ -59,21 +59,29 @@ pub async fn citizen_of(
     cf: &str,
     level: AssuranceLevel,
 ) -> Current {
+    let who = VerifiedIdentity {
+        fiscal_code: cf.into(),
+        given_name: "Anna".into(),
+        family_name: format!("Rossi {cf}"),
+        email: Some(format!("{}@example.org", cf.to_lowercase())),
+        mobile: None,
+        date_of_birth: Some("1985-12-10".into()),
+        place_of_birth: Some("Pisa".into()),
+    };
+    person_signed_in(deps, commune, &who, level).await
+}
+
+/// The person an identity provider vouched for as `who`, signed in at `commune` at `level`.
+pub async fn person_signed_in(
+    deps: &Deps,
+    commune: TenantId,
+    who: &VerifiedIdentity,
+    level: AssuranceLevel,
+) -> Current {
     let p = deps
         .store
         .identity()
-        .person_from_idp(
-            &VerifiedIdentity {
-                fiscal_code: cf.into(),
-                given_name: "Anna".into(),
-                family_name: format!("Rossi {cf}"),
-                email: Some(format!("{}@example.org", cf.to_lowercase())),
-                mobile: None,
-                date_of_birth: Some("1985-12-10".into()),
-                place_of_birth: Some("Pisa".into()),
-            },
-            sportello_store::now_micros(),
-        )
+        .person_from_idp(who, sportello_store::now_micros())
         .await
         .unwrap();
     Current {

@@ -6,47 +6,25 @@
 use sportello_authz::Role;
 use sportello_cases::office::{self, QueueQuery};
 use sportello_domain::AssuranceLevel;
-use sportello_kernel::session::{Current, Kind};
+use sportello_kernel::session::Current;
 use sportello_store::cases::Queue;
 use sportello_store::identity::VerifiedIdentity;
 use sportello_tests::TestDb;
 
-use crate::cases::{PISA, World, report, world};
+use crate::cases::{PISA, World, person_signed_in, report, world};
 use crate::cases_office::staff;
 
 async fn named(w: &World, cf: &str, given: &str, family: &str) -> Current {
-    let p = w
-        .deps
-        .store
-        .identity()
-        .person_from_idp(
-            &VerifiedIdentity {
-                fiscal_code: cf.into(),
-                given_name: given.into(),
-                family_name: family.into(),
-                email: None,
-                mobile: None,
-                date_of_birth: None,
-                place_of_birth: None,
-            },
-            sportello_store::now_micros(),
-        )
-        .await
-        .unwrap();
-    Current {
-        token_hash: "test".into(),
-        kind: Kind::Citizen,
-        sso_hash: None,
-        commune: Some(PISA),
-        person: Some(p),
-        staff: None,
-        level: AssuranceLevel::Substantial,
-        idp: "demo-spid".into(),
-        mfa: false,
-        created_at: 0,
-        last_seen_at: 0,
-        expires_at: i64::MAX,
-    }
+    let who = VerifiedIdentity {
+        fiscal_code: cf.into(),
+        given_name: given.into(),
+        family_name: family.into(),
+        email: None,
+        mobile: None,
+        date_of_birth: None,
+        place_of_birth: None,
+    };
+    person_signed_in(&w.deps, PISA, &who, AssuranceLevel::Substantial).await
 }
 
 #[tokio::test]

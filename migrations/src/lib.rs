@@ -98,6 +98,23 @@ pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result
     Ok(())
 }
 
+/// Runs `sql` (one statement) reading every commune's cases: on PostgreSQL the owner sees them
+/// only with row-level security not forced on it, for this statement.
+pub(crate) async fn backfill_from_cases(
+    manager: &SchemaManager<'_>,
+    sql: &str,
+) -> Result<(), DbErr> {
+    let postgres = manager.get_database_backend() == sea_orm::DbBackend::Postgres;
+    if postgres {
+        run_script(manager, "ALTER TABLE cases NO FORCE ROW LEVEL SECURITY").await?;
+    }
+    run_script(manager, sql).await?;
+    if postgres {
+        run_script(manager, "ALTER TABLE cases FORCE ROW LEVEL SECURITY").await?;
+    }
+    Ok(())
+}
+
 /// Enables and forces row-level security on commune tables and grants the application role what
 /// it needs (PostgreSQL only). The commune is read from the `sportello.tenant_id` setting, which
 /// the store sets per transaction; with none set, no row is visible or writable.

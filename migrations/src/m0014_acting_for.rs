@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::{APP_ROLE, run_script, secure_commune_tables};
+use crate::{APP_ROLE, backfill_from_cases, run_script, secure_commune_tables};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -107,16 +107,8 @@ const BACKFILL: &str = "INSERT INTO case_counts (tenant_id, office_id, status, n
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run_script(manager, SCHEMA).await?;
-        // The offices' counts of the cases already there. On PostgreSQL the owner reads every
-        // commune's cases only with row-level security not forced on it, for this statement.
-        let postgres = manager.get_database_backend() == sea_orm::DbBackend::Postgres;
-        if postgres {
-            run_script(manager, "ALTER TABLE cases NO FORCE ROW LEVEL SECURITY").await?;
-        }
-        run_script(manager, BACKFILL).await?;
-        if postgres {
-            run_script(manager, "ALTER TABLE cases FORCE ROW LEVEL SECURITY").await?;
-        }
+        // The offices' counts of the cases already there.
+        backfill_from_cases(manager, BACKFILL).await?;
         secure_commune_tables(manager, TABLES).await?;
         // Identity data, federation-wide: which communes a person has cases with (the sign-in
         // host lists them all).

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::{run_script, secure_commune_tables};
+use crate::{backfill_from_cases, run_script, secure_commune_tables};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -50,16 +50,16 @@ const BACKFILL_SQLITE: &str = "WITH RECURSIVE split(tenant_id, case_id, word, re
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run_script(manager, SCHEMA).await?;
-        // On PostgreSQL the owner reads every commune's cases only with row-level security not
-        // forced on it, for this statement.
         let postgres = manager.get_database_backend() == sea_orm::DbBackend::Postgres;
-        if postgres {
-            run_script(manager, "ALTER TABLE cases NO FORCE ROW LEVEL SECURITY").await?;
-            run_script(manager, BACKFILL_POSTGRES).await?;
-            run_script(manager, "ALTER TABLE cases FORCE ROW LEVEL SECURITY").await?;
-        } else {
-            run_script(manager, BACKFILL_SQLITE).await?;
-        }
+        backfill_from_cases(
+            manager,
+            if postgres {
+                BACKFILL_POSTGRES
+            } else {
+                BACKFILL_SQLITE
+            },
+        )
+        .await?;
         secure_commune_tables(manager, TABLES).await?;
         Ok(())
     }

@@ -169,6 +169,33 @@ async fn drafts(
     out
 }
 
+async fn submit_one(deps: &Deps, c: TenantId, who: &Current, draft_id: &str) {
+    sportello_cases::submit::submit(
+        deps,
+        c,
+        &sportello_cases::filer::Filer::citizen(who).unwrap(),
+        "accesso-atti",
+        draft_id,
+        Language::It,
+        BASE,
+    )
+    .await
+    .expect("submit");
+}
+
+/// Submissions a second over the whole run, and each one's time (ms).
+async fn rate_and_times(
+    mut tasks: tokio::task::JoinSet<f64>,
+    n: usize,
+    started: Instant,
+) -> (f64, Vec<f64>) {
+    let mut lat = vec![];
+    while let Some(r) = tasks.join_next().await {
+        lat.push(r.expect("task"));
+    }
+    (n as f64 / started.elapsed().as_secs_f64(), lat)
+}
+
 async fn submit_all(
     deps: std::sync::Arc<Deps>,
     ready: Vec<(TenantId, Current, String)>,
@@ -183,26 +210,12 @@ async fn submit_all(
         let deps = deps.clone();
         tasks.spawn(async move {
             let t = Instant::now();
-            sportello_cases::submit::submit(
-                &deps,
-                c,
-                &sportello_cases::filer::Filer::citizen(&who).unwrap(),
-                "accesso-atti",
-                &d,
-                Language::It,
-                BASE,
-            )
-            .await
-            .expect("submit");
+            submit_one(&deps, c, &who, &d).await;
             drop(permit);
             t.elapsed().as_secs_f64() * 1000.0
         });
     }
-    let mut lat = vec![];
-    while let Some(r) = tasks.join_next().await {
-        lat.push(r.expect("task"));
-    }
-    (n as f64 / started.elapsed().as_secs_f64(), lat)
+    rate_and_times(tasks, n, started).await
 }
 
 /// Submissions arriving at `rate` a second whether or not the earlier ones are done (an open
@@ -221,25 +234,11 @@ async fn submit_paced(
         tokio::time::sleep_until(due.into()).await;
         let deps = deps.clone();
         tasks.spawn(async move {
-            sportello_cases::submit::submit(
-                &deps,
-                c,
-                &sportello_cases::filer::Filer::citizen(&who).unwrap(),
-                "accesso-atti",
-                &d,
-                Language::It,
-                BASE,
-            )
-            .await
-            .expect("submit");
+            submit_one(&deps, c, &who, &d).await;
             due.elapsed().as_secs_f64() * 1000.0
         });
     }
-    let mut lat = vec![];
-    while let Some(r) = tasks.join_next().await {
-        lat.push(r.expect("task"));
-    }
-    (n as f64 / started.elapsed().as_secs_f64(), lat)
+    rate_and_times(tasks, n, started).await
 }
 
 async fn run_submit(n: usize, at_once: usize) {

@@ -33,9 +33,8 @@ pub struct Registered {
     /// The register's year: the year of the registration's day in Italy.
     pub year: i32,
     pub number: i64,
-    /// When (microseconds), and the day in Italy: taken under the counter's lock, so times
-    /// follow numbers.
-    pub at: i64,
+    /// The registration's day in Italy (its time, read under the counter's lock so that times
+    /// follow numbers, is the case's `submitted_at`).
     pub on: String,
     /// The number as the commune writes it.
     pub text: String,
@@ -85,11 +84,11 @@ impl TenantDb<'_> {
                submitted_on = to_char({day}, 'YYYY-MM-DD'), \
                due_on = to_char({day} + cases.max_days, 'YYYY-MM-DD') \
                FROM t WHERE cases.tenant_id = $1 AND cases.id = $2 \
-               RETURNING cases.office_id, cases.status, cases.year, cases.number, cases.submitted_at, \
+               RETURNING cases.office_id, cases.status, cases.year, cases.number, \
                cases.submitted_on, cases.protocol_text), \
              k AS (INSERT INTO case_counts (tenant_id, office_id, status, n) SELECT $1, office_id, status, 1 FROM c \
                ON CONFLICT (tenant_id, office_id, status) DO UPDATE SET n = case_counts.n + excluded.n) \
-             SELECT year, number, submitted_at, submitted_on, protocol_text FROM c",
+             SELECT year, number, submitted_on, protocol_text FROM c",
             text = text.join(" || "),
         );
         let row = self
@@ -99,7 +98,6 @@ impl TenantDb<'_> {
         Ok(Registered {
             year: get(&row, "year")?,
             number: get(&row, "number")?,
-            at: get(&row, "submitted_at")?,
             on: get(&row, "submitted_on")?,
             text: get(&row, "protocol_text")?,
         })
@@ -149,7 +147,6 @@ impl TenantDb<'_> {
         Ok(Registered {
             year: r.year,
             number,
-            at,
             on: day.to_string(),
             text,
         })
