@@ -103,6 +103,15 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/console/accesso-api", ALL_STAFF),
     ("POST", "/console/accesso-api", ALL_STAFF),
     ("POST", "/console/accesso-api/revoca", ALL_STAFF),
+    // Payments: read by the roles the template gives it (the service then refuses the
+    // commune's list to an intermediary: payments_web), managed by the administrator.
+    ("GET", "/console/pagamenti", READ_CASES),
+    ("POST", "/console/pagamenti/impostazioni", ADMIN),
+    ("POST", "/console/pagamenti/avvisi", ADMIN),
+    ("POST", "/console/pagamenti/importa", ADMIN),
+    ("GET", "/console/pagamenti/avvisi/nothing", READ_CASES),
+    ("GET", "/console/pagamenti/avvisi/nothing/pdf", READ_CASES),
+    ("POST", "/console/pagamenti/avvisi/nothing/annulla", ADMIN),
     ("GET", "/console/pratiche-impostazioni", ADMIN),
     ("POST", "/console/pratiche-impostazioni", ADMIN),
     ("GET", "/console/sportello", ACT_FOR),

@@ -35,6 +35,8 @@ mod limits;
 mod notify;
 mod oidc;
 mod onboarding;
+mod payments;
+mod payments_web;
 mod postgres_rls;
 mod routes;
 mod saml;

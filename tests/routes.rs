@@ -190,7 +190,8 @@ async fn every_form_refuses_a_token_drawn_for_another_browser() {
             continue;
         }
         // A file's upload is multipart/form-data, which this form-encoded probe cannot be: its
-        // token is checked in the multipart body (tests/cases_files.rs posts a forged one).
+        // token is checked in the multipart body (tests/cases_files.rs and tests/payments_web.rs post
+        // a forged one).
         // The API's acts take JSON only, which a form of another site cannot send
         // (tests/cases_api.rs posts a form to one).
         if pattern.starts_with("/api/") {
@@ -200,6 +201,7 @@ async fn every_form_refuses_a_token_drawn_for_another_browser() {
             || pattern == "/area-personale/pratiche/{id}/allegati"
             || pattern == "/console/deleghe"
             || pattern == "/console/pratiche/{id}/documento"
+            || pattern == "/console/pagamenti/importa"
         {
             continue;
         }

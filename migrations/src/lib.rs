@@ -27,6 +27,7 @@ mod m0012_topics;
 mod m0013_cases;
 mod m0014_acting_for;
 mod m0015_queue_search;
+mod m0016_payments;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_cases::Migration),
             Box::new(m0014_acting_for::Migration),
             Box::new(m0015_queue_search::Migration),
+            Box::new(m0016_payments::Migration),
         ]
     }
 }
@@ -88,6 +90,8 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "desk_filings",
     "case_counts",
     "case_names",
+    "payment_settings",
+    "payment_notices",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -62,7 +62,9 @@ fn v1() -> Vec<Rule> {
         r(Admin, Offices, &[Read, Create, Update, Delete]),
         r(Admin, Services, &[Read, Create, Update, Delete]),
         r(Admin, Cases, &[Read]),
-        r(Admin, Payments, &[Read, Refund]),
+        // Update: the payment settings, issuing and cancelling notices (added with the payments
+        // console; before it, payments had no page, so no commune relied on its absence).
+        r(Admin, Payments, &[Read, Update, Refund]),
         r(Admin, Charter, &[Read, Update]),
         r(Admin, Settings, &[Read, Update]),
         r(Admin, Staff, &[Read, Create, Update, Delete]),

@@ -32,7 +32,6 @@ pub mod form_edit;
 pub mod forms;
 pub mod lookup;
 pub mod office;
-mod pdf;
 pub mod receipt;
 pub mod response;
 pub mod settings;

@@ -6,7 +6,7 @@ use sportello_domain::{Language, TenantId};
 use sportello_kernel::session::Current;
 use sportello_kernel::{Deps, Result};
 
-use crate::pdf::{Line, render};
+use sportello_kernel::pdf::{Line, render};
 
 fn words(lang: Language) -> [&'static str; 12] {
     if lang == Language::En {

@@ -14,7 +14,7 @@ pub struct Money(i64);
 impl Money {
     pub const ZERO: Money = Money(0);
 
-    pub fn from_cents(cents: i64) -> Self {
+    pub const fn from_cents(cents: i64) -> Self {
         Self(cents)
     }
     pub fn cents(self) -> i64 {

@@ -22,6 +22,7 @@ pub mod gate;
 pub mod input;
 pub mod mail;
 pub mod metrics;
+pub mod pdf;
 pub mod policies;
 pub mod scope;
 pub mod secretbox;

@@ -18,6 +18,7 @@ pub mod entity;
 pub mod identity;
 pub mod istat;
 pub mod outbox;
+pub mod payments;
 mod raw;
 pub mod registry;
 pub mod staff;

@@ -100,6 +100,11 @@ async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
                 Object::Cases,
             ),
             (
+                "/console/pagamenti",
+                ctx.t("console_nav_payments"),
+                Object::Payments,
+            ),
+            (
                 "/console/personale",
                 ctx.t("console_nav_staff"),
                 Object::Staff,
@@ -237,6 +242,14 @@ pub fn notice_of(
             "eliminato" => ctx.t("console_notice_deleted"),
             "pubblicato" => ctx.t("console_notice_published"),
             "inviato" => ctx.t("console_notice_sent"),
+            "annullato" => ctx.t("console_notice_cancelled"),
+            "importati" => {
+                let n = |k: &str| q.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+                return (
+                    "success",
+                    ctx.tf("console_notice_imported", &[&n("scritti"), &n("gia")]),
+                );
+            }
             _ => ctx.t("console_notice_done"),
         };
         ("success", t.to_owned())

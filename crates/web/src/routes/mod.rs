@@ -16,6 +16,7 @@ mod legal;
 mod local_accounts;
 mod oidc;
 mod ops;
+mod payments;
 mod portal;
 mod posted;
 mod redo;
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     sms_reports::configure(&mut t);
     subscriptions::configure(&mut t);
     cases::configure(&mut t);
+    payments::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }

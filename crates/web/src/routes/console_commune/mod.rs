@@ -12,6 +12,7 @@ mod hours_form;
 mod idps;
 mod messages;
 mod offices;
+mod payments;
 mod policies;
 mod services;
 mod settings;
@@ -28,6 +29,7 @@ use forms::*;
 use idps::*;
 use messages::*;
 use offices::*;
+use payments::*;
 use policies::*;
 use services::*;
 use settings::*;
@@ -302,6 +304,41 @@ pub fn routes(r: &mut Routes) {
             "/console/supporto/{id}/revoca",
             allow(Object::Support, Delete),
             support_revoke,
+        )
+        .get(
+            "/console/pagamenti",
+            allow(Object::Payments, Read),
+            payments,
+        )
+        .post(
+            "/console/pagamenti/impostazioni",
+            allow(Object::Payments, Update),
+            payment_settings_save,
+        )
+        .post(
+            "/console/pagamenti/avvisi",
+            allow(Object::Payments, Update),
+            notice_create,
+        )
+        .post(
+            "/console/pagamenti/importa",
+            allow(Object::Payments, Update),
+            notices_import,
+        )
+        .get(
+            "/console/pagamenti/avvisi/{number}",
+            allow(Object::Payments, Read),
+            notice_page,
+        )
+        .get(
+            "/console/pagamenti/avvisi/{number}/pdf",
+            allow(Object::Payments, Read),
+            notice_pdf,
+        )
+        .post(
+            "/console/pagamenti/avvisi/{number}/annulla",
+            allow(Object::Payments, Update),
+            notice_cancel,
         )
         // Federation support staff arrive with a one-time code, not yet signed in here.
         .get(

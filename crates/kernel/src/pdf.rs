@@ -1,6 +1,8 @@
 //! A plain PDF of text lines (PDF 1.4, the standard Helvetica fonts, WinAnsi encoding: every
-//! letter Italian, German and English need, and €), for receipts. No images, no layout engine:
-//! lines are wrapped by character count, pages break at the bottom margin.
+//! letter Italian, German and English need, and €), for receipts and notices. No images, no
+//! layout engine: lines are wrapped by character count, pages break at the bottom margin. A QR
+//! code, where a document has one, is drawn after the text as filled squares (vector: sharp at
+//! any scale, readable from a print or a screen).
 
 /// A line of the document: bold or not, and its text.
 pub struct Line {
@@ -13,8 +15,19 @@ const TOP: i32 = 800;
 const BOTTOM: i32 = 50;
 const LEFT: i32 = 50;
 
+/// The side of a QR code's module, in points (1/72 inch): about 1.4 mm.
+const MODULE: i32 = 4;
+
 /// Writes the lines into PDF pages (A4).
 pub fn render(title: &str, lines: &[Line]) -> Vec<u8> {
+    render_with_qr(title, lines, None)
+}
+
+/// Writes the lines, then the QR code of `qr` (error correction M, the quiet zone of four
+/// modules) below them. A text no QR code can hold is left out.
+pub fn render_with_qr(title: &str, lines: &[Line], qr: Option<&str>) -> Vec<u8> {
+    let code =
+        qr.and_then(|t| qrcode::QrCode::with_error_correction_level(t, qrcode::EcLevel::M).ok());
     // Lay out: wrap, then cut into pages.
     let mut pages: Vec<Vec<(bool, u8, i32, String)>> = vec![vec![]];
     let mut y = TOP;
@@ -29,6 +42,23 @@ pub fn render(title: &str, lines: &[Line]) -> Vec<u8> {
             y -= leading;
             if let Some(p) = pages.last_mut() {
                 p.push((l.bold, l.size, y, part));
+            }
+        }
+    }
+    // The QR code: its squares, under the last line (on a new page if it does not fit).
+    let mut squares = vec![];
+    if let Some(code) = &code {
+        let w = code.width() as i32;
+        let side = (w + 8) * MODULE;
+        if y - side < BOTTOM {
+            pages.push(vec![]);
+            y = TOP;
+        }
+        let top = y - 4 * MODULE;
+        for (i, c) in code.to_colors().iter().enumerate() {
+            if *c == qrcode::Color::Dark {
+                let (row, col) = (i as i32 / w, i as i32 % w);
+                squares.push((LEFT + (4 + col) * MODULE, top - (row + 1) * MODULE));
             }
         }
     }
@@ -62,6 +92,13 @@ pub fn render(title: &str, lines: &[Line]) -> Vec<u8> {
             );
             content.extend(escape(text));
             content.extend_from_slice(b") Tj ET\n");
+        }
+        if i + 1 == n && !squares.is_empty() {
+            content.extend_from_slice(b"0 g\n");
+            for (x, y) in &squares {
+                content.extend(format!("{x} {y} {MODULE} {MODULE} re\n").into_bytes());
+            }
+            content.extend_from_slice(b"f\n");
         }
         objects.push(
             format!(

@@ -1,0 +1,55 @@
+//! Payments owed to a commune, as a capability (no HTTP): the commune's payment settings
+//! (settings.rs), its notices written one by one or cancelled (notices.rs) or imported from a
+//! CSV file (import.rs), the citizen's list of what they have to pay (due.rs), and the printable
+//! notice with its pagoPA QR code (document.rs).
+//!
+//! Access: the web layer's guard admits a route by the casbin object `payments`; the services
+//! here check again what they do (`require`), so no caller reaches a commune's payments without
+//! the right, and every read or write runs inside that commune's transaction.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod document;
+pub mod due;
+pub mod import;
+pub mod notices;
+pub mod settings;
+
+use chrono::NaiveDate;
+use sportello_authz::{Action, Object, Role};
+use sportello_kernel::{Actor, Deps, Error, Result};
+
+/// Today in Italy (due days and reductions are Italian days).
+pub fn today() -> NaiveDate {
+    let micros = sportello_store::now_micros();
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.with_timezone(&chrono_tz::Europe::Rome).date_naive())
+        .unwrap_or_default()
+}
+
+/// Refuses an actor who may not read the commune's notices: reading payments through the
+/// intermediary role (a CAF, a bank) opens its clients' payments only, never the commune's list.
+pub(crate) async fn require_commune_read(deps: &Deps, actor: &Actor) -> Result<()> {
+    require(deps, actor, Action::Read).await?;
+    let scope = sportello_kernel::scope::office_scope_without(
+        deps,
+        actor,
+        Object::Payments,
+        Action::Read,
+        &[Role::Intermediary],
+    )
+    .await?;
+    match scope {
+        Some(offices) if offices.is_empty() => Err(Error::Refused("refused_role")),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an actor the commune's rules do not allow `act` on payments.
+pub(crate) async fn require(deps: &Deps, actor: &Actor, act: Action) -> Result<()> {
+    if actor.may(deps, Object::Payments, act).await {
+        Ok(())
+    } else {
+        Err(Error::Refused("refused_role"))
+    }
+}
