@@ -23,6 +23,11 @@ pub struct World {
 
 /// The services over the demo federation (forms included), as `sportello serve` builds them.
 pub async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+/// The same with settings of the test's own (Stripe's test server, say).
+pub async fn world_with(more: impl FnOnce(&mut Settings)) -> World {
     let db = TestDb::new().await;
     let store = db.app_store().await;
     store
@@ -31,12 +36,13 @@ pub async fn world() -> World {
         .await
         .unwrap();
     let outbox = tempfile::tempdir().unwrap();
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: Secret::new(db.app_url.clone()),
         mail_outbox: outbox.path().display().to_string(),
         files_dir: outbox.path().join("files").display().to_string(),
         ..Settings::default()
     };
+    more(&mut settings);
     let deps = Deps::load(&settings, store, "http://login.localhost:8080".into())
         .await
         .unwrap();

@@ -36,6 +36,7 @@ mod notify;
 mod oidc;
 mod onboarding;
 mod payments;
+mod payments_stripe;
 mod payments_web;
 mod postgres_rls;
 mod routes;

@@ -152,7 +152,11 @@ async fn the_payer_sees_their_notices_with_the_fines_reduction_and_nobody_elses(
         .unwrap();
 
     let anna = citizen(&w, PISA, ANNA, AssuranceLevel::Substantial).await;
-    let mine = due::mine(&w.deps, PISA, &anna).await.unwrap().unwrap();
+    let mine = due::mine(&w.deps, PISA, &anna)
+        .await
+        .unwrap()
+        .unwrap()
+        .notices;
     let numbers: Vec<&str> = mine.iter().map(|n| n.number.as_str()).collect();
     // Soonest due first: the fine (60 days) before the canteen (2030).
     assert_eq!(numbers, vec![fine_no.as_str(), canteen_no.as_str()]);
@@ -167,7 +171,11 @@ async fn the_payer_sees_their_notices_with_the_fines_reduction_and_nobody_elses(
     assert_eq!(mine[1].to_pay_today.cents(), 4560);
     // Bruno sees his own only; Anna's notice is not his to open.
     let bruno = citizen(&w, PISA, BRUNO, AssuranceLevel::Substantial).await;
-    let his = due::mine(&w.deps, PISA, &bruno).await.unwrap().unwrap();
+    let his = due::mine(&w.deps, PISA, &bruno)
+        .await
+        .unwrap()
+        .unwrap()
+        .notices;
     assert_eq!(his.len(), 1);
     assert!(matches!(
         due::my_notice(&w.deps, PISA, &bruno, &fine_no).await,
@@ -191,6 +199,7 @@ async fn the_payer_sees_their_notices_with_the_fines_reduction_and_nobody_elses(
             .await
             .unwrap()
             .unwrap()
+            .notices
             .is_empty()
     );
     assert!(matches!(
@@ -471,12 +480,27 @@ async fn another_communes_administrator_reaches_none_of_pisas_notices() {
             .tax_code
             .is_none()
     );
+    // Pisa's Stripe account cannot be Calci's too (events find a commune by its account).
+    let p = invalid(
+        settings::save(
+            &w.deps,
+            &calci,
+            &settings::SettingsForm {
+                tax_code: "80001610502".into(),
+                ..set_up_form(&["canteen"])
+            },
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert!(p.has("stripe_account", Why::IdTaken), "{p}");
     // Calci's own settings and import touch Calci only.
     settings::save(
         &w.deps,
         &calci,
         &settings::SettingsForm {
             tax_code: "80001610502".into(),
+            stripe_account: "acct_1CalciTest".into(),
             ..set_up_form(&["canteen"])
         },
     )

@@ -7,8 +7,11 @@ use sportello_store::staff::Realm;
 use sportello_tests::StatusCode;
 use sportello_tests::counterparts::OidcProvider;
 
+use sportello_tests::stripe::{FakeStripe, SECRET_KEY};
+
 use crate::actors::signed_in;
 use crate::payments::PISA_TAX_CODE;
+use crate::payments_stripe::WEBHOOK_SECRET;
 
 const PISA: sportello_domain::TenantId = sportello_domain::TenantId(50026);
 const CALCI: sportello_domain::TenantId = sportello_domain::TenantId(50003);
@@ -18,7 +21,18 @@ const MARIO: &str = "RSSMRA80A01G702C";
 
 #[tokio::test]
 async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
-    let (app, _op) = crate::oidc::setup_with(OidcProvider::start(), |_| {}).await;
+    let fake = FakeStripe::start();
+    let stripe_url = fake.url();
+    let (app, _op) = crate::oidc::setup_with(OidcProvider::start(), move |s| {
+        s.stripe.secret_key = sportello_web::Secret::new(SECRET_KEY);
+        s.stripe.publishable_key = "pk_test_sportello".into();
+        s.stripe.webhook_secret = sportello_web::Secret::new(WEBHOOK_SECRET);
+        s.stripe.api_url = stripe_url;
+        s.stripe.js_url = "http://127.0.0.1:9/v3/".into();
+        s.stripe.sweep_every_ms = 0;
+    })
+    .await;
+    let acct = crate::payments_stripe::account(&fake).await;
     let mut admin = signed_in(
         &app,
         Realm::Commune(PISA),
@@ -41,7 +55,7 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
                 ("kind:canteen", "on"),
                 ("kind:fine", "on"),
                 ("receipt_header", "Comune di Pisa"),
-                ("stripe_account", ""),
+                ("stripe_account", &acct),
             ],
         )
         .await;
@@ -158,6 +172,132 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.headers["content-type"], "application/pdf");
     assert!(pdf.body.starts_with("%PDF-1.4"));
+    // Paying two notices online: the fee said first, a payment made, its page with the card
+    // form (Stripe.js allowed on that page only), the notices still open until Stripe says.
+    assert!(due.body.contains("name=\"avviso\""), "{}", due.body);
+    assert!(
+        due.body.contains("€ 1,00"),
+        "the fee is said before paying: {}",
+        due.body
+    );
+    let dcsrf = due.input("csrf").unwrap();
+    let second = {
+        let tx = app.store.tenant_read(PISA).await.unwrap();
+        let n = tx
+            .db()
+            .notices_by_reference(&["M-2".to_owned()])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        n[0].notice_number.clone()
+    };
+    let none = mario
+        .post(
+            &mario.url(HOST, "/area-personale/pagamenti/paga"),
+            &[("csrf", &dcsrf)],
+        )
+        .await;
+    assert!(none.body.contains("id=\"choose\""), "{}", none.body);
+    let paying = mario
+        .post(
+            &mario.url(HOST, "/area-personale/pagamenti/paga"),
+            &[("csrf", &dcsrf), ("avviso", &number), ("avviso", &second)],
+        )
+        .await;
+    assert_eq!(paying.status, StatusCode::OK, "{}", paying.body);
+    assert!(
+        paying.url.contains("/area-personale/pagamenti/pagamento/"),
+        "{}",
+        paying.url
+    );
+    assert!(
+        paying.body.contains("€ 92,20"),
+        "45,60 + 45,60 + 1,00: {}",
+        paying.body
+    );
+    assert!(
+        paying.body.contains("id=\"payment-element\""),
+        "{}",
+        paying.body
+    );
+    let csp = paying.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self' http://127.0.0.1:9"),
+        "{csp}"
+    );
+    assert!(
+        !due.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("127.0.0.1:9")
+    );
+    // Back from Stripe before paying: still to pay.
+    let back = mario
+        .get(&format!("{}?payment_intent=pi_whatever", paying.url))
+        .await;
+    assert!(back.body.contains("sp-status-pending"), "{}", back.body);
+    // Stripe's event on the federation's endpoint: a forged one refused, the true one taken.
+    let intent = fake
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/v1/payment_intents")
+        .count();
+    assert_eq!(intent, 1);
+    let pi = fake.events().len();
+    assert_eq!(pi, 0);
+    let pi_id = fake.intent_ids().pop().unwrap();
+    let ok = fake.succeed(&pi_id);
+    let hook = format!("http://{}/stripe/webhook", app.addr);
+    let t = chrono::Utc::now().timestamp();
+    let body = ok.to_string();
+    let to_apex = |sig: String, body: String| {
+        let client = app.client.clone();
+        let hook = hook.clone();
+        async move {
+            client
+                .post(&hook)
+                .header("host", "localhost")
+                .header("stripe-signature", sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let forged = to_apex(
+        FakeStripe::signature(&body, &["whsec_forged"], t),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(forged.as_u16(), 400);
+    let taken = to_apex(
+        FakeStripe::signature(&body, &[WEBHOOK_SECRET], t),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(taken.as_u16(), 200);
+    let paid = mario
+        .get(&mario.url(HOST, "/area-personale/pagamenti"))
+        .await;
+    assert!(paid.body.contains("sp-status-paid"), "{}", paid.body);
+    // Not on a commune's host.
+    let elsewhere = app
+        .client
+        .post(&hook)
+        .header("host", HOST)
+        .header(
+            "stripe-signature",
+            FakeStripe::signature(&body, &[WEBHOOK_SECRET], t),
+        )
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status().as_u16(), 404);
     // The person area's link to it.
     let area = mario.get(&mario.url(HOST, "/area-personale")).await;
     assert!(

@@ -28,6 +28,7 @@ mod m0013_cases;
 mod m0014_acting_for;
 mod m0015_queue_search;
 mod m0016_payments;
+mod m0017_stripe;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_acting_for::Migration),
             Box::new(m0015_queue_search::Migration),
             Box::new(m0016_payments::Migration),
+            Box::new(m0017_stripe::Migration),
         ]
     }
 }
@@ -92,6 +94,9 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "case_names",
     "payment_settings",
     "payment_notices",
+    "payments",
+    "payment_items",
+    "stripe_events",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

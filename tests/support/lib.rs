@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod counterparts;
 pub mod sms_gateway;
+pub mod stripe;
 pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};

@@ -108,11 +108,49 @@ pub struct Settings {
     pub contact_email: String,
     /// OpenID Connect providers offered on the sign-in page.
     pub oidc_providers: Vec<OidcProvider>,
+    /// Online payments through Stripe: the platform's keys (each commune's connected account is
+    /// in its payment settings).
+    pub stripe: Stripe,
     /// Demo mode: the demonstration identity provider (fictitious people signed in without a
     /// credential) is offered on the sign-in host. Set only by `sportello serve --demo`: never
     /// read from a file or the environment, and a configuration that names it is refused.
     #[serde(skip)]
     pub demo: bool,
+}
+
+/// The platform's Stripe account, as the payments capability uses it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Stripe {
+    /// The platform's secret key (`sk_live_…`, `sk_test_…`; `SPORTELLO_STRIPE__SECRET_KEY`).
+    /// Empty: nobody pays online (notices are still issued and printed).
+    pub secret_key: Secret,
+    /// The publishable key, for Stripe.js on the payment page.
+    pub publishable_key: String,
+    /// Where the payment page loads Stripe.js from (a test points it at its own).
+    pub js_url: String,
+    /// The webhook endpoint's signing secret (`whsec_…`; `SPORTELLO_STRIPE__WEBHOOK_SECRET`).
+    pub webhook_secret: Secret,
+    /// Stripe's API (a test points it at its own server).
+    pub api_url: String,
+    /// A payment left pending this long (seconds) is asked about by the sweeper.
+    pub sweep_after_seconds: i64,
+    /// How often each node's sweeper looks (milliseconds; 0: never).
+    pub sweep_every_ms: u64,
+}
+
+impl Default for Stripe {
+    fn default() -> Self {
+        Self {
+            secret_key: Secret::new(""),
+            publishable_key: String::new(),
+            js_url: "https://js.stripe.com/v3/".into(),
+            webhook_secret: Secret::new(""),
+            api_url: "https://api.stripe.com".into(),
+            sweep_after_seconds: 600,
+            sweep_every_ms: 60_000,
+        }
+    }
 }
 
 /// How the outbox is delivered (see the `notify` crate).
@@ -212,6 +250,7 @@ impl Default for Settings {
             public_port: 0,
             contact_email: "info@example.org".into(),
             oidc_providers: vec![],
+            stripe: Stripe::default(),
             demo: false,
         }
     }

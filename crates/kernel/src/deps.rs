@@ -15,6 +15,7 @@ use crate::session::{Lifetimes, Sessions};
 use crate::tenancy::Tenancy;
 use crate::{Result, Settings};
 
+#[derive(Clone)]
 pub struct Deps {
     pub store: Store,
     /// Every commune by host and id, refreshed from the store.

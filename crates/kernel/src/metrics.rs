@@ -3,6 +3,7 @@
 
 use prometheus::{IntCounterVec, Opts, Registry};
 
+#[derive(Clone)]
 pub struct Metrics {
     pub registry: Registry,
     /// Sign-in events by kind and identity provider (from the audit log's writes).

@@ -66,18 +66,34 @@ pub fn vouched_code(who: &Current) -> Option<&str> {
     who.person.as_ref()?.fiscal_code.as_deref()
 }
 
+/// The person's list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mine {
+    pub notices: Vec<DueLine>,
+    /// Whether the commune takes payments online (its connected account, the platform's keys).
+    pub online: bool,
+    /// The fee added to a payment online.
+    pub fee: Money,
+}
+
 /// The person's notices from this commune, soonest due first (`None` when no identity provider
 /// vouched for their fiscal code: the page says how to sign in for them).
-pub async fn mine(deps: &Deps, commune: TenantId, who: &Current) -> Result<Option<Vec<DueLine>>> {
+pub async fn mine(deps: &Deps, commune: TenantId, who: &Current) -> Result<Option<Mine>> {
     let Some(code) = vouched_code(who) else {
         return Ok(None);
     };
     let today = crate::today();
     let since = (today - chrono::Duration::days(KEEP_DAYS)).to_string();
     let tx = deps.store.tenant_read(commune).await?;
-    let list = tx.db().notices_of(code, &since, MINE_MAX).await?;
+    let db = tx.db();
+    let list = db.notices_of(code, &since, MINE_MAX).await?;
+    let s = db.payment_settings().await?;
     tx.commit().await?;
-    Ok(Some(list.iter().map(|n| DueLine::of(n, today)).collect()))
+    Ok(Some(Mine {
+        notices: list.iter().map(|n| DueLine::of(n, today)).collect(),
+        online: s.stripe_account.is_some() && !deps.settings.stripe.secret_key.expose().is_empty(),
+        fee: Money::from_cents(s.fee_cents),
+    }))
 }
 
 /// One of the person's notices (another person's, or none: the same answer).

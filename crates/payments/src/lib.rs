@@ -13,6 +13,7 @@ pub mod document;
 pub mod due;
 pub mod import;
 pub mod notices;
+pub mod online;
 pub mod settings;
 
 use chrono::NaiveDate;

@@ -115,6 +115,14 @@ pub async fn save(deps: &Deps, actor: &Actor, f: &SettingsForm) -> Result<()> {
         updated_at: sportello_store::now_micros(),
     })
     .await?;
+    // Stripe's events name the account: the federation's map finds the commune by it.
+    if !db.set_own_stripe_account(account.as_deref()).await? {
+        return Err(Error::invalid_at(
+            "stripe_account",
+            Why::IdTaken,
+            account.unwrap_or_default(),
+        ));
+    }
     sportello_kernel::audit::record(
         &db,
         actor,

@@ -84,6 +84,13 @@ pub async fn start(
     if settings.delivery.workers > 0 {
         sportello_notify::worker::Worker::start(&deps).await?;
     }
+    // Payments Stripe left unsettled (a node died between Stripe's success and our record).
+    if !settings.stripe.secret_key.expose().is_empty() && settings.stripe.sweep_every_ms > 0 {
+        sportello_payments::online::sweep::spawn(
+            deps.clone(),
+            Duration::from_millis(settings.stripe.sweep_every_ms),
+        );
+    }
     let roots = idp::extra_roots(&settings.tls_ca_bundle)?;
     let saml = load_saml(settings, &login_host, addr_port, &roots).await?;
     if let Some(saml) = &saml {

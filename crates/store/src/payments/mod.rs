@@ -6,8 +6,10 @@
 //! gives them back anyway, the row being locked until commit); they must never repeat.
 
 mod notices;
+mod online;
 
 pub use notices::{NewNotice, Notice, NoticeFilter, NoticeStatus};
+pub use online::{Payment, PaymentItem};
 
 use serde::Serialize;
 

@@ -263,7 +263,7 @@ impl TenantDb<'_> {
         Ok(self
             .exec(
                 "UPDATE payment_notices SET status = 'cancelled', cancelled_at = $3, cancel_reason = $4 \
-                 WHERE tenant_id = $1 AND notice_number = $2 AND status = 'open'",
+                 WHERE tenant_id = $1 AND notice_number = $2 AND status = 'open' AND open_payment IS NULL",
                 vec![number.into(), at.into(), reason.into()],
             )
             .await?

@@ -23,6 +23,7 @@ mod redo;
 pub(crate) mod saml;
 mod signin;
 mod sms_reports;
+mod stripe_webhook;
 mod subscriptions;
 pub mod table;
 
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     subscriptions::configure(&mut t);
     cases::configure(&mut t);
     payments::configure(&mut t);
+    stripe_webhook::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }

@@ -1,0 +1,117 @@
+//! The calls to Stripe, through `async-stripe`: every one on the commune's connected account
+//! (`Stripe-Account`), every POST with the idempotency key the payment stored before the call.
+//! One attempt per call: a retry is the next call with the same key (the sweeper's, or the
+//! person's), which Stripe answers with what it did the first time.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sportello_kernel::{Deps, Error, Result};
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
+use stripe_core::payment_intent::{
+    CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent,
+};
+use stripe_shared::{AccountId, PaymentIntent, PaymentIntentStatus};
+
+/// How long one call to Stripe may take.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What the product needs of a PaymentIntent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub id: String,
+    pub client_secret: Option<String>,
+    /// `succeeded`, `requires_payment_method`, `canceled`, …
+    pub status: String,
+    pub amount: i64,
+    pub amount_received: i64,
+    pub currency: String,
+    pub application_fee_amount: Option<i64>,
+    pub metadata: HashMap<String, String>,
+}
+
+impl Intent {
+    pub fn of(pi: &PaymentIntent) -> Intent {
+        Intent {
+            id: pi.id.as_str().to_owned(),
+            client_secret: pi.client_secret.clone(),
+            status: pi.status.as_str().to_owned(),
+            amount: pi.amount,
+            amount_received: pi.amount_received,
+            currency: pi.currency.to_string(),
+            application_fee_amount: pi.application_fee_amount,
+            metadata: pi.metadata.clone(),
+        }
+    }
+    pub fn succeeded(&self) -> bool {
+        self.status == PaymentIntentStatus::Succeeded.as_str()
+    }
+}
+
+/// The platform's client, or a refusal when online payment is not configured.
+pub(crate) fn client(deps: &Deps) -> Result<Client> {
+    let s = &deps.settings.stripe;
+    if s.secret_key.expose().is_empty() {
+        return Err(Error::Refused("refused_online_payment_off"));
+    }
+    ClientBuilder::new(s.secret_key.expose())
+        .url(s.api_url.clone())
+        .timeout(TIMEOUT)
+        .build()
+        .map_err(|e| Error::Internal(format!("stripe client: {e}")))
+}
+
+fn account(id: &str) -> Result<AccountId> {
+    AccountId::from_str(id).map_err(|_| Error::Internal(format!("stripe account {id:?}")))
+}
+
+fn upstream(e: stripe::StripeError) -> Error {
+    tracing::warn!(error = %e, "stripe call failed");
+    Error::Upstream("stripe".into())
+}
+
+/// What a new PaymentIntent asks.
+pub struct NewIntent<'a> {
+    pub account: &'a str,
+    pub amount: i64,
+    pub fee: i64,
+    pub idempotency_key: &'a str,
+    pub metadata: HashMap<String, String>,
+    pub description: String,
+}
+
+/// Creates (or, with a key used before, finds again) the PaymentIntent of a payment: a direct
+/// charge on the commune's account, the fee to the platform.
+pub async fn create_intent(deps: &Deps, n: &NewIntent<'_>) -> Result<Intent> {
+    let client = client(deps)?;
+    let key = IdempotencyKey::new(n.idempotency_key)
+        .map_err(|e| Error::Internal(format!("idempotency key: {e}")))?;
+    let mut req = CreatePaymentIntent::new(n.amount, stripe_types::Currency::EUR)
+        .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods::new(true))
+        .metadata(n.metadata.clone())
+        .description(n.description.clone());
+    if n.fee > 0 {
+        req = req.application_fee_amount(n.fee);
+    }
+    let pi = req
+        .customize()
+        .account_id(account(n.account)?)
+        .request_strategy(RequestStrategy::Idempotent(key))
+        .send(&client)
+        .await
+        .map_err(upstream)?;
+    Ok(Intent::of(&pi))
+}
+
+/// Reads a PaymentIntent on the commune's account.
+pub async fn retrieve_intent(deps: &Deps, account_id: &str, intent: &str) -> Result<Intent> {
+    let client = client(deps)?;
+    let pi = RetrievePaymentIntent::new(intent)
+        .customize()
+        .account_id(account(account_id)?)
+        .send(&client)
+        .await
+        .map_err(upstream)?;
+    Ok(Intent::of(&pi))
+}
