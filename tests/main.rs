@@ -37,6 +37,7 @@ mod oidc;
 mod onboarding;
 mod payments;
 mod payments_stripe;
+mod payments_sweep;
 mod payments_web;
 mod postgres_rls;
 mod routes;

@@ -325,7 +325,7 @@ async fn an_import_is_all_or_nothing_names_each_mistakes_line_and_is_idempotent(
     assert_eq!(count().await, 3);
     // English headers, commas, Windows-1252 (a spreadsheet's "Save as CSV"): read as meant.
     let mut cp1252 = b"reference,fiscal_code,payer_name,kind,reason,amount,due_on\r\n".to_vec();
-    cp1252.extend_from_slice(b"RETTA-1,FRRLCU88H10G702S,Luca Ferr\xe0ri,canteen,Retta \x80 ottobre,\"7,50\",2030-11-30\r\n");
+    cp1252.extend_from_slice(b"RETTA-1,FRRLCU88H10G702S,Luca D\x92Ferr\xe0ri,canteen,Retta \x80 \x93ottobre\x94,\"7,50\",2030-11-30\r\n");
     assert_eq!(
         import::import(&w.deps, &a, &cp1252).await.unwrap(),
         Outcome::Done {
@@ -344,8 +344,8 @@ async fn an_import_is_all_or_nothing_names_each_mistakes_line_and_is_idempotent(
     )
     .await
     .unwrap();
-    assert_eq!(r[0].payer_name, "Luca Ferràri");
-    assert_eq!(r[0].reason, "Retta € ottobre");
+    assert_eq!(r[0].payer_name, "Luca D’Ferràri");
+    assert_eq!(r[0].reason, "Retta € “ottobre”");
     assert_eq!(r[0].amount_cents, 750);
     // A file without a needed column: said on line 1, nothing read.
     let Outcome::Refused { errors, .. } =

@@ -20,8 +20,8 @@ use crate::cases_office::staff;
 use crate::payments::set_up_form;
 
 pub const WEBHOOK_SECRET: &str = "whsec_test_current";
-const OLD_SECRET: &str = "whsec_test_previous";
-const ANNA: &str = "VRDGPP80A01G702C";
+pub const OLD_SECRET: &str = "whsec_test_previous";
+pub const ANNA: &str = "VRDGPP80A01G702C";
 
 /// The services with Stripe's test server as Stripe.
 pub async fn stripe_world(fake: &FakeStripe) -> World {
@@ -33,6 +33,7 @@ pub async fn stripe_world(fake: &FakeStripe) -> World {
         s.stripe.api_url = url;
         s.stripe.sweep_after_seconds = 0;
         s.stripe.sweep_every_ms = 0;
+        s.stripe.refresh_every_ms = 0;
     })
     .await
 }
@@ -57,7 +58,7 @@ pub async fn account(fake: &FakeStripe) -> String {
         .to_owned()
 }
 
-fn canteen(reference: &str, amount: &str) -> RawNotice {
+pub fn canteen(reference: &str, amount: &str) -> RawNotice {
     RawNotice {
         reference: reference.into(),
         fiscal_code: ANNA.into(),
@@ -71,7 +72,7 @@ fn canteen(reference: &str, amount: &str) -> RawNotice {
 }
 
 /// Pisa takes payments on its account; Anna has two notices (45,60 € and 12,00 €).
-async fn pisa_with_notices(w: &World, fake: &FakeStripe) -> (String, Vec<String>) {
+pub async fn pisa_with_notices(w: &World, fake: &FakeStripe) -> (String, Vec<String>) {
     let admin = staff(w, PISA, "ragioneria@comune.pisa.it", Role::Admin, None).await;
     let acct = account(fake).await;
     settings::save(
@@ -93,21 +94,21 @@ async fn pisa_with_notices(w: &World, fake: &FakeStripe) -> (String, Vec<String>
     (acct, vec![a, b])
 }
 
-async fn notice_status(deps: &Deps, n: &str) -> (NoticeStatus, Option<i64>) {
+pub async fn notice_status(deps: &Deps, n: &str) -> (NoticeStatus, Option<i64>) {
     let tx = deps.store.tenant_read(PISA).await.unwrap();
     let x = tx.db().notice(n).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     (x.status, x.paid_cents)
 }
 
-async fn payment(deps: &Deps, id: &str) -> sportello_store::payments::Payment {
+pub async fn payment(deps: &Deps, id: &str) -> sportello_store::payments::Payment {
     let tx = deps.store.tenant_read(PISA).await.unwrap();
     let p = tx.db().payment(id).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     p
 }
 
-async fn receive(
+pub async fn receive(
     deps: &Deps,
     event: &Value,
     secrets: &[&str],
@@ -119,7 +120,7 @@ async fn receive(
         .unwrap()
 }
 
-fn now() -> i64 {
+pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -386,6 +387,76 @@ async fn a_payment_charges_the_communes_account_once_and_only_stripes_word_marks
     );
     let paid = payment(&w.deps, &id).await;
     assert_eq!(paid.status, "succeeded");
+    // The receipt: numbered, and told to Anna through the outbox.
+    let (year, number) = paid.receipt.unwrap();
+    assert_eq!(number, 1);
+    {
+        use sea_orm::ConnectionTrait;
+        let owner = sportello_store::Store::connect(&w.db.admin_url)
+            .await
+            .unwrap();
+        let rows = owner
+            .raw_connection()
+            .query_all_raw(sea_orm::Statement::from_string(
+                owner.raw_connection().get_database_backend(),
+                "SELECT subject, recipient FROM messages WHERE template = 'payment_receipt'"
+                    .to_owned(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "one receipt message");
+        let subject: String = rows[0].try_get("", "subject").unwrap();
+        assert!(
+            subject.contains(&format!("ricevuta n. 1/{year}")) && subject.contains("€ 58,60"),
+            "{subject}"
+        );
+        let to: String = rows[0].try_get("", "recipient").unwrap();
+        assert_eq!(to, format!("{}@example.org", ANNA.to_lowercase()));
+    }
+    let (name, pdf) = sportello_payments::receipt::for_citizen(
+        &w.deps,
+        PISA,
+        &anna,
+        &id,
+        sportello_domain::Language::It,
+    )
+    .await
+    .unwrap();
+    assert_eq!(name, format!("ricevuta-1-{year}.pdf"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(&name);
+    std::fs::write(&file, &pdf).unwrap();
+    let text = String::from_utf8(
+        std::process::Command::new("pdftotext")
+            .args([file.to_str().unwrap(), "-"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    for want in [
+        "Ricevuta di pagamento",
+        &format!("1/{year}"),
+        "€ 45,60",
+        "€ 12,00",
+        "€ 1,00",
+        "€ 58,60",
+        &intent,
+        ANNA,
+    ] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    assert!(matches!(
+        sportello_payments::receipt::for_citizen(
+            &w.deps,
+            PISA,
+            &bruno,
+            &id,
+            sportello_domain::Language::It
+        )
+        .await,
+        Err(Error::NotFound)
+    ));
     // The same event again, and the declined one late: nothing moves.
     assert_eq!(
         receive(&w.deps, &ok, &[WEBHOOK_SECRET], now()).await,
@@ -491,7 +562,8 @@ async fn forged_stale_foreign_and_wrong_amount_events_are_refused_or_harmless() 
     ));
     assert_eq!(notice_status(&w.deps, &n[0]).await.0, NoticeStatus::Open);
     // Stripe's word with another amount than the payment's: nothing paid, the payment set
-    // aside for the commune to look at, the notices free again.
+    // aside for the commune to look at; its notices stay held (money may have moved), so the
+    // person is not offered to pay them twice.
     let mut wrong = ok["data"]["object"].clone();
     wrong["amount_received"] = json!(100);
     let wrong = fake.make_event(
@@ -505,6 +577,10 @@ async fn forged_stale_foreign_and_wrong_amount_events_are_refused_or_harmless() 
     );
     assert_eq!(payment(&w.deps, &id).await.status, "mismatch");
     assert_eq!(notice_status(&w.deps, &n[0]).await.0, NoticeStatus::Open);
+    assert!(matches!(
+        pay::start(&w.deps, PISA, &anna, &n).await,
+        Err(Error::Refused("refused_payment_under_way"))
+    ));
     // The true event after it moves nothing back or forward: the commune decides.
     assert_eq!(
         receive(&w.deps, &ok, &[WEBHOOK_SECRET], now()).await,

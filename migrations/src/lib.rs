@@ -97,6 +97,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "payments",
     "payment_items",
     "stripe_events",
+    "receipt_counters",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

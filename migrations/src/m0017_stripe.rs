@@ -5,7 +5,12 @@ use crate::{run_script, secure_commune_tables};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-pub(crate) const TABLES: &[&str] = &["payments", "payment_items", "stripe_events"];
+pub(crate) const TABLES: &[&str] = &[
+    "payments",
+    "payment_items",
+    "stripe_events",
+    "receipt_counters",
+];
 
 /// Paying online. `payments`: one attempt to pay one or several of a person's notices of one
 /// commune, on the commune's Stripe connected account: its idempotency key is written before
@@ -13,7 +18,8 @@ pub(crate) const TABLES: &[&str] = &["payments", "payment_items", "stripe_events
 /// pending → succeeded; failed may still succeed; succeeded is final). `payment_items`: the
 /// notices it pays and how much of each. `stripe_events`: every Stripe event applied to the
 /// commune, written in the transaction that applies it (an event is applied once).
-/// `stripe_accounts` is the federation's map from a connected account to its commune (events
+/// A succeeded payment gets its receipt's number (per commune and year, from `receipt_counters`,
+/// in the transaction that settles it). `stripe_accounts` is the federation's map from a connected account to its commune (events
 /// name the account, not the commune): one commune per account.
 /// `payment_notices.open_payment` holds the payment under way for a notice (one at a time).
 const SCHEMA: &str = r#"
@@ -34,8 +40,11 @@ CREATE TABLE payments (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     succeeded_at BIGINT NULL,
+    receipt_year INTEGER NULL,
+    receipt_number BIGINT NULL,
     PRIMARY KEY (tenant_id, id),
-    UNIQUE (tenant_id, intent_id)
+    UNIQUE (tenant_id, intent_id),
+    UNIQUE (tenant_id, receipt_year, receipt_number)
 );
 CREATE INDEX payments_open ON payments (tenant_id, status, updated_at);
 CREATE INDEX payments_person ON payments (tenant_id, person_id, created_at);
@@ -55,6 +64,12 @@ CREATE TABLE stripe_events (
     received_at BIGINT NOT NULL,
     outcome TEXT NOT NULL,
     PRIMARY KEY (tenant_id, event_id)
+);
+CREATE TABLE receipt_counters (
+    tenant_id BIGINT NOT NULL,
+    year INTEGER NOT NULL,
+    next BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, year)
 );
 CREATE TABLE stripe_accounts (
     account_id TEXT NOT NULL PRIMARY KEY,

@@ -246,6 +246,7 @@ fn route(
             Some((a, pi)) if Some(a.as_str()) == account => (200, pi.clone()),
             _ => missing("payment_intent", id),
         },
+        ("POST", ["v1", "payment_intents", id, "cancel"]) => cancel_intent(s, account, id),
         ("POST", ["v1", "refunds"]) => create_refund(s, account, form),
         _ => error(
             404,
@@ -336,6 +337,35 @@ fn create_intent(s: &mut State, account: Option<&str>, form: &[(String, String)]
         "transfer_data": null, "transfer_group": null
     });
     s.intents.insert(id, (acct.to_owned(), pi.clone()));
+    (200, pi)
+}
+
+/// https://docs.stripe.com/api/payment_intents/cancel: only an intent not yet succeeded (nor
+/// processing) is cancelled; it makes a `payment_intent.canceled` event.
+fn cancel_intent(s: &mut State, account: Option<&str>, id: &str) -> (u16, Value) {
+    let Some((acct, pi)) = s
+        .intents
+        .get_mut(id)
+        .filter(|(a, _)| Some(a.as_str()) == account)
+    else {
+        return missing("payment_intent", id);
+    };
+    let status = pi["status"].as_str().unwrap_or("").to_owned();
+    if matches!(status.as_str(), "succeeded" | "canceled" | "processing") {
+        return error(
+            400,
+            "invalid_request_error",
+            Some("payment_intent_unexpected_state"),
+            None,
+            &format!("You cannot cancel this PaymentIntent because it has a status of {status}."),
+        );
+    }
+    pi["status"] = json!("canceled");
+    pi["canceled_at"] = json!(now());
+    pi["cancellation_reason"] = json!("abandoned");
+    let (acct, pi) = (acct.clone(), pi.clone());
+    let e = event(s, &acct, "payment_intent.canceled", pi.clone());
+    s.events.push(e);
     (200, pi)
 }
 

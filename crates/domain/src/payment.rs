@@ -157,6 +157,13 @@ pub fn parse_day(s: &str) -> Result<NaiveDate, ParseError> {
         .map_err(|_| ParseError::new(Why::DateInvalid, "date", format!("{t:?}")).arg(t))
 }
 
+/// Characters that change how text is shown without being seen (direction overrides, zero-width
+/// marks): a reason or a name holding one could read otherwise than it is.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+}
+
 fn text(s: &str, what: &'static str, max: usize) -> Result<String, ParseError> {
     let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if t.is_empty() {
@@ -165,7 +172,7 @@ fn text(s: &str, what: &'static str, max: usize) -> Result<String, ParseError> {
     if t.chars().count() > max {
         return Err(ParseError::new(Why::TooLong, what, "too long").arg(max.to_string()));
     }
-    if t.chars().any(char::is_control) {
+    if t.chars().any(|c| c.is_control() || invisible(c)) {
         return Err(ParseError::new(Why::Malformed, what, "control character"));
     }
     Ok(t)

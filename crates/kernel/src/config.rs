@@ -137,6 +137,11 @@ pub struct Stripe {
     pub sweep_after_seconds: i64,
     /// How often each node's sweeper looks (milliseconds; 0: never).
     pub sweep_every_ms: u64,
+    /// A payment nobody completed is given up (its intent cancelled, its notices freed) after
+    /// this many seconds.
+    pub expire_after_seconds: i64,
+    /// Coming back to a payment's page asks Stripe at most this often per payment (ms).
+    pub refresh_every_ms: u64,
 }
 
 impl Default for Stripe {
@@ -149,6 +154,8 @@ impl Default for Stripe {
             api_url: "https://api.stripe.com".into(),
             sweep_after_seconds: 600,
             sweep_every_ms: 60_000,
+            expire_after_seconds: 86_400,
+            refresh_every_ms: 5_000,
         }
     }
 }

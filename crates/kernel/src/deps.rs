@@ -48,6 +48,13 @@ pub struct Deps {
 }
 
 impl Deps {
+    /// A commune's public origin (`scheme://host[:port]`), for links in what is sent without a
+    /// request (a receipt after Stripe's event): the sign-in host's origin with the commune's
+    /// host instead.
+    pub fn commune_base(&self, host: &str) -> String {
+        self.login_base.replacen(self.login_host.as_str(), host, 1)
+    }
+
     /// Builds the bundle from the settings: the commune registry and the policies read from
     /// the store, the mailer, the secret box. `login_base` is the sign-in host's public origin
     /// (the web layer knows the port it listens on). Starts nothing: see [`Deps::spawn_pollers`].

@@ -41,6 +41,10 @@ const FILES: &[(&str, &str)] = &[
     ("case_update", include_str!("../templates/case_update.toml")),
     ("case_clerk", include_str!("../templates/case_clerk.toml")),
     (
+        "payment_receipt",
+        include_str!("../templates/payment_receipt.toml"),
+    ),
+    (
         "draft_expiry",
         include_str!("../templates/draft_expiry.toml"),
     ),

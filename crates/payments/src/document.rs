@@ -19,7 +19,7 @@ fn words(lang: Language) -> [&'static str; 11] {
             "Reduced amount if paid by",
             "Notice number",
             "Creditor's tax code",
-            "Pay online in the personal area of the commune's site, or with the QR code or the notice number at any pagoPA channel.",
+            "Pay online in the personal area of the commune's site. The notice number and the QR code identify this notice.",
             "This notice was cancelled.",
             "This notice is paid.",
         ]
@@ -33,7 +33,7 @@ fn words(lang: Language) -> [&'static str; 11] {
             "Importo ridotto se pagato entro il",
             "Codice avviso",
             "Codice fiscale dell'Ente creditore",
-            "Paga online nell'area personale del sito del Comune, oppure con il codice QR o il codice avviso presso qualunque canale pagoPA.",
+            "Paga online nell'area personale del sito del Comune. Il codice avviso e il codice QR identificano questo avviso.",
             "Questo avviso è stato annullato.",
             "Questo avviso è pagato.",
         ]

@@ -63,6 +63,13 @@ const COLUMNS: [(&str, &str, &str); 8] = [
     ("notified_on", "notificato_il", "notified_on"),
 ];
 
+/// Windows-1252's characters for the bytes 0x80–0x9F (where it differs from Latin-1; the five
+/// bytes it leaves undefined stay as they are).
+const CP1252: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
 /// The text of the file: UTF-8 (without its byte-order mark), else Windows-1252.
 fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -70,7 +77,10 @@ fn decode(bytes: &[u8]) -> String {
         Ok(s) => s.to_owned(),
         Err(_) => bytes
             .iter()
-            .map(|&b| if b == 0x80 { '€' } else { char::from(b) })
+            .map(|&b| match b {
+                0x80..=0x9f => CP1252[usize::from(b - 0x80)],
+                _ => char::from(b),
+            })
             .collect(),
     }
 }

@@ -14,6 +14,7 @@ pub mod due;
 pub mod import;
 pub mod notices;
 pub mod online;
+pub mod receipt;
 pub mod settings;
 
 use chrono::NaiveDate;
@@ -29,7 +30,9 @@ pub fn today() -> NaiveDate {
 }
 
 /// Refuses an actor who may not read the commune's notices: reading payments through the
-/// intermediary role (a CAF, a bank) opens its clients' payments only, never the commune's list.
+/// intermediary role (a CAF, a bank) opens its clients' payments only, never the commune's list;
+/// a role given for one office does not open them either (they are the commune's, not an
+/// office's).
 pub(crate) async fn require_commune_read(deps: &Deps, actor: &Actor) -> Result<()> {
     require(deps, actor, Action::Read).await?;
     let scope = sportello_kernel::scope::office_scope_without(
@@ -40,9 +43,10 @@ pub(crate) async fn require_commune_read(deps: &Deps, actor: &Actor) -> Result<(
         &[Role::Intermediary],
     )
     .await?;
+    // Notices belong to no office: the list is for roles given for the whole commune.
     match scope {
-        Some(offices) if offices.is_empty() => Err(Error::Refused("refused_role")),
-        _ => Ok(()),
+        None => Ok(()),
+        Some(_) => Err(Error::Refused("refused_role")),
     }
 }
 

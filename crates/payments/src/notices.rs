@@ -25,7 +25,8 @@ pub(crate) fn new_notice(
     NewNotice {
         notice_number: number.as_str().to_owned(),
         reference: n.reference.clone(),
-        fiscal_code: n.fiscal_code.as_str().to_owned(),
+        // As identity providers' codes are kept (omocodia folded): the payer's own code finds it.
+        fiscal_code: n.fiscal_code.normalised().as_str().to_owned(),
         payer_name: n.payer_name.clone(),
         kind: n.kind.key().to_owned(),
         reason: n.reason.clone(),
@@ -42,7 +43,7 @@ pub(crate) fn new_notice(
 /// Whether a stored notice says what a new one under the same reference says (then writing it
 /// again is a repetition, not a conflict).
 pub(crate) fn same(stored: &Notice, n: &NoticeInput) -> bool {
-    stored.fiscal_code == n.fiscal_code.as_str()
+    stored.fiscal_code == n.fiscal_code.normalised().as_str()
         && stored.payer_name == n.payer_name
         && stored.kind == n.kind.key()
         && stored.reason == n.reason
@@ -98,8 +99,14 @@ pub async fn create(deps: &Deps, actor: &Actor, raw: &RawNotice) -> Result<Strin
     let local = db.take_notice_numbers(1).await?;
     let number = notice_number(&s, local)?;
     let now = sportello_store::now_micros();
-    db.insert_notices(&[new_notice(&n, &number, now, &actor.audit_name(), None)])
-        .await?;
+    if db
+        .insert_notices(&[new_notice(&n, &number, now, &actor.audit_name(), None)])
+        .await?
+        != 1
+    {
+        // Another post wrote this reference meanwhile: the same answer as if it had been first.
+        return Err(Error::invalid("reference", Why::IdTaken));
+    }
     sportello_kernel::audit::record(
         &db,
         actor,

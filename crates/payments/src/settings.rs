@@ -105,6 +105,7 @@ pub async fn save(deps: &Deps, actor: &Actor, f: &SettingsForm) -> Result<()> {
     let kinds: Vec<&str> = kinds.iter().map(|k| k.key()).collect();
     let tx = deps.store.tenant(c).await?;
     let db = tx.db();
+    let before = db.payment_settings().await?.stripe_account;
     db.save_payment_settings(&PaymentSettings {
         tax_code: tax_code.clone(),
         segregation,
@@ -115,6 +116,11 @@ pub async fn save(deps: &Deps, actor: &Actor, f: &SettingsForm) -> Result<()> {
         updated_at: sportello_store::now_micros(),
     })
     .await?;
+    // Payments under way are on the account they were made on: its events and the sweeper
+    // must still find this commune by it, so the account changes only once they are settled.
+    if before != account && db.unsettled_count().await? > 0 {
+        return Err(Error::Refused("refused_account_payments_under_way"));
+    }
     // Stripe's events name the account: the federation's map finds the commune by it.
     if !db.set_own_stripe_account(account.as_deref()).await? {
         return Err(Error::invalid_at(

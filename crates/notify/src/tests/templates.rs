@@ -10,6 +10,8 @@ fn vars() -> serde_json::Value {
         "sender": "Comune di Pisa", "topic": "Lavori stradali", "text": "Via Roma chiusa lunedì.",
         "protocol": "2026/0000123", "service": "Accesso agli atti", "what": "è stata accolta",
         "note": "", "answered": true, "date": "06/12/2027",
+        "number": "1/2026", "total": "€ 46,60", "amount": "€ 45,60", "fee": "€ 1,00",
+        "day": "06/12/2026", "items": "– Mensa di ottobre: € 45,60",
     })
 }
 

@@ -11,8 +11,10 @@ use sportello_kernel::session::Current;
 use sportello_kernel::{Deps, Error, Result};
 use sportello_store::payments::{NoticeStatus, Payment, PaymentItem};
 
-use super::stripe::{NewIntent, create_intent, retrieve_intent};
-use super::webhook::apply;
+use super::stripe::{
+    CallError, NewIntent, cancel_intent, configured, create_intent, retrieve_intent,
+};
+use super::webhook::{Said, apply};
 use crate::due::{DueLine, vouched_code};
 
 /// At most this many notices in one payment.
@@ -25,7 +27,9 @@ fn person(who: &Current) -> Result<(&str, &str)> {
 }
 
 /// Starts paying `numbers` (the person's open notices of `commune`); gives the payment's id.
-/// The same notices asked again while their payment is under way give that payment again.
+/// The same notices asked again while their payment is under way give that payment again (a new
+/// one if what is due changed, as when a fine's reduction ran out); others overlapping wait
+/// until it is paid or given up (the sweeper gives up an unpaid one after a day).
 pub async fn start(
     deps: &Deps,
     commune: TenantId,
@@ -33,6 +37,9 @@ pub async fn start(
     numbers: &[String],
 ) -> Result<String> {
     let (person_id, code) = person(who)?;
+    if !configured(deps) {
+        return Err(Error::Refused("refused_online_payment_off"));
+    }
     let mut wanted: Vec<String> = numbers
         .iter()
         .filter_map(|n| NoticeNumber::parse(n).ok())
@@ -51,6 +58,7 @@ pub async fn start(
     let Some(account) = s.stripe_account.clone() else {
         return Err(Error::Refused("refused_online_payment_off"));
     };
+    let kinds = crate::settings::kinds_of(&s);
     let mut items = vec![];
     let mut under_way = None;
     for n in &wanted {
@@ -63,6 +71,9 @@ pub async fn start(
         if notice.status != NoticeStatus::Open {
             return Err(Error::Refused("refused_notice_not_open"));
         }
+        if !sportello_domain::PaymentKind::parse(&notice.kind).is_ok_and(|k| kinds.contains(&k)) {
+            return Err(Error::Refused("refused_online_payment_off"));
+        }
         let line = DueLine::of(&notice, today);
         items.push(PaymentItem {
             notice_number: notice.notice_number.clone(),
@@ -70,19 +81,37 @@ pub async fn start(
         });
         under_way = under_way.or(db.open_payment_of(n).await?);
     }
-    // A payment under way for these notices: the same notices give it back, others wait.
-    if let Some(p) = under_way {
-        let theirs = db.payment_items(&p).await?;
+    let amount: i64 = items.iter().map(|i| i.amount_cents).sum();
+    let total = amount.saturating_add(s.fee_cents);
+    if !(super::stripe::AMOUNT_MIN..=super::stripe::AMOUNT_MAX).contains(&total) {
+        return Err(Error::Refused("refused_amount_out_of_range"));
+    }
+    // A payment under way for these notices: the same notices and amounts give it back.
+    if let Some(old) = under_way {
+        let theirs = db.payment_items(&old).await?;
+        let p = db.payment(&old).await?;
         tx.commit().await?;
-        let same = theirs.iter().map(|i| &i.notice_number).eq(wanted.iter());
-        return if same {
-            Ok(p)
-        } else {
-            Err(Error::Refused("refused_payment_under_way"))
+        let same_notices = theirs.iter().map(|i| &i.notice_number).eq(wanted.iter());
+        let same_amounts = theirs
+            .iter()
+            .map(|i| i.amount_cents)
+            .eq(items.iter().map(|i| i.amount_cents));
+        let Some(p) = p.filter(|p| {
+            same_notices && matches!(p.status.as_str(), "created" | "pending" | "failed")
+        }) else {
+            return Err(Error::Refused("refused_payment_under_way"));
         };
+        if same_amounts {
+            if p.intent_id.is_none() {
+                ask_stripe(deps, commune, &p).await.map_err(Error::from)?;
+            }
+            return Ok(old);
+        }
+        // What is due changed: that payment is given up, a new one made.
+        give_up(deps, commune, &p, "amount_changed").await?;
+        return Box::pin(start(deps, commune, who, numbers)).await;
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let amount: i64 = items.iter().map(|i| i.amount_cents).sum();
     let p = Payment {
         id: id.clone(),
         person_id: person_id.to_owned(),
@@ -99,19 +128,69 @@ pub async fn start(
         created_at: now,
         updated_at: now,
         succeeded_at: None,
+        receipt: None,
     };
     if db.claim_notices(&id, &wanted).await? != wanted.len() as u64 {
         return Err(Error::Refused("refused_payment_under_way"));
     }
     db.insert_payment(&p, &items).await?;
     tx.commit().await?;
-    ask_stripe(deps, commune, &p).await?;
-    Ok(id)
+    match ask_stripe(deps, commune, &p).await {
+        Ok(_) => Ok(id),
+        Err(CallError::ForGood(why)) => {
+            let tx = deps.store.tenant(commune).await?;
+            tx.db()
+                .cancel_payment(&id, &why, sportello_store::now_micros())
+                .await?;
+            tx.commit().await?;
+            Err(Error::Refused("refused_payment_not_possible"))
+        }
+        Err(CallError::ForNow(e)) => Err(e),
+    }
+}
+
+/// Gives a payment up: its intent cancelled at Stripe (or, if it was paid after all, settled),
+/// its notices free again.
+pub(crate) async fn give_up(deps: &Deps, commune: TenantId, p: &Payment, why: &str) -> Result<()> {
+    let intent = match &p.intent_id {
+        Some(i) => Some(i.clone()),
+        // Its creation may have reached Stripe: ask again with the key, then cancel what exists.
+        None => match ask_stripe(deps, commune, p).await {
+            Ok(i) => Some(i),
+            Err(CallError::ForGood(_)) => None,
+            Err(CallError::ForNow(e)) => return Err(e),
+        },
+    };
+    if let Some(i) = intent {
+        let now = cancel_intent(deps, &p.stripe_account, &i).await?;
+        if now.succeeded() {
+            apply(
+                deps,
+                commune,
+                &p.stripe_account,
+                None,
+                &now,
+                Said::Succeeded,
+            )
+            .await?;
+            return Ok(());
+        }
+    }
+    let tx = deps.store.tenant(commune).await?;
+    tx.db()
+        .cancel_payment(&p.id, why, sportello_store::now_micros())
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Asks Stripe for the payment's intent (again, with the same key, if it was asked before)
-/// and records it.
-pub(crate) async fn ask_stripe(deps: &Deps, commune: TenantId, p: &Payment) -> Result<()> {
+/// and records it; gives its id.
+pub(crate) async fn ask_stripe(
+    deps: &Deps,
+    commune: TenantId,
+    p: &Payment,
+) -> std::result::Result<String, CallError> {
     let metadata = HashMap::from([
         ("payment".to_owned(), p.id.clone()),
         ("commune".to_owned(), commune.0.to_string()),
@@ -128,17 +207,35 @@ pub(crate) async fn ask_stripe(deps: &Deps, commune: TenantId, p: &Payment) -> R
         },
     )
     .await?;
-    let secret = intent.client_secret.clone().unwrap_or_default();
-    let sealed = deps
-        .secrets
-        .seal(secret.as_bytes())
-        .map_err(Error::Internal)?;
-    let tx = deps.store.tenant(commune).await?;
-    tx.db()
-        .set_payment_intent(&p.id, &intent.id, &sealed, sportello_store::now_micros())
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let record = async {
+        let secret = intent.client_secret.clone().unwrap_or_default();
+        let sealed = deps
+            .secrets
+            .seal(secret.as_bytes())
+            .map_err(Error::Internal)?;
+        let tx = deps.store.tenant(commune).await?;
+        tx.db()
+            .set_payment_intent(&p.id, &intent.id, &sealed, sportello_store::now_micros())
+            .await?;
+        tx.commit().await?;
+        Ok::<_, Error>(())
+    };
+    record.await.map_err(CallError::ForNow)?;
+    Ok(intent.id)
+}
+
+/// Whether what a payment asks is no longer what is due today (a fine's reduction ran out).
+pub(crate) async fn stale(db: &sportello_store::TenantDb<'_>, p: &Payment) -> Result<bool> {
+    let today = crate::today();
+    for i in db.payment_items(&p.id).await? {
+        if let Some(n) = db.notice(&i.notice_number).await?
+            && n.status == NoticeStatus::Open
+            && DueLine::of(&n, today).to_pay_today.cents() != i.amount_cents
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A payment as its person sees it.
@@ -153,6 +250,10 @@ pub struct PaymentView {
     /// For Stripe.js, while the payment can still be made.
     pub client_secret: Option<String>,
     pub account: String,
+    /// What it asks is no longer what is due (the person starts again from the list).
+    pub stale: bool,
+    /// The receipt's number, once paid (`12/2026`).
+    pub receipt: Option<String>,
 }
 
 /// One of the person's payments (another person's, or none: not found).
@@ -177,8 +278,10 @@ pub async fn view(deps: &Deps, commune: TenantId, who: &Current, id: &str) -> Re
             .unwrap_or(i.notice_number);
         items.push((grouped, reason, Money::from_cents(i.amount_cents)));
     }
+    let stale =
+        matches!(p.status.as_str(), "created" | "pending" | "failed") && stale(&db, &p).await?;
     tx.commit().await?;
-    let payable = matches!(p.status.as_str(), "pending" | "failed");
+    let payable = matches!(p.status.as_str(), "pending" | "failed") && !stale;
     let client_secret = match (&p.client_secret, payable) {
         (Some(s), true) => Some(
             String::from_utf8(deps.secrets.open(s).map_err(Error::Internal)?)
@@ -194,6 +297,8 @@ pub async fn view(deps: &Deps, commune: TenantId, who: &Current, id: &str) -> Re
         total: Money::from_cents(p.total_cents()),
         items,
         client_secret,
+        stale,
+        receipt: p.receipt.map(|(y, n)| format!("{n}/{y}")),
         account: p.stripe_account,
     })
 }
@@ -213,12 +318,29 @@ pub async fn refresh(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
     let Some(intent_id) = p.intent_id.as_deref() else {
         return Ok(());
     };
-    if !matches!(p.status.as_str(), "pending" | "failed") {
+    // Looked at a moment ago: Stripe is not asked again for every reload.
+    let now = sportello_store::now_micros();
+    let every = i64::try_from(deps.settings.stripe.refresh_every_ms).unwrap_or(i64::MAX);
+    if !matches!(p.status.as_str(), "pending" | "failed")
+        || now - p.updated_at < every.saturating_mul(1000)
+    {
         return Ok(());
     }
     let intent = retrieve_intent(deps, &p.stripe_account, intent_id).await?;
     if intent.succeeded() {
-        apply(deps, commune, &p.stripe_account, None, &intent, None).await?;
+        apply(
+            deps,
+            commune,
+            &p.stripe_account,
+            None,
+            &intent,
+            Said::Succeeded,
+        )
+        .await?;
+    } else {
+        let tx = deps.store.tenant(commune).await?;
+        tx.db().touch_payment(&p.id, now).await?;
+        tx.commit().await?;
     }
     Ok(())
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 use sportello_kernel::{Deps, Error, Result};
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_core::payment_intent::{
-    CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent,
+    CancelPaymentIntent, CancelPaymentIntentCancellationReason, CreatePaymentIntent,
+    CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent,
 };
 use stripe_shared::{AccountId, PaymentIntent, PaymentIntentStatus};
 
@@ -49,10 +50,21 @@ impl Intent {
     }
 }
 
+/// Whether this installation takes payments online at all (the platform's keys).
+pub fn configured(deps: &Deps) -> bool {
+    let s = &deps.settings.stripe;
+    !s.secret_key.expose().is_empty() && !s.publishable_key.is_empty()
+}
+
+/// The least and the most one payment may be, in cents (Stripe's limits for euros:
+/// https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+pub const AMOUNT_MIN: i64 = 50;
+pub const AMOUNT_MAX: i64 = 99_999_999;
+
 /// The platform's client, or a refusal when online payment is not configured.
 pub(crate) fn client(deps: &Deps) -> Result<Client> {
     let s = &deps.settings.stripe;
-    if s.secret_key.expose().is_empty() {
+    if !configured(deps) {
         return Err(Error::Refused("refused_online_payment_off"));
     }
     ClientBuilder::new(s.secret_key.expose())
@@ -71,6 +83,37 @@ fn upstream(e: stripe::StripeError) -> Error {
     Error::Upstream("stripe".into())
 }
 
+/// Whether Stripe refused a request for good (a 4xx other than a conflict or a rate limit):
+/// asking again with the same key gets the same refusal.
+pub fn refused_for_good(e: &stripe::StripeError) -> bool {
+    matches!(e, stripe::StripeError::Stripe(_, s) if (400..500).contains(s) && *s != 409 && *s != 429)
+}
+
+/// A call's failure: for good (the payment is given up) or for now (asked again later).
+#[derive(Debug)]
+pub enum CallError {
+    ForGood(String),
+    ForNow(Error),
+}
+
+impl From<CallError> for Error {
+    fn from(e: CallError) -> Error {
+        match e {
+            CallError::ForGood(_) => Error::Refused("refused_payment_not_possible"),
+            CallError::ForNow(e) => e,
+        }
+    }
+}
+
+fn call_error(e: stripe::StripeError) -> CallError {
+    if refused_for_good(&e) {
+        tracing::warn!(error = %e, "stripe refused the request");
+        CallError::ForGood(e.to_string())
+    } else {
+        CallError::ForNow(upstream(e))
+    }
+}
+
 /// What a new PaymentIntent asks.
 pub struct NewIntent<'a> {
     pub account: &'a str,
@@ -83,10 +126,13 @@ pub struct NewIntent<'a> {
 
 /// Creates (or, with a key used before, finds again) the PaymentIntent of a payment: a direct
 /// charge on the commune's account, the fee to the platform.
-pub async fn create_intent(deps: &Deps, n: &NewIntent<'_>) -> Result<Intent> {
-    let client = client(deps)?;
+pub async fn create_intent(
+    deps: &Deps,
+    n: &NewIntent<'_>,
+) -> std::result::Result<Intent, CallError> {
+    let client = client(deps).map_err(CallError::ForNow)?;
     let key = IdempotencyKey::new(n.idempotency_key)
-        .map_err(|e| Error::Internal(format!("idempotency key: {e}")))?;
+        .map_err(|e| CallError::ForNow(Error::Internal(format!("idempotency key: {e}"))))?;
     let mut req = CreatePaymentIntent::new(n.amount, stripe_types::Currency::EUR)
         .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods::new(true))
         .metadata(n.metadata.clone())
@@ -96,12 +142,36 @@ pub async fn create_intent(deps: &Deps, n: &NewIntent<'_>) -> Result<Intent> {
     }
     let pi = req
         .customize()
-        .account_id(account(n.account)?)
+        .account_id(account(n.account).map_err(CallError::ForNow)?)
         .request_strategy(RequestStrategy::Idempotent(key))
         .send(&client)
         .await
-        .map_err(upstream)?;
+        .map_err(call_error)?;
     Ok(Intent::of(&pi))
+}
+
+/// Cancels an intent nobody paid (abandoned); gives what Stripe says of it afterwards (a
+/// succeeded intent cannot be cancelled: it is read instead, and the caller settles it).
+pub async fn cancel_intent(
+    deps: &Deps,
+    account_id: &str,
+    intent: &str,
+) -> std::result::Result<Intent, CallError> {
+    let client = client(deps).map_err(CallError::ForNow)?;
+    let r = CancelPaymentIntent::new(intent)
+        .cancellation_reason(CancelPaymentIntentCancellationReason::Abandoned)
+        .customize()
+        .account_id(account(account_id).map_err(CallError::ForNow)?)
+        .send(&client)
+        .await;
+    match r {
+        Ok(pi) => Ok(Intent::of(&pi)),
+        // Already succeeded (or cancelled): what it is now decides.
+        Err(e) if refused_for_good(&e) => retrieve_intent(deps, account_id, intent)
+            .await
+            .map_err(CallError::ForNow),
+        Err(e) => Err(CallError::ForNow(upstream(e))),
+    }
 }
 
 /// Reads a PaymentIntent on the commune's account.

@@ -1,64 +1,125 @@
-//! The sweeper: payments left unsettled (the node died between Stripe's success and our
-//! record, or before Stripe answered the creation) are asked about. A payment without its
-//! intent asks Stripe again with its stored idempotency key (Stripe gives the same intent, no
-//! second charge); a succeeded intent settles the payment exactly as its webhook would.
+//! The sweeper: payments left unsettled are asked about. A payment without its intent (the
+//! node died before Stripe's answer) asks Stripe again with its stored idempotency key (Stripe
+//! gives the same intent, no second charge); a succeeded intent settles the payment exactly as
+//! its event would; a cancelled one frees its notices; one nobody completed within a day, or
+//! whose amount is no longer what is due (a fine's reduction ran out), is given up. One payment
+//! failing to be looked at (Stripe down, an account revoked) holds up no other.
 
 use std::time::Duration;
 
 use sportello_domain::TenantId;
 use sportello_kernel::{Deps, Result};
+use sportello_store::payments::Payment;
 
-use super::pay::ask_stripe;
-use super::stripe::retrieve_intent;
-use super::webhook::{Received, apply};
+use super::pay::{ask_stripe, give_up, stale};
+use super::stripe::{CallError, retrieve_intent};
+use super::webhook::{Received, Said, apply};
 
 /// Payments looked at per commune per sweep.
 const BATCH: u64 = 50;
 
 /// One sweep over every commune with a connected account; gives how many payments it settled.
 pub async fn sweep(deps: &Deps) -> Result<usize> {
-    let after_micros = deps
-        .settings
-        .stripe
-        .sweep_after_seconds
-        .saturating_mul(1_000_000);
-    let before = sportello_store::now_micros() - after_micros;
+    let s = &deps.settings.stripe;
+    let now = sportello_store::now_micros();
+    let before = now - s.sweep_after_seconds.saturating_mul(1_000_000);
+    let expired = now - s.expire_after_seconds.saturating_mul(1_000_000);
     let mut settled = 0;
     for id in deps.store.federation().communes_with_stripe().await? {
         let commune = TenantId(id);
-        let tx = deps.store.tenant_read(commune).await?;
-        let list = tx.db().unsettled_payments(before, BATCH).await?;
-        tx.commit().await?;
+        let list = {
+            let tx = deps.store.tenant_read(commune).await?;
+            let l = tx.db().unsettled_payments(before, BATCH).await?;
+            tx.commit().await?;
+            l
+        };
         for p in list {
-            let intent_id = match &p.intent_id {
-                Some(i) => i.clone(),
-                None => {
-                    ask_stripe(deps, commune, &p).await?;
-                    let tx = deps.store.tenant_read(commune).await?;
-                    let again = tx.db().payment(&p.id).await?;
+            match one(deps, commune, &p, expired).await {
+                Ok(true) => settled += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(commune = id, payment = %p.id, error = %e, "sweeping a payment");
+                    // Its turn comes again after the others'.
+                    let tx = deps.store.tenant(commune).await?;
+                    tx.db()
+                        .touch_payment(&p.id, sportello_store::now_micros())
+                        .await?;
                     tx.commit().await?;
-                    match again.and_then(|p| p.intent_id) {
-                        Some(i) => i,
-                        None => continue,
-                    }
                 }
-            };
-            let intent = retrieve_intent(deps, &p.stripe_account, &intent_id).await?;
-            if intent.succeeded() {
-                let r = apply(deps, commune, &p.stripe_account, None, &intent, None).await?;
-                if r == Received::Applied(commune, "paid") {
-                    settled += 1;
-                }
-            } else {
-                let tx = deps.store.tenant(commune).await?;
-                tx.db()
-                    .touch_payment(&p.id, sportello_store::now_micros())
-                    .await?;
-                tx.commit().await?;
             }
         }
     }
     Ok(settled)
+}
+
+/// Looks at one payment; true when it settled it.
+async fn one(deps: &Deps, commune: TenantId, p: &Payment, expired: i64) -> Result<bool> {
+    let intent_id = match &p.intent_id {
+        Some(i) => i.clone(),
+        None => match ask_stripe(deps, commune, p).await {
+            Ok(i) => i,
+            Err(CallError::ForGood(why)) => {
+                let tx = deps.store.tenant(commune).await?;
+                tx.db()
+                    .cancel_payment(&p.id, &why, sportello_store::now_micros())
+                    .await?;
+                tx.commit().await?;
+                return Ok(false);
+            }
+            Err(CallError::ForNow(e)) => return Err(e),
+        },
+    };
+    let intent = retrieve_intent(deps, &p.stripe_account, &intent_id).await?;
+    if intent.succeeded() {
+        let r = apply(
+            deps,
+            commune,
+            &p.stripe_account,
+            None,
+            &intent,
+            Said::Succeeded,
+        )
+        .await?;
+        return Ok(r == Received::Applied(commune, "paid"));
+    }
+    if intent.status == "canceled" {
+        apply(
+            deps,
+            commune,
+            &p.stripe_account,
+            None,
+            &intent,
+            Said::Canceled,
+        )
+        .await?;
+        return Ok(false);
+    }
+    let out_of_date = {
+        let tx = deps.store.tenant_read(commune).await?;
+        let s = stale(&tx.db(), p).await?;
+        tx.commit().await?;
+        s
+    };
+    if p.created_at < expired || out_of_date {
+        give_up(
+            deps,
+            commune,
+            p,
+            if out_of_date {
+                "amount_changed"
+            } else {
+                "expired"
+            },
+        )
+        .await?;
+        return Ok(false);
+    }
+    let tx = deps.store.tenant(commune).await?;
+    tx.db()
+        .touch_payment(&p.id, sportello_store::now_micros())
+        .await?;
+    tx.commit().await?;
+    Ok(false)
 }
 
 /// Sweeps every `every` on this node (nodes may overlap: settling is idempotent).

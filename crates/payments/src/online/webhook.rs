@@ -10,7 +10,15 @@ use sportello_domain::TenantId;
 use sportello_kernel::{Deps, Error, Result};
 use stripe_webhook::{EventObject, Webhook, WebhookError};
 
-use super::stripe::Intent;
+use super::stripe::{Intent, retrieve_intent};
+
+/// What Stripe says of an intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    Succeeded,
+    Failed,
+    Canceled,
+}
 
 /// What became of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,48 +52,96 @@ pub async fn receive(
     }
     let event = match Webhook::construct_event(body, signature, secret) {
         Ok(e) => e,
-        // Signed and recent, but not an event the library knows: nothing of ours.
+        // Signed and recent, but not an event the library reads: an intent's event is looked
+        // up at Stripe (what Stripe says then is applied); anything else is acknowledged.
         Err(WebhookError::BadParse(e)) => {
-            tracing::info!(error = %e, "stripe event not understood: acknowledged");
-            return Ok(Ok(Received::Ignored("unparsed")));
+            tracing::info!(error = %e, "stripe event not read by the library");
+            return unread(deps, body).await.map(Ok);
         }
         Err(WebhookError::BadTimestamp(_)) => return Ok(Err(Refused::Stale)),
         Err(_) => return Ok(Err(Refused::Signature)),
     };
-    let (kind, intent) = match &event.data.object {
-        EventObject::PaymentIntentSucceeded(pi) => ("payment_intent.succeeded", Intent::of(pi)),
-        EventObject::PaymentIntentPaymentFailed(pi) => {
-            ("payment_intent.payment_failed", Intent::of(pi))
+    let (kind, intent, said) = match &event.data.object {
+        EventObject::PaymentIntentSucceeded(pi) => {
+            ("payment_intent.succeeded", Intent::of(pi), Said::Succeeded)
+        }
+        EventObject::PaymentIntentPaymentFailed(pi) => (
+            "payment_intent.payment_failed",
+            Intent::of(pi),
+            Said::Failed,
+        ),
+        EventObject::PaymentIntentCanceled(pi) => {
+            ("payment_intent.canceled", Intent::of(pi), Said::Canceled)
         }
         _ => return Ok(Ok(Received::Ignored("type"))),
     };
     let Some(account) = event.account.as_deref() else {
         return Ok(Ok(Received::Ignored("platform")));
     };
-    let Some(commune) = deps
-        .store
-        .federation()
-        .commune_of_stripe_account(account)
-        .await?
-    else {
-        tracing::warn!(account, "stripe event for an account no commune has");
+    let Some(commune) = commune_of(deps, account).await? else {
         return Ok(Ok(Received::Ignored("account")));
-    };
-    let failure = if kind == "payment_intent.payment_failed" {
-        Some("payment_failed")
-    } else {
-        None
     };
     apply(
         deps,
-        TenantId(commune),
+        commune,
         account,
         Some((event.id.as_str(), kind)),
         &intent,
-        failure,
+        said,
     )
     .await
     .map(Ok)
+}
+
+async fn commune_of(deps: &Deps, account: &str) -> Result<Option<TenantId>> {
+    let c = deps
+        .store
+        .federation()
+        .commune_of_stripe_account(account)
+        .await?;
+    if c.is_none() {
+        tracing::warn!(account, "stripe event for an account no commune has");
+    }
+    Ok(c.map(TenantId))
+}
+
+/// A signed event the library could not read: its type, account and object's id are read
+/// plainly; an intent's is asked of Stripe, and what Stripe says is applied.
+async fn unread(deps: &Deps, body: &str) -> Result<Received> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return Ok(Received::Ignored("unparsed"));
+    };
+    let kind = v["type"].as_str().unwrap_or("");
+    let (Some(id), Some(account), Some(intent)) = (
+        v["id"].as_str(),
+        v["account"].as_str(),
+        v["data"]["object"]["id"].as_str(),
+    ) else {
+        return Ok(Received::Ignored("unparsed"));
+    };
+    if !kind.starts_with("payment_intent.") || !intent.starts_with("pi_") {
+        return Ok(Received::Ignored("unparsed"));
+    }
+    let Some(commune) = commune_of(deps, account).await? else {
+        return Ok(Received::Ignored("account"));
+    };
+    let now = retrieve_intent(deps, account, intent).await?;
+    let said = if now.succeeded() {
+        Said::Succeeded
+    } else if now.status == "canceled" {
+        Said::Canceled
+    } else {
+        return Ok(Received::Ignored("not_final"));
+    };
+    apply(
+        deps,
+        commune,
+        account,
+        Some((id, "payment_intent.unread")),
+        &now,
+        said,
+    )
+    .await
 }
 
 /// Applies what Stripe says of an intent to the commune's payment: once per event (when it
@@ -96,8 +152,20 @@ pub(crate) async fn apply(
     account: &str,
     event: Option<(&str, &str)>,
     intent: &Intent,
-    failure: Option<&str>,
+    said: Said,
 ) -> Result<Received> {
+    // Whom a receipt would be told to, read before the transaction that writes the message.
+    let to = {
+        let tx = deps.store.tenant_read(commune).await?;
+        let p = tx.db().payment_by_intent(&intent.id).await?;
+        tx.commit().await?;
+        match p {
+            Some(p) if said == Said::Succeeded && p.succeeded_at.is_none() => {
+                crate::receipt::reach(deps, &p.person_id).await?
+            }
+            _ => None,
+        }
+    };
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
@@ -110,29 +178,40 @@ pub(crate) async fn apply(
     let outcome = match db.payment_by_intent(&intent.id).await? {
         None => "unknown_intent",
         Some(p) if p.stripe_account != account => "unknown_intent",
-        Some(p) => match failure {
-            Some(why) => {
-                if db.fail_payment(&p.id, why, now).await? {
+        Some(p) => match said {
+            Said::Failed => {
+                if db.fail_payment(&p.id, "payment_failed", now).await? {
                     "failed"
                 } else {
                     "already"
                 }
             }
-            None if !intent.succeeded() => "not_succeeded",
-            None if intent.amount_received != p.total_cents()
-                || intent.currency != p.currency
-                || intent.metadata.get("payment") != Some(&p.id) =>
+            Said::Canceled => {
+                if db.cancel_payment(&p.id, "canceled", now).await? {
+                    "cancelled"
+                } else {
+                    "already"
+                }
+            }
+            Said::Succeeded if !intent.succeeded() => "not_succeeded",
+            Said::Succeeded
+                if intent.amount_received != p.total_cents()
+                    || intent.currency != p.currency
+                    || intent.application_fee_amount.unwrap_or(0) != p.fee_cents
+                    || intent.metadata.get("payment") != Some(&p.id) =>
             {
                 tracing::error!(payment = %p.id, intent = %intent.id, received = intent.amount_received,
-                    expected = p.total_cents(), currency = %intent.currency, "stripe amount mismatch");
+                    expected = p.total_cents(), currency = %intent.currency,
+                    fee = ?intent.application_fee_amount, "stripe amount mismatch");
                 if db.flag_payment(&p.id, "amount_mismatch", now).await? {
                     "mismatch"
                 } else {
                     "already"
                 }
             }
-            None => {
+            Said::Succeeded => {
                 if db.settle_payment(&p.id, now).await? {
+                    crate::receipt::issue(deps, &db, &p, to, now).await?;
                     "paid"
                 } else {
                     "already"
@@ -144,6 +223,9 @@ pub(crate) async fn apply(
         db.set_stripe_event_outcome(id, outcome).await?;
     }
     tx.commit().await?;
+    if outcome == "paid" {
+        sportello_notify::wake(deps);
+    }
     tracing::info!(commune = commune.0, intent = %intent.id, outcome, "stripe intent applied");
     Ok(Received::Applied(commune, outcome))
 }

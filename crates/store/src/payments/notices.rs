@@ -235,10 +235,14 @@ impl TenantDb<'_> {
             bind(&mut sql, " AND kind = ?", k.clone().into());
         }
         if let Some(x) = &f.exact {
+            // A fiscal code is stored in capitals; a reference as the commune wrote it.
             let n = vals.len() + 2;
+            vals.push(x.to_uppercase().into());
             vals.push(x.clone().into());
             sql.push_str(&format!(
-                " AND (fiscal_code = ${n} OR reference = ${n} OR notice_number = ${n})"
+                " AND (fiscal_code = ${n} OR reference = ${} OR notice_number = ${})",
+                n + 1,
+                n + 1
             ));
         }
         if let Some((at, number)) = before {

@@ -33,6 +33,8 @@ pub struct Payment {
     pub created_at: i64,
     pub updated_at: i64,
     pub succeeded_at: Option<i64>,
+    /// The receipt's year and number, once paid.
+    pub receipt: Option<(i32, i64)>,
 }
 
 impl Payment {
@@ -51,6 +53,9 @@ pub struct PaymentItem {
 
 const COLUMNS: &str = "id, person_id, fiscal_code, amount_cents, fee_cents, currency, status, stripe_account, \
     idempotency_key, intent_id, client_secret, failure, created_at, updated_at, succeeded_at";
+const READ: &str = "id, person_id, fiscal_code, amount_cents, fee_cents, currency, status, stripe_account, \
+    idempotency_key, intent_id, client_secret, failure, created_at, updated_at, succeeded_at, \
+    receipt_year, receipt_number";
 
 fn payment(r: &sea_orm::QueryResult) -> Result<Payment> {
     Ok(Payment {
@@ -69,6 +74,13 @@ fn payment(r: &sea_orm::QueryResult) -> Result<Payment> {
         created_at: get(r, "created_at")?,
         updated_at: get(r, "updated_at")?,
         succeeded_at: get(r, "succeeded_at")?,
+        receipt: match (
+            get::<Option<i32>>(r, "receipt_year")?,
+            get::<Option<i64>>(r, "receipt_number")?,
+        ) {
+            (Some(y), Some(n)) => Some((y, n)),
+            _ => None,
+        },
     })
 }
 
@@ -134,7 +146,7 @@ impl TenantDb<'_> {
 
     pub async fn payment(&self, id: &str) -> Result<Option<Payment>> {
         self.one(
-            &format!("SELECT {COLUMNS} FROM payments WHERE tenant_id = $1 AND id = $2"),
+            &format!("SELECT {READ} FROM payments WHERE tenant_id = $1 AND id = $2"),
             vec![id.into()],
         )
         .await?
@@ -144,7 +156,7 @@ impl TenantDb<'_> {
 
     pub async fn payment_by_intent(&self, intent: &str) -> Result<Option<Payment>> {
         self.one(
-            &format!("SELECT {COLUMNS} FROM payments WHERE tenant_id = $1 AND intent_id = $2"),
+            &format!("SELECT {READ} FROM payments WHERE tenant_id = $1 AND intent_id = $2"),
             vec![intent.into()],
         )
         .await?
@@ -224,12 +236,26 @@ impl TenantDb<'_> {
             == 1)
     }
 
-    /// Stripe reported another amount or currency: nothing is paid, the notices are freed for
-    /// staff to look at the payment (final).
+    /// Stripe reported another amount, currency or fee: nothing is paid and the payment is set
+    /// aside for staff (final). Its notices stay held by it: money may have moved, so the person
+    /// is not offered to pay them again until the commune has looked.
     pub async fn flag_payment(&self, id: &str, why: &str, at: i64) -> Result<bool> {
-        let moved = self
+        Ok(self
             .exec(
                 "UPDATE payments SET status = 'mismatch', failure = $3, updated_at = $4 \
+                 WHERE tenant_id = $1 AND id = $2 AND status IN ('created', 'pending', 'failed')",
+                vec![id.into(), why.into(), at.into()],
+            )
+            .await?
+            == 1)
+    }
+
+    /// The payment will not be made (its intent cancelled at Stripe, or never made): final, and
+    /// its notices are free to be paid or cancelled again.
+    pub async fn cancel_payment(&self, id: &str, why: &str, at: i64) -> Result<bool> {
+        let moved = self
+            .exec(
+                "UPDATE payments SET status = 'cancelled', failure = $3, updated_at = $4 \
                  WHERE tenant_id = $1 AND id = $2 AND status IN ('created', 'pending', 'failed')",
                 vec![id.into(), why.into(), at.into()],
             )
@@ -238,6 +264,19 @@ impl TenantDb<'_> {
             self.release_notices(id).await?;
         }
         Ok(moved == 1)
+    }
+
+    /// How many of the commune's payments are not yet settled one way or the other.
+    pub async fn unsettled_count(&self) -> Result<i64> {
+        let r = self
+            .one(
+                "SELECT count(*) AS n FROM payments WHERE tenant_id = $1 \
+                 AND status IN ('created', 'pending', 'failed')",
+                vec![],
+            )
+            .await?
+            .ok_or_else(|| crate::StoreError::Corrupt("no count".into()))?;
+        get(&r, "n")
     }
 
     async fn release_notices(&self, id: &str) -> Result<()> {
@@ -267,11 +306,12 @@ impl TenantDb<'_> {
             == 1)
     }
 
-    /// Payments not yet settled, last changed before `before` (the sweeper's work), oldest first.
+    /// Payments not yet settled (failed ones too: another card may have worked since), last
+    /// looked at before `before` (the sweeper's work), oldest first.
     pub async fn unsettled_payments(&self, before: i64, limit: u64) -> Result<Vec<Payment>> {
         self.all(
             &format!(
-                "SELECT {COLUMNS} FROM payments WHERE tenant_id = $1 AND status IN ('created', 'pending') \
+                "SELECT {READ} FROM payments WHERE tenant_id = $1 AND status IN ('created', 'pending', 'failed') \
                  AND updated_at < $2 ORDER BY updated_at LIMIT $3"
             ),
             vec![before.into(), (limit as i64).into()],
@@ -367,5 +407,43 @@ impl TenantDb<'_> {
         )
         .await?;
         Ok(())
+    }
+}
+
+impl TenantDb<'_> {
+    /// Gives a paid payment the next receipt number of `year` (the counter row stays locked until
+    /// the transaction ends: numbers follow commits, none is lost to a rollback).
+    pub async fn issue_receipt(&self, payment: &str, year: i32) -> Result<i64> {
+        let r = self
+            .one(
+                "INSERT INTO receipt_counters (tenant_id, year, next) VALUES ($1, $2, 2) \
+                 ON CONFLICT (tenant_id, year) DO UPDATE SET next = receipt_counters.next + 1 \
+                 RETURNING next",
+                vec![year.into()],
+            )
+            .await?
+            .ok_or_else(|| crate::StoreError::Corrupt("no receipt counter".into()))?;
+        let number = get::<i64>(&r, "next")? - 1;
+        self.exec(
+            "UPDATE payments SET receipt_year = $3, receipt_number = $4 WHERE tenant_id = $1 AND id = $2",
+            vec![payment.into(), year.into(), number.into()],
+        )
+        .await?;
+        Ok(number)
+    }
+
+    /// A person's payments in this commune, newest first.
+    pub async fn payments_of(&self, person_id: &str, limit: u64) -> Result<Vec<Payment>> {
+        self.all(
+            &format!(
+                "SELECT {READ} FROM payments WHERE tenant_id = $1 AND person_id = $2 \
+                 ORDER BY created_at DESC, id DESC LIMIT $3"
+            ),
+            vec![person_id.into(), (limit as i64).into()],
+        )
+        .await?
+        .iter()
+        .map(payment)
+        .collect()
     }
 }

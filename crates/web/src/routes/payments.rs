@@ -17,7 +17,11 @@ pub fn configure(t: &mut super::table::Table<'_>) {
         .get("/area-personale/pagamenti", mine)
         .get("/area-personale/pagamenti/{number}/avviso", notice_pdf)
         .post("/area-personale/pagamenti/paga", pay)
-        .get("/area-personale/pagamenti/pagamento/{id}", payment_page);
+        .get("/area-personale/pagamenti/pagamento/{id}", payment_page)
+        .get(
+            "/area-personale/pagamenti/pagamento/{id}/ricevuta",
+            receipt_pdf,
+        );
 }
 
 fn to_sign_in(ctx: &Ctx) -> HttpResponse {
@@ -70,14 +74,18 @@ pub async fn mine(ctx: Ctx, q: web::Query<MineQuery>) -> HttpResponse {
     ctx.page(r)
 }
 
-/// A PDF handed over as a file, never cached.
+/// A notice's PDF handed over as a file, never cached.
 pub(crate) fn pdf_response(ctx: &Ctx, number: &str, pdf: Vec<u8>) -> HttpResponse {
     let name: String = number.chars().filter(char::is_ascii_digit).collect();
+    pdf_file(ctx, &format!("avviso-{name}.pdf"), pdf)
+}
+
+fn pdf_file(ctx: &Ctx, name: &str, pdf: Vec<u8>) -> HttpResponse {
     ctx.respond(Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/pdf"))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"avviso-{name}.pdf\""),
+            format!("attachment; filename=\"{name}\""),
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(pdf)))
@@ -172,7 +180,7 @@ pub async fn payment_page(
             "payments_pay.html",
             json!({"id": v.id, "status": v.status, "status_label": ctx.label_or_code("payment_status_", &v.status),
                    "amount": v.amount.to_string(), "fee": v.fee.to_string(), "total": v.total.to_string(),
-                   "items": items, "card": card}),
+                   "items": items, "card": card, "receipt": v.receipt, "stale": v.stale}),
         ))
     }
     .await;
@@ -189,4 +197,22 @@ pub async fn payment_page(
         );
     }
     res
+}
+
+/// A paid payment's receipt.
+pub async fn receipt_pdf(ctx: Ctx, id: web::Path<String>) -> HttpResponse {
+    let Some(u) = ctx.citizen().cloned() else {
+        return to_sign_in(&ctx);
+    };
+    let r = async {
+        let c = ctx.commune()?.id();
+        Ok::<_, AppError>(
+            sportello_payments::receipt::for_citizen(&ctx.state, c, &u, &id, ctx.lang).await?,
+        )
+    }
+    .await;
+    match r {
+        Ok((name, pdf)) => pdf_file(&ctx, &name, pdf),
+        Err(e) => ctx.respond(Err(e)),
+    }
 }

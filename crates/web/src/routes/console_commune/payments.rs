@@ -75,9 +75,20 @@ async fn page(
         }
         // The list: by state, or one payer / reference / notice number.
         let status = q.get("stato").and_then(|s| NoticeStatus::parse(s));
+        // A notice number as printed (groups of four), a fiscal code as its holder's (omocodia
+        // folded, as notices keep it), a reference as the commune wrote it.
         let exact = q
             .get("q")
-            .map(|x| x.trim().to_uppercase().replace(' ', ""))
+            .map(|x| {
+                let t = x.trim();
+                if t.chars().all(|c| c.is_ascii_digit() || c == ' ') {
+                    t.replace(' ', "")
+                } else if let Ok(cf) = sportello_domain::FiscalCode::parse(t) {
+                    cf.normalised().as_str().to_owned()
+                } else {
+                    t.to_owned()
+                }
+            })
             .filter(|x| !x.is_empty());
         let before = q.get("prima").and_then(|p| {
             let (at, n) = p.split_once('-')?;
