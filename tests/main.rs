@@ -44,5 +44,6 @@ mod routes;
 mod saml;
 mod services;
 mod staff;
+mod stripe_contract;
 mod subscriptions;
 mod sync;
