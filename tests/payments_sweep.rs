@@ -46,7 +46,13 @@ async fn one_payment_stripe_cannot_answer_for_holds_up_no_other_and_an_abandoned
     let good = pay::start(&w.deps, PISA, &anna, &n[1..]).await.unwrap();
     // The first payment's intent is one Stripe does not know (its account revoked, say); it is
     // also the oldest, so the sweeper meets it first.
-    owner_sql(&w, &format!("UPDATE payments SET intent_id = 'pi_unknown', created_at = 1, updated_at = 1 WHERE id = '{broken}'")).await;
+    owner_sql(
+        &w,
+        &format!(
+            "UPDATE payments SET intent_id = 'pi_unknown', updated_at = 1 WHERE id = '{broken}'"
+        ),
+    )
+    .await;
     let intent = payment(&w.deps, &good).await.intent_id.unwrap();
     fake.succeed(&intent);
     assert_eq!(
@@ -60,6 +66,24 @@ async fn one_payment_stripe_cannot_answer_for_holds_up_no_other_and_an_abandoned
         payment(&w.deps, &broken).await.updated_at > 1,
         "looked at: its turn comes later"
     );
+    // Past its day, a payment Stripe no longer answers for is set aside for staff: not
+    // cancelled (it may have been paid), its notice still held, the commune no longer stuck.
+    owner_sql(
+        &w,
+        &format!("UPDATE payments SET created_at = 1, updated_at = 1 WHERE id = '{broken}'"),
+    )
+    .await;
+    sweep::sweep(&w.deps).await.unwrap();
+    let b = payment(&w.deps, &broken).await;
+    assert_eq!(
+        (b.status.as_str(), b.failure.as_deref()),
+        ("mismatch", Some("unreachable"))
+    );
+    assert!(matches!(
+        pay::start(&w.deps, PISA, &anna, &n[..1]).await,
+        Err(Error::Refused("refused_notice_not_open"))
+            | Err(Error::Refused("refused_payment_under_way"))
+    ));
 
     // A payment nobody completed within the day is given up: its intent cancelled at Stripe,
     // its notice free to be paid again.
@@ -187,6 +211,35 @@ async fn a_fine_whose_reduction_ran_out_is_never_paid_at_the_reduced_amount() {
     // Days pass: the reduction is over.
     let yesterday = (today - chrono::Duration::days(1)).to_string();
     owner_sql(&w, &format!("UPDATE payment_notices SET reduced_until = '{yesterday}' WHERE notice_number = '{fine}'")).await;
+    // While Stripe is processing the first (a bank debit started in time), it is neither
+    // cancelled nor replaced: it may still bring the money.
+    let first_intent = payment(&w.deps, &first).await.intent_id.unwrap();
+    fake.process(&first_intent);
+    assert!(matches!(
+        pay::start(&w.deps, PISA, &anna, std::slice::from_ref(&fine)).await,
+        Err(Error::Refused("refused_payment_under_way"))
+    ));
+    owner_sql(
+        &w,
+        &format!("UPDATE payments SET created_at = 1, updated_at = 1 WHERE id = '{first}'"),
+    )
+    .await;
+    sweep::sweep(&w.deps).await.unwrap();
+    assert_eq!(
+        payment(&w.deps, &first).await.status,
+        "pending",
+        "not given up while processing"
+    );
+    // The bank said no after all: the intent wants another method again, and can be cancelled.
+    fake.fail(&first_intent);
+    owner_sql(
+        &w,
+        &format!(
+            "UPDATE payments SET created_at = {} WHERE id = '{first}'",
+            sportello_store::now_micros()
+        ),
+    )
+    .await;
     let v = pay::view(&w.deps, PISA, &anna, &first).await.unwrap();
     assert!(
         v.stale && v.client_secret.is_none(),

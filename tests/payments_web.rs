@@ -284,6 +284,18 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
         .get(&mario.url(HOST, "/area-personale/pagamenti"))
         .await;
     assert!(paid.body.contains("sp-status-paid"), "{}", paid.body);
+    // The payment in the person's list, with its receipt to download.
+    assert!(paid.body.contains("id=\"my-payments\""), "{}", paid.body);
+    let receipt_link = paid
+        .body
+        .split("href=\"")
+        .find(|h| h.contains("/ricevuta\""))
+        .and_then(|h| h.split('"').next())
+        .unwrap()
+        .to_owned();
+    let receipt = mario.get(&mario.url(HOST, &receipt_link)).await;
+    assert_eq!(receipt.status, StatusCode::OK);
+    assert_eq!(receipt.headers["content-type"], "application/pdf");
     // Not on a commune's host.
     let elsewhere = app
         .client

@@ -42,6 +42,7 @@ CREATE TABLE payments (
     succeeded_at BIGINT NULL,
     receipt_year INTEGER NULL,
     receipt_number BIGINT NULL,
+    checked_at BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, intent_id),
     UNIQUE (tenant_id, receipt_year, receipt_number)

@@ -213,6 +213,7 @@ async fn prepared(deps: &Deps, c: TenantId, i: usize, person: &str) -> String {
         updated_at: 0,
         succeeded_at: None,
         receipt: None,
+        checked_at: 0,
     };
     db.claim_notices(&pid, &[number.as_str().to_owned()])
         .await

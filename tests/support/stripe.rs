@@ -505,6 +505,16 @@ impl FakeStripe {
         })
     }
 
+    /// A payment is under way at the bank (a debit, say): Stripe no longer lets it be
+    /// cancelled until it succeeds or fails.
+    pub fn process(&self, intent: &str) {
+        self.with(|s| {
+            if let Some((_, pi)) = s.intents.get_mut(intent) {
+                pi["status"] = json!("processing");
+            }
+        });
+    }
+
     /// A card was declined: the intent wants another payment method, and says why.
     pub fn fail(&self, intent: &str) -> Value {
         self.with(|s| {

@@ -74,7 +74,23 @@ pub struct Mine {
     pub online: bool,
     /// The fee added to a payment online.
     pub fee: Money,
+    /// The person's payments here, newest first (each with its page and, once paid, receipt).
+    pub payments: Vec<PaymentLine>,
 }
+
+/// One of the person's payments.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentLine {
+    pub id: String,
+    pub created_at: i64,
+    pub total: Money,
+    pub status: String,
+    /// `12/2026`.
+    pub receipt: Option<String>,
+}
+
+/// How many of the person's payments the list shows.
+pub const PAYMENTS_SHOWN: u64 = 50;
 
 /// The person's notices from this commune, soonest due first (`None` when no identity provider
 /// vouched for their fiscal code: the page says how to sign in for them).
@@ -88,11 +104,25 @@ pub async fn mine(deps: &Deps, commune: TenantId, who: &Current) -> Result<Optio
     let db = tx.db();
     let list = db.notices_of(code, &since, MINE_MAX).await?;
     let s = db.payment_settings().await?;
+    let person = who.person.as_ref().map(|p| p.id.as_str()).unwrap_or("");
+    let payments = db
+        .payments_of(person, PAYMENTS_SHOWN)
+        .await?
+        .into_iter()
+        .map(|p| PaymentLine {
+            total: Money::from_cents(p.total_cents()),
+            receipt: p.receipt.map(|(y, n)| format!("{n}/{y}")),
+            id: p.id,
+            created_at: p.created_at,
+            status: p.status,
+        })
+        .collect();
     tx.commit().await?;
     Ok(Some(Mine {
         notices: list.iter().map(|n| DueLine::of(n, today)).collect(),
-        online: s.stripe_account.is_some() && !deps.settings.stripe.secret_key.expose().is_empty(),
+        online: s.stripe_account.is_some() && crate::online::stripe::configured(deps),
         fee: Money::from_cents(s.fee_cents),
+        payments,
     }))
 }
 

@@ -54,7 +54,8 @@ pub async fn start(
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
-    let s = db.payment_settings().await?;
+    // Held until commit: the account cannot change under a payment being made on it.
+    let s = db.payment_settings_held().await?;
     let Some(account) = s.stripe_account.clone() else {
         return Err(Error::Refused("refused_online_payment_off"));
     };
@@ -103,12 +104,26 @@ pub async fn start(
         };
         if same_amounts {
             if p.intent_id.is_none() {
-                ask_stripe(deps, commune, &p).await.map_err(Error::from)?;
+                match ask_stripe(deps, commune, &p).await {
+                    Ok(_) => {}
+                    Err(CallError::ForGood(why)) => {
+                        let tx = deps.store.tenant(commune).await?;
+                        tx.db()
+                            .cancel_payment(&p.id, &why, sportello_store::now_micros())
+                            .await?;
+                        tx.commit().await?;
+                        return Err(Error::Refused("refused_payment_not_possible"));
+                    }
+                    Err(CallError::ForNow(e)) => return Err(e),
+                }
             }
             return Ok(old);
         }
-        // What is due changed: that payment is given up, a new one made.
-        give_up(deps, commune, &p, "amount_changed").await?;
+        // What is due changed: that payment is given up (if Stripe lets it be: one already
+        // being processed is waited for), a new one made.
+        if !give_up(deps, commune, &p, "amount_changed").await? {
+            return Err(Error::Refused("refused_payment_under_way"));
+        }
         return Box::pin(start(deps, commune, who, numbers)).await;
     }
     let id = uuid::Uuid::new_v4().to_string();
@@ -129,6 +144,7 @@ pub async fn start(
         updated_at: now,
         succeeded_at: None,
         receipt: None,
+        checked_at: 0,
     };
     if db.claim_notices(&id, &wanted).await? != wanted.len() as u64 {
         return Err(Error::Refused("refused_payment_under_way"));
@@ -150,8 +166,15 @@ pub async fn start(
 }
 
 /// Gives a payment up: its intent cancelled at Stripe (or, if it was paid after all, settled),
-/// its notices free again.
-pub(crate) async fn give_up(deps: &Deps, commune: TenantId, p: &Payment, why: &str) -> Result<()> {
+/// its notices free again. Gives false when Stripe would not cancel it and it is not paid
+/// either (being processed, a bank debit say): it is left as it is, to be asked about again,
+/// so its notices are never freed while money may still come.
+pub(crate) async fn give_up(
+    deps: &Deps,
+    commune: TenantId,
+    p: &Payment,
+    why: &str,
+) -> Result<bool> {
     let intent = match &p.intent_id {
         Some(i) => Some(i.clone()),
         // Its creation may have reached Stripe: ask again with the key, then cancel what exists.
@@ -173,7 +196,10 @@ pub(crate) async fn give_up(deps: &Deps, commune: TenantId, p: &Payment, why: &s
                 Said::Succeeded,
             )
             .await?;
-            return Ok(());
+            return Ok(true);
+        }
+        if now.status != "canceled" {
+            return Ok(false);
         }
     }
     let tx = deps.store.tenant(commune).await?;
@@ -181,7 +207,7 @@ pub(crate) async fn give_up(deps: &Deps, commune: TenantId, p: &Payment, why: &s
         .cancel_payment(&p.id, why, sportello_store::now_micros())
         .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Asks Stripe for the payment's intent (again, with the same key, if it was asked before)
@@ -322,7 +348,7 @@ pub async fn refresh(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
     let now = sportello_store::now_micros();
     let every = i64::try_from(deps.settings.stripe.refresh_every_ms).unwrap_or(i64::MAX);
     if !matches!(p.status.as_str(), "pending" | "failed")
-        || now - p.updated_at < every.saturating_mul(1000)
+        || now - p.checked_at < every.saturating_mul(1000)
     {
         return Ok(());
     }
@@ -338,8 +364,9 @@ pub async fn refresh(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
         )
         .await?;
     } else {
+        // Noted apart from the sweeper's turn: reloading the page never keeps a payment from it.
         let tx = deps.store.tenant(commune).await?;
-        tx.db().touch_payment(&p.id, now).await?;
+        tx.db().note_payment_checked(&p.id, now).await?;
         tx.commit().await?;
     }
     Ok(())

@@ -176,12 +176,24 @@ pub async fn cancel_intent(
 
 /// Reads a PaymentIntent on the commune's account.
 pub async fn retrieve_intent(deps: &Deps, account_id: &str, intent: &str) -> Result<Intent> {
-    let client = client(deps)?;
+    read_intent(deps, account_id, intent)
+        .await
+        .map_err(Error::from)
+}
+
+/// The same, telling a refusal for good (the intent or the account unknown to Stripe, access
+/// revoked) from a failure for now.
+pub async fn read_intent(
+    deps: &Deps,
+    account_id: &str,
+    intent: &str,
+) -> std::result::Result<Intent, CallError> {
+    let client = client(deps).map_err(CallError::ForNow)?;
     let pi = RetrievePaymentIntent::new(intent)
         .customize()
-        .account_id(account(account_id)?)
+        .account_id(account(account_id).map_err(CallError::ForNow)?)
         .send(&client)
         .await
-        .map_err(upstream)?;
+        .map_err(call_error)?;
     Ok(Intent::of(&pi))
 }

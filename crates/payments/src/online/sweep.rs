@@ -2,7 +2,8 @@
 //! node died before Stripe's answer) asks Stripe again with its stored idempotency key (Stripe
 //! gives the same intent, no second charge); a succeeded intent settles the payment exactly as
 //! its event would; a cancelled one frees its notices; one nobody completed within a day, or
-//! whose amount is no longer what is due (a fine's reduction ran out), is given up. One payment
+//! whose amount is no longer what is due (a fine's reduction ran out), is given up if Stripe
+//! lets it be cancelled (one being processed is waited for). One payment, or one commune,
 //! failing to be looked at (Stripe down, an account revoked) holds up no other.
 
 use std::time::Duration;
@@ -12,7 +13,7 @@ use sportello_kernel::{Deps, Result};
 use sportello_store::payments::Payment;
 
 use super::pay::{ask_stripe, give_up, stale};
-use super::stripe::{CallError, retrieve_intent};
+use super::stripe::{CallError, read_intent};
 use super::webhook::{Received, Said, apply};
 
 /// Payments looked at per commune per sweep.
@@ -27,11 +28,12 @@ pub async fn sweep(deps: &Deps) -> Result<usize> {
     let mut settled = 0;
     for id in deps.store.federation().communes_with_stripe().await? {
         let commune = TenantId(id);
-        let list = {
-            let tx = deps.store.tenant_read(commune).await?;
-            let l = tx.db().unsettled_payments(before, BATCH).await?;
-            tx.commit().await?;
-            l
+        let list = match unsettled(deps, commune, before).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(commune = id, error = %e, "sweeping a commune's payments");
+                continue;
+            }
         };
         for p in list {
             match one(deps, commune, &p, expired).await {
@@ -40,16 +42,30 @@ pub async fn sweep(deps: &Deps) -> Result<usize> {
                 Err(e) => {
                     tracing::warn!(commune = id, payment = %p.id, error = %e, "sweeping a payment");
                     // Its turn comes again after the others'.
-                    let tx = deps.store.tenant(commune).await?;
-                    tx.db()
-                        .touch_payment(&p.id, sportello_store::now_micros())
-                        .await?;
-                    tx.commit().await?;
+                    if let Err(e) = touch(deps, commune, &p.id).await {
+                        tracing::warn!(commune = id, payment = %p.id, error = %e, "noting a payment looked at");
+                    }
                 }
             }
         }
     }
     Ok(settled)
+}
+
+async fn unsettled(deps: &Deps, commune: TenantId, before: i64) -> Result<Vec<Payment>> {
+    let tx = deps.store.tenant_read(commune).await?;
+    let l = tx.db().unsettled_payments(before, BATCH).await?;
+    tx.commit().await?;
+    Ok(l)
+}
+
+async fn touch(deps: &Deps, commune: TenantId, id: &str) -> Result<()> {
+    let tx = deps.store.tenant(commune).await?;
+    tx.db()
+        .touch_payment(id, sportello_store::now_micros())
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Looks at one payment; true when it settled it.
@@ -69,7 +85,22 @@ async fn one(deps: &Deps, commune: TenantId, p: &Payment, expired: i64) -> Resul
             Err(CallError::ForNow(e)) => return Err(e),
         },
     };
-    let intent = retrieve_intent(deps, &p.stripe_account, &intent_id).await?;
+    let intent = match read_intent(deps, &p.stripe_account, &intent_id).await {
+        Ok(i) => i,
+        // Stripe no longer knows the intent or lets us reach the account (revoked): past its
+        // day, the payment is set aside for staff (its notices stay held: it may have been
+        // paid), so the commune is not stuck with it.
+        Err(CallError::ForGood(why)) if p.created_at < expired => {
+            tracing::warn!(payment = %p.id, why, "a payment Stripe no longer answers for");
+            let tx = deps.store.tenant(commune).await?;
+            tx.db()
+                .flag_payment(&p.id, "unreachable", sportello_store::now_micros())
+                .await?;
+            tx.commit().await?;
+            return Ok(false);
+        }
+        Err(e) => return Err(e.into()),
+    };
     if intent.succeeded() {
         let r = apply(
             deps,
@@ -100,25 +131,15 @@ async fn one(deps: &Deps, commune: TenantId, p: &Payment, expired: i64) -> Resul
         tx.commit().await?;
         s
     };
-    if p.created_at < expired || out_of_date {
-        give_up(
-            deps,
-            commune,
-            p,
-            if out_of_date {
-                "amount_changed"
-            } else {
-                "expired"
-            },
-        )
-        .await?;
+    let why = if out_of_date {
+        "amount_changed"
+    } else {
+        "expired"
+    };
+    if (p.created_at < expired || out_of_date) && give_up(deps, commune, p, why).await? {
         return Ok(false);
     }
-    let tx = deps.store.tenant(commune).await?;
-    tx.db()
-        .touch_payment(&p.id, sportello_store::now_micros())
-        .await?;
-    tx.commit().await?;
+    touch(deps, commune, &p.id).await?;
     Ok(false)
 }
 

@@ -10,7 +10,7 @@ use sportello_domain::TenantId;
 use sportello_kernel::{Deps, Error, Result};
 use stripe_webhook::{EventObject, Webhook, WebhookError};
 
-use super::stripe::{Intent, retrieve_intent};
+use super::stripe::{CallError, Intent, read_intent};
 
 /// What Stripe says of an intent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +125,22 @@ async fn unread(deps: &Deps, body: &str) -> Result<Received> {
     let Some(commune) = commune_of(deps, account).await? else {
         return Ok(Received::Ignored("account"));
     };
-    let now = retrieve_intent(deps, account, intent).await?;
+    // Seen before: Stripe is not asked again.
+    let seen = {
+        let tx = deps.store.tenant_read(commune).await?;
+        let s = tx.db().stripe_event_seen(id).await?;
+        tx.commit().await?;
+        s
+    };
+    if seen {
+        return Ok(Received::Duplicate);
+    }
+    let now = match read_intent(deps, account, intent).await {
+        Ok(i) => i,
+        // Not an intent of that account: nothing of ours.
+        Err(CallError::ForGood(_)) => return Ok(Received::Ignored("unknown_intent")),
+        Err(CallError::ForNow(e)) => return Err(e),
+    };
     let said = if now.succeeded() {
         Said::Succeeded
     } else if now.status == "canceled" {
@@ -194,6 +209,16 @@ pub(crate) async fn apply(
                 }
             }
             Said::Succeeded if !intent.succeeded() => "not_succeeded",
+            // Paid at Stripe after it was given up here (it cannot be: a payment is given up
+            // only once Stripe says cancelled; should it happen, staff must look).
+            Said::Succeeded if p.status == "cancelled" => {
+                tracing::error!(payment = %p.id, intent = %intent.id, "stripe success for a payment given up");
+                if db.flag_payment(&p.id, "paid_after_cancel", now).await? {
+                    "mismatch"
+                } else {
+                    "already"
+                }
+            }
             Said::Succeeded
                 if intent.amount_received != p.total_cents()
                     || intent.currency != p.currency

@@ -69,6 +69,19 @@ impl TenantDb<'_> {
         })
     }
 
+    /// The settings, held until the transaction ends (PostgreSQL `FOR SHARE`; SQLite's writer
+    /// already holds everything): nobody changes them under a payment being made.
+    pub async fn payment_settings_held(&self) -> Result<PaymentSettings> {
+        if self.is_postgres() {
+            self.exec(
+                "SELECT 1 FROM payment_settings WHERE tenant_id = $1 FOR SHARE",
+                vec![],
+            )
+            .await?;
+        }
+        self.payment_settings().await
+    }
+
     /// Writes the settings (the counter of notice numbers is left as it is).
     pub async fn save_payment_settings(&self, s: &PaymentSettings) -> Result<()> {
         self.exec(

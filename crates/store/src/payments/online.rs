@@ -35,6 +35,8 @@ pub struct Payment {
     pub succeeded_at: Option<i64>,
     /// The receipt's year and number, once paid.
     pub receipt: Option<(i32, i64)>,
+    /// When Stripe was last asked for it on the person's return (not the sweeper's turn).
+    pub checked_at: i64,
 }
 
 impl Payment {
@@ -55,7 +57,7 @@ const COLUMNS: &str = "id, person_id, fiscal_code, amount_cents, fee_cents, curr
     idempotency_key, intent_id, client_secret, failure, created_at, updated_at, succeeded_at";
 const READ: &str = "id, person_id, fiscal_code, amount_cents, fee_cents, currency, status, stripe_account, \
     idempotency_key, intent_id, client_secret, failure, created_at, updated_at, succeeded_at, \
-    receipt_year, receipt_number";
+    receipt_year, receipt_number, checked_at";
 
 fn payment(r: &sea_orm::QueryResult) -> Result<Payment> {
     Ok(Payment {
@@ -81,6 +83,7 @@ fn payment(r: &sea_orm::QueryResult) -> Result<Payment> {
             (Some(y), Some(n)) => Some((y, n)),
             _ => None,
         },
+        checked_at: get(r, "checked_at")?,
     })
 }
 
@@ -236,14 +239,15 @@ impl TenantDb<'_> {
             == 1)
     }
 
-    /// Stripe reported another amount, currency or fee: nothing is paid and the payment is set
-    /// aside for staff (final). Its notices stay held by it: money may have moved, so the person
-    /// is not offered to pay them again until the commune has looked.
+    /// Stripe reported another amount, currency or fee (or a success for a payment given up):
+    /// nothing is paid and the payment is set aside for staff (final). Its notices stay held by
+    /// it: money may have moved, so the person is not offered to pay them again until the
+    /// commune has looked.
     pub async fn flag_payment(&self, id: &str, why: &str, at: i64) -> Result<bool> {
         Ok(self
             .exec(
                 "UPDATE payments SET status = 'mismatch', failure = $3, updated_at = $4 \
-                 WHERE tenant_id = $1 AND id = $2 AND status IN ('created', 'pending', 'failed')",
+                 WHERE tenant_id = $1 AND id = $2 AND status IN ('created', 'pending', 'failed', 'cancelled')",
                 vec![id.into(), why.into(), at.into()],
             )
             .await?
@@ -280,12 +284,35 @@ impl TenantDb<'_> {
     }
 
     async fn release_notices(&self, id: &str) -> Result<()> {
+        // Through the payment's items (the primary key), not a scan for `open_payment`.
         self.exec(
-            "UPDATE payment_notices SET open_payment = NULL WHERE tenant_id = $1 AND open_payment = $2",
+            "UPDATE payment_notices SET open_payment = NULL WHERE tenant_id = $1 AND open_payment = $2 \
+             AND notice_number IN (SELECT notice_number FROM payment_items WHERE tenant_id = $1 AND payment_id = $2)",
             vec![id.into()],
         )
         .await?;
         Ok(())
+    }
+
+    /// Notes that Stripe was asked about the payment on the person's return.
+    pub async fn note_payment_checked(&self, id: &str, at: i64) -> Result<()> {
+        self.exec(
+            "UPDATE payments SET checked_at = $3 WHERE tenant_id = $1 AND id = $2",
+            vec![id.into(), at.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Whether an event was applied to this commune already.
+    pub async fn stripe_event_seen(&self, event: &str) -> Result<bool> {
+        Ok(self
+            .one(
+                "SELECT 1 AS seen FROM stripe_events WHERE tenant_id = $1 AND event_id = $2",
+                vec![event.into()],
+            )
+            .await?
+            .is_some())
     }
 
     /// Records an event as applied to this commune; false when it was already (apply nothing).

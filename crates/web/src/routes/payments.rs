@@ -49,6 +49,20 @@ pub async fn mine(ctx: Ctx, q: web::Query<MineQuery>) -> HttpResponse {
     let r = async {
         let list = due::mine(&ctx.state, ctx.commune()?.id(), &u).await?;
         let online = list.as_ref().is_some_and(|m| m.online);
+        let payments: Vec<_> = list
+            .as_ref()
+            .map(|m| {
+                m.payments
+                    .iter()
+                    .map(|p| {
+                        json!({"id": p.id, "when": crate::views::when::when(ctx.lang, p.created_at),
+                               "total": p.total.to_string(), "status": p.status,
+                               "status_label": ctx.label_or_code("payment_status_", &p.status),
+                               "receipt": p.receipt})
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let fee = list.as_ref().map(|m| m.fee.to_string());
         let lines: Option<Vec<_>> = list.map(|l| {
             l.notices
@@ -67,7 +81,7 @@ pub async fn mine(ctx: Ctx, q: web::Query<MineQuery>) -> HttpResponse {
         Ok((
             "payments_due.html",
             json!({"notices": lines, "online": online, "fee": fee, "csrf": ctx.csrf_token(),
-                   "choose": q.scegli.is_some()}),
+                   "choose": q.scegli.is_some(), "payments": payments}),
         ))
     }
     .await;
