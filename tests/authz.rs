@@ -106,6 +106,7 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     // Payments: read by the roles the template gives it (the service then refuses the
     // commune's list to an intermediary: payments_web), managed by the administrator.
     ("GET", "/console/pagamenti", READ_CASES),
+    ("GET", "/console/pagamenti/pagamenti", READ_CASES),
     ("POST", "/console/pagamenti/impostazioni", ADMIN),
     ("POST", "/console/pagamenti/avvisi", ADMIN),
     ("POST", "/console/pagamenti/importa", ADMIN),

@@ -406,6 +406,33 @@ async fn forged_stale_foreign_and_wrong_amount_events_are_refused_or_harmless() 
         Ok(Received::Applied(PISA, "mismatch"))
     );
     assert_eq!(payment(&w.deps, &id).await.status, "mismatch");
+    // The commune's staff find it among the payments set aside; Calci's and an intermediary
+    // do not.
+    let admin = staff(&w, PISA, "controllo@comune.pisa.it", Role::Admin, None).await;
+    let aside = sportello_payments::ledger::list(&w.deps, &admin, Some("mismatch"))
+        .await
+        .unwrap();
+    assert_eq!(
+        aside.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        vec![id.as_str()]
+    );
+    assert!(
+        sportello_payments::ledger::list(&w.deps, &admin, Some("succeeded"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        sportello_payments::ledger::list(&w.deps, &calci, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let caf = staff(&w, PISA, "caf@example.org", Role::Intermediary, None).await;
+    assert!(matches!(
+        sportello_payments::ledger::list(&w.deps, &caf, None).await,
+        Err(Error::Refused("refused_role"))
+    ));
     assert_eq!(notice_status(&w.deps, &n[0]).await.0, NoticeStatus::Open);
     assert!(matches!(
         pay::start(&w.deps, PISA, &anna, &n).await,

@@ -296,6 +296,16 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
     let receipt = mario.get(&mario.url(HOST, &receipt_link)).await;
     assert_eq!(receipt.status, StatusCode::OK);
     assert_eq!(receipt.headers["content-type"], "application/pdf");
+    // The console's list of online payments: this one, paid, with its receipt number.
+    let made = admin
+        .get(&admin.url(HOST, "/console/pagamenti/pagamenti?stato=succeeded"))
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert!(
+        made.body.contains(&pi_id) && made.body.contains("1/"),
+        "{}",
+        made.body
+    );
     // Not on a commune's host.
     let elsewhere = app
         .client

@@ -474,3 +474,26 @@ impl TenantDb<'_> {
         .collect()
     }
 }
+
+impl TenantDb<'_> {
+    /// The commune's payments, newest first, in one state or all.
+    pub async fn payments_list(&self, status: Option<&str>, limit: u64) -> Result<Vec<Payment>> {
+        let (cond, mut vals): (&str, Vec<Value>) = match status {
+            Some(s) => (" AND status = $2", vec![s.into()]),
+            None => ("", vec![]),
+        };
+        vals.push((limit as i64).into());
+        let n = vals.len() + 1;
+        self.all(
+            &format!(
+                "SELECT {READ} FROM payments WHERE tenant_id = $1{cond} \
+                 ORDER BY created_at DESC, id DESC LIMIT ${n}"
+            ),
+            vals,
+        )
+        .await?
+        .iter()
+        .map(payment)
+        .collect()
+    }
+}

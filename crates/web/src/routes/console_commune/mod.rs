@@ -310,6 +310,11 @@ pub fn routes(r: &mut Routes) {
             allow(Object::Payments, Read),
             payments,
         )
+        .get(
+            "/console/pagamenti/pagamenti",
+            allow(Object::Payments, Read),
+            payments_made,
+        )
         .post(
             "/console/pagamenti/impostazioni",
             allow(Object::Payments, Update),

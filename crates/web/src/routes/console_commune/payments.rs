@@ -100,6 +100,11 @@ async fn page(
             exact: exact.clone(),
         };
         let list = notices::list(&ctx.state, &actor, &filter, before).await?;
+        out.push(table(
+            ctx.t("payments_made"),
+            &[""],
+            vec![vec![link(ctx.t("payments_made_link"), "/console/pagamenti/pagamenti")]],
+        ));
         out.push(json!({"heading": ctx.t("payments_find"), "text": ctx.t("payments_find_help"),
                         "search": {"action": "/console/pagamenti", "value": exact.clone().unwrap_or_default()}}));
         let tabs = [
@@ -434,5 +439,79 @@ pub(super) async fn notice_pdf(
     match document::for_staff(&ctx.state, &actor, &number, ctx.lang).await {
         Ok(pdf) => crate::routes::payments::pdf_response(&ctx, &number, pdf),
         Err(e) => ctx.respond(Err(e.into())),
+    }
+}
+
+/// The payments made online, by state (the set-aside ones found here).
+pub(super) async fn payments_made(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
+    let r: AppResult<Vec<Value>> = async {
+        let status = q.get("stato").map(String::as_str);
+        let list = sportello_payments::ledger::list(&ctx.state, &actor, status).await?;
+        let mut tabs = vec![link(ctx.t("payments_all"), "/console/pagamenti/pagamenti")];
+        for st in sportello_payments::ledger::STATES {
+            tabs.push(link(
+                ctx.label_or_code("payment_status_", st),
+                format!("/console/pagamenti/pagamenti?stato={st}"),
+            ));
+        }
+        let rows: Vec<Vec<Value>> = list
+            .iter()
+            .map(|p| {
+                vec![
+                    text(when(&ctx, p.created_at)),
+                    text(&p.fiscal_code),
+                    text(Money::from_cents(p.total_cents())),
+                    text(Money::from_cents(p.fee_cents)),
+                    text(format!(
+                        "{}{}",
+                        ctx.label_or_code("payment_status_", &p.status),
+                        p.failure
+                            .as_ref()
+                            .map(|f| format!(" ({f})"))
+                            .unwrap_or_default()
+                    )),
+                    text(
+                        p.receipt
+                            .map(|(y, n)| format!("{n}/{y}"))
+                            .unwrap_or_default(),
+                    ),
+                    text(p.intent_id.clone().unwrap_or_default()),
+                ]
+            })
+            .collect();
+        let mut t = table(
+            ctx.t("payments_made"),
+            &[
+                ctx.t("payments_when"),
+                ctx.t("payments_payer"),
+                ctx.t("payment_total"),
+                ctx.t("payment_fee"),
+                ctx.t("payments_status"),
+                ctx.t("payments_receipt"),
+                ctx.t("payments_reference_stripe"),
+            ],
+            rows,
+        );
+        t["empty"] = json!(ctx.t("payments_none"));
+        Ok(vec![
+            table(ctx.t("payments_filter"), &[""; 7], vec![tabs]),
+            t,
+        ])
+    }
+    .await;
+    match r {
+        Ok(sections) => {
+            render(
+                &ctx,
+                &actor,
+                "/console/pagamenti",
+                ctx.t("payments_made"),
+                ctx.t("payments_made_intro"),
+                None,
+                sections,
+            )
+            .await
+        }
+        Err(e) => ctx.respond(Err(e)),
     }
 }
