@@ -1,7 +1,7 @@
 //! Across communes: the policy snapshot a node starts from, the numbered policy changes, the
 //! federation's audit log and the console's activity figures.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait, Value};
 use serde::Serialize;
 
 use crate::identity::{get, stmt};
@@ -49,7 +49,10 @@ impl FederationDb<'_> {
     /// the row-level security of these three tables lets read (and nothing else).
     pub async fn policy_snapshot(&self, now: i64) -> Result<PolicySnapshot> {
         let conn: &DatabaseConnection = self.conn();
-        let txn = crate::begin(conn).await?;
+        // A read: on SQLite a deferred transaction (a consistent snapshot in WAL mode) that
+        // never waits for the writer, so a node starting while others write is not starved of
+        // the write lock it does not need.
+        let txn = conn.begin().await?;
         if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             txn.execute_unprepared("SELECT set_config('sportello.scope', 'policies', true)")
                 .await?;
