@@ -40,12 +40,6 @@ fn words(lang: Language) -> [&'static str; 11] {
     }
 }
 
-fn day(s: &str) -> String {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(|d| d.format("%d/%m/%Y").to_string())
-        .unwrap_or_else(|_| s.to_owned())
-}
-
 /// The PDF of a notice of commune `name` whose tax code is `tax_code`.
 pub fn render(name: &str, tax_code: &str, n: &Notice, lang: Language) -> Result<Vec<u8>> {
     let w = words(lang);
@@ -67,13 +61,22 @@ pub fn render(name: &str, tax_code: &str, n: &Notice, lang: Language) -> Result<
         ),
         line(false, 10, format!("{}: {}", w[2], n.reason)),
         line(true, 12, format!("{}: {}", w[3], amount)),
-        line(false, 10, format!("{}: {}", w[4], day(&n.due_on))),
+        line(
+            false,
+            10,
+            format!("{}: {}", w[4], crate::italian_day(&n.due_on)),
+        ),
     ];
     if let (Some(c), Some(u)) = (n.reduced_cents, &n.reduced_until) {
         lines.push(line(
             false,
             10,
-            format!("{} {}: {}", w[5], day(u), Money::from_cents(c)),
+            format!(
+                "{} {}: {}",
+                w[5],
+                crate::italian_day(u),
+                Money::from_cents(c)
+            ),
         ));
     }
     lines.extend([

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use sportello_domain::{Money, NoticeNumber, TenantId};
+use sportello_domain::{Money, TenantId};
 use sportello_kernel::session::Current;
 use sportello_kernel::{Deps, Error, Result};
 use sportello_store::payments::{Notice, NoticeStatus};
@@ -45,9 +45,7 @@ impl DueLine {
             _ => Money::from_cents(n.amount_cents),
         };
         DueLine {
-            grouped: NoticeNumber::parse(&n.notice_number)
-                .map(|x| x.grouped())
-                .unwrap_or_else(|_| n.notice_number.clone()),
+            grouped: crate::grouped(&n.notice_number),
             number: n.notice_number.clone(),
             kind: n.kind.clone(),
             reason: n.reason.clone(),

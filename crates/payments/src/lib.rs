@@ -22,12 +22,31 @@ use chrono::NaiveDate;
 use sportello_authz::{Action, Object, Role};
 use sportello_kernel::{Actor, Deps, Error, Result};
 
+/// An instant (microseconds) on Rome's clock.
+pub fn rome(micros: i64) -> chrono::NaiveDateTime {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .naive_local()
+}
+
 /// Today in Italy (due days and reductions are Italian days).
 pub fn today() -> NaiveDate {
-    let micros = sportello_store::now_micros();
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map(|t| t.with_timezone(&chrono_tz::Europe::Rome).date_naive())
-        .unwrap_or_default()
+    rome(sportello_store::now_micros()).date()
+}
+
+/// A day kept as `YYYY-MM-DD`, as Italians write it (`31/10/2026`); anything else as it is.
+pub fn italian_day(s: &str) -> String {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_else(|_| s.to_owned())
+}
+
+/// A stored notice number in groups of four, as printed (as stored, should it not parse).
+pub fn grouped(number: &str) -> String {
+    sportello_domain::NoticeNumber::parse(number)
+        .map(|n| n.grouped())
+        .unwrap_or_else(|_| number.to_owned())
 }
 
 /// Refuses an actor who may not read the commune's notices: reading payments through the

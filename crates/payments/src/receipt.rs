@@ -4,21 +4,15 @@
 //! Stripe's reference) from the person's area.
 
 use chrono::Datelike;
-use sportello_domain::{Language, Money, NoticeNumber, TenantId};
+
+use crate::rome;
+use sportello_domain::{Language, Money, TenantId};
 use sportello_kernel::pdf::{Line, render};
 use sportello_kernel::session::Current;
 use sportello_kernel::{Deps, Error, Result};
 use sportello_notify::{Notice, To};
 use sportello_store::TenantDb;
 use sportello_store::payments::Payment;
-
-/// The day (Rome) of an instant in microseconds.
-fn rome(micros: i64) -> chrono::NaiveDateTime {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .unwrap_or_default()
-        .with_timezone(&chrono_tz::Europe::Rome)
-        .naive_local()
-}
 
 /// Where the person is told (their proven e-mail address), read before the transaction that
 /// writes the message.
@@ -145,10 +139,11 @@ pub async fn for_citizen(
         if payer.is_empty() {
             payer = n.map(|n| n.payer_name).unwrap_or_default();
         }
-        let grouped = NoticeNumber::parse(&i.notice_number)
-            .map(|n| n.grouped())
-            .unwrap_or(i.notice_number);
-        paid.push((grouped, reason, Money::from_cents(i.amount_cents)));
+        paid.push((
+            crate::grouped(&i.notice_number),
+            reason,
+            Money::from_cents(i.amount_cents),
+        ));
     }
     tx.commit().await?;
     let name = deps

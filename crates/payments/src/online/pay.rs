@@ -104,18 +104,7 @@ pub async fn start(
         };
         if same_amounts {
             if p.intent_id.is_none() {
-                match ask_stripe(deps, commune, &p).await {
-                    Ok(_) => {}
-                    Err(CallError::ForGood(why)) => {
-                        let tx = deps.store.tenant(commune).await?;
-                        tx.db()
-                            .cancel_payment(&p.id, &why, sportello_store::now_micros())
-                            .await?;
-                        tx.commit().await?;
-                        return Err(Error::Refused("refused_payment_not_possible"));
-                    }
-                    Err(CallError::ForNow(e)) => return Err(e),
-                }
+                ask_or_give_up(deps, commune, &p).await?;
             }
             return Ok(old);
         }
@@ -151,18 +140,31 @@ pub async fn start(
     }
     db.insert_payment(&p, &items).await?;
     tx.commit().await?;
-    match ask_stripe(deps, commune, &p).await {
-        Ok(_) => Ok(id),
+    ask_or_give_up(deps, commune, &p).await?;
+    Ok(id)
+}
+
+/// Asks Stripe for the payment's intent; a refusal for good gives the payment up at once (its
+/// notices free again) and tells the person so.
+async fn ask_or_give_up(deps: &Deps, commune: TenantId, p: &Payment) -> Result<()> {
+    match ask_stripe(deps, commune, p).await {
+        Ok(_) => Ok(()),
         Err(CallError::ForGood(why)) => {
-            let tx = deps.store.tenant(commune).await?;
-            tx.db()
-                .cancel_payment(&id, &why, sportello_store::now_micros())
-                .await?;
-            tx.commit().await?;
+            cancel(deps, commune, &p.id, &why).await?;
             Err(Error::Refused("refused_payment_not_possible"))
         }
         Err(CallError::ForNow(e)) => Err(e),
     }
+}
+
+/// Marks a payment cancelled here and frees its notices, in its own transaction.
+pub(crate) async fn cancel(deps: &Deps, commune: TenantId, id: &str, why: &str) -> Result<()> {
+    let tx = deps.store.tenant(commune).await?;
+    tx.db()
+        .cancel_payment(id, why, sportello_store::now_micros())
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Gives a payment up: its intent cancelled at Stripe (or, if it was paid after all, settled),
@@ -202,11 +204,7 @@ pub(crate) async fn give_up(
             return Ok(false);
         }
     }
-    let tx = deps.store.tenant(commune).await?;
-    tx.db()
-        .cancel_payment(&p.id, why, sportello_store::now_micros())
-        .await?;
-    tx.commit().await?;
+    cancel(deps, commune, &p.id, why).await?;
     Ok(true)
 }
 
@@ -299,10 +297,11 @@ pub async fn view(deps: &Deps, commune: TenantId, who: &Current, id: &str) -> Re
             .await?
             .map(|n| n.reason)
             .unwrap_or_default();
-        let grouped = NoticeNumber::parse(&i.notice_number)
-            .map(|n| n.grouped())
-            .unwrap_or(i.notice_number);
-        items.push((grouped, reason, Money::from_cents(i.amount_cents)));
+        items.push((
+            crate::grouped(&i.notice_number),
+            reason,
+            Money::from_cents(i.amount_cents),
+        ));
     }
     let stale =
         matches!(p.status.as_str(), "created" | "pending" | "failed") && stale(&db, &p).await?;

@@ -12,7 +12,7 @@ use sportello_domain::TenantId;
 use sportello_kernel::{Deps, Result};
 use sportello_store::payments::Payment;
 
-use super::pay::{ask_stripe, give_up, stale};
+use super::pay::{ask_stripe, cancel, give_up, stale};
 use super::stripe::{CallError, read_intent};
 use super::webhook::{Received, Said, apply};
 
@@ -75,11 +75,7 @@ async fn one(deps: &Deps, commune: TenantId, p: &Payment, expired: i64) -> Resul
         None => match ask_stripe(deps, commune, p).await {
             Ok(i) => i,
             Err(CallError::ForGood(why)) => {
-                let tx = deps.store.tenant(commune).await?;
-                tx.db()
-                    .cancel_payment(&p.id, &why, sportello_store::now_micros())
-                    .await?;
-                tx.commit().await?;
+                cancel(deps, commune, &p.id, &why).await?;
                 return Ok(false);
             }
             Err(CallError::ForNow(e)) => return Err(e),

@@ -7,9 +7,10 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 use sportello_payments::online::pay;
-use sportello_payments::{document, due};
+use sportello_payments::{document, due, italian_day as day};
 
 use crate::error::AppError;
+use crate::routes::cases::to_sign_in;
 use crate::routes::{Ctx, Posted};
 
 pub fn configure(t: &mut super::table::Table<'_>) {
@@ -22,19 +23,6 @@ pub fn configure(t: &mut super::table::Table<'_>) {
             "/area-personale/pagamenti/pagamento/{id}/ricevuta",
             receipt_pdf,
         );
-}
-
-fn to_sign_in(ctx: &Ctx) -> HttpResponse {
-    ctx.see_other(&format!(
-        "/accedi?next={}",
-        url::form_urlencoded::byte_serialize(ctx.path.as_bytes()).collect::<String>()
-    ))
-}
-
-fn day(s: &str) -> String {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(|d| d.format("%d/%m/%Y").to_string())
-        .unwrap_or_else(|_| s.to_owned())
 }
 
 #[derive(serde::Deserialize)]

@@ -17,7 +17,7 @@ fn who(ctx: &Ctx) -> AppResult<std::sync::Arc<sportello_kernel::session::Current
 }
 
 /// Not signed in: sign in, then come back here.
-fn to_sign_in(ctx: &Ctx) -> HttpResponse {
+pub(crate) fn to_sign_in(ctx: &Ctx) -> HttpResponse {
     ctx.see_other(&format!(
         "/accedi?next={}",
         url::form_urlencoded::byte_serialize(ctx.path.as_bytes()).collect::<String>()

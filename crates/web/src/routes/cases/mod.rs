@@ -7,6 +7,7 @@ pub(crate) mod fill;
 mod mine;
 
 pub(crate) use attach::staff_download;
+pub(crate) use mine::to_sign_in;
 
 pub fn configure(t: &mut super::table::Table<'_>) {
     t.on(super::table::on::COMMUNE)

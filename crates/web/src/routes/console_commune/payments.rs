@@ -5,8 +5,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use sportello_authz::{Action, Object};
-use sportello_domain::{Money, NoticeNumber, PaymentKind, RawNotice};
-use sportello_payments::{document, import, notices, settings};
+use sportello_domain::{Money, PaymentKind, RawNotice};
+use sportello_payments::{document, import, italian_day as day, notices, settings};
 use sportello_store::payments::{Notice, NoticeFilter, NoticeStatus};
 
 use crate::authz::Admitted;
@@ -27,11 +27,6 @@ fn kind_label(ctx: &Ctx, key: &str) -> String {
 }
 fn status_label(ctx: &Ctx, s: NoticeStatus) -> String {
     ctx.label_or_code("notice_status_", s.key())
-}
-fn day(s: &str) -> String {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(|d| d.format("%d/%m/%Y").to_string())
-        .unwrap_or_else(|_| s.to_owned())
 }
 
 pub(super) async fn payments(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
@@ -220,8 +215,7 @@ async fn page(
 }
 
 fn row(ctx: &Ctx, n: &Notice) -> Vec<Value> {
-    let grouped = NoticeNumber::parse(&n.notice_number)
-        .map_or_else(|_| n.notice_number.clone(), |x| x.grouped());
+    let grouped = sportello_payments::grouped(&n.notice_number);
     vec![
         link(
             grouped,
@@ -323,8 +317,7 @@ pub(super) async fn notice_page(
 ) -> HttpResponse {
     let r: AppResult<(String, Vec<Value>)> = async {
         let n = notices::one(&ctx.state, &actor, &number).await?;
-        let grouped = NoticeNumber::parse(&n.notice_number)
-            .map_or_else(|_| n.notice_number.clone(), |x| x.grouped());
+        let grouped = sportello_payments::grouped(&n.notice_number);
         let mut facts = vec![
             vec![text(ctx.t("payments_notice_number")), text(&grouped)],
             vec![text(ctx.t("payments_reference")), text(&n.reference)],
