@@ -107,6 +107,11 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     // commune's list to an intermediary: payments_web), managed by the administrator.
     ("GET", "/console/pagamenti", READ_CASES),
     ("GET", "/console/pagamenti/pagamenti", READ_CASES),
+    ("GET", "/console/pagamenti/pagamenti/nothing", READ_CASES),
+    // Refunds: the roles holding `refund` (the service then refuses an office's head: refunds).
+    ("POST", "/console/pagamenti/pagamenti/nothing/rimborsa", ADMIN_HEAD),
+    ("GET", "/console/pagamenti/riconciliazione", READ_CASES),
+    ("GET", "/console/pagamenti/riconciliazione/csv", READ_CASES),
     ("POST", "/console/pagamenti/impostazioni", ADMIN),
     ("POST", "/console/pagamenti/avvisi", ADMIN),
     ("POST", "/console/pagamenti/importa", ADMIN),

@@ -36,6 +36,8 @@ mod notify;
 mod oidc;
 mod onboarding;
 mod payments;
+mod payments_reconcile;
+mod payments_refunds;
 mod payments_stripe;
 mod payments_sweep;
 mod payments_web;

@@ -306,6 +306,90 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
         "{}",
         made.body
     );
+    // The payment's page, its refund form; a refund without a reason is refused by the
+    // field, one with it is given and listed.
+    let payment_path = made
+        .body
+        .split("href=\"/console/pagamenti/pagamenti/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(|id| format!("/console/pagamenti/pagamenti/{id}"))
+        .unwrap();
+    let one = admin.get(&admin.url(HOST, &payment_path)).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    assert!(one.body.contains("/rimborsa\""), "{}", one.body);
+    let refund = admin.url(HOST, &format!("{payment_path}/rimborsa"));
+    let no_reason = admin
+        .post(&refund, &[("csrf", &csrf), ("amount", "5"), ("reason", "")])
+        .await;
+    assert_eq!(
+        no_reason.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        no_reason.body
+    );
+    assert!(no_reason.body.contains("aria-invalid=\"true\""));
+    let given = admin
+        .post(
+            &refund,
+            &[
+                ("csrf", &csrf),
+                ("amount", "5,00"),
+                ("reason", "Pasto non consumato"),
+            ],
+        )
+        .await;
+    assert!(
+        given.url.contains("esito=rimborsato"),
+        "{} {}",
+        given.url,
+        given.body
+    );
+    assert!(given.body.contains("Pasto non consumato") && given.body.contains("€ 5,00"));
+    // The day's reconciliation agrees with Stripe, and exports it.
+    let rec = admin
+        .get(&admin.url(HOST, "/console/pagamenti/riconciliazione?giorno="))
+        .await;
+    assert_eq!(rec.status, StatusCode::OK, "{}", rec.body);
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .date_naive();
+    let csv = admin
+        .get(&admin.url(
+            HOST,
+            &format!("/console/pagamenti/riconciliazione/csv?giorno={today}"),
+        ))
+        .await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        csv.body.contains(";ok;payment;") && csv.body.contains(";ok;refund;"),
+        "{}",
+        csv.body
+    );
+    let bad_day = admin
+        .get(&admin.url(HOST, "/console/pagamenti/riconciliazione?giorno=2026-02-30"))
+        .await;
+    assert_eq!(bad_day.status, StatusCode::NOT_FOUND);
+    // A clerk reads the payment, without the refund form; a forged refund post is refused.
+    let mut clerk = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        HOST,
+        "clerk@comune.pisa.it",
+        "clerk",
+    )
+    .await;
+    let seen = clerk.get(&clerk.url(HOST, &payment_path)).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    assert!(!seen.body.contains("/rimborsa\""));
+    let ccsrf = seen.input("csrf").unwrap();
+    let forged = clerk
+        .post(
+            &clerk.url(HOST, &format!("{payment_path}/rimborsa")),
+            &[("csrf", &ccsrf), ("amount", "1"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
     // Not on a commune's host.
     let elsewhere = app
         .client
@@ -346,6 +430,7 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
     for path in [
         format!("/console/pagamenti/avvisi/{number}"),
         format!("/console/pagamenti/avvisi/{number}/pdf"),
+        payment_path.clone(),
     ] {
         let r = calci.get(&calci.url("calci.localhost", &path)).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);

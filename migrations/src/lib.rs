@@ -29,6 +29,7 @@ mod m0014_acting_for;
 mod m0015_queue_search;
 mod m0016_payments;
 mod m0017_stripe;
+mod m0018_refunds;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_queue_search::Migration),
             Box::new(m0016_payments::Migration),
             Box::new(m0017_stripe::Migration),
+            Box::new(m0018_refunds::Migration),
         ]
     }
 }
@@ -98,6 +100,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "payment_items",
     "stripe_events",
     "receipt_counters",
+    "refunds",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -12,7 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 
+mod money;
+
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use money::{balance_transactions, charge_moved, create_refund};
 use serde_json::{Value, json};
 
 pub const SECRET_KEY: &str = "sk_test_sportello_platform";
@@ -37,6 +40,12 @@ struct State {
     /// (account or "platform", key) → (the request's fingerprint, status, body).
     idempotency: HashMap<(String, String), (String, u16, String)>,
     refunds: HashMap<String, (String, Value)>,
+    /// Balance transactions: (account, transaction), oldest first.
+    balance: Vec<(String, Value)>,
+    /// Whether new refunds wait at the bank (`pending`) rather than succeed at once.
+    refunds_pending: bool,
+    /// How many of the next POSTs are done but their answer lost (a 502 instead).
+    lose: u32,
     events: Vec<Value>,
     seen: Vec<Seen>,
     seq: u64,
@@ -205,6 +214,12 @@ async fn api(
     if method == "POST" && key.is_some() {
         s.idempotency.insert(scope, (fingerprint, st, b.clone()));
     }
+    if method == "POST" && s.lose > 0 {
+        // Done, and the answer lost on the way back: what a timeout looks like to the caller.
+        s.lose -= 1;
+        record(&mut s, 502, false);
+        return reply(502, "<html>Bad gateway</html>", false);
+    }
     record(&mut s, st, false);
     reply(st, &b, false)
 }
@@ -248,6 +263,7 @@ fn route(
         },
         ("POST", ["v1", "payment_intents", id, "cancel"]) => cancel_intent(s, account, id),
         ("POST", ["v1", "refunds"]) => create_refund(s, account, form),
+        ("GET", ["v1", "balance_transactions"]) => balance_transactions(s, account, form),
         _ => error(
             404,
             "invalid_request_error",
@@ -369,65 +385,6 @@ fn cancel_intent(s: &mut State, account: Option<&str>, id: &str) -> (u16, Value)
     (200, pi)
 }
 
-fn create_refund(s: &mut State, account: Option<&str>, form: &[(String, String)]) -> (u16, Value) {
-    let Some(pi_id) = field(form, "payment_intent") else {
-        return error(
-            400,
-            "invalid_request_error",
-            Some("parameter_missing"),
-            Some("payment_intent"),
-            "Missing required param: payment_intent.",
-        );
-    };
-    let (acct, pi) = match s.intents.get(pi_id) {
-        Some((a, pi)) if Some(a.as_str()) == account => (a.clone(), pi.clone()),
-        _ => return missing("payment_intent", pi_id),
-    };
-    if pi["status"] != "succeeded" {
-        return error(
-            400,
-            "invalid_request_error",
-            Some("charge_not_refundable"),
-            None,
-            "This PaymentIntent has no successful charge to refund.",
-        );
-    }
-    let received = pi["amount_received"].as_i64().unwrap_or(0);
-    let refunded: i64 = s
-        .refunds
-        .values()
-        .filter(|(_, r)| r["payment_intent"] == pi_id)
-        .map(|(_, r)| r["amount"].as_i64().unwrap_or(0))
-        .sum();
-    let amount = field(form, "amount")
-        .and_then(|a| a.parse::<i64>().ok())
-        .unwrap_or(received - refunded);
-    if amount <= 0 || amount > received - refunded {
-        return error(
-            400,
-            "invalid_request_error",
-            Some("amount_too_large"),
-            Some("amount"),
-            &format!(
-                "Refund amount ({amount}) is greater than unrefunded amount on charge ({})",
-                received - refunded
-            ),
-        );
-    }
-    let id = s.next("re");
-    let bt = s.next("txn");
-    let r = json!({"id": id, "object": "refund", "amount": amount, "balance_transaction": bt,
-        "charge": pi["latest_charge"], "created": now(), "currency": pi["currency"],
-        "metadata": metadata(form), "payment_intent": pi_id, "reason": field(form, "reason"),
-        "status": "succeeded",
-        // Kept for the tests: whether the platform's fee goes back too.
-        "refund_application_fee": field(form, "refund_application_fee") == Some("true")});
-    s.refunds.insert(id, (acct.clone(), r.clone()));
-    let event = event(s, &acct, "refund.created", r.clone());
-    s.events.push(event);
-    (200, r)
-}
-
 fn event(s: &mut State, account: &str, kind: &str, object: Value) -> Value {
     let id = s.next("evt");
     json!({"id": id, "object": "event", "account": account, "api_version": "2025-08-27.basil",
@@ -499,6 +456,7 @@ impl FakeStripe {
             pi["latest_charge"] = json!(charge);
             pi["payment_method"] = json!("pm_card_visa");
             let (acct, pi) = (acct.clone(), pi.clone());
+            charge_moved(s, &acct, &charge, &pi);
             let e = event(s, &acct, "payment_intent.succeeded", pi);
             s.events.push(e.clone());
             e

@@ -16,6 +16,8 @@ pub mod ledger;
 pub mod notices;
 pub mod online;
 pub mod receipt;
+pub mod reconcile;
+pub mod refunds;
 pub mod settings;
 
 use chrono::NaiveDate;

@@ -30,6 +30,8 @@ pub struct Intent {
     pub currency: String,
     pub application_fee_amount: Option<i64>,
     pub metadata: HashMap<String, String>,
+    /// The charge that paid it, once it succeeded (`ch_…`).
+    pub latest_charge: Option<String>,
 }
 
 impl Intent {
@@ -43,6 +45,10 @@ impl Intent {
             currency: pi.currency.to_string(),
             application_fee_amount: pi.application_fee_amount,
             metadata: pi.metadata.clone(),
+            latest_charge: pi
+                .latest_charge
+                .as_ref()
+                .map(|c| c.id().as_str().to_owned()),
         }
     }
     pub fn succeeded(&self) -> bool {
@@ -74,11 +80,11 @@ pub(crate) fn client(deps: &Deps) -> Result<Client> {
         .map_err(|e| Error::Internal(format!("stripe client: {e}")))
 }
 
-fn account(id: &str) -> Result<AccountId> {
+pub(crate) fn account(id: &str) -> Result<AccountId> {
     AccountId::from_str(id).map_err(|_| Error::Internal(format!("stripe account {id:?}")))
 }
 
-fn upstream(e: stripe::StripeError) -> Error {
+pub(crate) fn upstream(e: stripe::StripeError) -> Error {
     tracing::warn!(error = %e, "stripe call failed");
     Error::Upstream("stripe".into())
 }
@@ -105,7 +111,7 @@ impl From<CallError> for Error {
     }
 }
 
-fn call_error(e: stripe::StripeError) -> CallError {
+pub(crate) fn call_error(e: stripe::StripeError) -> CallError {
     if refused_for_good(&e) {
         tracing::warn!(error = %e, "stripe refused the request");
         CallError::ForGood(e.to_string())

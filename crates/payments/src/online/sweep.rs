@@ -28,6 +28,9 @@ pub async fn sweep(deps: &Deps) -> Result<usize> {
     let mut settled = 0;
     for id in deps.store.federation().communes_with_stripe().await? {
         let commune = TenantId(id);
+        if let Err(e) = crate::refunds::sweep_commune(deps, commune, before).await {
+            tracing::warn!(commune = id, error = %e, "sweeping a commune's refunds");
+        }
         let list = match unsettled(deps, commune, before).await {
             Ok(l) => l,
             Err(e) => {

@@ -61,6 +61,32 @@ pub async fn receive(
         Err(WebhookError::BadTimestamp(_)) => return Ok(Err(Refused::Stale)),
         Err(_) => return Ok(Err(Refused::Signature)),
     };
+    let refund = match &event.data.object {
+        EventObject::RefundCreated(r) => Some(("refund.created", r)),
+        EventObject::RefundUpdated(r) => Some(("refund.updated", r)),
+        EventObject::RefundFailed(r) => Some(("refund.failed", r)),
+        EventObject::ChargeRefundUpdated(r) => Some(("charge.refund.updated", r)),
+        _ => None,
+    };
+    if let Some((kind, r)) = refund {
+        let Some(account) = event.account.as_deref() else {
+            return Ok(Ok(Received::Ignored("platform")));
+        };
+        let Some(commune) = commune_of(deps, account).await? else {
+            return Ok(Ok(Received::Ignored("account")));
+        };
+        let ours = r.metadata.as_ref().and_then(|m| m.get("refund")).cloned();
+        return refund_event(
+            deps,
+            commune,
+            account,
+            (event.id.as_str(), kind),
+            &crate::refunds::StripeRefund::of(r),
+            ours.as_deref(),
+        )
+        .await
+        .map(Ok);
+    }
     let (kind, intent, said) = match &event.data.object {
         EventObject::PaymentIntentSucceeded(pi) => {
             ("payment_intent.succeeded", Intent::of(pi), Said::Succeeded)
@@ -159,6 +185,31 @@ async fn unread(deps: &Deps, body: &str) -> Result<Received> {
     .await
 }
 
+/// Applies a refund's event once, in the commune's transaction.
+async fn refund_event(
+    deps: &Deps,
+    commune: TenantId,
+    account: &str,
+    (id, kind): (&str, &str),
+    refund: &crate::refunds::StripeRefund,
+    ours: Option<&str>,
+) -> Result<Received> {
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    if !db
+        .record_stripe_event(id, kind, "", sportello_store::now_micros())
+        .await?
+    {
+        tx.commit().await?;
+        return Ok(Received::Duplicate);
+    }
+    let outcome = crate::refunds::apply(&db, account, refund, ours).await?;
+    db.set_stripe_event_outcome(id, outcome).await?;
+    tx.commit().await?;
+    tracing::info!(commune = commune.0, refund = %refund.id, outcome, "stripe refund applied");
+    Ok(Received::Applied(commune, outcome))
+}
+
 /// Applies what Stripe says of an intent to the commune's payment: once per event (when it
 /// came as one), forward only, the amount and currency checked against the payment.
 pub(crate) async fn apply(
@@ -236,6 +287,9 @@ pub(crate) async fn apply(
             }
             Said::Succeeded => {
                 if db.settle_payment(&p.id, now).await? {
+                    if let Some(charge) = &intent.latest_charge {
+                        db.set_payment_charge(&p.id, charge).await?;
+                    }
                     crate::receipt::issue(deps, &db, &p, to, now).await?;
                     "paid"
                 } else {

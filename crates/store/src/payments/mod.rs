@@ -7,9 +7,11 @@
 
 mod notices;
 mod online;
+mod refunds;
 
 pub use notices::{NewNotice, Notice, NoticeFilter, NoticeStatus};
 pub use online::{Payment, PaymentItem};
+pub use refunds::Refund;
 
 use serde::Serialize;
 

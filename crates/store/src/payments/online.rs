@@ -55,11 +55,11 @@ pub struct PaymentItem {
 
 const COLUMNS: &str = "id, person_id, fiscal_code, amount_cents, fee_cents, currency, status, stripe_account, \
     idempotency_key, intent_id, client_secret, failure, created_at, updated_at, succeeded_at";
-const READ: &str = "id, person_id, fiscal_code, amount_cents, fee_cents, currency, status, stripe_account, \
+pub(super) const READ: &str = "id, person_id, fiscal_code, amount_cents, fee_cents, currency, status, stripe_account, \
     idempotency_key, intent_id, client_secret, failure, created_at, updated_at, succeeded_at, \
     receipt_year, receipt_number, checked_at";
 
-fn payment(r: &sea_orm::QueryResult) -> Result<Payment> {
+pub(super) fn payment(r: &sea_orm::QueryResult) -> Result<Payment> {
     Ok(Payment {
         id: get(r, "id")?,
         person_id: get(r, "person_id")?,

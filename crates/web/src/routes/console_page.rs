@@ -243,6 +243,7 @@ pub fn notice_of(
             "pubblicato" => ctx.t("console_notice_published"),
             "inviato" => ctx.t("console_notice_sent"),
             "annullato" => ctx.t("console_notice_cancelled"),
+            "rimborsato" => ctx.t("console_notice_refunded"),
             "importati" => {
                 let n = |k: &str| q.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
                 return (

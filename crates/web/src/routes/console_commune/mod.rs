@@ -14,6 +14,7 @@ mod messages;
 mod offices;
 mod payments;
 mod policies;
+mod refunds;
 mod services;
 mod settings;
 mod staff;
@@ -31,6 +32,7 @@ use messages::*;
 use offices::*;
 use payments::*;
 use policies::*;
+use refunds::*;
 use services::*;
 use settings::*;
 use staff::*;
@@ -114,7 +116,7 @@ fn desk_routes(r: &mut Routes) {
 
 /// The commune console's pages (commune hosts only), each with the permission it needs.
 pub fn routes(r: &mut Routes) {
-    use Action::{Create, Delete, Read, Update};
+    use Action::{Create, Delete, Read, Refund, Update};
     let allow = |obj, act| Needs::Commune(Need::Allow(obj, act));
     r.get("/console/uffici", allow(Object::Offices, Read), offices)
         .post(
@@ -314,6 +316,26 @@ pub fn routes(r: &mut Routes) {
             "/console/pagamenti/pagamenti",
             allow(Object::Payments, Read),
             payments_made,
+        )
+        .get(
+            "/console/pagamenti/pagamenti/{id}",
+            allow(Object::Payments, Read),
+            payment_page,
+        )
+        .post(
+            "/console/pagamenti/pagamenti/{id}/rimborsa",
+            allow(Object::Payments, Refund),
+            payment_refund,
+        )
+        .get(
+            "/console/pagamenti/riconciliazione",
+            allow(Object::Payments, Read),
+            reconciliation,
+        )
+        .get(
+            "/console/pagamenti/riconciliazione/csv",
+            allow(Object::Payments, Read),
+            reconciliation_csv,
         )
         .post(
             "/console/pagamenti/impostazioni",

@@ -440,7 +440,13 @@ pub(super) async fn payments_made(ctx: Ctx, actor: Admitted, q: Query) -> HttpRe
     let r: AppResult<Vec<Value>> = async {
         let status = q.get("stato").map(String::as_str);
         let list = sportello_payments::ledger::list(&ctx.state, &actor, status).await?;
-        let mut tabs = vec![link(ctx.t("payments_all"), "/console/pagamenti/pagamenti")];
+        let mut tabs = vec![
+            link(
+                ctx.t("reconcile_title"),
+                "/console/pagamenti/riconciliazione",
+            ),
+            link(ctx.t("payments_all"), "/console/pagamenti/pagamenti"),
+        ];
         for st in sportello_payments::ledger::STATES {
             tabs.push(link(
                 ctx.label_or_code("payment_status_", st),
@@ -451,7 +457,10 @@ pub(super) async fn payments_made(ctx: Ctx, actor: Admitted, q: Query) -> HttpRe
             .iter()
             .map(|p| {
                 vec![
-                    text(when(&ctx, p.created_at)),
+                    link(
+                        when(&ctx, p.created_at),
+                        format!("/console/pagamenti/pagamenti/{}", p.id),
+                    ),
                     text(&p.fiscal_code),
                     text(Money::from_cents(p.total_cents())),
                     text(Money::from_cents(p.fee_cents)),
@@ -487,7 +496,7 @@ pub(super) async fn payments_made(ctx: Ctx, actor: Admitted, q: Query) -> HttpRe
         );
         t["empty"] = json!(ctx.t("payments_none"));
         Ok(vec![
-            table(ctx.t("payments_filter"), &[""; 7], vec![tabs]),
+            table(ctx.t("payments_filter"), &[""; 8], vec![tabs]),
             t,
         ])
     }
