@@ -49,3 +49,4 @@ mod staff;
 mod stripe_contract;
 mod subscriptions;
 mod sync;
+mod tickets;

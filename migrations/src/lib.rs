@@ -30,6 +30,7 @@ mod m0015_queue_search;
 mod m0016_payments;
 mod m0017_stripe;
 mod m0018_refunds;
+mod m0019_tickets;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_payments::Migration),
             Box::new(m0017_stripe::Migration),
             Box::new(m0018_refunds::Migration),
+            Box::new(m0019_tickets::Migration),
         ]
     }
 }
@@ -101,6 +103,10 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "stripe_events",
     "receipt_counters",
     "refunds",
+    "ticket_offers",
+    "ticket_slots",
+    "ticket_orders",
+    "tickets",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -214,6 +214,7 @@ async fn prepared(deps: &Deps, c: TenantId, i: usize, person: &str) -> String {
         succeeded_at: None,
         receipt: None,
         checked_at: 0,
+        purpose: "notices".into(),
     };
     db.claim_notices(&pid, &[number.as_str().to_owned()])
         .await

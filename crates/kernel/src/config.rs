@@ -140,6 +140,9 @@ pub struct Stripe {
     /// A payment nobody completed is given up (its intent cancelled, its notices freed) after
     /// this many seconds.
     pub expire_after_seconds: i64,
+    /// Seats an order takes are held this long (seconds) for its payment; then the payment is
+    /// given up and the seats go back on sale.
+    pub ticket_hold_seconds: i64,
     /// Coming back to a payment's page asks Stripe at most this often per payment (ms).
     pub refresh_every_ms: u64,
 }
@@ -155,6 +158,7 @@ impl Default for Stripe {
             sweep_after_seconds: 600,
             sweep_every_ms: 60_000,
             expire_after_seconds: 86_400,
+            ticket_hold_seconds: 1_200,
             refresh_every_ms: 5_000,
         }
     }

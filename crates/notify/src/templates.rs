@@ -45,6 +45,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../templates/payment_receipt.toml"),
     ),
     (
+        "tickets_bought",
+        include_str!("../templates/tickets_bought.toml"),
+    ),
+    (
         "draft_expiry",
         include_str!("../templates/draft_expiry.toml"),
     ),

@@ -19,6 +19,7 @@ pub mod receipt;
 pub mod reconcile;
 pub mod refunds;
 pub mod settings;
+pub mod tickets;
 
 use chrono::NaiveDate;
 use sportello_authz::{Action, Object, Role};

@@ -12,6 +12,8 @@ fn vars() -> serde_json::Value {
         "note": "", "answered": true, "date": "06/12/2027",
         "number": "1/2026", "total": "€ 46,60", "amount": "€ 45,60", "fee": "€ 1,00",
         "day": "06/12/2026", "items": "– Mensa di ottobre: € 45,60",
+        "title": "Museo della Grafica", "place": "Palazzo Lanfranchi", "when": "07/12/2026 10:30",
+        "count": 2, "tickets": "– ABCD-EFGH-JKMN-PQRS: https://pisa.example/biglietti/biglietto/ABCDEFGHJKMNPQRS",
     })
 }
 

@@ -134,6 +134,7 @@ pub async fn start(
         succeeded_at: None,
         receipt: None,
         checked_at: 0,
+        purpose: "notices".into(),
     };
     if db.claim_notices(&id, &wanted).await? != wanted.len() as u64 {
         return Err(Error::Refused("refused_payment_under_way"));
@@ -146,7 +147,7 @@ pub async fn start(
 
 /// Asks Stripe for the payment's intent; a refusal for good gives the payment up at once (its
 /// notices free again) and tells the person so.
-async fn ask_or_give_up(deps: &Deps, commune: TenantId, p: &Payment) -> Result<()> {
+pub(crate) async fn ask_or_give_up(deps: &Deps, commune: TenantId, p: &Payment) -> Result<()> {
     match ask_stripe(deps, commune, p).await {
         Ok(_) => Ok(()),
         Err(CallError::ForGood(why)) => {
@@ -340,6 +341,12 @@ pub async fn refresh(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
         .filter(|p| p.person_id == person_id)
         .ok_or(Error::NotFound)?;
     tx.commit().await?;
+    refresh_payment(deps, commune, &p).await
+}
+
+/// Asks Stripe about a payment being made (at most every `refresh_every_ms`) and applies what
+/// it says.
+pub(crate) async fn refresh_payment(deps: &Deps, commune: TenantId, p: &Payment) -> Result<()> {
     let Some(intent_id) = p.intent_id.as_deref() else {
         return Ok(());
     };

@@ -25,6 +25,7 @@ pub async fn sweep(deps: &Deps) -> Result<usize> {
     let now = sportello_store::now_micros();
     let before = now - s.sweep_after_seconds.saturating_mul(1_000_000);
     let expired = now - s.expire_after_seconds.saturating_mul(1_000_000);
+    let hold_ended = now - s.ticket_hold_seconds.saturating_mul(1_000_000);
     let mut settled = 0;
     for id in deps.store.federation().communes_with_stripe().await? {
         let commune = TenantId(id);
@@ -39,7 +40,13 @@ pub async fn sweep(deps: &Deps) -> Result<usize> {
             }
         };
         for p in list {
-            match one(deps, commune, &p, expired).await {
+            // Seats are held a short while; notices wait a day.
+            let cutoff = if p.purpose == "tickets" {
+                hold_ended
+            } else {
+                expired
+            };
+            match one(deps, commune, &p, cutoff).await {
                 Ok(true) => settled += 1,
                 Ok(false) => {}
                 Err(e) => {

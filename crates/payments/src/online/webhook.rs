@@ -291,6 +291,9 @@ pub(crate) async fn apply(
                         db.set_payment_charge(&p.id, charge).await?;
                     }
                     crate::receipt::issue(deps, &db, &p, to, now).await?;
+                    if p.purpose == "tickets" {
+                        crate::tickets::buy::issue(deps, &db, &p).await?;
+                    }
                     "paid"
                 } else {
                     "already"

@@ -8,10 +8,12 @@
 mod notices;
 mod online;
 mod refunds;
+mod tickets;
 
 pub use notices::{NewNotice, Notice, NoticeFilter, NoticeStatus};
 pub use online::{Payment, PaymentItem};
 pub use refunds::Refund;
+pub use tickets::{Ticket, TicketOffer, TicketOrder, TicketSlot};
 
 use serde::Serialize;
 

@@ -37,6 +37,8 @@ pub struct Payment {
     pub receipt: Option<(i32, i64)>,
     /// When Stripe was last asked for it on the person's return (not the sweeper's turn).
     pub checked_at: i64,
+    /// What it pays: `notices` (its items) or `tickets` (an order's seats).
+    pub purpose: String,
 }
 
 impl Payment {
@@ -54,10 +56,10 @@ pub struct PaymentItem {
 }
 
 const COLUMNS: &str = "id, person_id, fiscal_code, amount_cents, fee_cents, currency, status, stripe_account, \
-    idempotency_key, intent_id, client_secret, failure, created_at, updated_at, succeeded_at";
+    idempotency_key, intent_id, client_secret, failure, created_at, updated_at, succeeded_at, purpose";
 pub(super) const READ: &str = "id, person_id, fiscal_code, amount_cents, fee_cents, currency, status, stripe_account, \
     idempotency_key, intent_id, client_secret, failure, created_at, updated_at, succeeded_at, \
-    receipt_year, receipt_number, checked_at";
+    receipt_year, receipt_number, checked_at, purpose";
 
 pub(super) fn payment(r: &sea_orm::QueryResult) -> Result<Payment> {
     Ok(Payment {
@@ -84,6 +86,7 @@ pub(super) fn payment(r: &sea_orm::QueryResult) -> Result<Payment> {
             _ => None,
         },
         checked_at: get(r, "checked_at")?,
+        purpose: get(r, "purpose")?,
     })
 }
 
@@ -100,7 +103,7 @@ impl TenantDb<'_> {
         self.exec(
             &format!(
                 "INSERT INTO payments (tenant_id, {COLUMNS}) VALUES ($1, {})",
-                marks(2, 15)
+                marks(2, 16)
             ),
             vec![
                 p.id.clone().into(),
@@ -118,6 +121,7 @@ impl TenantDb<'_> {
                 p.created_at.into(),
                 p.updated_at.into(),
                 p.succeeded_at.into(),
+                p.purpose.clone().into(),
             ],
         )
         .await?;
@@ -266,6 +270,7 @@ impl TenantDb<'_> {
             .await?;
         if moved == 1 {
             self.release_notices(id).await?;
+            self.release_seats(id, at).await?;
         }
         Ok(moved == 1)
     }
