@@ -112,6 +112,20 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/console/pagamenti/pagamenti/nothing/rimborsa", ADMIN_HEAD),
     ("GET", "/console/pagamenti/riconciliazione", READ_CASES),
     ("GET", "/console/pagamenti/riconciliazione/csv", READ_CASES),
+    // Tickets: offers read by the payments' readers, written by the administrator; the
+    // entrance open to the same readers (the service then refuses an intermediary).
+    ("GET", "/console/biglietti", READ_CASES),
+    ("POST", "/console/biglietti", ADMIN),
+    ("GET", "/console/biglietti/offerte/nothing", READ_CASES),
+    ("POST", "/console/biglietti/offerte/nothing/orari", ADMIN),
+    ("GET", "/console/biglietti/valida", READ_CASES),
+    ("POST", "/console/biglietti/valida", READ_CASES),
+    // Buying tickets: anyone.
+    ("GET", "/biglietti", EVERYONE),
+    ("GET", "/biglietti/nothing", EVERYONE),
+    ("POST", "/biglietti/nothing", EVERYONE),
+    ("GET", "/biglietti/ordine/nothing", EVERYONE),
+    ("GET", "/biglietti/biglietto/nothing", EVERYONE),
     ("POST", "/console/pagamenti/impostazioni", ADMIN),
     ("POST", "/console/pagamenti/avvisi", ADMIN),
     ("POST", "/console/pagamenti/importa", ADMIN),

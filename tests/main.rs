@@ -50,3 +50,4 @@ mod stripe_contract;
 mod subscriptions;
 mod sync;
 mod tickets;
+mod tickets_web;

@@ -43,6 +43,8 @@ pub struct AppState {
     pub ratings: ratings_cache::RatingsCache,
     pub http_metrics: middleware::HttpMetrics,
     pub password_limiter: ratelimit::RateLimiter,
+    /// Ticket orders per address per minute (each holds seats for a while).
+    pub tickets_limiter: ratelimit::RateLimiter,
     pub oidc: idp::oidc::Oidc,
     /// The SAML service provider, when identity providers are configured.
     pub saml: Option<Arc<idp::saml::Saml>>,
@@ -110,6 +112,7 @@ pub async fn start(
         ratings: ratings_cache::RatingsCache::default(),
         http_metrics,
         password_limiter: ratelimit::RateLimiter::new(settings.login_attempts_per_minute),
+        tickets_limiter: ratelimit::RateLimiter::new(settings.login_attempts_per_minute),
         oidc: idp::oidc::Oidc::new(&settings.oidc_providers, &roots)?,
         saml,
     });

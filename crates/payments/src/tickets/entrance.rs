@@ -2,6 +2,7 @@
 //! or they type the code) and let it in, once: a second scan says when it was used.
 
 use serde::Serialize;
+use sportello_domain::TenantId;
 use sportello_kernel::{Actor, Deps, Error, Result};
 use sportello_store::payments::{Ticket, TicketOffer, TicketOrder, TicketSlot};
 
@@ -27,11 +28,16 @@ pub enum Admission {
 
 async fn find(deps: &Deps, actor: &Actor, typed: &str) -> Result<AtTheDoor> {
     crate::require_commune_read(deps, actor).await?;
+    by_code(deps, actor.commune()?, typed).await
+}
+
+/// A ticket by its code, for whoever holds the code (its buyer's page: the code is the ticket).
+pub async fn by_code(deps: &Deps, commune: TenantId, typed: &str) -> Result<AtTheDoor> {
     let code = super::code_of(typed);
     if code.is_empty() || code.len() > 64 {
         return Err(Error::NotFound);
     }
-    let tx = deps.store.tenant_read(actor.commune()?).await?;
+    let tx = deps.store.tenant_read(commune).await?;
     let db = tx.db();
     let ticket = db.ticket(&code).await?.ok_or(Error::NotFound)?;
     let order = db

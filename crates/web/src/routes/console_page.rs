@@ -105,6 +105,11 @@ async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
                 Object::Payments,
             ),
             (
+                "/console/biglietti",
+                ctx.t("console_nav_tickets"),
+                Object::Payments,
+            ),
+            (
                 "/console/personale",
                 ctx.t("console_nav_staff"),
                 Object::Staff,
@@ -244,6 +249,8 @@ pub fn notice_of(
             "inviato" => ctx.t("console_notice_sent"),
             "annullato" => ctx.t("console_notice_cancelled"),
             "rimborsato" => ctx.t("console_notice_refunded"),
+            "ammesso" => return ("success", ctx.t("ticket_admitted").to_owned()),
+            "usato" => return ("danger", ctx.t("ticket_already_used").to_owned()),
             "importati" => {
                 let n = |k: &str| q.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
                 return (

@@ -26,6 +26,7 @@ mod sms_reports;
 mod stripe_webhook;
 mod subscriptions;
 pub mod table;
+mod tickets;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use sportello_domain::Language;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     cases::configure(&mut t);
     payments::configure(&mut t);
     stripe_webhook::configure(&mut t);
+    tickets::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }

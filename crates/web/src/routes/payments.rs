@@ -139,7 +139,7 @@ pub struct BackQuery {
 
 /// Where Stripe.js comes from, and what the payment page's policy lets it do (Stripe's
 /// documented needs: its script, its frames, its API).
-fn pay_csp(js_url: &str) -> String {
+pub(crate) fn pay_csp(js_url: &str) -> String {
     let origin = url::Url::parse(js_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_else(|_| "https://js.stripe.com".into());

@@ -19,6 +19,7 @@ mod services;
 mod settings;
 mod staff;
 mod support;
+mod tickets;
 mod topics;
 
 use api_token::*;
@@ -37,6 +38,7 @@ use services::*;
 use settings::*;
 use staff::*;
 use support::*;
+use tickets::*;
 use topics::*;
 
 use std::collections::HashMap;
@@ -336,6 +338,34 @@ pub fn routes(r: &mut Routes) {
             "/console/pagamenti/riconciliazione/csv",
             allow(Object::Payments, Read),
             reconciliation_csv,
+        )
+        .get("/console/biglietti", allow(Object::Payments, Read), tickets)
+        .post(
+            "/console/biglietti",
+            allow(Object::Payments, Update),
+            offer_save,
+        )
+        .get(
+            "/console/biglietti/offerte/{id}",
+            allow(Object::Payments, Read),
+            offer_page,
+        )
+        .post(
+            "/console/biglietti/offerte/{id}/orari",
+            allow(Object::Payments, Update),
+            slot_add,
+        )
+        .get(
+            "/console/biglietti/valida",
+            allow(Object::Payments, Read),
+            entrance_page,
+        )
+        // Letting a ticket in: the staff who read the commune's payments (the service refuses
+        // an intermediary and a role given for one office).
+        .post(
+            "/console/biglietti/valida",
+            allow(Object::Payments, Read),
+            admit,
         )
         .post(
             "/console/pagamenti/impostazioni",
