@@ -14,6 +14,7 @@ pub mod form;
 pub mod hours;
 pub mod identity;
 pub mod ids;
+pub mod imu;
 pub mod legal_days;
 pub mod money;
 pub mod notice;
