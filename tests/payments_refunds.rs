@@ -410,3 +410,81 @@ async fn two_refunds_at_once_never_give_back_more_than_was_paid() {
     assert_eq!(fake.refunds().len(), 1);
     assert_eq!(refunds_of(&w.deps, &id).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_sweeper_reads_refunds_under_way_and_finds_one_whose_key_stripe_may_have_forgotten() {
+    let fake = FakeStripe::start();
+    let w = stripe_world(&fake).await;
+    let (_, n) = pisa_with_notices(&w, &fake).await;
+    let (id, _) = paid(&w, &fake, &n).await;
+    let admin = admin(&w).await;
+    // Under way at the bank; it goes through, and its event is lost: the sweeper reads it.
+    fake.hold_refunds();
+    refunds::refund(&w.deps, &admin, &id, &ask("10", "Rata", false))
+        .await
+        .unwrap();
+    let re = refunds_of(&w.deps, &id).await[0]
+        .stripe_refund_id
+        .clone()
+        .unwrap();
+    fake.settle_refund(&re, true);
+    sweep::sweep(&w.deps).await.unwrap();
+    assert_eq!(refunds_of(&w.deps, &id).await[0].status, "succeeded");
+    // An answer lost a day ago: the key may be forgotten, so the sweeper looks the refund up
+    // among the intent's (by our id) instead of asking again.
+    fake.lose_next_answer();
+    let r = refunds::refund(&w.deps, &admin, &id, &ask("5", "Rata", false))
+        .await
+        .unwrap();
+    {
+        use sea_orm::ConnectionTrait;
+        let owner = sportello_store::Store::connect(&w.db.admin_url)
+            .await
+            .unwrap();
+        let day_ago = sportello_store::now_micros() - 24 * 3600 * 1_000_000;
+        owner
+            .raw_connection()
+            .execute_unprepared(&format!(
+                "UPDATE refunds SET created_at = {day_ago} WHERE id = '{r}'"
+            ))
+            .await
+            .unwrap();
+    }
+    let posts = refund_calls(&fake)
+        .iter()
+        .filter(|c| c.method == "POST")
+        .count();
+    sweep::sweep(&w.deps).await.unwrap();
+    assert_eq!(
+        refund_calls(&fake)
+            .iter()
+            .filter(|c| c.method == "POST")
+            .count(),
+        posts,
+        "not asked again"
+    );
+    let stored = refunds_of(&w.deps, &id).await;
+    let mine = stored.iter().find(|x| x.id == r).unwrap();
+    assert!(mine.stripe_refund_id.is_some());
+    assert_eq!(fake.refunds().len(), 2);
+}
+
+#[tokio::test]
+async fn an_office_head_for_the_whole_commune_may_refund() {
+    let fake = FakeStripe::start();
+    let w = stripe_world(&fake).await;
+    let (_, n) = pisa_with_notices(&w, &fake).await;
+    let (id, _) = paid(&w, &fake, &n).await;
+    let head = staff(
+        &w,
+        PISA,
+        "capo.ragioneria@comune.pisa.it",
+        Role::OfficeHead,
+        None,
+    )
+    .await;
+    refunds::refund(&w.deps, &head, &id, &ask("1", "Arrotondamento", false))
+        .await
+        .unwrap();
+    assert_eq!(refunds_of(&w.deps, &id).await.len(), 1);
+}

@@ -41,6 +41,7 @@ pub async fn museum(w: &World, fake: &FakeStripe, capacity: i32) -> (Actor, Stri
             price: "8".into(),
             max_per_order: "20".into(),
             active: true,
+            editing: false,
         },
     )
     .await
@@ -367,4 +368,76 @@ async fn a_ticket_lets_one_person_in_once_and_only_at_its_communes_entrance() {
         .await
         .unwrap_err();
     assert!(e.refuses("day", Why::DateTooEarly));
+}
+
+#[tokio::test]
+async fn a_refunded_order_lets_nobody_in_and_its_seats_go_back_on_sale() {
+    let fake = FakeStripe::start();
+    let w = stripe_world(&fake).await;
+    let (admin, slot) = museum(&w, &fake, 10).await;
+    let (order, key) = buy::reserve(
+        &w.deps,
+        PISA,
+        "museo-grafica",
+        &buy(&slot, "3", "v@example.org"),
+    )
+    .await
+    .unwrap();
+    pay(&w, &fake, &order).await;
+    let v = buy::view(&w.deps, PISA, &order, &key).await.unwrap();
+    assert_eq!(taken(&w, &slot).await, 3);
+    // A part refunded (a goodwill gesture): the tickets stay good.
+    let payment = v.order.payment_id.clone();
+    sportello_payments::refunds::refund(
+        &w.deps,
+        &admin,
+        &payment,
+        &sportello_payments::refunds::Ask {
+            amount: "1",
+            reason: "Sala chiusa in parte",
+            refund_fee: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        buy::view(&w.deps, PISA, &order, &key)
+            .await
+            .unwrap()
+            .tickets
+            .iter()
+            .all(|t| t.voided_at.is_none())
+    );
+    // The rest of the tickets' price: void, the seats free again.
+    sportello_payments::refunds::refund(
+        &w.deps,
+        &admin,
+        &payment,
+        &sportello_payments::refunds::Ask {
+            amount: "23",
+            reason: "Evento annullato",
+            refund_fee: true,
+        },
+    )
+    .await
+    .unwrap();
+    let v = buy::view(&w.deps, PISA, &order, &key).await.unwrap();
+    assert_eq!(v.order.status, "refunded");
+    assert!(v.tickets.iter().all(|t| t.voided_at.is_some()));
+    assert_eq!(taken(&w, &slot).await, 0);
+    assert!(matches!(
+        entrance::admit(&w.deps, &admin, &v.tickets[0].code).await,
+        Err(Error::Refused("refused_ticket_void"))
+    ));
+    // A clerk reads the entrance but does not let people in.
+    let clerk = staff(&w, PISA, "sala@comune.pisa.it", Role::Clerk, None).await;
+    assert!(
+        entrance::look(&w.deps, &clerk, &v.tickets[1].code)
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        entrance::admit(&w.deps, &clerk, &v.tickets[1].code).await,
+        Err(Error::Refused("refused_role"))
+    ));
 }

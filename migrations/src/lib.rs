@@ -31,6 +31,7 @@ mod m0016_payments;
 mod m0017_stripe;
 mod m0018_refunds;
 mod m0019_tickets;
+mod m0020_imu;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_stripe::Migration),
             Box::new(m0018_refunds::Migration),
             Box::new(m0019_tickets::Migration),
+            Box::new(m0020_imu::Migration),
         ]
     }
 }
@@ -107,6 +109,9 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "ticket_slots",
     "ticket_orders",
     "tickets",
+    "imu_rates",
+    "imu_properties",
+    "imu_positions",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -35,7 +35,8 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_payment ON refunds (tenant_id, payment_id);
 CREATE INDEX refunds_open ON refunds (tenant_id, status, updated_at);
 ALTER TABLE payments ADD COLUMN charge_id TEXT NULL;
-CREATE INDEX payments_succeeded ON payments (tenant_id, succeeded_at)
+CREATE INDEX payments_succeeded ON payments (tenant_id, succeeded_at);
+CREATE INDEX payments_charge ON payments (tenant_id, charge_id)
 "#;
 
 #[async_trait::async_trait]

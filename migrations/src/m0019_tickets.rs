@@ -13,7 +13,8 @@ pub(crate) const TABLES: &[&str] = &["ticket_offers", "ticket_slots", "ticket_or
 /// takes them); `ticket_orders`: a buyer's seats in one slot (an e-mail address, no sign-in),
 /// paid by one payment (`payments.purpose` = `tickets`), its page reached with a key whose
 /// hash is kept; seats go back when its payment is given up; `tickets`: one per seat once paid,
-/// with the code its QR carries and when it was let in (once).
+/// with the code its QR carries, when it was let in (once), and when a refund of its order voided
+/// it.
 const SCHEMA: &str = r#"
 CREATE TABLE ticket_offers (
     tenant_id BIGINT NOT NULL,
@@ -62,6 +63,7 @@ CREATE TABLE tickets (
     seq INTEGER NOT NULL,
     used_at BIGINT NULL,
     used_by TEXT NULL,
+    voided_at BIGINT NULL,
     PRIMARY KEY (tenant_id, code),
     UNIQUE (tenant_id, order_id, seq),
     FOREIGN KEY (tenant_id, order_id) REFERENCES ticket_orders (tenant_id, id)

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 mod money;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use money::{balance_transactions, charge_moved, create_refund};
+use money::{balance_transactions, charge_moved, create_refund, list_refunds};
 use serde_json::{Value, json};
 
 pub const SECRET_KEY: &str = "sk_test_sportello_platform";
@@ -264,6 +264,11 @@ fn route(
         ("POST", ["v1", "payment_intents", id, "cancel"]) => cancel_intent(s, account, id),
         ("POST", ["v1", "refunds"]) => create_refund(s, account, form),
         ("GET", ["v1", "balance_transactions"]) => balance_transactions(s, account, form),
+        ("GET", ["v1", "refunds"]) => list_refunds(s, account, form),
+        ("GET", ["v1", "refunds", id]) => match s.refunds.get(*id) {
+            Some((a, r)) if Some(a.as_str()) == account => (200, r.clone()),
+            _ => missing("refund", id),
+        },
         _ => error(
             404,
             "invalid_request_error",

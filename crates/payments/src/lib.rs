@@ -12,6 +12,7 @@
 pub mod document;
 pub mod due;
 pub mod import;
+pub mod imu;
 pub mod ledger;
 pub mod notices;
 pub mod online;

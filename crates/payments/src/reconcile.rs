@@ -137,6 +137,15 @@ impl Report {
         let mut out = String::from(
             "day;verdict;kind;recorded_here;recorded_cents_eur;stripe_transaction;stripe_type;stripe_source;stripe_amount_eur;stripe_fee_eur;stripe_net_eur\n",
         );
+        // A cell a spreadsheet would read as a formula is quoted as text.
+        let cell = |s: &str| {
+            let s = s.replace([';', '\n', '\r'], " ");
+            if s.starts_with(['=', '+', '-', '@']) {
+                format!("'{s}")
+            } else {
+                s
+            }
+        };
         for l in &self.lines {
             let (oid, oc) = l
                 .ours
@@ -148,12 +157,12 @@ impl Report {
                 "{};{};{};{};{};{};{};{};{};{};{}\n",
                 self.day,
                 l.verdict.key(),
-                l.kind,
-                oid,
+                cell(&l.kind),
+                cell(&oid),
                 oc,
-                s.map(|m| m.id.clone()).unwrap_or_default(),
-                s.map(|m| m.kind.clone()).unwrap_or_default(),
-                s.map(|m| m.source.clone()).unwrap_or_default(),
+                cell(&s.map(|m| m.id.clone()).unwrap_or_default()),
+                cell(&s.map(|m| m.kind.clone()).unwrap_or_default()),
+                cell(&s.map(|m| m.source.clone()).unwrap_or_default()),
                 s.map(|m| euros(m.amount)).unwrap_or_default(),
                 s.map(|m| euros(m.fee)).unwrap_or_default(),
                 s.map(|m| euros(m.net)).unwrap_or_default(),
@@ -207,8 +216,9 @@ async fn movements(
             .send(&client)
             .await
             .map_err(upstream)?;
+        let more = page.has_more && !page.data.is_empty();
         out.extend(page.data.iter().map(Movement::of));
-        match (page.has_more, out.last()) {
+        match (more, out.last()) {
             (true, Some(last)) => after = Some(last.id.clone()),
             _ => return Ok(out),
         }

@@ -14,8 +14,9 @@ use sportello_authz::{Action, Object, Role};
 use sportello_domain::{Money, TenantId};
 use sportello_kernel::{Actor, Deps, Error, Problems, Result, Why};
 use sportello_store::payments::{Payment, Refund};
+use std::str::FromStr;
 use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
-use stripe_core::refund::{CreateRefund, CreateRefundReason};
+use stripe_core::refund::{CreateRefund, CreateRefundReason, ListRefund, RetrieveRefund};
 
 use crate::online::stripe::{CallError, account, call_error, client};
 
@@ -153,12 +154,24 @@ pub async fn refund(deps: &Deps, actor: &Actor, payment_id: &str, ask: &Ask<'_>)
         updated_at: now,
     };
     db.insert_refund(&r).await?;
+    // Tickets: once their price is given back whole, they let nobody in and their seats go
+    // back on sale (a part refunded, a goodwill gesture, leaves them valid).
+    let mut voided = false;
+    if p.purpose == "tickets"
+        && let Some(o) = db.ticket_order_of_payment(&p.id).await?
+        && before + amount.cents() >= o.amount_cents
+    {
+        voided = db
+            .refund_ticket_order(&p.id, now, &crate::tickets::now_local())
+            .await?;
+    }
     sportello_kernel::audit::record(
         &db,
         actor,
         "payment_refunded",
         "payments",
         json!({"payment": p.id, "refund": id, "cents": amount.cents(), "fee_back": ask.refund_fee,
+               "tickets_voided": voided,
                "reason": reason, "receipt": p.receipt.map(|(y, n)| format!("{n}/{y}"))}),
     )
     .await?;
@@ -294,8 +307,13 @@ pub(crate) async fn apply(
     )
 }
 
-/// Refunds Stripe has not answered for (a lost answer, a crash): asked again with their keys.
-/// Gives how many got an answer.
+/// Stripe keeps an idempotency key 24 hours: past 23, a refund never answered is looked for
+/// among the intent's refunds (by our id in its metadata) instead of asked again.
+const KEY_KEPT_MICROS: i64 = 23 * 3600 * 1_000_000;
+
+/// Refunds not final: one Stripe never answered is asked again with its key (or, once the key
+/// may be forgotten, looked for, and failed if Stripe has none: no money moved); one under way
+/// is read from Stripe. Gives how many were looked at.
 pub(crate) async fn sweep_commune(deps: &Deps, commune: TenantId, before: i64) -> Result<usize> {
     let list = {
         let tx = deps.store.tenant_read(commune).await?;
@@ -303,7 +321,7 @@ pub(crate) async fn sweep_commune(deps: &Deps, commune: TenantId, before: i64) -
         tx.commit().await?;
         l
     };
-    let mut answered = 0;
+    let mut looked = 0;
     for r in list {
         let p = {
             let tx = deps.store.tenant_read(commune).await?;
@@ -312,10 +330,89 @@ pub(crate) async fn sweep_commune(deps: &Deps, commune: TenantId, before: i64) -
             p
         };
         let Some(p) = p else { continue };
-        match ask_stripe(deps, commune, &p, &r).await {
-            Ok(()) => answered += 1,
-            Err(e) => tracing::warn!(refund = %r.id, error = %e, "sweeping a refund"),
+        let done = match &r.stripe_refund_id {
+            Some(re) => read_and_apply(deps, commune, &p, &r, re).await,
+            None if r.created_at < sportello_store::now_micros() - KEY_KEPT_MICROS => {
+                look_for(deps, commune, &p, &r).await
+            }
+            None => ask_stripe(deps, commune, &p, &r).await,
+        };
+        match done {
+            Ok(()) => looked += 1,
+            Err(e) => {
+                tracing::warn!(refund = %r.id, error = %e, "sweeping a refund");
+                let tx = deps.store.tenant(commune).await?;
+                tx.db()
+                    .touch_refund(&r.id, sportello_store::now_micros())
+                    .await?;
+                tx.commit().await?;
+            }
         }
     }
-    Ok(answered)
+    Ok(looked)
+}
+
+async fn read_and_apply(
+    deps: &Deps,
+    commune: TenantId,
+    p: &Payment,
+    r: &Refund,
+    stripe_id: &str,
+) -> Result<()> {
+    let client = client(deps)?;
+    let id = stripe_shared::RefundId::from_str(stripe_id)
+        .map_err(|_| Error::Internal(format!("refund id {stripe_id:?}")))?;
+    let s = RetrieveRefund::new(id)
+        .customize()
+        .account_id(account(&p.stripe_account)?)
+        .send(&client)
+        .await
+        .map_err(crate::online::stripe::upstream)?;
+    let s = StripeRefund::of(&s);
+    let now = sportello_store::now_micros();
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    if !db
+        .move_refund(&r.id, &s.status, s.failure.as_deref(), now)
+        .await?
+    {
+        db.touch_refund(&r.id, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn look_for(deps: &Deps, commune: TenantId, p: &Payment, r: &Refund) -> Result<()> {
+    let Some(intent) = p.intent_id.as_deref() else {
+        return Err(Error::Internal(format!("payment {} without intent", p.id)));
+    };
+    let client = client(deps)?;
+    let list = ListRefund::new()
+        .payment_intent(intent)
+        .limit(100)
+        .customize()
+        .account_id(account(&p.stripe_account)?)
+        .send(&client)
+        .await
+        .map_err(crate::online::stripe::upstream)?;
+    let found = list
+        .data
+        .iter()
+        .find(|x| x.metadata.as_ref().and_then(|m| m.get("refund")) == Some(&r.id))
+        .map(StripeRefund::of);
+    let now = sportello_store::now_micros();
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    match found {
+        Some(s) => {
+            db.set_refund_stripe(&r.id, &s.id, &s.status, s.failure.as_deref(), now)
+                .await?
+        }
+        None => {
+            db.move_refund(&r.id, "failed", Some("never_made"), now)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -112,6 +112,27 @@ pub(super) fn create_refund(
     (200, r)
 }
 
+/// `GET /v1/refunds` on the account, by `payment_intent`, newest first
+/// (https://docs.stripe.com/api/refunds/list).
+pub(super) fn list_refunds(
+    s: &mut State,
+    account: Option<&str>,
+    form: &[(String, String)],
+) -> (u16, Value) {
+    let mut l: Vec<Value> = s
+        .refunds
+        .values()
+        .filter(|(a, _)| Some(a.as_str()) == account)
+        .map(|(_, r)| r.clone())
+        .filter(|r| field(form, "payment_intent").is_none_or(|pi| r["payment_intent"] == pi))
+        .collect();
+    l.sort_by(|a, b| b["id"].as_str().cmp(&a["id"].as_str()));
+    (
+        200,
+        json!({"object": "list", "data": l, "has_more": false, "url": "/v1/refunds"}),
+    )
+}
+
 /// `GET /v1/balance_transactions` on the account: newest first, by `created[gte]`,
 /// `created[lt]` and `source`, a page of `limit` (10 by default, 100 at most) after
 /// `starting_after` (https://docs.stripe.com/api/balance_transactions/list ,

@@ -46,7 +46,7 @@ pub async fn sweep(deps: &Deps) -> Result<usize> {
             } else {
                 expired
             };
-            match one(deps, commune, &p, cutoff).await {
+            match one(deps, commune, &p, cutoff, expired).await {
                 Ok(true) => settled += 1,
                 Ok(false) => {}
                 Err(e) => {
@@ -79,7 +79,16 @@ async fn touch(deps: &Deps, commune: TenantId, id: &str) -> Result<()> {
 }
 
 /// Looks at one payment; true when it settled it.
-async fn one(deps: &Deps, commune: TenantId, p: &Payment, expired: i64) -> Result<bool> {
+/// `expired`: before it, a payment nobody completed is given up; `unreachable`: before it, one
+/// Stripe no longer answers for is set aside (a day for every kind: a short outage of Stripe
+/// sets nothing aside).
+async fn one(
+    deps: &Deps,
+    commune: TenantId,
+    p: &Payment,
+    expired: i64,
+    unreachable: i64,
+) -> Result<bool> {
     let intent_id = match &p.intent_id {
         Some(i) => i.clone(),
         None => match ask_stripe(deps, commune, p).await {
@@ -96,7 +105,7 @@ async fn one(deps: &Deps, commune: TenantId, p: &Payment, expired: i64) -> Resul
         // Stripe no longer knows the intent or lets us reach the account (revoked): past its
         // day, the payment is set aside for staff (its notices stay held: it may have been
         // paid), so the commune is not stuck with it.
-        Err(CallError::ForGood(why)) if p.created_at < expired => {
+        Err(CallError::ForGood(why)) if p.created_at < unreachable => {
             tracing::warn!(payment = %p.id, why, "a payment Stripe no longer answers for");
             let tx = deps.store.tenant(commune).await?;
             tx.db()

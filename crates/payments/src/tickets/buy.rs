@@ -132,7 +132,14 @@ pub async fn reserve(
     db.insert_payment(&payment, &[]).await?;
     db.insert_ticket_order(&order).await?;
     tx.commit().await?;
-    ask_or_give_up(deps, commune, &payment).await?;
+    match ask_or_give_up(deps, commune, &payment).await {
+        // Stripe refused: the payment is given up, its seats back on sale.
+        Err(e @ Error::Refused(_)) => return Err(e),
+        // Stripe unreachable: the order's page asks again (and the sweeper, or the hold's
+        // end, frees the seats); the buyer keeps the key to it.
+        Err(e) => tracing::warn!(order = %id, error = %e, "stripe not reached for an order"),
+        Ok(()) => {}
+    }
     Ok((id, key))
 }
 
@@ -169,6 +176,10 @@ pub async fn refresh(deps: &Deps, commune: TenantId, id: &str, key: &str) -> Res
     let o = order_by_key(&db, id, key).await?;
     let p = db.payment(&o.payment_id).await?.ok_or(Error::NotFound)?;
     tx.commit().await?;
+    if p.intent_id.is_none() && p.status == "created" {
+        // Stripe was not reached when the order was made: asked again now.
+        return ask_or_give_up(deps, commune, &p).await;
+    }
     refresh_payment(deps, commune, &p).await
 }
 

@@ -2,6 +2,7 @@
 //! or they type the code) and let it in, once: a second scan says when it was used.
 
 use serde::Serialize;
+use sportello_authz::Action;
 use sportello_domain::TenantId;
 use sportello_kernel::{Actor, Deps, Error, Result};
 use sportello_store::payments::{Ticket, TicketOffer, TicketOrder, TicketSlot};
@@ -68,9 +69,17 @@ pub async fn look(deps: &Deps, actor: &Actor, code: &str) -> Result<AtTheDoor> {
     find(deps, actor, code).await
 }
 
-/// Lets a ticket in: the first time it is admitted, after that it says when it was used.
+/// Lets a ticket in: the first time it is admitted, after that it says when it was used. For
+/// staff who take payments at a desk (`create`) or manage them (`update`), commune-wide.
 pub async fn admit(deps: &Deps, actor: &Actor, code: &str) -> Result<Admission> {
+    let at_desk = crate::refunds::require_commune(deps, actor, Action::Create).await;
+    if at_desk.is_err() {
+        crate::refunds::require_commune(deps, actor, Action::Update).await?;
+    }
     let t = find(deps, actor, code).await?;
+    if t.ticket.voided_at.is_some() {
+        return Err(Error::Refused("refused_ticket_void"));
+    }
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();

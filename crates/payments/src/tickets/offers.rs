@@ -22,11 +22,13 @@ pub struct OfferForm {
     pub price: String,
     pub max_per_order: String,
     pub active: bool,
+    /// Editing the offer of this id (a new offer's id must be free).
+    pub editing: bool,
 }
 
 /// Writes an offer (new, or its words, price and state).
 pub async fn save(deps: &Deps, actor: &Actor, f: &OfferForm) -> Result<String> {
-    crate::require(deps, actor, Action::Update).await?;
+    crate::refunds::require_commune(deps, actor, Action::Update).await?;
     let mut p = Problems::default();
     let id = Slug::parse(f.id.trim()).map_err(|e| p.parse("id", &e)).ok();
     let title = f.title.trim();
@@ -65,10 +67,12 @@ pub async fn save(deps: &Deps, actor: &Actor, f: &OfferForm) -> Result<String> {
     let id = id.ok_or_else(|| Error::invalid("id", Why::SlugInvalid))?;
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
-    let created_at = db
-        .ticket_offer(id.as_str())
-        .await?
-        .map_or_else(sportello_store::now_micros, |o| o.created_at);
+    let created_at = match (db.ticket_offer(id.as_str()).await?, f.editing) {
+        (Some(o), true) => o.created_at,
+        (None, false) => sportello_store::now_micros(),
+        (Some(_), false) => return Err(Error::invalid_at("id", Why::IdTaken, id.as_str())),
+        (None, true) => return Err(Error::NotFound),
+    };
     let o = TicketOffer {
         id: id.as_str().to_owned(),
         title: title.to_owned(),
@@ -93,7 +97,7 @@ pub async fn add_slot(
     time: &str,
     capacity: &str,
 ) -> Result<()> {
-    crate::require(deps, actor, Action::Update).await?;
+    crate::refunds::require_commune(deps, actor, Action::Update).await?;
     let mut p = Problems::default();
     let day = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
         .map_err(|_| p.add("day", Why::DateInvalid, day.trim()))

@@ -82,6 +82,19 @@ impl TenantDb<'_> {
         Ok(())
     }
 
+    /// Holds a refund until the transaction ends (PostgreSQL; SQLite's writer holds all), so
+    /// its state is decided from what it is, not from what it was a moment ago.
+    async fn hold_refund(&self, id: &str) -> Result<()> {
+        if self.is_postgres() {
+            self.exec(
+                "SELECT 1 FROM refunds WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+                vec![id.into()],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     pub async fn insert_refund(&self, r: &Refund) -> Result<()> {
         self.exec(
             &format!(
@@ -152,6 +165,7 @@ impl TenantDb<'_> {
         failure: Option<&str>,
         at: i64,
     ) -> Result<()> {
+        self.hold_refund(id).await?;
         let Some(r) = self.refund(id).await? else {
             return Ok(());
         };
@@ -183,6 +197,7 @@ impl TenantDb<'_> {
         failure: Option<&str>,
         at: i64,
     ) -> Result<bool> {
+        self.hold_refund(id).await?;
         let Some(r) = self.refund(id).await? else {
             return Ok(false);
         };
@@ -205,12 +220,13 @@ impl TenantDb<'_> {
             == 1)
     }
 
-    /// Refunds Stripe has not answered for (a lost answer, a crash), last looked at before
-    /// `before`, oldest first: the sweeper asks again with their keys.
+    /// Refunds not final (Stripe has not answered for them, or they are under way), last looked
+    /// at before `before`, oldest first: the sweeper asks about them.
     pub async fn unanswered_refunds(&self, before: i64, limit: u64) -> Result<Vec<Refund>> {
         self.all(
             &format!(
-                "SELECT {COLUMNS} FROM refunds WHERE tenant_id = $1 AND status = 'created' \
+                "SELECT {COLUMNS} FROM refunds WHERE tenant_id = $1 \
+                 AND status IN ('created', 'pending', 'requires_action') \
                  AND updated_at < $2 ORDER BY updated_at LIMIT $3"
             ),
             vec![before.into(), (limit as i64).into()],

@@ -55,12 +55,14 @@ pub struct Ticket {
     pub seq: i32,
     pub used_at: Option<i64>,
     pub used_by: Option<String>,
+    /// Voided by a refund of its order: it lets nobody in.
+    pub voided_at: Option<i64>,
 }
 
 const OFFER: &str = "id, title, place, price_cents, max_per_order, active, created_at";
 const SLOT: &str = "id, offer_id, starts_at, capacity, taken";
 const ORDER: &str = "id, slot_id, quantity, email, name, amount_cents, status, payment_id, key_hash, created_at, updated_at";
-const TICKET: &str = "code, order_id, seq, used_at, used_by";
+const TICKET: &str = "code, order_id, seq, used_at, used_by, voided_at";
 
 fn offer(r: &sea_orm::QueryResult) -> Result<TicketOffer> {
     Ok(TicketOffer {
@@ -107,6 +109,7 @@ fn ticket(r: &sea_orm::QueryResult) -> Result<Ticket> {
         seq: get(r, "seq")?,
         used_at: get(r, "used_at")?,
         used_by: get(r, "used_by")?,
+        voided_at: get(r, "voided_at")?,
     })
 }
 
@@ -293,6 +296,40 @@ impl TenantDb<'_> {
             == 1)
     }
 
+    /// A paid order refunded whole: its tickets void, its seats back on sale if its time is
+    /// still to come (`now_local`, `YYYY-MM-DDTHH:MM`). False when it was not paid.
+    pub async fn refund_ticket_order(
+        &self,
+        payment_id: &str,
+        at: i64,
+        now_local: &str,
+    ) -> Result<bool> {
+        let Some(o) = self.ticket_order_of_payment(payment_id).await? else {
+            return Ok(false);
+        };
+        let moved = self
+            .exec(
+                "UPDATE ticket_orders SET status = 'refunded', updated_at = $3 \
+                 WHERE tenant_id = $1 AND id = $2 AND status = 'paid'",
+                vec![o.id.clone().into(), at.into()],
+            )
+            .await?;
+        if moved == 0 {
+            return Ok(false);
+        }
+        self.exec(
+            "UPDATE tickets SET voided_at = $3 WHERE tenant_id = $1 AND order_id = $2 AND voided_at IS NULL",
+            vec![o.id.into(), at.into()],
+        )
+        .await?;
+        self.exec(
+            "UPDATE ticket_slots SET taken = taken - $3 WHERE tenant_id = $1 AND id = $2 AND starts_at > $4",
+            vec![o.slot_id.into(), o.quantity.into(), now_local.into()],
+        )
+        .await?;
+        Ok(true)
+    }
+
     pub async fn insert_ticket(&self, code: &str, order_id: &str, seq: i32) -> Result<()> {
         self.exec(
             "INSERT INTO tickets (tenant_id, code, order_id, seq) VALUES ($1, $2, $3, $4)",
@@ -330,7 +367,7 @@ impl TenantDb<'_> {
         Ok(self
             .exec(
                 "UPDATE tickets SET used_at = $3, used_by = $4 WHERE tenant_id = $1 AND code = $2 \
-                 AND used_at IS NULL",
+                 AND used_at IS NULL AND voided_at IS NULL",
                 vec![code.into(), at.into(), by.into()],
             )
             .await?

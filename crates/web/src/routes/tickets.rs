@@ -198,6 +198,7 @@ async fn ticket(ctx: Ctx, code: web::Path<String>) -> HttpResponse {
             json!({"title": t.offer.title, "place": t.offer.place, "when": buy::when(&t.slot.starts_at),
                    "code": grouped_code(&t.ticket.code), "seq": t.ticket.seq, "of": t.order.quantity,
                    "used": t.ticket.used_at.map(|u| crate::views::when::when(ctx.lang, u)),
+                   "voided": t.ticket.voided_at.is_some(),
                    "qr": qr}),
         ))
     }

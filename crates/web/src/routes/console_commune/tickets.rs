@@ -29,7 +29,10 @@ fn get<'a>(f: &'a Pairs, k: &str) -> &'a str {
 fn offer_form(ctx: &Ctx, o: Option<&sportello_store::payments::TicketOffer>) -> Value {
     let mut fields = vec![];
     match o {
-        Some(o) => fields.push(json!({"kind": "hidden", "name": "id", "value": o.id})),
+        Some(o) => {
+            fields.push(json!({"kind": "hidden", "name": "id", "value": o.id}));
+            fields.push(json!({"kind": "hidden", "name": "editing", "value": "1"}));
+        }
         None => fields.push(field("text", "id", ctx.t("ticket_offer_id"), "")),
     }
     fields.extend([
@@ -153,6 +156,7 @@ pub(super) async fn offer_save(ctx: Ctx, actor: Admitted, f: Pairs) -> HttpRespo
             price: get(&f, "price").to_owned(),
             max_per_order: get(&f, "max_per_order").to_owned(),
             active: f.iter().any(|(n, v)| n == "active" && v != "false"),
+            editing: get(&f, "editing") == "1",
         };
         let id = offers::save(&ctx.state, &actor, &form).await?;
         Ok(format!("/console/biglietti/offerte/{id}?esito=salvato"))
@@ -283,6 +287,12 @@ pub(super) async fn entrance_page(ctx: Ctx, actor: Admitted, q: Query) -> HttpRe
                 text(ctx.t("ticket_other_day")),
             ]);
         }
+        if t.ticket.voided_at.is_some() {
+            facts.push(vec![
+                text(ctx.t("ticket_warning")),
+                text(ctx.t("ticket_voided")),
+            ]);
+        }
         match t.ticket.used_at {
             Some(u) => facts.push(vec![
                 text(ctx.t("payments_status")),
@@ -298,7 +308,7 @@ pub(super) async fn entrance_page(ctx: Ctx, actor: Admitted, q: Query) -> HttpRe
             &[ctx.t("console_item"), ctx.t("console_value")],
             facts,
         ));
-        if t.ticket.used_at.is_none() {
+        if t.ticket.used_at.is_none() && t.ticket.voided_at.is_none() {
             out.push(form(
                 ctx.t("ticket_admit"),
                 "/console/biglietti/valida",
