@@ -27,6 +27,7 @@ mod headers;
 mod hosts;
 mod identity;
 mod idp_trust;
+mod imu;
 mod input;
 mod isolation;
 mod languages;

@@ -12,6 +12,7 @@ pub(crate) mod contract;
 mod demo_idp;
 mod federation;
 mod ids;
+mod imu;
 mod legal;
 mod local_accounts;
 mod oidc;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     payments::configure(&mut t);
     stripe_webhook::configure(&mut t);
     tickets::configure(&mut t);
+    imu::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }

@@ -10,6 +10,7 @@ mod desk;
 mod forms;
 mod hours_form;
 mod idps;
+mod imu;
 mod messages;
 mod offices;
 mod payments;
@@ -29,6 +30,7 @@ use delegations::*;
 use desk::*;
 use forms::*;
 use idps::*;
+use imu::*;
 use messages::*;
 use offices::*;
 use payments::*;
@@ -338,6 +340,12 @@ pub fn routes(r: &mut Routes) {
             "/console/pagamenti/riconciliazione/csv",
             allow(Object::Payments, Read),
             reconciliation_csv,
+        )
+        .get("/console/imu", allow(Object::Payments, Read), imu_rates)
+        .post(
+            "/console/imu",
+            allow(Object::Payments, Update),
+            imu_rates_save,
         )
         .get("/console/biglietti", allow(Object::Payments, Read), tickets)
         .post(
