@@ -96,6 +96,22 @@ async fn rates_within_the_law_and_a_persons_position_kept_per_year() {
     .await
     .unwrap_err();
     assert!(bad.refuses("category", Why::NotOneOf));
+    // A shop is no main dwelling; two main dwellings are one too many.
+    let shop = PropertyInput {
+        category: "C/1".into(),
+        main_dwelling: true,
+        ..flat("900")
+    };
+    let e = position::add(&w.deps, PISA, &anna, &shop)
+        .await
+        .unwrap_err();
+    assert!(e.refuses("main", Why::MainDwellingOnly), "{e:?}");
+    let home = PropertyInput {
+        main_dwelling: true,
+        ..flat("700")
+    };
+    let e = sportello_payments::imu::calculator::read_all(&[home.clone(), home]).unwrap_err();
+    assert!(e.refuses("p2_main", Why::OneMainDwelling), "{e:?}");
     position::add(&w.deps, PISA, &anna, &flat("500,00"))
         .await
         .unwrap();

@@ -408,7 +408,9 @@ async fn a_refunded_order_lets_nobody_in_and_its_seats_go_back_on_sale() {
             .iter()
             .all(|t| t.voided_at.is_none())
     );
-    // The rest of the tickets' price: void, the seats free again.
+    // The rest of the tickets' price, under way at the bank: the tickets stay good meanwhile;
+    // once Stripe says it went through, they are void and the seats free again.
+    fake.hold_refunds();
     sportello_payments::refunds::refund(
         &w.deps,
         &admin,
@@ -421,6 +423,18 @@ async fn a_refunded_order_lets_nobody_in_and_its_seats_go_back_on_sale() {
     )
     .await
     .unwrap();
+    let v = buy::view(&w.deps, PISA, &order, &key).await.unwrap();
+    assert_eq!(v.order.status, "paid");
+    assert_eq!(taken(&w, &slot).await, 3);
+    let re = fake.refunds().pop().unwrap().1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = fake.settle_refund(&re, true);
+    assert_eq!(
+        receive(&w.deps, &done, &[WEBHOOK_SECRET], now()).await,
+        Ok(Received::Applied(PISA, "refund_moved"))
+    );
     let v = buy::view(&w.deps, PISA, &order, &key).await.unwrap();
     assert_eq!(v.order.status, "refunded");
     assert!(v.tickets.iter().all(|t| t.voided_at.is_some()));

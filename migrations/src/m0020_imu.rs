@@ -40,6 +40,7 @@ CREATE TABLE imu_properties (
     held_from TEXT NULL,
     held_to TEXT NULL,
     main_dwelling BOOLEAN NOT NULL,
+    residents INTEGER NOT NULL,
     rural BOOLEAN NOT NULL,
     exempt BOOLEAN NOT NULL,
     created_at BIGINT NOT NULL,

@@ -87,4 +87,6 @@ whys! {
     ProtocolFormat => "protocol_format",
     DelegationMissing => "delegation_missing",
     FieldInUse => "field_in_use",
+    MainDwellingOnly => "main_dwelling_only",
+    OneMainDwelling => "one_main_dwelling",
 }

@@ -154,24 +154,12 @@ pub async fn refund(deps: &Deps, actor: &Actor, payment_id: &str, ask: &Ask<'_>)
         updated_at: now,
     };
     db.insert_refund(&r).await?;
-    // Tickets: once their price is given back whole, they let nobody in and their seats go
-    // back on sale (a part refunded, a goodwill gesture, leaves them valid).
-    let mut voided = false;
-    if p.purpose == "tickets"
-        && let Some(o) = db.ticket_order_of_payment(&p.id).await?
-        && before + amount.cents() >= o.amount_cents
-    {
-        voided = db
-            .refund_ticket_order(&p.id, now, &crate::tickets::now_local())
-            .await?;
-    }
     sportello_kernel::audit::record(
         &db,
         actor,
         "payment_refunded",
         "payments",
         json!({"payment": p.id, "refund": id, "cents": amount.cents(), "fee_back": ask.refund_fee,
-               "tickets_voided": voided,
                "reason": reason, "receipt": p.receipt.map(|(y, n)| format!("{n}/{y}"))}),
     )
     .await?;
@@ -198,7 +186,8 @@ pub(crate) async fn ask_stripe(
     match &answer {
         Ok(s) => {
             db.set_refund_stripe(&r.id, &s.id, &s.status, s.failure.as_deref(), now)
-                .await?
+                .await?;
+            void_tickets_if_refunded(&db, &p.id).await?;
         }
         Err(CallError::ForGood(why)) => {
             db.move_refund(&r.id, "failed", Some(why), now).await?;
@@ -215,6 +204,44 @@ pub(crate) async fn ask_stripe(
             Ok(())
         }
     }
+}
+
+/// Tickets: once refunds that went through give their price back whole, they let nobody in
+/// and their seats go back on sale (a part refunded, a goodwill gesture, leaves them valid; a
+/// refund asked, under way or failed leaves them as they are). Called where a refund's state
+/// moves, in that transaction.
+pub(crate) async fn void_tickets_if_refunded(
+    db: &sportello_store::TenantDb<'_>,
+    payment_id: &str,
+) -> Result<()> {
+    let Some(p) = db.payment(payment_id).await? else {
+        return Ok(());
+    };
+    if p.purpose != "tickets" {
+        return Ok(());
+    }
+    let Some(o) = db.ticket_order_of_payment(payment_id).await? else {
+        return Ok(());
+    };
+    let back: i64 = db
+        .refunds_of(payment_id)
+        .await?
+        .iter()
+        .filter(|r| r.status == "succeeded")
+        .map(|r| r.amount_cents)
+        .sum();
+    if back >= o.amount_cents
+        && db
+            .refund_ticket_order(
+                payment_id,
+                sportello_store::now_micros(),
+                &crate::tickets::now_local(),
+            )
+            .await?
+    {
+        tracing::info!(order = %o.id, "tickets voided by their refund");
+    }
+    Ok(())
 }
 
 /// What Stripe says of a refund.
@@ -290,21 +317,21 @@ pub(crate) async fn apply(
     if r.stripe_refund_id.is_none() {
         db.set_refund_stripe(&r.id, &s.id, &s.status, s.failure.as_deref(), now)
             .await?;
+        void_tickets_if_refunded(db, &r.payment_id).await?;
         return Ok("refund_recorded");
     }
     if r.stripe_refund_id.as_deref() != Some(s.id.as_str()) {
         return Ok("unknown_refund");
     }
-    Ok(
-        if db
-            .move_refund(&r.id, &s.status, s.failure.as_deref(), now)
-            .await?
-        {
-            "refund_moved"
-        } else {
-            "already"
-        },
-    )
+    if db
+        .move_refund(&r.id, &s.status, s.failure.as_deref(), now)
+        .await?
+    {
+        void_tickets_if_refunded(db, &r.payment_id).await?;
+        Ok("refund_moved")
+    } else {
+        Ok("already")
+    }
 }
 
 /// Stripe keeps an idempotency key 24 hours: past 23, a refund never answered is looked for
@@ -372,10 +399,12 @@ async fn read_and_apply(
     let now = sportello_store::now_micros();
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
-    if !db
+    if db
         .move_refund(&r.id, &s.status, s.failure.as_deref(), now)
         .await?
     {
+        void_tickets_if_refunded(&db, &p.id).await?;
+    } else {
         db.touch_refund(&r.id, now).await?;
     }
     tx.commit().await?;
@@ -406,7 +435,8 @@ async fn look_for(deps: &Deps, commune: TenantId, p: &Payment, r: &Refund) -> Re
     match found {
         Some(s) => {
             db.set_refund_stripe(&r.id, &s.id, &s.status, s.failure.as_deref(), now)
-                .await?
+                .await?;
+            void_tickets_if_refunded(&db, &p.id).await?;
         }
         None => {
             db.move_refund(&r.id, "failed", Some("never_made"), now)

@@ -88,8 +88,11 @@ pub struct Holding {
     /// Months held in the year (0-12) and of them in January-June (0-6).
     pub months: u8,
     pub months_first_half: u8,
-    /// The owner's main dwelling (or its appurtenance: C/2, C/6, C/7).
+    /// The owner's main dwelling (or its appurtenance: C/2, C/6, C/7, one of each).
     pub main_dwelling: bool,
+    /// How many of its owners live there (the detraction is theirs in equal parts, c. 749,
+    /// whatever their shares); 1 at least.
+    pub residents: u8,
     /// A rural building for farming.
     pub rural: bool,
     /// Exempt by a rule the owner declares (a farmer's land, land in a mountain commune).
@@ -117,6 +120,11 @@ pub struct Owed {
     pub exempt: bool,
     /// (code, year's tax, first half-year's tax) in hundredths of a cent.
     pub lines: Vec<(&'static str, i64, i64)>,
+}
+
+/// Whether a building may be a main dwelling or one of its appurtenances at all.
+fn home_category(h: &Holding) -> bool {
+    matches!(h.asset, Asset::Building { category, .. } if category.is_dwelling() || category.is_appurtenance())
 }
 
 /// A main dwelling not of luxury, and the appurtenances of one, are exempt (c. 740).
@@ -161,6 +169,7 @@ pub fn owed(h: &Holding, rates: &Rates, last_year: &Rates, luxury_home: bool) ->
     let num = base_num(h.asset);
     let base_cents = i64::try_from((num + BASE_DEN / 2) / BASE_DEN).unwrap_or(i64::MAX);
     let exempt = h.exempt || exempt_main_dwelling(h, luxury_home);
+    let main = h.main_dwelling && home_category(h);
     if exempt || h.share == 0 || h.months == 0 {
         return Owed {
             base_cents,
@@ -185,7 +194,7 @@ pub fn owed(h: &Holding, rates: &Rates, last_year: &Rates, luxury_home: bool) ->
             }
             // The main dwelling's rate; the detraction is taken from the dwelling and its
             // appurtenances together (`assess`).
-            Asset::Building { .. } if h.main_dwelling => {
+            Asset::Building { .. } if main => {
                 vec![(
                     code::MAIN_DWELLING,
                     tax(num, r.main_dwelling, h.share, months),
@@ -256,6 +265,27 @@ pub fn f24_euros(hundredths_of_cent: i64) -> i64 {
 
 /// The year's assessment of an owner's holdings in one commune.
 pub fn assess(holdings: &[Holding], rates: &Rates, last_year: &Rates) -> Assessment {
+    // One appurtenance of each category C/2, C/6, C/7 goes with the main dwelling (c. 741
+    // b); any further one is taxed as another building.
+    let mut seen: Vec<Category> = vec![];
+    let adjusted: Vec<Holding> = holdings
+        .iter()
+        .map(|h| match h.asset {
+            Asset::Building { category, .. } if h.main_dwelling && category.is_appurtenance() => {
+                if seen.contains(&category) {
+                    Holding {
+                        main_dwelling: false,
+                        ..*h
+                    }
+                } else {
+                    seen.push(category);
+                    *h
+                }
+            }
+            _ => *h,
+        })
+        .collect();
+    let holdings = adjusted.as_slice();
     let is_home = |h: &Holding| {
         h.main_dwelling
             && !h.exempt
@@ -283,11 +313,8 @@ pub fn assess(holdings: &[Holding], rates: &Rates, last_year: &Rates) -> Assessm
             .iter()
             .filter(|h| is_home(h))
             .map(|h| {
-                let d = i128::from(r.detraction_cents)
-                    * 100
-                    * i128::from(months(h))
-                    * i128::from(h.share)
-                    / (12 * 10_000);
+                let d = i128::from(r.detraction_cents) * 100 * i128::from(months(h))
+                    / (12 * i128::from(h.residents.max(1)));
                 clamp(d)
             })
             .sum()

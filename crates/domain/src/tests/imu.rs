@@ -23,6 +23,7 @@ fn held(asset: Asset, share: u32, (months, first): (u8, u8)) -> Holding {
         months,
         months_first_half: first,
         main_dwelling: false,
+        residents: 1,
         rural: false,
         exempt: false,
     }
@@ -130,7 +131,9 @@ fn a_main_dwelling_is_exempt_unless_of_luxury_and_its_appurtenances_follow_it() 
             december_euros: 362
         }]
     );
-    // Half owned, six months: the detraction too (c. 749).
+    // Half owned, six months, its only resident: the detraction is the resident's whole, for
+    // the months (c. 749; Comune di Bologna, https://imu.comune.bologna.it/?q=node%2F349: split
+    // "in parti uguali" among the owners who live there, whatever their shares).
     let half = Holding {
         share: 5_000,
         months: 6,
@@ -138,8 +141,37 @@ fn a_main_dwelling_is_exempt_unless_of_luxury_and_its_appurtenances_follow_it() 
         ..home("A/8")
     };
     let h = assess(&[half], &Rates::BASE, &Rates::BASE);
-    // 168.000 × 5 ‰ × 50 % × 6/12 = 210 €; less 200 × 50 % × 6/12 = 50 €: 160 €.
-    assert_eq!(h.year_cents, 16_000);
+    // 168.000 × 5 ‰ × 50 % × 6/12 = 210 €; less 200 × 6/12 = 100 €: 110 €.
+    assert_eq!(h.year_cents, 11_000);
+    // Two owners living there: 100 € each for the year, 50 € for six months: 160 €.
+    let shared = Holding {
+        residents: 2,
+        ..half
+    };
+    assert_eq!(
+        assess(&[shared], &Rates::BASE, &Rates::BASE).year_cents,
+        16_000
+    );
+    // The detraction never makes the tax negative: a small A/1 pays nothing, not less.
+    let tiny = Holding {
+        asset: building("A/1", 5_000),
+        ..home("A/1")
+    };
+    let t = assess(&[tiny], &Rates::BASE, &Rates::BASE);
+    // 8.400 € × 5 ‰ = 42 € < 200 €: nothing, 42 € of detraction taken.
+    assert_eq!((t.year_cents, t.detraction_cents), (0, 4_200));
+    // A second garage is not an appurtenance: taxed as another building (16.800 € × 8,6 ‰ =
+    // 144,48 €), the first stays exempt with the A/3.
+    let two = assess(&[home("A/3"), garage, garage], &Rates::BASE, &Rates::BASE);
+    assert_eq!(two.year_cents, 14_448);
+    assert_eq!(two.lines[0].code, code::OTHER_BUILDINGS);
+    // A shop cannot be a main dwelling: flagged or not, it pays the other buildings' rate.
+    let shop = Holding {
+        main_dwelling: true,
+        ..whole_year(building("C/1", 100_000))
+    };
+    let s = assess(&[shop], &Rates::BASE, &Rates::BASE);
+    assert_eq!(s.lines[0].code, code::OTHER_BUILDINGS);
 }
 
 #[test]

@@ -22,6 +22,8 @@ pub struct PropertyInput {
     pub from: String,
     pub to: String,
     pub main_dwelling: bool,
+    /// Owners living there (empty: 1).
+    pub residents: String,
     pub rural: bool,
     pub exempt: bool,
 }
@@ -42,6 +44,7 @@ pub struct Property {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub main_dwelling: bool,
+    pub residents: u8,
     pub rural: bool,
     pub exempt: bool,
 }
@@ -63,6 +66,7 @@ impl Property {
             months,
             months_first_half,
             main_dwelling: self.main_dwelling,
+            residents: self.residents,
             rural: self.rural,
             exempt: self.exempt,
         }
@@ -136,6 +140,19 @@ pub fn read(i: &PropertyInput, prefix: &str, p: &mut Problems) -> Option<Propert
     if share.is_none() {
         p.add(&f("share"), Why::OutOfRange, "0–100");
     }
+    if i.main_dwelling
+        && let Some(Asset::Building { category, .. }) = asset
+        && !(category.is_dwelling() || category.is_appurtenance())
+    {
+        p.add(&f("main"), Why::MainDwellingOnly, category.to_string());
+    }
+    let residents = match i.residents.trim() {
+        "" => Some(1),
+        r => r.parse::<u8>().ok().filter(|n| (1..=20).contains(n)),
+    };
+    if residents.is_none() {
+        p.add(&f("residents"), Why::OutOfRange, "1–20");
+    }
     let from = day(&i.from).map_err(|_| p.add(&f("from"), Why::DateInvalid, i.from.trim()));
     let to = day(&i.to).map_err(|_| p.add(&f("to"), Why::DateInvalid, i.to.trim()));
     if let (Ok(Some(a)), Ok(Some(b))) = (from, to)
@@ -150,6 +167,7 @@ pub fn read(i: &PropertyInput, prefix: &str, p: &mut Problems) -> Option<Propert
         from: from.ok()?,
         to: to.ok()?,
         main_dwelling: i.main_dwelling,
+        residents: residents?,
         rural: i.rural,
         exempt: i.exempt,
     })
@@ -163,6 +181,17 @@ pub fn read_all(rows: &[PropertyInput]) -> Result<Vec<Property>> {
         if let Some(x) = read(r, &format!("p{}_", n + 1), &mut p) {
             out.push(x);
         }
+    }
+    // One main dwelling (c. 741 b): a second one flagged is refused by its field.
+    let homes: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.is_blank() && r.main_dwelling)
+        .filter(|(_, r)| Category::parse(&r.category).is_ok_and(|c| c.is_dwelling()))
+        .map(|(n, _)| n)
+        .collect();
+    if let Some(second) = homes.get(1) {
+        p.add(&format!("p{}_main", second + 1), Why::OneMainDwelling, "");
     }
     if out.len() > PROPERTIES_MAX {
         p.add("properties", Why::OutOfRange, PROPERTIES_MAX.to_string());

@@ -29,6 +29,7 @@ pub fn input_of(p: &ImuProperty) -> PropertyInput {
         from: p.held_from.clone().unwrap_or_default(),
         to: p.held_to.clone().unwrap_or_default(),
         main_dwelling: p.main_dwelling,
+        residents: p.residents.to_string(),
         rural: p.rural,
         exempt: p.exempt,
     }
@@ -65,6 +66,7 @@ pub async fn add(
         held_from: x.from.map(|d| d.to_string()),
         held_to: x.to.map(|d| d.to_string()),
         main_dwelling: x.main_dwelling,
+        residents: i32::from(x.residents),
         rural: x.rural,
         exempt: x.exempt,
         created_at: sportello_store::now_micros(),

@@ -38,6 +38,8 @@ pub struct ImuProperty {
     pub held_from: Option<String>,
     pub held_to: Option<String>,
     pub main_dwelling: bool,
+    /// Owners living there (sharing the detraction).
+    pub residents: i32,
     pub rural: bool,
     pub exempt: bool,
     pub created_at: i64,
@@ -60,7 +62,7 @@ pub struct ImuPosition {
 const RATES: &str = "year, main_dwelling, detraction_cents, other_buildings, group_d, rural, \
     buildable_land, agricultural_land, minimum_cents, updated_at";
 const PROPERTY: &str = "id, person_id, label, kind, category, amount_cents, share, held_from, held_to, \
-    main_dwelling, rural, exempt, created_at";
+    main_dwelling, residents, rural, exempt, created_at";
 const POSITION: &str = "year, year_cents, june_euros, december_euros, detail, calculated_at, \
     june_paid_on, december_paid_on";
 
@@ -91,6 +93,7 @@ fn property(r: &sea_orm::QueryResult) -> Result<ImuProperty> {
         held_from: get(r, "held_from")?,
         held_to: get(r, "held_to")?,
         main_dwelling: get(r, "main_dwelling")?,
+        residents: get(r, "residents")?,
         rural: get(r, "rural")?,
         exempt: get(r, "exempt")?,
         created_at: get(r, "created_at")?,
@@ -166,7 +169,7 @@ impl TenantDb<'_> {
         self.exec(
             &format!(
                 "INSERT INTO imu_properties (tenant_id, {PROPERTY}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
             ),
             vec![
                 p.id.clone().into(),
@@ -179,6 +182,7 @@ impl TenantDb<'_> {
                 p.held_from.clone().into(),
                 p.held_to.clone().into(),
                 p.main_dwelling.into(),
+                p.residents.into(),
                 p.rural.into(),
                 p.exempt.into(),
                 p.created_at.into(),
@@ -214,12 +218,17 @@ impl TenantDb<'_> {
             == 1)
     }
 
-    /// Writes the person's position for a year (a new calculation keeps the paid marks).
+    /// Writes the person's position for a year (a new calculation keeps an instalment's paid
+    /// mark while its amount is the same).
     pub async fn save_imu_position(&self, person_id: &str, p: &ImuPosition) -> Result<()> {
         self.exec(
             "INSERT INTO imu_positions (tenant_id, person_id, year, year_cents, june_euros, december_euros, \
              detail, calculated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (tenant_id, person_id, year) DO UPDATE SET year_cents = excluded.year_cents, \
+             june_paid_on = CASE WHEN imu_positions.june_euros = excluded.june_euros \
+               THEN imu_positions.june_paid_on ELSE NULL END, \
+             december_paid_on = CASE WHEN imu_positions.december_euros = excluded.december_euros \
+               THEN imu_positions.december_paid_on ELSE NULL END, \
              june_euros = excluded.june_euros, december_euros = excluded.december_euros, \
              detail = excluded.detail, calculated_at = excluded.calculated_at",
             vec![

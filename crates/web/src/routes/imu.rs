@@ -51,6 +51,7 @@ fn rows_of(
                 from: get(f, &k("from")).to_owned(),
                 to: get(f, &k("to")).to_owned(),
                 main_dwelling: !get(f, &k("main")).is_empty(),
+                residents: get(f, &k("residents")).to_owned(),
                 rural: !get(f, &k("rural")).is_empty(),
                 exempt: !get(f, &k("exempt")).is_empty(),
             }
@@ -113,7 +114,17 @@ async fn page(ctx: &Ctx, result: Option<Value>) -> AppResult<(&'static str, Valu
         .collect();
     let mut fields = vec![("anno".to_owned(), "imu-year".to_owned())];
     for i in 1..=ROWS {
-        for f in ["kind", "category", "amount", "share", "from", "to", "label"] {
+        for f in [
+            "kind",
+            "category",
+            "amount",
+            "share",
+            "from",
+            "to",
+            "label",
+            "main",
+            "residents",
+        ] {
             fields.push((format!("p{i}_{f}"), format!("p{i}-{f}")));
         }
     }
@@ -210,6 +221,8 @@ async fn mine_page(ctx: &Ctx, result: Option<Value>) -> AppResult<(&'static str,
         ("from", "m-from"),
         ("to", "m-to"),
         ("label", "m-label"),
+        ("main", "m-main"),
+        ("residents", "m-residents"),
         ("anno", "m-year"),
         ("paid_on", "m-paid-on"),
     ];
