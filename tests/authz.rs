@@ -114,6 +114,8 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/console/pagamenti/riconciliazione/csv", READ_CASES),
     // Tickets: offers read by the payments' readers, written by the administrator; the
     // entrance open to the same readers (the service then refuses an intermediary).
+    ("GET", "/console/pagamenti/servizi", READ_CASES),
+    ("POST", "/console/pagamenti/servizi/certificato-residenza", ADMIN),
     ("GET", "/console/imu", READ_CASES),
     ("POST", "/console/imu", ADMIN),
     ("GET", "/console/biglietti", READ_CASES),

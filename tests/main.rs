@@ -45,6 +45,7 @@ mod payments_web;
 mod postgres_rls;
 mod routes;
 mod saml;
+mod service_fees;
 mod services;
 mod staff;
 mod stripe_contract;

@@ -32,6 +32,7 @@ mod m0017_stripe;
 mod m0018_refunds;
 mod m0019_tickets;
 mod m0020_imu;
+mod m0021_service_fees;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_refunds::Migration),
             Box::new(m0019_tickets::Migration),
             Box::new(m0020_imu::Migration),
+            Box::new(m0021_service_fees::Migration),
         ]
     }
 }
@@ -112,6 +114,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "imu_rates",
     "imu_properties",
     "imu_positions",
+    "service_fees",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

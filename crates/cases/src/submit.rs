@@ -35,22 +35,13 @@ pub async fn submit(
     lang: Language,
     base: &str,
 ) -> Result<Submitted> {
-    // A few of the commune's submissions at a time from this node: they queue here, not on the
-    // protocol counter's row.
-    let _turn = deps.submissions.enter(commune).await;
-    // A submission begun in one year and numbered in the next is made again, in the new year.
-    match once(deps, commune, who, service_id, draft_id, lang, base).await {
-        Err(Error::Internal(e)) if e == NEW_YEAR => {
-            once(deps, commune, who, service_id, draft_id, lang, base).await
-        }
-        other => other,
-    }
+    submit_with(deps, commune, who, service_id, draft_id, lang, base, None).await
 }
 
-const NEW_YEAR: &str = "the year changed while the submission waited for its number";
-
+/// The same, with the exemption from the stamp duty the person declares (for a service whose
+/// fee includes it).
 #[allow(clippy::too_many_arguments)]
-async fn once(
+pub async fn submit_with(
     deps: &Deps,
     commune: TenantId,
     who: &Filer,
@@ -58,7 +49,44 @@ async fn once(
     draft_id: &str,
     lang: Language,
     base: &str,
+    exemption: Option<&str>,
 ) -> Result<Submitted> {
+    // A few of the commune's submissions at a time from this node: they queue here, not on the
+    // protocol counter's row.
+    let _turn = deps.submissions.enter(commune).await;
+    // A submission begun in one year and numbered in the next is made again, in the new year.
+    let o = Once {
+        service_id,
+        draft_id,
+        lang,
+        base,
+        exemption,
+    };
+    match once(deps, commune, who, &o).await {
+        Err(Error::Internal(e)) if e == NEW_YEAR => once(deps, commune, who, &o).await,
+        other => other,
+    }
+}
+
+const NEW_YEAR: &str = "the year changed while the submission waited for its number";
+
+/// What one submission asks.
+struct Once<'a> {
+    service_id: &'a str,
+    draft_id: &'a str,
+    lang: Language,
+    base: &'a str,
+    exemption: Option<&'a str>,
+}
+
+async fn once(deps: &Deps, commune: TenantId, who: &Filer, o: &Once<'_>) -> Result<Submitted> {
+    let Once {
+        service_id,
+        draft_id,
+        lang,
+        base,
+        exemption,
+    } = *o;
     let now = sportello_store::now_micros();
     // Read before the transaction: nothing waits on it while the counter is locked.
     let to = tell::reach(deps, &who.person.id).await?;
@@ -100,6 +128,19 @@ async fn once(
     let office = form.def.route(&answers, &default_office).to_owned();
     if office.is_empty() || db.office(&office).await?.is_none() {
         return Err(Error::Refused("refused_no_office"));
+    }
+    // The service's fee: paid first (`before`), or asked now and paid later (`after`).
+    let fee = sportello_payments::fees::quote(&db, &form.service).await?;
+    if let Some(q) = &fee {
+        q.total(exemption)?;
+        if q.mode == "before" {
+            let paid = sportello_payments::fees::notice_of(&db, draft_id)
+                .await?
+                .is_some_and(|n| n.status == sportello_store::payments::NoticeStatus::Paid);
+            if !paid {
+                return Err(Error::Refused("refused_pay_first"));
+            }
+        }
     }
     let max_days = form.service.max_days.unwrap_or(0).max(0);
     let name = format!("{} {}", p.given_name, p.family_name);
@@ -166,6 +207,38 @@ async fn once(
     .await?;
     if let Some(d) = &who.desk {
         crate::desk::audit_filing(&db, d, &id, p, commune).await?;
+    }
+    if let Some(q) = &fee {
+        let (actor, actor_name) = who.actor();
+        let notice = sportello_payments::fees::issue(
+            &db,
+            &form.service,
+            q,
+            p.fiscal_code.as_deref(),
+            &name,
+            draft_id,
+            exemption,
+            &actor,
+        )
+        .await?;
+        let (amount, exempt) = q.total(exemption)?;
+        let n = sportello_payments::fees::notice_of(&db, draft_id).await?;
+        let paid = n.is_some_and(|n| n.status == sportello_store::payments::NoticeStatus::Paid);
+        db.append_event(
+            &id,
+            &Event {
+                seq: 0,
+                kind: if paid { "fee_paid" } else { "fee_due" }.into(),
+                actor: actor.clone(),
+                actor_name,
+                public: true,
+                body: serde_json::json!({"notice": notice, "cents": amount.cents(), "exemption": exempt})
+                    .to_string(),
+                at: now,
+            },
+            &Change::default(),
+        )
+        .await?;
     }
     db.files_to_case(&draft.id, &id).await?;
     db.delete_draft(&draft.id, &p.id).await?;

@@ -45,6 +45,17 @@ pub struct CaseView {
     pub code: Option<String>,
     /// Filed for the person by staff: who, as what, from which commune's desk, why.
     pub filed: Option<FiledView>,
+    /// The service's fee: its notice and whether it is paid.
+    pub fee: Option<FeeView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FeeView {
+    pub notice: String,
+    pub cents: i64,
+    /// `open`, `paid`, `cancelled`.
+    pub status: String,
+    pub exemption: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -171,6 +182,7 @@ pub async fn build(
         })
         .collect();
     let events = db.events(&c.id, public_only).await?;
+    let fee = fee_of(db, &events).await?;
     let office_name = offices
         .iter()
         .find(|(id, _)| *id == c.office_id)
@@ -216,5 +228,30 @@ pub async fn build(
                 .map_or_else(|| f.from.to_string(), |x| x.record.name.clone()),
             purpose: f.purpose.clone(),
         }),
+        fee,
     })
+}
+
+/// The case's fee, from the entry that asked it and its notice as it is now.
+async fn fee_of(db: &sportello_store::TenantDb<'_>, events: &[Event]) -> Result<Option<FeeView>> {
+    let Some(e) = events
+        .iter()
+        .find(|e| e.kind == "fee_due" || e.kind == "fee_paid")
+    else {
+        return Ok(None);
+    };
+    let body: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
+    let Some(number) = body["notice"].as_str() else {
+        return Ok(None);
+    };
+    let status = db
+        .notice(number)
+        .await?
+        .map_or_else(|| "cancelled".to_owned(), |n| n.status.key().to_owned());
+    Ok(Some(FeeView {
+        notice: number.to_owned(),
+        cents: body["cents"].as_i64().unwrap_or(0),
+        status,
+        exemption: body["exemption"].as_str().map(str::to_owned),
+    }))
 }

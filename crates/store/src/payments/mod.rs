@@ -5,12 +5,14 @@
 //! many as an import needs in one statement. Numbers need not be gap-free (a rolled-back import
 //! gives them back anyway, the row being locked until commit); they must never repeat.
 
+mod fees;
 mod imu;
 mod notices;
 mod online;
 mod refunds;
 mod tickets;
 
+pub use fees::ServiceFee;
 pub use imu::{ImuPosition, ImuProperty, ImuRates};
 pub use notices::{NewNotice, Notice, NoticeFilter, NoticeStatus};
 pub use online::{Payment, PaymentItem};

@@ -12,6 +12,7 @@ use sportello_domain::form::{Field, Kind, Raw, validate_all};
 use sportello_kernel::session::Current;
 
 use crate::error::{AppError, AppResult};
+use crate::routes::cases::to_sign_in;
 use crate::routes::{Ctx, Posted};
 
 /// Whether a service takes cases here (its start page then leads to the form).
@@ -379,6 +380,21 @@ pub(crate) async fn summary_at(ctx: &Ctx, place: &Place) -> HttpResponse {
                     "signed": place.filer.signed(),
                     "csrf": ctx.csrf_token(),
                 });
+                if let Some((q, n)) = sportello_payments::fees::for_draft(
+                    &ctx.state,
+                    place.commune,
+                    &place.service,
+                    &f.draft_id,
+                )
+                .await?
+                {
+                    let with_stamp = q.total(None).map(|(m, _)| m.to_string()).unwrap_or_default();
+                    v["fee"] = json!({"mode": q.mode, "cost": q.cost.to_string(),
+                        "stamp": q.stamp.map(|m| m.to_string()), "exemptions": q.exemptions,
+                        "total": with_stamp,
+                        "paid": n.as_ref().is_some_and(|n| n.status == sportello_store::payments::NoticeStatus::Paid),
+                        "at_desk": place.filer.desk.is_some()});
+                }
                 place.frame(&mut v);
                 Ok(Ok(("case_summary.html", v)))
             }
@@ -396,6 +412,9 @@ pub(crate) async fn summary_at(ctx: &Ctx, place: &Place) -> HttpResponse {
 pub struct SubmitForm {
     #[serde(default, rename = "_bozza")]
     draft: String,
+    /// The exemption from the stamp duty the person declares, if any.
+    #[serde(default)]
+    esenzione: String,
 }
 
 pub async fn submit(
@@ -404,16 +423,21 @@ pub async fn submit(
     form: Posted<SubmitForm>,
 ) -> HttpResponse {
     match signed_in(&ctx, &service) {
-        Ok(place) => submit_at(&ctx, &place, &form.draft).await,
+        Ok(place) => submit_at(&ctx, &place, &form.draft, Some(&form.esenzione)).await,
         Err(to) => *to,
     }
 }
 
-pub(crate) async fn submit_at(ctx: &Ctx, place: &Place, draft_id: &str) -> HttpResponse {
+pub(crate) async fn submit_at(
+    ctx: &Ctx,
+    place: &Place,
+    draft_id: &str,
+    exemption: Option<&str>,
+) -> HttpResponse {
     let r = async {
         // The case's own commune's site (a partner's, for a desk filing for it).
         let base = ctx.base_url_of(place.commune)?;
-        let s = sportello_cases::submit::submit(
+        let s = sportello_cases::submit::submit_with(
             &ctx.state,
             place.commune,
             &place.filer,
@@ -421,6 +445,7 @@ pub(crate) async fn submit_at(ctx: &Ctx, place: &Place, draft_id: &str) -> HttpR
             draft_id,
             ctx.lang,
             &base,
+            exemption,
         )
         .await?;
         Ok(s.case_id)
@@ -428,6 +453,10 @@ pub(crate) async fn submit_at(ctx: &Ctx, place: &Place, draft_id: &str) -> HttpR
     .await;
     match r {
         Ok(id) => ctx.see_other(&format!("{}{id}?inviata=1", place.done)),
+        // An exemption not offered: the summary again, which offers them.
+        Err(AppError::Invalid(p)) if p.has("esenzione", sportello_kernel::Why::NotOneOf) => {
+            ctx.see_other(&format!("{}/riepilogo", place.base))
+        }
         // Answers gone wrong since the summary (the form changed): back to the pages.
         Err(AppError::Invalid(_)) => ctx.see_other(&format!("{}/riepilogo", place.base)),
         Err(e) => answer(ctx, &place.service, Err(e)),
@@ -454,5 +483,34 @@ pub(crate) async fn discard_at(ctx: &Ctx, place: &Place) -> HttpResponse {
     match r {
         Ok(()) => ctx.see_other(&place.discarded),
         Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// A service paid first: the fee's notice is issued (with the exemption declared) and paid like
+/// any notice; the summary then lets the person submit.
+pub async fn pay_first(
+    ctx: Ctx,
+    service: web::Path<String>,
+    form: Posted<SubmitForm>,
+) -> HttpResponse {
+    let place = match signed_in(&ctx, &service) {
+        Ok(p) => p,
+        Err(to) => return *to,
+    };
+    let Some(who) = ctx.citizen().cloned() else {
+        return to_sign_in(&ctx);
+    };
+    let r = sportello_payments::fees::pay_first(
+        &ctx.state,
+        place.commune,
+        &who,
+        &place.service,
+        &form.draft,
+        Some(&form.esenzione),
+    )
+    .await;
+    match r {
+        Ok(id) => ctx.see_other(&format!("/area-personale/pagamenti/pagamento/{id}")),
+        Err(e) => answer(&ctx, &place.service, Err(e.into())),
     }
 }

@@ -15,6 +15,7 @@ pub fn configure(t: &mut super::table::Table<'_>) {
         .post("/pratiche/compila/{service}", fill::save)
         .get("/pratiche/compila/{service}/riepilogo", fill::summary)
         .post("/pratiche/compila/{service}/invia", fill::submit)
+        .post("/pratiche/compila/{service}/paga", fill::pay_first)
         .post("/pratiche/compila/{service}/elimina", fill::discard)
         .post(
             "/pratiche/compila/{service}/allegati/{field}",

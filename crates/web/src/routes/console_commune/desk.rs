@@ -250,7 +250,7 @@ pub(super) async fn desk_submit(
     _f: Posted<crate::routes::posted::Button>,
 ) -> HttpResponse {
     match place(&ctx, &actor, &path.0, &path.1).await {
-        Ok(p) => fill::submit_at(&ctx, &p, &path.1).await,
+        Ok(p) => fill::submit_at(&ctx, &p, &path.1, None).await,
         Err(e) => ctx.respond(Err(e)),
     }
 }

@@ -16,6 +16,7 @@ mod offices;
 mod payments;
 mod policies;
 mod refunds;
+mod service_fees;
 mod services;
 mod settings;
 mod staff;
@@ -36,6 +37,7 @@ use offices::*;
 use payments::*;
 use policies::*;
 use refunds::*;
+use service_fees::*;
 use services::*;
 use settings::*;
 use staff::*;
@@ -340,6 +342,16 @@ pub fn routes(r: &mut Routes) {
             "/console/pagamenti/riconciliazione/csv",
             allow(Object::Payments, Read),
             reconciliation_csv,
+        )
+        .get(
+            "/console/pagamenti/servizi",
+            allow(Object::Payments, Read),
+            service_fees,
+        )
+        .post(
+            "/console/pagamenti/servizi/{id}",
+            allow(Object::Payments, Update),
+            service_fee_save,
         )
         .get("/console/imu", allow(Object::Payments, Read), imu_rates)
         .post(

@@ -496,7 +496,7 @@ pub(super) async fn payments_made(ctx: Ctx, actor: Admitted, q: Query) -> HttpRe
         );
         t["empty"] = json!(ctx.t("payments_none"));
         Ok(vec![
-            table(ctx.t("payments_filter"), &[""; 9], vec![tabs]),
+            table(ctx.t("payments_filter"), &[""; 10], vec![tabs]),
             t,
         ])
     }
