@@ -148,6 +148,12 @@ async fn a_service_paid_after_is_submitted_at_once_and_waits_for_its_fee() {
     // An exemption the commune does not offer: refused, nothing filed.
     let e = send(&w, &anna, &d, Some("Inventata")).await.unwrap_err();
     assert!(e.refuses("esenzione", Why::NotOneOf), "{e:?}");
+    {
+        let tx = w.deps.store.tenant_read(PISA).await.unwrap();
+        assert!(tx.db().case_by_key(&d).await.unwrap().is_none());
+        assert!(fees::notice_of(&tx.db(), &d).await.unwrap().is_none());
+        tx.commit().await.unwrap();
+    }
     // Submitted: 10,00 € and the 16,00 € stamp duty asked, in "Da pagare".
     let s = send(&w, &anna, &d, None).await.unwrap();
     let n = fee_notice(&w, &d).await;
@@ -213,14 +219,32 @@ async fn a_service_paid_before_is_refused_until_its_fee_is_paid() {
         fees::pay_first(&w.deps, PISA, &bruno, "segnalazioni", &d, None).await,
         Err(Error::NotFound)
     ));
-    // Anna pays 26,00 €; until Stripe says so, still refused.
-    let pay = fees::pay_first(&w.deps, PISA, &anna, "segnalazioni", &d, None)
-        .await
-        .unwrap();
-    assert_eq!(fee_notice(&w, &d).await.amount_cents, 2_600);
+    // Anna declares an exemption and pays 10,00 €; until Stripe says so, still refused, and
+    // the draft cannot be thrown away while it is being paid.
+    let pay = fees::pay_first(
+        &w.deps,
+        PISA,
+        &anna,
+        "segnalazioni",
+        &d,
+        Some("Atti per minori"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(fee_notice(&w, &d).await.amount_cents, 1_000);
     assert!(matches!(
         send(&w, &anna, &d, None).await,
         Err(Error::Refused("refused_pay_first"))
+    ));
+    assert!(matches!(
+        draft::discard(
+            &w.deps,
+            PISA,
+            &Filer::citizen(&anna).unwrap(),
+            "segnalazioni"
+        )
+        .await,
+        Err(Error::Refused("refused_fee_paid_keep"))
     ));
     // Asked again: the same payment.
     assert_eq!(
@@ -230,10 +254,49 @@ async fn a_service_paid_before_is_refused_until_its_fee_is_paid() {
         pay
     );
     pay_latest(&w, &fake).await;
+    // Submitted (the summary no longer asks the exemption): the case records what was paid.
     let s = send(&w, &anna, &d, None).await.unwrap();
     let v = follow::one(&w.deps, PISA, &anna, &s.case_id, Language::It)
         .await
         .unwrap();
-    assert_eq!(v.fee.unwrap().status, "paid");
+    let fee = v.fee.clone().unwrap();
+    assert_eq!((fee.status.as_str(), fee.cents), ("paid", 1_000));
+    assert!(
+        fee.reason.contains("esente, Atti per minori"),
+        "{}",
+        fee.reason
+    );
     assert!(v.events.iter().any(|e| e.kind == "fee_paid"));
+    // Bruno's draft: an open fee goes with it when he throws it away.
+    let d2 = filled(&w, &bruno).await;
+    {
+        let tx = w.deps.store.tenant(PISA).await.unwrap();
+        let service = tx.db().service("segnalazioni").await.unwrap().unwrap();
+        let q = fees::quote(&tx.db(), &service).await.unwrap().unwrap();
+        fees::issue(
+            &tx.db(),
+            &service,
+            &q,
+            Some("BNCLRA90M41G702E"),
+            "Clara Bianchi",
+            &d2,
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    draft::discard(
+        &w.deps,
+        PISA,
+        &Filer::citizen(&bruno).unwrap(),
+        "segnalazioni",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fee_notice(&w, &d2).await.status,
+        sportello_store::payments::NoticeStatus::Cancelled
+    );
 }

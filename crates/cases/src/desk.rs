@@ -339,6 +339,9 @@ pub async fn discard(deps: &Deps, actor: &Actor, target: TenantId, draft_id: &st
     };
     let tx = deps.store.tenant(target).await?;
     let db = tx.db();
+    if !sportello_payments::fees::release(&db, &d.id).await? {
+        return Err(Error::Refused("refused_fee_paid_keep"));
+    }
     let mut keys = vec![];
     for f in db.draft_files(&d.id).await? {
         if let Some(k) = db.delete_draft_file(&f.id, &d.id).await? {

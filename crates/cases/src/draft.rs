@@ -221,6 +221,10 @@ pub async fn discard(deps: &Deps, commune: TenantId, who: &Filer, service_id: &s
     let db = tx.db();
     let mut keys = vec![];
     if let Some(d) = db.draft_of(&p.id, service_id, &who.key()).await? {
+        // Its fee goes with it; a paid one keeps it (the person submits it instead).
+        if !sportello_payments::fees::release(&db, &d.id).await? {
+            return Err(Error::Refused("refused_fee_paid_keep"));
+        }
         for f in db.draft_files(&d.id).await? {
             if let Some(k) = db.delete_draft_file(&f.id, &d.id).await? {
                 keys.push(k);

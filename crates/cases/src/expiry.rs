@@ -93,6 +93,11 @@ pub async fn expire(deps: &Deps, commune: TenantId, now: i64, base: &str) -> Res
     for d in to_delete {
         let tx = deps.store.tenant(commune).await?;
         let db = tx.db();
+        // A draft whose fee was paid is kept (the person may still submit it).
+        if !sportello_payments::fees::release(&db, &d.id).await? {
+            tx.commit().await?;
+            continue;
+        }
         let mut keys = vec![];
         for f in db.draft_files(&d.id).await? {
             if let Some(k) = db.delete_draft_file(&f.id, &d.id).await? {

@@ -130,16 +130,24 @@ async fn once(deps: &Deps, commune: TenantId, who: &Filer, o: &Once<'_>) -> Resu
         return Err(Error::Refused("refused_no_office"));
     }
     // The service's fee: paid first (`before`), or asked now and paid later (`after`).
-    let fee = sportello_payments::fees::quote(&db, &form.service).await?;
-    if let Some(q) = &fee {
-        q.total(exemption)?;
-        if q.mode == "before" {
-            let paid = sportello_payments::fees::notice_of(&db, draft_id)
-                .await?
-                .is_some_and(|n| n.status == sportello_store::payments::NoticeStatus::Paid);
-            if !paid {
-                return Err(Error::Refused("refused_pay_first"));
-            }
+    // Nothing to pay (a stamp duty on a free service, declared exempt): no fee at all.
+    let fee = match sportello_payments::fees::quote(&db, &form.service).await? {
+        Some(q) if q.mode == "before" => Some(q),
+        Some(q) if !q.total(exemption)?.0.is_zero() => Some(q),
+        _ => None,
+    };
+    if fee.as_ref().is_some_and(|q| q.mode == "before") {
+        // Paid first, online, by the person (a desk cannot pay for them).
+        if who.desk.is_some() {
+            return Err(Error::Refused("refused_fee_before_desk"));
+        }
+        let paid = sportello_payments::fees::notice_of(&db, draft_id)
+            .await?
+            .is_some_and(|n| {
+                sportello_payments::fees::paid_by(&n, who.person.fiscal_code.as_deref())
+            });
+        if !paid {
+            return Err(Error::Refused("refused_pay_first"));
         }
     }
     let max_days = form.service.max_days.unwrap_or(0).max(0);
@@ -221,9 +229,11 @@ async fn once(deps: &Deps, commune: TenantId, who: &Filer, o: &Once<'_>) -> Resu
             &actor,
         )
         .await?;
-        let (amount, exempt) = q.total(exemption)?;
-        let n = sportello_payments::fees::notice_of(&db, draft_id).await?;
-        let paid = n.is_some_and(|n| n.status == sportello_store::payments::NoticeStatus::Paid);
+        // What the notice says (paid first, with the exemption declared then).
+        let n = sportello_payments::fees::notice_of(&db, draft_id)
+            .await?
+            .ok_or_else(|| Error::Internal("the fee notice just issued is not there".into()))?;
+        let paid = n.status == sportello_store::payments::NoticeStatus::Paid;
         db.append_event(
             &id,
             &Event {
@@ -232,7 +242,7 @@ async fn once(deps: &Deps, commune: TenantId, who: &Filer, o: &Once<'_>) -> Resu
                 actor: actor.clone(),
                 actor_name,
                 public: true,
-                body: serde_json::json!({"notice": notice, "cents": amount.cents(), "exemption": exempt})
+                body: serde_json::json!({"notice": notice, "cents": n.amount_cents, "reason": n.reason})
                     .to_string(),
                 at: now,
             },

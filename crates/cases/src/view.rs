@@ -55,7 +55,8 @@ pub struct FeeView {
     pub cents: i64,
     /// `open`, `paid`, `cancelled`.
     pub status: String,
-    pub exemption: Option<String>,
+    /// What it is for, as the notice says (the stamp duty, or the exemption declared).
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -252,6 +253,6 @@ async fn fee_of(db: &sportello_store::TenantDb<'_>, events: &[Event]) -> Result<
         notice: number.to_owned(),
         cents: body["cents"].as_i64().unwrap_or(0),
         status,
-        exemption: body["exemption"].as_str().map(str::to_owned),
+        reason: body["reason"].as_str().unwrap_or("").to_owned(),
     }))
 }

@@ -96,7 +96,15 @@ pub async fn issue(
 ) -> Result<String> {
     let (amount, exempt) = q.total(exemption)?;
     if let Some(n) = notice_of(db, draft_id).await? {
+        // The commune cancelled it: the person asks the commune (a new one is not made behind
+        // its back).
+        if n.status == sportello_store::payments::NoticeStatus::Cancelled {
+            return Err(Error::Refused("refused_fee_cancelled"));
+        }
         return Ok(n.notice_number);
+    }
+    if amount.is_zero() {
+        return Err(Error::Refused("refused_no_fee"));
     }
     let code = fiscal_code
         .and_then(|c| FiscalCode::parse(c).ok())
@@ -121,9 +129,47 @@ pub async fn issue(
     let local = db.take_notice_numbers(1).await?;
     let number = notice_number(&s, local)?;
     let now = sportello_store::now_micros();
-    db.insert_notices(&[new_notice(&n, &number, now, by, None)])
-        .await?;
+    if db
+        .insert_notices(&[new_notice(&n, &number, now, by, None)])
+        .await?
+        != 1
+    {
+        // Another request issued it meanwhile (PostgreSQL waited for it): that one stands.
+        return notice_of(db, draft_id)
+            .await?
+            .map(|n| n.notice_number)
+            .ok_or_else(|| Error::Internal("a fee notice neither written nor found".into()));
+    }
     Ok(number.as_str().to_owned())
+}
+
+/// Whether a paid fee notice is this draft's person's fee (a notice staff wrote under the same
+/// reference is not).
+pub fn paid_by(n: &Notice, fiscal_code: Option<&str>) -> bool {
+    n.status == sportello_store::payments::NoticeStatus::Paid
+        && n.kind == PaymentKind::Service.key()
+        && fiscal_code
+            .and_then(|c| FiscalCode::parse(c).ok())
+            .is_some_and(|c| c.normalised().as_str() == n.fiscal_code)
+}
+
+/// Before a draft is thrown away: an open fee notice is cancelled with it; a paid one, or one
+/// being paid, keeps the draft (false: the caller must not delete it).
+pub async fn release(db: &TenantDb<'_>, draft_id: &str) -> Result<bool> {
+    let Some(n) = notice_of(db, draft_id).await? else {
+        return Ok(true);
+    };
+    match n.status {
+        sportello_store::payments::NoticeStatus::Open => Ok(db
+            .cancel_notice(
+                &n.notice_number,
+                "domanda non inviata",
+                sportello_store::now_micros(),
+            )
+            .await?),
+        sportello_store::payments::NoticeStatus::Cancelled => Ok(true),
+        sportello_store::payments::NoticeStatus::Paid => Ok(false),
+    }
 }
 
 /// A `before` service: the person pays first. Issues the fee notice (with the exemption they
@@ -151,6 +197,7 @@ pub async fn pay_first(
     let service = db.service(service_id).await?.ok_or(Error::NotFound)?;
     let q = quote(&db, &service)
         .await?
+        .filter(|q| q.mode == "before")
         .ok_or(Error::Refused("refused_no_fee"))?;
     let name = format!("{} {}", p.given_name, p.family_name);
     let number = issue(
