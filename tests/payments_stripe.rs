@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use sportello_authz::Role;
 use sportello_domain::{AssuranceLevel, RawNotice};
-use sportello_kernel::{Deps, Error, Secret};
+use sportello_kernel::{Deps, Error, Secret, Settings};
 use sportello_payments::online::webhook::{self, Received, Refused};
 use sportello_payments::online::{pay, sweep};
 use sportello_payments::{notices, settings};
@@ -24,17 +24,30 @@ pub const ANNA: &str = "VRDGPP80A01G702C";
 
 /// The services with Stripe's test server as Stripe.
 pub async fn stripe_world(fake: &FakeStripe) -> World {
+    stripe_world_with(fake, |_| {}).await
+}
+
+/// The same, with settings of the test's own besides.
+pub async fn stripe_world_with(fake: &FakeStripe, more: impl FnOnce(&mut Settings)) -> World {
     let url = fake.url();
     world_with(move |s| {
-        s.stripe.secret_key = Secret::new(SECRET_KEY);
-        s.stripe.publishable_key = "pk_test_sportello".into();
-        s.stripe.webhook_secret = Secret::new(WEBHOOK_SECRET);
-        s.stripe.api_url = url;
+        stripe_settings(s, url);
         s.stripe.sweep_after_seconds = 0;
-        s.stripe.sweep_every_ms = 0;
         s.stripe.refresh_every_ms = 0;
+        more(s);
     })
     .await
+}
+
+/// Stripe's test server as the platform's Stripe (no sweeper of its own; Stripe.js unreachable:
+/// the pages are read, not run).
+pub fn stripe_settings(s: &mut Settings, url: String) {
+    s.stripe.secret_key = Secret::new(SECRET_KEY);
+    s.stripe.publishable_key = "pk_test_sportello".into();
+    s.stripe.webhook_secret = Secret::new(WEBHOOK_SECRET);
+    s.stripe.api_url = url;
+    s.stripe.js_url = "http://127.0.0.1:9/v3/".into();
+    s.stripe.sweep_every_ms = 0;
 }
 
 pub fn client(fake: &FakeStripe) -> stripe::Client {

@@ -7,7 +7,7 @@ use sportello_store::staff::Realm;
 use sportello_tests::StatusCode;
 use sportello_tests::counterparts::OidcProvider;
 
-use sportello_tests::stripe::{FakeStripe, SECRET_KEY};
+use sportello_tests::stripe::FakeStripe;
 
 use crate::actors::signed_in;
 use crate::payments::PISA_TAX_CODE;
@@ -24,12 +24,7 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
     let fake = FakeStripe::start();
     let stripe_url = fake.url();
     let (app, _op) = crate::oidc::setup_with(OidcProvider::start(), move |s| {
-        s.stripe.secret_key = sportello_web::Secret::new(SECRET_KEY);
-        s.stripe.publishable_key = "pk_test_sportello".into();
-        s.stripe.webhook_secret = sportello_web::Secret::new(WEBHOOK_SECRET);
-        s.stripe.api_url = stripe_url;
-        s.stripe.js_url = "http://127.0.0.1:9/v3/".into();
-        s.stripe.sweep_every_ms = 0;
+        crate::payments_stripe::stripe_settings(s, stripe_url)
     })
     .await;
     let acct = crate::payments_stripe::account(&fake).await;

@@ -13,7 +13,7 @@ use sportello_payments::tickets::entrance::{self, Admission};
 use sportello_payments::tickets::offers::{self, OfferForm};
 use sportello_tests::stripe::FakeStripe;
 
-use crate::cases::{CALCI, PISA, World, world_with};
+use crate::cases::{CALCI, PISA, World};
 use crate::cases_office::staff;
 use crate::payments_stripe::{WEBHOOK_SECRET, account, now, receive, stripe_world};
 
@@ -181,14 +181,7 @@ async fn a_hundred_buyers_for_the_last_ten_seats_buy_exactly_ten() {
 #[tokio::test]
 async fn seats_nobody_pays_for_go_back_on_sale_and_a_wrong_order_is_refused_by_its_fields() {
     let fake = FakeStripe::start();
-    let url = fake.url();
-    let w = world_with(move |s| {
-        s.stripe.secret_key = sportello_kernel::Secret::new(sportello_tests::stripe::SECRET_KEY);
-        s.stripe.publishable_key = "pk_test_sportello".into();
-        s.stripe.webhook_secret = sportello_kernel::Secret::new(WEBHOOK_SECRET);
-        s.stripe.api_url = url;
-        s.stripe.sweep_after_seconds = 0;
-        s.stripe.sweep_every_ms = 0;
+    let w = crate::payments_stripe::stripe_world_with(&fake, |s| {
         s.stripe.ticket_hold_seconds = 0;
     })
     .await;

@@ -7,7 +7,7 @@
 use sportello_store::staff::Realm;
 use sportello_tests::StatusCode;
 use sportello_tests::browser::Browser;
-use sportello_tests::stripe::{FakeStripe, SECRET_KEY};
+use sportello_tests::stripe::FakeStripe;
 
 use crate::actors::signed_in;
 use crate::payments::PISA_TAX_CODE;
@@ -22,14 +22,7 @@ async fn a_visitor_buys_tickets_without_an_account_and_each_lets_one_in_once() {
     let fake = FakeStripe::start();
     let url = fake.url();
     let app = sportello_tests::spawn_app_with(sportello_tests::Options {
-        settings: Box::new(move |s| {
-            s.stripe.secret_key = sportello_web::Secret::new(SECRET_KEY);
-            s.stripe.publishable_key = "pk_test_sportello".into();
-            s.stripe.webhook_secret = sportello_web::Secret::new(WEBHOOK_SECRET);
-            s.stripe.api_url = url;
-            s.stripe.js_url = "http://127.0.0.1:9/v3/".into();
-            s.stripe.sweep_every_ms = 0;
-        }),
+        settings: Box::new(move |s| crate::payments_stripe::stripe_settings(s, url)),
         ..Default::default()
     })
     .await;

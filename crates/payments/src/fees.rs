@@ -226,7 +226,7 @@ pub struct FeeForm {
 
 /// Writes a service's payment step.
 pub async fn save(deps: &Deps, actor: &Actor, service_id: &str, f: &FeeForm) -> Result<()> {
-    crate::refunds::require_commune(deps, actor, Action::Update).await?;
+    crate::require_commune(deps, actor, Action::Update).await?;
     let mut p = Problems::default();
     if !matches!(f.mode.as_str(), "none" | "before" | "after") {
         p.add("mode", Why::NotOneOf, f.mode.as_str());

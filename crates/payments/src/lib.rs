@@ -35,6 +35,19 @@ pub fn rome(micros: i64) -> chrono::NaiveDateTime {
         .naive_local()
 }
 
+/// A commune's name and its site's address, for the words of a message ("" when unknown).
+pub(crate) fn commune_words(deps: &Deps, commune: sportello_domain::TenantId) -> (String, String) {
+    deps.tenancy.by_id(commune).map_or_else(
+        || (String::new(), String::new()),
+        |c| {
+            (
+                c.record.name.clone(),
+                deps.commune_base(&c.record.primary_host),
+            )
+        },
+    )
+}
+
 /// Today in Italy (due days and reductions are Italian days).
 pub fn today() -> NaiveDate {
     rome(sportello_store::now_micros()).date()
@@ -59,16 +72,21 @@ pub fn grouped(number: &str) -> String {
 /// a role given for one office does not open them either (they are the commune's, not an
 /// office's).
 pub(crate) async fn require_commune_read(deps: &Deps, actor: &Actor) -> Result<()> {
-    require(deps, actor, Action::Read).await?;
+    require_commune(deps, actor, Action::Read).await
+}
+
+/// Refuses an actor whose role may not `act` on payments for the whole commune (a role given
+/// for one office, or the intermediary's, does not reach the commune's payments).
+pub(crate) async fn require_commune(deps: &Deps, actor: &Actor, act: Action) -> Result<()> {
+    require(deps, actor, act).await?;
     let scope = sportello_kernel::scope::office_scope_without(
         deps,
         actor,
         Object::Payments,
-        Action::Read,
+        act,
         &[Role::Intermediary],
     )
     .await?;
-    // Notices belong to no office: the list is for roles given for the whole commune.
     match scope {
         None => Ok(()),
         Some(_) => Err(Error::Refused("refused_role")),

@@ -42,13 +42,7 @@ pub(crate) async fn issue(
     let Some((to, given)) = to else {
         return Ok(number);
     };
-    let c = deps.tenancy.by_id(db.tenant());
-    let commune = c
-        .as_ref()
-        .map_or_else(String::new, |c| c.record.name.clone());
-    let base = c
-        .as_ref()
-        .map_or_else(String::new, |c| deps.commune_base(&c.record.primary_host));
+    let (commune, base) = crate::commune_words(deps, db.tenant());
     let mut items = vec![];
     for i in db.payment_items(&p.id).await? {
         let reason = db

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use serde_json::json;
-use sportello_authz::{Action, Object, Role};
+use sportello_authz::Action;
 use sportello_domain::{Money, TenantId};
 use sportello_kernel::{Actor, Deps, Error, Problems, Result, Why};
 use sportello_store::payments::{Payment, Refund};
@@ -46,24 +46,6 @@ impl Refundable {
     }
 }
 
-/// Refuses an actor whose role may not `act` on payments for the whole commune (a role given
-/// for one office, or the intermediary's, does not reach the commune's payments).
-pub(crate) async fn require_commune(deps: &Deps, actor: &Actor, act: Action) -> Result<()> {
-    crate::require(deps, actor, act).await?;
-    let scope = sportello_kernel::scope::office_scope_without(
-        deps,
-        actor,
-        Object::Payments,
-        act,
-        &[Role::Intermediary],
-    )
-    .await?;
-    match scope {
-        None => Ok(()),
-        Some(_) => Err(Error::Refused("refused_role")),
-    }
-}
-
 /// One of the commune's payments with its items and refunds.
 pub async fn payment(deps: &Deps, actor: &Actor, id: &str) -> Result<Refundable> {
     crate::require_commune_read(deps, actor).await?;
@@ -92,7 +74,7 @@ pub struct Ask<'a> {
 /// Gives money back on a payment; returns the refund's id. The refund is recorded before
 /// Stripe is asked; Stripe unreachable leaves it to the sweeper, Stripe refusing marks it failed.
 pub async fn refund(deps: &Deps, actor: &Actor, payment_id: &str, ask: &Ask<'_>) -> Result<String> {
-    require_commune(deps, actor, Action::Refund).await?;
+    crate::require_commune(deps, actor, Action::Refund).await?;
     let commune = actor.commune()?;
     let mut problems = Problems::default();
     let amount = match Money::parse(ask.amount) {

@@ -25,7 +25,7 @@ pub struct RatesForm {
 
 /// Writes a year's rates; every field checked against the law's bounds at once.
 pub async fn save(deps: &Deps, actor: &Actor, f: &RatesForm) -> Result<i32> {
-    crate::refunds::require_commune(deps, actor, Action::Update).await?;
+    crate::require_commune(deps, actor, Action::Update).await?;
     let mut p = Problems::default();
     let year = match f.year.trim().parse::<i32>() {
         Ok(y) if (2020..=2100).contains(&y) => y,

@@ -61,62 +61,57 @@ pub async fn receive(
         Err(WebhookError::BadTimestamp(_)) => return Ok(Err(Refused::Stale)),
         Err(_) => return Ok(Err(Refused::Signature)),
     };
-    let refund = match &event.data.object {
-        EventObject::RefundCreated(r) => Some(("refund.created", r)),
-        EventObject::RefundUpdated(r) => Some(("refund.updated", r)),
-        EventObject::RefundFailed(r) => Some(("refund.failed", r)),
-        EventObject::ChargeRefundUpdated(r) => Some(("charge.refund.updated", r)),
-        _ => None,
-    };
-    if let Some((kind, r)) = refund {
-        let Some(account) = event.account.as_deref() else {
-            return Ok(Ok(Received::Ignored("platform")));
-        };
-        let Some(commune) = commune_of(deps, account).await? else {
-            return Ok(Ok(Received::Ignored("account")));
-        };
-        let ours = r.metadata.as_ref().and_then(|m| m.get("refund")).cloned();
-        return refund_event(
-            deps,
-            commune,
-            account,
-            (event.id.as_str(), kind),
-            &crate::refunds::StripeRefund::of(r),
-            ours.as_deref(),
-        )
-        .await
-        .map(Ok);
-    }
-    let (kind, intent, said) = match &event.data.object {
+    let what = match &event.data.object {
         EventObject::PaymentIntentSucceeded(pi) => {
-            ("payment_intent.succeeded", Intent::of(pi), Said::Succeeded)
+            About::Intent("payment_intent.succeeded", Intent::of(pi), Said::Succeeded)
         }
-        EventObject::PaymentIntentPaymentFailed(pi) => (
+        EventObject::PaymentIntentPaymentFailed(pi) => About::Intent(
             "payment_intent.payment_failed",
             Intent::of(pi),
             Said::Failed,
         ),
         EventObject::PaymentIntentCanceled(pi) => {
-            ("payment_intent.canceled", Intent::of(pi), Said::Canceled)
+            About::Intent("payment_intent.canceled", Intent::of(pi), Said::Canceled)
         }
+        EventObject::RefundCreated(r) => About::Refund("refund.created", r),
+        EventObject::RefundUpdated(r) => About::Refund("refund.updated", r),
+        EventObject::RefundFailed(r) => About::Refund("refund.failed", r),
+        EventObject::ChargeRefundUpdated(r) => About::Refund("charge.refund.updated", r),
         _ => return Ok(Ok(Received::Ignored("type"))),
     };
+    // A connected account's event belongs to that account's commune.
     let Some(account) = event.account.as_deref() else {
         return Ok(Ok(Received::Ignored("platform")));
     };
     let Some(commune) = commune_of(deps, account).await? else {
         return Ok(Ok(Received::Ignored("account")));
     };
-    apply(
-        deps,
-        commune,
-        account,
-        Some((event.id.as_str(), kind)),
-        &intent,
-        said,
-    )
-    .await
+    let id = event.id.as_str();
+    match what {
+        About::Intent(kind, intent, said) => {
+            apply(deps, commune, account, Some((id, kind)), &intent, said).await
+        }
+        About::Refund(kind, r) => {
+            let ours = r.metadata.as_ref().and_then(|m| m.get("refund"));
+            let s = crate::refunds::StripeRefund::of(r);
+            refund_event(
+                deps,
+                commune,
+                account,
+                (id, kind),
+                &s,
+                ours.map(String::as_str),
+            )
+            .await
+        }
+    }
     .map(Ok)
+}
+
+/// What an event the product uses is about.
+enum About<'a> {
+    Intent(&'static str, Intent, Said),
+    Refund(&'static str, &'a stripe_shared::Refund),
 }
 
 async fn commune_of(deps: &Deps, account: &str) -> Result<Option<TenantId>> {

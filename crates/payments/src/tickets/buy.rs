@@ -191,14 +191,7 @@ pub async fn view(deps: &Deps, commune: TenantId, id: &str, key: &str) -> Result
         .payment(&order.payment_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let slot = db
-        .ticket_slot(&order.slot_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let offer = db
-        .ticket_offer(&slot.offer_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (slot, offer) = super::slot_and_offer(&db, &order.slot_id).await?;
     let tickets = db.tickets_of(&order.id).await?;
     tx.commit().await?;
     let payable = order.status == "held" && matches!(p.status.as_str(), "pending" | "failed");
@@ -257,18 +250,8 @@ pub(crate) async fn issue(deps: &Deps, db: &TenantDb<'_>, p: &Payment) -> Result
         db.insert_ticket(&code, &o.id, seq).await?;
         codes.push(code);
     }
-    let slot = db.ticket_slot(&o.slot_id).await?.ok_or(Error::NotFound)?;
-    let offer = db
-        .ticket_offer(&slot.offer_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let c = deps.tenancy.by_id(db.tenant());
-    let commune = c
-        .as_ref()
-        .map_or_else(String::new, |c| c.record.name.clone());
-    let base = c
-        .as_ref()
-        .map_or_else(String::new, |c| deps.commune_base(&c.record.primary_host));
+    let (slot, offer) = super::slot_and_offer(db, &o.slot_id).await?;
+    let (commune, base) = crate::commune_words(deps, db.tenant());
     let links: Vec<String> = codes
         .iter()
         .map(|c| {

@@ -45,14 +45,7 @@ pub async fn by_code(deps: &Deps, commune: TenantId, typed: &str) -> Result<AtTh
         .ticket_order(&ticket.order_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let slot = db
-        .ticket_slot(&order.slot_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let offer = db
-        .ticket_offer(&slot.offer_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (slot, offer) = super::slot_and_offer(&db, &order.slot_id).await?;
     tx.commit().await?;
     let other_day = !slot.starts_at.starts_with(&crate::today().to_string());
     Ok(AtTheDoor {
@@ -72,9 +65,9 @@ pub async fn look(deps: &Deps, actor: &Actor, code: &str) -> Result<AtTheDoor> {
 /// Lets a ticket in: the first time it is admitted, after that it says when it was used. For
 /// staff who take payments at a desk (`create`) or manage them (`update`), commune-wide.
 pub async fn admit(deps: &Deps, actor: &Actor, code: &str) -> Result<Admission> {
-    let at_desk = crate::refunds::require_commune(deps, actor, Action::Create).await;
+    let at_desk = crate::require_commune(deps, actor, Action::Create).await;
     if at_desk.is_err() {
-        crate::refunds::require_commune(deps, actor, Action::Update).await?;
+        crate::require_commune(deps, actor, Action::Update).await?;
     }
     let t = find(deps, actor, code).await?;
     if t.ticket.voided_at.is_some() {

@@ -7,6 +7,20 @@ pub mod buy;
 pub mod entrance;
 pub mod offers;
 
+/// A slot and the offer it belongs to (either missing: not found).
+pub(crate) async fn slot_and_offer(
+    db: &sportello_store::TenantDb<'_>,
+    slot_id: &str,
+) -> sportello_kernel::Result<(
+    sportello_store::payments::TicketSlot,
+    sportello_store::payments::TicketOffer,
+)> {
+    let nf = || sportello_kernel::Error::NotFound;
+    let slot = db.ticket_slot(slot_id).await?.ok_or_else(nf)?;
+    let offer = db.ticket_offer(&slot.offer_id).await?.ok_or_else(nf)?;
+    Ok((slot, offer))
+}
+
 /// A ticket's code as people type it: letters and digits, spaces and dashes dropped.
 pub fn code_of(typed: &str) -> String {
     typed

@@ -28,7 +28,7 @@ pub struct OfferForm {
 
 /// Writes an offer (new, or its words, price and state).
 pub async fn save(deps: &Deps, actor: &Actor, f: &OfferForm) -> Result<String> {
-    crate::refunds::require_commune(deps, actor, Action::Update).await?;
+    crate::require_commune(deps, actor, Action::Update).await?;
     let mut p = Problems::default();
     let id = Slug::parse(f.id.trim()).map_err(|e| p.parse("id", &e)).ok();
     let title = f.title.trim();
@@ -97,7 +97,7 @@ pub async fn add_slot(
     time: &str,
     capacity: &str,
 ) -> Result<()> {
-    crate::refunds::require_commune(deps, actor, Action::Update).await?;
+    crate::require_commune(deps, actor, Action::Update).await?;
     let mut p = Problems::default();
     let day = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
         .map_err(|_| p.add("day", Why::DateInvalid, day.trim()))

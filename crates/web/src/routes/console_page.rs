@@ -208,6 +208,21 @@ pub async fn render(
     res
 }
 
+/// A console page from its sections, or the error's page.
+pub async fn render_or(
+    ctx: &Ctx,
+    actor: &Actor,
+    current: &str,
+    (title, intro): (&str, &str),
+    notice: Option<(&str, String)>,
+    sections: crate::error::AppResult<Vec<Value>>,
+) -> HttpResponse {
+    match sections {
+        Ok(sections) => render(ctx, actor, current, title, intro, notice, sections).await,
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
 /// The outcome of a form post: back to `to` with a notice; refused fields: the form's page
 /// again (`again`), with the values sent and the words by each field; another error: its page.
 pub async fn after_post_or<T, Fut>(

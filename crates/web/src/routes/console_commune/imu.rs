@@ -12,7 +12,7 @@ use crate::authz::Admitted;
 use crate::error::AppResult;
 use crate::routes::Ctx;
 use crate::routes::console_page::{
-    after_post_or, field, form, no_query, notice_of, render, table, text,
+    after_post_or, field, form, no_query, notice_of, render_or, table, text,
 };
 
 use super::*;
@@ -131,21 +131,15 @@ pub(super) async fn imu_rates(ctx: Ctx, actor: Admitted, q: Query) -> HttpRespon
         Ok(out)
     }
     .await;
-    match r {
-        Ok(sections) => {
-            render(
-                &ctx,
-                &actor,
-                "/console/pagamenti",
-                ctx.t("imu_rates"),
-                ctx.t("imu_rates_intro"),
-                notice_of(&ctx, &q),
-                sections,
-            )
-            .await
-        }
-        Err(e) => ctx.respond(Err(e)),
-    }
+    render_or(
+        &ctx,
+        &actor,
+        "/console/pagamenti",
+        (ctx.t("imu_rates"), ctx.t("imu_rates_intro")),
+        notice_of(&ctx, &q),
+        r,
+    )
+    .await
 }
 
 pub(super) async fn imu_rates_save(ctx: Ctx, actor: Admitted, f: Pairs) -> HttpResponse {

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::routes::Ctx;
 use crate::routes::console_page::{
     after_post_or, check, field, field_help, form, link, no_query, notice_of, removal_fields,
-    render, select, table, text, when,
+    render, render_or, select, table, text, when,
 };
 
 use super::*;
@@ -501,19 +501,13 @@ pub(super) async fn payments_made(ctx: Ctx, actor: Admitted, q: Query) -> HttpRe
         ])
     }
     .await;
-    match r {
-        Ok(sections) => {
-            render(
-                &ctx,
-                &actor,
-                "/console/pagamenti",
-                ctx.t("payments_made"),
-                ctx.t("payments_made_intro"),
-                None,
-                sections,
-            )
-            .await
-        }
-        Err(e) => ctx.respond(Err(e)),
-    }
+    render_or(
+        &ctx,
+        &actor,
+        "/console/pagamenti",
+        (ctx.t("payments_made"), ctx.t("payments_made_intro")),
+        None,
+        r,
+    )
+    .await
 }

@@ -13,7 +13,7 @@ use crate::authz::Admitted;
 use crate::error::AppResult;
 use crate::routes::Ctx;
 use crate::routes::console_page::{
-    after_post_or, check, field, form, link, no_query, notice_of, render, table, text, when,
+    after_post_or, check, field, form, link, no_query, notice_of, render_or, table, text, when,
 };
 
 use super::*;
@@ -151,21 +151,15 @@ pub(super) async fn payment_page(
         Ok(out)
     }
     .await;
-    match r {
-        Ok(sections) => {
-            render(
-                &ctx,
-                &actor,
-                "/console/pagamenti",
-                ctx.t("payments_payment"),
-                "",
-                notice_of(&ctx, &q),
-                sections,
-            )
-            .await
-        }
-        Err(e) => ctx.respond(Err(e)),
-    }
+    render_or(
+        &ctx,
+        &actor,
+        "/console/pagamenti",
+        (ctx.t("payments_payment"), ""),
+        notice_of(&ctx, &q),
+        r,
+    )
+    .await
 }
 
 pub(super) async fn payment_refund(
@@ -284,21 +278,15 @@ pub(super) async fn reconciliation(ctx: Ctx, actor: Admitted, q: Query) -> HttpR
         Ok(vec![pick, summary, t])
     }
     .await;
-    match r {
-        Ok(sections) => {
-            render(
-                &ctx,
-                &actor,
-                "/console/pagamenti",
-                ctx.t("reconcile_title"),
-                ctx.t("reconcile_intro"),
-                None,
-                sections,
-            )
-            .await
-        }
-        Err(e) => ctx.respond(Err(e)),
-    }
+    render_or(
+        &ctx,
+        &actor,
+        "/console/pagamenti",
+        (ctx.t("reconcile_title"), ctx.t("reconcile_intro")),
+        None,
+        r,
+    )
+    .await
 }
 
 pub(super) async fn reconciliation_csv(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {

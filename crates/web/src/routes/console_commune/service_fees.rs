@@ -11,7 +11,7 @@ use crate::authz::Admitted;
 use crate::error::AppResult;
 use crate::routes::Ctx;
 use crate::routes::console_page::{
-    after_post_or, check, form, no_query, notice_of, render, select,
+    after_post_or, check, form, no_query, notice_of, render_or, select,
 };
 
 use super::*;
@@ -57,21 +57,15 @@ pub(super) async fn service_fees(ctx: Ctx, actor: Admitted, q: Query) -> HttpRes
         Ok(out)
     }
     .await;
-    match r {
-        Ok(sections) => {
-            render(
-                &ctx,
-                &actor,
-                "/console/pagamenti",
-                ctx.t("service_fees"),
-                ctx.t("service_fees_intro"),
-                notice_of(&ctx, &q),
-                sections,
-            )
-            .await
-        }
-        Err(e) => ctx.respond(Err(e)),
-    }
+    render_or(
+        &ctx,
+        &actor,
+        "/console/pagamenti",
+        (ctx.t("service_fees"), ctx.t("service_fees_intro")),
+        notice_of(&ctx, &q),
+        r,
+    )
+    .await
 }
 
 pub(super) async fn service_fee_save(

@@ -14,7 +14,7 @@ use crate::authz::Admitted;
 use crate::error::AppResult;
 use crate::routes::Ctx;
 use crate::routes::console_page::{
-    after_post_or, check, field, form, link, no_query, notice_of, render, table, text, when,
+    after_post_or, check, field, form, link, no_query, notice_of, render_or, table, text, when,
 };
 
 use super::*;
@@ -129,22 +129,16 @@ pub(super) async fn tickets(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse
 }
 
 async fn page(ctx: Ctx, actor: Admitted, r: AppResult<Vec<Value>>, q: Query) -> HttpResponse {
-    match r {
-        Ok(sections) => {
-            let notice = notice_of(&ctx, &q);
-            render(
-                &ctx,
-                &actor,
-                "/console/biglietti",
-                ctx.t("tickets_console"),
-                ctx.t("tickets_console_intro"),
-                notice,
-                sections,
-            )
-            .await
-        }
-        Err(e) => ctx.respond(Err(e)),
-    }
+    let words = (ctx.t("tickets_console"), ctx.t("tickets_console_intro"));
+    render_or(
+        &ctx,
+        &actor,
+        "/console/biglietti",
+        words,
+        notice_of(&ctx, &q),
+        r,
+    )
+    .await
 }
 
 pub(super) async fn offer_save(ctx: Ctx, actor: Admitted, f: Pairs) -> HttpResponse {
@@ -319,21 +313,15 @@ pub(super) async fn entrance_page(ctx: Ctx, actor: Admitted, q: Query) -> HttpRe
         Ok(out)
     }
     .await;
-    match r {
-        Ok(sections) => {
-            render(
-                &ctx,
-                &actor,
-                "/console/biglietti",
-                ctx.t("ticket_entrance"),
-                ctx.t("ticket_entrance_intro"),
-                notice_of(&ctx, &q),
-                sections,
-            )
-            .await
-        }
-        Err(e) => ctx.respond(Err(e)),
-    }
+    render_or(
+        &ctx,
+        &actor,
+        "/console/biglietti",
+        (ctx.t("ticket_entrance"), ctx.t("ticket_entrance_intro")),
+        notice_of(&ctx, &q),
+        r,
+    )
+    .await
 }
 
 pub(super) async fn admit(ctx: Ctx, actor: Admitted, f: Pairs) -> HttpResponse {
