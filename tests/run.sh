@@ -50,5 +50,7 @@ SPORTELLO_TEST_DB=postgres cargo test -p sportello-tests --locked
 
 # --- 3. Browser --------------------------------------------------------------------------------
 echo "== Browser tests (Chromium, axe-core)"
-cargo build -p sportello-cli --locked
-(cd web && npm ci --no-audit --no-fund --loglevel=error && SPORTELLO_BIN="$target/debug/sportello" npm test)
+# The server, and the Stripe-compatible test server the card payment test pays through.
+cargo build -p sportello-cli -p sportello-tests --bin sportello --example fake_stripe --locked
+(cd web && npm ci --no-audit --no-fund --loglevel=error &&
+  SPORTELLO_BIN="$target/debug/sportello" FAKE_STRIPE_BIN="$target/debug/examples/fake_stripe" npm test)

@@ -12,9 +12,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 
+mod browser;
 mod money;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+pub use browser::PUBLISHABLE_KEY;
 use money::{balance_transactions, charge_moved, create_refund, list_refunds};
 use serde_json::{Value, json};
 
@@ -49,6 +51,9 @@ struct State {
     events: Vec<Value>,
     seen: Vec<Seen>,
     seq: u64,
+    /// Webhook endpoints registered through the API, and the deliveries they wait for.
+    endpoints: Vec<browser::Endpoint>,
+    deliveries: Vec<browser::Delivery>,
 }
 
 impl State {
@@ -89,6 +94,8 @@ fn reply(status: u16, body: &str, replayed: bool) -> HttpResponse {
     let mut r =
         HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default());
     r.insert_header(("content-type", "application/json"));
+    // Stripe's API answers any origin: Stripe.js calls it from the merchant's page.
+    r.insert_header(("access-control-allow-origin", "*"));
     r.insert_header((
         "request-id",
         format!("req_{}", uuid::Uuid::new_v4().simple()),
@@ -132,13 +139,22 @@ async fn api(
 ) -> HttpResponse {
     let method = req.method().as_str().to_owned();
     let path = req.path().to_owned();
-    let account = header(&req, "stripe-account");
+    if method == "GET" && path == "/v3/" {
+        return HttpResponse::Ok()
+            .content_type("application/javascript; charset=utf-8")
+            .body(browser::STRIPE_JS);
+    }
+    let mut account = header(&req, "stripe-account");
     let key = header(&req, "idempotency-key");
     let text = String::from_utf8_lossy(&body).into_owned();
     let query = req.query_string().to_owned();
     let form: Vec<(String, String)> =
         serde_urlencoded::from_str(if method == "GET" { &query } else { &text })
             .unwrap_or_default();
+    let publishable = browser::publishable(&path, &method, &form);
+    if publishable.is_some() {
+        account = publishable.clone();
+    }
     let Ok(mut s) = state.lock() else {
         return reply(500, "{}", false);
     };
@@ -153,7 +169,9 @@ async fn api(
             replayed,
         })
     };
-    if header(&req, "authorization").as_deref() != Some(&format!("Bearer {SECRET_KEY}")) {
+    if publishable.is_none()
+        && header(&req, "authorization").as_deref() != Some(&format!("Bearer {SECRET_KEY}"))
+    {
         let (st, b) = error(
             401,
             "invalid_request_error",
@@ -210,6 +228,7 @@ async fn api(
         return reply(st, &b.to_string(), false);
     }
     let (st, b) = route(&mut s, &method, &path, account.as_deref(), &form);
+    browser::deliver(state.get_ref().clone(), std::mem::take(&mut s.deliveries));
     let b = b.to_string();
     if method == "POST" && key.is_some() {
         s.idempotency.insert(scope, (fingerprint, st, b.clone()));
@@ -262,6 +281,16 @@ fn route(
             _ => missing("payment_intent", id),
         },
         ("POST", ["v1", "payment_intents", id, "cancel"]) => cancel_intent(s, account, id),
+        ("POST", ["v1", "payment_intents", id, "confirm"]) => {
+            browser::confirm_intent(s, account, id, form)
+        }
+        ("GET", ["v1", "events"]) => browser::list_events(s, account, form),
+        ("POST", ["v1", "webhook_endpoints"]) if account.is_none() => {
+            browser::create_endpoint(s, form)
+        }
+        ("POST", ["v1", "webhook_endpoints", id]) if account.is_none() => {
+            browser::update_endpoint(s, id, form)
+        }
         ("POST", ["v1", "refunds"]) => create_refund(s, account, form),
         ("GET", ["v1", "balance_transactions"]) => balance_transactions(s, account, form),
         ("GET", ["v1", "refunds"]) => list_refunds(s, account, form),
@@ -392,9 +421,41 @@ fn cancel_intent(s: &mut State, account: Option<&str>, id: &str) -> (u16, Value)
 
 fn event(s: &mut State, account: &str, kind: &str, object: Value) -> Value {
     let id = s.next("evt");
-    json!({"id": id, "object": "event", "account": account, "api_version": "2025-08-27.basil",
+    let mut e = json!({"id": id, "object": "event", "account": account, "api_version": "2025-08-27.basil",
            "created": now(), "data": {"object": object}, "livemode": false, "pending_webhooks": 1,
-           "request": {"id": null, "idempotency_key": null}, "type": kind})
+           "request": {"id": null, "idempotency_key": null}, "type": kind});
+    browser::queue(s, &mut e);
+    e
+}
+
+/// The person paid: the intent succeeds (the whole amount received, a charge); its event.
+fn succeed_intent(s: &mut State, intent: &str, payment_method: &str) -> Value {
+    let charge = s.next("ch");
+    let Some((acct, pi)) = s.intents.get_mut(intent) else {
+        return Value::Null;
+    };
+    pi["status"] = json!("succeeded");
+    pi["amount_received"] = pi["amount"].clone();
+    pi["latest_charge"] = json!(charge);
+    pi["payment_method"] = json!(payment_method);
+    let (acct, pi) = (acct.clone(), pi.clone());
+    charge_moved(s, &acct, &charge, &pi);
+    let e = event(s, &acct, "payment_intent.succeeded", pi);
+    s.events.push(e.clone());
+    e
+}
+
+/// A card was declined: the intent wants another payment method, and says why; its event.
+fn fail_intent(s: &mut State, intent: &str, failure: Value) -> Value {
+    let Some((acct, pi)) = s.intents.get_mut(intent) else {
+        return Value::Null;
+    };
+    pi["status"] = json!("requires_payment_method");
+    pi["last_payment_error"] = failure;
+    let (acct, pi) = (acct.clone(), pi.clone());
+    let e = event(s, &acct, "payment_intent.payment_failed", pi);
+    s.events.push(e.clone());
+    e
 }
 
 impl FakeStripe {
@@ -453,19 +514,8 @@ impl FakeStripe {
     /// The person paid: the intent succeeds (the whole amount received, a charge) and its
     /// event is made (returned; not delivered).
     pub fn succeed(&self, intent: &str) -> Value {
-        self.with(|s| {
-            let charge = s.next("ch");
-            let (acct, pi) = s.intents.get_mut(intent).expect("intent");
-            pi["status"] = json!("succeeded");
-            pi["amount_received"] = pi["amount"].clone();
-            pi["latest_charge"] = json!(charge);
-            pi["payment_method"] = json!("pm_card_visa");
-            let (acct, pi) = (acct.clone(), pi.clone());
-            charge_moved(s, &acct, &charge, &pi);
-            let e = event(s, &acct, "payment_intent.succeeded", pi);
-            s.events.push(e.clone());
-            e
-        })
+        assert!(self.intent(intent).is_some(), "no intent {intent}");
+        self.with(|s| succeed_intent(s, intent, "pm_card_visa"))
     }
 
     /// A payment is under way at the bank (a debit, say): Stripe no longer lets it be
@@ -480,15 +530,11 @@ impl FakeStripe {
 
     /// A card was declined: the intent wants another payment method, and says why.
     pub fn fail(&self, intent: &str) -> Value {
+        assert!(self.intent(intent).is_some(), "no intent {intent}");
         self.with(|s| {
-            let (acct, pi) = s.intents.get_mut(intent).expect("intent");
-            pi["status"] = json!("requires_payment_method");
-            pi["last_payment_error"] = json!({"type": "card_error", "code": "card_declined",
+            let failure = json!({"type": "card_error", "code": "card_declined",
                 "decline_code": "generic_decline", "message": "Your card was declined."});
-            let (acct, pi) = (acct.clone(), pi.clone());
-            let e = event(s, &acct, "payment_intent.payment_failed", pi);
-            s.events.push(e.clone());
-            e
+            fail_intent(s, intent, failure)
         })
     }
 
