@@ -37,6 +37,7 @@ mod notify;
 mod oidc;
 mod onboarding;
 mod payments;
+mod payments_nightly;
 mod payments_reconcile;
 mod payments_refunds;
 mod payments_stripe;

@@ -24,7 +24,10 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
     let fake = FakeStripe::start();
     let stripe_url = fake.url();
     let (app, _op) = crate::oidc::setup_with(OidcProvider::start(), move |s| {
-        crate::payments_stripe::stripe_settings(s, stripe_url)
+        crate::payments_stripe::stripe_settings(s, stripe_url);
+        // The server's own sweeper, which runs the nightly comparison (due at any hour here).
+        s.stripe.sweep_every_ms = 200;
+        s.stripe.reconcile_at_hour = 0;
     })
     .await;
     let acct = crate::payments_stripe::account(&fake).await;
@@ -361,6 +364,28 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
         "{}",
         csv.body
     );
+    // The server compared yesterday by itself (the nightly run), and the page lists it.
+    let yesterday = (today - chrono::Duration::days(1))
+        .format("%d/%m/%Y")
+        .to_string();
+    let mut listed = false;
+    for _ in 0..50 {
+        let rec = admin
+            .get(&admin.url(HOST, "/console/pagamenti/riconciliazione"))
+            .await;
+        let body = sportello_tests::browser::html_unescape(&rec.body);
+        let nightly = body.find("Confronti notturni").map_or("", |i| &body[i..]);
+        let link = format!(
+            "href=\"/console/pagamenti/riconciliazione?giorno={}\"",
+            today - chrono::Duration::days(1)
+        );
+        if nightly.contains(&yesterday) && nightly.contains(&link) && nightly.contains("Fatto") {
+            listed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(listed, "yesterday's nightly comparison is not listed");
     let bad_day = admin
         .get(&admin.url(HOST, "/console/pagamenti/riconciliazione?giorno=2026-02-30"))
         .await;

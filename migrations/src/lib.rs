@@ -5,7 +5,8 @@
 //! Two kinds of table:
 //! - federation tables (`communes`, `commune_hosts`, `federation_meta`, the identity tables,
 //!   `federation_staff*`, `policy_changes`, `federation_audit`): the registry of communes,
-//!   public data read across communes to route requests;
+//!   public data read across communes to route requests; and the federation's bookkeeping with
+//!   no commune content (`stripe_accounts`, `commune_jobs`);
 //! - commune tables: every other table. Each carries `tenant_id` as the first column of its
 //!   primary key and of every foreign key, so the schema can be distributed by commune, and on
 //!   PostgreSQL each has row-level security enabled and forced.
@@ -33,6 +34,7 @@ mod m0018_refunds;
 mod m0019_tickets;
 mod m0020_imu;
 mod m0021_service_fees;
+mod m0022_reconciliations;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -64,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_tickets::Migration),
             Box::new(m0020_imu::Migration),
             Box::new(m0021_service_fees::Migration),
+            Box::new(m0022_reconciliations::Migration),
         ]
     }
 }
@@ -115,6 +118,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "imu_properties",
     "imu_positions",
     "service_fees",
+    "reconciliations",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

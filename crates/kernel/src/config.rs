@@ -145,6 +145,9 @@ pub struct Stripe {
     pub ticket_hold_seconds: i64,
     /// Coming back to a payment's page asks Stripe at most this often per payment (ms).
     pub refresh_every_ms: u64,
+    /// The hour of Italy's clock (0–23) from which yesterday is reconciled against Stripe, for
+    /// every commune with a connected account, by the sweeper (one node per commune).
+    pub reconcile_at_hour: u32,
 }
 
 impl Default for Stripe {
@@ -160,6 +163,7 @@ impl Default for Stripe {
             expire_after_seconds: 86_400,
             ticket_hold_seconds: 1_200,
             refresh_every_ms: 5_000,
+            reconcile_at_hour: 6,
         }
     }
 }
@@ -327,7 +331,13 @@ impl Settings {
         if data.values().any(names_demo) {
             return Err(DEMO_REFUSED.into());
         }
-        figment.extract().map_err(|e| format!("configuration: {e}"))
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| format!("configuration: {e}"))?;
+        if settings.stripe.reconcile_at_hour > 23 {
+            return Err("configuration: stripe.reconcile_at_hour must be an hour, 0 to 23".into());
+        }
+        Ok(settings)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod fees;
 pub mod import;
 pub mod imu;
 pub mod ledger;
+pub mod nightly;
 pub mod notices;
 pub mod online;
 pub mod receipt;

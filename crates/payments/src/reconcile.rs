@@ -8,6 +8,7 @@
 
 use chrono::{NaiveDate, TimeZone};
 use serde::Serialize;
+use sportello_domain::TenantId;
 use sportello_kernel::{Actor, Deps, Error, Result};
 use stripe::StripeRequest;
 use stripe_core::balance_transaction::ListBalanceTransaction;
@@ -231,7 +232,11 @@ async fn movements(
 /// The commune's reconciliation for an Italian day.
 pub async fn day(deps: &Deps, actor: &Actor, day: NaiveDate) -> Result<Report> {
     crate::require_commune_read(deps, actor).await?;
-    let commune = actor.commune()?;
+    compute(deps, actor.commune()?, day).await
+}
+
+/// The reconciliation itself, for whoever asked (staff, or the nightly run).
+pub(crate) async fn compute(deps: &Deps, commune: TenantId, day: NaiveDate) -> Result<Report> {
     let (from, to) = bounds(day);
     let (us_from, us_to) = (from * 1_000_000, to * 1_000_000);
     let tx = deps.store.tenant_read(commune).await?;

@@ -92,6 +92,11 @@ pub async fn start(
             deps.clone(),
             Duration::from_millis(settings.stripe.sweep_every_ms),
         );
+        // Yesterday compared with Stripe each morning, on the same beat, in its own task.
+        sportello_payments::nightly::spawn(
+            deps.clone(),
+            Duration::from_millis(settings.stripe.sweep_every_ms),
+        );
     }
     let roots = idp::extra_roots(&settings.tls_ca_bundle)?;
     let saml = load_saml(settings, &login_host, addr_port, &roots).await?;

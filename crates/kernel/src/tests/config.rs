@@ -50,3 +50,15 @@ fn demo_mode_is_refused_over_https() {
     };
     assert!(production.check().is_ok());
 }
+
+#[test]
+fn the_reconciliation_hour_is_an_hour_of_the_day() {
+    let base = || Figment::from(Serialized::defaults(Settings::default()));
+    let at = |h: u32| Settings::from_figment(base().merge(("stripe.reconcile_at_hour", h)));
+    assert_eq!(at(23).map(|s| s.stripe.reconcile_at_hour), Ok(23));
+    assert!(
+        at(24)
+            .err()
+            .is_some_and(|e| e.contains("reconcile_at_hour"))
+    );
+}

@@ -9,6 +9,7 @@ mod fees;
 mod imu;
 mod notices;
 mod online;
+mod reconciliations;
 mod refunds;
 mod tickets;
 
@@ -16,6 +17,7 @@ pub use fees::ServiceFee;
 pub use imu::{ImuPosition, ImuProperty, ImuRates};
 pub use notices::{NewNotice, Notice, NoticeFilter, NoticeStatus};
 pub use online::{Payment, PaymentItem};
+pub use reconciliations::Reconciliation;
 pub use refunds::Refund;
 pub use tickets::{Ticket, TicketOffer, TicketOrder, TicketSlot};
 

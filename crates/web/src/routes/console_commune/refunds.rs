@@ -205,14 +205,7 @@ pub(super) async fn reconciliation(ctx: Ctx, actor: Admitted, q: Query) -> HttpR
     let r: AppResult<Vec<Value>> = async {
         let day = day_of(&q).ok_or(crate::error::AppError::NotFound)?;
         let rep = reconcile::day(&ctx.state, &actor, day).await?;
-        let euros = |c: i64| {
-            let m = Money::from_cents(c.abs());
-            if c < 0 {
-                format!("−{m}")
-            } else {
-                m.to_string()
-            }
-        };
+        let euros = signed_euros;
         let (gross, fees, net) = rep.stripe_cents();
         let pick = form(
             ctx.t("reconcile_day"),
@@ -222,6 +215,7 @@ pub(super) async fn reconciliation(ctx: Ctx, actor: Admitted, q: Query) -> HttpR
         );
         let mut pick = pick;
         pick["form"]["method"] = json!("get");
+        let nightly = nightly_runs(&ctx, &actor).await?;
         let summary = table(
             ctx.t("reconcile_summary"),
             &[ctx.t("console_item"), ctx.t("console_value")],
@@ -275,7 +269,7 @@ pub(super) async fn reconciliation(ctx: Ctx, actor: Admitted, q: Query) -> HttpR
             rows,
         );
         t["empty"] = json!(ctx.t("reconcile_nothing"));
-        Ok(vec![pick, summary, t])
+        Ok(vec![pick, summary, t, nightly])
     }
     .await;
     render_or(
@@ -287,6 +281,55 @@ pub(super) async fn reconciliation(ctx: Ctx, actor: Admitted, q: Query) -> HttpR
         r,
     )
     .await
+}
+
+/// Cents as euros, money out with a minus sign.
+fn signed_euros(c: i64) -> String {
+    let m = Money::from_cents(c.abs());
+    if c < 0 {
+        format!("−{m}")
+    } else {
+        m.to_string()
+    }
+}
+
+/// The nightly comparisons of the last two weeks, each linking to its day.
+async fn nightly_runs(ctx: &Ctx, actor: &Admitted) -> AppResult<Value> {
+    let runs = sportello_payments::nightly::runs(&ctx.state, actor, 14).await?;
+    let rows = runs
+        .iter()
+        .map(|r| {
+            vec![
+                link(
+                    sportello_payments::italian_day(&r.day),
+                    format!("/console/pagamenti/riconciliazione?giorno={}", r.day),
+                ),
+                text(ctx.label_or_code("reconcile_run_", &r.state)),
+                text(if r.state == "done" {
+                    r.flagged.to_string()
+                } else {
+                    String::new()
+                }),
+                text(if r.state == "done" {
+                    signed_euros(r.stripe_net_cents)
+                } else {
+                    String::new()
+                }),
+            ]
+        })
+        .collect();
+    let mut t = table(
+        ctx.t("reconcile_nightly"),
+        &[
+            ctx.t("reconcile_day"),
+            ctx.t("reconcile_run_state"),
+            ctx.t("reconcile_flagged"),
+            ctx.t("reconcile_stripe_net"),
+        ],
+        rows,
+    );
+    t["empty"] = json!(ctx.t("reconcile_nightly_none"));
+    Ok(t)
 }
 
 pub(super) async fn reconciliation_csv(ctx: Ctx, actor: Admitted, q: Query) -> HttpResponse {
