@@ -33,6 +33,7 @@ mod isolation;
 mod languages;
 mod legal;
 mod limits;
+mod localstripe;
 mod notify;
 mod oidc;
 mod onboarding;

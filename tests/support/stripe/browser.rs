@@ -237,7 +237,8 @@ pub(super) fn confirm_intent(
     let outcome = match number.as_str() {
         "4242424242424242" => Ok("pm_card_visa"),
         "5555555555554444" => Ok("pm_card_mastercard"),
-        "4000000000000002" => Err((
+        // 0341 attaches to a customer, then its charges fail.
+        "4000000000000002" | "4000000000000341" => Err((
             "card_declined",
             Some("generic_decline"),
             "Your card was declined.",
