@@ -31,6 +31,14 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
     })
     .await;
     let acct = crate::payments_stripe::account(&fake).await;
+    // Stripe corrected the account's balance yesterday (an adjustment): the server's nightly
+    // comparison of yesterday flags it.
+    let adjustment = fake.adjust(&acct, -1500);
+    let yesterday = sportello_payments::today() - chrono::Duration::days(1);
+    let noon = sportello_payments::reconcile::bounds(yesterday).0 + 43_200;
+    fake.edit_movement(adjustment["source"].as_str().unwrap(), |t| {
+        t["created"] = serde_json::json!(noon)
+    });
     let mut admin = signed_in(
         &app,
         Realm::Commune(PISA),
@@ -386,6 +394,20 @@ async fn a_notice_goes_from_the_console_to_the_payers_area_and_no_further() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(listed, "yesterday's nightly comparison is not listed");
+    // The payments page says the comparison wants looking at, and links to it.
+    let page = admin.get(&admin.url(HOST, "/console/pagamenti")).await;
+    let body = sportello_tests::browser::html_unescape(&page.body);
+    assert!(
+        body.contains("Riconciliazione da verificare")
+            && body.contains(&format!(
+                "Il confronto notturno del {yesterday} con Stripe ha segnalato 1 righe"
+            ))
+            && body.contains(&format!(
+                "/console/pagamenti/riconciliazione?giorno={}",
+                today - chrono::Duration::days(1)
+            )),
+        "{body}"
+    );
     let bad_day = admin
         .get(&admin.url(HOST, "/console/pagamenti/riconciliazione?giorno=2026-02-30"))
         .await;

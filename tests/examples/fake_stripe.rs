@@ -9,6 +9,13 @@ use sportello_tests::stripe::FakeStripe;
 async fn main() {
     let stripe = FakeStripe::start();
     println!("fake stripe listening on {}", stripe.url());
-    // Serves until the test kills it (SIGTERM or Ctrl-C).
-    let _ = tokio::signal::ctrl_c().await;
+    // Serves until the test stops it: SIGTERM (or Ctrl-C) ends the process.
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }

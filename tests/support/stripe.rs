@@ -470,6 +470,8 @@ impl FakeStripe {
                 .default_service(web::to(api))
         })
         .workers(1)
+        // Its owner decides when it stops (a test's end, or the example's signal handling).
+        .disable_signals()
         .listen(listener)
         .expect("listen")
         .run();

@@ -75,11 +75,13 @@ async function stripeApi(method, p, params = {}, onAccount = null) {
   return body;
 }
 
+/** Stops a process: SIGTERM, then SIGKILL if it has not gone within five seconds. */
 function stop(proc) {
   if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   const exited = new Promise((r) => proc.once('exit', r));
   proc.kill('SIGTERM');
-  return exited;
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+  return exited.finally(() => clearTimeout(timer));
 }
 
 before(async () => {

@@ -95,6 +95,25 @@ async fn page(
             exact: exact.clone(),
         };
         let list = notices::list(&ctx.state, &actor, &filter, before).await?;
+        // The last nightly comparison, when staff must look at it (commune-wide readers only:
+        // others are refused it, and see nothing here).
+        if let Ok(runs) = sportello_payments::nightly::runs(&ctx.state, &actor, 1).await
+            && let Some(r) = runs.first()
+            && (r.flagged > 0 || r.state == "gave_up")
+        {
+            let day = sportello_payments::italian_day(&r.day);
+            let mut t = table(
+                ctx.t("reconcile_alert_heading"),
+                &[""],
+                vec![vec![link(ctx.tf("reconcile_alert_link", &[&day]), format!("/console/pagamenti/riconciliazione?giorno={}", r.day))]],
+            );
+            t["text"] = json!(if r.state == "gave_up" {
+                ctx.tf("reconcile_alert_gave_up", &[&day])
+            } else {
+                ctx.tf("reconcile_alert_flagged", &[&day, &r.flagged.to_string()])
+            });
+            out.push(t);
+        }
         out.push(table(
             ctx.t("payments_made"),
             &[""],
