@@ -171,6 +171,25 @@ pub(crate) async fn secure_commune_tables(
     run_script(manager, &sql).await
 }
 
+/// Lets the application role read and write federation tables (no row-level security: they
+/// hold no commune content). PostgreSQL only.
+pub(crate) async fn grant_federation_tables(
+    manager: &SchemaManager<'_>,
+    tables: &[&str],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    run_script(
+        manager,
+        &format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {APP_ROLE}",
+            tables.join(", ")
+        ),
+    )
+    .await
+}
+
 pub(crate) async fn ensure_app_role(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
         return Ok(());

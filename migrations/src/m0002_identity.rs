@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::{APP_ROLE, run_script, secure_commune_tables};
+use crate::{grant_federation_tables, run_script, secure_commune_tables};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -180,17 +180,23 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run_script(manager, SCHEMA).await?;
         secure_commune_tables(manager, TABLES).await?;
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            run_script(
-                manager,
-                &format!(
-                    "GRANT SELECT, INSERT, UPDATE, DELETE ON people, local_accounts, account_tokens, \
-                     sessions, session_revocations, handoff_codes, login_flows, auth_requests, auth_results, \
-                     saml_seen_assertions, saml_sessions, auth_audit TO {APP_ROLE};\n"
-                ),
-            )
-            .await?;
-        }
-        Ok(())
+        grant_federation_tables(
+            manager,
+            &[
+                "people",
+                "local_accounts",
+                "account_tokens",
+                "sessions",
+                "session_revocations",
+                "handoff_codes",
+                "login_flows",
+                "auth_requests",
+                "auth_results",
+                "saml_seen_assertions",
+                "saml_sessions",
+                "auth_audit",
+            ],
+        )
+        .await
     }
 }

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::{APP_ROLE, backfill_from_cases, run_script, secure_commune_tables};
+use crate::{backfill_from_cases, grant_federation_tables, run_script, secure_commune_tables};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -112,15 +112,6 @@ impl MigrationTrait for Migration {
         secure_commune_tables(manager, TABLES).await?;
         // Identity data, federation-wide: which communes a person has cases with (the sign-in
         // host lists them all).
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            run_script(
-                manager,
-                &format!(
-                    "GRANT SELECT, INSERT, UPDATE, DELETE ON person_communes, desk_consents TO {APP_ROLE}"
-                ),
-            )
-            .await?;
-        }
-        Ok(())
+        grant_federation_tables(manager, &["person_communes", "desk_consents"]).await
     }
 }

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::{run_script, secure_commune_tables};
+use crate::{grant_federation_tables, run_script, secure_commune_tables};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -43,16 +43,6 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run_script(manager, SCHEMA).await?;
         secure_commune_tables(manager, TABLES).await?;
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            run_script(
-                manager,
-                &format!(
-                    "GRANT SELECT, INSERT, UPDATE, DELETE ON commune_jobs TO {}",
-                    crate::APP_ROLE
-                ),
-            )
-            .await?;
-        }
-        Ok(())
+        grant_federation_tables(manager, &["commune_jobs"]).await
     }
 }
