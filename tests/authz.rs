@@ -42,6 +42,9 @@ const WORK_CASES: &[&str] = &["office_head", "clerk"];
 const ACT_FOR: &[&str] = &["office_head", "front_desk", "call_centre", "intermediary"];
 const ADMIN_HEAD: &[&str] = &["admin", "office_head"];
 const NOBODY: &[&str] = &[];
+/// The registry: read by administrators and front desks (the office head holds a front desk
+/// role too in the matrix's run); written by administrators.
+const READ_RECORDS: &[&str] = &["admin", "office_head", "front_desk"];
 const EVERYONE: &[&str] = &[
     "admin",
     "office_head",
@@ -133,6 +136,14 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/console/pagamenti/impostazioni", ADMIN),
     ("POST", "/console/pagamenti/avvisi", ADMIN),
     ("POST", "/console/pagamenti/importa", ADMIN),
+    ("GET", "/console/anagrafe", READ_RECORDS),
+    ("POST", "/console/anagrafe/importa", ADMIN),
+    ("POST", "/console/anagrafe/persone", ADMIN),
+    ("GET", "/console/anagrafe/persone/1", READ_RECORDS),
+    ("POST", "/console/anagrafe/persone/1/variazione", ADMIN),
+    ("POST", "/console/anagrafe/persone/1/rettifica", ADMIN),
+    ("POST", "/console/anagrafe/chiavi", ADMIN),
+    ("POST", "/console/anagrafe/certificati", READ_RECORDS),
     ("GET", "/console/pagamenti/avvisi/nothing", READ_CASES),
     ("GET", "/console/pagamenti/avvisi/nothing/pdf", READ_CASES),
     ("POST", "/console/pagamenti/avvisi/nothing/annulla", ADMIN),

@@ -45,6 +45,8 @@ mod payments_stripe;
 mod payments_sweep;
 mod payments_web;
 mod postgres_rls;
+mod registry;
+mod registry_web;
 mod routes;
 mod saml;
 mod service_fees;

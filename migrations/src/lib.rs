@@ -35,6 +35,7 @@ mod m0019_tickets;
 mod m0020_imu;
 mod m0021_service_fees;
 mod m0022_reconciliations;
+mod m0023_registry;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_imu::Migration),
             Box::new(m0021_service_fees::Migration),
             Box::new(m0022_reconciliations::Migration),
+            Box::new(m0023_registry::Migration),
         ]
     }
 }
@@ -119,6 +121,13 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "imu_positions",
     "service_fees",
     "reconciliations",
+    "registry_streets",
+    "registry_people",
+    "registry_versions",
+    "registry_counters",
+    "registry_access",
+    "signing_keys",
+    "certificates",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -75,6 +75,10 @@ fn v1() -> Vec<Rule> {
         // The messages the commune sends (a new object joins the version every commune follows:
         // it takes no right away; a version changes when existing rights do).
         r(Admin, Object::Messages, &[Read, Create, Update, Delete]),
+        // The population registry (added with the registry console: before it, records had no
+        // page, so no commune relied on their absence). A commune gives its registry clerks
+        // these rights through its own rules.
+        r(Admin, Records, &[Read, Create, Update, ActFor]),
         // Intermediary (CAF, patronato, bank, employer): acts for clients who delegated it.
         r(Intermediary, Services, &[Read]),
         r(Intermediary, Cases, &[Create, Read, ActFor]),

@@ -11,6 +11,8 @@ use sportello_kernel::Settings;
 use sportello_store::Store;
 use sportello_web::logs;
 
+mod registry;
+
 #[derive(Parser)]
 #[command(
     name = "sportello",
@@ -45,6 +47,26 @@ enum Command {
     /// Manage a commune's own identity providers.
     #[command(subcommand)]
     Idp(Idp),
+    /// Registry certificates.
+    #[command(subcommand)]
+    Certificates(Certificates),
+}
+
+#[derive(Subcommand)]
+enum Certificates {
+    /// Check a certificate offline: its PDF, or its digital stamp's text (or the address read
+    /// from its code), against the communes' published keys. Exits non-zero when not verified.
+    Verify {
+        /// A PDF file, a file holding the stamp's text, or the text itself.
+        what: String,
+        /// A commune's published keys (`https://<commune>/.well-known/timbro-digitale.json`),
+        /// once per commune.
+        #[arg(long = "keys", required = true)]
+        keys: Vec<PathBuf>,
+        /// Judge validity on this day (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        on: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -218,6 +240,7 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             }
             if demo {
                 sync(&store, &settings, None).await?;
+                registry::demo_residents(&store).await?;
             }
             let listener = TcpListener::bind(&settings.bind)
                 .with_context(|| format!("binding {}", settings.bind))?;
@@ -245,6 +268,9 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             println!("migrations applied");
         }
         Command::Tenants(t) => tenants(t, &settings).await?,
+        Command::Certificates(Certificates::Verify { what, keys, on }) => {
+            registry::verify(&what, &keys, on.as_deref())?
+        }
         Command::Idp(Idp::AddOidc {
             istat_code,
             id,

@@ -96,6 +96,64 @@ impl FiscalCode {
         Ok(code)
     }
 
+    /// The fiscal code the rules give a person (no omocodia): three letters of the surname,
+    /// three of the name, year, month letter, day (+40 for women), the place's cadastral code
+    /// (`Z…` abroad), the check character. `None` when the place is not a cadastral code.
+    pub fn compute(
+        last_name: &str,
+        first_name: &str,
+        sex: Sex,
+        birth: chrono::NaiveDate,
+        place: &str,
+    ) -> Option<FiscalCode> {
+        use chrono::Datelike;
+        let letters = |s: &str| -> (Vec<u8>, Vec<u8>) {
+            let up: Vec<u8> = crate::slugify(s)
+                .to_ascii_uppercase()
+                .bytes()
+                .filter(u8::is_ascii_uppercase)
+                .collect();
+            let vowels = up
+                .iter()
+                .copied()
+                .filter(|c| b"AEIOU".contains(c))
+                .collect();
+            let cons = up
+                .iter()
+                .copied()
+                .filter(|c| !b"AEIOU".contains(c))
+                .collect();
+            (cons, vowels)
+        };
+        let three = |cons: Vec<u8>, vowels: Vec<u8>| -> Vec<u8> {
+            let mut out: Vec<u8> = cons.into_iter().chain(vowels).take(3).collect();
+            out.resize(3, b'X');
+            out
+        };
+        let (lc, lv) = letters(last_name);
+        let (fc, fv) = letters(first_name);
+        let first = if fc.len() >= 4 {
+            vec![fc[0], fc[2], fc[3]]
+        } else {
+            three(fc, fv)
+        };
+        let place = place.trim().to_ascii_uppercase();
+        let pb = place.as_bytes();
+        if pb.len() != 4 || !pb[0].is_ascii_uppercase() || !pb[1..].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let month = *MONTHS.get(birth.month0() as usize)?;
+        let day = birth.day() + if sex == Sex::Female { 40 } else { 0 };
+        let mut b = three(lc, lv);
+        b.extend(first);
+        b.extend(format!("{:02}", birth.year().rem_euclid(100)).bytes());
+        b.push(month);
+        b.extend(format!("{day:02}").bytes());
+        b.extend(pb);
+        b.push(check_char(&b)?);
+        Some(FiscalCode(String::from_utf8_lossy(&b).into_owned()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

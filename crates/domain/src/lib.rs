@@ -21,6 +21,7 @@ pub mod notice;
 pub mod payment;
 pub mod protocol_format;
 pub mod rating;
+pub mod registry;
 pub mod search;
 pub mod sms;
 pub mod web;

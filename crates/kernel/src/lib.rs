@@ -15,6 +15,7 @@
 mod actor;
 pub mod audit;
 pub mod config;
+pub mod csv_text;
 mod deps;
 mod error;
 pub mod files;

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use serde_json::json;
 use sportello_authz::Action;
 use sportello_domain::{NoticeInput, RawNotice, Why};
+use sportello_kernel::csv_text::{column_names, decode, delimiter, norm};
 use sportello_kernel::{Actor, Deps, Error, Result};
 
 use crate::notices::{new_notice, notice_number, ready, same};
@@ -62,40 +63,6 @@ const COLUMNS: [(&str, &str, &str); 8] = [
     ("due_on", "scadenza", "due_on"),
     ("notified_on", "notificato_il", "notified_on"),
 ];
-
-/// Windows-1252's characters for the bytes 0x80–0x9F (where it differs from Latin-1; the five
-/// bytes it leaves undefined stay as they are).
-const CP1252: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
-    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
-];
-
-/// The text of the file: UTF-8 (without its byte-order mark), else Windows-1252.
-fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => bytes
-            .iter()
-            .map(|&b| match b {
-                0x80..=0x9f => CP1252[usize::from(b - 0x80)],
-                _ => char::from(b),
-            })
-            .collect(),
-    }
-}
-
-fn delimiter(text: &str) -> u8 {
-    let first = text.lines().next().unwrap_or("");
-    [b';', b'\t', b',']
-        .into_iter()
-        .max_by_key(|d| first.bytes().filter(|b| b == d).count())
-        .unwrap_or(b';')
-}
-
-fn norm(h: &str) -> String {
-    h.trim().to_lowercase().replace([' ', '-'], "_")
-}
 
 struct Parsed {
     rows: Vec<(u64, NoticeInput)>,
@@ -204,26 +171,7 @@ fn refused(mut errors: Vec<RowError>) -> Outcome {
 pub async fn import(deps: &Deps, actor: &Actor, bytes: &[u8]) -> Result<Outcome> {
     require(deps, actor, Action::Update).await?;
     let c = actor.commune()?;
-    // The columns as the file names them, for its mistakes (Italian unless it used English).
-    let text_head = decode(bytes.get(..4096).unwrap_or(bytes));
-    let head: Vec<String> = text_head
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split([';', ',', '\t'])
-        .map(norm)
-        .collect();
-    let names: HashMap<&'static str, String> = COLUMNS
-        .iter()
-        .map(|(k, it, en)| {
-            let used = if head.iter().any(|h| h == en) && !head.iter().any(|h| h == it) {
-                en
-            } else {
-                it
-            };
-            (*k, (*used).to_owned())
-        })
-        .collect();
+    let names = column_names(bytes, &COLUMNS);
     let parsed = parse(bytes, &names);
     let mut errors = parsed.errors;
     let tx = deps.store.tenant(c).await?;

@@ -19,6 +19,7 @@ pub mod identity;
 pub mod istat;
 pub mod outbox;
 pub mod payments;
+pub mod population;
 mod raw;
 pub mod registry;
 pub mod staff;

@@ -105,6 +105,11 @@ async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
                 Object::Payments,
             ),
             (
+                "/console/anagrafe",
+                ctx.t("console_nav_registry"),
+                Object::Records,
+            ),
+            (
                 "/console/biglietti",
                 ctx.t("console_nav_tickets"),
                 Object::Payments,

@@ -115,7 +115,19 @@ pub struct TokenQuery {
     token: String,
 }
 
-async fn verify(ctx: Ctx, q: web::Query<TokenQuery>) -> HttpResponse {
+/// `/verifica` is two pages: on the sign-in host, an e-mail address confirmed; on a commune's
+/// host, a certificate's stamp checked (`routes::registry`).
+async fn verify(ctx: Ctx, req: actix_web::HttpRequest) -> HttpResponse {
+    if matches!(ctx.site, crate::middleware::Site::Commune(_)) {
+        return match web::Query::from_query(req.query_string()) {
+            Ok(q) => super::registry::verify_page(ctx, q).await,
+            Err(_) => ctx.respond(Err(AppError::BadInput("bad_input_query"))),
+        };
+    }
+    let q = match web::Query::<TokenQuery>::from_query(req.query_string()) {
+        Ok(q) => q,
+        Err(_) => return ctx.respond(Err(AppError::BadInput("bad_input_query"))),
+    };
     let r = async {
         ctx.on_login_host()?;
         citizen::confirm_email(&ctx.state, &q.token).await?;

@@ -21,6 +21,7 @@ mod payments;
 mod portal;
 mod posted;
 mod redo;
+mod registry;
 pub(crate) mod saml;
 mod signin;
 mod sms_reports;
@@ -56,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
     stripe_webhook::configure(&mut t);
     tickets::configure(&mut t);
     imu::configure(&mut t);
+    registry::configure(&mut t);
     t.cfg().default_service(web::to(not_found));
     t.finish();
 }

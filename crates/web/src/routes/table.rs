@@ -74,6 +74,13 @@ impl<'a> Table<'a> {
         self
     }
 
+    /// Writes down a path another module registered with actix (one handler for several kinds
+    /// of host, dispatching on the site), as served on these kinds of host too.
+    pub fn also(&mut self, path: &'static str, method: &'static str) -> &mut Self {
+        self.rows.push((path, method, self.hosts));
+        self
+    }
+
     /// Anything else actix registers (a scope, the default service).
     pub fn cfg(&mut self) -> &mut web::ServiceConfig {
         self.cfg

@@ -16,6 +16,7 @@ mod offices;
 mod payments;
 mod policies;
 mod refunds;
+mod registry;
 mod service_fees;
 mod services;
 mod settings;
@@ -37,6 +38,7 @@ use offices::*;
 use payments::*;
 use policies::*;
 use refunds::*;
+use registry::*;
 use service_fees::*;
 use services::*;
 use settings::*;
@@ -117,6 +119,48 @@ fn desk_routes(r: &mut Routes) {
             "/console/deleghe/{id}/documento",
             act_for,
             delegation_document,
+        );
+}
+
+/// The population registry: its readers and clerks by `records`, certificates at the desk by
+/// acting for the person present.
+fn registry_routes(r: &mut Routes) {
+    let allow = |act| Needs::Commune(Need::Allow(Object::Records, act));
+    r.get("/console/anagrafe", allow(Action::Read), registry)
+        .post(
+            "/console/anagrafe/importa",
+            allow(Action::Create),
+            registry_import,
+        )
+        .post(
+            "/console/anagrafe/persone",
+            allow(Action::Create),
+            person_register,
+        )
+        .get(
+            "/console/anagrafe/persone/{id}",
+            allow(Action::Read),
+            person_page,
+        )
+        .post(
+            "/console/anagrafe/persone/{id}/variazione",
+            allow(Action::Update),
+            person_change,
+        )
+        .post(
+            "/console/anagrafe/persone/{id}/rettifica",
+            allow(Action::Update),
+            person_correct,
+        )
+        .post(
+            "/console/anagrafe/chiavi",
+            allow(Action::Update),
+            keys_rotate,
+        )
+        .post(
+            "/console/anagrafe/certificati",
+            allow(Action::ActFor),
+            desk_certificate,
         );
 }
 
@@ -262,6 +306,7 @@ pub fn routes(r: &mut Routes) {
             case_settings_save,
         );
     desk_routes(r);
+    registry_routes(r);
     let staff = Needs::Commune(Need::Staff);
     r.get("/console/accesso-api", staff, api_token_page)
         .post("/console/accesso-api", staff, api_token_create)

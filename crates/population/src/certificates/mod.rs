@@ -1,0 +1,496 @@
+//! Issuing a certificate: a signed-in citizen (SPID/CIE level 2 or more) for themselves or a
+//! member of their family, at once, as a PDF; staff at a desk or kiosk for a person present
+//! (recorded as on their behalf). Each certificate is numbered per commune per year in the
+//! transaction that records it (who asked, for whom, purpose, exemption, the PDF's SHA-256),
+//! carries a digital stamp on every page and the legend of art. 40 DPR 445/2000, and is
+//! bilingual where the commune is (Bolzano/Bozen).
+
+pub mod wording;
+
+use chrono::{Datelike, NaiveDate};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sportello_authz::Action;
+use sportello_domain::registry::certificate::{self, Kind, exemption};
+use sportello_domain::{AssuranceLevel, FiscalCode, Language, TenantId, Why};
+use sportello_kernel::pdf::{Line, Stamp};
+use sportello_kernel::session::Current;
+use sportello_kernel::{Actor, Deps, Error, Problems, Result};
+use sportello_store::TenantDb;
+use sportello_store::population::{Access, CertificateRow};
+
+use crate::stamp::Content;
+use wording::Subject;
+
+/// What is asked.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub kind: String,
+    /// The person the certificate is about: a fiscal code, or empty for the requester.
+    pub subject: String,
+    /// For "at a date" kinds.
+    pub at: String,
+    pub purpose: String,
+    /// An exemption's key, or empty (then the stamp duty is due).
+    pub exemption: String,
+}
+
+/// A certificate made.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub year: i32,
+    pub number: i64,
+    pub pdf: Vec<u8>,
+    pub stamp: String,
+}
+
+impl Issued {
+    pub fn file_name(&self) -> String {
+        format!("certificato-{}-{}.pdf", self.year, self.number)
+    }
+}
+
+/// Who asks.
+enum Requester<'a> {
+    Citizen { person: &'a str, code: &'a str },
+    Staff { actor: &'a Actor, channel: &'a str },
+}
+
+struct Parsed {
+    kind: Kind,
+    at: Option<NaiveDate>,
+    purpose: String,
+    exemption: Option<&'static certificate::Exemption>,
+}
+
+fn parse(r: &Request, today: NaiveDate) -> Result<Parsed> {
+    let mut p = Problems::default();
+    let kind = Kind::parse(&r.kind);
+    if kind.is_none() {
+        p.add("kind", Why::NotOneOf, r.kind.trim());
+    }
+    let mut at = None;
+    if kind.is_some_and(Kind::at_date) {
+        match sportello_domain::payment::parse_day(&r.at) {
+            Ok(d) if d >= today || d.year() < 1900 => p.add("at", Why::DateInvalid, r.at.trim()),
+            Ok(d) => at = Some(d),
+            Err(e) => p.parse("at", &e),
+        }
+    }
+    let purpose = r.purpose.split_whitespace().collect::<Vec<_>>().join(" ");
+    if purpose.chars().count() > 200 || purpose.chars().any(char::is_control) {
+        p.add("purpose", Why::TooLong, "200");
+    }
+    let ex = r.exemption.trim();
+    let exemption = if ex.is_empty() { None } else { exemption(ex) };
+    if !ex.is_empty() && exemption.is_none() {
+        p.add("exemption", Why::NotOneOf, ex);
+    }
+    p.result()?;
+    Ok(Parsed {
+        kind: kind.ok_or(Error::NotFound)?,
+        at,
+        purpose,
+        exemption,
+    })
+}
+
+/// A citizen asks for a certificate about themselves or a member of their family.
+pub async fn for_citizen(
+    deps: &Deps,
+    commune: TenantId,
+    who: &Current,
+    r: &Request,
+) -> Result<Issued> {
+    if who.level < AssuranceLevel::Substantial || who.idp == "password" {
+        return Err(Error::Refused("refused_certificate_level"));
+    }
+    let person = who
+        .person
+        .as_ref()
+        .ok_or(Error::Refused("refused_certificate_level"))?;
+    let code = person
+        .fiscal_code
+        .as_deref()
+        .ok_or(Error::Refused("refused_certificate_level"))?;
+    issue(
+        deps,
+        commune,
+        Requester::Citizen {
+            person: &person.id,
+            code,
+        },
+        r,
+    )
+    .await
+}
+
+/// Staff at a desk (or a kiosk) issue a certificate for the person present.
+pub async fn for_person(deps: &Deps, actor: &Actor, channel: &str, r: &Request) -> Result<Issued> {
+    crate::require(deps, actor, Action::ActFor).await?;
+    let channel = if channel == "kiosk" { "kiosk" } else { "desk" };
+    issue(
+        deps,
+        actor.commune()?,
+        Requester::Staff { actor, channel },
+        r,
+    )
+    .await
+}
+
+fn not_found_subject() -> Error {
+    let mut p = Problems::default();
+    p.add("subject", Why::NotOneOf, "");
+    Error::Invalid(p)
+}
+
+async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) -> Result<Issued> {
+    let today = crate::today();
+    let q = parse(r, today)?;
+    let c = deps.tenancy.by_id(commune).ok_or(Error::NotFound)?;
+    let rec = &c.record;
+    let bilingual =
+        certificate::bilingual(&rec.istat_code) || rec.languages.contains(&Language::De);
+    let subject_code = match (&who, r.subject.trim()) {
+        (Requester::Citizen { code, .. }, "") => (*code).to_owned(),
+        (_, s) => FiscalCode::parse(s)
+            .map_err(|_| not_found_subject())?
+            .as_str()
+            .to_owned(),
+    };
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    let subject_id = db
+        .registry_id(&subject_code)
+        .await?
+        .ok_or_else(not_found_subject)?;
+    let now_v = db
+        .registry_at(subject_id, None)
+        .await?
+        .ok_or_else(not_found_subject)?;
+    // A citizen asks for themselves or their family (as the registry holds it today).
+    if let Requester::Citizen { code, .. } = &who
+        && *code != subject_code
+    {
+        let mine = match db.registry_id(code).await? {
+            Some(id) => db.registry_at(id, None).await?,
+            None => None,
+        };
+        if mine.is_none_or(|m| {
+            m.facts.family != now_v.facts.family
+                || m.facts.status != sportello_domain::registry::Status::Resident
+        }) {
+            return Err(not_found_subject());
+        }
+    }
+    let day = q.at.map(|d| d.to_string());
+    let v = match &day {
+        Some(d) => db
+            .registry_at(subject_id, Some(d))
+            .await?
+            .ok_or(Error::Refused("refused_certificate_not_resident"))?,
+        None => now_v,
+    };
+    let family_rows = if matches!(q.kind, Kind::Family | Kind::FamilyAt | Kind::Combined) {
+        db.registry_family(v.facts.family, day.as_deref()).await?
+    } else {
+        vec![]
+    };
+    let subject = Subject {
+        facts: &v.facts,
+        fiscal_code: &v.fiscal_code,
+        street: crate::records::street_name(&db, &v.facts.street).await?,
+        commune: rec.name.to_uppercase(),
+        family: family_rows
+            .iter()
+            .map(|m| (&m.facts, m.fiscal_code.as_str()))
+            .collect(),
+        at: q.at,
+    };
+    if let Some(key) = wording::refusal(q.kind, &subject, &rec.cadastral_code) {
+        return Err(Error::Refused(key));
+    }
+    let (it, de) = wording::lines(q.kind, &subject);
+    let year = today.year();
+    let number = db.registry_take(&format!("certificate:{year}"), 1).await?;
+    let (kid, key) = crate::keys::signing(deps, &db).await?;
+    let expires = certificate::expires(today);
+    let content = Content {
+        c: commune.0,
+        h: rec.primary_host.clone(),
+        n: format!("{year}/{number}"),
+        k: q.kind.key().into(),
+        i: today.to_string(),
+        x: expires.to_string(),
+        l: it.clone(),
+    };
+    let stamp = crate::stamp::seal(&content, &kid, &key).map_err(Error::Internal)?;
+    let base = deps.commune_base(&rec.primary_host);
+    let qr = format!("{base}/verifica?t={stamp}");
+    let pdf = render(
+        &RenderArgs {
+            rec,
+            kind: q.kind,
+            q: &q,
+            it: &it,
+            de: bilingual.then_some(&de),
+            number: &content.n,
+            today,
+            expires,
+            base: &base,
+        },
+        &stamp,
+        &qr,
+    )?;
+    let (by, by_person, on_behalf, channel) = match &who {
+        Requester::Citizen { person, code } => (
+            format!("person:{person}"),
+            Some((*person).to_owned()),
+            (*code != subject_code).then(|| subject_code.clone()),
+            "online",
+        ),
+        Requester::Staff { actor, channel } => (
+            actor.audit_name(),
+            None,
+            Some(subject_code.clone()),
+            *channel,
+        ),
+    };
+    db.insert_certificate(&CertificateRow {
+        year,
+        number,
+        kind: q.kind.key().into(),
+        person_id: subject_id,
+        at_date: day,
+        issued_at: sportello_store::now_micros(),
+        expires_on: expires.to_string(),
+        requested_by: by.clone(),
+        requested_by_person: by_person,
+        on_behalf_of: on_behalf.clone(),
+        channel: channel.into(),
+        purpose: q.purpose.clone(),
+        exemption: q.exemption.map(|e| e.key.to_owned()),
+        stamp_duty_cents: if q.exemption.is_some() {
+            0
+        } else {
+            certificate::STAMP_DUTY.cents()
+        },
+        language: if bilingual { "it+de" } else { "it" }.into(),
+        kid,
+        pdf_sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(&pdf)),
+    })
+    .await?;
+    log_look(
+        &db,
+        &who,
+        subject_id,
+        on_behalf.is_some(),
+        q.kind,
+        &q.purpose,
+    )
+    .await?;
+    if let Requester::Staff { actor, .. } = &who {
+        sportello_kernel::audit::record_for(
+            &db,
+            actor,
+            "certificate_issued",
+            "records",
+            json!({"number": content.n, "kind": q.kind.key()}),
+            &subject_code,
+            &q.purpose,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Issued {
+        year,
+        number,
+        pdf,
+        stamp,
+    })
+}
+
+/// A certificate about someone else is a look at their record: it goes to their list.
+async fn log_look(
+    db: &TenantDb<'_>,
+    who: &Requester<'_>,
+    subject: i64,
+    other: bool,
+    kind: Kind,
+    purpose: &str,
+) -> Result<()> {
+    if !other {
+        return Ok(());
+    }
+    let (who_id, name, capacity) = match who {
+        Requester::Citizen { person, code } => {
+            (format!("person:{person}"), (*code).to_owned(), "family")
+        }
+        Requester::Staff { actor, channel } => (actor.audit_name(), actor.name.clone(), *channel),
+    };
+    db.registry_log_access(
+        subject,
+        &Access {
+            at: sportello_store::now_micros(),
+            who: who_id,
+            who_name: name,
+            capacity: capacity.into(),
+            purpose: purpose.to_owned(),
+            reference: String::new(),
+            what: format!("certificate:{}", kind.key()),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+struct RenderArgs<'a> {
+    rec: &'a sportello_store::registry::CommuneRecord,
+    kind: Kind,
+    q: &'a Parsed,
+    it: &'a [String],
+    de: Option<&'a Vec<String>>,
+    number: &'a str,
+    today: NaiveDate,
+    expires: NaiveDate,
+    base: &'a str,
+}
+
+fn render(a: &RenderArgs<'_>, stamp: &str, qr: &str) -> Result<Vec<u8>> {
+    let line = |bold: bool, size: u8, text: String| Line { bold, size, text };
+    let dmy = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
+    let (title_it, title_de) = wording::title(a.kind);
+    let mut lines = vec![line(
+        true,
+        14,
+        format!("COMUNE DI {}", a.rec.name.to_uppercase()),
+    )];
+    if let (Some(other), Some(_)) = (&a.rec.name_other, a.de) {
+        lines.push(line(true, 14, format!("GEMEINDE {}", other.to_uppercase())));
+    }
+    lines.push(line(
+        false,
+        10,
+        format!("Provincia di {} — Ufficio Anagrafe", a.rec.province_name),
+    ));
+    lines.push(line(false, 10, String::new()));
+    lines.push(line(true, 13, title_it.into()));
+    if a.de.is_some() {
+        lines.push(line(true, 13, title_de.into()));
+    }
+    lines.push(line(false, 10, format!("N. {}", a.number)));
+    lines.push(line(false, 10, String::new()));
+    lines.push(line(
+        false,
+        11,
+        "L'Ufficiale d'Anagrafe, visti gli atti d'ufficio, certifica che".into(),
+    ));
+    for l in a.it {
+        lines.push(line(false, 11, l.clone()));
+    }
+    if let Some(de) = a.de {
+        lines.push(line(false, 10, String::new()));
+        lines.push(line(
+            false,
+            11,
+            "Der Standesbeamte bescheinigt auf Grund der Amtsakten, dass".into(),
+        ));
+        for l in de {
+            lines.push(line(false, 11, l.clone()));
+        }
+    }
+    lines.push(line(false, 10, String::new()));
+    if !a.q.purpose.is_empty() {
+        lines.push(line(false, 10, format!("Uso: {}", a.q.purpose)));
+    }
+    match a.q.exemption {
+        Some(e) => {
+            lines.push(line(
+                false,
+                10,
+                format!("Esente dall'imposta di bollo: {} ({}).", e.it, e.rule),
+            ));
+            if a.de.is_some() {
+                lines.push(line(
+                    false,
+                    10,
+                    format!("Stempelfrei: {} ({}).", e.de, e.rule),
+                ));
+            }
+        }
+        None => {
+            lines.push(line(
+                false,
+                10,
+                format!(
+                    "Imposta di bollo di {} dovuta (DPR 642/1972).",
+                    certificate::STAMP_DUTY
+                ),
+            ));
+            if a.de.is_some() {
+                lines.push(line(
+                    false,
+                    10,
+                    format!(
+                        "Stempelsteuer von {} geschuldet (DPR 642/1972).",
+                        certificate::STAMP_DUTY
+                    ),
+                ));
+            }
+        }
+    }
+    lines.push(line(
+        false,
+        10,
+        format!(
+            "Rilasciato il {}, valido fino al {}.",
+            dmy(a.today),
+            dmy(a.expires)
+        ),
+    ));
+    if a.de.is_some() {
+        lines.push(line(
+            false,
+            10,
+            format!(
+                "Ausgestellt am {}, gültig bis {}.",
+                dmy(a.today),
+                dmy(a.expires)
+            ),
+        ));
+    }
+    lines.push(line(false, 10, String::new()));
+    lines.push(line(true, 9, certificate::LEGEND_IT.into()));
+    if a.de.is_some() {
+        lines.push(line(true, 9, certificate::LEGEND_DE.into()));
+    }
+    let caption = vec![
+        format!(
+            "Timbro digitale del Comune di {} (certificato n. {}).",
+            a.rec.name, a.number
+        ),
+        format!("Verifica: {}/verifica", a.base),
+        "Il codice riporta il contenuto essenziale del certificato firmato dal Comune.".to_owned(),
+    ];
+    sportello_kernel::pdf::render_stamped(
+        title_it,
+        &lines,
+        &Stamp {
+            text: stamp,
+            qr,
+            caption: &caption,
+        },
+    )
+    .ok_or_else(|| Error::Internal("the stamp does not fit a 2D code".into()))
+}
+
+/// The certificates a person asked for here, newest first.
+pub async fn mine(deps: &Deps, commune: TenantId, who: &Current) -> Result<Vec<CertificateRow>> {
+    let Some(p) = &who.person else {
+        return Ok(vec![]);
+    };
+    let tx = deps.store.tenant_read(commune).await?;
+    let list = tx.db().certificates_requested_by(&p.id, 100).await?;
+    tx.commit().await?;
+    Ok(list)
+}

@@ -1,0 +1,48 @@
+//! The population registry (anagrafe) of a commune, as a capability (no HTTP):
+//!
+//! - records.rs: a clerk reads, registers, changes (from a legal day on) and corrects a
+//!   person's record; every look by someone else is logged;
+//! - import.rs: a CSV export from the commune's previous system, all or nothing, idempotent;
+//! - demo.rs: synthetic residents for the demo federation (deterministic);
+//! - certificates/: the kinds and their wording (Italian, and German in Bolzano/Bozen), issuing
+//!   one as a PDF with a digital stamp on every page, the record of what was issued;
+//! - keys.rs and stamp.rs: the commune's signing keys (P-256, rotated) and the stamp's text
+//!   (the certificate's essential content, signed);
+//! - verify.rs: whether a stamp or a certificate's PDF is authentic and still valid, with the
+//!   public keys only (the verification page and the command line);
+//! - position.rs: "la mia posizione anagrafica", and who looked at my data.
+//!
+//! Access: staff by the casbin object `records`; a citizen only to their own record and their
+//! family's.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod certificates;
+pub mod demo;
+pub mod import;
+pub mod keys;
+pub mod position;
+pub mod records;
+pub mod stamp;
+pub mod verify;
+
+use chrono::NaiveDate;
+use sportello_authz::{Action, Object};
+use sportello_kernel::{Actor, Deps, Error, Result};
+
+/// Today in Italy (legal days are Italian days).
+pub fn today() -> NaiveDate {
+    chrono::DateTime::from_timestamp_micros(sportello_store::now_micros())
+        .unwrap_or_default()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .date_naive()
+}
+
+/// Refuses an actor the commune's rules do not allow `act` on the registry.
+pub(crate) async fn require(deps: &Deps, actor: &Actor, act: Action) -> Result<()> {
+    if actor.may(deps, Object::Records, act).await {
+        Ok(())
+    } else {
+        Err(Error::Refused("refused_role"))
+    }
+}

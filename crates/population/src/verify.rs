@@ -1,0 +1,86 @@
+//! Whether a stamp, or a certificate's PDF, is authentic and still valid: with the communes'
+//! public keys only (the verification page uses its commune's; the command line a file of them).
+
+use chrono::NaiveDate;
+use sportello_domain::TenantId;
+use sportello_kernel::{Deps, Result};
+
+use crate::keys::Published;
+use crate::stamp::{self, Content, Refusal};
+
+/// Checks a stamp's text (or the address holding it) against the published keys, on `today`.
+pub fn check(
+    text: &str,
+    keys: &[Published],
+    today: NaiveDate,
+) -> std::result::Result<Content, Refusal> {
+    let opened = stamp::open(text)?;
+    let key = keys
+        .iter()
+        .filter(|p| p.commune == opened.content.c)
+        .flat_map(|p| p.keys.iter())
+        .find(|k| k.kid == opened.kid)
+        .and_then(|k| k.key())
+        .ok_or(Refusal::UnknownKey)?;
+    if !opened.signed_by(&key) {
+        return Err(Refusal::BadSignature);
+    }
+    let last =
+        NaiveDate::parse_from_str(&opened.content.x, "%Y-%m-%d").map_err(|_| Refusal::Malformed)?;
+    if today > last {
+        return Err(Refusal::Expired);
+    }
+    Ok(opened.content)
+}
+
+/// Folds a text for comparison: words separated by one space.
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Checks a certificate's PDF: its stamp (kept in the document's information, the same text as
+/// the 2D code on its pages), then that the pages show every line the stamp certifies.
+pub fn check_pdf(
+    pdf: &[u8],
+    keys: &[Published],
+    today: NaiveDate,
+) -> std::result::Result<Content, Refusal> {
+    let text =
+        sportello_kernel::pdf::info_value(pdf, "SportelloStamp").ok_or(Refusal::Malformed)?;
+    let content = check(&text, keys, today)?;
+    let shown = words(&sportello_kernel::pdf::text_of(pdf).join(" "));
+    if content.l.iter().all(|l| shown.contains(&words(l))) {
+        Ok(content)
+    } else {
+        Err(Refusal::Altered)
+    }
+}
+
+/// What the verification page says.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Checked {
+    pub verdict: std::result::Result<Content, Refusal>,
+    /// Whether the commune's record of issued certificates holds it (an authentic stamp whose
+    /// certificate is not recorded would mean a key was misused).
+    pub recorded: bool,
+}
+
+/// The verification page of a commune's host: its own keys, its own record.
+pub async fn on_host(deps: &Deps, commune: TenantId, text: &str) -> Result<Checked> {
+    let keys = crate::keys::published(deps, commune).await?;
+    let verdict = check(text, std::slice::from_ref(&keys), crate::today());
+    let mut recorded = false;
+    if let Ok(c) = &verdict
+        && let Some((y, n)) = c.n.split_once('/')
+        && let (Ok(y), Ok(n)) = (y.parse::<i32>(), n.parse::<i64>())
+    {
+        let tx = deps.store.tenant_read(commune).await?;
+        recorded = tx
+            .db()
+            .certificate(y, n)
+            .await?
+            .is_some_and(|r| r.kind == c.k);
+        tx.commit().await?;
+    }
+    Ok(Checked { verdict, recorded })
+}
