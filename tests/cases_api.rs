@@ -56,7 +56,7 @@ async fn file_report(anna: &mut sportello_tests::browser::Browser) -> String {
 }
 
 /// A staff member's API token, made in the console as they would.
-async fn token_of(b: &mut sportello_tests::browser::Browser, host: &str) -> String {
+pub(crate) async fn token_of(b: &mut sportello_tests::browser::Browser, host: &str) -> String {
     let page = b.get(&b.url(host, "/console/accesso-api")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let csrf = page.input("csrf").unwrap();

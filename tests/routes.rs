@@ -169,6 +169,15 @@ async fn every_form_refuses_a_token_drawn_for_another_browser() {
         "front_desk",
     )
     .await;
+    // Checking the registry is a verifier's.
+    let verifier = signed_in(
+        &app,
+        Realm::Commune(sportello_domain::TenantId(50026)),
+        "pisa.localhost",
+        "verifier@comune.pisa.it",
+        "verifier",
+    )
+    .await;
     let fed = signed_in(
         &app,
         Realm::Federation,
@@ -217,6 +226,7 @@ async fn every_form_refuses_a_token_drawn_for_another_browser() {
             let browser = match (*host, pattern.starts_with("/console")) {
                 ("localhost", _) => &fed,
                 (_, true) if pattern.starts_with("/console/pratiche/") => &clerk,
+                (_, true) if pattern.starts_with("/console/verifiche") => &verifier,
                 (_, true)
                     if pattern.starts_with("/console/sportello")
                         || pattern.starts_with("/console/deleghe") =>

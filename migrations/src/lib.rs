@@ -36,6 +36,7 @@ mod m0020_imu;
 mod m0021_service_fees;
 mod m0022_reconciliations;
 mod m0023_registry;
+mod m0024_agencies;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_service_fees::Migration),
             Box::new(m0022_reconciliations::Migration),
             Box::new(m0023_registry::Migration),
+            Box::new(m0024_agencies::Migration),
         ]
     }
 }
@@ -128,6 +130,8 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "registry_access",
     "signing_keys",
     "certificates",
+    "agencies",
+    "agency_members",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

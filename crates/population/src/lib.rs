@@ -18,6 +18,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod certificates;
+pub mod checks;
 pub mod demo;
 pub mod import;
 pub mod keys;

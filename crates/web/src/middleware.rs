@@ -329,7 +329,8 @@ pub async fn load_session(
     // found is the one the route matched will look for.
     // The back office's API takes the console's session too (a program uses a token).
     let console = req.match_info().as_str().starts_with("/console")
-        || req.match_info().as_str().starts_with("/api/v1/office/");
+        || req.match_info().as_str().starts_with("/api/v1/office/")
+        || req.match_info().as_str().starts_with("/api/v1/registry/");
     let (kind, commune) = match site {
         Some(Site::Commune(c)) if console => (Kind::Staff, Some(c.id())),
         Some(Site::Commune(c)) => (Kind::Citizen, Some(c.id())),

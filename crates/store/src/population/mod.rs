@@ -3,9 +3,11 @@
 //! at a person's record. Certificates and signing keys are in `certificates.rs`.
 
 mod access;
+mod agencies;
 mod certificates;
 
 pub use access::Access;
+pub use agencies::Agency;
 pub use certificates::{CertificateRow, SigningKey};
 
 use sea_orm::Value;

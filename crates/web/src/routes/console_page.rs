@@ -178,6 +178,12 @@ async fn nav(ctx: &Ctx, actor: &Actor, current: &str) -> Vec<Value> {
     {
         out.push(json!({"href": "/console/sportello", "label": ctx.t("console_nav_desk"), "current": current == "/console/sportello"}));
     }
+    // Checks by agencies: the verifier's own page.
+    if matches!(actor.realm, Realm::Commune(_))
+        && actor.may(&ctx.state, Object::Records, Action::Verify).await
+    {
+        out.push(json!({"href": "/console/verifiche", "label": ctx.t("console_nav_checks"), "current": current == "/console/verifiche"}));
+    }
     if matches!(actor.realm, Realm::Commune(_)) && !actor.federation {
         out.push(json!({"href": "/console/accesso-api", "label": ctx.t("console_nav_api"), "current": current == "/console/accesso-api"}));
     }

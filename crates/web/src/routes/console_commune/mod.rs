@@ -5,6 +5,7 @@
 mod api_token;
 mod audit;
 mod cases;
+mod checks;
 mod delegations;
 mod desk;
 mod forms;
@@ -28,6 +29,7 @@ mod topics;
 use api_token::*;
 use audit::*;
 use cases::*;
+use checks::*;
 use delegations::*;
 use desk::*;
 use forms::*;
@@ -161,7 +163,21 @@ fn registry_routes(r: &mut Routes) {
             "/console/anagrafe/certificati",
             allow(Action::ActFor),
             desk_certificate,
-        );
+        )
+        .post("/console/anagrafe/enti", allow(Action::Update), agency_save)
+        .post(
+            "/console/anagrafe/enti/membri",
+            allow(Action::Update),
+            agency_member,
+        )
+        .post(
+            "/console/anagrafe/enti/{id}/revoca",
+            allow(Action::Update),
+            agency_revoke,
+        )
+        .get("/console/verifiche", allow(Action::Verify), checks_form)
+        .post("/console/verifiche", allow(Action::Verify), check_post)
+        .post("/api/v1/registry/checks", allow(Action::Verify), api_check);
 }
 
 /// The commune console's pages (commune hosts only), each with the permission it needs.

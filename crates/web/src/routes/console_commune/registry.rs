@@ -282,6 +282,7 @@ async fn registry_page(
             out.push(f);
         }
         if may(Action::Update).await {
+            out.extend(super::checks::agency_sections(&ctx, &actor).await?);
             let published = keys::published(&ctx.state, actor.commune()?).await?;
             let mut t = form(ctx.t("registry_keys"), "/console/anagrafe/chiavi", ctx.t("registry_rotate"), vec![]);
             t["text"] = json!(ctx.tf("registry_keys_help", &[&keys::WELL_KNOWN, &keys::ROTATE_DAYS.to_string()]));
