@@ -47,6 +47,7 @@ mod payments_web;
 mod postgres_rls;
 mod registry;
 mod registry_checks;
+mod registry_rules;
 mod registry_web;
 mod routes;
 mod saml;

@@ -18,7 +18,9 @@ pub(crate) const TABLES: &[&str] = &[
 /// The population registry (anagrafe) of a commune, and the certificates it issues.
 ///
 /// - `registry_people`: one row per person the commune's registry ever held, known by fiscal
-///   code (unique in the commune).
+///   code as issued (unique in the commune) and by its form without omocodia (`code_key`, not
+///   unique: omocodia exists to tell apart people whose codes would otherwise be equal), which is
+///   how a signed-in person's code arrives.
 /// - `registry_versions`: every state of a person's record, each valid over legal days
 ///   `[valid_from, valid_to)` (`valid_to` NULL: still so). A change closes the version in force
 ///   on its legal day and opens a new one; a correction replaces a version's facts over the
@@ -41,10 +43,12 @@ CREATE TABLE registry_people (
     tenant_id BIGINT NOT NULL,
     id BIGINT NOT NULL,
     fiscal_code TEXT NOT NULL,
+    code_key TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id)
 );
 CREATE UNIQUE INDEX registry_people_code ON registry_people (tenant_id, fiscal_code);
+CREATE INDEX registry_people_key ON registry_people (tenant_id, code_key);
 CREATE TABLE registry_versions (
     tenant_id BIGINT NOT NULL,
     person_id BIGINT NOT NULL,

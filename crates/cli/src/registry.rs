@@ -61,7 +61,7 @@ pub fn verify(what: &str, key_files: &[PathBuf], on: Option<&str>) -> Result<()>
     }
     let today = match on {
         Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").context("--on: YYYY-MM-DD")?,
-        None => chrono::Local::now().date_naive(),
+        None => sportello_population::today(),
     };
     let path = Path::new(what);
     let verdict = if path.is_file() {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 /// Windows-1252's characters for the bytes 0x80–0x9F (where it differs from Latin-1; the five
 /// bytes it leaves undefined stay as they are).
-const CP1252: [char; 32] = [
+pub(crate) const CP1252: [char; 32] = [
     '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
     '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
 ];

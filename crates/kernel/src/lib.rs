@@ -28,6 +28,7 @@ pub mod policies;
 pub mod scope;
 pub mod secretbox;
 pub mod session;
+pub mod stamped_pdf;
 pub mod tenancy;
 pub mod tokens;
 

@@ -26,40 +26,8 @@ pub fn render(title: &str, lines: &[Line]) -> Vec<u8> {
 /// Writes the lines, then the QR code of `qr` (error correction M, the quiet zone of four
 /// modules) below them. A text no QR code can hold is left out.
 pub fn render_with_qr(title: &str, lines: &[Line], qr: Option<&str>) -> Vec<u8> {
-    render_full(title, lines, qr, None)
-}
-
-/// A code printed at the foot of every page (a digital stamp): its text, in the QR code and in
-/// the document's information (`/SportelloStamp`), and the words printed beside it.
-pub struct Stamp<'a> {
-    pub text: &'a str,
-    pub qr: &'a str,
-    pub caption: &'a [String],
-}
-
-/// The side of a stamp's module: about 0.7 mm, readable from a print at 300 dpi.
-const STAMP_MODULE: i32 = 2;
-
-/// Writes the lines with a stamp at the foot of every page (the text stops above it).
-pub fn render_stamped(title: &str, lines: &[Line], stamp: &Stamp<'_>) -> Option<Vec<u8>> {
-    qrcode::QrCode::with_error_correction_level(stamp.qr, qrcode::EcLevel::M).ok()?;
-    Some(render_full(title, lines, None, Some(stamp)))
-}
-
-fn render_full(
-    title: &str,
-    lines: &[Line],
-    qr: Option<&str>,
-    stamp: Option<&Stamp<'_>>,
-) -> Vec<u8> {
     let code =
         qr.and_then(|t| qrcode::QrCode::with_error_correction_level(t, qrcode::EcLevel::M).ok());
-    let stamp_code = stamp
-        .and_then(|s| qrcode::QrCode::with_error_correction_level(s.qr, qrcode::EcLevel::M).ok());
-    let foot = stamp_code
-        .as_ref()
-        .map_or(0, |c| (c.width() as i32 + 8) * STAMP_MODULE + 10);
-    let bottom = BOTTOM.max(foot + 20);
     // Lay out: wrap, then cut into pages.
     let mut pages: Vec<Vec<(bool, u8, i32, String)>> = vec![vec![]];
     let mut y = TOP;
@@ -67,7 +35,7 @@ fn render_full(
         let width = (95.0 * 10.0 / f64::from(l.size.max(6))) as usize;
         let leading = i32::from(l.size) + 4;
         for part in wrap(&l.text, width) {
-            if y - leading < bottom {
+            if y - leading < BOTTOM {
                 pages.push(vec![]);
                 y = TOP;
             }
@@ -82,7 +50,7 @@ fn render_full(
     if let Some(code) = &code {
         let w = code.width() as i32;
         let side = (w + 8) * MODULE;
-        if y - side < bottom {
+        if y - side < BOTTOM {
             pages.push(vec![]);
             y = TOP;
         }
@@ -110,13 +78,7 @@ fn render_full(
     );
     let mut info = b"<< /Producer (Sportello) /Title (".to_vec();
     info.extend(escape(title));
-    info.extend_from_slice(b")");
-    if let Some(s) = stamp {
-        info.extend_from_slice(b" /SportelloStamp (");
-        info.extend(escape(s.text));
-        info.extend_from_slice(b")");
-    }
-    info.extend_from_slice(b" >>");
+    info.extend_from_slice(b") >>");
     objects.push(info);
     for (i, page) in pages.iter().enumerate() {
         let mut content = vec![];
@@ -130,35 +92,6 @@ fn render_full(
             );
             content.extend(escape(text));
             content.extend_from_slice(b") Tj ET\n");
-        }
-        if let (Some(c), Some(s)) = (&stamp_code, stamp) {
-            let w = c.width() as i32;
-            let top = 20 + (w + 4) * STAMP_MODULE;
-            let left = 545 - (w + 4) * STAMP_MODULE;
-            let mut y = top - 12;
-            for line in s.caption {
-                for part in wrap(line, 70) {
-                    content.extend(format!("BT /F1 8 Tf {LEFT} {y} Td (").into_bytes());
-                    content.extend(escape(&part));
-                    content.extend_from_slice(b") Tj ET\n");
-                    y -= 11;
-                }
-            }
-            content.extend_from_slice(b"0 g\n");
-            for (i, col) in c.to_colors().iter().enumerate() {
-                if *col == qrcode::Color::Dark {
-                    let (row, cl) = (i as i32 / w, i as i32 % w);
-                    content.extend(
-                        format!(
-                            "{} {} {STAMP_MODULE} {STAMP_MODULE} re\n",
-                            left + (4 + cl) * STAMP_MODULE,
-                            top - (4 + row + 1) * STAMP_MODULE
-                        )
-                        .into_bytes(),
-                    );
-                }
-            }
-            content.extend_from_slice(b"f\n");
         }
         if i + 1 == n && !squares.is_empty() {
             content.extend_from_slice(b"0 g\n");
@@ -228,7 +161,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// A literal string's text up to its closing parenthesis (WinAnsi back to Unicode), and the
 /// bytes read.
-fn unescape(b: &[u8]) -> (String, usize) {
+pub(crate) fn unescape(b: &[u8]) -> (String, usize) {
     let mut out = String::new();
     let mut i = 0;
     while i < b.len() {
@@ -249,22 +182,13 @@ fn unescape(b: &[u8]) -> (String, usize) {
 
 fn winansi(b: u8) -> char {
     match b {
-        0x80 => '€',
-        0x82 => '‚',
-        0x84 => '„',
-        0x85 => '…',
-        0x91 => '‘',
-        0x92 => '’',
-        0x93 => '“',
-        0x94 => '”',
-        0x96 => '–',
-        0x97 => '—',
+        0x80..=0x9f => crate::csv_text::CP1252[usize::from(b - 0x80)],
         _ => char::from(b),
     }
 }
 
 /// Splits a text into lines of at most `width` characters, at spaces where it can.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out = vec![];
     for para in text.split('\n') {
         let mut line = String::new();
@@ -293,22 +217,18 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// A text as a PDF literal string's bytes in WinAnsi (Windows-1252): `(`, `)` and `\` escaped,
 /// what the encoding lacks as `?`, controls as spaces.
-fn escape(s: &str) -> Vec<u8> {
+pub(crate) fn escape(s: &str) -> Vec<u8> {
     let mut out = vec![];
     for c in s.chars() {
         let b = match c {
             '\u{20}'..='\u{7e}' => c as u8,
-            '€' => 0x80,
-            '‚' => 0x82,
-            '„' => 0x84,
-            '…' => 0x85,
-            '‘' => 0x91,
-            '’' => 0x92,
-            '“' => 0x93,
-            '”' => 0x94,
-            '–' => 0x96,
-            '—' => 0x97,
             '\u{a0}'..='\u{ff}' => c as u32 as u8,
+            c if crate::csv_text::CP1252.contains(&c) && !c.is_control() => {
+                0x80 + crate::csv_text::CP1252
+                    .iter()
+                    .position(|&x| x == c)
+                    .unwrap_or(0) as u8
+            }
             c if c.is_control() => b' ',
             _ => b'?',
         };

@@ -113,7 +113,7 @@ pub async fn check(deps: &Deps, actor: &Actor, q: &Question) -> Result<Answer> {
     }
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
-    let id = db.registry_id(code.normalised().as_str()).await?;
+    let id = db.registry_id(code.as_str()).await?;
     let current = match id {
         Some(id) => db.registry_at(id, None).await?,
         None => None,
@@ -239,16 +239,20 @@ pub async fn save_agency(deps: &Deps, actor: &Actor, f: &AgencyForm) -> Result<S
     p.result()?;
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
-    db.save_agency(&Agency {
-        id: id.clone(),
-        name,
-        fields: fields.clone(),
-        purposes,
-        per_minute: per_minute.unwrap_or(60),
-        created_at: sportello_store::now_micros(),
-        revoked_at: None,
-    })
-    .await?;
+    let saved = db
+        .save_agency(&Agency {
+            id: id.clone(),
+            name,
+            fields: fields.clone(),
+            purposes,
+            per_minute: per_minute.unwrap_or(60),
+            created_at: sportello_store::now_micros(),
+            revoked_at: None,
+        })
+        .await?;
+    if !saved {
+        return Err(Error::Refused("refused_agency_revoked"));
+    }
     sportello_kernel::audit::record(
         &db,
         actor,
@@ -311,6 +315,22 @@ pub async fn link_member(
         p.add("email", Why::NotOneOf, staff_email.trim());
         return Err(Error::Invalid(p));
     };
+    // Only an account whose roles let it verify (the verifier's) acts for an agency.
+    let verifies = deps
+        .policies
+        .allows(
+            sportello_authz::Subject::Staff(&member.id),
+            Some(commune),
+            sportello_authz::Object::Records,
+            Action::Verify,
+            sportello_store::now_micros(),
+        )
+        .await;
+    if !verifies {
+        let mut p = Problems::default();
+        p.add("email", Why::UnknownRole, staff_email.trim());
+        return Err(Error::Invalid(p));
+    }
     db.link_agency_member(&member.id, agency).await?;
     sportello_kernel::audit::record(
         &db,

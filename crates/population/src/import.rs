@@ -27,6 +27,8 @@
 
 use std::collections::HashMap;
 
+use chrono::Datelike;
+
 use serde_json::json;
 use sportello_authz::Action;
 use sportello_domain::registry::{Facts, RawFacts, Relation};
@@ -141,6 +143,7 @@ fn parse(bytes: &[u8], names: &HashMap<&'static str, String>) -> Parsed {
     if !out.errors.is_empty() {
         return out;
     }
+    let today = crate::today();
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut heads: HashMap<i64, u64> = HashMap::new();
     for rec in rd.records() {
@@ -195,7 +198,17 @@ fn parse(bytes: &[u8], names: &HashMap<&'static str, String>) -> Parsed {
             .ok();
         let since = sportello_domain::payment::parse_day(&cell("since"))
             .map_err(|e| out.errors.push(err(line, &names["since"], e.why, &e.arg)))
-            .ok();
+            .ok()
+            .and_then(|d| {
+                // A record holds from a day that has come.
+                if d > today || d.year() < 1880 {
+                    out.errors
+                        .push(err(line, &names["since"], Why::DateInvalid, &d.to_string()));
+                    None
+                } else {
+                    Some(d)
+                }
+            });
         let street_name = cell("street_name")
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -207,6 +220,10 @@ fn parse(bytes: &[u8], names: &HashMap<&'static str, String>) -> Parsed {
                 Why::TooLong
             };
             out.errors.push(err(line, &names["street_name"], why, ""));
+        } else if street_name.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+        }) {
+            out.errors.push(err(line, &names["street_name"], Why::Malformed, ""));
         }
         let facts = Facts::parse(&raw)
             .map_err(|errs| {

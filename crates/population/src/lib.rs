@@ -47,3 +47,20 @@ pub(crate) async fn require(deps: &Deps, actor: &Actor, act: Action) -> Result<(
         Err(Error::Refused("refused_role"))
     }
 }
+
+/// The registry's person for a signed-in person's fiscal code (identity providers' codes arrive
+/// without omocodia): none, or the one person whose code that is; homonyms told apart by
+/// omocodia share it, and then nobody is guessed (the registry office sorts it out).
+pub(crate) async fn signed_in_person(
+    db: &sportello_store::TenantDb<'_>,
+    code: &str,
+) -> Result<Option<i64>> {
+    let key = sportello_domain::FiscalCode::parse(code)
+        .map(|c| c.normalised().as_str().to_owned())
+        .unwrap_or_else(|_| code.to_owned());
+    match db.registry_ids_by_key(&key).await?[..] {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        _ => Err(Error::Refused("refused_registry_ambiguous")),
+    }
+}

@@ -33,7 +33,7 @@ pub async fn mine(deps: &Deps, commune: TenantId, who: &Current) -> Result<Optio
     };
     let tx = deps.store.tenant_read(commune).await?;
     let db = tx.db();
-    let Some(id) = db.registry_id(code).await? else {
+    let Some(id) = crate::signed_in_person(&db, code).await? else {
         tx.commit().await?;
         return Ok(None);
     };

@@ -36,7 +36,8 @@ pub struct Record {
 /// Finds people by fiscal code or surname (beginning).
 pub async fn find(deps: &Deps, actor: &Actor, text: &str) -> Result<Vec<Version>> {
     crate::require(deps, actor, Action::Read).await?;
-    if text.trim().chars().count() < 2 {
+    // At least two letters or digits: a search is for someone, not a list of everyone.
+    if text.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
         return Ok(vec![]);
     }
     let tx = deps.store.tenant_read(actor.commune()?).await?;
@@ -128,12 +129,19 @@ async fn checked(db: &TenantDb<'_>, code: &FiscalCode, raw: &RawFacts) -> Result
     Ok(facts)
 }
 
+/// A legal day: a day that has come (a change is recorded when it happened, not before).
 fn legal_day(s: &str) -> Result<NaiveDate> {
-    sportello_domain::payment::parse_day(s).map_err(|e| {
+    let d = sportello_domain::payment::parse_day(s).map_err(|e| {
         let mut p = Problems::default();
         p.parse("valid_from", &e);
         Error::Invalid(p)
-    })
+    })?;
+    if d > crate::today() || d < NaiveDate::from_ymd_opt(1880, 1, 1).unwrap_or(d) {
+        let mut p = Problems::default();
+        p.add("valid_from", Why::DateInvalid, d.to_string());
+        return Err(Error::Invalid(p));
+    }
+    Ok(d)
 }
 
 /// What a registration, change or correction says.
@@ -202,6 +210,9 @@ pub async fn change(deps: &Deps, actor: &Actor, person: i64, e: &Entry) -> Resul
     let from = legal_day(&e.valid_from)?;
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
+    if !db.registry_lock(person).await? {
+        return Err(Error::NotFound);
+    }
     let current = db.registry_at(person, None).await?.ok_or(Error::NotFound)?;
     let code =
         FiscalCode::parse(&current.fiscal_code).map_err(|err| Error::Internal(err.to_string()))?;
@@ -263,6 +274,9 @@ pub async fn correct(
     p.result()?;
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
+    if !db.registry_lock(person).await? {
+        return Err(Error::NotFound);
+    }
     let old = db
         .registry_history(person)
         .await?

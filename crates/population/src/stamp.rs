@@ -32,6 +32,9 @@ pub struct Content {
     pub x: String,
     /// The essential lines, as printed on the certificate.
     pub l: Vec<String>,
+    /// SHA-256 (hex) of everything its pages show as text (`kernel::stamped_pdf`): the PDF
+    /// checked offline must show exactly that.
+    pub d: String,
 }
 
 /// Why a stamp was not accepted.

@@ -33,27 +33,32 @@ pub fn check(
     Ok(opened.content)
 }
 
-/// Folds a text for comparison: words separated by one space.
-fn words(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Checks a certificate's PDF: its stamp (kept in the document's information, the same text as
-/// the 2D code on its pages), then that the pages show every line the stamp certifies.
+/// Checks a certificate's PDF: it must be a file exactly as the commune writes them (nothing
+/// added, hidden or compressed), its stamp authentic and valid, its pages showing exactly the
+/// text the stamp certifies (its digest), and every page's 2D code the stamp's own, pointing at
+/// the commune's verification page.
 pub fn check_pdf(
     pdf: &[u8],
     keys: &[Published],
     today: NaiveDate,
 ) -> std::result::Result<Content, Refusal> {
-    let text =
-        sportello_kernel::pdf::info_value(pdf, "SportelloStamp").ok_or(Refusal::Malformed)?;
-    let content = check(&text, keys, today)?;
-    let shown = words(&sportello_kernel::pdf::text_of(pdf).join(" "));
-    if content.l.iter().all(|l| shown.contains(&words(l))) {
-        Ok(content)
-    } else {
-        Err(Refusal::Altered)
+    if sportello_kernel::pdf::info_value(pdf, "SportelloStamp").is_none() {
+        return Err(Refusal::Malformed);
     }
+    let read = sportello_kernel::stamped_pdf::read(pdf).ok_or(Refusal::Altered)?;
+    let content = check(&read.stamp, keys, today)?;
+    let code_ok = read
+        .code
+        .strip_suffix(&read.stamp)
+        .and_then(|u| u.strip_suffix("/verifica?t="))
+        .is_some_and(|origin| {
+            let host = origin.split("://").nth(1).unwrap_or("");
+            host.split(':').next() == Some(content.h.as_str())
+        });
+    if content.d != read.digest || !read.code_on_every_page || !code_ok {
+        return Err(Refusal::Altered);
+    }
+    Ok(content)
 }
 
 /// What the verification page says.

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use sportello_authz::Action;
 use sportello_domain::registry::certificate::{self, Kind, exemption};
 use sportello_domain::{AssuranceLevel, FiscalCode, Language, TenantId, Why};
-use sportello_kernel::pdf::{Line, Stamp};
+use sportello_kernel::pdf::Line;
 use sportello_kernel::session::Current;
 use sportello_kernel::{Actor, Deps, Error, Problems, Result};
 use sportello_store::TenantDb;
@@ -128,6 +128,11 @@ pub async fn for_citizen(
 /// Staff at a desk (or a kiosk) issue a certificate for the person present.
 pub async fn for_person(deps: &Deps, actor: &Actor, channel: &str, r: &Request) -> Result<Issued> {
     crate::require(deps, actor, Action::ActFor).await?;
+    if r.purpose.trim().is_empty() {
+        let mut p = Problems::default();
+        p.add("purpose", Why::Required, "");
+        return Err(Error::Invalid(p));
+    }
     let channel = if channel == "kiosk" { "kiosk" } else { "desk" };
     issue(
         deps,
@@ -151,46 +156,59 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
     let rec = &c.record;
     let bilingual =
         certificate::bilingual(&rec.istat_code) || rec.languages.contains(&Language::De);
-    let subject_code = match (&who, r.subject.trim()) {
-        (Requester::Citizen { code, .. }, "") => (*code).to_owned(),
-        (_, s) => FiscalCode::parse(s)
-            .map_err(|_| not_found_subject())?
-            .as_str()
-            .to_owned(),
-    };
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
-    let subject_id = db
-        .registry_id(&subject_code)
-        .await?
-        .ok_or_else(not_found_subject)?;
-    let now_v = db
+    // The requester, for a citizen: their own record (found by their code without omocodia).
+    let me = match &who {
+        Requester::Citizen { code, .. } => Some(
+            crate::signed_in_person(&db, code)
+                .await?
+                .ok_or_else(not_found_subject)?,
+        ),
+        Requester::Staff { .. } => None,
+    };
+    let subject_id = match (me, r.subject.trim()) {
+        (Some(me), "") => me,
+        (_, s) => {
+            let code = FiscalCode::parse(s).map_err(|_| not_found_subject())?;
+            db.registry_id(code.as_str())
+                .await?
+                .ok_or_else(not_found_subject)?
+        }
+    };
+    let subject_code = db
         .registry_at(subject_id, None)
         .await?
-        .ok_or_else(not_found_subject)?;
-    // A citizen asks for themselves or their family (as the registry holds it today).
-    if let Requester::Citizen { code, .. } = &who
-        && *code != subject_code
+        .ok_or_else(not_found_subject)?
+        .fiscal_code;
+    let day = q.at.map(|d| d.to_string());
+    // A citizen asks about someone else only if both are resident members of one family today,
+    // and, for a past day, were members of one family on that day too: a certificate about
+    // someone else never shows a household the requester was not part of.
+    if let Some(me) = me
+        && me != subject_id
     {
-        let mine = match db.registry_id(code).await? {
-            Some(id) => db.registry_at(id, None).await?,
-            None => None,
-        };
-        if mine.is_none_or(|m| {
-            m.facts.family != now_v.facts.family
-                || m.facts.status != sportello_domain::registry::Status::Resident
-        }) {
-            return Err(not_found_subject());
+        for d in [None, day.as_deref()]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let (mine, theirs) = (
+                db.registry_at(me, d).await?,
+                db.registry_at(subject_id, d).await?,
+            );
+            let together = matches!((&mine, &theirs), (Some(m), Some(t))
+                if m.facts.family == t.facts.family
+                    && m.facts.status == sportello_domain::registry::Status::Resident
+                    && t.facts.status == sportello_domain::registry::Status::Resident);
+            if !together {
+                return Err(not_found_subject());
+            }
         }
     }
-    let day = q.at.map(|d| d.to_string());
-    let v = match &day {
-        Some(d) => db
-            .registry_at(subject_id, Some(d))
-            .await?
-            .ok_or(Error::Refused("refused_certificate_not_resident"))?,
-        None => now_v,
-    };
+    let v = db
+        .registry_at(subject_id, day.as_deref())
+        .await?
+        .ok_or(Error::Refused("refused_certificate_not_resident"))?;
     let family_rows = if matches!(q.kind, Kind::Family | Kind::FamilyAt | Kind::Combined) {
         db.registry_family(v.facts.family, day.as_deref()).await?
     } else {
@@ -215,38 +233,39 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
     let number = db.registry_take(&format!("certificate:{year}"), 1).await?;
     let (kid, key) = crate::keys::signing(deps, &db).await?;
     let expires = certificate::expires(today);
+    let number_text = format!("{year}/{number}");
+    let base = deps.commune_base(&rec.primary_host);
+    let laid = lay_out(&RenderArgs {
+        rec,
+        kind: q.kind,
+        q: &q,
+        it: &it,
+        de: bilingual.then_some(&de),
+        number: &number_text,
+        today,
+        expires,
+        base: &base,
+    });
     let content = Content {
         c: commune.0,
         h: rec.primary_host.clone(),
-        n: format!("{year}/{number}"),
+        n: number_text.clone(),
         k: q.kind.key().into(),
         i: today.to_string(),
         x: expires.to_string(),
         l: it.clone(),
+        d: laid.digest(),
     };
     let stamp = crate::stamp::seal(&content, &kid, &key).map_err(Error::Internal)?;
-    let base = deps.commune_base(&rec.primary_host);
     let qr = format!("{base}/verifica?t={stamp}");
-    let pdf = render(
-        &RenderArgs {
-            rec,
-            kind: q.kind,
-            q: &q,
-            it: &it,
-            de: bilingual.then_some(&de),
-            number: &content.n,
-            today,
-            expires,
-            base: &base,
-        },
-        &stamp,
-        &qr,
-    )?;
+    let pdf = laid
+        .write(&stamp, &qr)
+        .ok_or(Error::Refused("refused_certificate_too_large"))?;
     let (by, by_person, on_behalf, channel) = match &who {
-        Requester::Citizen { person, code } => (
+        Requester::Citizen { person, .. } => (
             format!("person:{person}"),
             Some((*person).to_owned()),
-            (*code != subject_code).then(|| subject_code.clone()),
+            (me != Some(subject_id)).then(|| subject_code.clone()),
             "online",
         ),
         Requester::Staff { actor, channel } => (
@@ -280,15 +299,14 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
         pdf_sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(&pdf)),
     })
     .await?;
-    log_look(
-        &db,
-        &who,
-        subject_id,
-        on_behalf.is_some(),
-        q.kind,
-        &q.purpose,
-    )
-    .await?;
+    // Everyone the certificate shows, but the requester, sees the look.
+    let shown: std::collections::BTreeSet<i64> = std::iter::once(subject_id)
+        .chain(family_rows.iter().map(|m| m.person_id))
+        .filter(|id| Some(*id) != me)
+        .collect();
+    for id in shown {
+        log_look(&db, &who, id, q.kind, &q.purpose).await?;
+    }
     if let Requester::Staff { actor, .. } = &who {
         sportello_kernel::audit::record_for(
             &db,
@@ -315,13 +333,9 @@ async fn log_look(
     db: &TenantDb<'_>,
     who: &Requester<'_>,
     subject: i64,
-    other: bool,
     kind: Kind,
     purpose: &str,
 ) -> Result<()> {
-    if !other {
-        return Ok(());
-    }
     let (who_id, name, capacity) = match who {
         Requester::Citizen { person, code } => {
             (format!("person:{person}"), (*code).to_owned(), "family")
@@ -356,7 +370,8 @@ struct RenderArgs<'a> {
     base: &'a str,
 }
 
-fn render(a: &RenderArgs<'_>, stamp: &str, qr: &str) -> Result<Vec<u8>> {
+/// The certificate's lines on their pages, the caption beside the stamp.
+fn lay_out(a: &RenderArgs<'_>) -> sportello_kernel::stamped_pdf::Laid {
     let line = |bold: bool, size: u8, text: String| Line { bold, size, text };
     let dmy = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
     let (title_it, title_de) = wording::title(a.kind);
@@ -472,16 +487,7 @@ fn render(a: &RenderArgs<'_>, stamp: &str, qr: &str) -> Result<Vec<u8>> {
         format!("Verifica: {}/verifica", a.base),
         "Il codice riporta il contenuto essenziale del certificato firmato dal Comune.".to_owned(),
     ];
-    sportello_kernel::pdf::render_stamped(
-        title_it,
-        &lines,
-        &Stamp {
-            text: stamp,
-            qr,
-            caption: &caption,
-        },
-    )
-    .ok_or_else(|| Error::Internal("the stamp does not fit a 2D code".into()))
+    sportello_kernel::stamped_pdf::lay_out(title_it, &lines, &caption)
 }
 
 /// The certificates a person asked for here, newest first.

@@ -54,9 +54,10 @@ impl TenantDb<'_> {
         .collect()
     }
 
-    /// Writes an agreement (a new agency, or new terms for one not revoked).
-    pub async fn save_agency(&self, a: &Agency) -> Result<()> {
-        self.exec(
+    /// Writes an agreement (a new agency, or new terms for one not revoked); false: the agency
+    /// was revoked (its agreement stays ended).
+    pub async fn save_agency(&self, a: &Agency) -> Result<bool> {
+        Ok(self.exec(
             "INSERT INTO agencies (tenant_id, id, name, fields, purposes, per_minute, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (tenant_id, id) DO UPDATE SET name = $3, fields = $4, purposes = $5, per_minute = $6 \
@@ -70,8 +71,8 @@ impl TenantDb<'_> {
                 a.created_at.into(),
             ],
         )
-        .await?;
-        Ok(())
+        .await?
+            == 1)
     }
 
     /// Ends an agreement: its accounts' checks are refused from now on.

@@ -228,22 +228,52 @@ impl TenantDb<'_> {
             .map(|(_, id)| *id))
     }
 
-    /// Writes new people (id, fiscal code).
+    /// The people whose code without omocodia is `key` (a signed-in person's code arrives so):
+    /// one, or several homonyms told apart by omocodia.
+    pub async fn registry_ids_by_key(&self, key: &str) -> Result<Vec<i64>> {
+        self.all(
+            "SELECT id FROM registry_people WHERE tenant_id = $1 AND code_key = $2 ORDER BY id LIMIT 10",
+            vec![key.to_owned().into()],
+        )
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect()
+    }
+
+    /// Locks a person's record until the transaction ends (a change and a correction at once
+    /// are then one after the other).
+    pub async fn registry_lock(&self, person: i64) -> Result<bool> {
+        Ok(self
+            .exec(
+                "UPDATE registry_people SET created_at = created_at WHERE tenant_id = $1 AND id = $2",
+                vec![person.into()],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Writes new people (id, fiscal code as issued); their code's key is the code without
+    /// omocodia.
     pub async fn registry_add_people(&self, people: &[(i64, String)], now: i64) -> Result<u64> {
         let mut written = 0;
         for chunk in people.chunks(BATCH) {
             let mut sql = String::from(
-                "INSERT INTO registry_people (tenant_id, id, fiscal_code, created_at) VALUES ",
+                "INSERT INTO registry_people (tenant_id, id, fiscal_code, code_key, created_at) VALUES ",
             );
             let mut vals: Vec<Value> = vec![now.into()];
             for (i, (id, code)) in chunk.iter().enumerate() {
                 sql.push_str(&format!(
-                    "{}($1, ${}, ${}, $2)",
+                    "{}($1, ${}, ${}, ${}, $2)",
                     if i > 0 { ", " } else { "" },
-                    3 + 2 * i,
-                    4 + 2 * i
+                    3 + 3 * i,
+                    4 + 3 * i,
+                    5 + 3 * i
                 ));
-                vals.extend([(*id).into(), code.clone().into()]);
+                let key = sportello_domain::FiscalCode::parse(code)
+                    .map(|c| c.normalised().as_str().to_owned())
+                    .unwrap_or_else(|_| code.clone());
+                vals.extend([(*id).into(), code.clone().into(), key.into()]);
             }
             written += self.exec(&sql, vals).await?;
         }
