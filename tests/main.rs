@@ -46,6 +46,7 @@ mod payments_sweep;
 mod payments_web;
 mod postgres_rls;
 mod registry;
+mod registry_certificates;
 mod registry_checks;
 mod registry_rules;
 mod registry_web;

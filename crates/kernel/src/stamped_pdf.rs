@@ -116,15 +116,32 @@ fn digest_of(pages: &[Vec<Drawn>]) -> String {
 /// A square of a 2D code: x, y, side, in hundredths of a point.
 type Square = (i64, i64, i64);
 
+/// A 2D code's modules (dark or not, row by row) and its width: error correction M and always
+/// the checkerboard mask. Any mask reads the same; trying all eight for the "best" one took a
+/// third of a certificate's time.
+fn modules(code: &str) -> Option<(i64, Vec<qrcode::Color>)> {
+    use qrcode::canvas::{Canvas, MaskPattern};
+    let bits = qrcode::bits::encode_auto(code.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let version = bits.version();
+    let (data, ec) =
+        qrcode::ec::construct_codewords(&bits.into_bytes(), version, qrcode::EcLevel::M).ok()?;
+    let mut canvas = Canvas::new(version, qrcode::EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&data, &ec);
+    canvas.apply_mask(MaskPattern::Checkerboard);
+    let colors = canvas.into_colors();
+    let w = (colors.len() as f64).sqrt() as i64;
+    (w * w == colors.len() as i64).then_some((w, colors))
+}
+
 /// The squares of a 2D code in the foot.
 fn squares(code: &str) -> Option<Vec<Square>> {
-    let qr = qrcode::QrCode::with_error_correction_level(code, qrcode::EcLevel::M).ok()?;
-    let w = qr.width() as i64;
+    let (w, colors) = modules(code)?;
     let module = (CODE * 100.0) as i64 / (w + 8);
     let left = 54_500 - (w + 8) * module;
     let top = (FOOT - 10) as i64 * 100;
     Some(
-        qr.to_colors()
+        colors
             .iter()
             .enumerate()
             .filter(|(_, c)| **c == qrcode::Color::Dark)

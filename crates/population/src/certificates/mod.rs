@@ -234,33 +234,6 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
     let (kid, key) = crate::keys::signing(deps, &db).await?;
     let expires = certificate::expires(today);
     let number_text = format!("{year}/{number}");
-    let base = deps.commune_base(&rec.primary_host);
-    let laid = lay_out(&RenderArgs {
-        rec,
-        kind: q.kind,
-        q: &q,
-        it: &it,
-        de: bilingual.then_some(&de),
-        number: &number_text,
-        today,
-        expires,
-        base: &base,
-    });
-    let content = Content {
-        c: commune.0,
-        h: rec.primary_host.clone(),
-        n: number_text.clone(),
-        k: q.kind.key().into(),
-        i: today.to_string(),
-        x: expires.to_string(),
-        l: it.clone(),
-        d: laid.digest(),
-    };
-    let stamp = crate::stamp::seal(&content, &kid, &key).map_err(Error::Internal)?;
-    let qr = format!("{base}/verifica?t={stamp}");
-    let pdf = laid
-        .write(&stamp, &qr)
-        .ok_or(Error::Refused("refused_certificate_too_large"))?;
     let (by, by_person, on_behalf, channel) = match &who {
         Requester::Citizen { person, .. } => (
             format!("person:{person}"),
@@ -275,6 +248,8 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
             *channel,
         ),
     };
+    // The register first, in a short transaction (the year's counter is locked only while
+    // it lasts); the PDF is drawn and signed after, and its hash then sealed into the row.
     db.insert_certificate(&CertificateRow {
         year,
         number,
@@ -295,8 +270,8 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
             certificate::STAMP_DUTY.cents()
         },
         language: if bilingual { "it+de" } else { "it" }.into(),
-        kid,
-        pdf_sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(&pdf)),
+        kid: kid.clone(),
+        pdf_sha256: String::new(),
     })
     .await?;
     // Everyone the certificate shows, but the requester, sees the look.
@@ -313,13 +288,47 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
             actor,
             "certificate_issued",
             "records",
-            json!({"number": content.n, "kind": q.kind.key()}),
+            json!({"number": number_text, "kind": q.kind.key()}),
             &subject_code,
             &q.purpose,
         )
         .await?;
     }
     tx.commit().await?;
+    let base = deps.commune_base(&rec.primary_host);
+    let laid = lay_out(&RenderArgs {
+        rec,
+        kind: q.kind,
+        q: &q,
+        it: &it,
+        de: bilingual.then_some(&de),
+        number: &number_text,
+        today,
+        expires,
+        base: &base,
+    });
+    let content = Content {
+        c: commune.0,
+        h: rec.primary_host.clone(),
+        n: number_text,
+        k: q.kind.key().into(),
+        i: today.to_string(),
+        x: expires.to_string(),
+        l: it,
+        d: laid.digest(),
+    };
+    let stamp = crate::stamp::seal(&content, &kid, &key).map_err(Error::Internal)?;
+    let qr = format!("{base}/verifica?t={stamp}");
+    let pdf = laid.write(&stamp, &qr);
+    // The row says what became of the number: the PDF's hash, or void (nothing was given out).
+    let sealed = pdf.as_ref().map_or_else(
+        || VOID.to_owned(),
+        |p| data_encoding::HEXLOWER.encode(&Sha256::digest(p)),
+    );
+    let tx = deps.store.tenant(commune).await?;
+    tx.db().seal_certificate(year, number, &sealed).await?;
+    tx.commit().await?;
+    let pdf = pdf.ok_or(Error::Refused("refused_certificate_too_large"))?;
     Ok(Issued {
         year,
         number,
@@ -327,6 +336,9 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
         stamp,
     })
 }
+
+/// What the register says of a number whose PDF could not be made.
+pub const VOID: &str = "void";
 
 /// A certificate about someone else is a look at their record: it goes to their list.
 async fn log_look(

@@ -149,6 +149,17 @@ impl TenantDb<'_> {
         Ok(())
     }
 
+    /// Writes a certificate's PDF hash (or `void`) once its PDF is made.
+    pub async fn seal_certificate(&self, year: i32, number: i64, sha: &str) -> Result<bool> {
+        Ok(self
+            .exec(
+                "UPDATE certificates SET pdf_sha256 = $4 WHERE tenant_id = $1 AND year = $2 AND number = $3 AND pdf_sha256 = ''",
+                vec![year.into(), number.into(), sha.to_owned().into()],
+            )
+            .await?
+            == 1)
+    }
+
     pub async fn certificate(&self, year: i32, number: i64) -> Result<Option<CertificateRow>> {
         self.one(
             &format!("SELECT {COLUMNS} FROM certificates WHERE tenant_id = $1 AND year = $2 AND number = $3"),
