@@ -142,7 +142,11 @@ pub fn open(text: &str) -> Result<Opened, Refusal> {
 impl Opened {
     /// Whether the signature is the key's over the content.
     pub fn signed_by(&self, key: &PKey<Public>) -> bool {
-        let Ok(ec) = key.ec_key() else { return false };
+        key.ec_key().is_ok_and(|ec| self.signed_by_ec(&ec))
+    }
+
+    /// The same with the key's curve point already taken out (a keyring keeps it so).
+    pub fn signed_by_ec(&self, ec: &openssl::ec::EcKeyRef<Public>) -> bool {
         let (r, s) = self.signature.split_at(32);
         let (Ok(r), Ok(s)) = (BigNum::from_slice(r), BigNum::from_slice(s)) else {
             return false;
@@ -150,7 +154,7 @@ impl Opened {
         let Ok(sig) = EcdsaSig::from_private_components(r, s) else {
             return false;
         };
-        sig.verify(&Sha256::digest(self.signed.as_bytes()), &ec)
+        sig.verify(&Sha256::digest(self.signed.as_bytes()), ec)
             .unwrap_or(false)
     }
 }

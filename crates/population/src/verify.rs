@@ -8,21 +8,47 @@ use sportello_kernel::{Deps, Result};
 use crate::keys::Published;
 use crate::stamp::{self, Content, Refusal};
 
+/// Communes' published keys, decoded once (decoding a key costs more than checking a
+/// signature with it).
+pub struct Keyring {
+    keys: Vec<(i64, String, openssl::ec::EcKey<openssl::pkey::Public>)>,
+}
+
+impl Keyring {
+    /// The usable keys of the files given (a key that does not decode is left out).
+    pub fn new(published: &[Published]) -> Keyring {
+        Keyring {
+            keys: published
+                .iter()
+                .flat_map(|p| p.keys.iter().map(move |k| (p.commune, k)))
+                .filter_map(|(c, k)| Some((c, k.kid.clone(), k.key()?.ec_key().ok()?)))
+                .collect(),
+        }
+    }
+}
+
 /// Checks a stamp's text (or the address holding it) against the published keys, on `today`.
 pub fn check(
     text: &str,
     keys: &[Published],
     today: NaiveDate,
 ) -> std::result::Result<Content, Refusal> {
+    check_with(text, &Keyring::new(keys), today)
+}
+
+/// The same with a keyring already decoded.
+pub fn check_with(
+    text: &str,
+    keys: &Keyring,
+    today: NaiveDate,
+) -> std::result::Result<Content, Refusal> {
     let opened = stamp::open(text)?;
-    let key = keys
+    let (_, _, key) = keys
+        .keys
         .iter()
-        .filter(|p| p.commune == opened.content.c)
-        .flat_map(|p| p.keys.iter())
-        .find(|k| k.kid == opened.kid)
-        .and_then(|k| k.key())
+        .find(|(c, kid, _)| *c == opened.content.c && *kid == opened.kid)
         .ok_or(Refusal::UnknownKey)?;
-    if !opened.signed_by(&key) {
+    if !opened.signed_by_ec(key) {
         return Err(Refusal::BadSignature);
     }
     let last =

@@ -156,16 +156,20 @@ fn act_of(b: ActBody) -> AppResult<Act> {
 
 /// The act a request's body asks for: JSON only (a browser's form cannot send it from another
 /// site, so a console session needs no form token here).
-fn body_of(req: &actix_web::HttpRequest, body: &[u8]) -> AppResult<Act> {
-    let json = req
-        .headers()
+/// Whether a request's body is declared JSON (what a form of another site cannot send).
+pub(crate) fn is_json(req: &actix_web::HttpRequest) -> bool {
+    req.headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.split(';')
                 .next()
                 .is_some_and(|t| t.trim() == "application/json")
-        });
+        })
+}
+
+fn body_of(req: &actix_web::HttpRequest, body: &[u8]) -> AppResult<Act> {
+    let json = is_json(req);
     if !json {
         return Err(AppError::BadRequest(
             "the body must be application/json".into(),

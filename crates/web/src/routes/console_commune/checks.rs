@@ -270,15 +270,7 @@ pub(crate) async fn api_check(
     body: web::Bytes,
 ) -> HttpResponse {
     let r = async {
-        let json = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(';')
-                    .next()
-                    .is_some_and(|t| t.trim() == "application/json")
-            });
+        let json = crate::routes::api_cases::is_json(&req);
         if !json {
             return Err(AppError::BadRequest(
                 "the body must be application/json".into(),

@@ -60,6 +60,28 @@ use crate::routes::console_page::{render, table, text};
 use crate::routes::{Ctx, Posted};
 
 type Query = web::Query<HashMap<String, String>>;
+
+/// A file posted with its form (multipart, the form token in the body, checked before the
+/// file is used), at most `limit` bytes, one upload at a time per node.
+async fn uploaded_file(
+    ctx: &Ctx,
+    req: &actix_web::HttpRequest,
+    mp: actix_multipart::Multipart,
+    limit: usize,
+) -> AppResult<Vec<u8>> {
+    use crate::error::AppError;
+    use crate::routes::cases::attach;
+    let _turn = attach::uploads()
+        .acquire()
+        .await
+        .map_err(|_| AppError::Internal("uploads closed".into()))?;
+    let up = attach::read(mp, limit).await?;
+    crate::auth::csrf::check(req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
+    if up.bytes.len() > limit {
+        return Err(AppError::BadInput("bad_input_too_large"));
+    }
+    Ok(up.bytes)
+}
 type Pairs = Posted<Vec<(String, String)>>;
 
 /// Acting for citizens: the desk and an intermediary's delegations (the services check the

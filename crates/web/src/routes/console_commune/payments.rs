@@ -10,7 +10,7 @@ use sportello_payments::{document, import, italian_day as day, notices, settings
 use sportello_store::payments::{Notice, NoticeFilter, NoticeStatus};
 
 use crate::authz::Admitted;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::routes::Ctx;
 use crate::routes::console_page::{
     after_post_or, check, field, field_help, form, link, no_query, notice_of, removal_fields,
@@ -301,18 +301,9 @@ pub(super) async fn notices_import(
     req: HttpRequest,
     mp: actix_multipart::Multipart,
 ) -> HttpResponse {
-    use crate::routes::cases::attach;
     let r: AppResult<import::Outcome> = async {
-        let _turn = attach::uploads()
-            .acquire()
-            .await
-            .map_err(|_| AppError::Internal("uploads closed".into()))?;
-        let up = attach::read(mp, IMPORT_BYTES).await?;
-        crate::auth::csrf::check(&req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
-        if up.bytes.len() > IMPORT_BYTES {
-            return Err(AppError::BadInput("bad_input_too_large"));
-        }
-        Ok(import::import(&ctx.state, &actor, &up.bytes).await?)
+        let bytes = uploaded_file(&ctx, &req, mp, IMPORT_BYTES).await?;
+        Ok(import::import(&ctx.state, &actor, &bytes).await?)
     }
     .await;
     match r {

@@ -565,18 +565,9 @@ pub(super) async fn registry_import(
     req: HttpRequest,
     mp: actix_multipart::Multipart,
 ) -> HttpResponse {
-    use crate::routes::cases::attach;
     let r: AppResult<import::Outcome> = async {
-        let _turn = attach::uploads()
-            .acquire()
-            .await
-            .map_err(|_| AppError::Internal("uploads closed".into()))?;
-        let up = attach::read(mp, IMPORT_BYTES).await?;
-        crate::auth::csrf::check(&req, &ctx.state.secrets, &ctx.state.sessions, &up.csrf)?;
-        if up.bytes.len() > IMPORT_BYTES {
-            return Err(AppError::BadInput("bad_input_too_large"));
-        }
-        Ok(import::import(&ctx.state, &actor, &up.bytes).await?)
+        let bytes = uploaded_file(&ctx, &req, mp, IMPORT_BYTES).await?;
+        Ok(import::import(&ctx.state, &actor, &bytes).await?)
     }
     .await;
     match r {
