@@ -480,3 +480,65 @@ pub(super) async fn desk_lookup(ctx: Ctx, actor: Admitted, f: Pairs) -> HttpResp
     )
     .await
 }
+
+/// Acting for citizens: the desk and an intermediary's delegations (the services check the
+/// role: front desk, call centre or intermediary).
+pub(super) fn routes(r: &mut Routes) {
+    let act_for = Needs::Commune(Need::Allow(Object::Cases, Action::ActFor));
+    r.get("/console/sportello", act_for, desk_page)
+        .post("/console/sportello", act_for, desk_start)
+        .post("/console/sportello/cittadino", act_for, desk_lookup)
+        .get(
+            "/console/sportello/bozze/{commune}/{draft}",
+            act_for,
+            desk_fill,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}",
+            act_for,
+            desk_save,
+        )
+        .get(
+            "/console/sportello/bozze/{commune}/{draft}/riepilogo",
+            act_for,
+            desk_summary,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}/invia",
+            act_for,
+            desk_submit,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}/elimina",
+            act_for,
+            desk_discard,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}/allegati/{field}",
+            act_for,
+            desk_upload,
+        )
+        .post(
+            "/console/sportello/bozze/{commune}/{draft}/allegati/{file}/elimina",
+            act_for,
+            desk_remove_file,
+        )
+        .get(
+            "/console/sportello/pratiche/{commune}/{id}",
+            act_for,
+            desk_case,
+        )
+        .get(
+            "/console/sportello/pratiche/{commune}/{id}/ricevuta",
+            act_for,
+            desk_receipt,
+        )
+        .get("/console/deleghe", act_for, delegations_page)
+        .post("/console/deleghe", act_for, delegation_add)
+        .post("/console/deleghe/{id}/revoca", act_for, delegation_revoke)
+        .get(
+            "/console/deleghe/{id}/documento",
+            act_for,
+            delegation_document,
+        );
+}

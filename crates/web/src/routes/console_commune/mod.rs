@@ -31,7 +31,6 @@ use audit::*;
 use cases::*;
 use checks::*;
 use delegations::*;
-use desk::*;
 use forms::*;
 use idps::*;
 use imu::*;
@@ -83,68 +82,6 @@ async fn uploaded_file(
     Ok(up.bytes)
 }
 type Pairs = Posted<Vec<(String, String)>>;
-
-/// Acting for citizens: the desk and an intermediary's delegations (the services check the
-/// role: front desk, call centre or intermediary).
-fn desk_routes(r: &mut Routes) {
-    let act_for = Needs::Commune(Need::Allow(Object::Cases, Action::ActFor));
-    r.get("/console/sportello", act_for, desk_page)
-        .post("/console/sportello", act_for, desk_start)
-        .post("/console/sportello/cittadino", act_for, desk_lookup)
-        .get(
-            "/console/sportello/bozze/{commune}/{draft}",
-            act_for,
-            desk_fill,
-        )
-        .post(
-            "/console/sportello/bozze/{commune}/{draft}",
-            act_for,
-            desk_save,
-        )
-        .get(
-            "/console/sportello/bozze/{commune}/{draft}/riepilogo",
-            act_for,
-            desk_summary,
-        )
-        .post(
-            "/console/sportello/bozze/{commune}/{draft}/invia",
-            act_for,
-            desk_submit,
-        )
-        .post(
-            "/console/sportello/bozze/{commune}/{draft}/elimina",
-            act_for,
-            desk_discard,
-        )
-        .post(
-            "/console/sportello/bozze/{commune}/{draft}/allegati/{field}",
-            act_for,
-            desk_upload,
-        )
-        .post(
-            "/console/sportello/bozze/{commune}/{draft}/allegati/{file}/elimina",
-            act_for,
-            desk_remove_file,
-        )
-        .get(
-            "/console/sportello/pratiche/{commune}/{id}",
-            act_for,
-            desk_case,
-        )
-        .get(
-            "/console/sportello/pratiche/{commune}/{id}/ricevuta",
-            act_for,
-            desk_receipt,
-        )
-        .get("/console/deleghe", act_for, delegations_page)
-        .post("/console/deleghe", act_for, delegation_add)
-        .post("/console/deleghe/{id}/revoca", act_for, delegation_revoke)
-        .get(
-            "/console/deleghe/{id}/documento",
-            act_for,
-            delegation_document,
-        );
-}
 
 /// The population registry: its readers and clerks by `records`, certificates at the desk by
 /// acting for the person present.
@@ -343,7 +280,7 @@ pub fn routes(r: &mut Routes) {
             allow(Object::Settings, Update),
             case_settings_save,
         );
-    desk_routes(r);
+    desk::routes(r);
     registry_routes(r);
     let staff = Needs::Commune(Need::Staff);
     r.get("/console/accesso-api", staff, api_token_page)
