@@ -184,7 +184,7 @@ async fn the_demo_forms_are_stored_once_and_versioned_on_change() {
     let tx = w.deps.store.tenant(PISA).await.unwrap();
     let forms = tx.db().latest_forms().await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(forms.len(), 8, "eight Pisa services have a form");
+    assert_eq!(forms.len(), 9, "nine Pisa services have a form");
     assert!(forms.iter().all(|f| f.version == 1));
     // Synced again unchanged: no new version.
     w.deps

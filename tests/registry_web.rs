@@ -232,3 +232,167 @@ async fn from_the_import_to_a_certificate_verified_on_the_communes_page() {
             .is_ok()
     );
 }
+
+/// Mario, signed in at level 2, declares his move on Pisa's form (a line that is no person is
+/// refused on its page, by its number); the registry office finds it in the console, registers
+/// it, and his position page shows the new address.
+#[tokio::test]
+async fn a_declaration_of_residence_from_the_form_to_the_registry() {
+    let (app, _op) = crate::oidc::setup_with(OidcProvider::start(), |_| {}).await;
+    let mut admin = signed_in(
+        &app,
+        Realm::Commune(PISA),
+        HOST,
+        "residenze@comune.pisa.it",
+        "admin",
+    )
+    .await;
+    let page = admin.get(&admin.url(HOST, "/console/anagrafe")).await;
+    let csrf = page.input("csrf").unwrap();
+    let imported = admin
+        .post_file(
+            &admin.url(HOST, "/console/anagrafe/importa"),
+            &[("csrf", &csrf)],
+            "anagrafe.csv",
+            family_csv().as_bytes(),
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::SEE_OTHER, "{}", imported.body);
+    // The administrator also works the registry office's cases.
+    let tx = app.store.tenant(PISA).await.unwrap();
+    let staff_id = tx
+        .db()
+        .role_assignments()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.role == "admin")
+        .unwrap()
+        .staff_id;
+    tx.db()
+        .assign_role(&staff_id, "clerk", Some("anagrafe"), "test", 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut mario = sportello_tests::browser::Browser::new(app.addr);
+    crate::oidc::sign_in(&mut mario, HOST, "/area-personale").await;
+    let start = mario
+        .get(&mario.url(HOST, "/servizi/cambio-residenza/avvia"))
+        .await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.body);
+    let csrf = start.input("csrf").unwrap();
+    let form = mario.url(HOST, "/pratiche/compila/cambio-residenza");
+    let page = |n: &'static str, extra: Vec<(&'static str, String)>| {
+        let mut f = vec![
+            ("csrf", csrf.clone()),
+            ("_pagina", n.to_owned()),
+            ("_azione", "avanti".to_owned()),
+        ];
+        f.extend(extra);
+        f
+    };
+    let post = async |b: &mut sportello_tests::browser::Browser, f: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        b.post(&form, &pairs).await
+    };
+    post(
+        &mut mario,
+        page("0", vec![("provenienza", "stesso_comune".into())]),
+    )
+    .await;
+    post(
+        &mut mario,
+        page(
+            "1",
+            vec![
+                ("via", "Via Santa Maria".into()),
+                ("civico", "30".into()),
+                ("famiglia", "nuova".into()),
+            ],
+        ),
+    )
+    .await;
+    let refused = post(
+        &mut mario,
+        page(
+            "2",
+            vec![("componenti", "RSSMRA80A01G702C; Rossi; Mario".into())],
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("Riga 1:"), "{}", refused.body);
+    let summary = post(
+        &mut mario,
+        page(
+            "2",
+            vec![(
+                "componenti",
+                "RSSMRA80A01G702C; Rossi; Mario; intestatario".into(),
+            )],
+        ),
+    )
+    .await;
+    assert!(summary.url.ends_with("/riepilogo"), "{}", summary.url);
+    let draft = summary.input("_bozza").unwrap();
+    let done = mario
+        .post(
+            &mario.url(HOST, "/pratiche/compila/cambio-residenza/invia"),
+            &[("csrf", &csrf), ("_bozza", &draft)],
+        )
+        .await;
+    assert!(done.url.contains("inviata=1"), "{}", done.url);
+    let case_id = url::Url::parse(&done.url)
+        .unwrap()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let list = admin
+        .get(&admin.url(HOST, "/console/anagrafe/residenze"))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains(&case_id), "{}", list.body);
+    let one = admin.url(HOST, &format!("/console/anagrafe/residenze/{case_id}"));
+    let shown = admin.get(&one).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(
+        shown.body.contains("ROSSI MARIO") && shown.body.contains("Già residente"),
+        "{}",
+        shown.body
+    );
+    let csrf = shown.input("csrf").unwrap();
+    let registered = admin
+        .post(
+            &format!("{one}/registra"),
+            &[("csrf", csrf.as_str()), ("street", "00130")],
+        )
+        .await;
+    assert!(
+        registered.url.contains("esito=salvato"),
+        "{}",
+        registered.body
+    );
+    assert!(
+        registered.body.contains("Registrata, in verifica"),
+        "{}",
+        registered.body
+    );
+    // Calci's host knows no such declaration.
+    let calci = admin
+        .get_once(&admin.url(
+            "calci.localhost",
+            &format!("/console/anagrafe/residenze/{case_id}"),
+        ))
+        .await;
+    assert_ne!(calci.status, StatusCode::OK);
+
+    let pos = mario
+        .get(&mario.url(HOST, "/area-personale/anagrafe"))
+        .await;
+    assert!(pos.body.contains("VIA SANTA MARIA 30"), "{}", pos.body);
+    let _ = CALCI;
+}

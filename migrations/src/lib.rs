@@ -37,6 +37,7 @@ mod m0021_service_fees;
 mod m0022_reconciliations;
 mod m0023_registry;
 mod m0024_agencies;
+mod m0025_residence;
 
 /// The PostgreSQL role the server connects as: it owns no table, so row-level security applies.
 pub const APP_ROLE: &str = "sportello_app";
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_reconciliations::Migration),
             Box::new(m0023_registry::Migration),
             Box::new(m0024_agencies::Migration),
+            Box::new(m0025_residence::Migration),
         ]
     }
 }
@@ -132,6 +134,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "certificates",
     "agencies",
     "agency_members",
+    "residence_moves",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -155,6 +155,8 @@ test('a certificate downloaded at level 2, verified by its code and offline', { 
   await submitWith(admin, admin.locator('main form button[type=submit]').first());
   assert.match(await admin.locator('main').innerText(), /BNCGLI85M52G702M/);
   await assertAccessible(admin, "a person's record");
+  await openConsole(admin, pisa('/console/anagrafe/residenze'));
+  await assertAccessible(admin, 'the declarations of residence');
   await openConsole(admin, pisa('/console/anagrafe'));
   const agency = admin.locator('form[action="/console/anagrafe/enti"]');
   await agency.locator('[name=id]').fill('polizia-locale');

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use sportello_authz::{Action, Object, Role};
-use sportello_domain::{CaseStatus, Deadline, FiscalCode, Language, ProtocolFormat};
+use sportello_domain::{CaseStatus, Deadline, FiscalCode, Language, ProtocolFormat, TenantId};
 use sportello_kernel::scope::{check_scope, office_scope_without};
 use sportello_kernel::{Actor, Deps, Error, Result, Why};
 use sportello_store::cases::{Change, Event, Queue, QueueFilter};
@@ -213,7 +213,6 @@ pub enum Act {
 /// Does `act` on a case of the actor's offices. `base` is the commune's site as the clerk
 /// reached it (the citizen's link in the message).
 pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) -> Result<()> {
-    let commune = actor.commune()?;
     let scope = office_scope_without(
         deps,
         actor,
@@ -222,6 +221,44 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
         &crate::ACTING_FOR,
     )
     .await?;
+    run(deps, actor, Some(scope), id, act, base).await
+}
+
+/// The outcome the law gives a case when the office did not decide in time (silenzio-assenso:
+/// a declaration of residence not refused within 45 days stands). Recorded as decided by
+/// `law` (the audit log's `staff:law`), with `reason` shown to the citizen.
+pub async fn decide_by_law(
+    deps: &Deps,
+    commune: TenantId,
+    id: &str,
+    accept: bool,
+    reason: &str,
+    base: &str,
+) -> Result<()> {
+    let law = Actor {
+        realm: Realm::Commune(commune),
+        staff_id: "law".into(),
+        name: "Silenzio-assenso".into(),
+        email: String::new(),
+        federation: false,
+    };
+    let act = Act::Decide {
+        accept,
+        reason: reason.to_owned(),
+    };
+    run(deps, &law, None, id, &act, base).await
+}
+
+/// Does `act`; `scope`: the offices the actor works on (`None`: the law, no office check).
+async fn run(
+    deps: &Deps,
+    actor: &Actor,
+    scope: Option<Option<Vec<String>>>,
+    id: &str,
+    act: &Act,
+    base: &str,
+) -> Result<()> {
+    let commune = actor.commune()?;
     // Read what the checks need first (nothing held open meanwhile).
     let (before, roles) = {
         let tx = deps.store.tenant_read(commune).await?;
@@ -230,7 +267,9 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
         tx.commit().await?;
         (c, roles)
     };
-    check_scope(&scope, Some(&before.office_id)).map_err(|_| Error::NotFound)?;
+    if let Some(scope) = &scope {
+        check_scope(scope, Some(&before.office_id)).map_err(|_| Error::NotFound)?;
+    }
     let status = CaseStatus::parse(&before.status).ok_or(Error::NotFound)?;
     if status.is_closed() {
         return Err(Error::Refused("refused_case_closed"));

@@ -89,4 +89,7 @@ whys! {
     FieldInUse => "field_in_use",
     MainDwellingOnly => "main_dwelling_only",
     OneMainDwelling => "one_main_dwelling",
+    MoverLine => "mover_line",
+    MoverTwice => "mover_twice",
+    FamilyHead => "family_head",
 }

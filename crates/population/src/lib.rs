@@ -10,7 +10,9 @@
 //!   (the certificate's essential content, signed);
 //! - verify.rs: whether a stamp or a certificate's PDF is authentic and still valid, with the
 //!   public keys only (the verification page and the command line);
-//! - position.rs: "la mia posizione anagrafica", and who looked at my data.
+//! - position.rs: "la mia posizione anagrafica", and who looked at my data;
+//! - residence.rs: the change of residence on the cases (register from the declaration's day,
+//!   confirm, reject back to the state before, accepted by law after 45 days).
 //!
 //! Access: staff by the casbin object `records`; a citizen only to their own record and their
 //! family's.
@@ -24,6 +26,7 @@ pub mod import;
 pub mod keys;
 pub mod position;
 pub mod records;
+pub mod residence;
 pub mod stamp;
 pub mod verify;
 

@@ -59,7 +59,12 @@ pub async fn mine(deps: &Deps, commune: TenantId, who: &Current) -> Result<Optio
         .filter(|v| v.superseded_at.is_none())
         .map(|v| (v.clone(), street_of(&v.facts.street)))
         .collect();
-    let family = db.registry_family(current.facts.family, None).await?;
+    // Someone no longer resident has no family here (the household sheet is the residents').
+    let family = if current.facts.status == sportello_domain::registry::Status::Resident {
+        db.registry_family(current.facts.family, None).await?
+    } else {
+        vec![]
+    };
     let accesses = db.registry_accesses(id, 200).await?;
     tx.commit().await?;
     let document_days = current

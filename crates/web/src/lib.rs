@@ -181,7 +181,9 @@ fn spawn_purger(store: Store) {
 }
 
 /// Old drafts, every hour in every commune (the first pass one period after start): told a
-/// month before, deleted a year after their last change (`sportello_cases::expiry`).
+/// month before, deleted a year after their last change (`sportello_cases::expiry`); and
+/// declarations of residence whose police check ended without a decision accepted by law
+/// (`sportello_population::residence::tacit`).
 fn spawn_draft_expiry(state: web::Data<AppState>, settings: Settings, port: u16) {
     tokio::spawn(async move {
         let every = Duration::from_secs(3600);
@@ -194,6 +196,12 @@ fn spawn_draft_expiry(state: web::Data<AppState>, settings: Settings, port: u16)
                 let now = sportello_store::now_micros();
                 if let Err(e) = sportello_cases::expiry::expire(&state, c.id(), now, &base).await {
                     tracing::warn!(error = %e, commune = c.id().0, "expiring old drafts failed");
+                }
+                let today = sportello_population::today();
+                if let Err(e) =
+                    sportello_population::residence::tacit(&state, c.id(), today, &base).await
+                {
+                    tracing::warn!(error = %e, commune = c.id().0, "tacit acceptance of declarations of residence failed");
                 }
             }
         }

@@ -43,7 +43,7 @@ pub fn validate_page(
             continue;
         }
         let values = raw.get(&f.id).map(Vec::as_slice).unwrap_or_default();
-        match check(f, values, today) {
+        match check(f, values, today).and_then(|v| structured(f, v, &seen)) {
             Ok(Some(v)) => {
                 seen.insert(f.id.clone(), v.clone());
                 out.insert(f.id.clone(), v);
@@ -61,6 +61,18 @@ pub fn validate_page(
         Ok(out)
     } else {
         Err(problems)
+    }
+}
+
+/// A field's structured check, when its form asks for one.
+fn structured(f: &Field, v: Option<Value>, seen: &Answers) -> Result<Option<Value>, (Why, String)> {
+    match (f.check, &v) {
+        (Some(super::Check::ResidenceMovers), Some(Value::String(text))) => {
+            let joining = seen.get("famiglia").and_then(Value::as_str) == Some("esistente");
+            crate::registry::residence::movers(text, joining)?;
+            Ok(v)
+        }
+        _ => Ok(v),
     }
 }
 

@@ -194,6 +194,7 @@ impl FormDef {
             max_files: None,
             max_kib: None,
             types: vec![],
+            check: None,
         };
         match page {
             Some(i) => self.pages[i].fields.push(field),

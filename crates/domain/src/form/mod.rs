@@ -136,6 +136,19 @@ pub struct Field {
     pub max_kib: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub types: Vec<String>,
+    /// Long text read by a capability as structured lines: checked as it is typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
+}
+
+/// A structured check a long text field opts into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// The people of a declaration of residence, one a line
+    /// ([`crate::registry::residence::movers`]); whether they join a family is the answer of
+    /// the field `famiglia`.
+    ResidenceMovers,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -330,6 +343,9 @@ fn check_id(id: &str) -> Result<(), String> {
 
 fn check_field(f: &Field, earlier: &[&Field]) -> Result<(), String> {
     check_id(&f.id)?;
+    if f.check.is_some() && f.kind != Kind::LongText {
+        return Err("only a long text field has a structured check".into());
+    }
     if earlier.iter().any(|e| e.id == f.id) {
         return Err("appears twice".into());
     }

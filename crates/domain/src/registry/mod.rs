@@ -3,6 +3,7 @@
 //! person's record is these facts over a span of legal days.
 
 pub mod certificate;
+pub mod residence;
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;

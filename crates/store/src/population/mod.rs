@@ -5,10 +5,12 @@
 mod access;
 mod agencies;
 mod certificates;
+mod residence;
 
 pub use access::Access;
 pub use agencies::Agency;
 pub use certificates::{CertificateRow, SigningKey};
+pub use residence::Move;
 
 use sea_orm::Value;
 use sportello_domain::registry::{Facts, RawFacts};

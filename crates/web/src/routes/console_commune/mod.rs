@@ -18,6 +18,7 @@ mod payments;
 mod policies;
 mod refunds;
 mod registry;
+mod residence;
 mod service_fees;
 mod services;
 mod settings;
@@ -281,6 +282,7 @@ pub fn routes(r: &mut Routes) {
             case_settings_save,
         );
     desk::routes(r);
+    residence::routes(r);
     registry_routes(r);
     let staff = Needs::Commune(Need::Staff);
     r.get("/console/accesso-api", staff, api_token_page)

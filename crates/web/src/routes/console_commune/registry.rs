@@ -282,6 +282,11 @@ async fn registry_page(
             out.push(f);
         }
         if may(Action::Update).await {
+            out.push(table(
+                ctx.t("residence_title"),
+                &[ctx.t("residence_what")],
+                vec![vec![link(ctx.t("residence_link"), "/console/anagrafe/residenze")]],
+            ));
             out.extend(super::checks::agency_sections(&ctx, &actor).await?);
             let published = keys::published(&ctx.state, actor.commune()?).await?;
             let mut t = form(ctx.t("registry_keys"), "/console/anagrafe/chiavi", ctx.t("registry_rotate"), vec![]);

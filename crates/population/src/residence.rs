@@ -1,0 +1,535 @@
+//! The change of residence, on the cases: a citizen files the commune's form for
+//! [`SERVICE`] (a case with its protocol number, routed to the registry office); the office
+//! registers it within two working days with effect from the day it was made (the people move
+//! in the registry, the family they form or join and the ones they leave update); the police
+//! check ends in a confirmation or a rejection (the registry goes back to what it was), and
+//! without either in 45 days the law accepts it (silenzio-assenso, [`tacit`]). The citizen
+//! follows it all on the case: a message at registration, the outcome at the end.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::json;
+use sportello_authz::{Action, Object};
+use sportello_domain::Why;
+use sportello_domain::registry::residence::{self, Declaration, Mover, Origin, SERVICE};
+use sportello_domain::registry::{Facts, RawFacts, Relation, Status};
+use sportello_kernel::scope::{check_scope, office_scope_without};
+use sportello_kernel::{Actor, Deps, Error, Problems, Result};
+use sportello_store::TenantDb;
+use sportello_store::cases::Case;
+use sportello_store::population::{Move, NewVersion, Version};
+
+/// One person of a declaration, with what the registry holds of them now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub code: String,
+    pub name: String,
+    pub relation: &'static str,
+    /// Their record in force here (none: new to this commune's registry).
+    pub now: Option<Version>,
+}
+
+/// A declaration as the registry office sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct View {
+    pub case_id: String,
+    pub protocol: String,
+    pub status: String,
+    pub filed_on: String,
+    pub register_by: String,
+    pub check_by: String,
+    /// `same_commune`, `commune` or `abroad`, and the place declared.
+    pub origin: (&'static str, String),
+    pub street: String,
+    pub number: String,
+    pub interior: String,
+    /// The street-list entry matching the street declared.
+    pub street_code: Option<String>,
+    pub streets: Vec<(String, String)>,
+    /// The head of the family they join.
+    pub joins: Option<Version>,
+    pub people: Vec<Person>,
+    /// What is wrong with the declaration: it cannot be registered.
+    #[serde(skip)]
+    pub problems: Vec<sportello_kernel::Problem>,
+    /// Registered: its state and the people moved.
+    pub registered: Option<Move>,
+}
+
+fn day(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// The declaration's case, if the actor's offices may work on it and it is one.
+async fn declaration_case(deps: &Deps, actor: &Actor, case_id: &str) -> Result<Case> {
+    crate::require(deps, actor, Action::Update).await?;
+    let tx = deps.store.tenant_read(actor.commune()?).await?;
+    let case = tx.db().case(case_id).await?.ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    // Only who works the case's office: its acts (taking it, the outcome) are theirs, so the
+    // registry is never changed by someone the case would then refuse.
+    let scope = office_scope_without(
+        deps,
+        actor,
+        Object::Cases,
+        Action::Update,
+        &sportello_cases::ACTING_FOR,
+    )
+    .await?;
+    check_scope(&scope, Some(&case.office_id)).map_err(|_| Error::NotFound)?;
+    if case.service_id != SERVICE {
+        return Err(Error::NotFound);
+    }
+    Ok(case)
+}
+
+fn parsed(case: &Case) -> std::result::Result<Declaration, Problems> {
+    let answers: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&case.answers).unwrap_or_default();
+    Declaration::parse(&answers).map_err(|errs| {
+        let mut p = Problems::default();
+        for (field, e) in &errs {
+            p.parse(field, e);
+        }
+        p
+    })
+}
+
+fn norm(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The office's view of a declaration.
+pub async fn view(deps: &Deps, actor: &Actor, case_id: &str) -> Result<View> {
+    let case = declaration_case(deps, actor, case_id).await?;
+    let filed = day(&case.submitted_on)?;
+    let tx = deps.store.tenant_read(actor.commune()?).await?;
+    let db = tx.db();
+    let streets = db.registry_streets().await?;
+    let registered = db.residence_move(case_id).await?;
+    let mut v = View {
+        case_id: case.id.clone(),
+        protocol: case.protocol_text.clone().unwrap_or_default(),
+        status: case.status.clone(),
+        filed_on: filed.to_string(),
+        register_by: residence::register_by(filed).to_string(),
+        check_by: residence::check_by(filed).to_string(),
+        origin: ("", String::new()),
+        street: String::new(),
+        number: String::new(),
+        interior: String::new(),
+        street_code: None,
+        streets: vec![],
+        joins: None,
+        people: vec![],
+        problems: vec![],
+        registered,
+    };
+    match parsed(&case) {
+        Err(p) => {
+            v.problems = p.0;
+        }
+        Ok(d) => {
+            v.origin = match &d.origin {
+                Origin::SameCommune => ("same_commune", String::new()),
+                Origin::Commune(c) => ("commune", c.clone()),
+                Origin::Abroad(s) => ("abroad", s.clone()),
+            };
+            v.street_code = streets
+                .iter()
+                .find(|(_, n)| norm(n) == norm(&d.street))
+                .map(|(c, _)| c.clone());
+            if let Some(head) = &d.joins {
+                v.joins = current_of(&db, head.as_str()).await?;
+            }
+            for m in &d.movers {
+                v.people.push(Person {
+                    code: m.code.as_str().to_owned(),
+                    name: format!("{} {}", m.last_name, m.first_name),
+                    relation: m.relation.key(),
+                    now: current_of(&db, m.code.as_str()).await?,
+                });
+            }
+            (v.street, v.number, v.interior) = (d.street, d.number, d.interior);
+        }
+    }
+    v.streets = streets;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// The person with this code and their record in force, if resident here.
+async fn current_of(db: &TenantDb<'_>, code: &str) -> Result<Option<Version>> {
+    let Some(id) = crate::signed_in_person(db, code).await? else {
+        return Ok(None);
+    };
+    Ok(db
+        .registry_at(id, None)
+        .await?
+        .filter(|v| v.facts.status == Status::Resident))
+}
+
+/// The declarations waiting for the office: filed and not yet registered (their cases), and
+/// registered ones waiting for the end of the police check.
+pub async fn waiting(
+    deps: &Deps,
+    actor: &Actor,
+) -> Result<(Vec<sportello_cases::office::QueueLine>, Vec<Move>)> {
+    crate::require(deps, actor, Action::Update).await?;
+    let mut lines = vec![];
+    for queue in [
+        sportello_store::cases::Queue::New,
+        sportello_store::cases::Queue::Mine,
+    ] {
+        let q = sportello_cases::office::QueueQuery {
+            queue,
+            service: Some(SERVICE.into()),
+            ..Default::default()
+        };
+        for l in sportello_cases::office::queue(deps, actor, &q).await?.lines {
+            if !lines
+                .iter()
+                .any(|x: &sportello_cases::office::QueueLine| x.id == l.id)
+            {
+                lines.push(l);
+            }
+        }
+    }
+    let tx = deps.store.tenant_read(actor.commune()?).await?;
+    let moves = tx.db().residence_moves("registered", 200).await?;
+    tx.commit().await?;
+    lines.retain(|l| !moves.iter().any(|m| m.case_id == l.id));
+    Ok((lines, moves))
+}
+
+fn line_problem(field: &str, why: Why, arg: String) -> Error {
+    let mut p = Problems::default();
+    p.add(field, why, arg);
+    Error::Invalid(p)
+}
+
+/// The facts of someone new to the registry, from the declaration and their fiscal code.
+fn newcomer(m: &Mover, line: usize, at: &Address<'_>, today: NaiveDate) -> Result<RawFacts> {
+    let (Some(citizenship), Some(marital)) = (&m.citizenship, m.marital) else {
+        return Err(line_problem("componenti", Why::MoverLine, line.to_string()));
+    };
+    let place = m.code.birthplace();
+    let place_name = if place.starts_with('Z') {
+        format!("ESTERO ({place})")
+    } else {
+        sportello_store::istat::by_cadastral_code(&place).map_or_else(
+            || place.clone(),
+            |r| format!("{} ({})", r.name_it.to_uppercase(), r.province_code),
+        )
+    };
+    let born = residence::birth_date_of(&m.code, today)
+        .ok_or_else(|| line_problem("componenti", Why::MoverLine, line.to_string()))?;
+    Ok(RawFacts {
+        status: Status::Resident.key().into(),
+        last_name: m.last_name.clone(),
+        first_name: m.first_name.clone(),
+        sex: if m.code.sex() == sportello_domain::Sex::Female {
+            "F"
+        } else {
+            "M"
+        }
+        .into(),
+        birth_date: born.to_string(),
+        birth_place: place,
+        birth_place_name: place_name,
+        citizenship: citizenship.clone(),
+        marital: marital.key().into(),
+        voter: "N".into(),
+        family: at.family.to_string(),
+        relation: m.relation.key().into(),
+        street: at.street.to_owned(),
+        number: at.number.to_owned(),
+        interior: at.interior.to_owned(),
+        ..RawFacts::default()
+    })
+}
+
+/// Where the people go.
+struct Address<'a> {
+    family: i64,
+    street: &'a str,
+    number: &'a str,
+    interior: &'a str,
+}
+
+/// Writes a person's new version from `from` (closing the one in force); gives its number.
+async fn move_version(
+    db: &TenantDb<'_>,
+    cur: &Version,
+    facts: &Facts,
+    from: NaiveDate,
+    by: &str,
+    note: &str,
+) -> Result<i32> {
+    if from.to_string() <= cur.valid_from {
+        return Err(Error::Refused("refused_residence_changed_since"));
+    }
+    if !db
+        .registry_close(cur.person_id, cur.version, &from.to_string())
+        .await?
+    {
+        return Err(Error::Refused("refused_registry_stale"));
+    }
+    let version = db.registry_last_version(cur.person_id).await? + 1;
+    db.registry_add_versions(&[NewVersion {
+        person_id: cur.person_id,
+        version,
+        valid_from: from.to_string(),
+        valid_to: None,
+        recorded_at: sportello_store::now_micros(),
+        recorded_by: by,
+        cause: "change",
+        note,
+        facts,
+    }])
+    .await?;
+    Ok(version)
+}
+
+fn parse_facts(raw: &RawFacts, line: usize) -> Result<Facts> {
+    Facts::parse(raw).map_err(|_| line_problem("componenti", Why::MoverLine, line.to_string()))
+}
+
+mod decide;
+pub use decide::{confirm, reject, tacit};
+
+/// Registers a declaration: from the day it was made, its people live at the address (on the
+/// street-list entry `street_code` the clerk chose), in the family they form or join; the
+/// families they leave get a new head if theirs left. One transaction; the case is then taken
+/// in charge and the citizen told.
+pub async fn register(
+    deps: &Deps,
+    actor: &Actor,
+    case_id: &str,
+    street_code: &str,
+    base: &str,
+) -> Result<()> {
+    let case = declaration_case(deps, actor, case_id).await?;
+    if matches!(case.status.as_str(), "accepted" | "rejected" | "withdrawn") {
+        return Err(Error::Refused("refused_case_closed"));
+    }
+    let d = parsed(&case).map_err(Error::Invalid)?;
+    let from = day(&case.submitted_on)?;
+    let commune = actor.commune()?;
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    let done = db.residence_move(case_id).await?;
+    if done.is_none() {
+        let people = write_moves(deps, actor, &db, &case, &d, from, street_code).await?;
+        let by = actor.audit_name();
+        db.add_residence_move(&Move {
+            case_id: case_id.to_owned(),
+            state: "registered".into(),
+            legal_day: from.to_string(),
+            check_by: residence::check_by(from).to_string(),
+            people,
+            registered_at: sportello_store::now_micros(),
+            registered_by: by,
+            decided_at: None,
+            decided_by: None,
+        })
+        .await?;
+        sportello_kernel::audit::record(
+            &db,
+            actor,
+            "residence_registered",
+            "records",
+            json!({"case": case_id, "from": from.to_string()}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if case.status == "submitted" {
+        sportello_cases::office::act(
+            deps,
+            actor,
+            case_id,
+            &sportello_cases::office::Act::Take,
+            base,
+        )
+        .await?;
+    }
+    if done.is_none() {
+        let text = decide::told(&case.lang, "registered", from, &d);
+        sportello_cases::office::act(
+            deps,
+            actor,
+            case_id,
+            &sportello_cases::office::Act::Message { text },
+            base,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The registry writes of a registration; gives the people changed with their versions.
+async fn write_moves(
+    deps: &Deps,
+    actor: &Actor,
+    db: &TenantDb<'_>,
+    case: &Case,
+    d: &Declaration,
+    from: NaiveDate,
+    street_code: &str,
+) -> Result<Vec<(i64, Option<i32>, i32)>> {
+    let by = actor.audit_name();
+    let note = format!(
+        "Dichiarazione di residenza prot. {}",
+        case.protocol_text.as_deref().unwrap_or(&case.id)
+    );
+    let today = crate::today();
+    // Where they go: the family they join (at its head's address) or a new one here.
+    let (family, street, number, interior) = match &d.joins {
+        Some(head) => {
+            let h = current_of(db, head.as_str())
+                .await?
+                .filter(|h| h.facts.relation == Relation::Head)
+                .ok_or_else(|| line_problem("intestatario", Why::NotOneOf, head.as_str().into()))?;
+            (
+                h.facts.family,
+                h.facts.street,
+                h.facts.number,
+                h.facts.interior,
+            )
+        }
+        None => {
+            if !db
+                .registry_streets()
+                .await?
+                .iter()
+                .any(|(c, _)| c == street_code)
+            {
+                return Err(line_problem(
+                    "street",
+                    Why::NotOneOf,
+                    street_code.to_owned(),
+                ));
+            }
+            (
+                db.registry_take("family", 1).await?,
+                street_code.to_owned(),
+                d.number.clone(),
+                d.interior.clone(),
+            )
+        }
+    };
+    let at = Address {
+        family,
+        street: &street,
+        number: &number,
+        interior: &interior,
+    };
+    let mut people = vec![];
+    let mut left: Vec<i64> = vec![];
+    for (i, m) in d.movers.iter().enumerate() {
+        let line = i + 1;
+        let id = crate::signed_in_person(db, m.code.as_str()).await?;
+        let cur = match id {
+            Some(id) => {
+                if !db.registry_lock(id).await? {
+                    return Err(Error::NotFound);
+                }
+                db.registry_at(id, None).await?
+            }
+            None => None,
+        };
+        match cur {
+            Some(cur) => {
+                if cur.facts.status == Status::Resident && cur.facts.family != family {
+                    left.push(cur.facts.family);
+                }
+                let mut raw = cur.facts.raw();
+                raw.status = Status::Resident.key().into();
+                raw.family = family.to_string();
+                raw.relation = m.relation.key().into();
+                raw.street = at.street.to_owned();
+                raw.number = at.number.to_owned();
+                raw.interior = at.interior.to_owned();
+                let facts = parse_facts(&raw, line)?;
+                let v = move_version(db, &cur, &facts, from, &by, &note).await?;
+                people.push((cur.person_id, Some(cur.version), v));
+            }
+            None => {
+                crate::require(deps, actor, Action::Create).await?;
+                let facts = parse_facts(&newcomer(m, line, &at, today)?, line)?;
+                if !facts.matches(&m.code) {
+                    return Err(line_problem("componenti", Why::MoverLine, line.to_string()));
+                }
+                // Someone whose registration was annulled keeps their number.
+                let id = match id.or(db.registry_id(m.code.as_str()).await?) {
+                    Some(id) => id,
+                    None => {
+                        let id = db.registry_take("person", 1).await?;
+                        db.registry_add_people(
+                            &[(id, m.code.as_str().to_owned())],
+                            sportello_store::now_micros(),
+                        )
+                        .await?;
+                        id
+                    }
+                };
+                let version = db.registry_last_version(id).await? + 1;
+                db.registry_add_versions(&[NewVersion {
+                    person_id: id,
+                    version,
+                    valid_from: from.to_string(),
+                    valid_to: None,
+                    recorded_at: sportello_store::now_micros(),
+                    recorded_by: &by,
+                    cause: "registration",
+                    note: &note,
+                    facts: &facts,
+                }])
+                .await?;
+                people.push((id, None, version));
+            }
+        }
+    }
+    // The families left behind: a new head when theirs moved.
+    left.sort_unstable();
+    left.dedup();
+    for f in left {
+        let stay: Vec<Version> = db
+            .registry_family(f, None)
+            .await?
+            .into_iter()
+            .filter(|v| !people.iter().any(|(p, _, _)| *p == v.person_id))
+            .collect();
+        if stay.is_empty() || stay.iter().any(|v| v.facts.relation == Relation::Head) {
+            continue;
+        }
+        let Some(eldest) = stay.iter().min_by_key(|v| v.facts.birth_date) else {
+            continue;
+        };
+        let partner = matches!(
+            eldest.facts.relation,
+            Relation::Spouse | Relation::CivilPartner
+        );
+        for v in &stay {
+            let relation = if v.person_id == eldest.person_id {
+                Relation::Head
+            } else if partner && v.facts.relation == Relation::Child {
+                Relation::Child
+            } else {
+                Relation::Relative
+            };
+            if relation == v.facts.relation {
+                continue;
+            }
+            let mut facts = v.facts.clone();
+            facts.relation = relation;
+            let n = move_version(db, v, &facts, from, &by, &note).await?;
+            people.push((v.person_id, Some(v.version), n));
+        }
+    }
+    Ok(people)
+}

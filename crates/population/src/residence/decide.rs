@@ -1,0 +1,222 @@
+//! The end of a registered declaration: the police check confirms it, or the office rejects it
+//! and the registry goes back to what it was (each version the registration wrote is corrected
+//! to the facts before; someone it registered is no longer on the registry), or 45 days pass
+//! and the law accepts it.
+
+use chrono::NaiveDate;
+use serde_json::json;
+use sportello_authz::Action;
+use sportello_domain::TenantId;
+use sportello_domain::registry::residence::{self, Declaration};
+use sportello_kernel::{Actor, Deps, Error, Result};
+use sportello_store::population::NewVersion;
+
+use super::declaration_case;
+
+/// What the citizen is told, in the language of the case.
+pub(super) fn told(lang: &str, what: &str, from: NaiveDate, d: &Declaration) -> String {
+    let check = residence::check_by(from).format("%d/%m/%Y");
+    let from = from.format("%d/%m/%Y");
+    let at = format!("{} {}", d.street, d.number);
+    match (lang, what) {
+        ("en", "registered") => format!(
+            "Your declaration is registered: from {from} your residence is {at}. By {check} the \
+             municipal police checks you live there; without a notice to the contrary by then, \
+             the change stands."
+        ),
+        (_, "registered") => format!(
+            "La dichiarazione è registrata: dal {from} la residenza è in {at}. Entro il {check} \
+             la Polizia municipale verifica la dimora abituale; senza comunicazioni contrarie \
+             entro quella data il cambio si intende confermato."
+        ),
+        ("en", _) => format!(
+            "No notice to the contrary came by {check}: the change of residence from {from} \
+             stands (silenzio-assenso, art. 18 DL 5/2012)."
+        ),
+        _ => format!(
+            "Nessuna comunicazione contraria entro il {check}: il cambio di residenza dal {from} \
+             è confermato (silenzio-assenso, art. 18 DL 5/2012)."
+        ),
+    }
+}
+
+/// The check found them living there: the declaration stands and its case is accepted.
+pub async fn confirm(deps: &Deps, actor: &Actor, case_id: &str, base: &str) -> Result<()> {
+    declaration_case(deps, actor, case_id).await?;
+    let tx = deps.store.tenant(actor.commune()?).await?;
+    let db = tx.db();
+    let m = db.residence_move(case_id).await?.ok_or(Error::NotFound)?;
+    if m.state != "registered" {
+        return Err(Error::Refused("refused_residence_decided"));
+    }
+    tx.commit().await?;
+    let act = sportello_cases::office::Act::Decide {
+        accept: true,
+        reason: String::new(),
+    };
+    sportello_cases::office::act(deps, actor, case_id, &act, base).await?;
+    let tx = deps.store.tenant(actor.commune()?).await?;
+    let db = tx.db();
+    db.decide_residence_move(
+        case_id,
+        "confirmed",
+        sportello_store::now_micros(),
+        &actor.audit_name(),
+    )
+    .await?;
+    sportello_kernel::audit::record(
+        &db,
+        actor,
+        "residence_confirmed",
+        "records",
+        json!({"case": case_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The check found they do not live there (or the declaration was false): the registry goes
+/// back to what it was, the case is rejected with `reason`. A declaration not yet registered
+/// is rejected on its case alone.
+pub async fn reject(
+    deps: &Deps,
+    actor: &Actor,
+    case_id: &str,
+    reason: &str,
+    base: &str,
+) -> Result<()> {
+    declaration_case(deps, actor, case_id).await?;
+    if reason.trim().is_empty() {
+        return Err(Error::invalid("reason", sportello_domain::Why::Required));
+    }
+    let tx = deps.store.tenant(actor.commune()?).await?;
+    let db = tx.db();
+    if let Some(m) = db.residence_move(case_id).await? {
+        if m.state != "registered" {
+            return Err(Error::Refused("refused_residence_decided"));
+        }
+        let now = sportello_store::now_micros();
+        let by = actor.audit_name();
+        let note = format!("Cambio di residenza annullato: {}", reason.trim());
+        for (person, before, made) in &m.people {
+            if !db.registry_lock(*person).await? {
+                return Err(Error::NotFound);
+            }
+            let history = db.registry_history(*person).await?;
+            let cur = history
+                .iter()
+                .find(|v| v.version == *made && v.superseded_at.is_none() && v.valid_to.is_none())
+                .ok_or(Error::Refused("refused_residence_changed_since"))?;
+            if !db.registry_supersede(*person, *made, now).await? {
+                return Err(Error::Refused("refused_registry_stale"));
+            }
+            // Someone the declaration registered is simply no longer on the registry.
+            let Some(before) = before else { continue };
+            let old = history
+                .iter()
+                .find(|v| v.version == *before)
+                .ok_or(Error::NotFound)?;
+            let version = db.registry_last_version(*person).await? + 1;
+            db.registry_add_versions(&[NewVersion {
+                person_id: *person,
+                version,
+                valid_from: cur.valid_from.clone(),
+                valid_to: None,
+                recorded_at: now,
+                recorded_by: &by,
+                cause: "correction",
+                note: &note,
+                facts: &old.facts,
+            }])
+            .await?;
+        }
+        if !db
+            .decide_residence_move(case_id, "rejected", now, &by)
+            .await?
+        {
+            return Err(Error::Refused("refused_residence_decided"));
+        }
+        sportello_kernel::audit::record(
+            &db,
+            actor,
+            "residence_rejected",
+            "records",
+            json!({"case": case_id}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    crate::require(deps, actor, Action::Update).await?;
+    let act = sportello_cases::office::Act::Decide {
+        accept: false,
+        reason: reason.trim().to_owned(),
+    };
+    match sportello_cases::office::act(deps, actor, case_id, &act, base).await {
+        // Taken in charge first when it was never registered.
+        Err(Error::Refused("refused_take_first")) => {
+            sportello_cases::office::act(
+                deps,
+                actor,
+                case_id,
+                &sportello_cases::office::Act::Take,
+                base,
+            )
+            .await?;
+            sportello_cases::office::act(deps, actor, case_id, &act, base).await
+        }
+        other => other,
+    }
+}
+
+/// Silenzio-assenso: every declaration registered whose police check ended before `today`
+/// without a decision stands, and its case is accepted by law. Gives how many.
+pub async fn tacit(deps: &Deps, commune: TenantId, today: NaiveDate, base: &str) -> Result<usize> {
+    let tx = deps.store.tenant_read(commune).await?;
+    let due: Vec<_> = tx
+        .db()
+        .residence_moves("registered", 500)
+        .await?
+        .into_iter()
+        .filter(|m| m.check_by < today.to_string())
+        .collect();
+    tx.commit().await?;
+    let mut n = 0;
+    for m in due {
+        let tx = deps.store.tenant_read(commune).await?;
+        let case = tx.db().case(&m.case_id).await?;
+        tx.commit().await?;
+        let Some(case) = case else { continue };
+        let from = NaiveDate::parse_from_str(&m.legal_day, "%Y-%m-%d")
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let answers = serde_json::from_str(&case.answers).unwrap_or_default();
+        let Ok(d) = Declaration::parse(&answers) else {
+            continue;
+        };
+        let reason = told(&case.lang, "tacit", from, &d);
+        match sportello_cases::office::decide_by_law(deps, commune, &m.case_id, true, &reason, base)
+            .await
+        {
+            Ok(()) | Err(Error::Refused("refused_case_closed")) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, case = %m.case_id, "tacit acceptance: the case stays open");
+                continue;
+            }
+        }
+        let tx = deps.store.tenant(commune).await?;
+        if tx
+            .db()
+            .decide_residence_move(
+                &m.case_id,
+                "confirmed",
+                sportello_store::now_micros(),
+                "law",
+            )
+            .await?
+        {
+            n += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(n)
+}

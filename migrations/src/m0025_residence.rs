@@ -1,0 +1,37 @@
+use sea_orm_migration::prelude::*;
+
+use crate::{run_script, secure_commune_tables};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+pub(crate) const TABLES: &[&str] = &["residence_moves"];
+
+/// Declarations of residence the registry office has acted on (the declaration itself is a
+/// case): the legal day it holds from, its deadlines, its state (`registered`, `confirmed`,
+/// `rejected`), and for each person moved the version their record had before (none: newly
+/// registered), so a rejection can restore it.
+const SCHEMA: &str = r#"
+CREATE TABLE residence_moves (
+    tenant_id BIGINT NOT NULL,
+    case_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    legal_day TEXT NOT NULL,
+    check_by TEXT NOT NULL,
+    people TEXT NOT NULL,
+    registered_at BIGINT NOT NULL,
+    registered_by TEXT NOT NULL,
+    decided_at BIGINT NULL,
+    decided_by TEXT NULL,
+    PRIMARY KEY (tenant_id, case_id)
+);
+CREATE INDEX residence_moves_state ON residence_moves (tenant_id, state, check_by)
+"#;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run_script(manager, SCHEMA).await?;
+        secure_commune_tables(manager, TABLES).await
+    }
+}
