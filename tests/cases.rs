@@ -396,7 +396,7 @@ async fn below_the_services_level_nothing_opens() {
         &w.deps,
         PISA,
         &sportello_cases::filer::Filer::citizen(&strong).unwrap(),
-        "cambio-residenza",
+        "certificato-residenza",
         None,
     )
     .await

@@ -422,6 +422,25 @@ async fn declarations_are_the_registry_office_s_and_pisa_s_alone() {
                 .is_err()
         );
     }
+    // A declaration for someone else, or naming someone as they are not on the registry,
+    // moves nobody.
+    for (line, why) in [
+        (
+            format!("{GIULIA}; Bianchi; Giulia; intestatario"),
+            Why::NotOneOf,
+        ),
+        (format!("{LUCA}; Rossi; Luca; intestatario"), Why::MoverLine),
+    ] {
+        let d = declare(&w, &luca, [FROM_HERE, home, &[("componenti", &line)]])
+            .await
+            .unwrap();
+        let r = moves::register(&w.deps, &clerk, &d.case_id, "00130", BASE).await;
+        assert!(
+            matches!(&r, Err(Error::Invalid(p)) if p.has("componenti", why)),
+            "{line}: {r:?}"
+        );
+    }
+    assert_eq!(now_of(&w, GIULIA).await.facts.number, "43");
     let luca_before = now_of(&w, LUCA).await;
     assert_eq!(luca_before.facts.number, "43", "nothing moved");
     // Another service's case is not a declaration.

@@ -387,6 +387,32 @@ async fn write_moves(
         case.protocol_text.as_deref().unwrap_or(&case.id)
     );
     let today = crate::today();
+    // The declarant moves too (a declaration is made for oneself and one's family, never for
+    // strangers), and someone joining a family is not its head.
+    let key = |c: &str| {
+        sportello_domain::FiscalCode::parse(c)
+            .map(|c| c.normalised().as_str().to_owned())
+            .unwrap_or_else(|_| c.to_owned())
+    };
+    let applicant = case.fiscal_code.as_deref().map(key);
+    if !d
+        .movers
+        .iter()
+        .any(|m| Some(key(m.code.as_str())) == applicant)
+    {
+        return Err(line_problem(
+            "componenti",
+            Why::NotOneOf,
+            case.applicant_name.clone(),
+        ));
+    }
+    if let Some(head) = &d.joins
+        && d.movers
+            .iter()
+            .any(|m| key(m.code.as_str()) == key(head.as_str()))
+    {
+        return Err(line_problem("componenti", Why::FamilyHead, "1".into()));
+    }
     // Where they go: the family they join (at its head's address) or a new one here.
     let (family, street, number, interior) = match &d.joins {
         Some(head) => {
@@ -432,7 +458,8 @@ async fn write_moves(
     let mut left: Vec<i64> = vec![];
     for (i, m) in d.movers.iter().enumerate() {
         let line = i + 1;
-        let id = crate::signed_in_person(db, m.code.as_str()).await?;
+        // The declaration carries codes as issued: the exact code, never a homonym's.
+        let id = db.registry_id(m.code.as_str()).await?;
         let cur = match id {
             Some(id) => {
                 if !db.registry_lock(id).await? {
@@ -444,6 +471,17 @@ async fn write_moves(
         };
         match cur {
             Some(cur) => {
+                // The names typed must be the record's: a code alone moves nobody.
+                let same = |a: &str, b: &str| norm(a) == norm(b);
+                if cur.facts.status == Status::Deceased
+                    || !same(&cur.facts.last_name, &m.last_name)
+                    || !same(&cur.facts.first_name, &m.first_name)
+                {
+                    return Err(line_problem("componenti", Why::MoverLine, line.to_string()));
+                }
+                if cur.facts.status != Status::Resident {
+                    crate::require(deps, actor, Action::Create).await?;
+                }
                 if cur.facts.status == Status::Resident && cur.facts.family != family {
                     left.push(cur.facts.family);
                 }
@@ -465,7 +503,7 @@ async fn write_moves(
                     return Err(line_problem("componenti", Why::MoverLine, line.to_string()));
                 }
                 // Someone whose registration was annulled keeps their number.
-                let id = match id.or(db.registry_id(m.code.as_str()).await?) {
+                let id = match id {
                     Some(id) => id,
                     None => {
                         let id = db.registry_take("person", 1).await?;

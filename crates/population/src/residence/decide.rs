@@ -13,6 +13,9 @@ use sportello_store::population::NewVersion;
 
 use super::declaration_case;
 
+/// The longest reason for a rejection, in characters.
+pub const REASON_MAX: usize = 2000;
+
 /// What the citizen is told, in the language of the case.
 pub(super) fn told(lang: &str, what: &str, from: NaiveDate, d: &Declaration) -> String {
     let check = residence::check_by(from).format("%d/%m/%Y");
@@ -86,14 +89,27 @@ pub async fn reject(
     reason: &str,
     base: &str,
 ) -> Result<()> {
-    declaration_case(deps, actor, case_id).await?;
+    let case = declaration_case(deps, actor, case_id).await?;
     if reason.trim().is_empty() {
         return Err(Error::invalid("reason", sportello_domain::Why::Required));
+    }
+    if reason.trim().chars().count() > REASON_MAX {
+        return Err(Error::invalid_at(
+            "reason",
+            sportello_domain::Why::TooLong,
+            REASON_MAX.to_string(),
+        ));
+    }
+    // Only a case the office still holds: nothing is undone for a case that cannot then be
+    // rejected (closed, or waiting for the citizen's answer).
+    if !matches!(case.status.as_str(), "submitted" | "in_charge") {
+        return Err(Error::Refused("refused_case_closed"));
     }
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
     if let Some(m) = db.residence_move(case_id).await? {
-        if m.state != "registered" {
+        // After the check's last day the law has accepted it.
+        if m.state != "registered" || m.check_by < crate::today().to_string() {
             return Err(Error::Refused("refused_residence_decided"));
         }
         let now = sportello_store::now_micros();
@@ -197,7 +213,9 @@ pub async fn tacit(deps: &Deps, commune: TenantId, today: NaiveDate, base: &str)
         match sportello_cases::office::decide_by_law(deps, commune, &m.case_id, true, &reason, base)
             .await
         {
-            Ok(()) | Err(Error::Refused("refused_case_closed")) => {}
+            Ok(()) => {}
+            // Closed meanwhile: the law's acceptance stands only if the case was accepted.
+            Err(Error::Refused("refused_case_closed")) if case.status == "accepted" => {}
             Err(e) => {
                 tracing::warn!(error = %e, case = %m.case_id, "tacit acceptance: the case stays open");
                 continue;
