@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDate};
 use sportello_authz::Role;
 use sportello_cases::draft::{self, Step};
 use sportello_cases::filer::Filer;
+use sportello_cases::office::{self, Act};
 use sportello_cases::{follow, submit};
 use sportello_domain::registry::Relation;
 use sportello_domain::registry::residence::{self, SERVICE};
@@ -292,11 +293,19 @@ async fn a_newcomer_joins_a_family_and_silence_accepts_it_after_45_days() {
     let pos = position::mine(&w.deps, PISA, &sara).await.unwrap().unwrap();
     assert_eq!(pos.family.len(), 2);
 
-    // Within the 45 days nothing happens; after them the law accepts it.
+    // The office asks her something and she does not answer: the case waits, and still
+    // within the 45 days nothing happens; after them the law accepts it.
+    let ask = Act::Ask {
+        text: "Ci invii il contratto di locazione?".into(),
+    };
+    office::act(&w.deps, &clerk, &s.case_id, &ask, BASE)
+        .await
+        .unwrap();
+    assert_eq!(status_of(&w, &sara, &s.case_id).await, "waiting");
     let today = sportello_population::today();
     let check = residence::check_by(today);
     assert_eq!(moves::tacit(&w.deps, PISA, check, BASE).await.unwrap(), 0);
-    assert_eq!(status_of(&w, &sara, &s.case_id).await, "in_charge");
+    assert_eq!(status_of(&w, &sara, &s.case_id).await, "waiting");
     assert_eq!(
         moves::tacit(&w.deps, PISA, check + Duration::days(1), BASE)
             .await
@@ -441,6 +450,15 @@ async fn declarations_are_the_registry_office_s_and_pisa_s_alone() {
         );
     }
     assert_eq!(now_of(&w, GIULIA).await.facts.number, "43");
+    // The ordinary case page cannot decide a declaration: the registry would not follow.
+    let decide = Act::Decide {
+        accept: true,
+        reason: String::new(),
+    };
+    assert!(matches!(
+        office::act(&w.deps, &clerk, &s.case_id, &decide, BASE).await,
+        Err(Error::Refused("refused_case_procedure"))
+    ));
     let luca_before = now_of(&w, LUCA).await;
     assert_eq!(luca_before.facts.number, "43", "nothing moved");
     // Another service's case is not a declaration.

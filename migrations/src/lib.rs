@@ -135,6 +135,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "agencies",
     "agency_members",
     "residence_moves",
+    "registry_reminders",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

@@ -5,12 +5,13 @@ use crate::{run_script, secure_commune_tables};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-pub(crate) const TABLES: &[&str] = &["residence_moves"];
+pub(crate) const TABLES: &[&str] = &["residence_moves", "registry_reminders"];
 
 /// Declarations of residence the registry office has acted on (the declaration itself is a
 /// case): the legal day it holds from, its deadlines, its state (`registered`, `confirmed`,
 /// `rejected`), and for each person moved the version their record had before (none: newly
-/// registered), so a rejection can restore it.
+/// registered), so a rejection can restore it. And the identity cards whose holder was reminded
+/// of their expiry (once a document: `told` false when the holder could not be reached).
 const SCHEMA: &str = r#"
 CREATE TABLE residence_moves (
     tenant_id BIGINT NOT NULL,
@@ -25,7 +26,16 @@ CREATE TABLE residence_moves (
     decided_by TEXT NULL,
     PRIMARY KEY (tenant_id, case_id)
 );
-CREATE INDEX residence_moves_state ON residence_moves (tenant_id, state, check_by)
+CREATE INDEX residence_moves_state ON residence_moves (tenant_id, state, check_by);
+CREATE TABLE registry_reminders (
+    tenant_id BIGINT NOT NULL,
+    person_id BIGINT NOT NULL,
+    doc_number TEXT NOT NULL,
+    sent_on TEXT NOT NULL,
+    told BOOLEAN NOT NULL,
+    PRIMARY KEY (tenant_id, person_id, doc_number)
+);
+CREATE INDEX registry_versions_doc ON registry_versions (tenant_id, doc_expires)
 "#;
 
 #[async_trait::async_trait]

@@ -221,7 +221,30 @@ pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) ->
         &crate::ACTING_FOR,
     )
     .await?;
-    run(deps, actor, Some(scope), id, act, base).await
+    run(deps, actor, Some(scope), id, act, base, false).await
+}
+
+/// The services whose outcome is a procedure's, not a clerk's click: the registry's declaration
+/// of residence is decided where the registry changes with it (`population::residence`).
+pub const PROCEDURES: &[&str] = &[sportello_domain::registry::residence::SERVICE];
+
+/// [`act`] for the capability that owns a procedure's cases: it may decide them.
+pub async fn act_in_procedure(
+    deps: &Deps,
+    actor: &Actor,
+    id: &str,
+    act: &Act,
+    base: &str,
+) -> Result<()> {
+    let scope = office_scope_without(
+        deps,
+        actor,
+        Object::Cases,
+        Action::Update,
+        &crate::ACTING_FOR,
+    )
+    .await?;
+    run(deps, actor, Some(scope), id, act, base, true).await
 }
 
 /// The outcome the law gives a case when the office did not decide in time (silenzio-assenso:
@@ -246,10 +269,11 @@ pub async fn decide_by_law(
         accept,
         reason: reason.to_owned(),
     };
-    run(deps, &law, None, id, &act, base).await
+    run(deps, &law, None, id, &act, base, true).await
 }
 
-/// Does `act`; `scope`: the offices the actor works on (`None`: the law, no office check).
+/// Does `act`; `scope`: the offices the actor works on (`None`: the law, no office check);
+/// `procedure`: the procedure owning the case acts (it alone decides [`PROCEDURES`]' cases).
 async fn run(
     deps: &Deps,
     actor: &Actor,
@@ -257,6 +281,7 @@ async fn run(
     id: &str,
     act: &Act,
     base: &str,
+    procedure: bool,
 ) -> Result<()> {
     let commune = actor.commune()?;
     // Read what the checks need first (nothing held open meanwhile).
@@ -273,6 +298,12 @@ async fn run(
     let status = CaseStatus::parse(&before.status).ok_or(Error::NotFound)?;
     if status.is_closed() {
         return Err(Error::Refused("refused_case_closed"));
+    }
+    if !procedure
+        && matches!(act, Act::Decide { .. })
+        && PROCEDURES.contains(&before.service_id.as_str())
+    {
+        return Err(Error::Refused("refused_case_procedure"));
     }
     if let Act::Assign { staff_id } = act {
         let colleague = Actor {
@@ -367,8 +398,13 @@ async fn run(
             ("note", false, serde_json::json!({ "text": t }), None)
         }
         Act::Decide { accept, reason } => {
-            if status != CaseStatus::InCharge {
+            // The law decides a case waiting for its citizen too (its days ran all the same).
+            let law = scope.is_none() && status == CaseStatus::Waiting;
+            if status != CaseStatus::InCharge && !law {
                 return Err(Error::Refused("refused_take_first"));
+            }
+            if law {
+                change.paused_since = Some(None);
             }
             let reason = if *accept && reason.trim().is_empty() {
                 String::new()

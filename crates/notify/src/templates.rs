@@ -52,6 +52,10 @@ const FILES: &[(&str, &str)] = &[
         "draft_expiry",
         include_str!("../templates/draft_expiry.toml"),
     ),
+    (
+        "document_expiry",
+        include_str!("../templates/document_expiry.toml"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -11,6 +11,7 @@
 //! - verify.rs: whether a stamp or a certificate's PDF is authentic and still valid, with the
 //!   public keys only (the verification page and the command line);
 //! - position.rs: "la mia posizione anagrafica", and who looked at my data;
+//! - reminders.rs: the identity card's expiry told to its holder six months ahead (outbox);
 //! - residence.rs: the change of residence on the cases (register from the declaration's day,
 //!   confirm, reject back to the state before, accepted by law after 45 days).
 //!
@@ -26,6 +27,7 @@ pub mod import;
 pub mod keys;
 pub mod position;
 pub mod records;
+pub mod reminders;
 pub mod residence;
 pub mod stamp;
 pub mod verify;

@@ -313,42 +313,16 @@ pub async fn register(
     base: &str,
 ) -> Result<()> {
     let case = declaration_case(deps, actor, case_id).await?;
-    if matches!(case.status.as_str(), "accepted" | "rejected" | "withdrawn") {
-        return Err(Error::Refused("refused_case_closed"));
+    match case.status.as_str() {
+        "submitted" | "in_charge" => {}
+        "waiting" => return Err(Error::Refused("refused_residence_waiting")),
+        _ => return Err(Error::Refused("refused_case_closed")),
     }
     let d = parsed(&case).map_err(Error::Invalid)?;
     let from = day(&case.submitted_on)?;
-    let commune = actor.commune()?;
-    let tx = deps.store.tenant(commune).await?;
-    let db = tx.db();
-    let done = db.residence_move(case_id).await?;
-    if done.is_none() {
-        let people = write_moves(deps, actor, &db, &case, &d, from, street_code).await?;
-        let by = actor.audit_name();
-        db.add_residence_move(&Move {
-            case_id: case_id.to_owned(),
-            state: "registered".into(),
-            legal_day: from.to_string(),
-            check_by: residence::check_by(from).to_string(),
-            people,
-            registered_at: sportello_store::now_micros(),
-            registered_by: by,
-            decided_at: None,
-            decided_by: None,
-        })
-        .await?;
-        sportello_kernel::audit::record(
-            &db,
-            actor,
-            "residence_registered",
-            "records",
-            json!({"case": case_id, "from": from.to_string()}),
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    // Taken in charge first: a declaration its citizen could still withdraw is never registered.
     if case.status == "submitted" {
-        sportello_cases::office::act(
+        sportello_cases::office::act_in_procedure(
             deps,
             actor,
             case_id,
@@ -357,9 +331,41 @@ pub async fn register(
         )
         .await?;
     }
-    if done.is_none() {
-        let text = decide::told(&case.lang, "registered", from, &d);
-        sportello_cases::office::act(
+    let commune = actor.commune()?;
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    // The row claims the declaration: a second registration at once waits here, then finds it.
+    let first = db
+        .add_residence_move(&Move {
+            case_id: case_id.to_owned(),
+            state: "registered".into(),
+            legal_day: from.to_string(),
+            check_by: residence::check_by(from).to_string(),
+            people: vec![],
+            registered_at: sportello_store::now_micros(),
+            registered_by: actor.audit_name(),
+            decided_at: None,
+            decided_by: None,
+        })
+        .await?;
+    let mut address = None;
+    if first {
+        let (people, at) = write_moves(deps, actor, &db, &case, &d, from, street_code).await?;
+        db.set_residence_people(case_id, &people).await?;
+        sportello_kernel::audit::record(
+            &db,
+            actor,
+            "residence_registered",
+            "records",
+            json!({"case": case_id, "from": from.to_string()}),
+        )
+        .await?;
+        address = Some(at);
+    }
+    tx.commit().await?;
+    if let Some(at) = address {
+        let text = decide::told(&case.lang, "registered", from, &at);
+        sportello_cases::office::act_in_procedure(
             deps,
             actor,
             case_id,
@@ -371,7 +377,8 @@ pub async fn register(
     Ok(())
 }
 
-/// The registry writes of a registration; gives the people changed with their versions.
+/// The registry writes of a registration; gives the people changed with their versions, and
+/// the address they now live at, as printed.
 async fn write_moves(
     deps: &Deps,
     actor: &Actor,
@@ -380,7 +387,7 @@ async fn write_moves(
     d: &Declaration,
     from: NaiveDate,
     street_code: &str,
-) -> Result<Vec<(i64, Option<i32>, i32)>> {
+) -> Result<(Vec<(i64, Option<i32>, i32)>, String)> {
     let by = actor.audit_name();
     let note = format!(
         "Dichiarazione di residenza prot. {}",
@@ -569,5 +576,11 @@ async fn write_moves(
             people.push((v.person_id, Some(v.version), n));
         }
     }
-    Ok(people)
+    let name = crate::records::street_name(db, &street).await?;
+    let at = [name, number, interior]
+        .into_iter()
+        .filter(|x| !x.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok((people, at))
 }

@@ -183,7 +183,8 @@ fn spawn_purger(store: Store) {
 /// Old drafts, every hour in every commune (the first pass one period after start): told a
 /// month before, deleted a year after their last change (`sportello_cases::expiry`); and
 /// declarations of residence whose police check ended without a decision accepted by law
-/// (`sportello_population::residence::tacit`).
+/// (`sportello_population::residence::tacit`); identity cards six months from expiry told to
+/// their holders (`sportello_population::reminders`).
 fn spawn_draft_expiry(state: web::Data<AppState>, settings: Settings, port: u16) {
     tokio::spawn(async move {
         let every = Duration::from_secs(3600);
@@ -202,6 +203,11 @@ fn spawn_draft_expiry(state: web::Data<AppState>, settings: Settings, port: u16)
                     sportello_population::residence::tacit(&state, c.id(), today, &base).await
                 {
                     tracing::warn!(error = %e, commune = c.id().0, "tacit acceptance of declarations of residence failed");
+                }
+                if let Err(e) =
+                    sportello_population::reminders::remind(&state, c.id(), today, &base).await
+                {
+                    tracing::warn!(error = %e, commune = c.id().0, "identity card reminders failed");
                 }
             }
         }

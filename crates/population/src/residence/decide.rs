@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use sportello_authz::Action;
 use sportello_domain::TenantId;
-use sportello_domain::registry::residence::{self, Declaration};
+use sportello_domain::registry::residence;
 use sportello_kernel::{Actor, Deps, Error, Result};
 use sportello_store::population::NewVersion;
 
@@ -17,10 +17,9 @@ use super::declaration_case;
 pub const REASON_MAX: usize = 2000;
 
 /// What the citizen is told, in the language of the case.
-pub(super) fn told(lang: &str, what: &str, from: NaiveDate, d: &Declaration) -> String {
+pub(super) fn told(lang: &str, what: &str, from: NaiveDate, at: &str) -> String {
     let check = residence::check_by(from).format("%d/%m/%Y");
     let from = from.format("%d/%m/%Y");
-    let at = format!("{} {}", d.street, d.number);
     match (lang, what) {
         ("en", "registered") => format!(
             "Your declaration is registered: from {from} your residence is {at}. By {check} the \
@@ -45,7 +44,7 @@ pub(super) fn told(lang: &str, what: &str, from: NaiveDate, d: &Declaration) -> 
 
 /// The check found them living there: the declaration stands and its case is accepted.
 pub async fn confirm(deps: &Deps, actor: &Actor, case_id: &str, base: &str) -> Result<()> {
-    declaration_case(deps, actor, case_id).await?;
+    let case = declaration_case(deps, actor, case_id).await?;
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
     let m = db.residence_move(case_id).await?.ok_or(Error::NotFound)?;
@@ -57,7 +56,12 @@ pub async fn confirm(deps: &Deps, actor: &Actor, case_id: &str, base: &str) -> R
         accept: true,
         reason: String::new(),
     };
-    sportello_cases::office::act(deps, actor, case_id, &act, base).await?;
+    match sportello_cases::office::act_in_procedure(deps, actor, case_id, &act, base).await {
+        Ok(()) => {}
+        // Accepted before (a retry after the registry's half failed): the move follows.
+        Err(Error::Refused("refused_case_closed")) if case.status == "accepted" => {}
+        Err(e) => return Err(e),
+    }
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
     db.decide_residence_move(
@@ -168,10 +172,10 @@ pub async fn reject(
         accept: false,
         reason: reason.trim().to_owned(),
     };
-    match sportello_cases::office::act(deps, actor, case_id, &act, base).await {
+    match sportello_cases::office::act_in_procedure(deps, actor, case_id, &act, base).await {
         // Taken in charge first when it was never registered.
         Err(Error::Refused("refused_take_first")) => {
-            sportello_cases::office::act(
+            sportello_cases::office::act_in_procedure(
                 deps,
                 actor,
                 case_id,
@@ -179,7 +183,7 @@ pub async fn reject(
                 base,
             )
             .await?;
-            sportello_cases::office::act(deps, actor, case_id, &act, base).await
+            sportello_cases::office::act_in_procedure(deps, actor, case_id, &act, base).await
         }
         other => other,
     }
@@ -205,11 +209,7 @@ pub async fn tacit(deps: &Deps, commune: TenantId, today: NaiveDate, base: &str)
         let Some(case) = case else { continue };
         let from = NaiveDate::parse_from_str(&m.legal_day, "%Y-%m-%d")
             .map_err(|e| Error::Internal(e.to_string()))?;
-        let answers = serde_json::from_str(&case.answers).unwrap_or_default();
-        let Ok(d) = Declaration::parse(&answers) else {
-            continue;
-        };
-        let reason = told(&case.lang, "tacit", from, &d);
+        let reason = told(&case.lang, "tacit", from, "");
         match sportello_cases::office::decide_by_law(deps, commune, &m.case_id, true, &reason, base)
             .await
         {

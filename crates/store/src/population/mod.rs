@@ -5,11 +5,13 @@
 mod access;
 mod agencies;
 mod certificates;
+mod reminders;
 mod residence;
 
 pub use access::Access;
 pub use agencies::Agency;
 pub use certificates::{CertificateRow, SigningKey};
+pub use reminders::Expiring;
 pub use residence::Move;
 
 use sea_orm::Value;

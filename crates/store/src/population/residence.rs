@@ -90,6 +90,21 @@ impl TenantDb<'_> {
             == 1)
     }
 
+    /// The people a registration moved (written in the transaction that claimed it).
+    pub async fn set_residence_people(
+        &self,
+        case_id: &str,
+        people: &[(i64, Option<i32>, i32)],
+    ) -> Result<()> {
+        let people = serde_json::to_string(people).unwrap_or_else(|_| "[]".into());
+        self.exec(
+            "UPDATE residence_moves SET people = $3 WHERE tenant_id = $1 AND case_id = $2",
+            vec![case_id.into(), people.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Ends a registered declaration as `state`; false: it was no longer `registered`.
     pub async fn decide_residence_move(
         &self,
