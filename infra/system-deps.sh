@@ -35,6 +35,8 @@ if [ "$what" = test ]; then
   command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
   # Reads back the PDF receipts the portal writes (a real reader, not our own parser).
   command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+  # The CA a test trusts when pdfsig (poppler-utils) checks a PAdES signature: an NSS database.
+  command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
 elif [ "$what" != build ]; then
   echo "usage: bash infra/system-deps.sh [build|test]" >&2
   exit 2

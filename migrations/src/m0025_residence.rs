@@ -11,7 +11,8 @@ pub(crate) const TABLES: &[&str] = &["residence_moves", "registry_reminders"];
 /// case): the legal day it holds from, its deadlines, its state (`registered`, `confirmed`,
 /// `rejected`), and for each person moved the version their record had before (none: newly
 /// registered), so a rejection can restore it. And the identity cards whose holder was reminded
-/// of their expiry (once a document: `told` false when the holder could not be reached).
+/// of their expiry (once a document: `told` false when the holder could not be reached). And a
+/// signing key's X.509 certificate (PEM), issued by the deployment's CA for PAdES signatures.
 const SCHEMA: &str = r#"
 CREATE TABLE residence_moves (
     tenant_id BIGINT NOT NULL,
@@ -35,7 +36,8 @@ CREATE TABLE registry_reminders (
     told BOOLEAN NOT NULL,
     PRIMARY KEY (tenant_id, person_id, doc_number)
 );
-CREATE INDEX registry_versions_doc ON registry_versions (tenant_id, doc_expires)
+CREATE INDEX registry_versions_doc ON registry_versions (tenant_id, doc_expires);
+ALTER TABLE signing_keys ADD COLUMN certificate TEXT NULL
 "#;
 
 #[async_trait::async_trait]

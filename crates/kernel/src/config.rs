@@ -98,6 +98,11 @@ pub struct Settings {
     /// generated at start-up (development and tests only: IdPs must then re-read the metadata).
     pub saml_sp_key: String,
     pub saml_sp_cert: String,
+    /// PEM files of the certificate authority that certifies each commune's signing key, for
+    /// the PAdES signature of registry certificates (a qualified trust service provider's
+    /// intermediate in production). Empty: certificates carry the digital stamp only.
+    pub certificate_ca_key: String,
+    pub certificate_ca_cert: String,
     /// The federation's IPA code (SPID metadata `ContactPerson/Extensions/IPACode`).
     pub ipa_code: String,
     /// The port the public reaches the portal on, for absolute URLs that must not depend on the
@@ -261,6 +266,8 @@ impl Default for Settings {
             tls_ca_bundle: String::new(),
             saml_sp_key: String::new(),
             saml_sp_cert: String::new(),
+            certificate_ca_key: String::new(),
+            certificate_ca_cert: String::new(),
             ipa_code: "sportello".into(),
             public_port: 0,
             contact_email: "info@example.org".into(),

@@ -24,6 +24,7 @@ pub mod input;
 pub mod mail;
 pub mod metrics;
 pub mod pdf;
+pub mod pdf_signature;
 pub mod policies;
 pub mod scope;
 pub mod secretbox;

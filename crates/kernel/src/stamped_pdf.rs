@@ -352,6 +352,9 @@ fn content(stream: &[u8]) -> Option<(Vec<Drawn>, Vec<Square>)> {
 
 /// Takes a stamped file apart, or `None` when it is not exactly what [`Laid::write`] writes.
 pub fn read(pdf: &[u8]) -> Option<Read> {
+    // A signed file is read by the stamped file inside it (what follows is checked byte for
+    // byte to be the signature's update: `pdf_signature::original`).
+    let pdf = crate::pdf_signature::original(pdf).map_or(pdf, |(o, _)| o);
     let mut rest = take(pdf, HEADER)?;
     let mut objects: Vec<&[u8]> = vec![];
     let mut offsets = vec![];

@@ -8,6 +8,8 @@
 //!   one as a PDF with a digital stamp on every page, the record of what was issued;
 //! - keys.rs and stamp.rs: the commune's signing keys (P-256, rotated) and the stamp's text
 //!   (the certificate's essential content, signed);
+//! - pades.rs: the PAdES signature of a certificate's PDF with the key's X.509 certificate
+//!   (issued by the deployment's CA, when one is configured);
 //! - verify.rs: whether a stamp or a certificate's PDF is authentic and still valid, with the
 //!   public keys only (the verification page and the command line);
 //! - position.rs: "la mia posizione anagrafica", and who looked at my data;
@@ -25,6 +27,7 @@ pub mod checks;
 pub mod demo;
 pub mod import;
 pub mod keys;
+mod pades;
 pub mod position;
 pub mod records;
 pub mod reminders;

@@ -364,7 +364,7 @@ pub async fn register(
     }
     tx.commit().await?;
     if let Some(at) = address {
-        let text = decide::told(&case.lang, "registered", from, &at);
+        let text = decide::told("registered", &case.lang, from, &at);
         sportello_cases::office::act_in_procedure(
             deps,
             actor,

@@ -71,3 +71,47 @@ fn any_change_to_the_file_is_seen() {
     // The plain renderer's files are not stamped files.
     assert!(read(&crate::pdf::render("x", &[])).is_none());
 }
+
+#[test]
+fn a_signed_file_is_read_by_the_stamped_file_inside_it_and_nothing_else_is_let_in() {
+    use crate::pdf_signature::{CONTENTS_HEX, original, sign};
+    let l = laid();
+    let pdf = l.write(STAMP, CODE).unwrap();
+    let mut seen = vec![];
+    let signed = sign(&pdf, "D:20261207093000Z", |covered| {
+        seen = covered.to_vec();
+        Some(vec![0x30, 0x03, 0x02, 0x01, 0x07])
+    })
+    .unwrap();
+    assert!(
+        signed.starts_with(&pdf),
+        "the stamped file stays byte for byte"
+    );
+    let (inside, sig) = original(&signed).expect("our own signature");
+    assert_eq!(inside, pdf.as_slice());
+    assert_eq!(sig.m, "D:20261207093000Z");
+    assert!(sig.cms.starts_with(&[0x30, 0x03, 0x02, 0x01, 0x07]));
+    // The signature covers every byte but its own hex string.
+    assert_eq!(sig.covered, seen);
+    assert_eq!(signed.len() - seen.len(), CONTENTS_HEX + 2);
+    let r = read(&signed).expect("a signed file reads");
+    assert_eq!((r.stamp.as_str(), r.digest), (STAMP, l.digest()));
+    // The same as [`read`] refuses elsewhere: a byte changed in the update, anything appended,
+    // a CMS too large to fit.
+    let flags = signed
+        .windows(11)
+        .position(|w| w == b"/SigFlags 3")
+        .unwrap();
+    let mut changed = signed.clone();
+    changed[flags + 10] = b'1';
+    assert!(original(&changed).is_none() && read(&changed).is_none());
+    let mut more = signed.clone();
+    more.extend_from_slice(b"% more\n");
+    assert!(original(&more).is_none() && read(&more).is_none());
+    let mut title = signed.clone();
+    let t = title.windows(5).position(|w| w == b"/Type").unwrap();
+    title[t + 1] = b't';
+    assert!(read(&title).is_none());
+    assert!(sign(&pdf, "D:20261207093000Z", |_| Some(vec![0; CONTENTS_HEX])).is_none());
+    assert!(sign(b"%PDF-1.4\nnot ours", "D:1", |_| Some(vec![])).is_none());
+}

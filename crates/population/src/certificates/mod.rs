@@ -232,6 +232,7 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
     let year = today.year();
     let number = db.registry_take(&format!("certificate:{year}"), 1).await?;
     let (kid, key) = crate::keys::signing(deps, &db).await?;
+    let signer = crate::pades::signer(deps, &db, &kid, &key, &rec.name).await?;
     let expires = certificate::expires(today);
     let number_text = format!("{year}/{number}");
     let (by, by_person, on_behalf, channel) = match &who {
@@ -320,6 +321,11 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
     let stamp = crate::stamp::seal(&content, &kid, &key).map_err(Error::Internal)?;
     let qr = format!("{base}/verifica?t={stamp}");
     let pdf = laid.write(&stamp, &qr);
+    // Signed (PAdES) where the deployment has a CA; a PDF that cannot be signed is not given.
+    let pdf = match (pdf, &signer) {
+        (Some(p), Some(s)) => crate::pades::sign(s, &key, &p, chrono::Utc::now()),
+        (p, _) => p,
+    };
     // The row says what became of the number: the PDF's hash, or void (nothing was given out).
     let sealed = pdf.as_ref().map_or_else(
         || VOID.to_owned(),

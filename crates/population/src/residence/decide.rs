@@ -17,7 +17,7 @@ use super::declaration_case;
 pub const REASON_MAX: usize = 2000;
 
 /// What the citizen is told, in the language of the case.
-pub(super) fn told(lang: &str, what: &str, from: NaiveDate, at: &str) -> String {
+pub(super) fn told(what: &str, lang: &str, from: NaiveDate, at: &str) -> String {
     let check = residence::check_by(from).format("%d/%m/%Y");
     let from = from.format("%d/%m/%Y");
     match (lang, what) {
@@ -209,7 +209,7 @@ pub async fn tacit(deps: &Deps, commune: TenantId, today: NaiveDate, base: &str)
         let Some(case) = case else { continue };
         let from = NaiveDate::parse_from_str(&m.legal_day, "%Y-%m-%d")
             .map_err(|e| Error::Internal(e.to_string()))?;
-        let reason = told(&case.lang, "tacit", from, "");
+        let reason = told("tacit", &case.lang, from, "");
         match sportello_cases::office::decide_by_law(deps, commune, &m.case_id, true, &reason, base)
             .await
         {

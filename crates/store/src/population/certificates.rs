@@ -114,6 +114,32 @@ impl TenantDb<'_> {
         Ok(())
     }
 
+    /// A signing key's X.509 certificate (PEM), if one was issued.
+    pub async fn signing_key_certificate(&self, kid: &str) -> Result<Option<String>> {
+        match self
+            .one(
+                "SELECT certificate FROM signing_keys WHERE tenant_id = $1 AND kid = $2",
+                vec![kid.into()],
+            )
+            .await?
+        {
+            Some(r) => get(&r, "certificate"),
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps a signing key's certificate; false: one was kept before (another node's).
+    pub async fn set_signing_key_certificate(&self, kid: &str, pem: &str) -> Result<bool> {
+        Ok(self
+            .exec(
+                "UPDATE signing_keys SET certificate = $3 WHERE tenant_id = $1 AND kid = $2 \
+                 AND certificate IS NULL",
+                vec![kid.into(), pem.into()],
+            )
+            .await?
+            == 1)
+    }
+
     /// Records an issued certificate.
     pub async fn insert_certificate(&self, c: &CertificateRow) -> Result<()> {
         let n = self
