@@ -48,6 +48,7 @@ mod postgres_rls;
 mod registry;
 mod registry_certificates;
 mod registry_checks;
+mod registry_duty;
 mod registry_pades;
 mod registry_reminders;
 mod registry_residence;

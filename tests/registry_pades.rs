@@ -169,3 +169,53 @@ async fn without_a_ca_a_certificate_has_the_stamp_only() {
     let keys = keys_of(&w, PISA).await;
     assert!(verify::check_pdf(&pdf, &keys, today()).is_ok());
 }
+
+#[tokio::test]
+async fn a_file_signed_again_by_anyone_else_is_refused_and_a_wrong_ca_stops_the_start() {
+    use openssl::cms::{CMSOptions, CmsContentInfo};
+    let dir = tempfile::tempdir().unwrap();
+    let (ca_cert, _) = test_ca(dir.path());
+    let (cert, key) = (dir.path().join("ca.pem"), dir.path().join("ca.key"));
+    let (c2, k2) = (cert.clone(), key.clone());
+    let w = world_with(move |s| {
+        s.certificate_ca_cert = c2.display().to_string();
+        s.certificate_ca_key = k2.display().to_string();
+    })
+    .await;
+    let pdf = residence_certificate(&w).await;
+    let keys = keys_of(&w, PISA).await;
+    assert!(verify::check_pdf(&pdf, &keys, today()).is_ok());
+    // The stamped file inside, signed by another key (its own certificate, the same CA's name).
+    let (inside, _) = sportello_kernel::pdf_signature::original(&pdf).unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    let (other_cert, other_key) = test_ca(dir2.path());
+    let forged = sportello_kernel::pdf_signature::sign(inside, "D:20261207100000Z", |covered| {
+        CmsContentInfo::sign(
+            Some(&other_cert),
+            Some(&other_key),
+            None,
+            Some(covered),
+            CMSOptions::DETACHED | CMSOptions::BINARY,
+        )
+        .ok()?
+        .to_der()
+        .ok()
+    })
+    .unwrap();
+    assert_eq!(
+        verify::check_pdf(&forged, &keys, today()).unwrap_err(),
+        sportello_population::stamp::Refusal::Altered
+    );
+    // A CA whose key is not its certificate's: the server does not start.
+    let mut s = sportello_kernel::Settings {
+        certificate_ca_cert: cert.display().to_string(),
+        certificate_ca_key: dir2.path().join("ca.key").display().to_string(),
+        ..Default::default()
+    };
+    assert!(sportello_population::pades::check_ca(&s).is_err());
+    s.certificate_ca_key = key.display().to_string();
+    assert!(sportello_population::pades::check_ca(&s).is_ok());
+    s.certificate_ca_key = String::new();
+    assert!(sportello_population::pades::check_ca(&s).is_err());
+    let _ = ca_cert;
+}

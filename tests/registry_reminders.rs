@@ -90,3 +90,42 @@ async fn a_holder_the_portal_cannot_reach_is_recorded_not_told_and_an_expired_ca
         Pass::default()
     );
 }
+
+#[tokio::test]
+async fn a_homonym_told_apart_by_omocodia_is_never_written_to_for_the_other() {
+    let w = world().await;
+    let a = pisa_registry(&w).await;
+    // Another Mario Rossi, born the same day in Pisa: his code differs by omocodia only, and
+    // his card expires soon. The Mario who uses the portal must not get his reminder.
+    let other = format!(
+        "{}\nRSSMRA80A01G70NR;Rossi;Mario;M;01/01/1980;G702;PISA;ITA;single;20;head;00130;Via Santa Maria;99;;identity_card;CB99999ZZ;2031-05-01;S;2012-01-01",
+        crate::registry::HEADER
+    );
+    sportello_population::import::import(&w.deps, &a, other.as_bytes())
+        .await
+        .unwrap();
+    let mario = citizen(&w, PISA, "RSSMRA80A01G702C", AssuranceLevel::Substantial).await;
+    let expires = NaiveDate::from_ymd_opt(2031, 5, 1).unwrap();
+    // Giulia's card and the other Mario's: neither can be told (Giulia never signed in).
+    assert_eq!(
+        remind(&w.deps, PISA, expires - Duration::days(30), BASE)
+            .await
+            .unwrap(),
+        Pass {
+            told: 0,
+            unreachable: 2
+        }
+    );
+    let tx = w.deps.store.tenant(PISA).await.unwrap();
+    let msgs = tx
+        .db()
+        .messages(&sportello_store::outbox::MessageFilter {
+            person_id: Some(mario.person.unwrap().id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(msgs.is_empty(), "{msgs:?}");
+}

@@ -293,19 +293,26 @@ async fn a_newcomer_joins_a_family_and_silence_accepts_it_after_45_days() {
     let pos = position::mine(&w.deps, PISA, &sara).await.unwrap().unwrap();
     assert_eq!(pos.family.len(), 2);
 
-    // The office asks her something and she does not answer: the case waits, and still
-    // within the 45 days nothing happens; after them the law accepts it.
-    let ask = Act::Ask {
-        text: "Ci invii il contratto di locazione?".into(),
-    };
-    office::act(&w.deps, &clerk, &s.case_id, &ask, BASE)
-        .await
-        .unwrap();
-    assert_eq!(status_of(&w, &sara, &s.case_id).await, "waiting");
+    // The ordinary case page neither pauses nor moves a declaration (only its procedure does).
+    for act in [
+        Act::Ask {
+            text: "Ci invii il contratto di locazione?".into(),
+        },
+        Act::Reroute {
+            office: "urp".into(),
+            reason: "non è nostra".into(),
+        },
+    ] {
+        assert!(matches!(
+            office::act(&w.deps, &clerk, &s.case_id, &act, BASE).await,
+            Err(Error::Refused("refused_case_procedure"))
+        ));
+    }
+    // Within the 45 days nothing happens; after them the law accepts it.
     let today = sportello_population::today();
     let check = residence::check_by(today);
     assert_eq!(moves::tacit(&w.deps, PISA, check, BASE).await.unwrap(), 0);
-    assert_eq!(status_of(&w, &sara, &s.case_id).await, "waiting");
+    assert_eq!(status_of(&w, &sara, &s.case_id).await, "in_charge");
     assert_eq!(
         moves::tacit(&w.deps, PISA, check + Duration::days(1), BASE)
             .await

@@ -136,6 +136,7 @@ pub const COMMUNE_TABLES: &[&str] = &[
     "agency_members",
     "residence_moves",
     "registry_reminders",
+    "certificate_requests",
 ];
 
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {

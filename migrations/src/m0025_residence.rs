@@ -5,7 +5,11 @@ use crate::{run_script, secure_commune_tables};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-pub(crate) const TABLES: &[&str] = &["residence_moves", "registry_reminders"];
+pub(crate) const TABLES: &[&str] = &[
+    "residence_moves",
+    "registry_reminders",
+    "certificate_requests",
+];
 
 /// Declarations of residence the registry office has acted on (the declaration itself is a
 /// case): the legal day it holds from, its deadlines, its state (`registered`, `confirmed`,
@@ -13,6 +17,8 @@ pub(crate) const TABLES: &[&str] = &["residence_moves", "registry_reminders"];
 /// registered), so a rejection can restore it. And the identity cards whose holder was reminded
 /// of their expiry (once a document: `told` false when the holder could not be reached). And a
 /// signing key's X.509 certificate (PEM), issued by the deployment's CA for PAdES signatures.
+/// And the certificates asked online that wait for their stamp duty to be paid (`to_pay`, then
+/// `collecting` while it is made, `collected` with its number).
 const SCHEMA: &str = r#"
 CREATE TABLE residence_moves (
     tenant_id BIGINT NOT NULL,
@@ -37,7 +43,22 @@ CREATE TABLE registry_reminders (
     PRIMARY KEY (tenant_id, person_id, doc_number)
 );
 CREATE INDEX registry_versions_doc ON registry_versions (tenant_id, doc_expires);
-ALTER TABLE signing_keys ADD COLUMN certificate TEXT NULL
+ALTER TABLE signing_keys ADD COLUMN certificate TEXT NULL;
+CREATE TABLE certificate_requests (
+    tenant_id BIGINT NOT NULL,
+    id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    fiscal_code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    at_date TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    certificate TEXT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX certificate_requests_person ON certificate_requests (tenant_id, person_id)
 "#;
 
 #[async_trait::async_trait]

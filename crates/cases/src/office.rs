@@ -299,8 +299,13 @@ async fn run(
     if status.is_closed() {
         return Err(Error::Refused("refused_case_closed"));
     }
+    // A procedure's case is decided, paused and moved only by its procedure (the registry
+    // follows its every state): the office page may take it, write, and note.
     if !procedure
-        && matches!(act, Act::Decide { .. })
+        && matches!(
+            act,
+            Act::Decide { .. } | Act::Ask { .. } | Act::Reroute { .. }
+        )
         && PROCEDURES.contains(&before.service_id.as_str())
     {
         return Err(Error::Refused("refused_case_procedure"));
@@ -398,13 +403,8 @@ async fn run(
             ("note", false, serde_json::json!({ "text": t }), None)
         }
         Act::Decide { accept, reason } => {
-            // The law decides a case waiting for its citizen too (its days ran all the same).
-            let law = scope.is_none() && status == CaseStatus::Waiting;
-            if status != CaseStatus::InCharge && !law {
+            if status != CaseStatus::InCharge {
                 return Err(Error::Refused("refused_take_first"));
-            }
-            if law {
-                change.paused_since = Some(None);
             }
             let reason = if *accept && reason.trim().is_empty() {
                 String::new()

@@ -1,4 +1,4 @@
-//! A PAdES signature (`ETSI.CAdES.detached`, PAdES baseline B) on a stamped file, as an
+//! A PAdES signature (`ETSI.CAdES.detached`) on a stamped file, as an
 //! incremental update: the file [`crate::stamped_pdf`] wrote stays byte for byte, and after it
 //! come a new catalogue with a form holding one invisible signature field, the signature
 //! dictionary and their cross-reference section. The CMS itself (made by the caller, with the
@@ -66,13 +66,17 @@ fn update(
 /// The stamped file's cross-reference offset and `/Size`, read from its last lines.
 fn trailer_of(orig: &[u8]) -> Option<(usize, usize)> {
     let text = std::str::from_utf8(orig.get(orig.len().saturating_sub(120)..)?).ok()?;
-    let size = text
+    let size: usize = text
         .split("/Size ")
         .nth(1)?
         .split(' ')
         .next()?
         .parse()
         .ok()?;
+    // Sportello's files have a few hundred objects; anything larger is not one.
+    if size > 100_000 {
+        return None;
+    }
     let prev = text
         .split("startxref\n")
         .nth(1)?

@@ -11,6 +11,7 @@
 
 pub mod document;
 pub mod due;
+pub mod duty;
 pub mod fees;
 pub mod import;
 pub mod imu;

@@ -27,7 +27,7 @@ pub mod checks;
 pub mod demo;
 pub mod import;
 pub mod keys;
-mod pades;
+pub mod pades;
 pub mod position;
 pub mod records;
 pub mod reminders;

@@ -1,5 +1,6 @@
-//! The PAdES signature of a certificate's PDF (baseline B: `ETSI.CAdES.detached`, the CMS with
-//! the ESS signing-certificate-v2 attribute), made with the commune's signing key — the same
+//! The PAdES signature of a certificate's PDF (`ETSI.CAdES.detached`, the CMS with the ESS
+//! signing-certificate-v2 attribute; OpenSSL also adds a signing-time attribute, which PAdES
+//! baseline B would rather see only in the dictionary's `/M`, so this is not claimed baseline B), made with the commune's signing key — the same
 //! P-256 key as the stamp's — and an X.509 certificate the deployment's CA issues for that key
 //! (`certificate_ca_cert` / `certificate_ca_key`; in production a qualified provider's CA). The
 //! key's certificate is issued once and kept beside the key; a certificate issued by another CA
@@ -10,11 +11,13 @@ use openssl::asn1::Asn1Time;
 use openssl::bn::{BigNum, MsbOption};
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
+use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
+use openssl::pkey::{PKey, PKeyRef, Private, Public};
 use openssl::stack::Stack;
 use openssl::x509::extension::{
     AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectKeyIdentifier,
 };
+use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509, X509Builder, X509NameBuilder};
 use sportello_kernel::{Deps, Error, Result};
 use sportello_store::TenantDb;
@@ -36,18 +39,43 @@ fn internal(what: &str) -> impl Fn(openssl::error::ErrorStack) -> Error + '_ {
 }
 
 fn ca(deps: &Deps) -> Result<Option<Ca>> {
-    let s = &deps.settings;
-    if s.certificate_ca_cert.is_empty() || s.certificate_ca_key.is_empty() {
+    load_ca(&deps.settings).map_err(Error::Internal)
+}
+
+fn load_ca(s: &sportello_kernel::Settings) -> std::result::Result<Option<Ca>, String> {
+    if s.certificate_ca_cert.is_empty() && s.certificate_ca_key.is_empty() {
         return Ok(None);
     }
-    let read = |path: &str, what: &str| {
-        std::fs::read(path).map_err(|e| Error::Internal(format!("{what} {path}: {e}")))
-    };
+    if s.certificate_ca_cert.is_empty() || s.certificate_ca_key.is_empty() {
+        return Err("certificate_ca_cert and certificate_ca_key go together".into());
+    }
+    let read =
+        |path: &str, what: &str| std::fs::read(path).map_err(|e| format!("{what} {path}: {e}"));
     let cert = X509::from_pem(&read(&s.certificate_ca_cert, "certificate_ca_cert")?)
-        .map_err(internal("certificate_ca_cert"))?;
+        .map_err(|e| format!("certificate_ca_cert: {e}"))?;
     let key = PKey::private_key_from_pem(&read(&s.certificate_ca_key, "certificate_ca_key")?)
-        .map_err(internal("certificate_ca_key"))?;
+        .map_err(|e| format!("certificate_ca_key: {e}"))?;
     Ok(Some(Ca { cert, key }))
+}
+
+/// At start-up: the CA configured is usable — both files read, the key the certificate's, the
+/// certificate in force (a mistake here stops the server, not every certificate later).
+pub fn check_ca(s: &sportello_kernel::Settings) -> std::result::Result<(), String> {
+    let Some(ca) = load_ca(s)? else {
+        return Ok(());
+    };
+    let public = ca
+        .cert
+        .public_key()
+        .map_err(|e| format!("certificate_ca_cert: {e}"))?;
+    if !public.public_eq(&ca.key) {
+        return Err("certificate_ca_key is not the key of certificate_ca_cert".into());
+    }
+    let now = Asn1Time::days_from_now(0).map_err(|e| e.to_string())?;
+    if ca.cert.not_after() < now || ca.cert.not_before() > now {
+        return Err("certificate_ca_cert is not in force".into());
+    }
+    Ok(())
 }
 
 /// Who signs: the key's certificate and the CA's (sent along in the CMS).
@@ -127,6 +155,48 @@ pub(crate) async fn signer(
     db.set_signing_key_certificate(kid, &String::from_utf8_lossy(&pem))
         .await?;
     Ok(Some(Signer { cert, ca: ca.cert }))
+}
+
+/// Whether a signed file's CMS signs the bytes it covers with `key` (the stamp's): the
+/// signature checked, not the certificate's chain (the stamp's key is what Sportello trusts).
+pub(crate) fn signed_by(
+    sig: &sportello_kernel::pdf_signature::Signature,
+    key: &PKeyRef<Public>,
+) -> bool {
+    // The CMS without the zeros that pad the room kept for it.
+    let der = &sig.cms;
+    let len = match (der.first(), der.get(1)) {
+        (Some(0x30), Some(&l)) if l < 0x80 => 2 + usize::from(l),
+        (Some(0x30), Some(&l)) if (0x81..=0x84).contains(&l) => {
+            let n = usize::from(l - 0x80);
+            let Some(bytes) = der.get(2..2 + n) else {
+                return false;
+            };
+            2 + n + bytes.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b))
+        }
+        _ => return false,
+    };
+    let Some(der) = der.get(..len) else {
+        return false;
+    };
+    let check = || -> std::result::Result<bool, openssl::error::ErrorStack> {
+        let p7 = Pkcs7::from_der(der)?;
+        let none = Stack::new()?;
+        let signers = p7.signers(&none, Pkcs7Flags::empty())?;
+        if signers.len() != 1 || !signers[0].public_key()?.public_eq(key) {
+            return Ok(false);
+        }
+        let store = X509StoreBuilder::new()?.build();
+        p7.verify(
+            &none,
+            &store,
+            Some(&sig.covered),
+            None,
+            Pkcs7Flags::NOVERIFY | Pkcs7Flags::BINARY,
+        )?;
+        Ok(true)
+    };
+    check().unwrap_or(false)
 }
 
 /// `pdf` with its PAdES signature; `None` if the signature could not be made.

@@ -1,6 +1,7 @@
 //! The reminder that an identity card nears its expiry: once per card, six months ahead (a CIE
 //! can be renewed from 180 days before it expires), by the notification outbox to the holder's
-//! proven address — when the holder has used the portal; the registry alone has no address.
+//! proven address — when the holder has used the portal; the registry alone has no address
+//! (nor is a homonym told apart by omocodia ever guessed).
 //! Every node may run it: the first to record a card's reminder sends it.
 
 use chrono::{Duration, NaiveDate};
@@ -40,12 +41,22 @@ pub async fn remind(deps: &Deps, commune: TenantId, today: NaiveDate, base: &str
         .map_or_else(|| commune.0.to_string(), |c| c.record.name.clone());
     let mut pass = Pass::default();
     for card in due {
-        // The holder as the portal knows them (identity providers give codes without omocodia).
-        let person = deps
-            .store
-            .identity()
-            .person_by_fiscal_code(&card.code_key)
-            .await?;
+        // The holder as the portal knows them (identity providers give codes without omocodia);
+        // homonyms told apart by omocodia share that form, and then nobody is guessed.
+        let shared = {
+            let tx = deps.store.tenant_read(commune).await?;
+            let n = tx.db().registry_ids_by_key(&card.code_key).await?.len();
+            tx.commit().await?;
+            n > 1
+        };
+        let person = if shared {
+            None
+        } else {
+            deps.store
+                .identity()
+                .person_by_fiscal_code(&card.code_key)
+                .await?
+        };
         let to = match &person {
             Some(p) => sportello_notify::topics::proven_contacts(deps, &p.id)
                 .await?

@@ -84,6 +84,20 @@ pub fn check_pdf(
     if content.d != read.digest || !read.code_on_every_page || !code_ok {
         return Err(Refusal::Altered);
     }
+    // A signed file: its PAdES signature is the commune's, with the stamp's key, over every
+    // byte (a file signed again by anyone else is not as the commune wrote it).
+    if let Some((_, sig)) = sportello_kernel::pdf_signature::original(pdf) {
+        let kid = read.stamp.split('.').nth(1).unwrap_or("");
+        let key = keys
+            .iter()
+            .filter(|p| p.commune == content.c)
+            .flat_map(|p| p.keys.iter())
+            .find(|k| k.kid == kid)
+            .and_then(|k| k.key());
+        if !key.is_some_and(|k| crate::pades::signed_by(&sig, &k)) {
+            return Err(Refusal::Altered);
+        }
+    }
     Ok(content)
 }
 

@@ -99,6 +99,8 @@ pub async fn start(
         );
     }
     let roots = idp::extra_roots(&settings.tls_ca_bundle)?;
+    // The CA that certifies communes' signing keys, if any, is usable (else no start).
+    sportello_population::pades::check_ca(settings)?;
     let saml = load_saml(settings, &login_host, addr_port, &roots).await?;
     if let Some(saml) = &saml {
         idp::certificates::watch(saml.idps.clone(), &deps.metrics.registry)?;
@@ -122,6 +124,7 @@ pub async fn start(
         saml,
     });
     spawn_draft_expiry(state.clone(), settings.clone(), addr_port);
+    spawn_card_reminders(state.clone(), settings.clone(), addr_port);
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let demo = settings.demo;
     let https = settings.public_scheme == "https";
@@ -183,8 +186,7 @@ fn spawn_purger(store: Store) {
 /// Old drafts, every hour in every commune (the first pass one period after start): told a
 /// month before, deleted a year after their last change (`sportello_cases::expiry`); and
 /// declarations of residence whose police check ended without a decision accepted by law
-/// (`sportello_population::residence::tacit`); identity cards six months from expiry told to
-/// their holders (`sportello_population::reminders`).
+/// (`sportello_population::residence::tacit`).
 fn spawn_draft_expiry(state: web::Data<AppState>, settings: Settings, port: u16) {
     tokio::spawn(async move {
         let every = Duration::from_secs(3600);
@@ -204,6 +206,23 @@ fn spawn_draft_expiry(state: web::Data<AppState>, settings: Settings, port: u16)
                 {
                     tracing::warn!(error = %e, commune = c.id().0, "tacit acceptance of declarations of residence failed");
                 }
+            }
+        }
+    });
+}
+
+/// Identity cards six months from expiry told to their holders, every hour in every commune,
+/// in a task of its own (a long pass never delays the legal acceptances of the job above).
+fn spawn_card_reminders(state: web::Data<AppState>, settings: Settings, port: u16) {
+    tokio::spawn(async move {
+        let every = Duration::from_secs(3600);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tick.tick().await;
+            let communes: Vec<_> = state.tenancy.snapshot().communes.clone();
+            for c in communes {
+                let base = public_base(&settings, &c.record.primary_host, port);
+                let today = sportello_population::today();
                 if let Err(e) =
                     sportello_population::reminders::remind(&state, c.id(), today, &base).await
                 {

@@ -5,6 +5,7 @@
 //! carries a digital stamp on every page and the legend of art. 40 DPR 445/2000, and is
 //! bilingual where the commune is (Bolzano/Bozen).
 
+pub mod duty;
 pub mod wording;
 
 use chrono::{Datelike, NaiveDate};
@@ -102,6 +103,12 @@ pub async fn for_citizen(
     who: &Current,
     r: &Request,
 ) -> Result<Issued> {
+    let (person, code) = citizen_of(who)?;
+    issue(deps, commune, Requester::Citizen { person, code }, r).await
+}
+
+/// The signed-in citizen who may ask (level 2 or more, with a fiscal code): their id and code.
+fn citizen_of(who: &Current) -> Result<(&str, &str)> {
     if who.level < AssuranceLevel::Substantial || who.idp == "password" {
         return Err(Error::Refused("refused_certificate_level"));
     }
@@ -113,16 +120,19 @@ pub async fn for_citizen(
         .fiscal_code
         .as_deref()
         .ok_or(Error::Refused("refused_certificate_level"))?;
-    issue(
-        deps,
-        commune,
-        Requester::Citizen {
-            person: &person.id,
-            code,
-        },
-        r,
-    )
-    .await
+    Ok((&person.id, code))
+}
+
+/// Whether the citizen's certificate would be issued now (every check, nothing written).
+pub(crate) async fn check_for_citizen(
+    deps: &Deps,
+    commune: TenantId,
+    who: &Current,
+    r: &Request,
+) -> Result<()> {
+    let (person, code) = citizen_of(who)?;
+    issue_or_check(deps, commune, Requester::Citizen { person, code }, r, true).await?;
+    Ok(())
 }
 
 /// Staff at a desk (or a kiosk) issue a certificate for the person present.
@@ -150,6 +160,20 @@ fn not_found_subject() -> Error {
 }
 
 async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) -> Result<Issued> {
+    issue_or_check(deps, commune, who, r, false)
+        .await?
+        .ok_or_else(|| Error::Internal("a certificate checked, not issued".into()))
+}
+
+/// Issues the certificate; with `check_only`, only says whether it would be (every check, no
+/// write: nothing numbered, no look logged).
+async fn issue_or_check(
+    deps: &Deps,
+    commune: TenantId,
+    who: Requester<'_>,
+    r: &Request,
+    check_only: bool,
+) -> Result<Option<Issued>> {
     let today = crate::today();
     let q = parse(r, today)?;
     let c = deps.tenancy.by_id(commune).ok_or(Error::NotFound)?;
@@ -227,6 +251,9 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
     };
     if let Some(key) = wording::refusal(q.kind, &subject, &rec.cadastral_code) {
         return Err(Error::Refused(key));
+    }
+    if check_only {
+        return Ok(None);
     }
     let (it, de) = wording::lines(q.kind, &subject);
     let year = today.year();
@@ -322,8 +349,13 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
     let qr = format!("{base}/verifica?t={stamp}");
     let pdf = laid.write(&stamp, &qr);
     // Signed (PAdES) where the deployment has a CA; a PDF that cannot be signed is not given.
+    let mut unsigned = false;
     let pdf = match (pdf, &signer) {
-        (Some(p), Some(s)) => crate::pades::sign(s, &key, &p, chrono::Utc::now()),
+        (Some(p), Some(s)) => {
+            let signed = crate::pades::sign(s, &key, &p, chrono::Utc::now());
+            unsigned = signed.is_none();
+            signed
+        }
         (p, _) => p,
     };
     // The row says what became of the number: the PDF's hash, or void (nothing was given out).
@@ -334,13 +366,18 @@ async fn issue(deps: &Deps, commune: TenantId, who: Requester<'_>, r: &Request) 
     let tx = deps.store.tenant(commune).await?;
     tx.db().seal_certificate(year, number, &sealed).await?;
     tx.commit().await?;
+    if unsigned {
+        return Err(Error::Internal(
+            "a certificate's PAdES signature failed".into(),
+        ));
+    }
     let pdf = pdf.ok_or(Error::Refused("refused_certificate_too_large"))?;
-    Ok(Issued {
+    Ok(Some(Issued {
         year,
         number,
         pdf,
         stamp,
-    })
+    }))
 }
 
 /// What the register says of a number whose PDF could not be made.

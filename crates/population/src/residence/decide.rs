@@ -111,7 +111,12 @@ pub async fn reject(
     }
     let tx = deps.store.tenant(actor.commune()?).await?;
     let db = tx.db();
-    if let Some(m) = db.residence_move(case_id).await? {
+    // Rejected in the registry before, its case not decided then (a retry): the case only.
+    if let Some(m) = db
+        .residence_move(case_id)
+        .await?
+        .filter(|m| m.state != "rejected")
+    {
         // After the check's last day the law has accepted it.
         if m.state != "registered" || m.check_by < crate::today().to_string() {
             return Err(Error::Refused("refused_residence_decided"));

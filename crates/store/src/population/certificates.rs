@@ -128,12 +128,11 @@ impl TenantDb<'_> {
         }
     }
 
-    /// Keeps a signing key's certificate; false: one was kept before (another node's).
+    /// Keeps a signing key's certificate (replacing one another CA issued).
     pub async fn set_signing_key_certificate(&self, kid: &str, pem: &str) -> Result<bool> {
         Ok(self
             .exec(
-                "UPDATE signing_keys SET certificate = $3 WHERE tenant_id = $1 AND kid = $2 \
-                 AND certificate IS NULL",
+                "UPDATE signing_keys SET certificate = $3 WHERE tenant_id = $1 AND kid = $2",
                 vec![kid.into(), pem.into()],
             )
             .await?

@@ -6,12 +6,14 @@ mod access;
 mod agencies;
 mod certificates;
 mod reminders;
+mod requests;
 mod residence;
 
 pub use access::Access;
 pub use agencies::Agency;
 pub use certificates::{CertificateRow, SigningKey};
 pub use reminders::Expiring;
+pub use requests::CertificateRequest;
 pub use residence::Move;
 
 use sea_orm::Value;

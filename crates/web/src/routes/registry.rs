@@ -16,6 +16,7 @@ pub fn configure(t: &mut super::table::Table<'_>) {
     t.on(super::table::on::COMMUNE)
         .get("/area-personale/anagrafe", mine)
         .post("/area-personale/anagrafe/certificati", issue)
+        .post("/area-personale/anagrafe/certificati/ritira", collect)
         .get(keys::WELL_KNOWN, published)
         // Registered with the sign-in host's page of the same path, which hands commune hosts here.
         .also("/verifica", "GET");
@@ -97,6 +98,14 @@ async fn mine_page(ctx: &Ctx) -> AppResult<(&'static str, Value)> {
                         "when": crate::views::when::when(ctx.lang, c.issued_at), "expires": day(&c.expires_on),
                         "for": c.on_behalf_of}))
         .collect();
+    let waiting: Vec<Value> = certificates::duty::waiting(&ctx.state, c, &u)
+        .await?
+        .iter()
+        .map(|w| json!({"id": w.request.id, "kind": ctx.label_or_code("certificate_kind_", &w.request.kind),
+                        "when": crate::views::when::when(ctx.lang, w.request.created_at),
+                        "notice": w.notice, "paid": w.paid, "state": w.request.state,
+                        "certificate": w.request.certificate}))
+        .collect();
     let fields = [
         ("kind", "c-kind"),
         ("subject", "c-subject"),
@@ -106,7 +115,7 @@ async fn mine_page(ctx: &Ctx) -> AppResult<(&'static str, Value)> {
     ];
     Ok((
         "registry_mine.html",
-        json!({"position": position, "kinds": kinds, "exemptions": exemptions, "issued": issued,
+        json!({"position": position, "kinds": kinds, "exemptions": exemptions, "issued": issued, "waiting": waiting,
                "csrf": ctx.csrf_token(), "fs": ctx.form_state(&fields, "certificate-form")}),
     ))
 }
@@ -145,18 +154,13 @@ async fn issue(ctx: Ctx, f: Pairs) -> HttpResponse {
     };
     let r = async {
         let c = ctx.commune()?.id();
-        Ok::<_, crate::error::AppError>(certificates::for_citizen(&ctx.state, c, &u, &req).await?)
+        Ok::<_, crate::error::AppError>(certificates::duty::ask(&ctx.state, c, &u, &req).await?)
     }
     .await;
     match r {
-        Ok(done) => ctx.respond(Ok(HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "application/pdf"))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", done.file_name()),
-            ))
-            .insert_header((header::CACHE_CONTROL, "private, no-store"))
-            .body(done.pdf))),
+        // The stamp duty first: to "Da pagare", where the notice waits.
+        Ok(certificates::duty::Asked::ToPay { .. }) => ctx.see_other("/area-personale/pagamenti"),
+        Ok(certificates::duty::Asked::Issued(done)) => pdf_of(&ctx, done),
         Err(e) => {
             if let Err(e) = ctx.redo(&f, e) {
                 return ctx.respond(Err(e));
@@ -165,6 +169,35 @@ async fn issue(ctx: Ctx, f: Pairs) -> HttpResponse {
             answer(&ctx, r)
         }
     }
+}
+
+/// A certificate whose stamp duty is paid, collected (once).
+async fn collect(ctx: Ctx, f: Pairs) -> HttpResponse {
+    let Some(u) = ctx.citizen().cloned() else {
+        return to_sign_in(&ctx);
+    };
+    let r = async {
+        let c = ctx.commune()?.id();
+        Ok::<_, crate::error::AppError>(
+            certificates::duty::collect(&ctx.state, c, &u, get(&f, "request")).await?,
+        )
+    }
+    .await;
+    match r {
+        Ok(done) => pdf_of(&ctx, done),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+fn pdf_of(ctx: &Ctx, done: certificates::Issued) -> HttpResponse {
+    ctx.respond(Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/pdf"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", done.file_name()),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(done.pdf)))
 }
 
 #[derive(serde::Deserialize)]

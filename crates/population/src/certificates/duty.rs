@@ -1,0 +1,171 @@
+//! A certificate on stamped paper asked online where the commune takes payments: the stamp duty
+//! (16 €) is paid first. Asking checks everything issuing would (nothing is charged for a
+//! certificate that could not be given), records the request and issues the duty's notice to
+//! the person; once it is paid, the person collects the certificate from their registry page —
+//! once (two clicks make one certificate). With an exemption, or where the commune takes no
+//! payments, the certificate is given at once (the duty then recorded as due on it).
+
+use serde::Serialize;
+use sportello_domain::registry::certificate::Kind;
+use sportello_domain::{FiscalCode, TenantId};
+use sportello_kernel::session::Current;
+use sportello_kernel::{Deps, Error, Result};
+use sportello_payments::duty;
+use sportello_store::population::CertificateRequest;
+
+use super::{Issued, Request, check_for_citizen, for_citizen};
+
+/// What asking gave.
+#[derive(Debug, Clone)]
+pub enum Asked {
+    /// The certificate, at once.
+    Issued(Issued),
+    /// The duty to pay first: the request and the notice's number.
+    ToPay { request: String, notice: String },
+}
+
+/// A request waiting for its duty or collected, as the person's page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    pub request: CertificateRequest,
+    pub notice: Option<String>,
+    /// The duty is paid: the certificate can be collected.
+    pub paid: bool,
+}
+
+/// Requests listed on the person's page.
+const LISTED: u64 = 20;
+
+/// A citizen asks for a certificate.
+pub async fn ask(deps: &Deps, commune: TenantId, who: &Current, r: &Request) -> Result<Asked> {
+    let exempt = !r.exemption.trim().is_empty();
+    let takes = {
+        let tx = deps.store.tenant_read(commune).await?;
+        let t = duty::taken(&tx.db()).await?;
+        tx.commit().await?;
+        t
+    };
+    if exempt || !takes {
+        return Ok(Asked::Issued(for_citizen(deps, commune, who, r).await?));
+    }
+    check_for_citizen(deps, commune, who, r).await?;
+    let person = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
+    let code = person
+        .fiscal_code
+        .as_deref()
+        .and_then(|c| FiscalCode::parse(c).ok())
+        .ok_or(Error::Refused("refused_certificate_level"))?;
+    let id = data_encoding::BASE32_NOPAD
+        .encode(&rand_bytes()?)
+        .to_lowercase();
+    let kind = Kind::parse(&r.kind).ok_or(Error::NotFound)?;
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    db.add_certificate_request(&CertificateRequest {
+        id: id.clone(),
+        person_id: person.id.clone(),
+        fiscal_code: code.as_str().to_owned(),
+        kind: kind.key().into(),
+        subject: r.subject.trim().to_owned(),
+        at_date: r.at.trim().to_owned(),
+        purpose: r.purpose.split_whitespace().collect::<Vec<_>>().join(" "),
+        created_at: sportello_store::now_micros(),
+        state: "to_pay".into(),
+        certificate: None,
+    })
+    .await?;
+    let payer = format!("{} {}", person.given_name, person.family_name);
+    let what = format!("certificato anagrafico ({})", kind.key());
+    let notice = duty::issue(
+        &db,
+        &id,
+        &code,
+        &payer,
+        &what,
+        &format!("person:{}", person.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Asked::ToPay {
+        request: id,
+        notice,
+    })
+}
+
+fn rand_bytes() -> Result<[u8; 10]> {
+    let mut b = [0u8; 10];
+    openssl::rand::rand_bytes(&mut b).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(b)
+}
+
+/// The person's requests, with their duty's state.
+pub async fn waiting(deps: &Deps, commune: TenantId, who: &Current) -> Result<Vec<Waiting>> {
+    let person = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
+    let tx = deps.store.tenant_read(commune).await?;
+    let db = tx.db();
+    let mut out = vec![];
+    for request in db.certificate_requests(&person.id, LISTED).await? {
+        let n = duty::notice_of(&db, &request.id).await?;
+        out.push(Waiting {
+            paid: n
+                .as_ref()
+                .is_some_and(|n| duty::paid(n, &request.fiscal_code)),
+            notice: n.map(|n| n.notice_number),
+            request,
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Collects a paid request's certificate (once).
+pub async fn collect(deps: &Deps, commune: TenantId, who: &Current, id: &str) -> Result<Issued> {
+    let person = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    let req = db
+        .certificate_request(&person.id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if req.state != "to_pay" {
+        return Err(Error::Refused("refused_duty_collected"));
+    }
+    let paid = duty::notice_of(&db, id)
+        .await?
+        .is_some_and(|n| duty::paid(&n, &req.fiscal_code));
+    if !paid {
+        return Err(Error::Refused("refused_duty_unpaid"));
+    }
+    if !db
+        .move_certificate_request(id, "to_pay", "collecting", None)
+        .await?
+    {
+        return Err(Error::Refused("refused_duty_collected"));
+    }
+    tx.commit().await?;
+    let r = Request {
+        kind: req.kind.clone(),
+        subject: req.subject.clone(),
+        at: req.at_date.clone(),
+        purpose: req.purpose.clone(),
+        exemption: String::new(),
+    };
+    let issued = for_citizen(deps, commune, who, &r).await;
+    let tx = deps.store.tenant(commune).await?;
+    let db = tx.db();
+    match &issued {
+        Ok(c) => {
+            let n = format!("{}/{}", c.year, c.number);
+            db.move_certificate_request(id, "collecting", "collected", Some(&n))
+                .await?;
+        }
+        // Not given (the registry changed since it was paid): it may be asked again; the office
+        // refunds the duty if it never can be.
+        Err(_) => {
+            db.move_certificate_request(id, "collecting", "to_pay", None)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    issued
+}
