@@ -174,6 +174,7 @@ const COMMUNE_MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/console/sportello/pratiche/50026/nothing/ricevuta", ACT_FOR),
     ("GET", "/console/deleghe", ACT_FOR),
     ("POST", "/console/deleghe", ACT_FOR),
+    ("POST", "/console/deleghe/certificato", ACT_FOR),
     ("POST", "/console/deleghe/nothing/revoca", ACT_FOR),
     ("GET", "/console/deleghe/nothing/documento", ACT_FOR),
     ("GET", "/console/registro", ADMIN),

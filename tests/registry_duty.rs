@@ -53,6 +53,17 @@ async fn a_certificate_on_stamped_paper_is_given_once_its_duty_is_paid() {
     else {
         panic!("the duty first");
     };
+    // Asked again while unpaid (a second click): the same request and notice.
+    let Asked::ToPay {
+        request: r2,
+        notice: n2,
+    } = certificates::duty::ask(&w.deps, PISA, &giulia, &paper)
+        .await
+        .unwrap()
+    else {
+        panic!("the duty first");
+    };
+    assert_eq!((&r2, &n2), (&request, &notice));
     let tx = w.deps.store.tenant_read(PISA).await.unwrap();
     let n = duty::notice_of(&tx.db(), &request).await.unwrap().unwrap();
     tx.commit().await.unwrap();
@@ -101,10 +112,17 @@ async fn a_certificate_on_stamped_paper_is_given_once_its_duty_is_paid() {
     let issued = certificates::duty::collect(&w.deps, PISA, &giulia, &request)
         .await
         .unwrap();
-    assert!(matches!(
-        certificates::duty::collect(&w.deps, PISA, &giulia, &request).await,
-        Err(Error::Refused("refused_duty_collected"))
-    ));
+    // It says the duty was paid, and by which notice.
+    let text = crate::registry::text_of(&issued.pdf);
+    assert!(
+        text.contains("assolta") && text.contains(&notice) && !text.contains("dovuta"),
+        "{text}"
+    );
+    // Collected again: the same file, no second certificate.
+    let again = certificates::duty::collect(&w.deps, PISA, &giulia, &request)
+        .await
+        .unwrap();
+    assert_eq!((again.number, &again.pdf), (issued.number, &issued.pdf));
     let rows = certificates::mine(&w.deps, PISA, &giulia).await.unwrap();
     let row = rows
         .iter()

@@ -477,3 +477,98 @@ async fn declarations_are_the_registry_office_s_and_pisa_s_alone() {
         Err(Error::NotFound)
     ));
 }
+
+#[tokio::test]
+async fn coming_from_a_member_commune_its_registry_records_the_emigration_and_a_rejection_undoes_it()
+ {
+    let w = world().await;
+    let clerk = registrar(&w).await;
+    // Sara lives in Calci with her mother, Sara the head of their family.
+    let calci = admin(&w, CALCI, "anagrafe@comune.calci.pi.it").await;
+    let csv = crate::registry::fix_check(&[
+        crate::registry::HEADER,
+        "GLLSRA90A41G702G;Galli;Sara;F;01/01/1990;G702;PISA;ITA;single;1;head;00010;Via Roma;1;;;;;S;2015-01-01",
+        "GLLNNA60A41G702Z;Galli;Anna;F;01/01/1960;G702;PISA;ITA;widowed;1;parent;00010;Via Roma;1;;;;;S;2015-01-01",
+    ]
+    .join("\n"));
+    sportello_population::import::import(&w.deps, &calci, csv.as_bytes())
+        .await
+        .unwrap();
+    let in_calci = |code: String| {
+        let w = &w;
+        async move {
+            let id = id_of(w, CALCI, &code).await;
+            let tx = w.deps.store.tenant_read(CALCI).await.unwrap();
+            let v = tx.db().registry_at(id, None).await.unwrap();
+            tx.commit().await.unwrap();
+            v
+        }
+    };
+    let anna_code = csv
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let sara = citizen(&w, PISA, SARA, AssuranceLevel::Substantial).await;
+    let from: &[(&str, &str)] = &[
+        ("provenienza", "altro_comune"),
+        ("comune_provenienza", "calci"),
+    ];
+    let join: &[(&str, &str)] = &[
+        ("via", "Via Santa Maria"),
+        ("civico", "12"),
+        ("famiglia", "esistente"),
+        ("intestatario", MARIO),
+    ];
+    let line = format!("{SARA}; Galli; Sara; convivente; ITA; nubile");
+    let s = declare(&w, &sara, [from, join, &[("componenti", &line)]])
+        .await
+        .unwrap();
+    moves::register(&w.deps, &clerk, &s.case_id, "", BASE)
+        .await
+        .unwrap();
+    // Calci: Sara emigrated from the day of the declaration, her mother heads the family.
+    let today = sportello_population::today().to_string();
+    let gone = in_calci(SARA.into()).await.unwrap();
+    assert_eq!(
+        gone.facts.status,
+        sportello_domain::registry::Status::Emigrated
+    );
+    assert_eq!(gone.valid_from, today);
+    assert!(gone.note.contains("Pisa"), "{}", gone.note);
+    assert_eq!(
+        in_calci(anna_code.clone()).await.unwrap().facts.relation,
+        Relation::Head
+    );
+
+    // Rejected: both registries as they were.
+    moves::reject(
+        &w.deps,
+        &clerk,
+        &s.case_id,
+        "Non dimora all'indirizzo",
+        BASE,
+    )
+    .await
+    .unwrap();
+    let back = in_calci(SARA.into()).await.unwrap();
+    assert_eq!(
+        back.facts.status,
+        sportello_domain::registry::Status::Resident
+    );
+    assert_eq!(back.facts.relation, Relation::Head);
+    assert_eq!(
+        in_calci(anna_code.clone()).await.unwrap().facts.relation,
+        Relation::Parent
+    );
+    let id = id_of(&w, PISA, SARA).await;
+    let tx = w.deps.store.tenant_read(PISA).await.unwrap();
+    assert!(
+        tx.db().registry_at(id, None).await.unwrap().is_none(),
+        "not on Pisa's registry"
+    );
+    tx.commit().await.unwrap();
+}

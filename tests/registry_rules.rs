@@ -245,3 +245,73 @@ async fn a_pdf_with_another_code_or_anything_added_is_refused_offline() {
         Refusal::Altered
     );
 }
+
+/// An intermediary gets a certificate about a client only while the client's delegation holds,
+/// and about that client only; the look goes to the client's list as an intermediary's.
+#[tokio::test]
+async fn an_intermediary_certifies_a_client_only_by_a_delegation_in_force() {
+    use sportello_cases::delegations::{self, NewDelegation};
+    let w = world().await;
+    pisa_registry(&w).await;
+    let caf = staff(&w, PISA, "caf@cafpisa.it", Role::Intermediary, None).await;
+    let ask = Request {
+        kind: "family".into(),
+        purpose: "pratica ISEE".into(),
+        // A subject typed is not the client's: the delegation decides who.
+        subject: "RSSMRA80A01G702C".into(),
+        ..Request::default()
+    };
+    assert!(
+        certificates::for_client(&w.deps, &caf, "nothing", &ask)
+            .await
+            .is_err()
+    );
+    let until = (sportello_cases::today() + chrono::Duration::days(30)).to_string();
+    let d = delegations::add(
+        &w.deps,
+        &caf,
+        &NewDelegation {
+            fiscal_code: "BNCGLI85M52G702M",
+            client_name: "Giulia Bianchi",
+            valid_until: &until,
+            document_name: "delega.pdf",
+            document: b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+        },
+    )
+    .await
+    .unwrap();
+    // Another intermediary cannot use it.
+    let other = staff(&w, PISA, "patronato@pisa.it", Role::Intermediary, None).await;
+    assert!(
+        certificates::for_client(&w.deps, &other, &d.id, &ask)
+            .await
+            .is_err()
+    );
+    let done = certificates::for_client(&w.deps, &caf, &d.id, &ask)
+        .await
+        .unwrap();
+    let text = crate::registry::text_of(&done.pdf);
+    assert!(
+        text.contains("BIANCHI GIULIA") && !text.contains("ROSSI MARIO"),
+        "{text}"
+    );
+    let giulia = citizen(&w, PISA, "BNCGLI85M52G702M", AssuranceLevel::Substantial).await;
+    let pos = position::mine(&w.deps, PISA, &giulia)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        pos.accesses
+            .iter()
+            .any(|a| a.capacity == "intermediary" && a.purpose == "pratica ISEE"),
+        "{:?}",
+        pos.accesses
+    );
+    // Revoked: no more.
+    delegations::revoke(&w.deps, &caf, &d.id).await.unwrap();
+    assert!(
+        certificates::for_client(&w.deps, &caf, &d.id, &ask)
+            .await
+            .is_err()
+    );
+}

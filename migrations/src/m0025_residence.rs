@@ -14,7 +14,8 @@ pub(crate) const TABLES: &[&str] = &[
 /// Declarations of residence the registry office has acted on (the declaration itself is a
 /// case): the legal day it holds from, its deadlines, its state (`registered`, `confirmed`,
 /// `rejected`), and for each person moved the version their record had before (none: newly
-/// registered), so a rejection can restore it. And the identity cards whose holder was reminded
+/// registered), so a rejection can restore it; and the same of the member commune they came from
+/// (`elsewhere`: its id and the people it recorded emigrated). And the identity cards whose holder was reminded
 /// of their expiry (once a document: `told` false when the holder could not be reached). And a
 /// signing key's X.509 certificate (PEM), issued by the deployment's CA for PAdES signatures.
 /// And the certificates asked online that wait for their stamp duty to be paid (`to_pay`, then
@@ -27,6 +28,7 @@ CREATE TABLE residence_moves (
     legal_day TEXT NOT NULL,
     check_by TEXT NOT NULL,
     people TEXT NOT NULL,
+    elsewhere TEXT NULL,
     registered_at BIGINT NOT NULL,
     registered_by TEXT NOT NULL,
     decided_at BIGINT NULL,
@@ -55,6 +57,7 @@ CREATE TABLE certificate_requests (
     purpose TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     state TEXT NOT NULL,
+    claimed_at BIGINT NULL,
     certificate TEXT NULL,
     PRIMARY KEY (tenant_id, id)
 );

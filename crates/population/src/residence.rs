@@ -299,6 +299,7 @@ fn parse_facts(raw: &RawFacts, line: usize) -> Result<Facts> {
 }
 
 mod decide;
+mod elsewhere;
 pub use decide::{confirm, reject, tacit};
 
 /// Registers a declaration: from the day it was made, its people live at the address (on the
@@ -342,6 +343,7 @@ pub async fn register(
             legal_day: from.to_string(),
             check_by: residence::check_by(from).to_string(),
             people: vec![],
+            elsewhere: None,
             registered_at: sportello_store::now_micros(),
             registered_by: actor.audit_name(),
             decided_at: None,
@@ -363,6 +365,33 @@ pub async fn register(
         address = Some(at);
     }
     tx.commit().await?;
+    // The member commune they come from records them emigrated from the same day (after this
+    // commune's registration stands: never the one without the other's cause).
+    if address.is_some()
+        && let Some(there) = elsewhere::previous(deps, commune, &d)
+    {
+        let here = deps
+            .tenancy
+            .by_id(commune)
+            .map_or_else(String::new, |c| c.record.name.clone());
+        let note = format!(
+            "dichiarazione di residenza prot. {}",
+            case.protocol_text.as_deref().unwrap_or(case_id)
+        );
+        match elsewhere::leave_previous(deps, actor, there, &here, &d, from, &note).await {
+            Ok(people) if !people.is_empty() => {
+                let tx = deps.store.tenant(commune).await?;
+                tx.db()
+                    .set_residence_elsewhere(case_id, Some(&(there.0, people)))
+                    .await?;
+                tx.commit().await?;
+            }
+            Ok(_) => {}
+            // Its registry office records the emigration by hand.
+            Err(e) => tracing::warn!(error = %e, commune = there.0, case = case_id,
+                "the previous commune's registry could not record the emigration"),
+        }
+    }
     if let Some(at) = address {
         let text = decide::told("registered", &case.lang, from, &at);
         sportello_cases::office::act_in_procedure(
@@ -540,42 +569,7 @@ async fn write_moves(
         }
     }
     // The families left behind: a new head when theirs moved.
-    left.sort_unstable();
-    left.dedup();
-    for f in left {
-        let stay: Vec<Version> = db
-            .registry_family(f, None)
-            .await?
-            .into_iter()
-            .filter(|v| !people.iter().any(|(p, _, _)| *p == v.person_id))
-            .collect();
-        if stay.is_empty() || stay.iter().any(|v| v.facts.relation == Relation::Head) {
-            continue;
-        }
-        let Some(eldest) = stay.iter().min_by_key(|v| v.facts.birth_date) else {
-            continue;
-        };
-        let partner = matches!(
-            eldest.facts.relation,
-            Relation::Spouse | Relation::CivilPartner
-        );
-        for v in &stay {
-            let relation = if v.person_id == eldest.person_id {
-                Relation::Head
-            } else if partner && v.facts.relation == Relation::Child {
-                Relation::Child
-            } else {
-                Relation::Relative
-            };
-            if relation == v.facts.relation {
-                continue;
-            }
-            let mut facts = v.facts.clone();
-            facts.relation = relation;
-            let n = move_version(db, v, &facts, from, &by, &note).await?;
-            people.push((v.person_id, Some(v.version), n));
-        }
-    }
+    elsewhere::new_heads(db, left, &mut people, from, &by, &note).await?;
     let name = crate::records::street_name(db, &street).await?;
     let at = [name, number, interior]
         .into_iter()

@@ -1,8 +1,9 @@
 //! A certificate on stamped paper asked online where the commune takes payments: the stamp duty
 //! (16 €) is paid first. Asking checks everything issuing would (nothing is charged for a
 //! certificate that could not be given), records the request and issues the duty's notice to
-//! the person; once it is paid, the person collects the certificate from their registry page —
-//! once (two clicks make one certificate). With an exemption, or where the commune takes no
+//! the person (asked again while unpaid: the same notice); once it is paid, the person collects
+//! the certificate from their registry page, which says the duty was paid and by which notice —
+//! made once and kept, so collecting again gives the same file. With an exemption, or where the commune takes no
 //! payments, the certificate is given at once (the duty then recorded as due on it).
 
 use serde::Serialize;
@@ -50,6 +51,30 @@ pub async fn ask(deps: &Deps, commune: TenantId, who: &Current, r: &Request) -> 
     }
     check_for_citizen(deps, commune, who, r).await?;
     let person = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
+    // The same certificate asked again (a second click, a second tab) while its duty is unpaid:
+    // the same request and notice, never a second charge.
+    let purpose = r.purpose.split_whitespace().collect::<Vec<_>>().join(" ");
+    {
+        let tx = deps.store.tenant_read(commune).await?;
+        let db = tx.db();
+        for q in db.certificate_requests(&person.id, LISTED).await? {
+            let same = q.state == "to_pay"
+                && q.kind == r.kind.trim()
+                && q.subject == r.subject.trim()
+                && q.at_date == r.at.trim()
+                && q.purpose == purpose;
+            if let (true, Some(n)) = (same, duty::notice_of(&db, &q.id).await?)
+                && n.status == sportello_store::payments::NoticeStatus::Open
+            {
+                tx.commit().await?;
+                return Ok(Asked::ToPay {
+                    request: q.id,
+                    notice: n.notice_number,
+                });
+            }
+        }
+        tx.commit().await?;
+    }
     let code = person
         .fiscal_code
         .as_deref()
@@ -68,14 +93,14 @@ pub async fn ask(deps: &Deps, commune: TenantId, who: &Current, r: &Request) -> 
         kind: kind.key().into(),
         subject: r.subject.trim().to_owned(),
         at_date: r.at.trim().to_owned(),
-        purpose: r.purpose.split_whitespace().collect::<Vec<_>>().join(" "),
+        purpose,
         created_at: sportello_store::now_micros(),
         state: "to_pay".into(),
         certificate: None,
     })
     .await?;
     let payer = format!("{} {}", person.given_name, person.family_name);
-    let what = format!("certificato anagrafico ({})", kind.key());
+    let what = super::wording::title(kind).0.to_lowercase();
     let notice = duty::issue(
         &db,
         &id,
@@ -118,7 +143,15 @@ pub async fn waiting(deps: &Deps, commune: TenantId, who: &Current) -> Result<Ve
     Ok(out)
 }
 
-/// Collects a paid request's certificate (once).
+/// A collection claimed this long ago and never ended (a node died, the connection dropped)
+/// may be claimed again.
+const STALE_MICROS: i64 = 120_000_000;
+
+fn file_key(commune: TenantId, id: &str) -> String {
+    format!("certificates/{}/{id}", commune.0)
+}
+
+/// Collects a paid request's certificate: made the first time (and kept), the same file after.
 pub async fn collect(deps: &Deps, commune: TenantId, who: &Current, id: &str) -> Result<Issued> {
     let person = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
     let tx = deps.store.tenant(commune).await?;
@@ -127,20 +160,20 @@ pub async fn collect(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
         .certificate_request(&person.id, id)
         .await?
         .ok_or(Error::NotFound)?;
-    if req.state != "to_pay" {
-        return Err(Error::Refused("refused_duty_collected"));
+    if let (Some(number), "collected") = (&req.certificate, req.state.as_str()) {
+        tx.commit().await?;
+        return again(deps, commune, id, number).await;
     }
-    let paid = duty::notice_of(&db, id)
-        .await?
-        .is_some_and(|n| duty::paid(&n, &req.fiscal_code));
-    if !paid {
+    let notice = duty::notice_of(&db, id).await?;
+    let Some(notice) = notice.filter(|n| duty::paid(n, &req.fiscal_code)) else {
         return Err(Error::Refused("refused_duty_unpaid"));
-    }
+    };
+    let now = sportello_store::now_micros();
     if !db
-        .move_certificate_request(id, "to_pay", "collecting", None)
+        .claim_certificate_request(id, now, now - STALE_MICROS)
         .await?
     {
-        return Err(Error::Refused("refused_duty_collected"));
+        return Err(Error::Refused("refused_duty_collecting"));
     }
     tx.commit().await?;
     let r = Request {
@@ -149,8 +182,17 @@ pub async fn collect(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
         at: req.at_date.clone(),
         purpose: req.purpose.clone(),
         exemption: String::new(),
+        duty_paid: notice.notice_number.clone(),
     };
-    let issued = for_citizen(deps, commune, who, &r).await;
+    let issued = match for_citizen(deps, commune, who, &r).await {
+        Ok(c) => deps
+            .files
+            .put(&file_key(commune, id), &c.pdf)
+            .await
+            .map(|()| c)
+            .map_err(|e| Error::Internal(format!("keeping a certificate: {e}"))),
+        Err(e) => Err(e),
+    };
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     match &issued {
@@ -159,8 +201,8 @@ pub async fn collect(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
             db.move_certificate_request(id, "collecting", "collected", Some(&n))
                 .await?;
         }
-        // Not given (the registry changed since it was paid): it may be asked again; the office
-        // refunds the duty if it never can be.
+        // Not given (the registry changed since it was paid): the page says why, and it may be
+        // collected again once put right; the office refunds the duty if it never can be.
         Err(_) => {
             db.move_certificate_request(id, "collecting", "to_pay", None)
                 .await?;
@@ -168,4 +210,20 @@ pub async fn collect(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
     }
     tx.commit().await?;
     issued
+}
+
+/// A collected certificate again: the file kept when it was made.
+async fn again(deps: &Deps, commune: TenantId, id: &str, number: &str) -> Result<Issued> {
+    let pdf = deps
+        .files
+        .get(&file_key(commune, id))
+        .await
+        .map_err(|_| Error::NotFound)?;
+    let (year, n) = number.split_once('/').ok_or(Error::NotFound)?;
+    Ok(Issued {
+        year: year.parse().map_err(|_| Error::NotFound)?,
+        number: n.parse().map_err(|_| Error::NotFound)?,
+        stamp: sportello_kernel::pdf::info_value(&pdf, "SportelloStamp").unwrap_or_default(),
+        pdf,
+    })
 }

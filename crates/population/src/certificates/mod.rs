@@ -34,6 +34,8 @@ pub struct Request {
     pub purpose: String,
     /// An exemption's key, or empty (then the stamp duty is due).
     pub exemption: String,
+    /// The stamp duty was paid, by this notice (set by the duty's flow, never by a form).
+    pub duty_paid: String,
 }
 
 /// A certificate made.
@@ -62,6 +64,7 @@ struct Parsed {
     at: Option<NaiveDate>,
     purpose: String,
     exemption: Option<&'static certificate::Exemption>,
+    duty_paid: Option<String>,
 }
 
 fn parse(r: &Request, today: NaiveDate) -> Result<Parsed> {
@@ -88,11 +91,16 @@ fn parse(r: &Request, today: NaiveDate) -> Result<Parsed> {
         p.add("exemption", Why::NotOneOf, ex);
     }
     p.result()?;
+    let paid = r.duty_paid.trim();
     Ok(Parsed {
         kind: kind.ok_or(Error::NotFound)?,
         at,
         purpose,
         exemption,
+        duty_paid: (!paid.is_empty()
+            && paid.len() <= 30
+            && paid.chars().all(|c| c.is_ascii_digit()))
+        .then(|| paid.to_owned()),
     })
 }
 
@@ -149,6 +157,36 @@ pub async fn for_person(deps: &Deps, actor: &Actor, channel: &str, r: &Request) 
         actor.commune()?,
         Requester::Staff { actor, channel },
         r,
+    )
+    .await
+}
+
+/// An intermediary (CAF, patronato) issues a certificate about a client who delegated it: only
+/// while the delegation holds, about that client only, with a purpose (recorded as on their
+/// behalf; the look goes to the client's "who looked").
+pub async fn for_client(
+    deps: &Deps,
+    actor: &Actor,
+    delegation_id: &str,
+    r: &Request,
+) -> Result<Issued> {
+    let d = sportello_cases::delegations::delegation_in_force(deps, actor, delegation_id).await?;
+    if r.purpose.trim().is_empty() {
+        let mut p = Problems::default();
+        p.add("purpose", Why::Required, "");
+        return Err(Error::Invalid(p));
+    }
+    let r = Request {
+        subject: d.fiscal_code,
+        duty_paid: String::new(),
+        ..r.clone()
+    };
+    let channel = "intermediary";
+    issue(
+        deps,
+        actor.commune()?,
+        Requester::Staff { actor, channel },
+        &r,
     )
     .await
 }
@@ -492,19 +530,31 @@ fn lay_out(a: &RenderArgs<'_>) -> sportello_kernel::stamped_pdf::Laid {
             lines.push(line(
                 false,
                 10,
-                format!(
-                    "Imposta di bollo di {} dovuta (DPR 642/1972).",
-                    certificate::STAMP_DUTY
-                ),
+                match &a.q.duty_paid {
+                    Some(n) => format!(
+                        "Imposta di bollo di {} assolta con l'avviso di pagamento n. {n} (DPR 642/1972).",
+                        certificate::STAMP_DUTY
+                    ),
+                    None => format!(
+                        "Imposta di bollo di {} dovuta (DPR 642/1972).",
+                        certificate::STAMP_DUTY
+                    ),
+                },
             ));
             if a.de.is_some() {
                 lines.push(line(
                     false,
                     10,
-                    format!(
-                        "Stempelsteuer von {} geschuldet (DPR 642/1972).",
-                        certificate::STAMP_DUTY
-                    ),
+                    match &a.q.duty_paid {
+                        Some(n) => format!(
+                            "Stempelsteuer von {} mit Zahlungsaufforderung Nr. {n} entrichtet (DPR 642/1972).",
+                            certificate::STAMP_DUTY
+                        ),
+                        None => format!(
+                            "Stempelsteuer von {} geschuldet (DPR 642/1972).",
+                            certificate::STAMP_DUTY
+                        ),
+                    },
                 ));
             }
         }

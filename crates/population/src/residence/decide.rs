@@ -9,7 +9,6 @@ use sportello_authz::Action;
 use sportello_domain::TenantId;
 use sportello_domain::registry::residence;
 use sportello_kernel::{Actor, Deps, Error, Result};
-use sportello_store::population::NewVersion;
 
 use super::declaration_case;
 
@@ -109,14 +108,15 @@ pub async fn reject(
     if !matches!(case.status.as_str(), "submitted" | "in_charge") {
         return Err(Error::Refused("refused_case_closed"));
     }
-    let tx = deps.store.tenant(actor.commune()?).await?;
-    let db = tx.db();
+    let here = actor.commune()?;
+    let m = {
+        let tx = deps.store.tenant_read(here).await?;
+        let m = tx.db().residence_move(case_id).await?;
+        tx.commit().await?;
+        m
+    };
     // Rejected in the registry before, its case not decided then (a retry): the case only.
-    if let Some(m) = db
-        .residence_move(case_id)
-        .await?
-        .filter(|m| m.state != "rejected")
-    {
+    if let Some(m) = m.filter(|m| m.state != "rejected") {
         // After the check's last day the law has accepted it.
         if m.state != "registered" || m.check_by < crate::today().to_string() {
             return Err(Error::Refused("refused_residence_decided"));
@@ -124,38 +124,19 @@ pub async fn reject(
         let now = sportello_store::now_micros();
         let by = actor.audit_name();
         let note = format!("Cambio di residenza annullato: {}", reason.trim());
-        for (person, before, made) in &m.people {
-            if !db.registry_lock(*person).await? {
-                return Err(Error::NotFound);
-            }
-            let history = db.registry_history(*person).await?;
-            let cur = history
-                .iter()
-                .find(|v| v.version == *made && v.superseded_at.is_none() && v.valid_to.is_none())
-                .ok_or(Error::Refused("refused_residence_changed_since"))?;
-            if !db.registry_supersede(*person, *made, now).await? {
-                return Err(Error::Refused("refused_registry_stale"));
-            }
-            // Someone the declaration registered is simply no longer on the registry.
-            let Some(before) = before else { continue };
-            let old = history
-                .iter()
-                .find(|v| v.version == *before)
-                .ok_or(Error::NotFound)?;
-            let version = db.registry_last_version(*person).await? + 1;
-            db.registry_add_versions(&[NewVersion {
-                person_id: *person,
-                version,
-                valid_from: cur.valid_from.clone(),
-                valid_to: None,
-                recorded_at: now,
-                recorded_by: &by,
-                cause: "correction",
-                note: &note,
-                facts: &old.facts,
-            }])
-            .await?;
+        // The member commune they came from first (they are its residents again), each in its
+        // own transaction, the mark cleared so that a retry does not put it back twice.
+        if let Some((there, people)) = &m.elsewhere {
+            let there_tx = deps.store.tenant(TenantId(*there)).await?;
+            super::elsewhere::restore(&there_tx.db(), people, &by, &note, now).await?;
+            there_tx.commit().await?;
+            let mark = deps.store.tenant(here).await?;
+            mark.db().set_residence_elsewhere(case_id, None).await?;
+            mark.commit().await?;
         }
+        let tx = deps.store.tenant(here).await?;
+        let db = tx.db();
+        super::elsewhere::restore(&db, &m.people, &by, &note, now).await?;
         if !db
             .decide_residence_move(case_id, "rejected", now, &by)
             .await?
@@ -170,8 +151,8 @@ pub async fn reject(
             json!({"case": case_id}),
         )
         .await?;
+        tx.commit().await?;
     }
-    tx.commit().await?;
     crate::require(deps, actor, Action::Update).await?;
     let act = sportello_cases::office::Act::Decide {
         accept: false,

@@ -14,7 +14,7 @@ pub use agencies::Agency;
 pub use certificates::{CertificateRow, SigningKey};
 pub use reminders::Expiring;
 pub use requests::CertificateRequest;
-pub use residence::Move;
+pub use residence::{Elsewhere, Move, Moved};
 
 use sea_orm::Value;
 use sportello_domain::registry::{Facts, RawFacts};

@@ -100,6 +100,20 @@ impl TenantDb<'_> {
         .transpose()
     }
 
+    /// Claims a request for collecting: from `to_pay`, or from a `collecting` claimed before
+    /// `stale` (a collection that never ended); false: another is under way or it is done.
+    pub async fn claim_certificate_request(&self, id: &str, now: i64, stale: i64) -> Result<bool> {
+        Ok(self
+            .exec(
+                "UPDATE certificate_requests SET state = 'collecting', claimed_at = $3 \
+                 WHERE tenant_id = $1 AND id = $2 AND (state = 'to_pay' \
+                 OR (state = 'collecting' AND claimed_at < $4))",
+                vec![id.into(), now.into(), stale.into()],
+            )
+            .await?
+            == 1)
+    }
+
     /// Moves a request from `from` to `to` (with the certificate's number when collected);
     /// false: it was not in `from` (another click got there first).
     pub async fn move_certificate_request(

@@ -4,6 +4,13 @@
 use crate::identity::get;
 use crate::{Result, TenantDb};
 
+/// A person a registration changed: `(person, version before, version written)`; no version
+/// before: registered by it.
+pub type Moved = (i64, Option<i32>, i32);
+
+/// The member commune a declaration's people came from, and what its registry recorded.
+pub type Elsewhere = (i64, Vec<Moved>);
+
 /// A registered declaration.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Move {
@@ -16,7 +23,9 @@ pub struct Move {
     pub check_by: String,
     /// `(person, version before, version written)`; no version before: registered by this
     /// declaration. The members left behind whose relation changed are here too.
-    pub people: Vec<(i64, Option<i32>, i32)>,
+    pub people: Vec<Moved>,
+    /// The member commune they came from and what it recorded (its people, as `people`).
+    pub elsewhere: Option<Elsewhere>,
     pub registered_at: i64,
     pub registered_by: String,
     pub decided_at: Option<i64>,
@@ -25,7 +34,9 @@ pub struct Move {
 
 fn row(r: &sea_orm::QueryResult) -> Result<Move> {
     let people: String = get(r, "people")?;
+    let elsewhere: Option<String> = get(r, "elsewhere")?;
     Ok(Move {
+        elsewhere: elsewhere.and_then(|e| serde_json::from_str(&e).ok()),
         case_id: get(r, "case_id")?,
         state: get(r, "state")?,
         legal_day: get(r, "legal_day")?,
@@ -38,7 +49,7 @@ fn row(r: &sea_orm::QueryResult) -> Result<Move> {
     })
 }
 
-const COLUMNS: &str = "case_id, state, legal_day, check_by, people, registered_at, \
+const COLUMNS: &str = "case_id, state, legal_day, check_by, people, elsewhere, registered_at, \
                        registered_by, decided_at, decided_by";
 
 impl TenantDb<'_> {
@@ -91,15 +102,26 @@ impl TenantDb<'_> {
     }
 
     /// The people a registration moved (written in the transaction that claimed it).
-    pub async fn set_residence_people(
-        &self,
-        case_id: &str,
-        people: &[(i64, Option<i32>, i32)],
-    ) -> Result<()> {
+    pub async fn set_residence_people(&self, case_id: &str, people: &[Moved]) -> Result<()> {
         let people = serde_json::to_string(people).unwrap_or_else(|_| "[]".into());
         self.exec(
             "UPDATE residence_moves SET people = $3 WHERE tenant_id = $1 AND case_id = $2",
             vec![case_id.into(), people.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// What the member commune they came from recorded (`None`: nothing, or put back).
+    pub async fn set_residence_elsewhere(
+        &self,
+        case_id: &str,
+        elsewhere: Option<&Elsewhere>,
+    ) -> Result<()> {
+        let json = elsewhere.and_then(|e| serde_json::to_string(e).ok());
+        self.exec(
+            "UPDATE residence_moves SET elsewhere = $3 WHERE tenant_id = $1 AND case_id = $2",
+            vec![case_id.into(), json.into()],
         )
         .await?;
         Ok(())

@@ -151,6 +151,7 @@ async fn issue(ctx: Ctx, f: Pairs) -> HttpResponse {
         at: get(&f, "at").to_owned(),
         purpose: get(&f, "purpose").to_owned(),
         exemption: get(&f, "exemption").to_owned(),
+        duty_paid: String::new(),
     };
     let r = async {
         let c = ctx.commune()?.id();

@@ -1,5 +1,5 @@
 //! An intermediary's delegations (a CAF, a patronato): each client's signed document, uploaded
-//! once with the day it ends; and a commune administrator's case settings (the protocol
+//! once with the day it ends, and a registry certificate about a client while theirs holds; and a commune administrator's case settings (the protocol
 //! number's format, the partner communes whose desks may file here).
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::routes::Ctx;
 use crate::routes::cases::attach;
 use crate::routes::console_page::{
-    button, field, form, link, notice_of, render, select, table, text,
+    button, field, field_help, form, link, no_query, notice_of, render, select, table, text,
 };
 
 use super::*;
@@ -50,6 +50,27 @@ pub(super) async fn delegations_page(ctx: Ctx, actor: Admitted, q: Query) -> Htt
             ],
         );
         f["form"]["multipart"] = json!(true);
+        // A registry certificate about a client, while their delegation holds.
+        let clients: Vec<(String, String)> = list
+            .iter()
+            .filter(|d| d.in_force)
+            .map(|d| (d.id.clone(), format!("{} ({})", d.client_name, d.fiscal_code)))
+            .collect();
+        let kinds: Vec<(String, String)> = sportello_domain::registry::certificate::Kind::ALL
+            .iter()
+            .map(|k| (k.key().to_owned(), ctx.label_or_code("certificate_kind_", k.key())))
+            .collect();
+        let certificate = form(
+            ctx.t("desk_client_certificate"),
+            "/console/deleghe/certificato",
+            ctx.t("certificate_get"),
+            vec![
+                select("delegation", ctx.t("desk_client_name"), &clients, ""),
+                select("kind", ctx.t("certificate_kind"), &kinds, "residence"),
+                field_help("date", "at", ctx.t("certificate_at"), "", ctx.t("certificate_at_help")),
+                field("text", "purpose", ctx.t("certificate_purpose"), ""),
+            ],
+        );
         Ok(vec![
             table(
                 ctx.t("desk_delegations"),
@@ -64,6 +85,7 @@ pub(super) async fn delegations_page(ctx: Ctx, actor: Admitted, q: Query) -> Htt
                 rows,
             ),
             f,
+            certificate,
         ])
     }
     .await;
@@ -128,6 +150,39 @@ pub(super) async fn delegation_add(
             res
         }
         Err(e) => ctx.respond(Err(e)),
+    }
+}
+
+/// A registry certificate about a client who delegated the intermediary: the PDF.
+pub(super) async fn client_certificate(ctx: Ctx, actor: Admitted, f: Pairs) -> HttpResponse {
+    let get = |k: &str| {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let r = sportello_population::certificates::Request {
+        kind: get("kind"),
+        at: get("at"),
+        purpose: get("purpose"),
+        ..Default::default()
+    };
+    let done =
+        sportello_population::certificates::for_client(&ctx.state, &actor, &get("delegation"), &r)
+            .await;
+    match done {
+        Ok(c) => ctx.respond(Ok(HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CONTENT_TYPE, "application/pdf"))
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", c.file_name()),
+            ))
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+            .body(c.pdf))),
+        Err(e) => match ctx.redo(&f, e.into()) {
+            Ok(()) => delegations_page(ctx, actor, no_query()).await,
+            Err(e) => ctx.respond(Err(e)),
+        },
     }
 }
 

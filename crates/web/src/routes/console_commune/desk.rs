@@ -535,6 +535,7 @@ pub(super) fn routes(r: &mut Routes) {
         )
         .get("/console/deleghe", act_for, delegations_page)
         .post("/console/deleghe", act_for, delegation_add)
+        .post("/console/deleghe/certificato", act_for, client_certificate)
         .post("/console/deleghe/{id}/revoca", act_for, delegation_revoke)
         .get(
             "/console/deleghe/{id}/documento",

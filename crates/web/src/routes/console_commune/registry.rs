@@ -546,6 +546,7 @@ pub(super) async fn desk_certificate(ctx: Ctx, actor: Admitted, f: Pairs) -> Htt
         at: get(&f, "at").into(),
         purpose: get(&f, "purpose").into(),
         exemption: get(&f, "exemption").into(),
+        duty_paid: String::new(),
     };
     match certificates::for_person(&ctx.state, &actor, get(&f, "channel"), &req).await {
         Ok(done) => HttpResponse::Ok()
