@@ -489,6 +489,7 @@ async fn coming_from_a_member_commune_its_registry_records_the_emigration_and_a_
         crate::registry::HEADER,
         "GLLSRA90A41G702G;Galli;Sara;F;01/01/1990;G702;PISA;ITA;single;1;head;00010;Via Roma;1;;;;;S;2015-01-01",
         "GLLNNA60A41G702Z;Galli;Anna;F;01/01/1960;G702;PISA;ITA;widowed;1;parent;00010;Via Roma;1;;;;;S;2015-01-01",
+        "RSSLGU70A01G702Z;Rossi;Luigi;M;01/01/1970;G702;PISA;ITA;single;2;head;00010;Via Roma;3;;;;;S;2015-01-01",
     ]
     .join("\n"));
     sportello_population::import::import(&w.deps, &calci, csv.as_bytes())
@@ -523,13 +524,31 @@ async fn coming_from_a_member_commune_its_registry_records_the_emigration_and_a_
         ("famiglia", "esistente"),
         ("intestatario", MARIO),
     ];
-    let line = format!("{SARA}; Galli; Sara; convivente; ITA; nubile");
+    // Sara also lists Luigi, who lives in Calci but not in her family: Pisa registers him as a
+    // newcomer, but Calci's record of a stranger is never touched by her declaration.
+    let luigi = csv
+        .lines()
+        .nth(3)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let line = format!(
+        "{SARA}; Galli; Sara; convivente; ITA; nubile\n{luigi}; Rossi; Luigi; convivente; ITA; celibe"
+    );
     let s = declare(&w, &sara, [from, join, &[("componenti", &line)]])
         .await
         .unwrap();
     moves::register(&w.deps, &clerk, &s.case_id, "", BASE)
         .await
         .unwrap();
+    let stranger = in_calci(luigi.clone()).await.unwrap();
+    assert_eq!(
+        stranger.facts.status,
+        sportello_domain::registry::Status::Resident
+    );
+    assert_eq!(stranger.version, 1);
     // Calci: Sara emigrated from the day of the declaration, her mother heads the family.
     let today = sportello_population::today().to_string();
     let gone = in_calci(SARA.into()).await.unwrap();

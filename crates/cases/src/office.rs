@@ -213,15 +213,20 @@ pub enum Act {
 /// Does `act` on a case of the actor's offices. `base` is the commune's site as the clerk
 /// reached it (the citizen's link in the message).
 pub async fn act(deps: &Deps, actor: &Actor, id: &str, act: &Act, base: &str) -> Result<()> {
-    let scope = office_scope_without(
+    let scope = working_scope(deps, actor).await?;
+    run(deps, actor, Some(scope), id, act, base, false).await
+}
+
+/// The offices whose cases the actor works (`None`: every office).
+async fn working_scope(deps: &Deps, actor: &Actor) -> Result<Option<Vec<String>>> {
+    office_scope_without(
         deps,
         actor,
         Object::Cases,
         Action::Update,
         &crate::ACTING_FOR,
     )
-    .await?;
-    run(deps, actor, Some(scope), id, act, base, false).await
+    .await
 }
 
 /// The services whose outcome is a procedure's, not a clerk's click: the registry's declaration
@@ -236,14 +241,7 @@ pub async fn act_in_procedure(
     act: &Act,
     base: &str,
 ) -> Result<()> {
-    let scope = office_scope_without(
-        deps,
-        actor,
-        Object::Cases,
-        Action::Update,
-        &crate::ACTING_FOR,
-    )
-    .await?;
+    let scope = working_scope(deps, actor).await?;
     run(deps, actor, Some(scope), id, act, base, true).await
 }
 

@@ -11,7 +11,7 @@ use sportello_store::TenantDb;
 use sportello_store::payments::Notice;
 
 use crate::fees::STAMP_DUTY;
-use crate::notices::{new_notice, notice_number};
+use crate::notices::write_one;
 use crate::settings::kinds_of;
 
 /// Days the duty's notice gives to pay.
@@ -63,17 +63,9 @@ pub async fn issue(
         due_on: crate::today() + Duration::days(DAYS_TO_PAY),
         reduction: None,
     };
-    let local = db.take_notice_numbers(1).await?;
-    let number = notice_number(&s, local)?;
-    let now = sportello_store::now_micros();
-    if db
-        .insert_notices(&[new_notice(&n, &number, now, by, None)])
+    write_one(db, &s, &n, by)
         .await?
-        != 1
-    {
-        return Err(Error::Refused("refused_duty_exists"));
-    }
-    Ok(number.as_str().to_owned())
+        .ok_or(Error::Refused("refused_duty_exists"))
 }
 
 /// Whether the duty's notice is paid, by the person it was issued to.

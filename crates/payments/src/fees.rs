@@ -17,7 +17,7 @@ use sportello_store::TenantDb;
 use sportello_store::charter::Service;
 use sportello_store::payments::{Notice, ServiceFee};
 
-use crate::notices::{new_notice, notice_number, ready};
+use crate::notices::{ready, write_one};
 use crate::settings::kinds_of;
 
 /// The stamp duty on a request to a public office.
@@ -126,21 +126,14 @@ pub async fn issue(
         due_on: crate::today() + Duration::days(DAYS_TO_PAY),
         reduction: None,
     };
-    let local = db.take_notice_numbers(1).await?;
-    let number = notice_number(&s, local)?;
-    let now = sportello_store::now_micros();
-    if db
-        .insert_notices(&[new_notice(&n, &number, now, by, None)])
-        .await?
-        != 1
-    {
+    match write_one(db, &s, &n, by).await? {
+        Some(number) => Ok(number),
         // Another request issued it meanwhile (PostgreSQL waited for it): that one stands.
-        return notice_of(db, draft_id)
+        None => notice_of(db, draft_id)
             .await?
             .map(|n| n.notice_number)
-            .ok_or_else(|| Error::Internal("a fee notice neither written nor found".into()));
+            .ok_or_else(|| Error::Internal("a fee notice neither written nor found".into())),
     }
-    Ok(number.as_str().to_owned())
 }
 
 /// Whether a paid fee notice is this draft's person's fee (a notice staff wrote under the same

@@ -119,6 +119,23 @@ pub async fn create(deps: &Deps, actor: &Actor, raw: &RawNotice) -> Result<Strin
     Ok(number.as_str().to_owned())
 }
 
+/// Writes one notice of the commune's under the next number; `None` when a notice with its
+/// reference was written meanwhile (PostgreSQL waited for it: that one stands).
+pub(crate) async fn write_one(
+    db: &TenantDb<'_>,
+    s: &PaymentSettings,
+    n: &NoticeInput,
+    by: &str,
+) -> Result<Option<String>> {
+    let local = db.take_notice_numbers(1).await?;
+    let number = notice_number(s, local)?;
+    let now = sportello_store::now_micros();
+    let written = db
+        .insert_notices(&[new_notice(n, &number, now, by, None)])
+        .await?;
+    Ok((written == 1).then(|| number.as_str().to_owned()))
+}
+
 pub(crate) fn notice_number(s: &PaymentSettings, local: i64) -> Result<NoticeNumber> {
     let seg = u8::try_from(s.segregation).map_err(|_| Error::Internal("segregation".into()))?;
     let local = u64::try_from(local).map_err(|_| Error::Internal("notice counter".into()))?;

@@ -378,7 +378,12 @@ pub async fn register(
             "dichiarazione di residenza prot. {}",
             case.protocol_text.as_deref().unwrap_or(case_id)
         );
-        match elsewhere::leave_previous(deps, actor, there, &here, &d, from, &note).await {
+        let declarant = case.fiscal_code.clone().unwrap_or_default();
+        let done = elsewhere::leave_previous(
+            deps, actor, commune, there, &here, &declarant, &d, from, &note,
+        )
+        .await;
+        match done {
             Ok(people) if !people.is_empty() => {
                 let tx = deps.store.tenant(commune).await?;
                 tx.db()

@@ -202,6 +202,19 @@ impl Store {
         identity::IdentityDb { conn: &self.conn }
     }
 
+    /// One commune's transaction opened on behalf of another commune's act (cross-commune,
+    /// like [`Store::federation`]: greppable, and `why` logged with both). Today: a declaration
+    /// of residence registered in `from` recording its movers emigrated in `to`.
+    pub async fn tenant_across(
+        &self,
+        from: TenantId,
+        to: TenantId,
+        why: &'static str,
+    ) -> Result<TenantTx> {
+        tracing::info!(from = from.0, to = to.0, why, "cross-commune transaction");
+        self.tenant(to).await
+    }
+
     /// Cross-commune access: the registry, onboarding, the federation portal.
     pub fn federation(&self) -> FederationDb<'_> {
         FederationDb { conn: &self.conn }

@@ -123,8 +123,7 @@ pub async fn start(
         oidc: idp::oidc::Oidc::new(&settings.oidc_providers, &roots)?,
         saml,
     });
-    spawn_draft_expiry(state.clone(), settings.clone(), addr_port);
-    spawn_card_reminders(state.clone(), settings.clone(), addr_port);
+    spawn_hourly_jobs(state.clone(), settings.clone(), addr_port);
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let demo = settings.demo;
     let https = settings.public_scheme == "https";
@@ -183,11 +182,18 @@ fn spawn_purger(store: Store) {
     });
 }
 
-/// Old drafts, every hour in every commune (the first pass one period after start): told a
-/// month before, deleted a year after their last change (`sportello_cases::expiry`); and
-/// declarations of residence whose police check ended without a decision accepted by law
-/// (`sportello_population::residence::tacit`).
-fn spawn_draft_expiry(state: web::Data<AppState>, settings: Settings, port: u16) {
+/// Runs `pass` for every commune every hour (the first time one period after start: a node
+/// starting is busy enough), each commune's error logged as `what`.
+fn every_hour_per_commune<F, Fut>(
+    state: web::Data<AppState>,
+    settings: Settings,
+    port: u16,
+    what: &'static str,
+    pass: F,
+) where
+    F: Fn(web::Data<AppState>, sportello_domain::TenantId, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = sportello_kernel::Result<()>> + Send,
+{
     tokio::spawn(async move {
         let every = Duration::from_secs(3600);
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -196,41 +202,51 @@ fn spawn_draft_expiry(state: web::Data<AppState>, settings: Settings, port: u16)
             let communes: Vec<_> = state.tenancy.snapshot().communes.clone();
             for c in communes {
                 let base = public_base(&settings, &c.record.primary_host, port);
-                let now = sportello_store::now_micros();
-                if let Err(e) = sportello_cases::expiry::expire(&state, c.id(), now, &base).await {
-                    tracing::warn!(error = %e, commune = c.id().0, "expiring old drafts failed");
-                }
-                let today = sportello_population::today();
-                if let Err(e) =
-                    sportello_population::residence::tacit(&state, c.id(), today, &base).await
-                {
-                    tracing::warn!(error = %e, commune = c.id().0, "tacit acceptance of declarations of residence failed");
+                if let Err(e) = pass(state.clone(), c.id(), base).await {
+                    tracing::warn!(error = %e, commune = c.id().0, "{what} failed");
                 }
             }
         }
     });
 }
 
-/// Identity cards six months from expiry told to their holders, every hour in every commune,
-/// in a task of its own (a long pass never delays the legal acceptances of the job above).
-fn spawn_card_reminders(state: web::Data<AppState>, settings: Settings, port: u16) {
-    tokio::spawn(async move {
-        let every = Duration::from_secs(3600);
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        loop {
-            tick.tick().await;
-            let communes: Vec<_> = state.tenancy.snapshot().communes.clone();
-            for c in communes {
-                let base = public_base(&settings, &c.record.primary_host, port);
-                let today = sportello_population::today();
-                if let Err(e) =
-                    sportello_population::reminders::remind(&state, c.id(), today, &base).await
-                {
-                    tracing::warn!(error = %e, commune = c.id().0, "identity card reminders failed");
-                }
-            }
-        }
-    });
+/// Old drafts (told a month before, deleted a year after their last change:
+/// `sportello_cases::expiry`) and declarations of residence whose police check ended without a
+/// decision, accepted by law (`sportello_population::residence::tacit`); and, in a task of its
+/// own (a long pass never delays those legal acceptances), identity cards six months from
+/// expiry told to their holders (`sportello_population::reminders`).
+fn spawn_hourly_jobs(state: web::Data<AppState>, settings: Settings, port: u16) {
+    let (s, t) = (state.clone(), settings.clone());
+    every_hour_per_commune(
+        s,
+        t,
+        port,
+        "the hourly pass (drafts, declarations)",
+        |state, c, base| async move {
+            // Each its own: one failing does not keep the other from running.
+            let now = sportello_store::now_micros();
+            let drafts = sportello_cases::expiry::expire(&state, c, now, &base)
+                .await
+                .map(|_| ());
+            let today = sportello_population::today();
+            let declarations = sportello_population::residence::tacit(&state, c, today, &base)
+                .await
+                .map(|_| ());
+            drafts.and(declarations)
+        },
+    );
+    every_hour_per_commune(
+        state,
+        settings,
+        port,
+        "identity card reminders",
+        |state, c, base| async move {
+            let today = sportello_population::today();
+            sportello_population::reminders::remind(&state, c, today, &base)
+                .await
+                .map(|_| ())
+        },
+    );
 }
 
 /// The SAML service provider: its key pair (configured PEM files, or generated for development),

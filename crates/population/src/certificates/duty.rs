@@ -51,30 +51,7 @@ pub async fn ask(deps: &Deps, commune: TenantId, who: &Current, r: &Request) -> 
     }
     check_for_citizen(deps, commune, who, r).await?;
     let person = who.person.as_ref().ok_or(Error::Refused("session_ended"))?;
-    // The same certificate asked again (a second click, a second tab) while its duty is unpaid:
-    // the same request and notice, never a second charge.
     let purpose = r.purpose.split_whitespace().collect::<Vec<_>>().join(" ");
-    {
-        let tx = deps.store.tenant_read(commune).await?;
-        let db = tx.db();
-        for q in db.certificate_requests(&person.id, LISTED).await? {
-            let same = q.state == "to_pay"
-                && q.kind == r.kind.trim()
-                && q.subject == r.subject.trim()
-                && q.at_date == r.at.trim()
-                && q.purpose == purpose;
-            if let (true, Some(n)) = (same, duty::notice_of(&db, &q.id).await?)
-                && n.status == sportello_store::payments::NoticeStatus::Open
-            {
-                tx.commit().await?;
-                return Ok(Asked::ToPay {
-                    request: q.id,
-                    notice: n.notice_number,
-                });
-            }
-        }
-        tx.commit().await?;
-    }
     let code = person
         .fiscal_code
         .as_deref()
@@ -86,6 +63,25 @@ pub async fn ask(deps: &Deps, commune: TenantId, who: &Current, r: &Request) -> 
     let kind = Kind::parse(&r.kind).ok_or(Error::NotFound)?;
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
+    // The same certificate asked again (a second click, a second tab) while its duty is unpaid:
+    // the same request and notice, never a second charge (looked up in the transaction that
+    // would write the new one).
+    for q in db.certificate_requests(&person.id, LISTED).await? {
+        let same = q.state == "to_pay"
+            && q.kind == kind.key()
+            && q.subject == r.subject.trim()
+            && q.at_date == r.at.trim()
+            && q.purpose == purpose;
+        if let (true, Some(n)) = (same, duty::notice_of(&db, &q.id).await?)
+            && n.status == sportello_store::payments::NoticeStatus::Open
+        {
+            tx.commit().await?;
+            return Ok(Asked::ToPay {
+                request: q.id,
+                notice: n.notice_number,
+            });
+        }
+    }
     db.add_certificate_request(&CertificateRequest {
         id: id.clone(),
         person_id: person.id.clone(),
@@ -147,8 +143,13 @@ pub async fn waiting(deps: &Deps, commune: TenantId, who: &Current) -> Result<Ve
 /// may be claimed again.
 const STALE_MICROS: i64 = 120_000_000;
 
-fn file_key(commune: TenantId, id: &str) -> String {
-    format!("certificates/{}/{id}", commune.0)
+/// The kept file of a request's certificate (by its number: a file is never another's).
+fn file_key(commune: TenantId, id: &str, number: &str) -> String {
+    format!(
+        "certificates/{}/{id}-{}",
+        commune.0,
+        number.replace('/', "-")
+    )
 }
 
 /// Collects a paid request's certificate: made the first time (and kept), the same file after.
@@ -185,38 +186,40 @@ pub async fn collect(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
         duty_paid: notice.notice_number.clone(),
     };
     let issued = match for_citizen(deps, commune, who, &r).await {
-        Ok(c) => deps
-            .files
-            .put(&file_key(commune, id), &c.pdf)
-            .await
-            .map(|()| c)
-            .map_err(|e| Error::Internal(format!("keeping a certificate: {e}"))),
+        Ok(c) => {
+            let n = format!("{}/{}", c.year, c.number);
+            deps.files
+                .put(&file_key(commune, id, &n), &c.pdf)
+                .await
+                .map(|()| (c, n))
+                .map_err(|e| Error::Internal(format!("keeping a certificate: {e}")))
+        }
         Err(e) => Err(e),
     };
+    // Ended only by this claim (`now` is its token): a claim taken over meanwhile ends there.
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
     match &issued {
-        Ok(c) => {
-            let n = format!("{}/{}", c.year, c.number);
-            db.move_certificate_request(id, "collecting", "collected", Some(&n))
+        Ok((_, n)) => {
+            db.finish_certificate_request(id, now, "collected", Some(n))
                 .await?;
         }
         // Not given (the registry changed since it was paid): the page says why, and it may be
         // collected again once put right; the office refunds the duty if it never can be.
         Err(_) => {
-            db.move_certificate_request(id, "collecting", "to_pay", None)
+            db.finish_certificate_request(id, now, "to_pay", None)
                 .await?;
         }
     }
     tx.commit().await?;
-    issued
+    issued.map(|(c, _)| c)
 }
 
 /// A collected certificate again: the file kept when it was made.
 async fn again(deps: &Deps, commune: TenantId, id: &str, number: &str) -> Result<Issued> {
     let pdf = deps
         .files
-        .get(&file_key(commune, id))
+        .get(&file_key(commune, id, number))
         .await
         .map_err(|_| Error::NotFound)?;
     let (year, n) = number.split_once('/').ok_or(Error::NotFound)?;

@@ -124,16 +124,6 @@ pub async fn reject(
         let now = sportello_store::now_micros();
         let by = actor.audit_name();
         let note = format!("Cambio di residenza annullato: {}", reason.trim());
-        // The member commune they came from first (they are its residents again), each in its
-        // own transaction, the mark cleared so that a retry does not put it back twice.
-        if let Some((there, people)) = &m.elsewhere {
-            let there_tx = deps.store.tenant(TenantId(*there)).await?;
-            super::elsewhere::restore(&there_tx.db(), people, &by, &note, now).await?;
-            there_tx.commit().await?;
-            let mark = deps.store.tenant(here).await?;
-            mark.db().set_residence_elsewhere(case_id, None).await?;
-            mark.commit().await?;
-        }
         let tx = deps.store.tenant(here).await?;
         let db = tx.db();
         super::elsewhere::restore(&db, &m.people, &by, &note, now).await?;
@@ -152,6 +142,38 @@ pub async fn reject(
         )
         .await?;
         tx.commit().await?;
+    }
+    // The member commune they came from, after this commune's rejection stands (which never
+    // waits on it): they are its residents again. The mark is cleared once done, so a retry
+    // does it only if it was not; what it cannot put back (a record changed there since) is
+    // left to its office, and logged.
+    let m = {
+        let tx = deps.store.tenant_read(here).await?;
+        let m = tx.db().residence_move(case_id).await?;
+        tx.commit().await?;
+        m
+    };
+    if let Some((there, people)) = m.and_then(|m| m.elsewhere) {
+        let by = actor.audit_name();
+        let note = format!("Cambio di residenza annullato: {}", reason.trim());
+        let now = sportello_store::now_micros();
+        let there_tx = deps
+            .store
+            .tenant_across(here, TenantId(there), "a declaration of residence rejected")
+            .await?;
+        match super::elsewhere::restore(&there_tx.db(), &people, &by, &note, now).await {
+            Ok(()) => {
+                there_tx.commit().await?;
+                let mark = deps.store.tenant(here).await?;
+                mark.db().set_residence_elsewhere(case_id, None).await?;
+                mark.commit().await?;
+            }
+            Err(e) => {
+                drop(there_tx);
+                tracing::warn!(error = %e, commune = there, case = case_id,
+                    "the previous commune's registry could not be put back");
+            }
+        }
     }
     crate::require(deps, actor, Action::Update).await?;
     let act = sportello_cases::office::Act::Decide {

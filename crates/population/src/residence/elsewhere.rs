@@ -114,37 +114,74 @@ fn norm(s: &str) -> String {
         .to_lowercase()
 }
 
-/// The member commune the declaration says they come from, if it is one (by its name).
+/// The member commune the declaration says they come from, if exactly one active member
+/// commune has that name (in either language); several (Italy has communes of the same name in
+/// different provinces) or none: `None`, and that registry is told nothing.
 pub(super) fn previous(deps: &Deps, here: TenantId, d: &Declaration) -> Option<TenantId> {
     let Origin::Commune(name) = &d.origin else {
         return None;
     };
     let name = norm(name);
     let snapshot = deps.tenancy.snapshot();
-    snapshot
+    let found: Vec<TenantId> = snapshot
         .communes
         .iter()
-        .filter(|c| c.id() != here)
-        .find(|c| norm(&c.record.name) == name)
+        .filter(|c| c.id() != here && c.record.status == sportello_domain::CommuneStatus::Active)
+        .filter(|c| {
+            norm(&c.record.name) == name
+                || c.record
+                    .name_other
+                    .as_deref()
+                    .is_some_and(|o| norm(o) == name)
+        })
         .map(|c| c.id())
+        .collect();
+    match found[..] {
+        [one] => Some(one),
+        _ => None,
+    }
 }
 
-/// In the member commune they come from: every mover resident there emigrated from `from`,
-/// their families there with a new head when theirs left. One transaction of that commune's;
-/// gives what it wrote, to put back on a rejection.
+/// In the member commune they come from: the movers resident there who are the declarant or
+/// members of the declarant's family there, each named as that registry names them, recorded
+/// emigrated from `from` (their families there with a new head when theirs left). Anyone else
+/// listed is left to that commune's office: a declaration never moves a stranger's record.
+/// One transaction of that commune's; gives what it wrote, to put back on a rejection.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn leave_previous(
     deps: &Deps,
     actor: &Actor,
+    here: TenantId,
     there: TenantId,
     here_name: &str,
+    declarant: &str,
     d: &Declaration,
     from: NaiveDate,
     note: &str,
 ) -> Result<Vec<Moved>> {
     let by = actor.audit_name();
     let note = format!("Emigrato a {here_name}: {note}");
-    let tx = deps.store.tenant(there).await?;
+    let tx = deps
+        .store
+        .tenant_across(
+            here,
+            there,
+            "a declaration of residence: its movers emigrated",
+        )
+        .await?;
     let db = tx.db();
+    // The declarant's family there (the declarant must be resident there themselves).
+    let Some(family) = (match db.registry_id(declarant).await? {
+        Some(id) => db
+            .registry_at(id, None)
+            .await?
+            .filter(|v| v.facts.status == Status::Resident)
+            .map(|v| v.facts.family),
+        None => None,
+    }) else {
+        tx.commit().await?;
+        return Ok(vec![]);
+    };
     let mut people: Vec<Moved> = vec![];
     let mut families = vec![];
     for m in &d.movers {
@@ -154,11 +191,12 @@ pub(super) async fn leave_previous(
         if !db.registry_lock(id).await? {
             continue;
         }
-        let Some(cur) = db
-            .registry_at(id, None)
-            .await?
-            .filter(|v| v.facts.status == Status::Resident)
-        else {
+        let Some(cur) = db.registry_at(id, None).await?.filter(|v| {
+            v.facts.status == Status::Resident
+                && v.facts.family == family
+                && norm(&v.facts.last_name) == norm(&m.last_name)
+                && norm(&v.facts.first_name) == norm(&m.first_name)
+        }) else {
             continue;
         };
         let mut facts = cur.facts.clone();
@@ -174,7 +212,8 @@ pub(super) async fn leave_previous(
             actor,
             "residence_emigrated",
             "records",
-            json!({"to": here_name, "people": people.len(), "from": from.to_string()}),
+            json!({"to": here_name, "to_commune": here.0, "people": people.len(),
+                   "from": from.to_string(), "declaration": note}),
         )
         .await?;
     }

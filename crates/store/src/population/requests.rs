@@ -114,24 +114,24 @@ impl TenantDb<'_> {
             == 1)
     }
 
-    /// Moves a request from `from` to `to` (with the certificate's number when collected);
-    /// false: it was not in `from` (another click got there first).
-    pub async fn move_certificate_request(
+    /// Ends the collection claimed at `token`: `to_pay` again, or `collected` with the
+    /// certificate's number; false: another claim took it over since.
+    pub async fn finish_certificate_request(
         &self,
         id: &str,
-        from: &str,
+        token: i64,
         to: &str,
         certificate: Option<&str>,
     ) -> Result<bool> {
         Ok(self
             .exec(
                 "UPDATE certificate_requests SET state = $3, certificate = $4 \
-                 WHERE tenant_id = $1 AND id = $2 AND state = $5",
+                 WHERE tenant_id = $1 AND id = $2 AND state = 'collecting' AND claimed_at = $5",
                 vec![
                     id.into(),
                     to.into(),
                     certificate.map(str::to_owned).into(),
-                    from.into(),
+                    token.into(),
                 ],
             )
             .await?

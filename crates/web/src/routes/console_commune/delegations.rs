@@ -60,6 +60,12 @@ pub(super) async fn delegations_page(ctx: Ctx, actor: Admitted, q: Query) -> Htt
             .iter()
             .map(|k| (k.key().to_owned(), ctx.label_or_code("certificate_kind_", k.key())))
             .collect();
+        let mut exemptions = vec![(String::new(), ctx.t("certificate_no_exemption").to_owned())];
+        exemptions.extend(
+            sportello_domain::registry::certificate::EXEMPTIONS
+                .iter()
+                .map(|e| (e.key.to_owned(), format!("{} ({})", e.it, e.rule))),
+        );
         let certificate = form(
             ctx.t("desk_client_certificate"),
             "/console/deleghe/certificato",
@@ -69,6 +75,7 @@ pub(super) async fn delegations_page(ctx: Ctx, actor: Admitted, q: Query) -> Htt
                 select("kind", ctx.t("certificate_kind"), &kinds, "residence"),
                 field_help("date", "at", ctx.t("certificate_at"), "", ctx.t("certificate_at_help")),
                 field("text", "purpose", ctx.t("certificate_purpose"), ""),
+                select("exemption", ctx.t("certificate_exemption"), &exemptions, ""),
             ],
         );
         Ok(vec![
@@ -165,6 +172,7 @@ pub(super) async fn client_certificate(ctx: Ctx, actor: Admitted, f: Pairs) -> H
         kind: get("kind"),
         at: get("at"),
         purpose: get("purpose"),
+        exemption: get("exemption"),
         ..Default::default()
     };
     let done =
