@@ -103,6 +103,11 @@ async fn a_certificate_on_stamped_paper_is_given_once_its_duty_is_paid() {
             .paid
     );
 
+    // Asked again once paid: it is there to collect, no second notice.
+    assert!(matches!(
+        certificates::duty::ask(&w.deps, PISA, &giulia, &paper).await,
+        Err(Error::Refused("refused_duty_paid_collect"))
+    ));
     // Someone else cannot collect it; Giulia can, once.
     let luca = citizen(&w, PISA, "VRDLCU83C10G702X", AssuranceLevel::Substantial).await;
     assert!(matches!(

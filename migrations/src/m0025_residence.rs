@@ -61,7 +61,9 @@ CREATE TABLE certificate_requests (
     certificate TEXT NULL,
     PRIMARY KEY (tenant_id, id)
 );
-CREATE INDEX certificate_requests_person ON certificate_requests (tenant_id, person_id)
+CREATE INDEX certificate_requests_person ON certificate_requests (tenant_id, person_id);
+CREATE UNIQUE INDEX certificate_requests_once ON certificate_requests
+    (tenant_id, person_id, kind, subject, at_date, purpose) WHERE state = 'to_pay'
 "#;
 
 #[async_trait::async_trait]

@@ -45,7 +45,8 @@ fn line(d: &Delegation, today: NaiveDate) -> DelegationLine {
     }
 }
 
-async fn intermediary(deps: &Deps, actor: &Actor) -> Result<()> {
+/// Refuses anyone but an intermediary (as the commune's rules make one: `filed_as`).
+pub async fn intermediary(deps: &Deps, actor: &Actor) -> Result<()> {
     if crate::desk::filed_as(deps, actor).await? != FiledAs::Intermediary {
         return Err(Error::Refused("refused_not_intermediary"));
     }

@@ -386,10 +386,23 @@ pub async fn register(
         match done {
             Ok(people) if !people.is_empty() => {
                 let tx = deps.store.tenant(commune).await?;
-                tx.db()
-                    .set_residence_elsewhere(case_id, Some(&(there.0, people)))
+                let kept = tx
+                    .db()
+                    .set_residence_elsewhere(case_id, Some(&(there.0, people.clone())))
                     .await?;
                 tx.commit().await?;
+                // Rejected meanwhile: that commune's record goes back at once.
+                if !kept {
+                    let note = format!("Cambio di residenza annullato: {note}");
+                    let back = deps
+                        .store
+                        .tenant_across(commune, there, "a declaration of residence rejected")
+                        .await?;
+                    let now = sportello_store::now_micros();
+                    elsewhere::restore(&back.db(), &people, &actor.audit_name(), &note, now)
+                        .await?;
+                    back.commit().await?;
+                }
             }
             Ok(_) => {}
             // Its registry office records the emigration by hand.

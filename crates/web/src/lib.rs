@@ -221,18 +221,18 @@ fn spawn_hourly_jobs(state: web::Data<AppState>, settings: Settings, port: u16) 
         s,
         t,
         port,
-        "the hourly pass (drafts, declarations)",
+        "expiring old drafts",
         |state, c, base| async move {
-            // Each its own: one failing does not keep the other from running.
-            let now = sportello_store::now_micros();
-            let drafts = sportello_cases::expiry::expire(&state, c, now, &base)
-                .await
-                .map(|_| ());
+            // Each its own: one failing neither keeps the other from running nor hides it.
             let today = sportello_population::today();
-            let declarations = sportello_population::residence::tacit(&state, c, today, &base)
+            if let Err(e) = sportello_population::residence::tacit(&state, c, today, &base).await {
+                tracing::warn!(error = %e, commune = c.0,
+                    "tacit acceptance of declarations of residence failed");
+            }
+            let now = sportello_store::now_micros();
+            sportello_cases::expiry::expire(&state, c, now, &base)
                 .await
-                .map(|_| ());
-            drafts.and(declarations)
+                .map(|_| ())
         },
     );
     every_hour_per_commune(

@@ -66,35 +66,47 @@ pub async fn ask(deps: &Deps, commune: TenantId, who: &Current, r: &Request) -> 
     // The same certificate asked again (a second click, a second tab) while its duty is unpaid:
     // the same request and notice, never a second charge (looked up in the transaction that
     // would write the new one).
-    for q in db.certificate_requests(&person.id, LISTED).await? {
-        let same = q.state == "to_pay"
+    let same = |q: &CertificateRequest| {
+        q.state == "to_pay"
             && q.kind == kind.key()
             && q.subject == r.subject.trim()
             && q.at_date == r.at.trim()
-            && q.purpose == purpose;
-        if let (true, Some(n)) = (same, duty::notice_of(&db, &q.id).await?)
-            && n.status == sportello_store::payments::NoticeStatus::Open
-        {
-            tx.commit().await?;
-            return Ok(Asked::ToPay {
-                request: q.id,
-                notice: n.notice_number,
-            });
-        }
+            && q.purpose == purpose
+    };
+    let earlier = db
+        .certificate_requests(&person.id, LISTED)
+        .await?
+        .into_iter()
+        .find(|q| same(q));
+    if let Some(q) = earlier {
+        tx.commit().await?;
+        return waiting_one(deps, commune, q).await;
     }
-    db.add_certificate_request(&CertificateRequest {
-        id: id.clone(),
-        person_id: person.id.clone(),
-        fiscal_code: code.as_str().to_owned(),
-        kind: kind.key().into(),
-        subject: r.subject.trim().to_owned(),
-        at_date: r.at.trim().to_owned(),
-        purpose,
-        created_at: sportello_store::now_micros(),
-        state: "to_pay".into(),
-        certificate: None,
-    })
-    .await?;
+    let added = db
+        .add_certificate_request(&CertificateRequest {
+            id: id.clone(),
+            person_id: person.id.clone(),
+            fiscal_code: code.as_str().to_owned(),
+            kind: kind.key().into(),
+            subject: r.subject.trim().to_owned(),
+            at_date: r.at.trim().to_owned(),
+            purpose: purpose.clone(),
+            created_at: sportello_store::now_micros(),
+            state: "to_pay".into(),
+            certificate: None,
+        })
+        .await?;
+    if !added {
+        // Asked at the same moment by another click (PostgreSQL waited for it): that one.
+        let q = db
+            .certificate_requests(&person.id, LISTED)
+            .await?
+            .into_iter()
+            .find(|q| same(q))
+            .ok_or_else(|| Error::Internal("a request neither written nor found".into()))?;
+        tx.commit().await?;
+        return waiting_one(deps, commune, q).await;
+    }
     let payer = format!("{} {}", person.given_name, person.family_name);
     let what = super::wording::title(kind).0.to_lowercase();
     let notice = duty::issue(
@@ -111,6 +123,21 @@ pub async fn ask(deps: &Deps, commune: TenantId, who: &Current, r: &Request) -> 
         request: id,
         notice,
     })
+}
+
+/// The same certificate asked again while its request waits: its notice to pay, or, paid,
+/// the word that it is to be collected.
+async fn waiting_one(deps: &Deps, commune: TenantId, q: CertificateRequest) -> Result<Asked> {
+    let tx = deps.store.tenant_read(commune).await?;
+    let n = duty::notice_of(&tx.db(), &q.id).await?;
+    tx.commit().await?;
+    match n {
+        Some(n) if n.status == sportello_store::payments::NoticeStatus::Open => Ok(Asked::ToPay {
+            request: q.id,
+            notice: n.notice_number,
+        }),
+        _ => Err(Error::Refused("refused_duty_paid_collect")),
+    }
 }
 
 fn rand_bytes() -> Result<[u8; 10]> {
@@ -199,9 +226,13 @@ pub async fn collect(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
     // Ended only by this claim (`now` is its token): a claim taken over meanwhile ends there.
     let tx = deps.store.tenant(commune).await?;
     let db = tx.db();
+    let mut overtaken = false;
     match &issued {
         Ok((_, n)) => {
-            db.finish_certificate_request(id, now, "collected", Some(n))
+            // A claim that took this one over gives its own certificate: this one is not given
+            // (one certificate for one duty).
+            overtaken = !db
+                .finish_certificate_request(id, now, "collected", Some(n))
                 .await?;
         }
         // Not given (the registry changed since it was paid): the page says why, and it may be
@@ -212,6 +243,9 @@ pub async fn collect(deps: &Deps, commune: TenantId, who: &Current, id: &str) ->
         }
     }
     tx.commit().await?;
+    if overtaken {
+        return Err(Error::Refused("refused_duty_collecting"));
+    }
     issued.map(|(c, _)| c)
 }
 

@@ -171,7 +171,7 @@ pub(super) async fn leave_previous(
         .await?;
     let db = tx.db();
     // The declarant's family there (the declarant must be resident there themselves).
-    let Some(family) = (match db.registry_id(declarant).await? {
+    let Some(family) = (match crate::signed_in_person(&db, declarant).await.ok().flatten() {
         Some(id) => db
             .registry_at(id, None)
             .await?
@@ -197,6 +197,11 @@ pub(super) async fn leave_previous(
                 && norm(&v.facts.last_name) == norm(&m.last_name)
                 && norm(&v.facts.first_name) == norm(&m.first_name)
         }) else {
+            tracing::info!(
+                commune = there.0,
+                person = id,
+                "a mover resident there but not of the declarant's family, or named otherwise: left to its office"
+            );
             continue;
         };
         let mut facts = cur.facts.clone();

@@ -42,10 +42,12 @@ const COLUMNS: &str =
     "id, person_id, fiscal_code, kind, subject, at_date, purpose, created_at, state, certificate";
 
 impl TenantDb<'_> {
-    pub async fn add_certificate_request(&self, c: &CertificateRequest) -> Result<()> {
-        self.exec(
+    /// Records a request; false: the same one waits for its duty already (asked at once twice).
+    pub async fn add_certificate_request(&self, c: &CertificateRequest) -> Result<bool> {
+        Ok(self.exec(
             &format!(
-                "INSERT INTO certificate_requests (tenant_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)"
+                "INSERT INTO certificate_requests (tenant_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL) \
+                 ON CONFLICT (tenant_id, person_id, kind, subject, at_date, purpose) WHERE state = 'to_pay' DO NOTHING"
             ),
             vec![
                 c.id.clone().into(),
@@ -59,8 +61,8 @@ impl TenantDb<'_> {
                 c.state.clone().into(),
             ],
         )
-        .await?;
-        Ok(())
+        .await?
+            == 1)
     }
 
     /// A person's requests, newest first.

@@ -112,19 +112,31 @@ impl TenantDb<'_> {
         Ok(())
     }
 
-    /// What the member commune they came from recorded (`None`: nothing, or put back).
+    /// What the member commune they came from recorded, kept while the declaration is still
+    /// registered (false: decided meanwhile); `None` clears it (put back).
     pub async fn set_residence_elsewhere(
         &self,
         case_id: &str,
         elsewhere: Option<&Elsewhere>,
-    ) -> Result<()> {
-        let json = elsewhere.and_then(|e| serde_json::to_string(e).ok());
-        self.exec(
-            "UPDATE residence_moves SET elsewhere = $3 WHERE tenant_id = $1 AND case_id = $2",
-            vec![case_id.into(), json.into()],
-        )
-        .await?;
-        Ok(())
+    ) -> Result<bool> {
+        let n = match elsewhere.and_then(|e| serde_json::to_string(e).ok()) {
+            Some(json) => {
+                self.exec(
+                    "UPDATE residence_moves SET elsewhere = $3 WHERE tenant_id = $1 \
+                     AND case_id = $2 AND state = 'registered'",
+                    vec![case_id.into(), json.into()],
+                )
+                .await?
+            }
+            None => {
+                self.exec(
+                    "UPDATE residence_moves SET elsewhere = NULL WHERE tenant_id = $1 AND case_id = $2",
+                    vec![case_id.into()],
+                )
+                .await?
+            }
+        };
+        Ok(n == 1)
     }
 
     /// Ends a registered declaration as `state`; false: it was no longer `registered`.
