@@ -14,8 +14,9 @@
 //!   public keys only (the verification page and the command line);
 //! - position.rs: "la mia posizione anagrafica", and who looked at my data;
 //! - reminders.rs: the identity card's expiry told to its holder six months ahead (outbox);
-//! - residence.rs: the change of residence on the cases (register from the declaration's day,
-//!   confirm, reject back to the state before, accepted by law after 45 days).
+//! - residence.rs and residence/: the change of residence on the cases (register from the
+//!   declaration's day, confirm, reject back to the state before, accepted by law after 45
+//!   days).
 //!
 //! Access: staff by the casbin object `records`; a citizen only to their own record and their
 //! family's.

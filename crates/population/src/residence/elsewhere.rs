@@ -12,7 +12,8 @@ use sportello_kernel::{Actor, Deps, Error, Result};
 use sportello_store::TenantDb;
 use sportello_store::population::{Moved, NewVersion, Version};
 
-use super::move_version;
+use super::norm;
+use super::write::move_version;
 
 /// A new head for each family in `families` whose head is among `people` (the eldest who stays;
 /// their children stay children when the eldest was the head's spouse, the others relatives).
@@ -105,13 +106,6 @@ pub(super) async fn restore(
         .await?;
     }
     Ok(())
-}
-
-fn norm(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
 }
 
 /// The member commune the declaration says they come from, if exactly one active member

@@ -25,14 +25,14 @@ use super::*;
 /// The largest CSV file an import takes: 128 MiB (half a million people).
 const IMPORT_BYTES: usize = 128 * 1024 * 1024;
 
-fn get<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
+pub(super) fn get<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
     f.iter()
         .find(|(n, _)| n == k)
         .map(|(_, v)| v.as_str())
         .unwrap_or("")
 }
 
-fn day(s: &str) -> String {
+pub(super) fn day(s: &str) -> String {
     sportello_payments::italian_day(s)
 }
 

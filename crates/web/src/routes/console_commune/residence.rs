@@ -16,18 +16,8 @@ use crate::routes::console_page::{
     table, text,
 };
 
+use super::registry::{day, get};
 use super::*;
-
-fn day(s: &str) -> String {
-    sportello_payments::italian_day(s)
-}
-
-fn get<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
-    f.iter()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
-}
 
 fn page_of(id: &str) -> String {
     format!("/console/anagrafe/residenze/{id}")
